@@ -1,0 +1,10 @@
+# Thin: every target calls a script in scripts/.
+.PHONY: serve test setup lint
+serve:
+	scripts/serve.sh
+test:
+	scripts/test.sh
+setup:
+	scripts/setup.sh --test
+lint:
+	scripts/test.sh lint

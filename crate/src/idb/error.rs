@@ -1,0 +1,62 @@
+//! Errors of the IndexedDB adapter, each a fact a person can act on.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IdbError {
+    #[error("IndexedDB is not available here: {0}. Open the page in a normal browser window.")]
+    Unavailable(String),
+    #[error("there is no database named {0:?} in this browser; pick one from the list")]
+    NoSuchDatabase(String),
+    #[error("database {name:?} is open in another tab that does not let go; close the app's other tabs and try again")]
+    Blocked { name: String },
+    #[error(
+        "the browser ran out of storage space for this site ({0}); free some space and try again"
+    )]
+    QuotaExceeded(String),
+    #[error("IndexedDB refused the operation ({name}): {message}")]
+    Dom { name: String, message: String },
+    #[error("the transaction was aborted: {0}")]
+    Aborted(String),
+    #[error("unexpected value from the browser: {0}")]
+    Unexpected(String),
+}
+
+impl IdbError {
+    /// Classifies a value thrown or reported by the browser.
+    pub fn from_js(value: &JsValue) -> IdbError {
+        if let Some(dom) = value.dyn_ref::<web_sys::DomException>() {
+            let (name, message) = (dom.name(), dom.message());
+            return if name == "QuotaExceededError" {
+                IdbError::QuotaExceeded(message)
+            } else if name == "AbortError" {
+                IdbError::Aborted(message)
+            } else {
+                IdbError::Dom { name, message }
+            };
+        }
+        IdbError::Unexpected(describe(value))
+    }
+}
+
+impl From<JsValue> for IdbError {
+    fn from(value: JsValue) -> Self {
+        IdbError::from_js(&value)
+    }
+}
+
+/// A one-line description of a thrown JavaScript value, for messages.
+pub fn describe(value: &JsValue) -> String {
+    if let Some(err) = value.dyn_ref::<js_sys::Error>() {
+        let name: String = err.name().into();
+        let message: String = err.message().into();
+        return format!("{name}: {message}");
+    }
+    if let Some(s) = value.as_string() {
+        return s;
+    }
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "an unknown error".into())
+}

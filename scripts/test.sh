@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs every test tier, whatever fails on the way, then prints one line per tier and a total.
+#   1 lint     cargo fmt --check; clippy -D warnings, native and wasm32
+#   2 native   unit tests of the pure core and the page's state (cargo test)
+#   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test)
+#   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright
+# Pass tier names (lint native browser e2e) to run only those.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+"$ROOT/scripts/setup.sh" --test
+
+tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e)
+export CHROMEDRIVER=/usr/bin/chromedriver
+export CHROME_BIN=/usr/bin/chromium
+LOGDIR="$ROOT/target/test-logs"; mkdir -p "$LOGDIR"
+summary=(); total_pass=0; total_fail=0; any_failed=0
+
+# Counts "N passed; M failed" (cargo, wasm-bindgen-test) and "# pass N / # fail M" (node --test).
+count() {
+  local log=$1 p f
+  p=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+  p=$((p + $(grep -E '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
+  f=$((f + $(grep -E '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
+  echo "$p $f"
+}
+
+run_tier() {
+  local name=$1; shift
+  local log="$LOGDIR/$name.log" rc p f
+  log "tier $name"
+  set +e
+  "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  read -r p f < <(count "$log")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # a tier that broke before counting
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+  if [ "$rc" -eq 0 ]; then
+    summary+=("tier $name: ok ($p passed, $f failed)")
+  else
+    any_failed=1; summary+=("tier $name: FAILED ($p passed, $f failed; log: ${log#$ROOT/})")
+  fi
+}
+
+lint() {
+  local ok=0 fail=0
+  for check in "cargo fmt --all -- --check" \
+               "cargo clippy --workspace --all-targets -- -D warnings" \
+               "cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings"; do
+    if $check; then ok=$((ok + 1)); else fail=$((fail + 1)); echo "lint check failed: $check"; fi
+  done
+  echo "lint: $ok passed; $fail failed"
+  [ "$fail" -eq 0 ]
+}
+native() { cargo test --workspace; }
+browser() {
+  # wasm-bindgen-test-runner reads webdriver.json from the test crate's directory.
+  cargo test --target wasm32-unknown-unknown -p rewind-browser-tests
+}
+e2e() {
+  local dist="$ROOT/target/e2e-dist"
+  REWIND_DEMO=1 trunk build --dist "$dist" --public-url / || return 1
+  DIST="$dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs
+}
+
+for t in "${tiers[@]}"; do
+  case "$t" in
+    lint|native|browser|e2e) run_tier "$t" "$t" ;;
+    *) echo "unknown tier: $t (lint, native, browser, e2e)"; exit 2 ;;
+  esac
+done
+
+echo
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+exit "$any_failed"

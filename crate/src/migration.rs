@@ -1,0 +1,253 @@
+//! Migrations as data: a version, a name, `up` steps and (unless irreversible) `down` steps.
+//!
+//! The same JSON shape is used in `migrations/*.json`, in Rust (serde) and from JavaScript:
+//! `{"version": 2, "name": "add tags", "up": [...], "down": [...]}`, each step an object whose
+//! `"op"` names its kind. A missing `down` makes a migration irreversible; `"down": []` is a
+//! reversible migration whose rollback has nothing to do.
+
+use crate::schema::KeyPath;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// One step of a migration. Schema steps change stores and indexes; data steps run over every
+/// record of a store. Field names are dotted paths (`meta.title`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Step {
+    #[serde(rename_all = "camelCase")]
+    CreateStore {
+        store: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key_path: Option<KeyPath>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        auto_increment: bool,
+    },
+    DeleteStore {
+        store: String,
+    },
+    RenameStore {
+        from: String,
+        to: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    CreateIndex {
+        store: String,
+        index: String,
+        key_path: KeyPath,
+        #[serde(default, skip_serializing_if = "is_false")]
+        unique: bool,
+        #[serde(default, skip_serializing_if = "is_false")]
+        multi_entry: bool,
+    },
+    DeleteIndex {
+        store: String,
+        index: String,
+    },
+    /// Sets `field` to `value` on every record that does not have it.
+    AddField {
+        store: String,
+        field: String,
+        value: serde_json::Value,
+    },
+    /// Removes `field` from every record (its values are dropped).
+    RemoveField {
+        store: String,
+        field: String,
+    },
+    /// Moves the value of `from` to `to` on every record that has `from`.
+    RenameField {
+        store: String,
+        from: String,
+        to: String,
+    },
+    /// Runs the transform registered under `name` on every record of `store`.
+    Transform {
+        store: String,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Step {
+    /// The store whose records a data step visits, if it is one.
+    pub fn data_store(&self) -> Option<&str> {
+        match self {
+            Step::AddField { store, .. }
+            | Step::RemoveField { store, .. }
+            | Step::RenameField { store, .. }
+            | Step::Transform { store, .. } => Some(store),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::CreateStore {
+                store,
+                key_path,
+                auto_increment,
+            } => {
+                write!(f, "create store {store:?}")?;
+                match key_path {
+                    Some(kp) => write!(f, " with key path {kp}")?,
+                    None => f.write_str(" with out-of-line keys")?,
+                }
+                if *auto_increment {
+                    f.write_str(", auto-increment")?;
+                }
+                Ok(())
+            }
+            Step::DeleteStore { store } => write!(f, "delete store {store:?} and all its records"),
+            Step::RenameStore { from, to } => write!(f, "rename store {from:?} to {to:?}"),
+            Step::CreateIndex {
+                store,
+                index,
+                key_path,
+                unique,
+                multi_entry,
+            } => {
+                write!(f, "create index {index:?} on {store:?} ({key_path}")?;
+                if *unique {
+                    f.write_str(", unique")?;
+                }
+                if *multi_entry {
+                    f.write_str(", multi-entry")?;
+                }
+                f.write_str(")")
+            }
+            Step::DeleteIndex { store, index } => write!(f, "delete index {index:?} of {store:?}"),
+            Step::AddField {
+                store,
+                field,
+                value,
+            } => {
+                write!(
+                    f,
+                    "add field {field:?} = {value} to every record of {store:?}"
+                )
+            }
+            Step::RemoveField { store, field } => {
+                write!(f, "remove field {field:?} from every record of {store:?}")
+            }
+            Step::RenameField { store, from, to } => {
+                write!(
+                    f,
+                    "rename field {from:?} to {to:?} in every record of {store:?}"
+                )
+            }
+            Step::Transform {
+                store,
+                name,
+                description,
+            } => {
+                write!(f, "run transform {name:?} on every record of {store:?}")?;
+                if let Some(d) = description {
+                    write!(f, " ({d})")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One schema version's migration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    pub version: u32,
+    pub name: String,
+    pub up: Vec<Step>,
+    /// `None`: irreversible. `Some(vec![])`: reversible with nothing to undo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down: Option<Vec<Step>>,
+}
+
+/// SHA-256 of a migration's canonical form, lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Checksum(pub String);
+
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Checksum {
+    pub fn short(&self) -> &str {
+        self.0.get(..12).unwrap_or(&self.0)
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+impl Migration {
+    /// The checksum covers everything that decides what the migration does — version, name,
+    /// every step and their order — in a canonical JSON form (fixed field order, object keys of
+    /// `addField` values sorted), so formatting or key order in a file never changes it.
+    pub fn checksum(&self) -> Checksum {
+        let value = serde_json::to_value(self).unwrap_or_default();
+        let mut canonical = String::new();
+        write_canonical(&value, &mut canonical);
+        Checksum(hex(&Sha256::digest(canonical.as_bytes())))
+    }
+
+    pub fn is_reversible(&self) -> bool {
+        self.down.is_some()
+    }
+
+    /// Parses one migration from JSON, with an error that names the source.
+    pub fn from_json(source: &str, json: &str) -> Result<Migration, crate::MigrationError> {
+        serde_json::from_str(json).map_err(|e| crate::MigrationError::InvalidMigration {
+            location: source.to_string(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// JSON with object keys sorted at every level, whatever map type serde_json was built with.
+fn write_canonical(v: &serde_json::Value, out: &mut String) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}

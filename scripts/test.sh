@@ -17,12 +17,13 @@ summary=(); total_pass=0; total_fail=0; any_failed=0
 
 # Counts "N passed; M failed" (cargo, wasm-bindgen-test) and "# pass N / # fail M" (node --test).
 count() {
-  local log=$1 p f
-  p=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
-  f=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
-  p=$((p + $(grep -E '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
-  f=$((f + $(grep -E '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')))
-  echo "$p $f"
+  awk '
+    /^(lint: )?[0-9]+ passed; [0-9]+ failed/ || /test result: / {
+      for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
+    }
+    /^# pass [0-9]+/ { p += $3 }
+    /^# fail [0-9]+/ { f += $3 }
+    END { print p+0, f+0 }' "$1"
 }
 
 run_tier() {

@@ -20,7 +20,7 @@ pub async fn ensure_demo_database() -> Result<(), IdbError> {
     {
         return Ok(());
     }
-    let db = open_with_upgrade(DEMO_DATABASE, 1, fill, None).await?;
+    let db = open_with_upgrade(DEMO_DATABASE, 1, fill, Default::default()).await?;
     db.close();
     Ok(())
 }

@@ -5,8 +5,9 @@ use wasm_bindgen::JsCast;
 const ADVICE: &str = "Rewind stopped because of an internal error. Your data was not changed by \
 this error. Reload the page to try again; if it happens again, keep this message and report it.";
 
+/// Must run before Yew renders: Yew installs its own hook unless given this one.
 pub fn install() {
-    std::panic::set_hook(Box::new(|info| {
+    yew::set_custom_panic_hook(Box::new(|info| {
         let detail = info.to_string();
         web_sys::console::error_1(&format!("Rewind panicked: {detail}").into());
         show(&detail);

@@ -12,7 +12,7 @@ pub mod request;
 
 pub use error::IdbError;
 pub use inspect::{list_databases, read_schema, summarize};
-pub use open::{delete_database, open_existing, open_with_upgrade, Upgrade};
+pub use open::{delete_database, open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
 pub use request::{await_request, await_transaction, RequestEvents};
 
 use wasm_bindgen::JsCast;

@@ -2,7 +2,7 @@
 
 use super::request::{await_request, RequestEvents};
 use super::{factory, IdbError};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -19,40 +19,65 @@ pub struct Upgrade {
     pub new_version: u64,
 }
 
-type UpgradeFn = Box<dyn FnOnce(Upgrade) -> Pin<Box<dyn Future<Output = Result<(), IdbError>>>>>;
+type TimerClosure = Closure<dyn FnMut()>;
+type UpgradeFn<E> = Box<dyn FnOnce(Upgrade) -> Pin<Box<dyn Future<Output = Result<(), E>>>>>;
+
+/// What to do while other connections block an upgrade.
+#[derive(Default)]
+pub struct BlockedPolicy {
+    /// Called once when the upgrade is blocked (so the page can say so).
+    pub on_blocked: Option<Box<dyn Fn()>>,
+    /// Give up after this many milliseconds blocked: the open fails with
+    /// [`IdbError::Blocked`] and, should the other tabs let go later, the upgrade is aborted
+    /// at once, so it can never run half-watched. `None` waits for as long as it takes.
+    pub timeout_ms: Option<u32>,
+}
 
 /// Opens `name` at `version`, running `upgrade` inside the `versionchange` transaction if the
 /// database is older. If `upgrade` fails, the transaction is aborted — schema, data and version
-/// stay exactly as they were — and its error is returned. `on_blocked` is called when other
-/// connections hold the database open; the open keeps waiting for them.
-pub async fn open_with_upgrade<F, Fut>(
+/// stay exactly as they were — and its error is returned.
+pub async fn open_with_upgrade<F, Fut, E>(
     name: &str,
     version: u64,
     upgrade: F,
-    on_blocked: Option<Box<dyn Fn()>>,
-) -> Result<IdbDatabase, IdbError>
+    blocked: BlockedPolicy,
+) -> Result<IdbDatabase, E>
 where
     F: FnOnce(Upgrade) -> Fut + 'static,
-    Fut: Future<Output = Result<(), IdbError>> + 'static,
+    Fut: Future<Output = Result<(), E>> + 'static,
+    E: From<IdbError> + 'static,
 {
-    let upgrade: UpgradeFn = Box::new(move |u| Box::pin(upgrade(u)));
+    let upgrade: UpgradeFn<E> = Box::new(move |u| Box::pin(upgrade(u)));
     let request = factory()?
         .open_with_f64(name, version as f64)
         .map_err(|e| IdbError::from_js(&e))?;
-    let failure: Rc<RefCell<Option<IdbError>>> = Rc::new(RefCell::new(None));
+    let failure: Rc<RefCell<Option<E>>> = Rc::new(RefCell::new(None));
     let pending = Rc::new(RefCell::new(Some(upgrade)));
+    let cancelled = Rc::new(Cell::new(false));
+    let started = Rc::new(Cell::new(false));
     let on_upgrade = {
         let (request, failure, pending) = (request.clone(), failure.clone(), pending.clone());
+        let (cancelled, started) = (cancelled.clone(), started.clone());
         Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(
             move |event: web_sys::IdbVersionChangeEvent| {
+                started.set(true);
+                let tx = request.transaction();
+                if cancelled.get() {
+                    // The caller gave up while blocked: this upgrade must not run.
+                    if let Some(tx) = tx {
+                        let _ = tx.abort();
+                    }
+                    return;
+                }
                 let Some(upgrade) = pending.borrow_mut().take() else {
                     return;
                 };
-                let (db, tx) = match (request.result(), request.transaction()) {
+                let (db, tx) = match (request.result(), tx) {
                     (Ok(db), Some(tx)) => (db.unchecked_into::<IdbDatabase>(), tx),
                     _ => {
-                        *failure.borrow_mut() =
-                            Some(IdbError::Unexpected("upgrade without a transaction".into()));
+                        *failure.borrow_mut() = Some(
+                            IdbError::Unexpected("upgrade without a transaction".into()).into(),
+                        );
                         return;
                     }
                 };
@@ -74,18 +99,63 @@ where
         )
     };
     request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
-    let on_blocked_cb = Closure::<dyn FnMut(Event)>::new(move |_e: Event| {
-        if let Some(cb) = &on_blocked {
-            cb();
-        }
-    });
-    request.set_onblocked(Some(on_blocked_cb.as_ref().unchecked_ref()));
 
     let events = RequestEvents::new(request.clone().unchecked_into::<IdbRequest>());
+    let settle = Rc::new(events.settler());
+    let BlockedPolicy {
+        on_blocked,
+        timeout_ms,
+    } = blocked;
+    let timer: Rc<RefCell<Option<TimerClosure>>> = Rc::new(RefCell::new(None));
+    let on_blocked_cb = {
+        let (cancelled, started, timer) = (cancelled.clone(), started.clone(), timer.clone());
+        let name = name.to_string();
+        Closure::<dyn FnMut(Event)>::new(move |_e: Event| {
+            if let Some(cb) = &on_blocked {
+                cb();
+            }
+            let (Some(ms), None) = (timeout_ms, timer.borrow().as_ref().map(|_| ())) else {
+                return;
+            };
+            let (cancelled, started, settle, name) = (
+                cancelled.clone(),
+                started.clone(),
+                settle.clone(),
+                name.clone(),
+            );
+            let give_up = Closure::<dyn FnMut()>::new(move || {
+                if !started.get() {
+                    cancelled.set(true);
+                    settle(Err(IdbError::Blocked { name: name.clone() }));
+                }
+            });
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    give_up.as_ref().unchecked_ref(),
+                    ms as i32,
+                );
+            }
+            *timer.borrow_mut() = Some(give_up);
+        })
+    };
+    request.set_onblocked(Some(on_blocked_cb.as_ref().unchecked_ref()));
+
     let outcome = events.next().await;
+    drop(events);
+    if cancelled.get() {
+        // Keep the handlers alive: if the other tabs let go later, the upgrade is aborted.
+        on_upgrade.forget();
+        on_blocked_cb.forget();
+        if let Some(t) = timer.borrow_mut().take() {
+            t.forget();
+        }
+        return Err(IdbError::Blocked {
+            name: name.to_string(),
+        }
+        .into());
+    }
     request.set_onupgradeneeded(None);
     request.set_onblocked(None);
-    drop(events);
     if let Some(err) = failure.borrow_mut().take() {
         if let Ok(db) = &outcome {
             db.unchecked_ref::<IdbDatabase>().close();

@@ -76,6 +76,12 @@ impl RequestEvents {
         &self.request
     }
 
+    /// Ends the current wait with `outcome`, from outside the request (a timeout).
+    pub fn settler(&self) -> impl Fn(Result<JsValue, IdbError>) + 'static {
+        let slot = self.slot.clone();
+        move |outcome| Slot::settle(&slot, outcome)
+    }
+
     /// Waits for the next success (its result) or error.
     pub fn next(&self) -> impl Future<Output = Result<JsValue, IdbError>> + '_ {
         SlotFuture { slot: &self.slot }

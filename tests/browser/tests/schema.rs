@@ -104,7 +104,7 @@ fn expected_schema() -> DatabaseSchema {
 #[wasm_bindgen_test]
 async fn reads_back_every_store_and_index_option_with_counts() {
     let name = fresh_database("schema").await.unwrap();
-    let db = idb::open_with_upgrade(&name, 3, create_every_kind, None)
+    let db = idb::open_with_upgrade(&name, 3, create_every_kind, Default::default())
         .await
         .unwrap();
     db.close();
@@ -130,9 +130,14 @@ async fn reads_back_every_store_and_index_option_with_counts() {
 #[wasm_bindgen_test]
 async fn an_empty_database_has_an_empty_schema() {
     let name = fresh_database("empty").await.unwrap();
-    let db = idb::open_with_upgrade(&name, 1, |_up| async { Ok(()) }, None)
-        .await
-        .unwrap();
+    let db = idb::open_with_upgrade(
+        &name,
+        1,
+        |_up| async { Ok::<(), IdbError>(()) },
+        Default::default(),
+    )
+    .await
+    .unwrap();
     db.close();
     let summary = idb::summarize(&name).await.unwrap();
     assert_eq!(summary.schema, DatabaseSchema::default());
@@ -156,7 +161,7 @@ async fn inspecting_a_missing_database_fails_and_does_not_create_it() {
 #[wasm_bindgen_test]
 async fn a_failing_upgrade_leaves_schema_data_and_version_untouched() {
     let name = fresh_database("abort").await.unwrap();
-    let db = idb::open_with_upgrade(&name, 1, create_every_kind, None)
+    let db = idb::open_with_upgrade(&name, 1, create_every_kind, Default::default())
         .await
         .unwrap();
     db.close();
@@ -172,7 +177,7 @@ async fn a_failing_upgrade_leaves_schema_data_and_version_untouched() {
                 "migration step failed on purpose".into(),
             ))
         },
-        None,
+        Default::default(),
     )
     .await
     .unwrap_err();
@@ -190,7 +195,7 @@ async fn a_failing_upgrade_leaves_schema_data_and_version_untouched() {
 #[wasm_bindgen_test]
 async fn a_failing_request_in_an_upgrade_aborts_it() {
     let name = fresh_database("dupe").await.unwrap();
-    let db = idb::open_with_upgrade(&name, 1, create_every_kind, None)
+    let db = idb::open_with_upgrade(&name, 1, create_every_kind, Default::default())
         .await
         .unwrap();
     db.close();
@@ -206,7 +211,7 @@ async fn a_failing_request_in_an_upgrade_aborts_it() {
             .await?;
             Ok(())
         },
-        None,
+        Default::default(),
     )
     .await
     .unwrap_err();

@@ -4,6 +4,7 @@
 //! formats) is plain Rust, built and tested natively, while [`idb`] — the only module that
 //! touches the browser — compiles for `wasm32` alone and carries out what the core decided.
 
+pub mod backup;
 pub mod diff;
 pub mod engine;
 pub mod error;

@@ -5,6 +5,7 @@
 //! Inside a `versionchange` transaction it chains only IndexedDB requests, never anything else,
 //! so that the browser cannot commit an upgrade halfway.
 
+pub mod clone;
 pub mod error;
 pub mod inspect;
 pub mod open;

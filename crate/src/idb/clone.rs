@@ -1,0 +1,1 @@
+//! JavaScript values to and from the backup value model (`crate::backup`).

@@ -253,8 +253,11 @@ impl Migrator {
         {
             entry.error = Some(err.to_string());
             // The failure itself changed nothing; a journal that cannot be written must not
-            // hide the real error.
-            let _ = db.record(&entry).await;
+            // hide the real error. A blocked upgrade is still queued in the browser until the
+            // other tab lets go, and any new connection would wait behind it: write nothing.
+            if err != MigrationError::Blocked {
+                let _ = db.record(&entry).await;
+            }
             return Err(err);
         }
         Ok(OperationReport {

@@ -74,7 +74,7 @@ pub(crate) fn store_names(db: &IdbDatabase) -> Vec<String> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
-fn read_store(store: &web_sys::IdbObjectStore) -> Result<StoreSchema, IdbError> {
+pub(crate) fn read_store(store: &web_sys::IdbObjectStore) -> Result<StoreSchema, IdbError> {
     let key_path = key_path_from_js(&store.key_path()?)?;
     let mut schema = StoreSchema::new(store.name(), key_path, store.auto_increment());
     let names = store.index_names();
@@ -94,10 +94,14 @@ fn read_store(store: &web_sys::IdbObjectStore) -> Result<StoreSchema, IdbError> 
 
 /// The live schema of an open database, and each store's record count, read in one
 /// read-only transaction so both describe the same moment.
+/// Rewind's own stores are left out: they are not part of the app's schema.
 pub async fn read_schema(
     db: &IdbDatabase,
 ) -> Result<(DatabaseSchema, BTreeMap<String, u64>), IdbError> {
-    let names = store_names(db);
+    let names: Vec<String> = store_names(db)
+        .into_iter()
+        .filter(|n| !n.starts_with(crate::fold::RESERVED_PREFIX))
+        .collect();
     let mut schema = DatabaseSchema::default();
     let mut counts = BTreeMap::new();
     if names.is_empty() {

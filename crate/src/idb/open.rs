@@ -55,13 +55,15 @@ where
     let pending = Rc::new(RefCell::new(Some(upgrade)));
     let cancelled = Rc::new(Cell::new(false));
     let started = Rc::new(Cell::new(false));
+    let upgrade_tx: Rc<RefCell<Option<IdbTransaction>>> = Rc::new(RefCell::new(None));
     let on_upgrade = {
         let (request, failure, pending) = (request.clone(), failure.clone(), pending.clone());
-        let (cancelled, started) = (cancelled.clone(), started.clone());
+        let (cancelled, started, upgrade_tx) = (cancelled.clone(), started.clone(), upgrade_tx.clone());
         Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(
             move |event: web_sys::IdbVersionChangeEvent| {
                 started.set(true);
                 let tx = request.transaction();
+                upgrade_tx.borrow_mut().clone_from(&tx);
                 if cancelled.get() {
                     // The caller gave up while blocked: this upgrade must not run.
                     if let Some(tx) = tx {
@@ -90,6 +92,12 @@ where
                 let failure = failure.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(err) = upgrade(ctx).await {
+                        // If the browser aborted the transaction itself (a unique index over
+                        // duplicates, quota), its reason is the real one; ours is a symptom.
+                        let err = match tx.error() {
+                            Some(dom) => E::from(IdbError::from_js(&dom.into())),
+                            None => err,
+                        };
                         *failure.borrow_mut() = Some(err);
                         // Already aborted (a failed request aborts it) is fine.
                         let _ = tx.abort();
@@ -162,6 +170,14 @@ where
         }
         return Err(err);
     }
+    // The upgrade itself succeeded but the browser aborted its transaction afterwards (a unique
+    // index over duplicate values, quota): report the transaction's own reason.
+    let outcome = outcome.map_err(|e| {
+        match upgrade_tx.borrow().as_ref().and_then(|tx| tx.error()) {
+            Some(dom) => IdbError::from_js(&dom.into()),
+            None => e,
+        }
+    });
     let db: IdbDatabase = outcome?.unchecked_into();
     close_on_version_change(&db);
     Ok(db)

@@ -1,0 +1,295 @@
+//! The IndexedDB implementation of the engine's [`Migrate`] trait.
+//!
+//! Every change runs inside one `versionchange` transaction opened at `current IDB version + 1`:
+//! the plan's steps, Rewind's metadata and journal entry, and a last check that the live schema
+//! is the expected one. Any failure aborts the transaction, so schema, data, metadata and IDB
+//! version stay exactly as they were. Only IndexedDB requests are awaited inside it.
+
+use super::inspect::{read_store, store_names};
+use super::js_record::JsRecord;
+use super::open::{open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
+use super::request::{await_request, await_transaction, RequestEvents};
+use super::{list_databases, IdbError};
+use crate::diff::diff;
+use crate::engine::{step_failed, DatabaseState, JournalEntry, Migrate, RewindMeta};
+use crate::error::MigrationError;
+use crate::fold::RESERVED_PREFIX;
+use crate::migration::Step;
+use crate::plan::{MigrationPlan, PlannedMigration};
+use crate::record::{apply_data_step, Transforms};
+use crate::schema::{DatabaseSchema, KeyPath};
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{IdbCursorWithValue, IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransactionMode};
+
+/// Rewind's own stores inside an app database.
+pub const META_STORE: &str = "__rewind_meta";
+pub const JOURNAL_STORE: &str = "__rewind_journal";
+const STATE_KEY: &str = "state";
+
+impl From<IdbError> for MigrationError {
+    fn from(e: IdbError) -> Self {
+        match e {
+            IdbError::Blocked { .. } => MigrationError::Blocked,
+            IdbError::QuotaExceeded(m) => MigrationError::QuotaExceeded(m),
+            other => MigrationError::Storage(other.to_string()),
+        }
+    }
+}
+
+impl From<JsValue> for MigrationError {
+    fn from(e: JsValue) -> Self {
+        IdbError::from_js(&e).into()
+    }
+}
+
+/// One app database, as the engine sees it.
+pub struct IdbBackend {
+    pub name: String,
+    /// How long an upgrade may stay blocked by other tabs before it gives up.
+    pub block_timeout_ms: u32,
+    /// Told when another tab blocks an upgrade (the page says "close the other tabs").
+    pub on_blocked: Option<Rc<dyn Fn()>>,
+}
+
+impl IdbBackend {
+    pub fn new(name: impl Into<String>) -> Self {
+        IdbBackend { name: name.into(), block_timeout_ms: 5_000, on_blocked: None }
+    }
+
+    async fn current_version(&self) -> Result<Option<u64>, IdbError> {
+        Ok(list_databases().await?.into_iter().find(|d| d.name == self.name).map(|d| d.idb_version))
+    }
+}
+
+fn storage(context: &str, e: impl std::fmt::Display) -> MigrationError {
+    MigrationError::Storage(format!("{context}: {e}"))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(what: &str, value: &JsValue) -> Result<T, MigrationError> {
+    let text = value
+        .as_string()
+        .ok_or_else(|| storage(what, "Rewind's metadata is not text; it was changed outside Rewind"))?;
+    serde_json::from_str(&text).map_err(|e| storage(what, e))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<JsValue, MigrationError> {
+    serde_json::to_string(value).map(|s| JsValue::from_str(&s)).map_err(|e| storage("metadata", e))
+}
+
+/// The app's schema as the connection sees it now (inside an upgrade, its current state).
+fn live_schema(db: &IdbDatabase, tx: &web_sys::IdbTransaction) -> Result<DatabaseSchema, IdbError> {
+    let mut schema = DatabaseSchema::default();
+    for name in store_names(db).into_iter().filter(|n| !n.starts_with(RESERVED_PREFIX)) {
+        schema = schema.with_store(read_store(&tx.object_store(&name)?)?);
+    }
+    Ok(schema)
+}
+
+fn key_path_js(kp: &KeyPath) -> JsValue {
+    match kp {
+        KeyPath::Single(p) => JsValue::from_str(p),
+        KeyPath::Compound(ps) => ps.iter().map(|p| JsValue::from_str(p)).collect::<js_sys::Array>().into(),
+    }
+}
+
+fn ensure_meta_stores(db: &IdbDatabase) -> Result<(), IdbError> {
+    let names = store_names(db);
+    if !names.iter().any(|n| n == META_STORE) {
+        db.create_object_store(META_STORE)?;
+    }
+    if !names.iter().any(|n| n == JOURNAL_STORE) {
+        let params = IdbObjectStoreParameters::new();
+        params.set_auto_increment(true);
+        db.create_object_store_with_optional_parameters(JOURNAL_STORE, &params)?;
+    }
+    Ok(())
+}
+
+fn schema_step(up: &Upgrade, step: &Step) -> Result<(), IdbError> {
+    match step {
+        Step::CreateStore { store, key_path, auto_increment } => {
+            let params = IdbObjectStoreParameters::new();
+            if let Some(kp) = key_path {
+                params.set_key_path(&key_path_js(kp));
+            }
+            params.set_auto_increment(*auto_increment);
+            up.db.create_object_store_with_optional_parameters(store, &params)?;
+        }
+        Step::DeleteStore { store } => up.db.delete_object_store(store)?,
+        Step::RenameStore { from, to } => up.tx.object_store(from)?.set_name(to),
+        Step::CreateIndex { store, index, key_path, unique, multi_entry } => {
+            let params = IdbIndexParameters::new();
+            params.set_unique(*unique);
+            params.set_multi_entry(*multi_entry);
+            let store = up.tx.object_store(store)?;
+            match key_path {
+                KeyPath::Single(p) => store.create_index_with_str_and_optional_parameters(index, p, &params)?,
+                KeyPath::Compound(_) => store.create_index_with_str_sequence_and_optional_parameters(
+                    index,
+                    &key_path_js(key_path),
+                    &params,
+                )?,
+            };
+        }
+        Step::DeleteIndex { store, index } => up.tx.object_store(store)?.delete_index(index)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn describe_key(key: &JsValue) -> String {
+    js_sys::JSON::stringify(key).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "?".into())
+}
+
+/// Runs a data step over every record of its store with a cursor, updating changed records.
+async fn data_step(
+    up: &Upgrade,
+    pm: &PlannedMigration,
+    index: usize,
+    step: &Step,
+    store: &str,
+    transforms: &Transforms,
+) -> Result<(), MigrationError> {
+    let fail = |reason: String| step_failed(pm, index, reason);
+    let cursor_request = up.tx.object_store(store)?.open_cursor()?;
+    let events = RequestEvents::new(cursor_request.unchecked_into());
+    let mut n = 0u64;
+    loop {
+        let result = events.next().await.map_err(|e| fail(e.to_string()))?;
+        if result.is_null() || result.is_undefined() {
+            return Ok(());
+        }
+        n += 1;
+        let cursor: IdbCursorWithValue = result.unchecked_into();
+        let mut record = JsRecord(cursor.value()?);
+        let changed = apply_data_step(step, &mut record, transforms).map_err(|reason| {
+            let key = cursor.primary_key().map(|k| describe_key(&k)).unwrap_or_default();
+            fail(format!("record {n} (key {key}): {reason}"))
+        })?;
+        if changed {
+            // Not awaited: a failing update aborts the whole transaction.
+            cursor.update(&record.0).map_err(|e| {
+                fail(format!("record {n} cannot be written back: {}", IdbError::from_js(&e)))
+            })?;
+        }
+        cursor.continue_()?;
+    }
+}
+
+async fn run_upgrade(
+    up: Upgrade,
+    plan: MigrationPlan,
+    meta: RewindMeta,
+    expected: DatabaseSchema,
+    entry: JournalEntry,
+    transforms: Transforms,
+) -> Result<(), MigrationError> {
+    ensure_meta_stores(&up.db)?;
+    for pm in &plan.migrations {
+        for (i, step) in pm.steps.iter().enumerate() {
+            match step.data_store() {
+                Some(store) => data_step(&up, pm, i, step, store, &transforms).await?,
+                None => schema_step(&up, step).map_err(|e| step_failed(pm, i, e.to_string()))?,
+            }
+        }
+    }
+    await_request(up.tx.object_store(META_STORE)?.put_with_key(&to_json(&meta)?, &STATE_KEY.into())?).await?;
+    await_request(up.tx.object_store(JOURNAL_STORE)?.add(&to_json(&entry)?)?).await?;
+    let live = live_schema(&up.db, &up.tx)?;
+    let d = diff(&expected, &live);
+    if !d.is_empty() {
+        return Err(MigrationError::ValidationFailed { version: meta.schema_version, diff: d });
+    }
+    Ok(())
+}
+
+impl Migrate for IdbBackend {
+    async fn read(&mut self) -> Result<DatabaseState, MigrationError> {
+        let Some(idb_version) = self.current_version().await? else {
+            return Ok(DatabaseState::default());
+        };
+        let db = open_existing(&self.name).await?;
+        let outcome = read_state(&db).await;
+        db.close();
+        let mut state = outcome?;
+        state.idb_version = idb_version;
+        Ok(state)
+    }
+
+    async fn apply(
+        &mut self,
+        plan: &MigrationPlan,
+        meta: &RewindMeta,
+        expected: &DatabaseSchema,
+        entry: &JournalEntry,
+        transforms: &Transforms,
+    ) -> Result<(), MigrationError> {
+        let version = self.current_version().await?.unwrap_or(0);
+        let (plan, meta, expected, entry, transforms) =
+            (plan.clone(), meta.clone(), expected.clone(), entry.clone(), transforms.clone());
+        let on_blocked = self.on_blocked.clone();
+        let policy = BlockedPolicy {
+            on_blocked: on_blocked.map(|cb| Box::new(move || cb()) as Box<dyn Fn()>),
+            timeout_ms: Some(self.block_timeout_ms),
+        };
+        let db = open_with_upgrade(
+            &self.name,
+            version + 1,
+            move |up| run_upgrade(up, plan, meta, expected, entry, transforms),
+            policy,
+        )
+        .await?;
+        db.close();
+        Ok(())
+    }
+
+    async fn record(&mut self, entry: &JournalEntry) -> Result<(), MigrationError> {
+        if self.current_version().await?.is_none() {
+            return Ok(());
+        }
+        let db = open_existing(&self.name).await?;
+        let outcome = async {
+            if !store_names(&db).iter().any(|n| n == JOURNAL_STORE) {
+                return Ok(());
+            }
+            let tx = db.transaction_with_str_and_mode(JOURNAL_STORE, IdbTransactionMode::Readwrite)?;
+            tx.object_store(JOURNAL_STORE)?.add(&to_json(entry)?)?;
+            await_transaction(&tx).await?;
+            Ok(())
+        }
+        .await;
+        db.close();
+        outcome
+    }
+}
+
+async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
+    let names = store_names(db);
+    let mut state = DatabaseState { exists: true, ..Default::default() };
+    if names.is_empty() {
+        return Ok(state);
+    }
+    let array: js_sys::Array = names.iter().map(|n| JsValue::from_str(n)).collect();
+    let tx = db.transaction_with_str_sequence_and_mode(&array, IdbTransactionMode::Readonly)?;
+    for name in &names {
+        let store = tx.object_store(name)?;
+        if name == META_STORE {
+            let value = await_request(store.get(&STATE_KEY.into())?).await?;
+            if !value.is_undefined() {
+                state.meta = parse_json("Rewind's metadata", &value)?;
+            }
+        } else if name == JOURNAL_STORE {
+            let all: js_sys::Array = await_request(store.get_all()?).await?.unchecked_into();
+            for entry in all.iter() {
+                state.journal.push(parse_json("Rewind's journal", &entry)?);
+            }
+        } else if !name.starts_with(RESERVED_PREFIX) {
+            state.schema = std::mem::take(&mut state.schema).with_store(read_store(&store)?);
+            let count = await_request(store.count()?).await?;
+            state.counts.insert(name.clone(), count.as_f64().unwrap_or(0.0) as u64);
+        }
+    }
+    await_transaction(&tx).await?;
+    Ok(state)
+}

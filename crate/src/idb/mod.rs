@@ -5,16 +5,20 @@
 //! Inside a `versionchange` transaction it chains only IndexedDB requests, never anything else,
 //! so that the browser cannot commit an upgrade halfway.
 
+pub mod api;
 pub mod backend;
 pub mod clone;
 pub mod error;
 pub mod inspect;
 pub mod js_record;
+pub mod lock;
 pub mod open;
 pub mod request;
 
+pub use api::Rewind;
 pub use backend::IdbBackend;
 pub use error::IdbError;
+pub use lock::{lock_database, LockGuard};
 pub use inspect::{list_databases, read_schema, summarize};
 pub use open::{delete_database, open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
 pub use request::{await_request, await_transaction, RequestEvents};

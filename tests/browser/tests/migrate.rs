@@ -349,3 +349,28 @@ async fn validate_catches_a_schema_changed_behind_rewinds_back() {
     assert_eq!(m.status(&mut db).await.unwrap().schema_version, 2);
     idb::delete_database(&name).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn concurrent_operations_on_one_database_are_serialized() {
+    use wasm_bindgen_futures::{future_to_promise, JsFuture};
+    let name = fresh_database("locks").await.unwrap();
+    let first = std::rc::Rc::new(idb::Rewind::new(&name, demo(3)));
+    let second = std::rc::Rc::new(idb::Rewind::new(&name, demo(3)));
+    first.migrate_to(Some(1)).await.unwrap();
+    let run = |r: std::rc::Rc<idb::Rewind>| {
+        future_to_promise(async move {
+            r.migrate_to(None)
+                .await
+                .map(|rep| wasm_bindgen::JsValue::from_str(&format!("{}->{}", rep.from, rep.to)))
+                .map_err(|e| wasm_bindgen::JsValue::from_str(&e.to_string()))
+        })
+    };
+    let (a, b) = (run(first.clone()), run(second.clone()));
+    let a = JsFuture::from(a).await.expect("the first operation succeeds");
+    let b = JsFuture::from(b).await.expect("the second waits for the first, then has nothing to do");
+    assert_eq!(a.as_string().as_deref(), Some("1->3"));
+    assert_eq!(b.as_string().as_deref(), Some("3->3"));
+    let status = first.status().await.unwrap();
+    assert_eq!(status.schema_version, 3);
+    idb::delete_database(&name).await.unwrap();
+}

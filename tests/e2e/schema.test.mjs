@@ -23,7 +23,10 @@ test("the page lists the demo database and shows its stores, indexes and counts"
   assert.match(await row("notes").innerText(), /index "by_notebook_title" on \["notebookId", "title"\]/);
   assert.match(await row("notebooks").innerText(), /index "by_name" on "name", unique/);
   assert.match(await row("attachments").innerText(), /out-of-line keys\s+200/);
-  assert.match(await row("settings").innerText(), /out-of-line keys\s+6/);
+  assert.match(await row("preferences").innerText(), /out-of-line keys\s+6/);
+  assert.match(await row("notes").innerText(), /index "by_priority" on "priority"/);
+  assert.equal(await stores.getByRole("rowheader", { name: "settings", exact: true }).count(), 0);
+  assert.equal(await status.getByText("__rewind").count(), 0, "Rewind's own stores are not shown as app data");
   assert.match(await status.innerText(), /Records\s+3218/);
   assert.deepEqual(errors(), []);
   await context.close();

@@ -1,10 +1,12 @@
-//! The demo database of `make serve` and the end-to-end tests: a small notes app with a few
-//! stores, indexes of every kind, and a few thousand records of mixed types. Generated
-//! deterministically, so tests can count on exact figures.
+//! The demo database of `make serve` and the end-to-end tests: the notes app of
+//! `migrations/`, created the way a real app's database grows — migrated to version 1, filled
+//! with version-1 data, then migrated to the latest version, so its data went through every
+//! data step. Generated deterministically, so tests can count on exact figures.
 
-use rewind::idb::{list_databases, open_with_upgrade, IdbError, Upgrade};
+use rewind::idb::{await_transaction, list_databases, open_existing, IdbError, Rewind};
+use rewind::MigrationError;
 use wasm_bindgen::JsValue;
-use web_sys::{IdbIndexParameters, IdbObjectStoreParameters};
+use web_sys::IdbTransactionMode;
 
 pub const DEMO_DATABASE: &str = "notes-demo";
 pub const NOTEBOOKS: u32 = 12;
@@ -12,7 +14,7 @@ pub const NOTES: u32 = 3000;
 pub const ATTACHMENTS: u32 = 200;
 
 /// Creates the demo database unless it exists already.
-pub async fn ensure_demo_database() -> Result<(), IdbError> {
+pub async fn ensure_demo_database() -> Result<(), MigrationError> {
     if list_databases()
         .await?
         .iter()
@@ -20,9 +22,29 @@ pub async fn ensure_demo_database() -> Result<(), IdbError> {
     {
         return Ok(());
     }
-    let db = open_with_upgrade(DEMO_DATABASE, 1, fill, Default::default()).await?;
-    db.close();
+    let rewind = Rewind::new(DEMO_DATABASE, crate::app_migrations::migrator()?);
+    rewind.migrate_to(Some(1)).await?;
+    write(&["notebooks", "notes", "settings"], fill_v1).await?;
+    rewind.migrate_to(None).await?;
+    write(&["attachments"], fill_attachments).await?;
     Ok(())
+}
+
+async fn write(
+    stores: &[&str],
+    fill: fn(&web_sys::IdbTransaction) -> Result<(), IdbError>,
+) -> Result<(), IdbError> {
+    let db = open_existing(DEMO_DATABASE).await?;
+    let names: js_sys::Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+    let outcome = async {
+        let tx =
+            db.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
+        fill(&tx)?;
+        await_transaction(&tx).await
+    }
+    .await;
+    db.close();
+    outcome
 }
 
 /// A tiny deterministic generator: the same demo data on every machine.
@@ -53,34 +75,11 @@ fn strings(items: &[&str]) -> JsValue {
         .into()
 }
 
-async fn fill(up: Upgrade) -> Result<(), IdbError> {
-    let db = &up.db;
-    let params = IdbObjectStoreParameters::new();
-    params.set_key_path(&"id".into());
-    let notebooks = db.create_object_store_with_optional_parameters("notebooks", &params)?;
-    let unique = IdbIndexParameters::new();
-    unique.set_unique(true);
-    notebooks.create_index_with_str_and_optional_parameters("by_name", "name", &unique)?;
-
-    let params = IdbObjectStoreParameters::new();
-    params.set_key_path(&"id".into());
-    params.set_auto_increment(true);
-    let notes = db.create_object_store_with_optional_parameters("notes", &params)?;
-    notes.create_index_with_str("by_notebook", "notebookId")?;
-    notes.create_index_with_str("by_updated", "updatedAt")?;
-    let multi = IdbIndexParameters::new();
-    multi.set_multi_entry(true);
-    notes.create_index_with_str_and_optional_parameters("by_tag", "tags", &multi)?;
-    notes
-        .create_index_with_str_sequence("by_notebook_title", &strings(&["notebookId", "title"]))?;
-
-    let attachments = db.create_object_store("attachments")?;
-    let settings = db.create_object_store("settings")?;
-
+fn fill_v1(tx: &web_sys::IdbTransaction) -> Result<(), IdbError> {
+    let notebooks = tx.object_store("notebooks")?;
+    let notes = tx.object_store("notes")?;
+    let settings = tx.object_store("settings")?;
     let mut rng = Lcg(2026);
-    const TAGS: [&str; 8] = [
-        "work", "home", "ideas", "todo", "travel", "recipes", "books", "urgent",
-    ];
     const WORDS: [&str; 10] = [
         "meeting", "garden", "plan", "list", "draft", "trip", "idea", "call", "notes", "review",
     ];
@@ -94,9 +93,6 @@ async fn fill(up: Upgrade) -> Result<(), IdbError> {
     }
     let base_time = 1_767_225_600_000.0; // 2026-01-01T00:00:00Z
     for n in 0..NOTES {
-        let tags: js_sys::Array = (0..rng.next(4))
-            .map(|_| JsValue::from_str(TAGS[rng.next(TAGS.len() as u32) as usize]))
-            .collect();
         let title = format!(
             "{} {} #{n}",
             WORDS[rng.next(10) as usize],
@@ -104,7 +100,6 @@ async fn fill(up: Upgrade) -> Result<(), IdbError> {
         );
         let updated = js_sys::Date::new(&JsValue::from_f64(base_time + n as f64 * 3_600_000.0));
         let meta = object(&[
-            ("words", rng.next(2000).into()),
             ("pinned", (rng.next(10) == 0).into()),
             (
                 "rating",
@@ -127,22 +122,9 @@ async fn fill(up: Upgrade) -> Result<(), IdbError> {
                     .repeat(1 + rng.next(5) as usize)
                     .into(),
             ),
-            ("tags", tags.into()),
             ("updatedAt", updated.into()),
             ("meta", meta),
         ])?)?;
-    }
-    for n in 0..ATTACHMENTS {
-        let bytes = js_sys::Uint8Array::new_with_length(64 + rng.next(512));
-        bytes.fill(n as u8, 0, bytes.length());
-        attachments.put_with_key(
-            &object(&[
-                ("noteId", (1 + rng.next(NOTES)).into()),
-                ("name", format!("scan-{n}.bin").into()),
-                ("bytes", bytes.into()),
-            ])?,
-            &JsValue::from_f64(n as f64 + 1.0),
-        )?;
     }
     let entries: [(&str, JsValue); 6] = [
         ("theme", "dark".into()),
@@ -157,6 +139,24 @@ async fn fill(up: Upgrade) -> Result<(), IdbError> {
     ];
     for (key, value) in entries {
         settings.put_with_key(&value, &key.into())?;
+    }
+    Ok(())
+}
+
+fn fill_attachments(tx: &web_sys::IdbTransaction) -> Result<(), IdbError> {
+    let attachments = tx.object_store("attachments")?;
+    let mut rng = Lcg(7);
+    for n in 0..ATTACHMENTS {
+        let bytes = js_sys::Uint8Array::new_with_length(64 + rng.next(512));
+        bytes.fill(n as u8, 0, bytes.length());
+        attachments.put_with_key(
+            &object(&[
+                ("noteId", (1 + rng.next(NOTES)).into()),
+                ("name", format!("scan-{n}.bin").into()),
+                ("bytes", bytes.into()),
+            ])?,
+            &JsValue::from_f64(n as f64 + 1.0),
+        )?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! the Yew components in `components` only render that state and turn clicks into actions;
 //! `effects` runs the library's operations and reports back as actions.
 
+pub mod app_migrations;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,2 +1,28 @@
 //! Backups: a faithful model of every value IndexedDB can store, and the checksummed binary
 //! container a backup is written in. Pure Rust; the browser side lives in `idb::clone`.
+//!
+//! - [`value`]: [`Value`], the tree model of structured-clonable values (shared and cyclic
+//!   references as [`Value::Ref`]).
+//! - [`codec`]: the compact binary encoding of one value.
+//! - [`format`]: the file — magic, format version, manifest, per-store record sections,
+//!   trailing SHA-256 — with [`encode_backup`], [`decode_backup`] and [`inspect`].
+//! - [`error`]: [`BackupError`], with the codes the JavaScript API reports.
+//!
+//! The byte layout is documented in `docs/backup-format.md`.
+
+pub mod codec;
+pub mod error;
+pub mod format;
+pub mod value;
+
+pub use codec::{decode_value, encode_value, MAX_DEPTH};
+pub use error::BackupError;
+pub use format::{
+    backup_file_name, decode_backup, encode_backup, encode_header, inspect, store_sections,
+    utc_stamp, BackupManifest, DecodedBackup, EncodedBackup, SectionReader, SectionSummary,
+    SectionWriter, StoreManifest, StoreRecords, FORMAT_VERSION, MAGIC,
+};
+pub use value::{ErrorKind, ErrorValue, Num, Text, Value, ViewKind};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,771 @@
+//! The compact binary encoding of a [`Value`]: a tag byte, LEB128 varints and raw bytes.
+//!
+//! Decoding treats its input as hostile: every length is checked against the bytes that are
+//! left before anything is allocated, nesting is capped at [`MAX_DEPTH`], and a reference may
+//! only name an object that was already decoded. See `docs/backup-format.md`.
+
+use super::error::BackupError;
+use super::value::{ErrorKind, ErrorValue, Num, Text, Value, ViewKind};
+
+/// The deepest nesting a value may have (objects inside objects).
+pub const MAX_DEPTH: usize = 256;
+
+const T_UNDEFINED: u8 = 0x00;
+const T_NULL: u8 = 0x01;
+const T_FALSE: u8 = 0x02;
+const T_TRUE: u8 = 0x03;
+const T_INT: u8 = 0x04;
+const T_FLOAT: u8 = 0x05;
+const T_BIGINT: u8 = 0x06;
+const T_STRING: u8 = 0x07;
+const T_DATE: u8 = 0x10;
+const T_REGEXP: u8 = 0x11;
+const T_BOXED_STRING: u8 = 0x12;
+const T_BOXED_NUMBER: u8 = 0x13;
+const T_BOXED_FALSE: u8 = 0x14;
+const T_BOXED_TRUE: u8 = 0x15;
+const T_BOXED_BIGINT: u8 = 0x16;
+const T_ERROR: u8 = 0x17;
+const T_ARRAY_BUFFER: u8 = 0x18;
+const T_VIEW: u8 = 0x19;
+const T_MAP: u8 = 0x1A;
+const T_SET: u8 = 0x1B;
+const T_ARRAY: u8 = 0x1C;
+const T_OBJECT: u8 = 0x1D;
+const T_BLOB: u8 = 0x1E;
+const T_FILE: u8 = 0x1F;
+const T_REF: u8 = 0x20;
+
+const KEY_INDEX: u8 = 0;
+const KEY_TEXT: u8 = 1;
+
+const ERR_MESSAGE: u8 = 1;
+const ERR_STACK: u8 = 2;
+const ERR_CAUSE: u8 = 4;
+
+/// Integers up to this magnitude are exact in an f64 and written as varints.
+const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
+/// The largest array index (2^32 - 2).
+const MAX_INDEX: u64 = 4_294_967_294;
+
+/// Objects numbered so far in one top-level value: `Some(len)` for an ArrayBuffer.
+#[derive(Default)]
+struct Ids(Vec<Option<u64>>);
+
+impl Ids {
+    fn add(&mut self, buffer_len: Option<u64>) {
+        self.0.push(buffer_len);
+    }
+    fn next(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, id: u32) -> Option<Option<u64>> {
+        self.0.get(id as usize).copied()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+pub(crate) fn write_varint(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn zigzag(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+fn unzigzag(n: u64) -> i64 {
+    ((n >> 1) as i64) ^ -((n & 1) as i64)
+}
+
+fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn write_text(out: &mut Vec<u8>, text: &Text) {
+    match text.as_str() {
+        Some(s) => {
+            write_varint(out, (s.len() as u64) << 1);
+            out.extend_from_slice(s.as_bytes());
+        }
+        None => {
+            let units = text.to_utf16();
+            write_varint(out, ((units.len() as u64) << 1) | 1);
+            for u in units {
+                out.extend_from_slice(&u.to_le_bytes());
+            }
+        }
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    write_varint(out, (s.len() as u64) << 1);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn write_f64(out: &mut Vec<u8>, n: f64) {
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+fn write_number(out: &mut Vec<u8>, n: f64) {
+    let integral = n.fract() == 0.0 && n.abs() <= MAX_SAFE && !(n == 0.0 && n.is_sign_negative());
+    if integral {
+        out.push(T_INT);
+        write_varint(out, zigzag(n as i64));
+    } else {
+        out.push(T_FLOAT);
+        write_f64(out, n);
+    }
+}
+
+fn canonical_index(key: &Text) -> Option<u64> {
+    let s = key.as_str()?;
+    if s.is_empty() || s.len() > 10 || (s.len() > 1 && s.starts_with('0')) {
+        return None;
+    }
+    if !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<u64>().ok().filter(|&n| n <= MAX_INDEX)
+}
+
+fn write_key(out: &mut Vec<u8>, key: &Text) {
+    match canonical_index(key) {
+        Some(i) => {
+            out.push(KEY_INDEX);
+            write_varint(out, i);
+        }
+        None => {
+            out.push(KEY_TEXT);
+            write_text(out, key);
+        }
+    }
+}
+
+/// Appends the encoding of `value` (its own object numbering starts at 0).
+pub fn encode_value(value: &Value, out: &mut Vec<u8>) -> Result<(), BackupError> {
+    let mut ids = Ids::default();
+    write_value(value, out, &mut ids, 0)
+}
+
+fn write_props(
+    props: &[(Text, Value)],
+    out: &mut Vec<u8>,
+    ids: &mut Ids,
+    depth: usize,
+) -> Result<(), BackupError> {
+    write_varint(out, props.len() as u64);
+    for (k, v) in props {
+        write_key(out, k);
+        write_value(v, out, ids, depth + 1)?;
+    }
+    Ok(())
+}
+
+fn check_bigint(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && s != "-0"
+}
+
+fn check_mime(s: &str) -> bool {
+    s.bytes()
+        .all(|b| (0x20..=0x7e).contains(&b) && !b.is_ascii_uppercase())
+}
+
+fn check_flags(s: &str) -> bool {
+    s.len() <= 16 && s.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+fn write_value(
+    value: &Value,
+    out: &mut Vec<u8>,
+    ids: &mut Ids,
+    depth: usize,
+) -> Result<(), BackupError> {
+    if depth > MAX_DEPTH {
+        return Err(BackupError::TooDeep { limit: MAX_DEPTH });
+    }
+    if value.is_object() {
+        let buffer_len = match value {
+            Value::ArrayBuffer(b) => Some(b.len() as u64),
+            _ => None,
+        };
+        ids.add(buffer_len);
+    }
+    // Only the containers recurse, in small frames of their own.
+    match value {
+        Value::Error(e) => write_error(e, out, ids, depth),
+        Value::View {
+            kind,
+            buffer,
+            byte_offset,
+            length,
+        } => write_view(*kind, buffer, *byte_offset, *length, out, ids, depth),
+        Value::Map(entries) => {
+            out.push(T_MAP);
+            write_varint(out, entries.len() as u64);
+            for (k, v) in entries {
+                write_value(k, out, ids, depth + 1)?;
+                write_value(v, out, ids, depth + 1)?;
+            }
+            Ok(())
+        }
+        Value::Set(items) => {
+            out.push(T_SET);
+            write_varint(out, items.len() as u64);
+            for v in items {
+                write_value(v, out, ids, depth + 1)?;
+            }
+            Ok(())
+        }
+        Value::Array { length, props } => {
+            out.push(T_ARRAY);
+            write_varint(out, u64::from(*length));
+            write_props(props, out, ids, depth)
+        }
+        Value::Object(props) => {
+            out.push(T_OBJECT);
+            write_props(props, out, ids, depth)
+        }
+        _ => write_leaf(value, out, ids),
+    }
+}
+
+fn write_error(
+    e: &ErrorValue,
+    out: &mut Vec<u8>,
+    ids: &mut Ids,
+    depth: usize,
+) -> Result<(), BackupError> {
+    out.push(T_ERROR);
+    out.push(e.kind as u8);
+    let flags = if e.message.is_some() { ERR_MESSAGE } else { 0 }
+        | if e.stack.is_some() { ERR_STACK } else { 0 }
+        | if e.cause.is_some() { ERR_CAUSE } else { 0 };
+    out.push(flags);
+    if let Some(m) = &e.message {
+        write_text(out, m);
+    }
+    if let Some(s) = &e.stack {
+        write_text(out, s);
+    }
+    if let Some(c) = &e.cause {
+        write_value(c, out, ids, depth + 1)?;
+    }
+    Ok(())
+}
+
+fn write_view(
+    kind: ViewKind,
+    buffer: &Value,
+    byte_offset: u64,
+    length: u64,
+    out: &mut Vec<u8>,
+    ids: &mut Ids,
+    depth: usize,
+) -> Result<(), BackupError> {
+    out.push(T_VIEW);
+    out.push(kind.tag());
+    let buffer_len = match buffer {
+        Value::ArrayBuffer(b) => b.len() as u64,
+        Value::Ref(id) => ids.get(*id).flatten().ok_or_else(|| {
+            BackupError::invalid("a view refers to something that is not an ArrayBuffer")
+        })?,
+        _ => {
+            return Err(BackupError::invalid(
+                "a view's buffer is not an ArrayBuffer",
+            ))
+        }
+    };
+    check_view(kind, byte_offset, length, buffer_len).map_err(BackupError::invalid)?;
+    write_value(buffer, out, ids, depth + 1)?;
+    write_varint(out, byte_offset);
+    write_varint(out, length);
+    Ok(())
+}
+
+#[inline(never)]
+fn write_leaf(value: &Value, out: &mut Vec<u8>, ids: &mut Ids) -> Result<(), BackupError> {
+    match value {
+        Value::Undefined => out.push(T_UNDEFINED),
+        Value::Null => out.push(T_NULL),
+        Value::Bool(false) => out.push(T_FALSE),
+        Value::Bool(true) => out.push(T_TRUE),
+        Value::Number(n) => write_number(out, n.0),
+        Value::BigInt(s) | Value::BoxedBigInt(s) => {
+            if !check_bigint(s) {
+                return Err(BackupError::invalid(format!("{s:?} is not a BigInt")));
+            }
+            out.push(if matches!(value, Value::BigInt(_)) {
+                T_BIGINT
+            } else {
+                T_BOXED_BIGINT
+            });
+            write_str(out, s);
+        }
+        Value::String(t) => {
+            out.push(T_STRING);
+            write_text(out, t);
+        }
+        Value::Date(n) => {
+            out.push(T_DATE);
+            write_f64(out, n.0);
+        }
+        Value::RegExp { source, flags } => {
+            if !check_flags(flags) {
+                return Err(BackupError::invalid(format!(
+                    "{flags:?} are not regular expression flags"
+                )));
+            }
+            out.push(T_REGEXP);
+            write_text(out, source);
+            write_str(out, flags);
+        }
+        Value::BoxedString(t) => {
+            out.push(T_BOXED_STRING);
+            write_text(out, t);
+        }
+        Value::BoxedNumber(n) => {
+            out.push(T_BOXED_NUMBER);
+            write_f64(out, n.0);
+        }
+        Value::BoxedBool(b) => out.push(if *b { T_BOXED_TRUE } else { T_BOXED_FALSE }),
+        Value::ArrayBuffer(bytes) => {
+            out.push(T_ARRAY_BUFFER);
+            write_bytes(out, bytes);
+        }
+        Value::Blob { mime, bytes } => {
+            if !check_mime(mime) {
+                return Err(BackupError::invalid(format!("{mime:?} is not a Blob type")));
+            }
+            out.push(T_BLOB);
+            write_str(out, mime);
+            write_bytes(out, bytes);
+        }
+        Value::File {
+            name,
+            mime,
+            last_modified,
+            bytes,
+        } => {
+            if !check_mime(mime) {
+                return Err(BackupError::invalid(format!("{mime:?} is not a File type")));
+            }
+            out.push(T_FILE);
+            write_text(out, name);
+            write_str(out, mime);
+            write_varint(out, zigzag(*last_modified));
+            write_bytes(out, bytes);
+        }
+        Value::Ref(id) => {
+            if *id as usize >= ids.next() {
+                return Err(BackupError::invalid(format!(
+                    "reference {id} points to an object not yet written"
+                )));
+            }
+            out.push(T_REF);
+            write_varint(out, u64::from(*id));
+        }
+        Value::Error(_)
+        | Value::View { .. }
+        | Value::Map(_)
+        | Value::Set(_)
+        | Value::Array { .. }
+        | Value::Object(_) => {
+            return Err(BackupError::invalid("a container reached the leaf writer"))
+        }
+    }
+    Ok(())
+}
+
+fn check_view(kind: ViewKind, offset: u64, length: u64, buffer_len: u64) -> Result<(), String> {
+    let size = kind.element_size();
+    if offset % size != 0 {
+        return Err(format!(
+            "a {} starts at byte {offset}, not a multiple of {size}",
+            kind.js_name()
+        ));
+    }
+    let end = length
+        .checked_mul(size)
+        .and_then(|b| b.checked_add(offset))
+        .ok_or_else(|| format!("a {} is impossibly long", kind.js_name()))?;
+    if end > buffer_len {
+        return Err(format!(
+            "a {} reaches byte {end} of an ArrayBuffer of {buffer_len} bytes",
+            kind.js_name()
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+/// A cursor over untrusted bytes; every read is bounds-checked.
+pub(crate) struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        Reader { data, pos: 0 }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    pub(crate) fn byte(&mut self) -> Result<u8, BackupError> {
+        let b = *self
+            .data
+            .get(self.pos)
+            .ok_or_else(|| BackupError::corrupt("a value ends in the middle"))?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    pub(crate) fn take(&mut self, n: u64) -> Result<&'a [u8], BackupError> {
+        if n > self.remaining() as u64 {
+            return Err(BackupError::corrupt(format!(
+                "a length of {n} bytes is longer than the {} bytes left",
+                self.remaining()
+            )));
+        }
+        let start = self.pos;
+        self.pos += n as usize;
+        Ok(&self.data[start..self.pos])
+    }
+
+    pub(crate) fn varint(&mut self) -> Result<u64, BackupError> {
+        let mut n: u64 = 0;
+        for i in 0..10 {
+            let b = self.byte()?;
+            let part = u64::from(b & 0x7f);
+            if i == 9 && part > 1 {
+                return Err(BackupError::corrupt("a number is too large"));
+            }
+            n |= part << (7 * i);
+            if b & 0x80 == 0 {
+                if i > 0 && b == 0 {
+                    return Err(BackupError::corrupt("a number is not in its shortest form"));
+                }
+                return Ok(n);
+            }
+        }
+        Err(BackupError::corrupt("a number is too long"))
+    }
+
+    /// A count of items that each take at least `min_size` bytes.
+    fn count(&mut self, min_size: u64) -> Result<u64, BackupError> {
+        let n = self.varint()?;
+        if n.saturating_mul(min_size) > self.remaining() as u64 {
+            return Err(BackupError::corrupt(format!(
+                "a count of {n} items does not fit in the {} bytes left",
+                self.remaining()
+            )));
+        }
+        Ok(n)
+    }
+
+    fn f64(&mut self) -> Result<f64, BackupError> {
+        let bytes = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(bytes);
+        Ok(f64::from_le_bytes(a))
+    }
+
+    fn text(&mut self) -> Result<Text, BackupError> {
+        let header = self.varint()?;
+        let len = header >> 1;
+        if header & 1 == 0 {
+            let bytes = self.take(len)?;
+            let s = std::str::from_utf8(bytes)
+                .map_err(|_| BackupError::corrupt("a string is not valid UTF-8"))?;
+            Ok(Text::from(s))
+        } else {
+            let bytes = self.take(len.saturating_mul(2))?;
+            let units = bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            Ok(Text::from_utf16(units))
+        }
+    }
+
+    fn str(&mut self) -> Result<String, BackupError> {
+        self.text()?
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| BackupError::corrupt("a name holds a lone surrogate"))
+    }
+}
+
+/// Decodes exactly one value filling all of `bytes`.
+pub fn decode_value(bytes: &[u8]) -> Result<Value, BackupError> {
+    let mut r = Reader::new(bytes);
+    let v = read_value(&mut r)?;
+    if !r.is_empty() {
+        return Err(BackupError::corrupt("extra bytes follow a value"));
+    }
+    Ok(v)
+}
+
+/// Reads one top-level value (its own object numbering starts at 0).
+pub(crate) fn read_value(r: &mut Reader<'_>) -> Result<Value, BackupError> {
+    let mut ids = Ids::default();
+    read(r, &mut ids, 0)
+}
+
+fn read_props(
+    r: &mut Reader<'_>,
+    ids: &mut Ids,
+    depth: usize,
+    array_length: Option<u32>,
+) -> Result<Vec<(Text, Value)>, BackupError> {
+    let n = r.count(2)?;
+    let mut props = Vec::new();
+    for _ in 0..n {
+        let key = read_key(r, array_length)?;
+        let v = read(r, ids, depth + 1)?;
+        props.push((key, v));
+    }
+    Ok(props)
+}
+
+#[inline(never)]
+fn read_key(r: &mut Reader<'_>, array_length: Option<u32>) -> Result<Text, BackupError> {
+    match r.byte()? {
+        KEY_INDEX => {
+            let i = r.varint()?;
+            if i > MAX_INDEX {
+                return Err(BackupError::corrupt("an array index is out of range"));
+            }
+            if let Some(len) = array_length {
+                if i >= u64::from(len) {
+                    return Err(BackupError::corrupt(
+                        "an array element lies past its length",
+                    ));
+                }
+            }
+            Ok(Text::from(i.to_string()))
+        }
+        KEY_TEXT => r.text(),
+        _ => Err(BackupError::corrupt("a property name has an unknown form")),
+    }
+}
+
+fn read(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, BackupError> {
+    if depth > MAX_DEPTH {
+        return Err(BackupError::TooDeep { limit: MAX_DEPTH });
+    }
+    let tag = r.byte()?;
+    if (T_DATE..T_REF).contains(&tag) && tag != T_ARRAY_BUFFER {
+        ids.add(None);
+    }
+    // Only the containers recurse; everything else is read in its own (non-recursive) frame
+    // so that the recursion's frames stay small.
+    match tag {
+        T_ERROR => read_error(r, ids, depth),
+        T_VIEW => read_view(r, ids, depth),
+        T_MAP => read_map(r, ids, depth),
+        T_SET => read_set(r, ids, depth),
+        T_ARRAY => read_array(r, ids, depth),
+        T_OBJECT => Ok(Value::Object(read_props(r, ids, depth, None)?)),
+        _ => read_leaf(tag, r, ids),
+    }
+}
+
+#[inline(never)]
+fn read_leaf(tag: u8, r: &mut Reader<'_>, ids: &mut Ids) -> Result<Value, BackupError> {
+    Ok(match tag {
+        T_UNDEFINED => Value::Undefined,
+        T_NULL => Value::Null,
+        T_FALSE => Value::Bool(false),
+        T_TRUE => Value::Bool(true),
+        T_INT => {
+            let n = unzigzag(r.varint()?) as f64;
+            if n.abs() > MAX_SAFE {
+                return Err(BackupError::corrupt("an integer is out of range"));
+            }
+            Value::number(n)
+        }
+        T_FLOAT => Value::number(r.f64()?),
+        T_BIGINT | T_BOXED_BIGINT => {
+            let s = r.str()?;
+            if !check_bigint(&s) {
+                return Err(BackupError::corrupt("a BigInt is not a decimal number"));
+            }
+            if tag == T_BIGINT {
+                Value::BigInt(s)
+            } else {
+                Value::BoxedBigInt(s)
+            }
+        }
+        T_STRING => Value::String(r.text()?),
+        T_DATE => Value::Date(Num(r.f64()?)),
+        T_REGEXP => {
+            let source = r.text()?;
+            let flags = r.str()?;
+            if !check_flags(&flags) {
+                return Err(BackupError::corrupt(
+                    "a regular expression has unknown flags",
+                ));
+            }
+            Value::RegExp { source, flags }
+        }
+        T_BOXED_STRING => Value::BoxedString(r.text()?),
+        T_BOXED_NUMBER => Value::BoxedNumber(Num(r.f64()?)),
+        T_BOXED_FALSE => Value::BoxedBool(false),
+        T_BOXED_TRUE => Value::BoxedBool(true),
+        T_ARRAY_BUFFER => {
+            let len = r.varint()?;
+            let bytes = r.take(len)?.to_vec();
+            ids.add(Some(len));
+            Value::ArrayBuffer(bytes)
+        }
+        T_BLOB | T_FILE => {
+            let name = if tag == T_FILE { Some(r.text()?) } else { None };
+            let mime = r.str()?;
+            if !check_mime(&mime) {
+                return Err(BackupError::corrupt("a Blob's type is not a valid type"));
+            }
+            let last_modified = if tag == T_FILE {
+                unzigzag(r.varint()?)
+            } else {
+                0
+            };
+            let len = r.varint()?;
+            let bytes = r.take(len)?.to_vec();
+            match name {
+                Some(name) => Value::File {
+                    name,
+                    mime,
+                    last_modified,
+                    bytes,
+                },
+                None => Value::Blob { mime, bytes },
+            }
+        }
+        T_REF => {
+            let id = r.varint()?;
+            if id >= ids.next() as u64 {
+                return Err(BackupError::corrupt(
+                    "a reference points to an object that does not come before it",
+                ));
+            }
+            Value::Ref(id as u32)
+        }
+        _ => {
+            return Err(BackupError::corrupt(format!(
+                "unknown value tag {tag:#04x}"
+            )))
+        }
+    })
+}
+
+fn read_error(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, BackupError> {
+    let kind = ErrorKind::from_tag(r.byte()?)
+        .ok_or_else(|| BackupError::corrupt("an error has an unknown class"))?;
+    let flags = r.byte()?;
+    if flags & !(ERR_MESSAGE | ERR_STACK | ERR_CAUSE) != 0 {
+        return Err(BackupError::corrupt("an error has unknown parts"));
+    }
+    let message = if flags & ERR_MESSAGE != 0 {
+        Some(r.text()?)
+    } else {
+        None
+    };
+    let stack = if flags & ERR_STACK != 0 {
+        Some(r.text()?)
+    } else {
+        None
+    };
+    let cause = if flags & ERR_CAUSE != 0 {
+        Some(Box::new(read(r, ids, depth + 1)?))
+    } else {
+        None
+    };
+    Ok(Value::Error(ErrorValue {
+        kind,
+        message,
+        stack,
+        cause,
+    }))
+}
+
+fn read_view(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, BackupError> {
+    let kind = ViewKind::from_tag(r.byte()?)
+        .ok_or_else(|| BackupError::corrupt("a view has an unknown kind"))?;
+    let buffer = read(r, ids, depth + 1)?;
+    let buffer_len = match &buffer {
+        Value::ArrayBuffer(b) => b.len() as u64,
+        Value::Ref(id) => ids.get(*id).flatten().ok_or_else(|| {
+            BackupError::corrupt("a view refers to something that is not an ArrayBuffer")
+        })?,
+        _ => {
+            return Err(BackupError::corrupt(
+                "a view's buffer is not an ArrayBuffer",
+            ))
+        }
+    };
+    let byte_offset = r.varint()?;
+    let length = r.varint()?;
+    check_view(kind, byte_offset, length, buffer_len).map_err(BackupError::corrupt)?;
+    Ok(Value::View {
+        kind,
+        buffer: Box::new(buffer),
+        byte_offset,
+        length,
+    })
+}
+
+fn read_map(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, BackupError> {
+    let n = r.count(2)?;
+    let mut entries = Vec::new();
+    for _ in 0..n {
+        let k = read(r, ids, depth + 1)?;
+        let v = read(r, ids, depth + 1)?;
+        entries.push((k, v));
+    }
+    Ok(Value::Map(entries))
+}
+
+fn read_set(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, BackupError> {
+    let n = r.count(1)?;
+    let mut items = Vec::new();
+    for _ in 0..n {
+        items.push(read(r, ids, depth + 1)?);
+    }
+    Ok(Value::Set(items))
+}
+
+fn read_array(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, BackupError> {
+    let length = read_array_length(r)?;
+    let props = read_props(r, ids, depth, Some(length))?;
+    Ok(Value::Array { length, props })
+}
+
+#[inline(never)]
+fn read_array_length(r: &mut Reader<'_>) -> Result<u32, BackupError> {
+    u32::try_from(r.varint()?)
+        .map_err(|_| BackupError::corrupt("an array is longer than JavaScript allows"))
+}

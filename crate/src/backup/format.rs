@@ -1,0 +1,497 @@
+//! The backup file: magic, format version, manifest, one record section per store, and a
+//! trailing SHA-256 of everything before it. See `docs/backup-format.md`.
+
+use super::codec::{self, Reader};
+use super::error::BackupError;
+use super::value::Value;
+use crate::engine::RewindMeta;
+use crate::migration::hex;
+use crate::schema::StoreSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+
+/// The first eight bytes of every backup file (like PNG's: a high byte, the name, and the
+/// line endings and end-of-file mark that careless text transfers would change).
+pub const MAGIC: [u8; 8] = [0x89, b'R', b'W', b'N', b'D', b'\r', b'\n', 0x1a];
+/// The format this build writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Magic, format version and manifest length.
+pub const HEADER_LEN: usize = 16;
+const TRAILER_LEN: usize = 32;
+
+/// One store in a backup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreManifest {
+    pub schema: StoreSchema,
+    pub records: u64,
+    /// Bytes of the store's record section.
+    pub bytes: u64,
+    /// SHA-256 of the store's record section, lowercase hex.
+    pub sha256: String,
+}
+
+impl StoreManifest {
+    /// A store entry to be filled in by [`encode_backup`].
+    pub fn new(schema: StoreSchema) -> Self {
+        StoreManifest {
+            schema,
+            records: 0,
+            bytes: 0,
+            sha256: String::new(),
+        }
+    }
+}
+
+/// What a backup holds, written at its start and returned by [`inspect`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupManifest {
+    pub format_version: u32,
+    pub id: String,
+    pub database: String,
+    pub schema_version: u32,
+    pub idb_version: u64,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: f64,
+    pub label: String,
+    /// Made by Rewind before an operation, rather than asked for by a person.
+    pub automatic: bool,
+    pub meta: RewindMeta,
+    pub stores: Vec<StoreManifest>,
+    /// Size of the whole file. Not stored in the file: filled in when it is read or written.
+    #[serde(default)]
+    pub bytes: u64,
+    /// SHA-256 of the whole file, lowercase hex (what `sha256sum` prints). Not stored in the
+    /// file: filled in when it is read or written.
+    #[serde(default)]
+    pub sha256: String,
+}
+
+impl BackupManifest {
+    pub fn total_records(&self) -> u64 {
+        self.stores.iter().map(|s| s.records).sum()
+    }
+
+    pub fn store(&self, name: &str) -> Option<&StoreManifest> {
+        self.stores.iter().find(|s| s.schema.name == name)
+    }
+}
+
+/// The records of one store: `(key, value)` pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreRecords {
+    pub name: String,
+    pub records: Vec<(Value, Value)>,
+}
+
+/// A written backup and its completed manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedBackup {
+    pub bytes: Vec<u8>,
+    pub manifest: BackupManifest,
+}
+
+/// A read and fully verified backup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedBackup {
+    pub manifest: BackupManifest,
+    pub stores: Vec<StoreRecords>,
+}
+
+/// What a finished record section amounts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionSummary {
+    pub records: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Writes one store's record section, a batch at a time: push records, take the bytes made so
+/// far whenever convenient, and finish for the count, size and checksum.
+#[derive(Default)]
+pub struct SectionWriter {
+    pending: Vec<u8>,
+    hasher: Sha256,
+    records: u64,
+    bytes: u64,
+}
+
+impl SectionWriter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, key: &Value, value: &Value) -> Result<(), BackupError> {
+        if !key.is_valid_key() {
+            return Err(BackupError::invalid(format!(
+                "record {} has a key ({}) that IndexedDB would not accept",
+                self.records + 1,
+                key.type_name()
+            )));
+        }
+        let start = self.pending.len();
+        let outcome = codec::encode_value(key, &mut self.pending)
+            .and_then(|()| codec::encode_value(value, &mut self.pending));
+        if let Err(e) = outcome {
+            self.pending.truncate(start);
+            return Err(e);
+        }
+        self.hasher.update(&self.pending[start..]);
+        self.bytes += (self.pending.len() - start) as u64;
+        self.records += 1;
+        Ok(())
+    }
+
+    /// The bytes written since the last call.
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.pending)
+    }
+
+    pub fn finish(self) -> (SectionSummary, Vec<u8>) {
+        let summary = SectionSummary {
+            records: self.records,
+            bytes: self.bytes,
+            sha256: hex(&self.hasher.finalize()),
+        };
+        (summary, self.pending)
+    }
+}
+
+/// Reads records out of one (already verified) store section, in batches.
+pub struct SectionReader<'a> {
+    reader: Reader<'a>,
+}
+
+impl<'a> SectionReader<'a> {
+    pub fn new(section: &'a [u8]) -> Self {
+        SectionReader {
+            reader: Reader::new(section),
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.reader.is_empty()
+    }
+
+    /// Up to `max` more records; empty when the section is done.
+    pub fn next_batch(&mut self, max: usize) -> Result<Vec<(Value, Value)>, BackupError> {
+        let mut batch = Vec::new();
+        while batch.len() < max && !self.reader.is_empty() {
+            let key = codec::read_value(&mut self.reader)?;
+            let value = codec::read_value(&mut self.reader)?;
+            if !key.is_valid_key() {
+                return Err(BackupError::corrupt(format!(
+                    "a record's key ({}) is not one IndexedDB accepts",
+                    key.type_name()
+                )));
+            }
+            batch.push((key, value));
+        }
+        Ok(batch)
+    }
+}
+
+/// The file's start: magic, format version and the manifest (as stored: without `bytes` and
+/// `sha256`). The caller's manifest must already carry the stores' counts and checksums.
+pub fn encode_header(manifest: &BackupManifest) -> Result<Vec<u8>, BackupError> {
+    if !manifest.created_at.is_finite() {
+        return Err(BackupError::invalid("the creation time is not a number"));
+    }
+    let mut names = BTreeSet::new();
+    for s in &manifest.stores {
+        if !names.insert(s.schema.name.as_str()) {
+            return Err(BackupError::invalid(format!(
+                "store {:?} is listed twice",
+                s.schema.name
+            )));
+        }
+    }
+    let mut stored = manifest.clone();
+    stored.format_version = FORMAT_VERSION;
+    stored.bytes = 0;
+    stored.sha256 = String::new();
+    let json = serde_json::to_vec(&stored)
+        .map_err(|e| BackupError::invalid(format!("the manifest cannot be written: {e}")))?;
+    let json_len = u32::try_from(json.len())
+        .map_err(|_| BackupError::invalid("the manifest is larger than 4 GiB"))?;
+    let mut out = Vec::with_capacity(HEADER_LEN + json.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&json_len.to_le_bytes());
+    out.extend_from_slice(&json);
+    Ok(out)
+}
+
+/// Writes a whole backup. `manifest.stores` names the stores (with their schemas) in the
+/// order `stores` gives their records; counts, sizes and checksums are filled in.
+pub fn encode_backup(
+    mut manifest: BackupManifest,
+    stores: Vec<StoreRecords>,
+) -> Result<EncodedBackup, BackupError> {
+    if manifest.stores.len() != stores.len()
+        || manifest
+            .stores
+            .iter()
+            .zip(&stores)
+            .any(|(m, s)| m.schema.name != s.name)
+    {
+        return Err(BackupError::invalid(
+            "the manifest's stores and the records given do not match",
+        ));
+    }
+    let mut sections = Vec::with_capacity(stores.len());
+    for (entry, store) in manifest.stores.iter_mut().zip(&stores) {
+        let mut writer = SectionWriter::new();
+        for (k, v) in &store.records {
+            writer.push(k, v).map_err(|e| match e {
+                BackupError::Invalid { reason } => {
+                    BackupError::invalid(format!("store {:?}: {reason}", store.name))
+                }
+                other => other,
+            })?;
+        }
+        let (summary, bytes) = writer.finish();
+        entry.records = summary.records;
+        entry.bytes = summary.bytes;
+        entry.sha256 = summary.sha256;
+        sections.push(bytes);
+    }
+    let mut bytes = encode_header(&manifest)?;
+    for s in &sections {
+        bytes.extend_from_slice(s);
+    }
+    let digest = Sha256::digest(&bytes);
+    bytes.extend_from_slice(&digest);
+    manifest.format_version = FORMAT_VERSION;
+    manifest.bytes = bytes.len() as u64;
+    manifest.sha256 = hex(&Sha256::digest(&bytes));
+    Ok(EncodedBackup { bytes, manifest })
+}
+
+/// A verified file: its manifest and where each store's section lies.
+struct Layout<'a> {
+    manifest: BackupManifest,
+    sections: Vec<&'a [u8]>,
+}
+
+fn le_u32(bytes: &[u8]) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&bytes[..4]);
+    u32::from_le_bytes(a)
+}
+
+fn truncated(expected: u64, actual: usize) -> BackupError {
+    BackupError::Truncated {
+        missing: expected.saturating_sub(actual as u64),
+    }
+}
+
+/// Checks magic, version, length, every checksum, and that the manifest describes the
+/// sections; does not decode the records.
+fn verify(data: &[u8]) -> Result<Layout<'_>, BackupError> {
+    if data.is_empty() {
+        return Err(BackupError::Empty);
+    }
+    let head = &data[..data.len().min(MAGIC.len())];
+    if head != &MAGIC[..head.len()] {
+        return Err(BackupError::BadMagic);
+    }
+    if data.len() < HEADER_LEN {
+        return Err(truncated((HEADER_LEN + TRAILER_LEN) as u64, data.len()));
+    }
+    let version = le_u32(&data[8..12]);
+    if version > FORMAT_VERSION {
+        return Err(BackupError::UnsupportedFormat {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    if version == 0 {
+        return Err(BackupError::corrupt("its format version is 0"));
+    }
+    let manifest_len = le_u32(&data[12..16]) as u64;
+    let manifest_end = HEADER_LEN as u64 + manifest_len;
+    let parsed: Option<BackupManifest> = data
+        .get(HEADER_LEN..manifest_end as usize)
+        .and_then(|json| serde_json::from_slice(json).ok());
+    let expected_len = parsed.as_ref().map(|m| {
+        m.stores
+            .iter()
+            .fold(manifest_end + TRAILER_LEN as u64, |acc, s| {
+                acc.saturating_add(s.bytes)
+            })
+    });
+    // A file shorter than its manifest says (or than the manifest itself) was cut short.
+    if manifest_end + TRAILER_LEN as u64 > data.len() as u64 {
+        return Err(truncated(manifest_end + TRAILER_LEN as u64, data.len()));
+    }
+    if let Some(expected) = expected_len {
+        if expected > data.len() as u64 {
+            return Err(truncated(expected, data.len()));
+        }
+    }
+    let body_len = data.len() - TRAILER_LEN;
+    let digest = Sha256::digest(&data[..body_len]);
+    if digest.as_slice() != &data[body_len..] {
+        return Err(BackupError::ChecksumMismatch {
+            what: "the whole file".into(),
+        });
+    }
+    let Some(mut manifest) = parsed else {
+        return Err(BackupError::corrupt("its manifest cannot be read"));
+    };
+    if manifest.format_version != version {
+        return Err(BackupError::corrupt(
+            "its manifest and header disagree on the format version",
+        ));
+    }
+    if expected_len != Some(data.len() as u64) {
+        return Err(BackupError::corrupt(
+            "its size does not match the sizes its manifest lists",
+        ));
+    }
+    let mut names = BTreeSet::new();
+    let mut sections = Vec::with_capacity(manifest.stores.len());
+    let mut pos = manifest_end as usize;
+    for store in &manifest.stores {
+        if !names.insert(store.schema.name.as_str()) {
+            return Err(BackupError::corrupt(format!(
+                "store {:?} is listed twice",
+                store.schema.name
+            )));
+        }
+        let end = pos + store.bytes as usize;
+        let section = &data[pos..end];
+        if hex(&Sha256::digest(section)) != store.sha256 {
+            return Err(BackupError::ChecksumMismatch {
+                what: format!("store {:?}", store.schema.name),
+            });
+        }
+        if store.records > store.bytes / 2 {
+            return Err(BackupError::corrupt(format!(
+                "store {:?} lists more records than its bytes can hold",
+                store.schema.name
+            )));
+        }
+        sections.push(section);
+        pos = end;
+    }
+    manifest.bytes = data.len() as u64;
+    manifest.sha256 = hex(&Sha256::digest(data));
+    Ok(Layout { manifest, sections })
+}
+
+fn check_section(
+    name: &str,
+    section: &[u8],
+    expected: u64,
+    keep: bool,
+) -> Result<Vec<(Value, Value)>, BackupError> {
+    let mut reader = SectionReader::new(section);
+    let mut kept = Vec::new();
+    let mut count = 0u64;
+    while !reader.is_done() {
+        let batch = reader.next_batch(256).map_err(|e| match e {
+            BackupError::Corrupt { reason } => {
+                BackupError::corrupt(format!("in store {name:?}, {reason}"))
+            }
+            other => other,
+        })?;
+        count += batch.len() as u64;
+        if keep {
+            kept.extend(batch);
+        }
+    }
+    if count != expected {
+        return Err(BackupError::corrupt(format!(
+            "store {name:?} holds {count} records but its manifest says {expected}"
+        )));
+    }
+    Ok(kept)
+}
+
+/// Reads and fully verifies a backup, records included.
+pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
+    let layout = verify(data)?;
+    let mut stores = Vec::with_capacity(layout.sections.len());
+    for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
+        let name = entry.schema.name.clone();
+        let records = check_section(&name, section, entry.records, true)?;
+        stores.push(StoreRecords { name, records });
+    }
+    Ok(DecodedBackup {
+        manifest: layout.manifest,
+        stores,
+    })
+}
+
+/// Verifies a backup completely — magic, format version, every checksum, every record
+/// decodable and counted as the manifest says — and returns its manifest. Keeps no records.
+pub fn inspect(data: &[u8]) -> Result<BackupManifest, BackupError> {
+    let layout = verify(data)?;
+    for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
+        check_section(&entry.schema.name, section, entry.records, false)?;
+    }
+    Ok(layout.manifest)
+}
+
+/// The verified manifest and one store's section bytes, for reading records in batches with
+/// [`SectionReader`] (the records themselves are checked as they are read).
+pub fn store_sections(data: &[u8]) -> Result<(BackupManifest, Vec<&[u8]>), BackupError> {
+    let layout = verify(data)?;
+    Ok((layout.manifest, layout.sections))
+}
+
+/// The download name: `<database>-v<schema version>-<UTC time>.rewind`, e.g.
+/// `notes-v3-20261126T171856Z.rewind`, with the name made safe for any file system.
+pub fn backup_file_name(database: &str, schema_version: u32, created_at: f64) -> String {
+    let mut name: String = database
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    while name.starts_with('.') {
+        name.remove(0);
+    }
+    if name.is_empty() {
+        name = "database".into();
+    }
+    format!("{name}-v{schema_version}-{}.rewind", utc_stamp(created_at))
+}
+
+/// `YYYYMMDDTHHMMSSZ` for milliseconds since the epoch.
+pub fn utc_stamp(ms: f64) -> String {
+    let ms = if ms.is_finite() { ms } else { 0.0 };
+    let secs = (ms / 1000.0).floor().clamp(-8.0e12, 8.0e12) as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}

@@ -1,0 +1,635 @@
+use super::*;
+use crate::engine::{AppliedMigration, RewindMeta};
+use crate::migration::Checksum;
+use crate::schema::{IndexSchema, KeyPath, StoreSchema};
+
+fn t(s: &str) -> Text {
+    Text::from(s)
+}
+
+fn obj(props: Vec<(&str, Value)>) -> Value {
+    Value::Object(props.into_iter().map(|(k, v)| (t(k), v)).collect())
+}
+
+fn round_trip(v: &Value) -> Value {
+    let mut bytes = Vec::new();
+    encode_value(v, &mut bytes).unwrap();
+    decode_value(&bytes).unwrap()
+}
+
+/// One value of every kind, with shared and cyclic references and views sharing a buffer.
+fn every_kind() -> Value {
+    let lone = Text::from_utf16(vec![0x61, 0xD800, 0x62, 0xDC00]);
+    assert!(lone.as_str().is_none());
+    obj(vec![
+        ("undefined", Value::Undefined),
+        ("null", Value::Null),
+        ("t", Value::Bool(true)),
+        ("f", Value::Bool(false)),
+        ("negzero", Value::number(-0.0)),
+        ("nan", Value::number(f64::NAN)),
+        ("inf", Value::number(f64::INFINITY)),
+        ("neginf", Value::number(f64::NEG_INFINITY)),
+        ("int", Value::number(-42.0)),
+        ("big_safe", Value::number(9_007_199_254_740_992.0)),
+        ("huge", Value::number(1e300)),
+        ("frac", Value::number(0.1)),
+        (
+            "bigint",
+            Value::BigInt("-123456789012345678901234567890".into()),
+        ),
+        ("zero_n", Value::BigInt("0".into())),
+        ("str", Value::string("héllo ✓ 😀")),
+        ("lone", Value::String(lone.clone())),
+        ("date", Value::Date(Num(1_700_000_000_000.5))),
+        ("bad_date", Value::Date(Num(f64::NAN))),
+        (
+            "re",
+            Value::RegExp {
+                source: t("a+b\\/"),
+                flags: "gimsuy".into(),
+            },
+        ),
+        ("bs", Value::BoxedString(lone)),
+        ("bn", Value::BoxedNumber(Num(-0.0))),
+        ("bb", Value::BoxedBool(false)),
+        ("bbig", Value::BoxedBigInt("42".into())),
+        (
+            "err",
+            Value::Error(ErrorValue {
+                kind: ErrorKind::RangeError,
+                message: Some(t("out of range")),
+                stack: Some(t("RangeError: out of range\n    at x")),
+                cause: Some(Box::new(Value::Ref(0))),
+            }),
+        ),
+        (
+            "plain_err",
+            Value::Error(ErrorValue {
+                kind: ErrorKind::Error,
+                message: None,
+                stack: None,
+                cause: None,
+            }),
+        ),
+        // The buffer is object 7 (0 the record, 1 date, 2 bad_date, 3 re, 4 bs, 5 bn, 6 bb,
+        // 7 bbig, 8 err, 9 plain_err, 10 the view, 11 the buffer).
+        (
+            "u16",
+            Value::View {
+                kind: ViewKind::Uint16,
+                buffer: Box::new(Value::ArrayBuffer((0..16).collect())),
+                byte_offset: 2,
+                length: 3,
+            },
+        ),
+        (
+            "f64",
+            Value::View {
+                kind: ViewKind::Float64,
+                buffer: Box::new(Value::Ref(11)),
+                byte_offset: 8,
+                length: 1,
+            },
+        ),
+        (
+            "dv",
+            Value::View {
+                kind: ViewKind::DataView,
+                buffer: Box::new(Value::Ref(11)),
+                byte_offset: 3,
+                length: 5,
+            },
+        ),
+        ("same_buffer", Value::Ref(11)),
+        (
+            "map",
+            Value::Map(vec![
+                (Value::string("k"), Value::number(1.0)),
+                (Value::Ref(0), Value::Ref(10)),
+            ]),
+        ),
+        (
+            "set",
+            Value::Set(vec![Value::number(f64::NAN), Value::string("x")]),
+        ),
+        (
+            "sparse",
+            Value::Array {
+                length: 1000,
+                props: vec![
+                    (t("0"), Value::number(1.0)),
+                    (t("999"), Value::Null),
+                    (t("extra"), Value::Bool(true)),
+                ],
+            },
+        ),
+        ("proto", obj(vec![("__proto__", Value::number(5.0))])),
+        (
+            "blob",
+            Value::Blob {
+                mime: "text/plain;charset=utf-8".into(),
+                bytes: b"hello".to_vec(),
+            },
+        ),
+        (
+            "file",
+            Value::File {
+                name: t("notes ✓.txt"),
+                mime: String::new(),
+                last_modified: 1_700_000_000_123,
+                bytes: vec![0, 255, 7],
+            },
+        ),
+        ("self", Value::Ref(0)),
+    ])
+}
+
+#[test]
+fn every_value_kind_round_trips_bit_exactly() {
+    let v = every_kind();
+    assert_eq!(round_trip(&v), v);
+    // Bit-exact: the equality is by bits, but check directly too.
+    let Value::Object(props) = round_trip(&v) else {
+        panic!("not an object")
+    };
+    let get = |k: &str| &props.iter().find(|(n, _)| n.as_str() == Some(k)).unwrap().1;
+    let Value::Number(Num(z)) = get("negzero") else {
+        panic!()
+    };
+    assert!(*z == 0.0 && z.is_sign_negative());
+    let Value::Number(Num(n)) = get("nan") else {
+        panic!()
+    };
+    assert!(n.is_nan());
+}
+
+#[test]
+fn every_view_kind_and_number_form_round_trips() {
+    for kind in ViewKind::ALL {
+        let v = Value::View {
+            kind,
+            buffer: Box::new(Value::ArrayBuffer(vec![1; 32])),
+            byte_offset: 8,
+            length: 24 / kind.element_size(),
+        };
+        assert_eq!(round_trip(&v), v, "{kind:?}");
+    }
+    for n in [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+        -9_007_199_254_740_992.0,
+        9_007_199_254_740_993.0,
+        f64::from_bits(0x7ff8_0000_0000_0001),
+    ] {
+        let v = Value::number(n);
+        assert_eq!(round_trip(&v), v, "{n}");
+    }
+}
+
+#[test]
+fn dense_arrays_encode_compactly() {
+    let v = Value::Array {
+        length: 3,
+        props: (0..3)
+            .map(|i| (t(&i.to_string()), Value::number(i as f64)))
+            .collect(),
+    };
+    let mut bytes = Vec::new();
+    encode_value(&v, &mut bytes).unwrap();
+    assert_eq!(bytes.len(), 1 + 1 + 1 + 3 * 4);
+    assert_eq!(decode_value(&bytes).unwrap(), v);
+}
+
+#[test]
+fn a_view_outside_its_buffer_or_a_forward_reference_is_refused() {
+    let bad_view = Value::View {
+        kind: ViewKind::Int32,
+        buffer: Box::new(Value::ArrayBuffer(vec![0; 8])),
+        byte_offset: 4,
+        length: 2,
+    };
+    let mut out = Vec::new();
+    assert!(encode_value(&bad_view, &mut out).is_err());
+    let forward = Value::Array {
+        length: 1,
+        props: vec![(t("0"), Value::Ref(1))],
+    };
+    assert!(encode_value(&forward, &mut Vec::new()).is_err());
+    // A reference to a non-buffer as a view's buffer.
+    let not_buffer = Value::Array {
+        length: 1,
+        props: vec![(
+            t("0"),
+            Value::View {
+                kind: ViewKind::Uint8,
+                buffer: Box::new(Value::Ref(0)),
+                byte_offset: 0,
+                length: 0,
+            },
+        )],
+    };
+    assert!(encode_value(&not_buffer, &mut Vec::new()).is_err());
+}
+
+fn nested(depth: usize) -> Value {
+    let mut v = Value::Null;
+    for _ in 0..depth {
+        v = Value::Array {
+            length: 1,
+            props: vec![(t("0"), v)],
+        };
+    }
+    v
+}
+
+#[test]
+fn nesting_is_capped() {
+    let ok = nested(MAX_DEPTH);
+    assert_eq!(round_trip(&ok), ok);
+    let deep = nested(MAX_DEPTH + 1);
+    assert_eq!(
+        encode_value(&deep, &mut Vec::new()),
+        Err(BackupError::TooDeep { limit: MAX_DEPTH })
+    );
+    // Hand-made deep input: a long run of array headers.
+    let mut bytes = Vec::new();
+    for _ in 0..100_000 {
+        bytes.extend_from_slice(&[0x1C, 1, 1, 0, 0]);
+    }
+    let err = decode_value(&bytes).unwrap_err();
+    assert_eq!(err, BackupError::TooDeep { limit: MAX_DEPTH });
+    assert_eq!(err.code(), "CorruptBackup");
+}
+
+#[test]
+fn inflated_lengths_are_refused_before_allocating() {
+    // An ArrayBuffer claiming u64::MAX/2 bytes, a string claiming 2^40 units, a map with
+    // 2^60 entries: each must fail at once on the length check.
+    let mut huge = vec![0x18];
+    codec::write_varint(&mut huge, u64::MAX / 2);
+    assert!(matches!(
+        decode_value(&huge),
+        Err(BackupError::Corrupt { .. })
+    ));
+    let mut s = vec![0x07];
+    codec::write_varint(&mut s, (1u64 << 40) | 1);
+    assert!(matches!(decode_value(&s), Err(BackupError::Corrupt { .. })));
+    let mut m = vec![0x1A];
+    codec::write_varint(&mut m, 1 << 60);
+    assert!(matches!(decode_value(&m), Err(BackupError::Corrupt { .. })));
+    let mut a = vec![0x1C];
+    codec::write_varint(&mut a, 1 << 33);
+    assert!(matches!(decode_value(&a), Err(BackupError::Corrupt { .. })));
+    // An over-long varint.
+    assert!(
+        decode_value(&[0x04, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).is_err()
+    );
+}
+
+#[test]
+fn references_must_point_backwards() {
+    // [ref 0] is fine (the array itself); [ref 1] is not.
+    assert_eq!(
+        decode_value(&[0x1C, 1, 1, 0, 0, 0x20, 0]).unwrap(),
+        Value::Array {
+            length: 1,
+            props: vec![(t("0"), Value::Ref(0))]
+        }
+    );
+    assert!(decode_value(&[0x1C, 1, 1, 0, 0, 0x20, 1]).is_err());
+    // An index past the array's length.
+    assert!(decode_value(&[0x1C, 1, 1, 0, 1, 0x01]).is_err());
+}
+
+fn manifest() -> BackupManifest {
+    BackupManifest {
+        format_version: 0,
+        id: "b-1".into(),
+        database: "notes".into(),
+        schema_version: 3,
+        idb_version: 7,
+        created_at: 1_795_713_536_000.0,
+        label: "before v4".into(),
+        automatic: true,
+        meta: RewindMeta {
+            schema_version: 3,
+            applied: vec![AppliedMigration {
+                version: 1,
+                name: "init".into(),
+                checksum: Checksum("ab".repeat(32)),
+                applied_at: 1.0,
+            }],
+        },
+        stores: vec![
+            StoreManifest::new(
+                StoreSchema::new("notes", Some(KeyPath::single("id")), true).with_index(
+                    IndexSchema::new("by_tag", KeyPath::single("tags")).multi_entry(true),
+                ),
+            ),
+            StoreManifest::new(StoreSchema::new("empty", None, false)),
+            StoreManifest::new(StoreSchema::new("files", None, false)),
+        ],
+        bytes: 0,
+        sha256: String::new(),
+    }
+}
+
+fn stores() -> Vec<StoreRecords> {
+    let binary_key = Value::ArrayBuffer(vec![1, 2, 3]);
+    let array_key = Value::Array {
+        length: 3,
+        props: vec![
+            (t("0"), Value::number(1.0)),
+            (t("1"), Value::string("a")),
+            (t("2"), Value::Date(Num(5.0))),
+        ],
+    };
+    vec![
+        StoreRecords {
+            name: "notes".into(),
+            records: vec![
+                (
+                    Value::number(1.0),
+                    obj(vec![
+                        ("id", Value::number(1.0)),
+                        ("title", Value::string("a")),
+                    ]),
+                ),
+                (Value::number(2.0), every_kind()),
+            ],
+        },
+        StoreRecords {
+            name: "empty".into(),
+            records: vec![],
+        },
+        StoreRecords {
+            name: "files".into(),
+            records: vec![
+                (Value::string("k"), Value::Null),
+                (Value::Date(Num(0.0)), Value::Undefined),
+                (binary_key, Value::Bool(true)),
+                (array_key, Value::number(-0.0)),
+            ],
+        },
+    ]
+}
+
+fn small_file() -> EncodedBackup {
+    encode_backup(manifest(), stores()).unwrap()
+}
+
+#[test]
+fn a_whole_backup_round_trips_and_inspects() {
+    let encoded = small_file();
+    let decoded = decode_backup(&encoded.bytes).unwrap();
+    assert_eq!(decoded.stores, stores());
+    assert_eq!(decoded.manifest, encoded.manifest);
+    let m = inspect(&encoded.bytes).unwrap();
+    assert_eq!(m, encoded.manifest);
+    assert_eq!(m.format_version, FORMAT_VERSION);
+    assert_eq!(m.bytes, encoded.bytes.len() as u64);
+    assert_eq!(m.sha256.len(), 64);
+    assert_eq!(m.store("notes").map(|s| s.records), Some(2));
+    assert_eq!(m.store("empty").map(|s| (s.records, s.bytes)), Some((0, 0)));
+    assert_eq!(m.total_records(), 6);
+    assert_eq!(m.label, "before v4");
+    assert!(m.automatic);
+    assert_eq!(&encoded.bytes[..8], &MAGIC);
+    let json = serde_json::to_value(&m).unwrap();
+    for key in [
+        "id",
+        "label",
+        "createdAt",
+        "schemaVersion",
+        "stores",
+        "bytes",
+        "sha256",
+        "automatic",
+        "database",
+        "idbVersion",
+        "formatVersion",
+        "meta",
+    ] {
+        assert!(json.get(key).is_some(), "{key}");
+    }
+    assert_eq!(json["stores"][0]["schema"]["keyPath"], "id");
+}
+
+#[test]
+fn sections_can_be_read_in_batches() {
+    let encoded = small_file();
+    let (manifest, sections) = store_sections(&encoded.bytes).unwrap();
+    assert_eq!(manifest.stores.len(), sections.len());
+    let mut reader = SectionReader::new(sections[2]);
+    let mut all = Vec::new();
+    loop {
+        let batch = reader.next_batch(3).unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        assert!(batch.len() <= 3);
+        all.extend(batch);
+    }
+    assert_eq!(all, stores()[2].records);
+}
+
+#[test]
+fn the_section_writer_matches_encode_backup() {
+    let mut w = SectionWriter::new();
+    let mut bytes = Vec::new();
+    for (k, v) in &stores()[0].records {
+        w.push(k, v).unwrap();
+        bytes.extend(w.take_bytes());
+    }
+    let (summary, rest) = w.finish();
+    bytes.extend(rest);
+    let m = small_file().manifest;
+    assert_eq!(summary.records, m.stores[0].records);
+    assert_eq!(summary.bytes, bytes.len() as u64);
+    assert_eq!(summary.sha256, m.stores[0].sha256);
+}
+
+#[test]
+fn invalid_input_to_the_writer_is_refused() {
+    let mut other = stores();
+    other.swap(0, 1);
+    assert_eq!(
+        encode_backup(manifest(), other).unwrap_err().code(),
+        "InvalidBackup"
+    );
+    let mut nan_key = stores();
+    nan_key[1]
+        .records
+        .push((Value::number(f64::NAN), Value::Null));
+    assert!(encode_backup(manifest(), nan_key).is_err());
+    let mut m = manifest();
+    m.created_at = f64::NAN;
+    assert!(encode_backup(m, stores()).is_err());
+}
+
+#[test]
+fn empty_wrong_magic_and_newer_files_are_refused() {
+    assert_eq!(inspect(&[]), Err(BackupError::Empty));
+    assert_eq!(inspect(b"PK\x03\x04hello"), Err(BackupError::BadMagic));
+    assert_eq!(inspect(b"{\"a\":1}"), Err(BackupError::BadMagic));
+    assert!(BackupError::BadMagic
+        .to_string()
+        .contains("not a Rewind backup file"));
+    let mut newer = small_file().bytes;
+    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let err = inspect(&newer).unwrap_err();
+    assert_eq!(
+        err,
+        BackupError::UnsupportedFormat {
+            found: 2,
+            supported: 1
+        }
+    );
+    assert_eq!(err.code(), "UnsupportedFormat");
+    assert!(err.to_string().contains("newer Rewind"));
+    assert!(err.to_string().contains("Nothing was changed"));
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let bytes = small_file().bytes;
+    for len in 0..bytes.len() {
+        let err = inspect(&bytes[..len]).unwrap_err();
+        assert!(decode_backup(&bytes[..len]).is_err());
+        match len {
+            0 => assert_eq!(err, BackupError::Empty),
+            _ => assert!(
+                matches!(err, BackupError::Truncated { .. }),
+                "cut at {len}: {err:?}"
+            ),
+        }
+        assert_eq!(err.code(), "CorruptBackup");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(inspect(&longer).is_err());
+}
+
+#[test]
+fn every_single_bit_flip_is_an_error() {
+    let bytes = small_file().bytes;
+    for i in 0..bytes.len() {
+        for bit in 0..8 {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 1 << bit;
+            let err = inspect(&flipped).expect_err("a flipped bit went unnoticed");
+            assert!(decode_backup(&flipped).is_err());
+            if i >= 16 {
+                assert!(
+                    matches!(
+                        err,
+                        BackupError::ChecksumMismatch { .. } | BackupError::Truncated { .. }
+                    ),
+                    "bit {bit} of byte {i}: {err:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_tampered_store_with_a_fixed_up_file_checksum_is_caught() {
+    use sha2::{Digest, Sha256};
+    let mut bytes = small_file().bytes;
+    let n = bytes.len();
+    // The last byte before the trailer belongs to the last store's section.
+    bytes[n - 33] ^= 1;
+    let digest = Sha256::digest(&bytes[..n - 32]);
+    bytes[n - 32..].copy_from_slice(&digest);
+    assert_eq!(
+        inspect(&bytes).unwrap_err(),
+        BackupError::ChecksumMismatch {
+            what: "store \"files\"".into()
+        }
+    );
+}
+
+#[test]
+fn garbage_behind_valid_checksums_is_corrupt_not_a_panic() {
+    use sha2::{Digest, Sha256};
+    // A well-formed container whose one section is random bytes with correct checksums.
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    for round in 0..300 {
+        let len = (round % 60) + 2;
+        let section: Vec<u8> = (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 24) as u8
+            })
+            .collect();
+        let mut m = manifest();
+        m.stores.truncate(1);
+        m.stores[0].records = 1;
+        m.stores[0].bytes = section.len() as u64;
+        m.stores[0].sha256 = crate::migration::hex(&Sha256::digest(&section));
+        let mut bytes = encode_header(&m).unwrap();
+        bytes.extend_from_slice(&section);
+        let digest = Sha256::digest(&bytes);
+        bytes.extend_from_slice(&digest);
+        if let Err(e) = inspect(&bytes) {
+            assert_eq!(e.code(), "CorruptBackup", "{e:?}");
+        }
+    }
+}
+
+#[test]
+fn errors_carry_codes_and_say_nothing_changed() {
+    let errors = [
+        (BackupError::Empty, "CorruptBackup"),
+        (BackupError::Truncated { missing: 3 }, "CorruptBackup"),
+        (BackupError::corrupt("x"), "CorruptBackup"),
+        (
+            BackupError::ChecksumMismatch {
+                what: "the whole file".into(),
+            },
+            "ChecksumMismatch",
+        ),
+    ];
+    for (e, code) in errors {
+        assert_eq!(e.code(), code);
+        assert!(e.to_string().contains("Nothing was changed"), "{e}");
+    }
+    let e = BackupError::UnsupportedValue {
+        store: "notes".into(),
+        key: "7".into(),
+        type_name: "function".into(),
+        path: ".callback".into(),
+    };
+    assert!(e.to_string().contains("\"notes\""));
+    assert!(e.to_string().contains("record 7"));
+    assert!(e.to_string().contains("function at .callback"));
+}
+
+#[test]
+fn file_names_are_safe_and_dated_in_utc() {
+    assert_eq!(
+        backup_file_name("notes", 3, 1_795_713_536_000.0),
+        "notes-v3-20261126T171856Z.rewind"
+    );
+    assert_eq!(utc_stamp(0.0), "19700101T000000Z");
+    assert_eq!(utc_stamp(951_782_400_000.0), "20000229T000000Z");
+    assert_eq!(utc_stamp(-1.0), "19691231T235959Z");
+    assert_eq!(utc_stamp(f64::NAN), "19700101T000000Z");
+    assert_eq!(
+        backup_file_name("../my db/ä:*?", 0, 0.0),
+        "_my_db_____-v0-19700101T000000Z.rewind"
+    );
+    assert_eq!(
+        backup_file_name("...", 1, 0.0),
+        "database-v1-19700101T000000Z.rewind"
+    );
+    assert!(backup_file_name(&"x".repeat(500), 1, 0.0).len() < 100);
+}

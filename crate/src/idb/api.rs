@@ -19,7 +19,12 @@ pub struct Rewind {
 
 impl Rewind {
     pub fn new(name: impl Into<String>, migrator: Migrator) -> Self {
-        Rewind { name: name.into(), migrator, block_timeout_ms: 5_000, on_blocked: None }
+        Rewind {
+            name: name.into(),
+            migrator,
+            block_timeout_ms: 5_000,
+            on_blocked: None,
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -53,18 +58,24 @@ impl Rewind {
     /// Migrates to `to` (the latest when `None`), holding the database's cross-tab lock.
     pub async fn migrate_to(&self, to: Option<u32>) -> Result<OperationReport, MigrationError> {
         let _lock = lock_database(&self.name).await?;
-        self.migrator.migrate_to(&mut self.backend(), to, js_sys::Date::now(), None).await
+        self.migrator
+            .migrate_to(&mut self.backend(), to, js_sys::Date::now(), None)
+            .await
     }
 
     /// Rolls back to `to`, holding the database's cross-tab lock.
     pub async fn rollback_to(&self, to: u32) -> Result<OperationReport, MigrationError> {
         let _lock = lock_database(&self.name).await?;
-        self.migrator.rollback_to(&mut self.backend(), to, js_sys::Date::now(), None).await
+        self.migrator
+            .rollback_to(&mut self.backend(), to, js_sys::Date::now(), None)
+            .await
     }
 
     /// Re-records the checksums of modified migrations (after the person confirmed).
     pub async fn repair(&self) -> Result<Vec<u32>, MigrationError> {
         let _lock = lock_database(&self.name).await?;
-        self.migrator.repair(&mut self.backend(), js_sys::Date::now()).await
+        self.migrator
+            .repair(&mut self.backend(), js_sys::Date::now())
+            .await
     }
 }

@@ -20,7 +20,10 @@ use crate::record::{apply_data_step, Transforms};
 use crate::schema::{DatabaseSchema, KeyPath};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{IdbCursorWithValue, IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransactionMode};
+use web_sys::{
+    IdbCursorWithValue, IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters,
+    IdbTransactionMode,
+};
 
 /// Rewind's own stores inside an app database.
 pub const META_STORE: &str = "__rewind_meta";
@@ -54,11 +57,19 @@ pub struct IdbBackend {
 
 impl IdbBackend {
     pub fn new(name: impl Into<String>) -> Self {
-        IdbBackend { name: name.into(), block_timeout_ms: 5_000, on_blocked: None }
+        IdbBackend {
+            name: name.into(),
+            block_timeout_ms: 5_000,
+            on_blocked: None,
+        }
     }
 
     async fn current_version(&self) -> Result<Option<u64>, IdbError> {
-        Ok(list_databases().await?.into_iter().find(|d| d.name == self.name).map(|d| d.idb_version))
+        Ok(list_databases()
+            .await?
+            .into_iter()
+            .find(|d| d.name == self.name)
+            .map(|d| d.idb_version))
     }
 }
 
@@ -66,21 +77,32 @@ fn storage(context: &str, e: impl std::fmt::Display) -> MigrationError {
     MigrationError::Storage(format!("{context}: {e}"))
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(what: &str, value: &JsValue) -> Result<T, MigrationError> {
-    let text = value
-        .as_string()
-        .ok_or_else(|| storage(what, "Rewind's metadata is not text; it was changed outside Rewind"))?;
+fn parse_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: &JsValue,
+) -> Result<T, MigrationError> {
+    let text = value.as_string().ok_or_else(|| {
+        storage(
+            what,
+            "Rewind's metadata is not text; it was changed outside Rewind",
+        )
+    })?;
     serde_json::from_str(&text).map_err(|e| storage(what, e))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<JsValue, MigrationError> {
-    serde_json::to_string(value).map(|s| JsValue::from_str(&s)).map_err(|e| storage("metadata", e))
+    serde_json::to_string(value)
+        .map(|s| JsValue::from_str(&s))
+        .map_err(|e| storage("metadata", e))
 }
 
 /// The app's schema as the connection sees it now (inside an upgrade, its current state).
 fn live_schema(db: &IdbDatabase, tx: &web_sys::IdbTransaction) -> Result<DatabaseSchema, IdbError> {
     let mut schema = DatabaseSchema::default();
-    for name in store_names(db).into_iter().filter(|n| !n.starts_with(RESERVED_PREFIX)) {
+    for name in store_names(db)
+        .into_iter()
+        .filter(|n| !n.starts_with(RESERVED_PREFIX))
+    {
         schema = schema.with_store(read_store(&tx.object_store(&name)?)?);
     }
     Ok(schema)
@@ -89,7 +111,11 @@ fn live_schema(db: &IdbDatabase, tx: &web_sys::IdbTransaction) -> Result<Databas
 fn key_path_js(kp: &KeyPath) -> JsValue {
     match kp {
         KeyPath::Single(p) => JsValue::from_str(p),
-        KeyPath::Compound(ps) => ps.iter().map(|p| JsValue::from_str(p)).collect::<js_sys::Array>().into(),
+        KeyPath::Compound(ps) => ps
+            .iter()
+            .map(|p| JsValue::from_str(p))
+            .collect::<js_sys::Array>()
+            .into(),
     }
 }
 
@@ -108,28 +134,42 @@ fn ensure_meta_stores(db: &IdbDatabase) -> Result<(), IdbError> {
 
 fn schema_step(up: &Upgrade, step: &Step) -> Result<(), IdbError> {
     match step {
-        Step::CreateStore { store, key_path, auto_increment } => {
+        Step::CreateStore {
+            store,
+            key_path,
+            auto_increment,
+        } => {
             let params = IdbObjectStoreParameters::new();
             if let Some(kp) = key_path {
                 params.set_key_path(&key_path_js(kp));
             }
             params.set_auto_increment(*auto_increment);
-            up.db.create_object_store_with_optional_parameters(store, &params)?;
+            up.db
+                .create_object_store_with_optional_parameters(store, &params)?;
         }
         Step::DeleteStore { store } => up.db.delete_object_store(store)?,
         Step::RenameStore { from, to } => up.tx.object_store(from)?.set_name(to),
-        Step::CreateIndex { store, index, key_path, unique, multi_entry } => {
+        Step::CreateIndex {
+            store,
+            index,
+            key_path,
+            unique,
+            multi_entry,
+        } => {
             let params = IdbIndexParameters::new();
             params.set_unique(*unique);
             params.set_multi_entry(*multi_entry);
             let store = up.tx.object_store(store)?;
             match key_path {
-                KeyPath::Single(p) => store.create_index_with_str_and_optional_parameters(index, p, &params)?,
-                KeyPath::Compound(_) => store.create_index_with_str_sequence_and_optional_parameters(
-                    index,
-                    &key_path_js(key_path),
-                    &params,
-                )?,
+                KeyPath::Single(p) => {
+                    store.create_index_with_str_and_optional_parameters(index, p, &params)?
+                }
+                KeyPath::Compound(_) => store
+                    .create_index_with_str_sequence_and_optional_parameters(
+                        index,
+                        &key_path_js(key_path),
+                        &params,
+                    )?,
             };
         }
         Step::DeleteIndex { store, index } => up.tx.object_store(store)?.delete_index(index)?,
@@ -139,7 +179,10 @@ fn schema_step(up: &Upgrade, step: &Step) -> Result<(), IdbError> {
 }
 
 fn describe_key(key: &JsValue) -> String {
-    js_sys::JSON::stringify(key).ok().and_then(|s| s.as_string()).unwrap_or_else(|| "?".into())
+    js_sys::JSON::stringify(key)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "?".into())
 }
 
 /// Runs a data step over every record of its store with a cursor, updating changed records.
@@ -164,13 +207,19 @@ async fn data_step(
         let cursor: IdbCursorWithValue = result.unchecked_into();
         let mut record = JsRecord(cursor.value()?);
         let changed = apply_data_step(step, &mut record, transforms).map_err(|reason| {
-            let key = cursor.primary_key().map(|k| describe_key(&k)).unwrap_or_default();
+            let key = cursor
+                .primary_key()
+                .map(|k| describe_key(&k))
+                .unwrap_or_default();
             fail(format!("record {n} (key {key}): {reason}"))
         })?;
         if changed {
             // Not awaited: a failing update aborts the whole transaction.
             cursor.update(&record.0).map_err(|e| {
-                fail(format!("record {n} cannot be written back: {}", IdbError::from_js(&e)))
+                fail(format!(
+                    "record {n} cannot be written back: {}",
+                    IdbError::from_js(&e)
+                ))
             })?;
         }
         cursor.continue_()?;
@@ -194,12 +243,20 @@ async fn run_upgrade(
             }
         }
     }
-    await_request(up.tx.object_store(META_STORE)?.put_with_key(&to_json(&meta)?, &STATE_KEY.into())?).await?;
+    await_request(
+        up.tx
+            .object_store(META_STORE)?
+            .put_with_key(&to_json(&meta)?, &STATE_KEY.into())?,
+    )
+    .await?;
     await_request(up.tx.object_store(JOURNAL_STORE)?.add(&to_json(&entry)?)?).await?;
     let live = live_schema(&up.db, &up.tx)?;
     let d = diff(&expected, &live);
     if !d.is_empty() {
-        return Err(MigrationError::ValidationFailed { version: meta.schema_version, diff: d });
+        return Err(MigrationError::ValidationFailed {
+            version: meta.schema_version,
+            diff: d,
+        });
     }
     Ok(())
 }
@@ -226,8 +283,13 @@ impl Migrate for IdbBackend {
         transforms: &Transforms,
     ) -> Result<(), MigrationError> {
         let version = self.current_version().await?.unwrap_or(0);
-        let (plan, meta, expected, entry, transforms) =
-            (plan.clone(), meta.clone(), expected.clone(), entry.clone(), transforms.clone());
+        let (plan, meta, expected, entry, transforms) = (
+            plan.clone(),
+            meta.clone(),
+            expected.clone(),
+            entry.clone(),
+            transforms.clone(),
+        );
         let on_blocked = self.on_blocked.clone();
         let policy = BlockedPolicy {
             on_blocked: on_blocked.map(|cb| Box::new(move || cb()) as Box<dyn Fn()>),
@@ -253,7 +315,8 @@ impl Migrate for IdbBackend {
             if !store_names(&db).iter().any(|n| n == JOURNAL_STORE) {
                 return Ok(());
             }
-            let tx = db.transaction_with_str_and_mode(JOURNAL_STORE, IdbTransactionMode::Readwrite)?;
+            let tx =
+                db.transaction_with_str_and_mode(JOURNAL_STORE, IdbTransactionMode::Readwrite)?;
             tx.object_store(JOURNAL_STORE)?.add(&to_json(entry)?)?;
             await_transaction(&tx).await?;
             Ok(())
@@ -266,7 +329,10 @@ impl Migrate for IdbBackend {
 
 async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
     let names = store_names(db);
-    let mut state = DatabaseState { exists: true, ..Default::default() };
+    let mut state = DatabaseState {
+        exists: true,
+        ..Default::default()
+    };
     if names.is_empty() {
         return Ok(state);
     }
@@ -287,7 +353,9 @@ async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
         } else if !name.starts_with(RESERVED_PREFIX) {
             state.schema = std::mem::take(&mut state.schema).with_store(read_store(&store)?);
             let count = await_request(store.count()?).await?;
-            state.counts.insert(name.clone(), count.as_f64().unwrap_or(0.0) as u64);
+            state
+                .counts
+                .insert(name.clone(), count.as_f64().unwrap_or(0.0) as u64);
         }
     }
     await_transaction(&tx).await?;

@@ -48,10 +48,19 @@ fn js_to_json(value: &JsValue) -> Option<Value> {
 /// Defines an own data property (works for keys like `__proto__`, unlike assignment).
 fn define(obj: &JsValue, key: &str, value: &JsValue) -> Result<(), String> {
     let desc = Object::new();
-    for (k, v) in [("value", value.clone()), ("writable", true.into()), ("enumerable", true.into()), ("configurable", true.into())] {
+    for (k, v) in [
+        ("value", value.clone()),
+        ("writable", true.into()),
+        ("enumerable", true.into()),
+        ("configurable", true.into()),
+    ] {
         Reflect::set(&desc, &k.into(), &v).map_err(|_| "cannot describe a property".to_string())?;
     }
-    Object::define_property(obj.unchecked_ref::<Object>(), &JsValue::from_str(key), &desc);
+    Object::define_property(
+        obj.unchecked_ref::<Object>(),
+        &JsValue::from_str(key),
+        &desc,
+    );
     Ok(())
 }
 
@@ -102,7 +111,9 @@ impl RecordAccess for JsRecord {
         if !is_plain_container(&self.0) {
             return Ok(false);
         }
-        let Some(parent) = self.parent(parents, false).unwrap_or(None) else { return Ok(false) };
+        let Some(parent) = self.parent(parents, false).unwrap_or(None) else {
+            return Ok(false);
+        };
         if own(&parent, last).is_none() {
             return Ok(false);
         }
@@ -111,7 +122,9 @@ impl RecordAccess for JsRecord {
     }
 
     fn rename(&mut self, from: &[&str], to: &[&str]) -> Result<bool, String> {
-        let Some(value) = walk(&self.0, from) else { return Ok(false) };
+        let Some(value) = walk(&self.0, from) else {
+            return Ok(false);
+        };
         self.set_raw(to, &value)?;
         self.remove(from)
     }

@@ -18,8 +18,8 @@ pub mod request;
 pub use api::Rewind;
 pub use backend::IdbBackend;
 pub use error::IdbError;
-pub use lock::{lock_database, LockGuard};
 pub use inspect::{list_databases, read_schema, summarize};
+pub use lock::{lock_database, LockGuard};
 pub use open::{delete_database, open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
 pub use request::{await_request, await_transaction, RequestEvents};
 

@@ -58,7 +58,8 @@ where
     let upgrade_tx: Rc<RefCell<Option<IdbTransaction>>> = Rc::new(RefCell::new(None));
     let on_upgrade = {
         let (request, failure, pending) = (request.clone(), failure.clone(), pending.clone());
-        let (cancelled, started, upgrade_tx) = (cancelled.clone(), started.clone(), upgrade_tx.clone());
+        let (cancelled, started, upgrade_tx) =
+            (cancelled.clone(), started.clone(), upgrade_tx.clone());
         Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(
             move |event: web_sys::IdbVersionChangeEvent| {
                 started.set(true);
@@ -172,12 +173,13 @@ where
     }
     // The upgrade itself succeeded but the browser aborted its transaction afterwards (a unique
     // index over duplicate values, quota): report the transaction's own reason.
-    let outcome = outcome.map_err(|e| {
-        match upgrade_tx.borrow().as_ref().and_then(|tx| tx.error()) {
-            Some(dom) => IdbError::from_js(&dom.into()),
-            None => e,
-        }
-    });
+    let outcome =
+        outcome.map_err(
+            |e| match upgrade_tx.borrow().as_ref().and_then(|tx| tx.error()) {
+                Some(dom) => IdbError::from_js(&dom.into()),
+                None => e,
+            },
+        );
     let db: IdbDatabase = outcome?.unchecked_into();
     close_on_version_change(&db);
     Ok(db)

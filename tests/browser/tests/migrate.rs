@@ -366,8 +366,12 @@ async fn concurrent_operations_on_one_database_are_serialized() {
         })
     };
     let (a, b) = (run(first.clone()), run(second.clone()));
-    let a = JsFuture::from(a).await.expect("the first operation succeeds");
-    let b = JsFuture::from(b).await.expect("the second waits for the first, then has nothing to do");
+    let a = JsFuture::from(a)
+        .await
+        .expect("the first operation succeeds");
+    let b = JsFuture::from(b)
+        .await
+        .expect("the second waits for the first, then has nothing to do");
     assert_eq!(a.as_string().as_deref(), Some("1->3"));
     assert_eq!(b.as_string().as_deref(), Some("3->3"));
     let status = first.status().await.unwrap();

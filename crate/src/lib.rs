@@ -5,6 +5,7 @@
 //! touches the browser — compiles for `wasm32` alone and carries out what the core decided.
 
 pub mod backup;
+pub mod catalog;
 pub mod diff;
 pub mod engine;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod memory;
 pub mod migration;
 pub mod plan;
 pub mod record;
+pub mod rewind_error;
 pub mod schema;
 
 #[cfg(target_arch = "wasm32")]
@@ -28,6 +30,7 @@ pub use memory::MemoryDatabase;
 pub use migration::{Checksum, Migration, Step};
 pub use plan::{Direction, MigrationPlan, MigrationSet, PlanEffects};
 pub use record::{RecordAccess, Transforms};
+pub use rewind_error::RewindError;
 pub use schema::{
     DatabaseListing, DatabaseSchema, DatabaseSummary, IndexSchema, KeyPath, StoreSchema,
 };

@@ -1,1 +1,788 @@
 //! JavaScript values to and from the backup value model (`crate::backup`).
+//!
+//! [`js_to_value`] walks a value read from IndexedDB synchronously (so it can run inside the
+//! read transaction's callbacks), numbering objects in first-visit order for shared and cyclic
+//! references. Blob and File bytes can only be read asynchronously: the walk leaves their bytes
+//! empty and keeps the blobs in a [`PendingValue`], whose [`PendingValue::read_blobs`] fills
+//! them in afterwards (once the transaction is done). [`value_to_js`] rebuilds the exact value.
+//!
+//! Type checks use brands (`instanceof`, `Array.isArray`, `ArrayBuffer.isView` and
+//! `Object.prototype.toString`), never duck typing; every JavaScript call that can throw is
+//! caught and becomes a [`CloneError`].
+
+use crate::backup::{BackupError, ErrorKind, ErrorValue, Num, Text, Value, ViewKind, MAX_DEPTH};
+use std::fmt;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// A value that cannot be carried by a backup (or rebuilt from one), with the type and where
+/// inside the record it sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloneError {
+    /// What was found, e.g. `function`, `Symbol`, `CryptoKey`.
+    pub type_name: String,
+    /// Where in the value, e.g. `.settings.onChange` or `[3]`; empty for the value itself.
+    pub path: String,
+}
+
+impl CloneError {
+    fn new(type_name: impl Into<String>, path: &[String]) -> Self {
+        CloneError {
+            type_name: type_name.into(),
+            path: path.concat(),
+        }
+    }
+
+    /// The error for a record of `store` with the given key (see [`describe_key`]).
+    pub fn in_record(self, store: &str, key: &str) -> BackupError {
+        BackupError::UnsupportedValue {
+            store: store.to_string(),
+            key: key.to_string(),
+            type_name: self.type_name,
+            path: self.path,
+        }
+    }
+}
+
+impl fmt::Display for CloneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.type_name)
+        } else {
+            write!(f, "{} at {}", self.type_name, self.path)
+        }
+    }
+}
+
+impl std::error::Error for CloneError {}
+
+/// A walked value whose Blob and File bytes are still to be read.
+pub struct PendingValue {
+    value: Value,
+    blobs: Vec<web_sys::Blob>,
+}
+
+impl PendingValue {
+    /// The value, with empty bytes in place of every Blob's and File's contents.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    pub fn has_blobs(&self) -> bool {
+        !self.blobs.is_empty()
+    }
+
+    /// Reads every Blob's bytes (after the transaction that produced the value has finished)
+    /// and returns the complete value.
+    pub async fn read_blobs(self) -> Result<Value, CloneError> {
+        let PendingValue { mut value, blobs } = self;
+        let mut contents = Vec::with_capacity(blobs.len());
+        for blob in &blobs {
+            let unreadable = |e: JsValue| {
+                CloneError::new(
+                    format!(
+                        "a Blob that can no longer be read ({})",
+                        super::error::describe(&e)
+                    ),
+                    &[],
+                )
+            };
+            let buffer = JsFuture::from(blob.array_buffer())
+                .await
+                .map_err(unreadable)?;
+            let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+            if bytes.len() as f64 != blob.size() {
+                return Err(CloneError::new(
+                    "a Blob whose size changed while it was read",
+                    &[],
+                ));
+            }
+            contents.push(bytes);
+        }
+        let mut slots = 0usize;
+        let mut contents = contents.into_iter();
+        value.for_each_blob_mut(&mut |bytes| {
+            slots += 1;
+            if let Some(c) = contents.next() {
+                *bytes = c;
+            }
+        });
+        if slots != blobs.len() {
+            return Err(CloneError::new(
+                "a value whose Blobs could not be matched",
+                &[],
+            ));
+        }
+        Ok(value)
+    }
+}
+
+/// Walks `value` synchronously. Blob and File bytes are read later by
+/// [`PendingValue::read_blobs`].
+pub fn js_to_value(value: &JsValue) -> Result<PendingValue, CloneError> {
+    let mut walker = Walker::new()?;
+    let v = walker.walk(value)?;
+    Ok(PendingValue {
+        value: v,
+        blobs: walker.blobs,
+    })
+}
+
+/// [`js_to_value`] and [`PendingValue::read_blobs`] in one go, for values whose Blobs may be
+/// read at once (not inside a transaction that must stay active).
+pub async fn js_to_value_complete(value: &JsValue) -> Result<Value, CloneError> {
+    js_to_value(value)?.read_blobs().await
+}
+
+/// A short description of a key for messages: `7`, `"abc"`, `Date(…)`, `[1, "a"]`, `binary(3 bytes)`.
+pub fn describe_key(key: &Value) -> String {
+    fn go(key: &Value, out: &mut String, depth: usize) {
+        if depth > 4 || out.len() > 200 {
+            out.push('…');
+            return;
+        }
+        match key {
+            Value::Number(n) => out.push_str(&format_number(n.0)),
+            Value::String(t) => out.push_str(&format!("{:?}", t.to_string_lossy())),
+            Value::Date(n) => out.push_str(&format!("Date({})", format_number(n.0))),
+            Value::ArrayBuffer(b) => out.push_str(&format!("binary({} bytes)", b.len())),
+            Value::View { kind, length, .. } => {
+                out.push_str(&format!("{}({length})", kind.js_name()))
+            }
+            Value::Array { props, .. } => {
+                out.push('[');
+                for (i, (_, v)) in props.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    go(v, out, depth + 1);
+                }
+                out.push(']');
+            }
+            other => out.push_str(other.type_name()),
+        }
+    }
+    let mut out = String::new();
+    go(key, &mut out, 0);
+    out
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JavaScript → Value
+
+fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    js_sys::Reflect::get(target, &JsValue::from_str(key))
+}
+
+fn global_ctor(name: &str) -> Option<js_sys::Function> {
+    get(&js_sys::global(), name).ok()?.dyn_into().ok()
+}
+
+fn text_of(value: &JsValue) -> Text {
+    let s: &js_sys::JsString = value.unchecked_ref();
+    if s.is_valid_utf16() {
+        if let Some(rust) = value.as_string() {
+            return Text::from(rust);
+        }
+    }
+    Text::from_utf16(s.iter().collect())
+}
+
+struct Walker {
+    seen: js_sys::Map,
+    next_id: u32,
+    blobs: Vec<web_sys::Blob>,
+    path: Vec<String>,
+    to_string_tag: js_sys::Function,
+}
+
+fn js_err<'a>(what: &str, path: &'a [String]) -> impl Fn(JsValue) -> CloneError + 'a {
+    let what = what.to_string();
+    move |e| {
+        CloneError::new(
+            format!(
+                "{what} that could not be read ({})",
+                super::error::describe(&e)
+            ),
+            path,
+        )
+    }
+}
+
+impl Walker {
+    fn new() -> Result<Self, CloneError> {
+        let missing = |_| CloneError::new("a browser without Object.prototype", &[]);
+        let object = global_ctor("Object").ok_or_else(|| missing(()))?;
+        let object_prototype = get(&object, "prototype").map_err(|_| missing(()))?;
+        let to_string_tag = get(&object_prototype, "toString")
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| missing(()))?;
+        Ok(Walker {
+            seen: js_sys::Map::new(),
+            next_id: 0,
+            blobs: Vec::new(),
+            path: Vec::new(),
+            to_string_tag,
+        })
+    }
+
+    fn fail(&self, type_name: impl Into<String>) -> CloneError {
+        CloneError::new(type_name, &self.path)
+    }
+
+    /// `Object.prototype.toString.call(v)`'s class: `Object`, `CryptoKey`, `Uint8Array` …
+    fn class_of(&self, value: &JsValue) -> String {
+        js_sys::Reflect::apply(&self.to_string_tag, value, &js_sys::Array::new())
+            .ok()
+            .and_then(|s| s.as_string())
+            .and_then(|s| {
+                s.strip_prefix("[object ")
+                    .and_then(|s| s.strip_suffix(']'))
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "an unknown object".into())
+    }
+
+    fn walk(&mut self, value: &JsValue) -> Result<Value, CloneError> {
+        if self.path.len() > MAX_DEPTH {
+            return Err(self.fail(format!("a value nested more than {MAX_DEPTH} levels deep")));
+        }
+        if value.is_undefined() {
+            return Ok(Value::Undefined);
+        }
+        if value.is_null() {
+            return Ok(Value::Null);
+        }
+        if let Some(b) = value.as_bool() {
+            return Ok(Value::Bool(b));
+        }
+        if let Some(n) = value.as_f64() {
+            return Ok(Value::Number(Num(n)));
+        }
+        if value.is_string() {
+            return Ok(Value::String(text_of(value)));
+        }
+        if value.is_bigint() {
+            return Ok(Value::BigInt(self.bigint_digits(value)?));
+        }
+        if value.is_symbol() {
+            return Err(self.fail("a Symbol"));
+        }
+        if value.is_function() {
+            return Err(self.fail("a function"));
+        }
+        if !value.is_object() {
+            return Err(self.fail(format!("a value of type {:?}", value.js_typeof())));
+        }
+        if let Some(id) = self.seen.get(value).as_f64() {
+            return Ok(Value::Ref(id as u32));
+        }
+        self.seen
+            .set(value, &JsValue::from_f64(f64::from(self.next_id)));
+        self.next_id += 1;
+        self.walk_object(value)
+    }
+
+    fn bigint_digits(&self, value: &JsValue) -> Result<String, CloneError> {
+        let big: &js_sys::BigInt = value.unchecked_ref();
+        big.to_string(10)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| self.fail("a BigInt that could not be read"))
+    }
+
+    fn walk_child(&mut self, segment: String, value: &JsValue) -> Result<Value, CloneError> {
+        self.path.push(segment);
+        let v = self.walk(value);
+        self.path.pop();
+        v
+    }
+
+    fn walk_object(&mut self, value: &JsValue) -> Result<Value, CloneError> {
+        if js_sys::Array::is_array(value) {
+            return self.walk_array(value);
+        }
+        if value.is_instance_of::<js_sys::Date>() {
+            let date: &js_sys::Date = value.unchecked_ref();
+            return Ok(Value::Date(Num(date.get_time())));
+        }
+        if value.is_instance_of::<js_sys::RegExp>() {
+            let re: &js_sys::RegExp = value.unchecked_ref();
+            return Ok(Value::RegExp {
+                source: text_of(&re.source().into()),
+                flags: String::from(re.flags()),
+            });
+        }
+        if value.is_instance_of::<js_sys::ArrayBuffer>() {
+            return Ok(Value::ArrayBuffer(js_sys::Uint8Array::new(value).to_vec()));
+        }
+        if js_sys::ArrayBuffer::is_view(value) {
+            return self.walk_view(value);
+        }
+        if value.is_instance_of::<js_sys::Map>() {
+            let map: &js_sys::Map = value.unchecked_ref();
+            let mut pairs = Vec::new();
+            map.for_each(&mut |v, k| pairs.push((k, v)));
+            let mut entries = Vec::with_capacity(pairs.len());
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                let key = self.walk_child(format!(".<key {i}>"), k)?;
+                let val = self.walk_child(format!(".<value {i}>"), v)?;
+                entries.push((key, val));
+            }
+            return Ok(Value::Map(entries));
+        }
+        if value.is_instance_of::<js_sys::Set>() {
+            let set: &js_sys::Set = value.unchecked_ref();
+            let mut items_js = Vec::new();
+            set.for_each(&mut |v, _, _| items_js.push(v));
+            let mut items = Vec::with_capacity(items_js.len());
+            for (i, v) in items_js.iter().enumerate() {
+                items.push(self.walk_child(format!(".<item {i}>"), v)?);
+            }
+            return Ok(Value::Set(items));
+        }
+        if value.is_instance_of::<web_sys::File>() {
+            let file: &web_sys::File = value.unchecked_ref();
+            self.blobs.push(file.clone().into());
+            return Ok(Value::File {
+                name: text_of(&get(value, "name").map_err(js_err("a File", &self.path))?),
+                mime: file.type_(),
+                last_modified: file.last_modified() as i64,
+                bytes: Vec::new(),
+            });
+        }
+        if value.is_instance_of::<web_sys::Blob>() {
+            let blob: &web_sys::Blob = value.unchecked_ref();
+            self.blobs.push(blob.clone());
+            return Ok(Value::Blob {
+                mime: blob.type_(),
+                bytes: Vec::new(),
+            });
+        }
+        if value.is_instance_of::<js_sys::Error>() {
+            return self.walk_error(value);
+        }
+        if value.is_instance_of::<js_sys::Boolean>() {
+            let b: &js_sys::Boolean = value.unchecked_ref();
+            return Ok(Value::BoxedBool(b.value_of()));
+        }
+        if value.is_instance_of::<js_sys::Number>() {
+            let n: &js_sys::Number = value.unchecked_ref();
+            return Ok(Value::BoxedNumber(Num(n.value_of())));
+        }
+        if value.is_instance_of::<js_sys::JsString>() {
+            let s: &js_sys::JsString = value.unchecked_ref();
+            return Ok(Value::BoxedString(text_of(&s.value_of().into())));
+        }
+        if value.is_instance_of::<js_sys::BigInt>() {
+            let inner = self.call_value_of(value)?;
+            return Ok(Value::BoxedBigInt(self.bigint_digits(&inner)?));
+        }
+        let class = self.class_of(value);
+        if class == "Object" {
+            // Plain, prototype-less or a class instance: IndexedDB keeps the own enumerable
+            // properties and reads them back as a plain object, and so do we.
+            return self.walk_plain(value);
+        }
+        Err(self.fail(format!("a {class} object")))
+    }
+
+    fn call_value_of(&self, value: &JsValue) -> Result<JsValue, CloneError> {
+        let f: js_sys::Function = get(value, "valueOf")
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| self.fail("a boxed value without valueOf"))?;
+        f.call0(value)
+            .map_err(|_| self.fail("a boxed value that could not be read"))
+    }
+
+    fn own_keys(&self, value: &JsValue) -> Vec<JsValue> {
+        let obj: &js_sys::Object = value.unchecked_ref();
+        js_sys::Object::keys(obj).iter().collect()
+    }
+
+    fn walk_props(&mut self, value: &JsValue) -> Result<Vec<(Text, Value)>, CloneError> {
+        let keys = self.own_keys(value);
+        let mut props = Vec::with_capacity(keys.len());
+        for key in keys {
+            let text = text_of(&key);
+            let v = js_sys::Reflect::get(value, &key).map_err(js_err("a property", &self.path))?;
+            let segment = match text.as_str() {
+                Some(s) if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() => {
+                    format!("[{s}]")
+                }
+                _ => format!(".{text}"),
+            };
+            let child = self.walk_child(segment, &v)?;
+            props.push((text, child));
+        }
+        Ok(props)
+    }
+
+    fn walk_array(&mut self, value: &JsValue) -> Result<Value, CloneError> {
+        let array: &js_sys::Array = value.unchecked_ref();
+        let length = array.length();
+        let props = self.walk_props(value)?;
+        Ok(Value::Array { length, props })
+    }
+
+    fn walk_plain(&mut self, value: &JsValue) -> Result<Value, CloneError> {
+        Ok(Value::Object(self.walk_props(value)?))
+    }
+
+    fn walk_view(&mut self, value: &JsValue) -> Result<Value, CloneError> {
+        let class = self.class_of(value);
+        let kind =
+            ViewKind::from_js_name(&class).ok_or_else(|| self.fail(format!("a {class} view")))?;
+        let read = |key: &str| -> Result<JsValue, CloneError> {
+            get(value, key).map_err(js_err("a typed array", &self.path))
+        };
+        let buffer_js = read("buffer")?;
+        if !buffer_js.is_instance_of::<js_sys::ArrayBuffer>() {
+            return Err(self.fail(format!("a {class} over a SharedArrayBuffer")));
+        }
+        let byte_offset = read("byteOffset")?.as_f64().unwrap_or(0.0) as u64;
+        let length_key = if kind == ViewKind::DataView {
+            "byteLength"
+        } else {
+            "length"
+        };
+        let length = read(length_key)?.as_f64().unwrap_or(0.0) as u64;
+        let buffer = self.walk_child(".buffer".into(), &buffer_js)?;
+        Ok(Value::View {
+            kind,
+            buffer: Box::new(buffer),
+            byte_offset,
+            length,
+        })
+    }
+
+    fn walk_error(&mut self, value: &JsValue) -> Result<Value, CloneError> {
+        let obj: &js_sys::Object = value.unchecked_ref();
+        let name = get(value, "name")
+            .ok()
+            .and_then(|n| n.as_string())
+            .unwrap_or_default();
+        let own = |key: &str| js_sys::Object::has_own(obj, &JsValue::from_str(key));
+        let to_text = |v: JsValue| -> Text {
+            if v.is_string() {
+                text_of(&v)
+            } else {
+                Text::from(js_sys::JsString::from(v).as_string().unwrap_or_default())
+            }
+        };
+        let message = if own("message") {
+            Some(to_text(
+                get(value, "message").map_err(js_err("an Error", &self.path))?,
+            ))
+        } else {
+            None
+        };
+        let stack = get(value, "stack")
+            .ok()
+            .filter(|s| s.is_string())
+            .map(|s| text_of(&s));
+        let cause = if own("cause") {
+            let c = get(value, "cause").map_err(js_err("an Error", &self.path))?;
+            Some(Box::new(self.walk_child(".cause".into(), &c)?))
+        } else {
+            None
+        };
+        Ok(Value::Error(ErrorValue {
+            kind: ErrorKind::from_name(&name),
+            message,
+            stack,
+            cause,
+        }))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Value → JavaScript
+
+/// Rebuilds the JavaScript value `value` describes: same types, prototypes, shared and cyclic
+/// references, buffers shared by views, Blob and File contents and metadata.
+pub fn value_to_js(value: &Value) -> Result<JsValue, CloneError> {
+    let mut builder = Builder {
+        objects: Vec::new(),
+        path: Vec::new(),
+    };
+    builder.build(value)
+}
+
+/// A JavaScript string with exactly these code units (lone surrogates included).
+pub fn text_to_js(text: &Text) -> JsValue {
+    match text.as_str() {
+        Some(s) => JsValue::from_str(s),
+        None => {
+            let units = text.to_utf16();
+            let mut out = js_sys::JsString::from("");
+            for chunk in units.chunks(4096) {
+                out = out.concat(&js_sys::JsString::from_char_code(chunk).into());
+            }
+            out.into()
+        }
+    }
+}
+
+struct Builder {
+    objects: Vec<Option<JsValue>>,
+    path: Vec<String>,
+}
+
+impl Builder {
+    fn fail(&self, what: impl Into<String>) -> CloneError {
+        CloneError::new(what, &self.path)
+    }
+
+    fn thrown(&self, what: &str) -> impl Fn(JsValue) -> CloneError + '_ {
+        let what = what.to_string();
+        move |e| {
+            CloneError::new(
+                format!(
+                    "{what} that could not be made ({})",
+                    super::error::describe(&e)
+                ),
+                &self.path,
+            )
+        }
+    }
+
+    fn construct(&self, name: &str, args: &[JsValue]) -> Result<JsValue, CloneError> {
+        let ctor = global_ctor(name)
+            .ok_or_else(|| self.fail(format!("a {name} (this browser has no {name})")))?;
+        let args: js_sys::Array = args.iter().collect();
+        js_sys::Reflect::construct(&ctor, &args).map_err(self.thrown(name))
+    }
+
+    fn bigint(&self, digits: &str) -> Result<JsValue, CloneError> {
+        js_sys::BigInt::new(&JsValue::from_str(digits))
+            .map(JsValue::from)
+            .map_err(|e| self.thrown("a BigInt")(e.into()))
+    }
+
+    fn set_prop(&self, target: &JsValue, key: &Text, value: &JsValue) -> Result<(), CloneError> {
+        let key_js = text_to_js(key);
+        let ok = if key.as_str() == Some("__proto__") {
+            // Assignment would set the prototype; define an own property instead.
+            let desc = js_sys::Object::new();
+            for (k, v) in [
+                ("value", value.clone()),
+                ("writable", JsValue::TRUE),
+                ("enumerable", JsValue::TRUE),
+                ("configurable", JsValue::TRUE),
+            ] {
+                js_sys::Reflect::set(&desc, &JsValue::from_str(k), &v)
+                    .map_err(self.thrown("a property"))?;
+            }
+            js_sys::Reflect::define_property::<JsValue>(target.unchecked_ref(), &key_js, &desc)
+                .map_err(self.thrown("a property"))?
+        } else {
+            js_sys::Reflect::set(target, &key_js, value).map_err(self.thrown("a property"))?
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(self.fail(format!("a property {key:?} that could not be set")))
+        }
+    }
+
+    fn child(&mut self, segment: String, value: &Value) -> Result<JsValue, CloneError> {
+        self.path.push(segment);
+        let v = self.build(value);
+        self.path.pop();
+        v
+    }
+
+    fn build(&mut self, value: &Value) -> Result<JsValue, CloneError> {
+        if self.path.len() > MAX_DEPTH {
+            return Err(self.fail(format!("a value nested more than {MAX_DEPTH} levels deep")));
+        }
+        let id = self.objects.len();
+        if value.is_object() {
+            self.objects.push(None);
+        }
+        let js = self.build_inner(value, id)?;
+        if value.is_object() {
+            self.objects[id] = Some(js.clone());
+        }
+        Ok(js)
+    }
+
+    /// Registers a container before its children are built, so they can refer back to it.
+    fn register(&mut self, id: usize, js: &JsValue) {
+        if let Some(slot) = self.objects.get_mut(id) {
+            *slot = Some(js.clone());
+        }
+    }
+
+    fn build_inner(&mut self, value: &Value, id: usize) -> Result<JsValue, CloneError> {
+        Ok(match value {
+            Value::Undefined => JsValue::UNDEFINED,
+            Value::Null => JsValue::NULL,
+            Value::Bool(b) => JsValue::from_bool(*b),
+            Value::Number(n) => JsValue::from_f64(n.0),
+            Value::BigInt(s) => self.bigint(s)?,
+            Value::String(t) => text_to_js(t),
+            Value::Date(n) => js_sys::Date::new(&JsValue::from_f64(n.0)).into(),
+            Value::RegExp { source, flags } => {
+                self.construct("RegExp", &[text_to_js(source), JsValue::from_str(flags)])?
+            }
+            Value::BoxedString(t) => self.boxed(&text_to_js(t))?,
+            Value::BoxedNumber(n) => self.boxed(&JsValue::from_f64(n.0))?,
+            Value::BoxedBool(b) => self.boxed(&JsValue::from_bool(*b))?,
+            Value::BoxedBigInt(s) => {
+                let big = self.bigint(s)?;
+                self.boxed(&big)?
+            }
+            Value::Error(e) => {
+                let args = match &e.message {
+                    Some(m) => vec![text_to_js(m)],
+                    None => vec![],
+                };
+                let err = self.construct(e.kind.name(), &args)?;
+                self.register(id, &err);
+                if let Some(stack) = &e.stack {
+                    self.define_hidden(&err, "stack", &text_to_js(stack))?;
+                }
+                if let Some(cause) = &e.cause {
+                    let c = self.child(".cause".into(), cause)?;
+                    self.define_hidden(&err, "cause", &c)?;
+                }
+                err
+            }
+            Value::ArrayBuffer(bytes) => js_sys::Uint8Array::from(bytes.as_slice()).buffer().into(),
+            Value::View {
+                kind,
+                buffer,
+                byte_offset,
+                length,
+            } => {
+                let buffer = self.child(".buffer".into(), buffer)?;
+                if !buffer.is_instance_of::<js_sys::ArrayBuffer>() {
+                    return Err(self.fail("a view whose buffer is not an ArrayBuffer"));
+                }
+                self.construct(
+                    kind.js_name(),
+                    &[
+                        buffer,
+                        JsValue::from_f64(*byte_offset as f64),
+                        JsValue::from_f64(*length as f64),
+                    ],
+                )?
+            }
+            Value::Map(entries) => {
+                let map = js_sys::Map::new();
+                self.register(id, &map);
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    let key = self.child(format!(".<key {i}>"), k)?;
+                    let val = self.child(format!(".<value {i}>"), v)?;
+                    map.set(&key, &val);
+                }
+                map.into()
+            }
+            Value::Set(items) => {
+                let set = js_sys::Set::new(&JsValue::UNDEFINED);
+                self.register(id, &set);
+                for (i, v) in items.iter().enumerate() {
+                    let item = self.child(format!(".<item {i}>"), v)?;
+                    set.add(&item);
+                }
+                set.into()
+            }
+            Value::Array { length, props } => {
+                let array: JsValue = js_sys::Array::new_with_length(*length).into();
+                self.register(id, &array);
+                self.build_props(&array, props)?;
+                array
+            }
+            Value::Object(props) => {
+                let obj: JsValue = js_sys::Object::new().into();
+                self.register(id, &obj);
+                self.build_props(&obj, props)?;
+                obj
+            }
+            Value::Blob { mime, bytes } => {
+                let bag = web_sys::BlobPropertyBag::new();
+                bag.set_type(mime);
+                let parts: js_sys::Array = [js_sys::Uint8Array::from(bytes.as_slice())]
+                    .iter()
+                    .collect();
+                web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &bag)
+                    .map_err(self.thrown("a Blob"))?
+                    .into()
+            }
+            Value::File {
+                name,
+                mime,
+                last_modified,
+                bytes,
+            } => {
+                let bag = web_sys::FilePropertyBag::new();
+                bag.set_type(mime);
+                bag.set_last_modified(*last_modified as f64);
+                let parts: js_sys::Array = [js_sys::Uint8Array::from(bytes.as_slice())]
+                    .iter()
+                    .collect();
+                let name = text_to_js(name);
+                let ctor = global_ctor("File")
+                    .ok_or_else(|| self.fail("a File (this browser has no File)"))?;
+                let args: js_sys::Array = [parts.into(), name, bag.into()].iter().collect();
+                js_sys::Reflect::construct(&ctor, &args).map_err(self.thrown("a File"))?
+            }
+            Value::Ref(n) => match self.objects.get(*n as usize) {
+                Some(Some(js)) => js.clone(),
+                _ => return Err(self.fail(format!("a reference to object {n}, not yet made"))),
+            },
+        })
+    }
+
+    fn boxed(&self, primitive: &JsValue) -> Result<JsValue, CloneError> {
+        let object = global_ctor("Object").ok_or_else(|| self.fail("a boxed value"))?;
+        let args: js_sys::Array = [primitive.clone()].iter().collect();
+        js_sys::Reflect::apply(&object, &JsValue::UNDEFINED, &args)
+            .map_err(self.thrown("a boxed value"))
+    }
+
+    fn define_hidden(
+        &self,
+        target: &JsValue,
+        key: &str,
+        value: &JsValue,
+    ) -> Result<(), CloneError> {
+        let desc = js_sys::Object::new();
+        for (k, v) in [
+            ("value", value.clone()),
+            ("writable", JsValue::TRUE),
+            ("enumerable", JsValue::FALSE),
+            ("configurable", JsValue::TRUE),
+        ] {
+            js_sys::Reflect::set(&desc, &JsValue::from_str(k), &v)
+                .map_err(self.thrown("an Error"))?;
+        }
+        js_sys::Reflect::define_property::<JsValue>(
+            target.unchecked_ref(),
+            &JsValue::from_str(key),
+            &desc,
+        )
+        .map_err(self.thrown("an Error"))?;
+        Ok(())
+    }
+
+    fn build_props(&mut self, target: &JsValue, props: &[(Text, Value)]) -> Result<(), CloneError> {
+        for (key, v) in props {
+            let js = self.child(format!(".{key}"), v)?;
+            self.set_prop(target, key, &js)?;
+        }
+        Ok(())
+    }
+}

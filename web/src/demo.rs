@@ -4,7 +4,7 @@
 //! data step. Generated deterministically, so tests can count on exact figures.
 
 use rewind::idb::{await_transaction, list_databases, open_existing, IdbError, Rewind};
-use rewind::MigrationError;
+use rewind::RewindError;
 use wasm_bindgen::JsValue;
 use web_sys::IdbTransactionMode;
 
@@ -14,7 +14,7 @@ pub const NOTES: u32 = 3000;
 pub const ATTACHMENTS: u32 = 200;
 
 /// Creates the demo database unless it exists already.
-pub async fn ensure_demo_database() -> Result<(), MigrationError> {
+pub async fn ensure_demo_database() -> Result<(), RewindError> {
     if list_databases()
         .await?
         .iter()
@@ -23,9 +23,9 @@ pub async fn ensure_demo_database() -> Result<(), MigrationError> {
         return Ok(());
     }
     let rewind = Rewind::new(DEMO_DATABASE, crate::app_migrations::migrator()?);
-    rewind.migrate_to(Some(1)).await?;
+    rewind.migrate_to(Some(1), None).await?;
     write(&["notebooks", "notes", "settings"], fill_v1).await?;
-    rewind.migrate_to(None).await?;
+    rewind.migrate_to(None, None).await?;
     write(&["attachments"], fill_attachments).await?;
     Ok(())
 }

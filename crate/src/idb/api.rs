@@ -1,13 +1,32 @@
-//! `Rewind`: the engine, the IndexedDB backend, cross-tab locking and the clock, put together
-//! for one app database. This is what the recovery page and the JavaScript API call.
+//! `Rewind`: the engine, the IndexedDB backend, backups, cross-tab locking and the clock, put
+//! together for one app database. This is what the recovery page and the JavaScript API call.
+//!
+//! Every destructive operation (migrate, roll back, restore) holds the database's cross-tab
+//! lock, takes an automatic backup first (when there is anything to back up), and records that
+//! backup's id in the journal and in its report.
 
 use super::backend::IdbBackend;
 use super::lock::lock_database;
+use super::open::BlockedPolicy;
+use super::restore::{restore_database, SharedProgress};
+use super::snapshot::{snapshot, SnapshotInfo};
+use super::storage::{blob_to_bytes, bytes_to_blob};
+use super::{catalog, list_databases};
+use crate::backup::{backup_file_name, decode_backup, inspect, BackupManifest};
+use crate::catalog::{backup_id, check_restore, expired, RestoreConsent, DEFAULT_KEEP_AUTOMATIC};
 use crate::diff::SchemaDiff;
-use crate::engine::{Migrator, OperationReport, Status};
-use crate::error::MigrationError;
+use crate::engine::{JournalEntry, Migrate, Migrator, Operation, OperationReport, Status};
 use crate::plan::MigrationPlan;
+use crate::rewind_error::RewindError;
 use std::rc::Rc;
+
+/// Where a restore takes its backup from.
+pub enum RestoreSource {
+    /// A backup in the catalog, by id.
+    Backup(String),
+    /// The bytes of a `.rewind` file (untrusted: verified completely first).
+    File(Vec<u8>),
+}
 
 pub struct Rewind {
     name: String,
@@ -15,6 +34,8 @@ pub struct Rewind {
     /// How long an upgrade may wait for other tabs before it fails with `Blocked`.
     pub block_timeout_ms: u32,
     pub on_blocked: Option<Rc<dyn Fn()>>,
+    /// Automatic backups kept (manual ones are always kept).
+    pub keep_automatic: usize,
 }
 
 impl Rewind {
@@ -24,6 +45,7 @@ impl Rewind {
             migrator,
             block_timeout_ms: 5_000,
             on_blocked: None,
+            keep_automatic: DEFAULT_KEEP_AUTOMATIC,
         }
     }
 
@@ -43,39 +65,223 @@ impl Rewind {
         }
     }
 
-    pub async fn status(&self) -> Result<Status, MigrationError> {
-        self.migrator.status(&mut self.backend()).await
+    fn blocked_policy(&self) -> BlockedPolicy {
+        let cb = self.on_blocked.clone();
+        BlockedPolicy {
+            on_blocked: cb.map(|cb| Box::new(move || cb()) as Box<dyn Fn()>),
+            timeout_ms: Some(self.block_timeout_ms),
+        }
     }
 
-    pub async fn plan(&self, to: u32) -> Result<MigrationPlan, MigrationError> {
-        self.migrator.plan(&mut self.backend(), to).await
+    async fn exists(&self) -> Result<Option<u64>, RewindError> {
+        Ok(list_databases()
+            .await?
+            .into_iter()
+            .find(|d| d.name == self.name)
+            .map(|d| d.idb_version))
     }
 
-    pub async fn validate(&self) -> Result<SchemaDiff, MigrationError> {
-        self.migrator.validate(&mut self.backend()).await
+    pub async fn status(&self) -> Result<Status, RewindError> {
+        Ok(self.migrator.status(&mut self.backend()).await?)
     }
 
-    /// Migrates to `to` (the latest when `None`), holding the database's cross-tab lock.
-    pub async fn migrate_to(&self, to: Option<u32>) -> Result<OperationReport, MigrationError> {
+    /// The plan to `to`, with its effects: a dry run.
+    pub async fn plan(&self, to: u32) -> Result<MigrationPlan, RewindError> {
+        Ok(self.migrator.plan(&mut self.backend(), to).await?)
+    }
+
+    pub async fn validate(&self) -> Result<SchemaDiff, RewindError> {
+        Ok(self.migrator.validate(&mut self.backend()).await?)
+    }
+
+    /// Migrates to `to` (the latest when `None`) after an automatic backup.
+    pub async fn migrate_to(
+        &self,
+        to: Option<u32>,
+        progress: Option<SharedProgress>,
+    ) -> Result<OperationReport, RewindError> {
         let _lock = lock_database(&self.name).await?;
-        self.migrator
-            .migrate_to(&mut self.backend(), to, js_sys::Date::now(), None)
-            .await
+        let target = to.unwrap_or(self.migrator.migrations().latest());
+        let backup = self.backup_before(target, "migrating", progress).await?;
+        let now = js_sys::Date::now();
+        Ok(self
+            .migrator
+            .migrate_to(&mut self.backend(), Some(target), now, backup)
+            .await?)
     }
 
-    /// Rolls back to `to`, holding the database's cross-tab lock.
-    pub async fn rollback_to(&self, to: u32) -> Result<OperationReport, MigrationError> {
+    /// Rolls back to `to` after an automatic backup.
+    pub async fn rollback_to(
+        &self,
+        to: u32,
+        progress: Option<SharedProgress>,
+    ) -> Result<OperationReport, RewindError> {
         let _lock = lock_database(&self.name).await?;
-        self.migrator
-            .rollback_to(&mut self.backend(), to, js_sys::Date::now(), None)
-            .await
+        let backup = self.backup_before(to, "rolling back", progress).await?;
+        let now = js_sys::Date::now();
+        Ok(self
+            .migrator
+            .rollback_to(&mut self.backend(), to, now, backup)
+            .await?)
+    }
+
+    /// The pre-operation backup, when the plan to `to` is valid and changes something.
+    async fn backup_before(
+        &self,
+        to: u32,
+        doing: &str,
+        progress: Option<SharedProgress>,
+    ) -> Result<Option<String>, RewindError> {
+        let plan = self.migrator.plan(&mut self.backend(), to).await?;
+        if plan.migrations.is_empty() || self.exists().await?.is_none() {
+            return Ok(None);
+        }
+        let label = format!("before {doing} from version {} to {}", plan.from, plan.to);
+        Ok(Some(self.take_backup(label, true, progress).await?.id))
     }
 
     /// Re-records the checksums of modified migrations (after the person confirmed).
-    pub async fn repair(&self) -> Result<Vec<u32>, MigrationError> {
+    pub async fn repair(&self) -> Result<Vec<u32>, RewindError> {
         let _lock = lock_database(&self.name).await?;
-        self.migrator
+        Ok(self
+            .migrator
             .repair(&mut self.backend(), js_sys::Date::now())
-            .await
+            .await?)
+    }
+
+    /// A manual backup, kept until deleted.
+    pub async fn backup(
+        &self,
+        label: &str,
+        progress: Option<SharedProgress>,
+    ) -> Result<BackupManifest, RewindError> {
+        let _lock = lock_database(&self.name).await?;
+        self.take_backup(label.to_string(), false, progress).await
+    }
+
+    async fn take_backup(
+        &self,
+        label: String,
+        automatic: bool,
+        progress: Option<SharedProgress>,
+    ) -> Result<BackupManifest, RewindError> {
+        let created_at = js_sys::Date::now();
+        let info = SnapshotInfo {
+            id: backup_id(
+                created_at,
+                (js_sys::Math::random() * u32::MAX as f64) as u32,
+            ),
+            label,
+            automatic,
+            created_at,
+        };
+        let encoded = snapshot(&self.name, info, progress.as_deref()).await?;
+        catalog::save(&encoded.manifest, &encoded.bytes).await?;
+        if automatic {
+            let all = catalog::list(&self.name).await?;
+            for id in expired(&all, self.keep_automatic) {
+                catalog::delete(&self.name, &id).await?;
+            }
+        }
+        Ok(encoded.manifest)
+    }
+
+    /// Every backup of this database, newest first.
+    pub async fn list_backups(&self) -> Result<Vec<BackupManifest>, RewindError> {
+        catalog::list(&self.name).await
+    }
+
+    pub async fn delete_backup(&self, id: &str) -> Result<(), RewindError> {
+        catalog::delete(&self.name, id).await
+    }
+
+    /// A backup as a file to download, with its file name (`<db>-v<schema>-<UTC time>.rewind`).
+    pub async fn export_backup(&self, id: &str) -> Result<(web_sys::Blob, String), RewindError> {
+        let bytes = catalog::read(&self.name, id).await?;
+        let manifest = inspect(&bytes)?;
+        let name = backup_file_name(
+            &manifest.database,
+            manifest.schema_version,
+            manifest.created_at,
+        );
+        Ok((bytes_to_blob(&bytes, catalog::BACKUP_MIME)?, name))
+    }
+
+    /// Reads an uploaded file and verifies it completely; changes nothing.
+    pub async fn inspect_file(file: &web_sys::Blob) -> Result<BackupManifest, RewindError> {
+        let bytes = blob_to_bytes(file).await?;
+        Ok(inspect(&bytes)?)
+    }
+
+    /// Replaces the database with a backup: verified first, refused without consent when it
+    /// is another database's or newer than this app, preceded by an automatic backup, and
+    /// all-or-nothing.
+    pub async fn restore(
+        &self,
+        source: RestoreSource,
+        consent: RestoreConsent,
+        progress: Option<SharedProgress>,
+    ) -> Result<OperationReport, RewindError> {
+        let bytes = match source {
+            RestoreSource::Backup(id) => catalog::read(&self.name, &id).await?,
+            RestoreSource::File(bytes) => bytes,
+        };
+        let decoded = decode_backup(&bytes)?;
+        drop(bytes);
+        check_restore(
+            &decoded.manifest,
+            &self.name,
+            self.migrator.migrations().latest(),
+            consent,
+        )?;
+        let _lock = lock_database(&self.name).await?;
+        let state = self.backend().read().await?;
+        let backup_id = match state.exists {
+            true => Some(
+                self.take_backup(
+                    format!("before restoring {}", decoded.manifest.id),
+                    true,
+                    None,
+                )
+                .await?
+                .id,
+            ),
+            false => None,
+        };
+        let from = state.meta.schema_version;
+        let to = decoded.manifest.schema_version;
+        let entry = JournalEntry {
+            at: js_sys::Date::now(),
+            operation: Operation::Restore,
+            from,
+            to,
+            error: None,
+            backup_id: backup_id.clone(),
+        };
+        let version = self.exists().await?.unwrap_or(0);
+        let outcome = restore_database(
+            &self.name,
+            version,
+            &decoded,
+            &entry,
+            self.blocked_policy(),
+            progress,
+        )
+        .await;
+        if let Err(err) = outcome {
+            if !matches!(err, RewindError::Migration(crate::MigrationError::Blocked)) {
+                let failed = JournalEntry {
+                    error: Some(err.to_string()),
+                    ..entry
+                };
+                let _ = self.backend().record(&failed).await;
+            }
+            return Err(err);
+        }
+        Ok(OperationReport {
+            from,
+            to,
+            backup_id,
+        })
     }
 }

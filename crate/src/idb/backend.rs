@@ -108,7 +108,7 @@ fn live_schema(db: &IdbDatabase, tx: &web_sys::IdbTransaction) -> Result<Databas
     Ok(schema)
 }
 
-fn key_path_js(kp: &KeyPath) -> JsValue {
+pub(crate) fn key_path_js(kp: &KeyPath) -> JsValue {
     match kp {
         KeyPath::Single(p) => JsValue::from_str(p),
         KeyPath::Compound(ps) => ps
@@ -119,7 +119,7 @@ fn key_path_js(kp: &KeyPath) -> JsValue {
     }
 }
 
-fn ensure_meta_stores(db: &IdbDatabase) -> Result<(), IdbError> {
+pub(crate) fn ensure_meta_stores(db: &IdbDatabase) -> Result<(), IdbError> {
     let names = store_names(db);
     if !names.iter().any(|n| n == META_STORE) {
         db.create_object_store(META_STORE)?;
@@ -327,6 +327,17 @@ impl Migrate for IdbBackend {
     }
 }
 
+/// Rewind's metadata from its store (defaults when none was written yet).
+pub(crate) async fn read_meta(
+    store: &web_sys::IdbObjectStore,
+) -> Result<RewindMeta, MigrationError> {
+    let value = await_request(store.get(&STATE_KEY.into())?).await?;
+    if value.is_undefined() {
+        return Ok(RewindMeta::default());
+    }
+    parse_json("Rewind's metadata", &value)
+}
+
 async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
     let names = store_names(db);
     let mut state = DatabaseState {
@@ -341,10 +352,7 @@ async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
     for name in &names {
         let store = tx.object_store(name)?;
         if name == META_STORE {
-            let value = await_request(store.get(&STATE_KEY.into())?).await?;
-            if !value.is_undefined() {
-                state.meta = parse_json("Rewind's metadata", &value)?;
-            }
+            state.meta = read_meta(&store).await?;
         } else if name == JOURNAL_STORE {
             let all: js_sys::Array = await_request(store.get_all()?).await?.unchecked_into();
             for entry in all.iter() {

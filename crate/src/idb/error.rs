@@ -60,3 +60,20 @@ pub fn describe(value: &JsValue) -> String {
         .and_then(|s| s.as_string())
         .unwrap_or_else(|| "an unknown error".into())
 }
+
+impl From<IdbError> for crate::RewindError {
+    fn from(e: IdbError) -> Self {
+        match e {
+            IdbError::QuotaExceeded(detail) => {
+                crate::RewindError::QuotaExceeded { needed: 0, detail }
+            }
+            other => crate::RewindError::Migration(other.into()),
+        }
+    }
+}
+
+impl From<JsValue> for crate::RewindError {
+    fn from(e: JsValue) -> Self {
+        IdbError::from_js(&e).into()
+    }
+}

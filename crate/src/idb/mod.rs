@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod backend;
+pub mod catalog;
 pub mod clone;
 pub mod error;
 pub mod inspect;
@@ -14,8 +15,11 @@ pub mod js_record;
 pub mod lock;
 pub mod open;
 pub mod request;
+pub mod restore;
+pub mod snapshot;
+pub mod storage;
 
-pub use api::Rewind;
+pub use api::{RestoreSource, Rewind};
 pub use backend::IdbBackend;
 pub use error::IdbError;
 pub use inspect::{list_databases, read_schema, summarize};

@@ -356,10 +356,10 @@ async fn concurrent_operations_on_one_database_are_serialized() {
     let name = fresh_database("locks").await.unwrap();
     let first = std::rc::Rc::new(idb::Rewind::new(&name, demo(3)));
     let second = std::rc::Rc::new(idb::Rewind::new(&name, demo(3)));
-    first.migrate_to(Some(1)).await.unwrap();
+    first.migrate_to(Some(1), None).await.unwrap();
     let run = |r: std::rc::Rc<idb::Rewind>| {
         future_to_promise(async move {
-            r.migrate_to(None)
+            r.migrate_to(None, None)
                 .await
                 .map(|rep| wasm_bindgen::JsValue::from_str(&format!("{}->{}", rep.from, rep.to)))
                 .map_err(|e| wasm_bindgen::JsValue::from_str(&e.to_string()))

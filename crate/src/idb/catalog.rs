@@ -1,0 +1,141 @@
+//! The backup catalog: one IndexedDB database per app database (`__rewind_backups:<name>`),
+//! so deleting or restoring the app database never touches its backups. A backup's manifest and
+//! its file are written in one transaction: a backup is listed completely or not at all.
+
+use super::open::{open_with_upgrade, BlockedPolicy};
+use super::request::{await_request, await_transaction};
+use super::storage::{blob_to_bytes, bytes_to_blob};
+use super::IdbError;
+use crate::backup::BackupManifest;
+use crate::catalog::newest_first;
+use crate::rewind_error::RewindError;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{IdbDatabase, IdbTransactionMode};
+
+const MANIFESTS: &str = "manifests";
+const FILES: &str = "files";
+/// The MIME type of backup files.
+pub const BACKUP_MIME: &str = "application/vnd.rewind.backup";
+
+/// Names of catalog databases start with this; the page does not list them as app databases.
+pub const CATALOG_PREFIX: &str = "__rewind_backups:";
+
+pub fn catalog_name(database: &str) -> String {
+    format!("{CATALOG_PREFIX}{database}")
+}
+
+fn storage_error(e: IdbError, needed: u64) -> RewindError {
+    match e {
+        IdbError::QuotaExceeded(detail) => RewindError::QuotaExceeded { needed, detail },
+        other => RewindError::Migration(other.into()),
+    }
+}
+
+async fn open(database: &str) -> Result<IdbDatabase, IdbError> {
+    open_with_upgrade(
+        &catalog_name(database),
+        1,
+        |up| async move {
+            up.db.create_object_store(MANIFESTS)?;
+            up.db.create_object_store(FILES)?;
+            Ok::<(), IdbError>(())
+        },
+        BlockedPolicy::default(),
+    )
+    .await
+}
+
+async fn with_catalog<T>(
+    database: &str,
+    f: impl AsyncFnOnce(&IdbDatabase) -> Result<T, IdbError>,
+) -> Result<T, IdbError> {
+    let db = open(database).await?;
+    let outcome = f(&db).await;
+    db.close();
+    outcome
+}
+
+fn both() -> js_sys::Array {
+    js_sys::Array::of2(&MANIFESTS.into(), &FILES.into())
+}
+
+/// Keeps a backup: its manifest and its file, together or not at all.
+pub async fn save(manifest: &BackupManifest, bytes: &[u8]) -> Result<(), RewindError> {
+    let needed = bytes.len() as u64;
+    let json = serde_json::to_string(manifest)
+        .map_err(|e| RewindError::Migration(crate::MigrationError::Storage(e.to_string())))?;
+    let blob = bytes_to_blob(bytes, BACKUP_MIME).map_err(|e| storage_error(e, needed))?;
+    with_catalog(&manifest.database, async |db| {
+        let tx =
+            db.transaction_with_str_sequence_and_mode(&both(), IdbTransactionMode::Readwrite)?;
+        let id = JsValue::from_str(&manifest.id);
+        tx.object_store(MANIFESTS)?
+            .put_with_key(&JsValue::from_str(&json), &id)?;
+        tx.object_store(FILES)?.put_with_key(&blob, &id)?;
+        await_transaction(&tx).await
+    })
+    .await
+    .map_err(|e| storage_error(e, needed))
+}
+
+/// Every backup of `database`, newest first.
+pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
+    let texts = with_catalog(database, async |db| {
+        let tx = db.transaction_with_str(MANIFESTS)?;
+        let all = await_request(tx.object_store(MANIFESTS)?.get_all()?).await?;
+        Ok(all
+            .unchecked_into::<js_sys::Array>()
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect::<Vec<_>>())
+    })
+    .await
+    .map_err(|e| storage_error(e, 0))?;
+    // A manifest that no longer parses (written by a newer Rewind) is left out, not fatal.
+    let mut manifests: Vec<BackupManifest> = texts
+        .iter()
+        .filter_map(|t| serde_json::from_str(t).ok())
+        .collect();
+    newest_first(&mut manifests);
+    Ok(manifests)
+}
+
+/// The file of one backup.
+pub async fn file(database: &str, id: &str) -> Result<web_sys::Blob, RewindError> {
+    let value = with_catalog(database, async |db| {
+        let tx = db.transaction_with_str(FILES)?;
+        await_request(tx.object_store(FILES)?.get(&JsValue::from_str(id))?).await
+    })
+    .await
+    .map_err(|e| storage_error(e, 0))?;
+    value
+        .dyn_into::<web_sys::Blob>()
+        .map_err(|_| RewindError::NoSuchBackup { id: id.to_string() })
+}
+
+/// The bytes of one backup.
+pub async fn read(database: &str, id: &str) -> Result<Vec<u8>, RewindError> {
+    let blob = file(database, id).await?;
+    blob_to_bytes(&blob).await.map_err(|e| storage_error(e, 0))
+}
+
+/// Deletes one backup (manifest and file together).
+pub async fn delete(database: &str, id: &str) -> Result<(), RewindError> {
+    let existed = with_catalog(database, async |db| {
+        let tx =
+            db.transaction_with_str_sequence_and_mode(&both(), IdbTransactionMode::Readwrite)?;
+        let key = JsValue::from_str(id);
+        let found = await_request(tx.object_store(MANIFESTS)?.count_with_key(&key)?).await?;
+        tx.object_store(MANIFESTS)?.delete(&key)?;
+        tx.object_store(FILES)?.delete(&key)?;
+        await_transaction(&tx).await?;
+        Ok(found.as_f64().unwrap_or(0.0) > 0.0)
+    })
+    .await
+    .map_err(|e| storage_error(e, 0))?;
+    if existed {
+        Ok(())
+    } else {
+        Err(RewindError::NoSuchBackup { id: id.to_string() })
+    }
+}

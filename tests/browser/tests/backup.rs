@@ -1,0 +1,351 @@
+//! Backups, the catalog and restore against real IndexedDB.
+#![cfg(target_arch = "wasm32")]
+
+use rewind::backup::{decode_backup, encode_backup, Value};
+use rewind::catalog::RestoreConsent;
+use rewind::idb::{self, RestoreSource, Rewind};
+use rewind::{embed_migrations, MigrationSet, Migrator, RecordAccess, RewindError, Transforms};
+use rewind_browser_tests::{dump, fresh_database, js};
+use serde_json::json;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+static DEMO: &[(&str, &str)] = embed_migrations!("../../migrations");
+
+fn migrator(upto: usize) -> Migrator {
+    let t = Transforms::new().register("count_words", |r: &mut dyn RecordAccess| {
+        r.set(&["meta", "wordCount"], json!(1))
+    });
+    Migrator::new(MigrationSet::from_files(&DEMO[..upto]).unwrap(), t)
+}
+
+/// A demo database at version 2 with notes (Dates, nested objects), notebooks and a Blob.
+async fn filled(prefix: &str) -> Rewind {
+    let name = fresh_database(prefix).await.unwrap();
+    let rw = Rewind::new(&name, migrator(2));
+    rw.migrate_to(None, None).await.unwrap();
+    js(&format!(
+        r#"
+        const db = await new Promise((ok, fail) => {{ const r = indexedDB.open({name:?}); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
+        const tx = db.transaction(["notes", "notebooks", "settings"], "readwrite");
+        for (let i = 1; i <= 50; i++) {{
+          tx.objectStore("notes").put({{ notebookId: "nb-" + (i % 4), title: "n" + i, body: "x", tags: i % 2 ? ["a", "b"] : [],
+            updatedAt: new Date(Date.UTC(2026, 1, i)), meta: {{ n: i, nested: {{ deep: [i, -0, NaN] }} }} }});
+        }}
+        for (let i = 0; i < 4; i++) tx.objectStore("notebooks").put({{ id: "nb-" + i, name: "Notebook " + i }});
+        tx.objectStore("settings").put(new Blob(["hello"], {{ type: "text/plain" }}), "greeting");
+        tx.objectStore("settings").put(new Map([[1, "one"]]), "map");
+        await new Promise((ok, fail) => {{ tx.oncomplete = ok; tx.onerror = () => fail(tx.error); }});
+        db.close();
+        "#
+    ))
+    .await
+    .unwrap();
+    rw
+}
+
+/// The dump without Rewind's journal (operations append to it by design).
+async fn content(name: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_str(&dump(name).await).unwrap();
+    v["stores"]["__rewind_journal"] = json!(null);
+    v["version"] = json!(null);
+    v
+}
+
+async fn blob_text(name: &str) -> String {
+    js(&format!(
+        r#"
+        const db = await new Promise((ok, fail) => {{ const r = indexedDB.open({name:?}); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
+        const b = await new Promise((ok) => {{ const r = db.transaction("settings").objectStore("settings").get("greeting"); r.onsuccess = () => ok(r.result); }});
+        db.close();
+        return b instanceof Blob ? b.type + ":" + await b.text() : "not a blob";
+        "#
+    ))
+    .await
+    .unwrap()
+    .as_string()
+    .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn backup_export_inspect_and_restore_round_trip() {
+    let rw = filled("roundtrip").await;
+    let before = content(rw.name()).await;
+    let manifest = rw.backup("by hand", None).await.unwrap();
+    assert!(!manifest.automatic);
+    assert_eq!(manifest.label, "by hand");
+    assert_eq!(manifest.schema_version, 2);
+    assert_eq!(manifest.store("notes").unwrap().records, 50);
+    assert_eq!(manifest.store("settings").unwrap().records, 2);
+    assert_eq!(manifest.sha256.len(), 64);
+    let listed = rw.list_backups().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        vec![manifest.id.clone()]
+    );
+
+    let (file, file_name) = rw.export_backup(&manifest.id).await.unwrap();
+    assert!(
+        file_name.starts_with(&format!("{}-v2-", rw.name())) && file_name.ends_with(".rewind"),
+        "{file_name}"
+    );
+    let inspected = Rewind::inspect_file(&file).await.unwrap();
+    assert_eq!(inspected.id, manifest.id);
+    assert_eq!(inspected.sha256, manifest.sha256);
+
+    // Change everything, then restore the file.
+    rw.rollback_to(1, None).await.unwrap();
+    assert_ne!(content(rw.name()).await, before);
+    let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();
+    let done = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let seen = done.clone();
+    let report = rw
+        .restore(
+            RestoreSource::File(bytes),
+            RestoreConsent::default(),
+            Some(std::rc::Rc::new(move |d, _t| seen.set(d))),
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.from, report.to), (1, 2));
+    assert!(report.backup_id.is_some(), "a pre-restore backup was taken");
+    assert_eq!(done.get(), 56, "progress reached every record");
+    assert_eq!(content(rw.name()).await, before);
+    assert_eq!(blob_text(rw.name()).await, "text/plain:hello");
+    let status = rw.status().await.unwrap();
+    assert_eq!(status.schema_version, 2);
+    assert_eq!(status.journal[0].operation, rewind::Operation::Restore);
+    assert_eq!(status.journal[0].backup_id, report.backup_id);
+    assert!(rw.validate().await.unwrap().is_empty());
+    idb::delete_database(rw.name()).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn destructive_operations_take_a_backup_first_and_retention_keeps_the_last_n() {
+    let mut rw = filled("retention").await;
+    rw.keep_automatic = 2;
+    let manual = rw.backup("keep me", None).await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = rw.rollback_to(1, None).await.unwrap();
+        ids.push(r.backup_id.clone().expect("rollback took a backup"));
+        let r = rw.migrate_to(None, None).await.unwrap();
+        ids.push(r.backup_id.clone().expect("migrate took a backup"));
+    }
+    let status = rw.status().await.unwrap();
+    assert_eq!(
+        status.journal[0].backup_id.as_deref(),
+        Some(ids[3].as_str())
+    );
+    let listed = rw.list_backups().await.unwrap();
+    let automatic: Vec<String> = listed
+        .iter()
+        .filter(|m| m.automatic)
+        .map(|m| m.id.clone())
+        .collect();
+    assert_eq!(
+        automatic,
+        vec![ids[3].clone(), ids[2].clone()],
+        "only the newest two automatic backups"
+    );
+    assert!(
+        listed.iter().any(|m| m.id == manual.id),
+        "manual backups are kept"
+    );
+    // No-op operations take no backup.
+    assert_eq!(rw.migrate_to(None, None).await.unwrap().backup_id, None);
+    idb::delete_database(rw.name()).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn backups_survive_deleting_the_app_database() {
+    let rw = filled("survive").await;
+    let before = content(rw.name()).await;
+    let manifest = rw.backup("", None).await.unwrap();
+    idb::delete_database(rw.name()).await.unwrap();
+    assert_eq!(rw.list_backups().await.unwrap().len(), 1);
+    let report = rw
+        .restore(
+            RestoreSource::Backup(manifest.id.clone()),
+            RestoreConsent::default(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        report.backup_id, None,
+        "nothing to back up before restoring into nothing"
+    );
+    assert_eq!(content(rw.name()).await, before);
+    idb::delete_database(rw.name()).await.unwrap();
+}
+
+/// A copy of `bytes` whose `notebooks` store has a duplicate unique name at position `at`.
+fn with_duplicate_at(bytes: &[u8], at: usize) -> Vec<u8> {
+    let mut decoded = decode_backup(bytes).unwrap();
+    let store = decoded
+        .stores
+        .iter_mut()
+        .find(|s| s.name == "notebooks")
+        .unwrap();
+    let first_name = match &store.records[0].1 {
+        Value::Object(props) => props
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("name"))
+            .unwrap()
+            .1
+            .clone(),
+        other => panic!("unexpected {other:?}"),
+    };
+    if let Value::Object(props) = &mut store.records[at].1 {
+        for (k, v) in props.iter_mut() {
+            if k.as_str() == Some("name") {
+                *v = first_name.clone();
+            }
+        }
+    }
+    let mut manifest = decoded.manifest.clone();
+    for s in manifest.stores.iter_mut() {
+        *s = rewind::backup::StoreManifest::new(s.schema.clone());
+    }
+    encode_backup(manifest, decoded.stores).unwrap().bytes
+}
+
+#[wasm_bindgen_test]
+async fn a_restore_failing_at_any_point_leaves_the_database_identical() {
+    let rw = filled("restorefail").await;
+    let manifest = rw.backup("", None).await.unwrap();
+    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
+    let good = idb::storage::blob_to_bytes(&file).await.unwrap();
+    rw.rollback_to(1, None).await.unwrap();
+    let before = content(rw.name()).await;
+    for at in [1usize, 2, 3] {
+        let bad = with_duplicate_at(&good, at);
+        let err = rw
+            .restore(RestoreSource::File(bad), RestoreConsent::default(), None)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("ConstraintError"), "{err}");
+        assert_eq!(
+            content(rw.name()).await,
+            before,
+            "failure at record {at} changed the database"
+        );
+    }
+    let status = rw.status().await.unwrap();
+    assert!(status.journal[0]
+        .error
+        .as_deref()
+        .unwrap_or("")
+        .contains("ConstraintError"));
+    // A damaged file is refused before anything happens.
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x10;
+    let err = rw
+        .restore(
+            RestoreSource::File(flipped),
+            RestoreConsent::default(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.code(), "ChecksumMismatch" | "CorruptBackup"),
+        "{err}"
+    );
+    assert_eq!(content(rw.name()).await, before);
+    idb::delete_database(rw.name()).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn other_databases_and_newer_versions_need_consent() {
+    let rw = filled("consent").await;
+    let manifest = rw.backup("", None).await.unwrap();
+    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
+    let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();
+
+    let other_name = fresh_database("consent-other").await.unwrap();
+    let other = Rewind::new(&other_name, migrator(2));
+    let err = other
+        .restore(
+            RestoreSource::File(bytes.clone()),
+            RestoreConsent::default(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "WrongDatabase");
+    assert!(
+        idb::list_databases()
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.name != other_name),
+        "nothing created"
+    );
+    let allow = RestoreConsent {
+        allow_other_database: true,
+        ..Default::default()
+    };
+    other
+        .restore(RestoreSource::File(bytes.clone()), allow, None)
+        .await
+        .unwrap();
+    assert_eq!(content(&other_name).await, content(rw.name()).await);
+
+    let older_app = Rewind::new(rw.name(), migrator(1));
+    let err = older_app
+        .restore(
+            RestoreSource::File(bytes.clone()),
+            RestoreConsent::default(),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RewindError::NewerBackup {
+                version: 2,
+                latest: 1
+            }
+        ),
+        "{err}"
+    );
+    let newer_ok = RestoreConsent {
+        allow_unknown_version: true,
+        ..Default::default()
+    };
+    older_app
+        .restore(RestoreSource::File(bytes), newer_ok, None)
+        .await
+        .unwrap();
+    assert!(
+        older_app.status().await.unwrap().unknown,
+        "marked unknown for this app"
+    );
+    idb::delete_database(rw.name()).await.unwrap();
+    idb::delete_database(&other_name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn bad_files_are_refused_with_clear_errors() {
+    for (bytes, code) in [
+        (Vec::new(), "CorruptBackup"),
+        (b"{\"not\": \"a backup\"}".to_vec(), "CorruptBackup"),
+        (
+            (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect(),
+            "CorruptBackup",
+        ),
+    ] {
+        let blob = idb::storage::bytes_to_blob(&bytes, "application/octet-stream").unwrap();
+        let err = Rewind::inspect_file(&blob).await.unwrap_err();
+        assert_eq!(err.code(), code, "{err}");
+        assert!(err.to_string().contains("Nothing was changed"), "{err}");
+    }
+    let rw = Rewind::new("no-such-db-for-backups", migrator(1));
+    let err = rw.delete_backup("nope").await.unwrap_err();
+    assert_eq!(err.code(), "NoSuchBackup");
+}

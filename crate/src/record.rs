@@ -18,6 +18,11 @@ pub trait RecordAccess {
     fn remove(&mut self, path: &[&str]) -> Result<bool, String>;
     /// Moves a field's value, exactly as it is, to another path; says whether it was there.
     fn rename(&mut self, from: &[&str], to: &[&str]) -> Result<bool, String>;
+    /// The concrete record, for transforms that work on the platform's own values (a
+    /// JavaScript transform replaces the whole `JsRecord`).
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 /// A transform registered by name: called with every record of its store, it changes the

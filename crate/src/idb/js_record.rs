@@ -121,6 +121,10 @@ impl RecordAccess for JsRecord {
             .map_err(|_| format!("field {:?} cannot be removed", path.join(".")))
     }
 
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+
     fn rename(&mut self, from: &[&str], to: &[&str]) -> Result<bool, String> {
         let Some(value) = walk(&self.0, from) else {
             return Ok(false);

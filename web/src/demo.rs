@@ -27,6 +27,7 @@ pub async fn ensure_demo_database() -> Result<(), RewindError> {
     write(&["notebooks", "notes", "settings"], fill_v1).await?;
     rewind.migrate_to(None, None).await?;
     write(&["attachments"], fill_attachments).await?;
+    rewind.backup("demo: notes with attachments", None).await?;
     Ok(())
 }
 

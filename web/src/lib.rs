@@ -5,12 +5,15 @@
 //! `effects` runs the library's operations and reports back as actions.
 
 pub mod app_migrations;
+pub mod messages;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]
 pub mod components;
 #[cfg(target_arch = "wasm32")]
 pub mod demo;
+#[cfg(target_arch = "wasm32")]
+pub mod effects;
 #[cfg(target_arch = "wasm32")]
 pub mod panic;
 

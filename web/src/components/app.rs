@@ -1,6 +1,9 @@
-use super::SchemaPanel;
+use super::{send, BackupsPanel, DialogView, OperationView, StatusPanel};
+use crate::effects::{self, Dispatch};
 use crate::state::{Action, Loadable, PageState};
+use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 /// Lets Yew's reducer hook drive the plain [`PageState`].
@@ -14,66 +17,89 @@ impl Reducible for Store {
     }
 }
 
-async fn load_databases(dispatch: UseReducerDispatcher<Store>) {
-    dispatch.dispatch(Action::DatabasesLoading);
-    if crate::DEMO_BUILD {
-        if let Err(err) = crate::demo::ensure_demo_database().await {
-            dispatch.dispatch(Action::DatabasesFailed(format!(
-                "The demo database could not be created: {err}"
-            )));
-            return;
-        }
-    }
-    match rewind::idb::list_databases().await {
-        Ok(list) => dispatch.dispatch(Action::DatabasesLoaded(list)),
-        Err(err) => dispatch.dispatch(Action::DatabasesFailed(err.to_string())),
-    }
-}
-
 #[function_component(App)]
 pub fn app() -> Html {
     let store = use_reducer(Store::default);
     let state = &store.0;
+    let dispatch: Dispatch = {
+        let d = store.dispatcher();
+        Rc::new(move |a| d.dispatch(a))
+    };
+    // The file chosen for "Restore from file" (a browser object, so not in the plain state).
+    let chosen_file: Rc<RefCell<Option<web_sys::File>>> = use_mut_ref(|| None);
 
+    use_effect_with((), |_| {
+        if crate::DEMO_BUILD && crate::panic::test_panic_requested() {
+            panic!("test panic requested by the ?panic URL parameter");
+        }
+        effects::register_service_worker();
+    });
     {
-        let dispatch = store.dispatcher();
-        use_effect_with((), move |_| {
-            if crate::DEMO_BUILD && crate::panic::test_panic_requested() {
-                panic!("test panic requested by the ?panic URL parameter");
-            }
-            wasm_bindgen_futures::spawn_local(load_databases(dispatch));
+        let dispatch = dispatch.clone();
+        use_effect_with(state.generation, move |_| {
+            spawn_local(effects::load_databases(dispatch))
         });
     }
     {
-        let dispatch = store.dispatcher();
-        let wanted = state.needs_summary().map(str::to_string);
-        use_effect_with(wanted, move |wanted| {
-            if let Some(name) = wanted.clone() {
-                wasm_bindgen_futures::spawn_local(async move {
-                    match rewind::idb::summarize(&name).await {
-                        Ok(summary) => dispatch.dispatch(Action::SummaryLoaded(summary)),
-                        Err(err) => dispatch.dispatch(Action::SummaryFailed {
-                            name,
-                            message: err.to_string(),
-                        }),
-                    }
-                });
+        let dispatch = dispatch.clone();
+        use_effect_with(
+            (state.selected.clone(), state.generation),
+            move |(selected, _)| {
+                if let Some(name) = selected.clone() {
+                    spawn_local(effects::load_details(name, dispatch));
+                }
+            },
+        );
+    }
+    {
+        let dispatch = dispatch.clone();
+        let selected = state.selected.clone();
+        use_effect_with(state.needs_plan(), move |target| {
+            if let (Some(target), Some(name)) = (*target, selected) {
+                spawn_local(effects::load_plan(name, target, dispatch));
+            }
+        });
+    }
+    {
+        let dispatch = dispatch.clone();
+        let selected = state.selected.clone();
+        let file = chosen_file.clone();
+        let command = state.operation.as_ref().map(|o| o.command.clone());
+        use_effect_with(command, move |command| {
+            if let (Some(command), Some(name)) = (command.clone(), selected) {
+                let file = file.borrow().clone();
+                spawn_local(effects::run(name, command, file, dispatch));
             }
         });
     }
 
     let on_select = {
-        let dispatch = store.dispatcher();
+        let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
             let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
-            dispatch.dispatch(Action::Select(select.value()));
+            dispatch(Action::Select(select.value()));
+        })
+    };
+    let on_file = {
+        let dispatch = dispatch.clone();
+        let chosen = chosen_file.clone();
+        Callback::from(move |file: web_sys::File| {
+            dispatch(Action::FileChosen(file.name()));
+            *chosen.borrow_mut() = Some(file.clone());
+            spawn_local(effects::inspect_file(file, dispatch.clone()));
+        })
+    };
+    let on_download = {
+        let dispatch = dispatch.clone();
+        let selected = state.selected.clone();
+        Callback::from(move |id: String| {
+            if let Some(name) = selected.clone() {
+                spawn_local(effects::download(name, id, dispatch.clone()));
+            }
         })
     };
 
     let selector = match &state.databases {
-        Loadable::Idle | Loadable::Loading => html! {
-            <p role="status">{ "Looking for databases…" }</p>
-        },
         Loadable::Failed(message) => html! {
             <p role="alert" class="error">
                 { format!("The list of databases could not be read. {message}") }
@@ -82,26 +108,53 @@ pub fn app() -> Html {
         Loadable::Ready(list) if list.is_empty() => html! {
             <p role="status">{ "This site has no IndexedDB databases in this browser: there is nothing to recover." }</p>
         },
-        Loadable::Ready(list) => html! {
-            <div class="field">
-                <label for="database">{ "Database" }</label>
-                <select id="database" onchange={on_select}>
-                    { for list.iter().map(|db| {
-                        let selected = state.selected.as_deref() == Some(db.name.as_str());
-                        html! {
-                            <option value={db.name.clone()} {selected}>{ &db.name }</option>
-                        }
-                    }) }
-                </select>
-            </div>
-        },
+        _ => {
+            let list = state.databases.ready().cloned().unwrap_or_default();
+            html! {
+                <div class="field">
+                    <label for="database">{ "Database" }</label>
+                    <select id="database" onchange={on_select} disabled={state.operation.is_some()}>
+                        { for list.iter().map(|db| {
+                            let selected = state.selected.as_deref() == Some(db.name.as_str());
+                            html! { <option value={db.name.clone()} {selected}>{ &db.name }</option> }
+                        }) }
+                    </select>
+                    if state.databases == Loadable::Loading {
+                        <span class="muted">{ "Looking for databases…" }</span>
+                    }
+                </div>
+            }
+        }
     };
+    let managed = state.selected.as_deref().is_some_and(effects::is_managed);
+    let send = send(&dispatch);
 
     html! {
         <main>
             <h1>{ "Rewind — Recovery" }</h1>
+            <p class="lead">{ "See where your app's data stands, roll it back to an earlier version, or restore a backup. Every change is previewed, confirmed and preceded by a backup." }</p>
             { selector }
-            <SchemaPanel summary={state.summary.clone()} />
+            <OperationView operation={state.operation.clone()} notice={state.notice.clone()} blocked={state.blocked} send={send.clone()} />
+            <StatusPanel
+                summary={state.summary.clone()}
+                health={state.health.clone()}
+                {managed}
+                can_migrate={state.can_migrate()}
+                can_roll_back={state.can_roll_back()}
+                send={send.clone()}
+            />
+            if managed {
+                <BackupsPanel
+                    backups={state.backups.clone()}
+                    busy={state.operation.is_some()}
+                    send={send.clone()}
+                    {on_file}
+                    {on_download}
+                />
+            }
+            if let Some(dialog) = state.dialog.clone() {
+                <DialogView {dialog} targets={state.rollback_targets()} send={send.clone()} />
+            }
         </main>
     }
 }

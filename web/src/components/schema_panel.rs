@@ -1,38 +1,18 @@
-use crate::state::Loadable;
 use rewind::{DatabaseSummary, StoreSchema};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
-pub struct SchemaPanelProps {
-    pub summary: Loadable<DatabaseSummary>,
+pub struct SchemaTableProps {
+    pub summary: DatabaseSummary,
 }
 
-/// The selected database as it is now: IndexedDB version, stores, indexes, record counts.
-#[function_component(SchemaPanel)]
-pub fn schema_panel(props: &SchemaPanelProps) -> Html {
-    let body = match &props.summary {
-        Loadable::Idle => html! {},
-        Loadable::Loading => html! { <p role="status">{ "Reading the database…" }</p> },
-        Loadable::Failed(message) => html! {
-            <p role="alert" class="error">
-                { format!("This database could not be read. {message} Nothing was changed.") }
-            </p>
-        },
-        Loadable::Ready(summary) => summary_view(summary),
-    };
-    html! {
-        <section aria-labelledby="status-heading" class="panel">
-            <h2 id="status-heading">{ "Status" }</h2>
-            { body }
-        </section>
-    }
-}
-
-fn summary_view(summary: &DatabaseSummary) -> Html {
+/// The selected database as it is now: stores, keys, indexes, record counts.
+#[function_component(SchemaTable)]
+pub fn schema_table(props: &SchemaTableProps) -> Html {
+    let summary = &props.summary;
     html! {
         <>
             <dl class="facts">
-                <dt>{ "Database" }</dt><dd>{ &summary.name }</dd>
                 <dt>{ "IndexedDB version" }</dt><dd>{ summary.idb_version }</dd>
                 <dt>{ "Records" }</dt><dd>{ summary.total_records() }</dd>
             </dl>

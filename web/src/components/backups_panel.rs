@@ -1,0 +1,127 @@
+use super::Send;
+use crate::state::{format_bytes, format_time, Action, Command, Loadable};
+use rewind::backup::BackupManifest;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct BackupsPanelProps {
+    pub backups: Loadable<Vec<BackupManifest>>,
+    pub busy: bool,
+    pub send: Send,
+    pub on_file: Callback<web_sys::File>,
+    pub on_download: Callback<String>,
+}
+
+/// Every backup of the database, creating one, and restoring from a file.
+#[function_component(BackupsPanel)]
+pub fn backups_panel(props: &BackupsPanelProps) -> Html {
+    let label = use_state(String::new);
+    let on_label = {
+        let label = label.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            label.set(input.value());
+        })
+    };
+    let create = {
+        let (label, send) = (label.clone(), props.send.clone());
+        Callback::from(move |_| {
+            send.emit(Action::Run(Command::CreateBackup(label.trim().to_string())));
+            label.set(String::new());
+        })
+    };
+    let on_file = {
+        let on_file = props.on_file.clone();
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                on_file.emit(file);
+            }
+            // Choosing the same file again must fire again.
+            input.set_value("");
+        })
+    };
+    let list = match &props.backups {
+        Loadable::Idle | Loadable::Loading => {
+            html! { <p class="muted">{ "Reading the backups…" }</p> }
+        }
+        Loadable::Failed(message) => html! {
+            <p role="alert" class="error">{ format!("The backups could not be read. {message}") }</p>
+        },
+        Loadable::Ready(list) if list.is_empty() => html! {
+            <p>{ "No backups yet. Rewind makes one automatically before every change; you can also create one now." }</p>
+        },
+        Loadable::Ready(list) => html! {
+            <table aria-label="Backups">
+                <thead>
+                    <tr>
+                        <th scope="col">{ "Backup" }</th>
+                        <th scope="col">{ "Created" }</th>
+                        <th scope="col">{ "Schema version" }</th>
+                        <th scope="col">{ "Size" }</th>
+                        <th scope="col">{ "Records" }</th>
+                        <th scope="col">{ "Kind" }</th>
+                        <th scope="col">{ "Actions" }</th>
+                    </tr>
+                </thead>
+                <tbody>{ for list.iter().map(|m| row(m, props)) }</tbody>
+            </table>
+        },
+    };
+    html! {
+        <section aria-labelledby="backups-heading" class="panel">
+            <h2 id="backups-heading">{ "Backups" }</h2>
+            <div class="actions">
+                <input type="text" aria-label="Backup label" placeholder="Label (optional)" value={(*label).clone()} oninput={on_label} maxlength="200" />
+                <button type="button" onclick={create} disabled={props.busy}>{ "Create backup" }</button>
+                <label class="file">
+                    { "Restore from a file: " }
+                    <input type="file" aria-label="Upload backup file" accept=".rewind,application/vnd.rewind.backup" onchange={on_file} disabled={props.busy} />
+                </label>
+            </div>
+            { list }
+        </section>
+    }
+}
+
+fn row(m: &BackupManifest, props: &BackupsPanelProps) -> Html {
+    let id = m.id.clone();
+    let download = {
+        let (id, cb) = (id.clone(), props.on_download.clone());
+        Callback::from(move |_| cb.emit(id.clone()))
+    };
+    let restore = {
+        let id = id.clone();
+        props
+            .send
+            .reform(move |_| Action::OpenRestoreBackup(id.clone()))
+    };
+    let delete = props
+        .send
+        .reform(move |_| Action::OpenDeleteBackup(id.clone()));
+    let title = if m.label.is_empty() {
+        m.id.clone()
+    } else {
+        m.label.clone()
+    };
+    let counts: Vec<String> = m
+        .stores
+        .iter()
+        .map(|s| format!("{}: {}", s.schema.name, s.records))
+        .collect();
+    html! {
+        <tr>
+            <th scope="row">{ title }<div class="muted small">{ &m.id }</div></th>
+            <td>{ format_time(m.created_at) }</td>
+            <td>{ m.schema_version }</td>
+            <td>{ format_bytes(m.bytes) }</td>
+            <td>{ counts.join(", ") }</td>
+            <td>{ if m.automatic { "automatic" } else { "manual" } }</td>
+            <td class="row-actions">
+                <button type="button" onclick={download}>{ "Download" }</button>
+                <button type="button" onclick={restore} disabled={props.busy} aria-haspopup="dialog">{ "Restore" }</button>
+                <button type="button" onclick={delete} disabled={props.busy} aria-haspopup="dialog">{ "Delete" }</button>
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,191 @@
+use super::Send;
+use crate::state::{format_bytes, format_time, Action, Dialog, Loadable};
+use rewind::backup::BackupManifest;
+use rewind::MigrationPlan;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct DialogViewProps {
+    pub dialog: Dialog,
+    /// Versions the rollback dialog offers.
+    pub targets: Vec<u32>,
+    pub send: Send,
+}
+
+/// A confirmation dialog: what will happen, "I understand what will change", and a confirm
+/// button that stays disabled until the box is ticked.
+#[function_component(DialogView)]
+pub fn dialog_view(props: &DialogViewProps) -> Html {
+    let d = &props.dialog;
+    let send = &props.send;
+    let close = send.reform(|_| Action::CloseDialog);
+    let confirm = send.reform(|_| Action::Confirm);
+    let on_understood = send.reform(|e: Event| {
+        let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+        Action::SetUnderstood(input.checked())
+    });
+    let on_key = {
+        let close_on_escape = send.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                close_on_escape.emit(Action::CloseDialog);
+            }
+        })
+    };
+    let understood = match d {
+        Dialog::Rollback { understood, .. }
+        | Dialog::Migrate { understood, .. }
+        | Dialog::RestoreBackup { understood, .. }
+        | Dialog::DeleteBackup { understood, .. }
+        | Dialog::RestoreFile { understood, .. } => *understood,
+    };
+    let body = match d {
+        Dialog::Rollback { target, plan, .. } => {
+            let on_target = send.reform(|e: Event| {
+                let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
+                match select.value().parse() {
+                    Ok(v) => Action::ChooseTarget(v),
+                    Err(_) => Action::SetUnderstood(false),
+                }
+            });
+            html! {
+                <>
+                    <div class="field">
+                        <label for="target-version">{ "Target version" }</label>
+                        <select id="target-version" onchange={on_target}>
+                            <option value="" selected={target.is_none()} disabled=true>{ "Choose a version" }</option>
+                            { for props.targets.iter().map(|v| html! {
+                                <option value={v.to_string()} selected={*target == Some(*v)}>{ format!("version {v}") }</option>
+                            }) }
+                        </select>
+                    </div>
+                    if target.is_some() { { plan_view(plan) } }
+                </>
+            }
+        }
+        Dialog::Migrate { plan, .. } => plan_view(plan),
+        Dialog::RestoreBackup { manifest, .. } => html! {
+            <>
+                <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
+                { manifest_view(manifest, false) }
+            </>
+        },
+        Dialog::DeleteBackup { manifest, .. } => html! {
+            <>
+                <p>{ "This backup will be deleted for good. The database itself does not change." }</p>
+                { manifest_view(manifest, false) }
+            </>
+        },
+        Dialog::RestoreFile {
+            file_name,
+            manifest,
+            ..
+        } => match manifest {
+            Loadable::Idle | Loadable::Loading => {
+                html! { <p class="muted">{ format!("Checking {file_name}…") }</p> }
+            }
+            Loadable::Failed(message) => html! {
+                <p role="alert" class="error">{ format!("{file_name} cannot be restored: {message}") }</p>
+            },
+            Loadable::Ready(m) => html! {
+                <>
+                    <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
+                    { manifest_view(m, true) }
+                </>
+            },
+        },
+    };
+    html! {
+        <div class="backdrop">
+            <div role="dialog" aria-modal="true" aria-labelledby="dialog-title" class="dialog" onkeydown={on_key}>
+                <h2 id="dialog-title">{ d.title() }</h2>
+                { body }
+                <div class="field">
+                    <input type="checkbox" id="understood" checked={understood} onchange={on_understood} />
+                    <label for="understood">{ "I understand what will change" }</label>
+                </div>
+                <div class="actions">
+                    <button type="button" onclick={close}>{ "Cancel" }</button>
+                    <button type="button" class="danger" onclick={confirm} disabled={!d.can_confirm()}>{ d.confirm_label() }</button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+fn plan_view(plan: &Loadable<MigrationPlan>) -> Html {
+    match plan {
+        Loadable::Idle => html! {},
+        Loadable::Loading => html! { <p class="muted">{ "Working out what will change…" }</p> },
+        Loadable::Failed(message) => html! { <p role="alert" class="error">{ message }</p> },
+        Loadable::Ready(p) => {
+            let e = &p.effects;
+            let mut lines: Vec<String> = Vec::new();
+            lines.extend(
+                e.stores_created
+                    .iter()
+                    .map(|s| format!("store {s:?} is created")),
+            );
+            lines.extend(
+                e.stores_deleted
+                    .iter()
+                    .map(|s| format!("store {s:?} is deleted")),
+            );
+            lines.extend(
+                e.stores_renamed
+                    .iter()
+                    .map(|(a, b)| format!("store {a:?} is renamed to {b:?}")),
+            );
+            lines.extend(
+                e.indexes_created
+                    .iter()
+                    .map(|(s, i)| format!("index {i:?} is created on {s:?}")),
+            );
+            lines.extend(
+                e.indexes_deleted
+                    .iter()
+                    .map(|(s, i)| format!("index {i:?} of {s:?} is deleted")),
+            );
+            lines.extend(e.fields_changed.iter().cloned());
+            lines.extend(
+                e.records_touched
+                    .iter()
+                    .map(|(s, n)| format!("{n} records of {s:?} are rewritten")),
+            );
+            html! {
+                <div aria-label="What will change">
+                    <p>{ format!("From schema version {} to {}: {} migration(s), {} step(s).", p.from, p.to, p.migrations.len(), p.step_count()) }</p>
+                    <ul>
+                        { for p.migrations.iter().map(|m| html! { <li>{ format!("{} — {}", m.version, m.name) }</li> }) }
+                    </ul>
+                    if !lines.is_empty() {
+                        <h3>{ "Changes" }</h3>
+                        <ul>{ for lines.iter().map(|l| html! { <li>{ l }</li> }) }</ul>
+                    }
+                    if !e.data_dropped.is_empty() {
+                        <h3>{ "Data that will be dropped" }</h3>
+                        <ul class="error-text">{ for e.data_dropped.iter().map(|l| html! { <li>{ l }</li> }) }</ul>
+                        <p>{ "It stays in the backup taken before the change." }</p>
+                    }
+                </div>
+            }
+        }
+    }
+}
+
+fn manifest_view(m: &BackupManifest, verified: bool) -> Html {
+    html! {
+        <dl class="facts" aria-label="Backup contents">
+            <dt>{ "Database" }</dt><dd>{ &m.database }</dd>
+            <dt>{ "Schema version" }</dt><dd>{ m.schema_version }</dd>
+            <dt>{ "Created" }</dt><dd>{ format_time(m.created_at) }</dd>
+            if !m.label.is_empty() { <dt>{ "Label" }</dt><dd>{ &m.label }</dd> }
+            <dt>{ "Size" }</dt><dd>{ format_bytes(m.bytes) }</dd>
+            <dt>{ "Stores" }</dt>
+            <dd>{ m.stores.iter().map(|s| format!("{}: {} records", s.schema.name, s.records)).collect::<Vec<_>>().join(", ") }</dd>
+            if verified {
+                <dt>{ "Checksum" }</dt><dd>{ format!("verified (SHA-256 {}…)", m.sha256.get(..16).unwrap_or(&m.sha256)) }</dd>
+            }
+        </dl>
+    }
+}

@@ -1,0 +1,50 @@
+use super::Send;
+use crate::state::{Action, Notice, Operation};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct OperationViewProps {
+    pub operation: Option<Operation>,
+    pub notice: Option<Notice>,
+    pub blocked: bool,
+    pub send: Send,
+}
+
+/// The running operation's progress, and the outcome of the last one.
+#[function_component(OperationView)]
+pub fn operation_view(props: &OperationViewProps) -> Html {
+    let dismiss = props.send.reform(|_| Action::DismissNotice);
+    html! {
+        <div class="operation" aria-live="polite">
+            if let Some(op) = &props.operation {
+                <div class="progress">
+                    <label for="progress">{ op.command.describe() }{ "…" }</label>
+                    if op.total > 0 {
+                        <progress id="progress" aria-label={op.command.describe()} max={op.total.to_string()} value={op.done.to_string()}></progress>
+                        <span>{ format!("{} of {} records", op.done, op.total) }</span>
+                    } else {
+                        <progress id="progress" aria-label={op.command.describe()}></progress>
+                    }
+                </div>
+                if props.blocked {
+                    <p role="alert" class="error">{ "Another tab of this app is holding the database open. Close the app's other tabs: the operation continues as soon as they are closed, or gives up after a few seconds without changing anything." }</p>
+                }
+            }
+            { notice_view(&props.notice, dismiss) }
+        </div>
+    }
+}
+
+fn notice_view(notice: &Option<Notice>, dismiss: Callback<MouseEvent>) -> Html {
+    match notice {
+        None => html! {},
+        Some(Notice::Success(text)) => html! {
+            <div role="status" class="notice success"><p>{ text }</p>
+                <button type="button" onclick={dismiss}>{ "Dismiss" }</button></div>
+        },
+        Some(Notice::Error(text)) => html! {
+            <div role="alert" class="notice error"><p>{ text }</p>
+                <button type="button" onclick={dismiss}>{ "Dismiss" }</button></div>
+        },
+    }
+}

@@ -1,0 +1,132 @@
+use super::{SchemaTable, Send};
+use crate::state::{format_bytes, format_time, Action, Health, Loadable};
+use rewind::engine::{JournalEntry, Operation};
+use rewind::DatabaseSummary;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct StatusPanelProps {
+    pub summary: Loadable<DatabaseSummary>,
+    pub health: Loadable<Health>,
+    pub managed: bool,
+    pub can_migrate: bool,
+    pub can_roll_back: bool,
+    pub send: Send,
+}
+
+/// Where the database stands: versions, pending and modified migrations, validation, storage,
+/// the latest operations, and the live schema.
+#[function_component(StatusPanel)]
+pub fn status_panel(props: &StatusPanelProps) -> Html {
+    let schema = match &props.summary {
+        Loadable::Idle => html! {},
+        Loadable::Loading => html! { <p class="muted">{ "Reading the database…" }</p> },
+        Loadable::Failed(message) => html! {
+            <p role="alert" class="error">{ format!("This database could not be read. {message} Nothing was changed.") }</p>
+        },
+        Loadable::Ready(summary) => html! { <SchemaTable summary={summary.clone()} /> },
+    };
+    let health = if props.managed {
+        match &props.health {
+            Loadable::Idle | Loadable::Loading => {
+                html! { <p class="muted">{ "Checking the schema version…" }</p> }
+            }
+            Loadable::Failed(message) => html! {
+                <p role="alert" class="error">{ format!("The schema version could not be read. {message}") }</p>
+            },
+            Loadable::Ready(h) => health_view(h, props),
+        }
+    } else {
+        html! {
+            <p class="muted">{ "This database does not belong to this app: Rewind shows it, but does not change it." }</p>
+        }
+    };
+    html! {
+        <section aria-labelledby="status-heading" class="panel">
+            <h2 id="status-heading">{ "Status" }</h2>
+            { health }
+            { schema }
+        </section>
+    }
+}
+
+fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
+    let s = &h.status;
+    let open_migrate = props.send.reform(|_| Action::OpenMigrate);
+    let open_rollback = props.send.reform(|_| Action::OpenRollback);
+    let version = if s.unknown {
+        format!(
+            "{} — newer than this app knows (it knows up to {})",
+            s.schema_version, s.latest_version
+        )
+    } else {
+        format!("{} of {}", s.schema_version, s.latest_version)
+    };
+    html! {
+        <>
+            <dl class="facts">
+                <dt>{ "Schema version" }</dt><dd>{ version }</dd>
+                <dt>{ "Pending migrations" }</dt>
+                <dd>{ if s.pending.is_empty() { "none".to_string() } else { s.pending.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ") } }</dd>
+                <dt>{ "Validation" }</dt><dd>{ validation_view(h) }</dd>
+                if let Some(st) = &h.storage {
+                    <dt>{ "Storage" }</dt>
+                    <dd>{ format!("{} used of {} available to this site{}", format_bytes(st.usage), format_bytes(st.quota),
+                        if st.persisted { "; kept even when the device runs low on space" } else { "" }) }</dd>
+                }
+            </dl>
+            if s.unknown {
+                <p role="alert" class="error">{ "The database was changed by a newer version of the app. This page will not change it: open the newer app's recovery page, or restore a backup made before the update." }</p>
+            }
+            if !s.drifted.is_empty() {
+                <p role="alert" class="error">{ format!(
+                    "Migration {} was changed after it was applied, so Rewind will not migrate or roll back until the app ships the original definition again.",
+                    s.drifted.iter().map(|d| format!("{} ({:?})", d.version, d.name)).collect::<Vec<_>>().join(", ")) }</p>
+            }
+            <div class="actions">
+                <button type="button" onclick={open_migrate} disabled={!props.can_migrate}>{ "Migrate to latest" }</button>
+                <button type="button" onclick={open_rollback} disabled={!props.can_roll_back} aria-haspopup="dialog">{ "Roll back…" }</button>
+            </div>
+            if !s.journal.is_empty() {
+                <table aria-label="Recent operations">
+                    <thead><tr><th scope="col">{ "When" }</th><th scope="col">{ "Operation" }</th><th scope="col">{ "Result" }</th></tr></thead>
+                    <tbody>{ for s.journal.iter().take(5).map(journal_row) }</tbody>
+                </table>
+            }
+        </>
+    }
+}
+
+fn validation_view(h: &Health) -> Html {
+    match &h.validation {
+        Ok(diff) if diff.is_empty() => html! {
+            <span class="ok">{ format!("valid: the database matches schema version {}", h.status.schema_version) }</span>
+        },
+        Ok(diff) => html! {
+            <>
+                <span class="error-text">{ format!("{} difference(s) from schema version {}:", diff.problems.len(), h.status.schema_version) }</span>
+                <ul aria-label="Schema differences">{ for diff.problems.iter().map(|p| html! { <li>{ &p.message }</li> }) }</ul>
+            </>
+        },
+        Err(message) => {
+            html! { <span class="error-text">{ format!("could not be checked: {message}") }</span> }
+        }
+    }
+}
+
+fn journal_row(e: &JournalEntry) -> Html {
+    let what = match e.operation {
+        Operation::Migrate => format!("migrate {} → {}", e.from, e.to),
+        Operation::Rollback => format!("roll back {} → {}", e.from, e.to),
+        Operation::Repair => format!("repair checksums at {}", e.from),
+        Operation::Restore => format!("restore {} → {}", e.from, e.to),
+    };
+    let result = match &e.error {
+        None => match &e.backup_id {
+            Some(id) => format!("done (backup {id} taken first)"),
+            None => "done".to_string(),
+        },
+        Some(err) => format!("failed, nothing changed: {err}"),
+    };
+    html! { <tr><td>{ format_time(e.at) }</td><td>{ what }</td><td>{ result }</td></tr> }
+}

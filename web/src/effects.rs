@@ -1,0 +1,232 @@
+//! The page's side effects: read what the page shows and run the commands a person confirmed,
+//! reporting back only through [`Action`]s. Nothing here decides anything.
+
+use crate::app_migrations;
+use crate::messages;
+use crate::state::{Action, Command, Health, Storage};
+use rewind::catalog::RestoreConsent;
+use rewind::fold::RESERVED_PREFIX;
+use rewind::idb::catalog::CATALOG_PREFIX;
+use rewind::idb::{self, RestoreSource, Rewind};
+use std::rc::Rc;
+
+/// The databases this page's app manages (migrations, rollback, backups). Others are shown
+/// read-only.
+pub const APP_DATABASES: &[&str] = &[crate::demo::DEMO_DATABASE];
+
+pub fn is_managed(name: &str) -> bool {
+    APP_DATABASES.contains(&name)
+}
+
+pub type Dispatch = Rc<dyn Fn(Action)>;
+
+fn rewind_for(name: &str, dispatch: &Dispatch) -> Result<Rewind, String> {
+    let migrator = app_migrations::migrator().map_err(|e| e.to_string())?;
+    let mut rewind = Rewind::new(name, migrator);
+    let d = dispatch.clone();
+    rewind.on_blocked = Some(Rc::new(move || d(Action::Blocked)));
+    Ok(rewind)
+}
+
+pub async fn load_databases(dispatch: Dispatch) {
+    dispatch(Action::DatabasesLoading);
+    if crate::DEMO_BUILD {
+        if let Err(err) = crate::demo::ensure_demo_database().await {
+            dispatch(Action::DatabasesFailed(format!(
+                "The demo database could not be created: {err}"
+            )));
+            return;
+        }
+    }
+    match idb::list_databases().await {
+        Ok(list) => dispatch(Action::DatabasesLoaded(
+            list.into_iter()
+                .filter(|d| {
+                    !d.name.starts_with(CATALOG_PREFIX) && !d.name.starts_with(RESERVED_PREFIX)
+                })
+                .collect(),
+        )),
+        Err(err) => dispatch(Action::DatabasesFailed(err.to_string())),
+    }
+}
+
+/// Reads the summary, and for a managed database its health and backups.
+pub async fn load_details(name: String, dispatch: Dispatch) {
+    match idb::summarize(&name).await {
+        Ok(summary) => dispatch(Action::SummaryLoaded(summary)),
+        Err(err) => dispatch(Action::SummaryFailed {
+            name: name.clone(),
+            message: err.to_string(),
+        }),
+    }
+    if !is_managed(&name) {
+        return;
+    }
+    let rewind = match rewind_for(&name, &dispatch) {
+        Ok(r) => r,
+        Err(message) => {
+            dispatch(Action::HealthLoaded {
+                name: name.clone(),
+                health: Err(message.clone()),
+            });
+            dispatch(Action::BackupsLoaded {
+                name,
+                backups: Err(message),
+            });
+            return;
+        }
+    };
+    let health = async {
+        let status = rewind.status().await.map_err(|e| e.to_string())?;
+        let validation = rewind.validate().await.map_err(|e| e.to_string());
+        let storage = idb::storage::estimate().await.map(|e| Storage {
+            usage: e.usage,
+            quota: e.quota,
+            persisted: e.persisted,
+        });
+        Ok(Health {
+            status,
+            validation,
+            storage,
+        })
+    }
+    .await;
+    dispatch(Action::HealthLoaded {
+        name: name.clone(),
+        health,
+    });
+    let backups = rewind.list_backups().await.map_err(|e| e.to_string());
+    dispatch(Action::BackupsLoaded { name, backups });
+}
+
+pub async fn load_plan(name: String, target: u32, dispatch: Dispatch) {
+    let result = match rewind_for(&name, &dispatch) {
+        Ok(rewind) => rewind.plan(target).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    dispatch(Action::PlanLoaded(result));
+}
+
+pub async fn inspect_file(file: web_sys::File, dispatch: Dispatch) {
+    let file_name = file.name();
+    let manifest = Rewind::inspect_file(&file).await.map_err(|e| e.to_string());
+    dispatch(Action::FileInspected {
+        file_name,
+        manifest,
+    });
+}
+
+/// Runs a confirmed command; `file` is the chosen file for [`Command::RestoreFile`].
+pub async fn run(name: String, command: Command, file: Option<web_sys::File>, dispatch: Dispatch) {
+    let outcome = run_inner(&name, &command, file, &dispatch).await;
+    dispatch(Action::Finished(
+        outcome.map_err(|e| messages::failed(&command, &e)),
+    ));
+}
+
+async fn run_inner(
+    name: &str,
+    command: &Command,
+    file: Option<web_sys::File>,
+    dispatch: &Dispatch,
+) -> Result<String, String> {
+    let rewind = rewind_for(name, dispatch)?;
+    let d = dispatch.clone();
+    let progress: Option<idb::restore::SharedProgress> = Some(Rc::new(move |done, total| {
+        d(Action::Progress { done, total })
+    }));
+    let e = |e: rewind::RewindError| e.to_string();
+    match command {
+        Command::Rollback(to) => {
+            let report = rewind.rollback_to(*to, progress).await.map_err(e)?;
+            Ok(messages::operation_done(command, &report))
+        }
+        Command::MigrateToLatest => {
+            let report = rewind.migrate_to(None, progress).await.map_err(e)?;
+            Ok(messages::operation_done(command, &report))
+        }
+        Command::RestoreBackup(id) => {
+            let report = rewind
+                .restore(
+                    RestoreSource::Backup(id.clone()),
+                    RestoreConsent::default(),
+                    progress,
+                )
+                .await
+                .map_err(e)?;
+            Ok(messages::operation_done(command, &report))
+        }
+        Command::RestoreFile => {
+            let file = file.ok_or("the chosen file is no longer available; choose it again")?;
+            let bytes = idb::storage::blob_to_bytes(&file)
+                .await
+                .map_err(|e| e.to_string())?;
+            let report = rewind
+                .restore(
+                    RestoreSource::File(bytes),
+                    RestoreConsent::default(),
+                    progress,
+                )
+                .await
+                .map_err(e)?;
+            Ok(messages::operation_done(command, &report))
+        }
+        Command::DeleteBackup(id) => {
+            rewind.delete_backup(id).await.map_err(e)?;
+            Ok(messages::backup_deleted(id))
+        }
+        Command::CreateBackup(label) => {
+            let manifest = rewind.backup(label, progress).await.map_err(e)?;
+            Ok(messages::backup_created(&manifest))
+        }
+    }
+}
+
+/// Offers a backup as a download named `<db>-v<schema>-<UTC time>.rewind`.
+pub async fn download(name: String, id: String, dispatch: Dispatch) {
+    let outcome = async {
+        let rewind = rewind_for(&name, &dispatch)?;
+        let (blob, file_name) = rewind.export_backup(&id).await.map_err(|e| e.to_string())?;
+        save_as(&blob, &file_name).map_err(|e| format!("the browser refused the download ({e})"))
+    }
+    .await;
+    if let Err(message) = outcome {
+        dispatch(Action::Finished(Err(format!(
+            "The backup could not be downloaded: {message}"
+        ))));
+    }
+}
+
+fn save_as(blob: &web_sys::Blob, file_name: &str) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let describe = |e: wasm_bindgen::JsValue| idb::error::describe(&e);
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(describe)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(describe)?
+        .unchecked_into();
+    a.set_href(&url);
+    a.set_download(file_name);
+    a.click();
+    // Let the download start before the URL goes away.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
+    }
+    Ok(())
+}
+
+/// Registers the service worker that keeps the page usable offline.
+pub fn register_service_worker() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let container = window.navigator().service_worker();
+    let _ = container.register("sw.js");
+}

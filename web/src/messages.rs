@@ -1,0 +1,108 @@
+//! What the page says after an operation: what happened, what is kept, what to do next.
+
+use crate::state::{format_bytes, Command};
+use rewind::backup::BackupManifest;
+use rewind::OperationReport;
+
+const RELOAD: &str = "Reload the app's open tabs so they use the database as it is now.";
+
+fn kept(backup_id: &Option<String>) -> String {
+    match backup_id {
+        Some(id) => format!(" The database as it was before is kept as backup {id}."),
+        None => String::new(),
+    }
+}
+
+/// After a migration, rollback or restore.
+pub fn operation_done(command: &Command, report: &OperationReport) -> String {
+    let (from, to) = (report.from, report.to);
+    let what = match command {
+        Command::Rollback(_) => format!("Rolled back from schema version {from} to {to}."),
+        Command::MigrateToLatest if from == to => {
+            format!("Already at schema version {to}: nothing to do.")
+        }
+        Command::MigrateToLatest => format!("Migrated from schema version {from} to {to}."),
+        Command::RestoreBackup(id) => format!("Restored backup {id} (schema version {to})."),
+        Command::RestoreFile => format!("Restored the backup file (schema version {to})."),
+        Command::DeleteBackup(_) | Command::CreateBackup(_) => String::new(),
+    };
+    format!("{what}{} {RELOAD}", kept(&report.backup_id))
+}
+
+pub fn backup_created(manifest: &BackupManifest) -> String {
+    format!(
+        "Backup {} created: {} records in {} stores, {}.",
+        manifest.id,
+        manifest.total_records(),
+        manifest.stores.len(),
+        format_bytes(manifest.bytes)
+    )
+}
+
+pub fn backup_deleted(id: &str) -> String {
+    format!("Backup {id} deleted.")
+}
+
+/// An operation's error: which operation, then the library's message (which says that nothing
+/// changed and what to do).
+pub fn failed(command: &Command, error: &str) -> String {
+    let what = match command {
+        Command::Rollback(v) => format!("The rollback to version {v} did not happen"),
+        Command::MigrateToLatest => "The migration did not happen".into(),
+        Command::RestoreBackup(_) | Command::RestoreFile => "The restore did not happen".into(),
+        Command::DeleteBackup(_) => "The backup was not deleted".into(),
+        Command::CreateBackup(_) => "The backup was not created".into(),
+    };
+    let mut detail = error.to_string();
+    if let Some(first) = detail.get(0..1) {
+        let upper = first.to_uppercase();
+        detail.replace_range(0..1, &upper);
+    }
+    format!("{what}. {detail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_happened_what_is_kept_and_what_to_do() {
+        let report = OperationReport {
+            from: 5,
+            to: 3,
+            backup_id: Some("20261126-ab".into()),
+        };
+        let text = operation_done(&Command::Rollback(3), &report);
+        assert!(
+            text.starts_with("Rolled back from schema version 5 to 3."),
+            "{text}"
+        );
+        assert!(text.contains("kept as backup 20261126-ab"));
+        assert!(text.ends_with(RELOAD));
+        let none = OperationReport {
+            from: 5,
+            to: 5,
+            backup_id: None,
+        };
+        assert_eq!(
+            operation_done(&Command::MigrateToLatest, &none),
+            format!("Already at schema version 5: nothing to do. {RELOAD}")
+        );
+    }
+
+    #[test]
+    fn failures_name_the_operation_and_keep_the_reason() {
+        let text = failed(
+            &Command::Rollback(2),
+            "migration 4 (\"x\") cannot be undone",
+        );
+        assert_eq!(
+            text,
+            "The rollback to version 2 did not happen. Migration 4 (\"x\") cannot be undone"
+        );
+        assert_eq!(
+            failed(&Command::RestoreFile, ""),
+            "The restore did not happen. "
+        );
+    }
+}

@@ -1,0 +1,472 @@
+//! The `Rewind` class JavaScript sees. Every method returns a Promise; failures reject with an
+//! `Error` (name `RewindError`) whose `code` is stable and whose message is for people.
+
+use crate::convert::{self, describe_type};
+use crate::views::{plan_view, validation_view};
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use rewind::catalog::RestoreConsent;
+use rewind::idb::restore::SharedProgress;
+use rewind::idb::storage::blob_to_bytes;
+use rewind::idb::{RestoreSource, Rewind as Inner};
+use rewind::{Migrator, RewindError};
+use serde::Serialize;
+use std::cell::Cell;
+use std::future::Future;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+/// An `Error` with a stable `code`.
+fn error(code: &str, message: &str) -> JsValue {
+    let e = js_sys::Error::new(message);
+    e.set_name("RewindError");
+    let _ = Reflect::set(&e, &"code".into(), &code.into());
+    e.into()
+}
+
+fn rewind_error(e: RewindError) -> JsValue {
+    error(e.code(), &e.to_string())
+}
+
+fn invalid_argument(message: impl AsRef<str>) -> JsValue {
+    error("InvalidArgument", message.as_ref())
+}
+
+/// A Rust value as the plain JavaScript value its JSON describes.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| error("Storage", &format!("a result could not be converted: {e}")))?;
+    js_sys::JSON::parse(&text)
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// An options object (or nothing), with only the keys named.
+fn options(value: &JsValue, what: &str, allowed: &[&str]) -> Result<JsValue, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Object::new().into());
+    }
+    if !value.is_object() || value.is_function() || Array::is_array(value) {
+        return Err(invalid_argument(format!(
+            "{what} must be an object, not {}",
+            describe_type(value)
+        )));
+    }
+    for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            return Err(invalid_argument(format!(
+                "{what} has no option {key:?} (known: {})",
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(value.clone())
+}
+
+fn function(obj: &JsValue, key: &str, what: &str) -> Result<Option<Function>, JsValue> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.dyn_into::<Function>().map(Some).map_err(|v| {
+        invalid_argument(format!(
+            "{what}.{key} must be a function, not {}",
+            describe_type(&v)
+        ))
+    })
+}
+
+fn boolean(obj: &JsValue, key: &str, what: &str) -> Result<bool, JsValue> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(false);
+    }
+    v.as_bool().ok_or_else(|| {
+        invalid_argument(format!(
+            "{what}.{key} must be true or false, not {}",
+            describe_type(&v)
+        ))
+    })
+}
+
+fn whole_number(v: &JsValue, what: &str, max: f64) -> Result<Option<f64>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.fract() == 0.0 && (0.0..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(invalid_argument(format!(
+            "{what} must be a whole number from 0 to {max}, not {}",
+            js_sys::JSON::stringify(v)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_else(|| describe_type(v))
+        ))),
+    }
+}
+
+fn version(v: &JsValue, what: &str) -> Result<Option<u32>, JsValue> {
+    Ok(whole_number(v, what, u32::MAX as f64)?.map(|n| n as u32))
+}
+
+fn string(v: &JsValue, what: &str) -> Result<String, JsValue> {
+    v.as_string().ok_or_else(|| {
+        invalid_argument(format!("{what} must be a string, not {}", describe_type(v)))
+    })
+}
+
+fn progress(opts: &JsValue, what: &str) -> Result<Option<SharedProgress>, JsValue> {
+    Ok(function(opts, "onProgress", what)?.map(|f| {
+        Rc::new(move |done: u64, total: u64| {
+            // A failing progress callback must not cancel the operation.
+            let _ = f.call2(
+                &JsValue::UNDEFINED,
+                &(done as f64).into(),
+                &(total as f64).into(),
+            );
+        }) as SharedProgress
+    }))
+}
+
+fn promise<F>(f: F) -> Promise
+where
+    F: Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    future_to_promise(f)
+}
+
+fn rejected(e: JsValue) -> Promise {
+    Promise::reject(&e)
+}
+
+/// Rewind for one IndexedDB database: its migrations, backups, rollback and restore.
+#[wasm_bindgen(js_name = Rewind)]
+pub struct JsRewind {
+    inner: Rc<Inner>,
+    closed: Rc<Cell<bool>>,
+}
+
+#[wasm_bindgen(js_class = Rewind)]
+impl JsRewind {
+    /// Checks the migrations completely (shapes, types, versions 1, 2, 3… without gaps, every
+    /// step, every transform's function) and returns a handle for database `name`. Nothing
+    /// touches the database until a method is called. Rejects with `InvalidMigration`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Rewind>")]
+    pub fn open(
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Migration[]")] migrations: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RewindOptions")] options: JsValue,
+    ) -> Promise {
+        match Self::build(&name, &migrations, &options) {
+            Ok(rw) => Promise::resolve(&JsValue::from(rw)),
+            Err(e) => rejected(e),
+        }
+    }
+
+    fn build(name: &JsValue, migrations: &JsValue, opts: &JsValue) -> Result<JsRewind, JsValue> {
+        let name = string(name, "the database name")?;
+        let opts = options(
+            opts,
+            "options",
+            &[
+                "keepAutomaticBackups",
+                "blockTimeoutMs",
+                "onBlocked",
+                "transforms",
+            ],
+        )?;
+        let keep = whole_number(
+            &get(&opts, "keepAutomaticBackups"),
+            "options.keepAutomaticBackups",
+            1e6,
+        )?;
+        let timeout = whole_number(
+            &get(&opts, "blockTimeoutMs"),
+            "options.blockTimeoutMs",
+            u32::MAX as f64,
+        )?;
+        let on_blocked = function(&opts, "onBlocked", "options")?;
+        let (set, transforms) = convert::migrations(migrations, &get(&opts, "transforms"))
+            .map_err(|e| rewind_error(e.into()))?;
+        let mut inner = Inner::new(name, Migrator::new(set, transforms));
+        if let Some(keep) = keep {
+            inner.keep_automatic = keep as usize;
+        }
+        if let Some(ms) = timeout {
+            inner.block_timeout_ms = ms as u32;
+        }
+        if let Some(f) = on_blocked {
+            inner.on_blocked = Some(Rc::new(move || {
+                let _ = f.call0(&JsValue::UNDEFINED);
+            }));
+        }
+        Ok(JsRewind {
+            inner: Rc::new(inner),
+            closed: Rc::new(Cell::new(false)),
+        })
+    }
+
+    /// The database's name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name().to_string()
+    }
+
+    /// The newest schema version these migrations define.
+    #[wasm_bindgen(getter, js_name = latestVersion)]
+    pub fn latest_version(&self) -> u32 {
+        self.inner.migrator().migrations().latest()
+    }
+
+    fn run<F, Fut>(&self, f: F) -> Promise
+    where
+        F: FnOnce(Rc<Inner>) -> Fut,
+        Fut: Future<Output = Result<JsValue, JsValue>> + 'static,
+    {
+        if self.closed.get() {
+            return rejected(error(
+                "Closed",
+                "this Rewind was closed; open a new one with Rewind.open",
+            ));
+        }
+        promise(f(self.inner.clone()))
+    }
+
+    /// Where the database stands: versions, applied and pending migrations, drift, journal.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
+    pub fn status(&self) -> Promise {
+        self.run(|rw| async move { to_js(&rw.status().await.map_err(rewind_error)?) })
+    }
+
+    /// What going to version `to` would do, without doing it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<MigrationPlan>")]
+    pub fn plan(&self, #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue) -> Promise {
+        let to = match version(&to, "the target version") {
+            Ok(Some(to)) => to,
+            Ok(None) => return rejected(invalid_argument("plan needs the target version")),
+            Err(e) => return rejected(e),
+        };
+        self.run(move |rw| async move {
+            let plan = rw.plan(to).await.map_err(rewind_error)?;
+            to_js(&plan_view(&plan).map_err(|e| error("Storage", &e.to_string()))?)
+        })
+    }
+
+    /// Migrates up to `to` (the latest when left out), after an automatic backup.
+    #[wasm_bindgen(js_name = migrateTo, unchecked_return_type = "Promise<OperationReport>")]
+    pub fn migrate_to(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] to: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
+    ) -> Promise {
+        let args = (|| {
+            let opts = self::options(&options, "options", &["onProgress"])?;
+            Ok::<_, JsValue>((
+                version(&to, "the target version")?,
+                progress(&opts, "options")?,
+            ))
+        })();
+        let (to, progress) = match args {
+            Ok(a) => a,
+            Err(e) => return rejected(e),
+        };
+        self.run(move |rw| async move {
+            to_js(&rw.migrate_to(to, progress).await.map_err(rewind_error)?)
+        })
+    }
+
+    /// Rolls back to `to` with the migrations' `down` steps, after an automatic backup.
+    #[wasm_bindgen(js_name = rollbackTo, unchecked_return_type = "Promise<OperationReport>")]
+    pub fn rollback_to(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
+    ) -> Promise {
+        let args = (|| {
+            let opts = self::options(&options, "options", &["onProgress"])?;
+            let to = version(&to, "the target version")?
+                .ok_or_else(|| invalid_argument("rollbackTo needs the target version"))?;
+            Ok::<_, JsValue>((to, progress(&opts, "options")?))
+        })();
+        let (to, progress) = match args {
+            Ok(a) => a,
+            Err(e) => return rejected(e),
+        };
+        self.run(move |rw| async move {
+            to_js(&rw.rollback_to(to, progress).await.map_err(rewind_error)?)
+        })
+    }
+
+    /// Compares the live schema with the one the recorded version implies.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ValidationResult>")]
+    pub fn validate(&self) -> Promise {
+        self.run(|rw| async move {
+            let diff = rw.validate().await.map_err(rewind_error)?;
+            to_js(&validation_view(&diff).map_err(|e| error("Storage", &e.to_string()))?)
+        })
+    }
+
+    /// Re-records the checksums of migrations modified since they were applied (when the
+    /// change is intended); resolves to their versions. Changes no schema and no data.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number[]>")]
+    pub fn repair(&self) -> Promise {
+        self.run(|rw| async move { to_js(&rw.repair().await.map_err(rewind_error)?) })
+    }
+
+    /// A manual backup (kept until deleted); resolves to its manifest.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Manifest>")]
+    pub fn backup(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] label: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
+    ) -> Promise {
+        let args = (|| {
+            let opts = self::options(&options, "options", &["onProgress"])?;
+            let label = match label.is_undefined() || label.is_null() {
+                true => String::new(),
+                false => string(&label, "the label")?,
+            };
+            Ok::<_, JsValue>((label, progress(&opts, "options")?))
+        })();
+        let (label, progress) = match args {
+            Ok(a) => a,
+            Err(e) => return rejected(e),
+        };
+        self.run(move |rw| async move {
+            to_js(&rw.backup(&label, progress).await.map_err(rewind_error)?)
+        })
+    }
+
+    /// Every backup of this database, newest first.
+    #[wasm_bindgen(js_name = listBackups, unchecked_return_type = "Promise<Manifest[]>")]
+    pub fn list_backups(&self) -> Promise {
+        self.run(|rw| async move { to_js(&rw.list_backups().await.map_err(rewind_error)?) })
+    }
+
+    #[wasm_bindgen(js_name = deleteBackup, unchecked_return_type = "Promise<void>")]
+    pub fn delete_backup(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Promise {
+        let id = match string(&id, "the backup id") {
+            Ok(id) => id,
+            Err(e) => return rejected(e),
+        };
+        self.run(move |rw| async move {
+            rw.delete_backup(&id).await.map_err(rewind_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// A backup as a `.rewind` file (a `File`, so a `Blob`, named
+    /// `<database>-v<schema version>-<UTC time>.rewind`).
+    #[wasm_bindgen(js_name = exportBackup, unchecked_return_type = "Promise<File>")]
+    pub fn export_backup(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Promise {
+        let id = match string(&id, "the backup id") {
+            Ok(id) => id,
+            Err(e) => return rejected(e),
+        };
+        self.run(move |rw| async move {
+            let (blob, name) = rw.export_backup(&id).await.map_err(rewind_error)?;
+            let bag = web_sys::FilePropertyBag::new();
+            bag.set_type(&blob.type_());
+            let file =
+                web_sys::File::new_with_blob_sequence_and_options(&Array::of1(&blob), &name, &bag)
+                    .map_err(|e| rewind_error(e.into()))?;
+            Ok(file.into())
+        })
+    }
+
+    /// Reads a `.rewind` file and verifies all of it; resolves to its manifest. Changes nothing.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Manifest>")]
+    pub fn inspect(&self, #[wasm_bindgen(unchecked_param_type = "Blob")] file: JsValue) -> Promise {
+        let blob = match file.dyn_into::<web_sys::Blob>() {
+            Ok(b) => b,
+            Err(v) => {
+                return rejected(invalid_argument(format!(
+                    "inspect needs a File or Blob, not {}",
+                    describe_type(&v)
+                )))
+            }
+        };
+        self.run(
+            move |_| async move { to_js(&Inner::inspect_file(&blob).await.map_err(rewind_error)?) },
+        )
+    }
+
+    /// Replaces the database with a backup (an id from `listBackups`, or a `.rewind` File or
+    /// Blob): verified first, preceded by an automatic backup, all or nothing.
+    #[wasm_bindgen(unchecked_return_type = "Promise<OperationReport>")]
+    pub fn restore(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Blob")] source: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RestoreOptions")] options: JsValue,
+    ) -> Promise {
+        let args = (|| {
+            let opts = self::options(
+                &options,
+                "options",
+                &["allowOtherDatabase", "allowUnknownVersion", "onProgress"],
+            )?;
+            let consent = RestoreConsent {
+                allow_other_database: boolean(&opts, "allowOtherDatabase", "options")?,
+                allow_unknown_version: boolean(&opts, "allowUnknownVersion", "options")?,
+            };
+            Ok::<_, JsValue>((consent, progress(&opts, "options")?))
+        })();
+        let (consent, progress) = match args {
+            Ok(a) => a,
+            Err(e) => return rejected(e),
+        };
+        enum Source {
+            Id(String),
+            Blob(web_sys::Blob),
+        }
+        let source = if let Some(id) = source.as_string() {
+            Source::Id(id)
+        } else if let Some(blob) = source.dyn_ref::<web_sys::Blob>() {
+            Source::Blob(blob.clone())
+        } else {
+            return rejected(invalid_argument(format!(
+                "restore needs a backup id, a File or a Blob, not {}",
+                describe_type(&source)
+            )));
+        };
+        self.run(move |rw| async move {
+            let source = match source {
+                Source::Id(id) => RestoreSource::Backup(id),
+                Source::Blob(blob) => RestoreSource::File(
+                    blob_to_bytes(&blob)
+                        .await
+                        .map_err(|e| rewind_error(e.into()))?,
+                ),
+            };
+            to_js(
+                &rw.restore(source, consent, progress)
+                    .await
+                    .map_err(rewind_error)?,
+            )
+        })
+    }
+
+    /// Ends this handle: later calls reject with `Closed`. Operations already started finish.
+    /// Rewind holds no connection between operations, so nothing else stays open.
+    pub fn close(&self) {
+        self.closed.set(true);
+    }
+}
+
+/// Puts a Rust panic's message on the console (a panic is a bug; the page would otherwise only
+/// see "unreachable").
+#[wasm_bindgen(start)]
+fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&format!("Rewind panicked (a bug): {info}").into());
+    }));
+}

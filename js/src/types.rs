@@ -1,0 +1,156 @@
+//! The TypeScript declarations of everything the API takes and returns (emitted into
+//! `pkg/rewind.d.ts`).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A value JSON can carry: what `addField` values are made of. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** An IndexedDB key path: one (possibly dotted) path, or a compound list of paths. */
+export type KeyPath = string | string[];
+
+/** Runs on every record of the step's store inside the upgrade transaction. Synchronous: it
+ * returns the new record, or changes the record in place and returns nothing. */
+export type TransformFunction = (record: Record<string, unknown>) => unknown;
+
+export interface CreateStoreStep { op: "createStore"; store: string; keyPath?: KeyPath | null; autoIncrement?: boolean }
+export interface DeleteStoreStep { op: "deleteStore"; store: string }
+export interface RenameStoreStep { op: "renameStore"; from: string; to: string }
+export interface CreateIndexStep { op: "createIndex"; store: string; index: string; keyPath: KeyPath; unique?: boolean; multiEntry?: boolean }
+export interface DeleteIndexStep { op: "deleteIndex"; store: string; index: string }
+export interface AddFieldStep { op: "addField"; store: string; field: string; value: JsonValue }
+export interface RemoveFieldStep { op: "removeField"; store: string; field: string }
+export interface RenameFieldStep { op: "renameField"; store: string; from: string; to: string }
+/** A transform: a function of the step (`fn`), or one passed in `RewindOptions.transforms`
+ * under `name`. A step with a function and no name is named `v<version>.<up|down>[<index>]`. */
+export interface TransformStep { op: "transform"; store: string; name?: string; description?: string; fn?: TransformFunction }
+
+/** One step of a migration, the same JSON shape as in `migrations/*.json`. */
+export type Step =
+  | CreateStoreStep | DeleteStoreStep | RenameStoreStep | CreateIndexStep | DeleteIndexStep
+  | AddFieldStep | RemoveFieldStep | RenameFieldStep | TransformStep;
+
+/** One schema version: versions are 1, 2, 3… without gaps; no `down` means irreversible. */
+export interface Migration { version: number; name: string; up: Step[]; down?: Step[] }
+
+export type ProgressCallback = (done: number, total: number) => void;
+
+export interface RewindOptions {
+  /** Automatic (pre-operation) backups kept; manual ones are always kept. Default 5. */
+  keepAutomaticBackups?: number;
+  /** How long an upgrade waits for other tabs to close the database before `Blocked`. Default 5000. */
+  blockTimeoutMs?: number;
+  /** Called when an upgrade is blocked by another tab. */
+  onBlocked?: () => void;
+  /** Transforms by name, for `transform` steps that carry no function. */
+  transforms?: Record<string, TransformFunction>;
+}
+
+export interface ProgressOptions { onProgress?: ProgressCallback }
+
+export interface RestoreOptions extends ProgressOptions {
+  /** Restore a backup taken of a database with another name. */
+  allowOtherDatabase?: boolean;
+  /** Restore a backup at a schema version newer than these migrations know. */
+  allowUnknownVersion?: boolean;
+}
+
+export interface AppliedMigration { version: number; name: string; checksum: string; appliedAt: number }
+export interface DriftedMigration { version: number; name: string; recorded: string; current: string }
+export interface JournalEntry {
+  at: number;
+  operation: "migrate" | "rollback" | "repair" | "restore";
+  from: number;
+  to: number;
+  /** `null` when it succeeded; why it failed (and changed nothing) otherwise. */
+  error: string | null;
+  backupId: string | null;
+}
+
+export interface Status {
+  schemaVersion: number;
+  latestVersion: number;
+  idbVersion: number;
+  applied: AppliedMigration[];
+  pending: number[];
+  drifted: DriftedMigration[];
+  /** The database is at a schema version these migrations do not know. */
+  unknown: boolean;
+  /** Newest first. */
+  journal: JournalEntry[];
+}
+
+export interface PlannedStep { version: number; migration: string; description: string; step: Step }
+export interface PlannedMigration { version: number; name: string; steps: Step[] }
+export interface PlanEffects {
+  storesCreated: string[];
+  storesDeleted: string[];
+  /** [from, to] */
+  storesRenamed: [string, string][];
+  /** [store, index] */
+  indexesCreated: [string, string][];
+  /** [store, index] */
+  indexesDeleted: [string, string][];
+  fieldsChanged: string[];
+  recordsTouched: Record<string, number>;
+  dataDropped: string[];
+}
+export interface MigrationPlan {
+  from: number;
+  to: number;
+  direction: "up" | "down" | "none";
+  /** Every step in the order it runs. */
+  steps: PlannedStep[];
+  migrations: PlannedMigration[];
+  effects: PlanEffects;
+}
+
+export interface OperationReport { from: number; to: number; backupId: string | null }
+
+export type ProblemKind =
+  | "missingStore" | "extraStore" | "keyPath" | "autoIncrement" | "missingIndex" | "extraIndex"
+  | "indexKeyPath" | "unique" | "multiEntry";
+export interface SchemaProblem {
+  kind: ProblemKind;
+  store: string;
+  index: string | null;
+  expected: string | null;
+  actual: string | null;
+  message: string;
+}
+export interface ValidationResult { ok: boolean; problems: SchemaProblem[] }
+
+export interface IndexSchema { name: string; keyPath: KeyPath; unique: boolean; multiEntry: boolean }
+export interface StoreSchema { name: string; keyPath: KeyPath | null; autoIncrement: boolean; indexes: Record<string, IndexSchema> }
+export interface StoreManifest { schema: StoreSchema; records: number; bytes: number; sha256: string }
+/** What a backup holds. */
+export interface Manifest {
+  formatVersion: number;
+  id: string;
+  database: string;
+  schemaVersion: number;
+  idbVersion: number;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+  label: string;
+  /** Made by Rewind before an operation rather than asked for. */
+  automatic: boolean;
+  meta: { schemaVersion: number; applied: AppliedMigration[] };
+  stores: StoreManifest[];
+  /** Size of the file. */
+  bytes: number;
+  /** SHA-256 of the whole file, lowercase hex. */
+  sha256: string;
+}
+
+export type ErrorCode =
+  | "Blocked" | "CorruptBackup" | "ChecksumMismatch" | "UnsupportedFormat" | "WrongDatabase"
+  | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
+  | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
+  | "InvalidBackup" | "InvalidArgument" | "Closed";
+
+/** What every rejected promise of the API holds. */
+export interface RewindError extends Error { name: "RewindError"; code: ErrorCode }
+"#;

@@ -1,0 +1,174 @@
+//! What the JavaScript API returns, as plain JSON values (camelCase), and the facts about it
+//! that need no browser: error codes and generated transform names.
+
+use rewind::{MigrationPlan, SchemaDiff};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Every `code` a rejected promise's `Error` can carry.
+pub const ERROR_CODES: &[&str] = &[
+    // Listed in the issue.
+    "Blocked",
+    "CorruptBackup",
+    "ChecksumMismatch",
+    "UnsupportedFormat",
+    "WrongDatabase",
+    "UnknownVersion",
+    "IrreversibleMigration",
+    "MigrationFailed",
+    "QuotaExceeded",
+    "Drift",
+    "InvalidMigration",
+    // Kept as the library names them.
+    "NoSuchBackup",
+    "RestoreFailed",
+    "Storage",
+    "UnsupportedValue",
+    "InvalidBackup",
+    // The JavaScript layer's own.
+    "InvalidArgument",
+    "Closed",
+];
+
+/// The name a `transform` step gets when it carries a function but no name: stable across page
+/// loads (it is part of the migration's checksum), unique within the history.
+pub fn generated_transform_name(
+    version: Option<u32>,
+    index: usize,
+    down: bool,
+    step: usize,
+) -> String {
+    let which = match version {
+        Some(v) => format!("v{v}"),
+        None => format!("migrations[{index}]"),
+    };
+    let list = if down { "down" } else { "up" };
+    format!("{which}.{list}[{step}]")
+}
+
+/// A plan as JavaScript sees it: `{ from, to, direction, steps, migrations, effects }`, where
+/// `steps` lists every step in the order it runs, with its migration and a sentence.
+pub fn plan_view(plan: &MigrationPlan) -> Result<Value, serde_json::Error> {
+    let steps: Vec<Value> = plan
+        .migrations
+        .iter()
+        .flat_map(|m| {
+            m.steps.iter().map(move |s| {
+                Ok(json!({
+                    "version": m.version,
+                    "migration": m.name,
+                    "description": s.to_string(),
+                    "step": serde_json::to_value(s)?,
+                }))
+            })
+        })
+        .collect::<Result<_, serde_json::Error>>()?;
+    Ok(json!({
+        "from": plan.from,
+        "to": plan.to,
+        "direction": serde_json::to_value(plan.direction)?,
+        "steps": steps,
+        "migrations": serde_json::to_value(&plan.migrations)?,
+        "effects": serde_json::to_value(&plan.effects)?,
+    }))
+}
+
+/// `validate()`'s result: `{ ok, problems }`.
+pub fn validation_view(diff: &SchemaDiff) -> Result<Value, serde_json::Error> {
+    #[derive(Serialize)]
+    struct View<'a> {
+        ok: bool,
+        problems: &'a [rewind::SchemaProblem],
+    }
+    serde_json::to_value(View {
+        ok: diff.is_empty(),
+        problems: &diff.problems,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewind::{Migration, MigrationSet, Transforms};
+    use std::collections::BTreeMap;
+
+    fn set() -> MigrationSet {
+        let m1: Migration = serde_json::from_value(json!({
+            "version": 1, "name": "notes",
+            "up": [{"op": "createStore", "store": "notes", "keyPath": "id"},
+                   {"op": "createIndex", "store": "notes", "index": "by_tag", "keyPath": "tags", "multiEntry": true}],
+            "down": [{"op": "deleteStore", "store": "notes"}]
+        }))
+        .unwrap();
+        let m2: Migration = serde_json::from_value(json!({
+            "version": 2, "name": "titles",
+            "up": [{"op": "renameField", "store": "notes", "from": "name", "to": "title"}],
+            "down": [{"op": "renameField", "store": "notes", "from": "title", "to": "name"}]
+        }))
+        .unwrap();
+        MigrationSet::new(vec![m1, m2]).unwrap()
+    }
+
+    #[test]
+    fn a_plan_lists_every_step_with_its_migration_in_camel_case() {
+        let counts = BTreeMap::from([("notes".to_string(), 3)]);
+        let plan = set().plan(0, 2, &counts, &Transforms::new()).unwrap();
+        let v = plan_view(&plan).unwrap();
+        assert_eq!(v["from"], 0);
+        assert_eq!(v["to"], 2);
+        assert_eq!(v["direction"], "up");
+        assert_eq!(v["steps"].as_array().unwrap().len(), 3);
+        assert_eq!(v["steps"][1]["step"]["multiEntry"], true);
+        assert_eq!(v["steps"][2]["version"], 2);
+        assert_eq!(v["steps"][2]["migration"], "titles");
+        assert!(v["steps"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("notes"));
+        assert_eq!(v["effects"]["storesCreated"], json!(["notes"]));
+        assert_eq!(v["effects"]["indexesCreated"], json!([["notes", "by_tag"]]));
+        assert_eq!(v["migrations"][0]["steps"][0]["op"], "createStore");
+    }
+
+    #[test]
+    fn a_rollback_plan_goes_down() {
+        let plan = set()
+            .plan(2, 1, &BTreeMap::new(), &Transforms::new())
+            .unwrap();
+        let v = plan_view(&plan).unwrap();
+        assert_eq!(v["direction"], "down");
+        assert_eq!(v["steps"][0]["step"]["from"], "title");
+    }
+
+    #[test]
+    fn validation_is_ok_without_problems() {
+        let v = validation_view(&SchemaDiff::default()).unwrap();
+        assert_eq!(v, json!({"ok": true, "problems": []}));
+    }
+
+    #[test]
+    fn generated_names_are_stable_and_distinct() {
+        assert_eq!(generated_transform_name(Some(3), 2, false, 1), "v3.up[1]");
+        assert_eq!(generated_transform_name(Some(3), 2, true, 1), "v3.down[1]");
+        assert_eq!(
+            generated_transform_name(None, 4, false, 0),
+            "migrations[4].up[0]"
+        );
+    }
+
+    #[test]
+    fn error_codes_cover_the_library_and_are_unique() {
+        let mut codes = ERROR_CODES.to_vec();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), ERROR_CODES.len());
+        for e in [
+            rewind::MigrationError::Blocked,
+            rewind::MigrationError::Storage("x".into()),
+            rewind::MigrationError::QuotaExceeded("x".into()),
+            rewind::MigrationError::Drift(vec![]),
+        ] {
+            assert!(ERROR_CODES.contains(&e.code()), "{}", e.code());
+        }
+    }
+}

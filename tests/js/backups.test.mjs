@@ -1,0 +1,202 @@
+// Backups through pkg/: backup, listBackups, deleteBackup, exportBackup, inspect, restore (from
+// an id and from a file), progress, retention, and the errors of damaged or foreign files.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { withPage } from "./setup.mjs";
+
+// Defined in the page (page.evaluate runs functions there, so they travel as source).
+const SETUP = `
+  window.M = [
+    { version: 1, name: "items", up: [{ op: "createStore", store: "items", keyPath: "id" },
+                                      { op: "createStore", store: "loose" }],
+      down: [{ op: "deleteStore", store: "loose" }, { op: "deleteStore", store: "items" }] },
+    { version: 2, name: "labels", up: [{ op: "addField", store: "items", field: "label", value: "none" }],
+      down: [{ op: "removeField", store: "items", field: "label" }] },
+    { version: 3, name: "by label", up: [{ op: "createIndex", store: "items", index: "by_label", keyPath: "label" }],
+      down: [{ op: "deleteIndex", store: "items", index: "by_label" }] },
+  ];
+`;
+
+test("backup, list, export, inspect and restore keep every value exactly; progress is reported", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("notes", M.slice(0, 2));
+      await rw.migrateTo();
+      await T.put("notes", "items", T.richRecords());
+      await T.put("notes", "loose", ["a string", 42, [1, 2]], [1, "two", [3]]);
+      const before = { items: await T.shape(await T.getAll("notes", "items")), loose: await T.shape(await T.getAll("notes", "loose")) };
+      const progress = [];
+      const manifest = await rw.backup("before import", { onProgress: (d, t) => progress.push([d, t]) });
+      const list1 = await rw.listBackups();
+      const file = await rw.exportBackup(manifest.id);
+      const inspected = await rw.inspect(file);
+      // Change everything, then restore by id.
+      await T.withDb("notes", (db) => new Promise((ok) => {
+        const tx = db.transaction(["items", "loose"], "readwrite");
+        tx.objectStore("items").clear();
+        tx.objectStore("items").put({ id: "new", label: "x" });
+        tx.objectStore("loose").clear();
+        tx.oncomplete = ok;
+      }));
+      const restoreProgress = [];
+      const report = await rw.restore(manifest.id, { onProgress: (d, t) => restoreProgress.push([d, t]) });
+      const afterId = { items: await T.shape(await T.getAll("notes", "items")), loose: await T.shape(await T.getAll("notes", "loose")) };
+      const list2 = await rw.listBackups();
+      // Again from the exported file, into a database that no longer exists.
+      await new Promise((ok) => { const d = indexedDB.deleteDatabase("notes"); d.onsuccess = ok; });
+      const fromFile = await rw.restore(file);
+      const afterFile = { items: await T.shape(await T.getAll("notes", "items")), loose: await T.shape(await T.getAll("notes", "loose")) };
+      const status = await rw.status();
+      return {
+        manifest, list1, inspected, before, afterId, afterFile, progress, restoreProgress, report, fromFile, status,
+        list2: list2.map((m) => ({ id: m.id, label: m.label, automatic: m.automatic })),
+        file: { isFile: file instanceof File, isBlob: file instanceof Blob, name: file.name, size: file.size, type: file.type },
+      };
+    });
+    const m = r.manifest;
+    assert.equal(m.label, "before import");
+    assert.equal(m.automatic, false);
+    assert.equal(m.database, "notes");
+    assert.equal(m.schemaVersion, 2);
+    assert.equal(m.formatVersion, 1);
+    assert.equal(typeof m.createdAt, "number");
+    assert.ok(Math.abs(m.createdAt - Date.now()) < 60_000);
+    assert.match(m.sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(m.stores.map((s) => [s.schema.name, s.records]), [["items", 2], ["loose", 3]]);
+    assert.equal(m.stores[0].schema.keyPath, "id");
+    assert.equal(m.stores[1].schema.keyPath, null);
+    assert.deepEqual(m.meta.applied.map((a) => a.version), [1, 2]);
+    assert.deepEqual(r.list1.map((x) => x.id), [m.id]);
+    assert.deepEqual(r.list1[0], m);
+    assert.ok(r.progress.length > 0);
+    assert.deepEqual(r.progress.at(-1), [5, 5]);
+    assert.deepEqual(r.file, { isFile: true, isBlob: true, name: r.file.name, size: m.bytes, type: "application/vnd.rewind.backup" });
+    assert.match(r.file.name, /^notes-v2-\d{8}T\d{6}Z\.rewind$/);
+    assert.deepEqual(r.inspected, m, "inspect reads back exactly the manifest");
+    assert.deepEqual(r.afterId, r.before, "restored by id: every value as it was stored");
+    assert.deepEqual(r.afterFile, r.before, "restored from the file: every value as it was stored");
+    const cyclic = r.before.items.v.map(([, rec]) => rec).find((rec) => rec.v.some(([k, x]) => k === "id" && x === "cyclic"));
+    assert.deepEqual(cyclic.v.find(([k]) => k === "self")[1], { t: "ref", v: 1 }, "the cycle is kept");
+    assert.ok(JSON.stringify(r.before).includes('"t":"bigint"'), "the rich record was compared");
+    assert.deepEqual({ from: r.report.from, to: r.report.to }, { from: 2, to: 2 });
+    assert.ok(r.report.backupId, "an automatic backup precedes a restore");
+    assert.ok(r.restoreProgress.length > 0);
+    assert.deepEqual(r.fromFile.backupId, null, "nothing to back up: the database did not exist");
+    assert.deepEqual(r.list2, [
+      { id: r.report.backupId, label: `before restoring ${m.id}`, automatic: true },
+      { id: m.id, label: "before import", automatic: false },
+    ]);
+    assert.equal(r.status.schemaVersion, 2);
+    assert.equal(r.status.journal[0].operation, "restore");
+  });
+});
+
+test("deleteBackup, retention of automatic backups, NoSuchBackup", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("notes", M, { keepAutomaticBackups: 1 });
+      await rw.migrateTo(1);
+      await T.put("notes", "items", [{ id: 1 }]);
+      const manual = await rw.backup();
+      await rw.migrateTo(2);
+      await rw.migrateTo(3);
+      const list = (await rw.listBackups()).map((b) => [b.label, b.automatic]);
+      await rw.deleteBackup(manual.id);
+      const after = (await rw.listBackups()).length;
+      return {
+        label: manual.label, list, after,
+        again: await T.failure(rw.deleteBackup(manual.id)),
+        exp: await T.failure(rw.exportBackup("no-such-id")),
+        restore: await T.failure(rw.restore("no-such-id")),
+      };
+    });
+    assert.equal(r.label, "");
+    assert.deepEqual(r.list, [["before migrating from version 2 to 3", true], ["", false]],
+      "one automatic backup kept; manual ones always");
+    assert.equal(r.after, 1);
+    for (const f of [r.again, r.exp, r.restore]) {
+      assert.equal(f.isError, true);
+      assert.equal(f.code, "NoSuchBackup");
+      assert.match(f.message, /no backup "(no-such-id|\d{8}T\d{6}Z-[0-9a-f]{8})"/);
+    }
+  });
+});
+
+test("damaged files: CorruptBackup, ChecksumMismatch, UnsupportedFormat; nothing changes", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("notes", M);
+      await rw.migrateTo(2);
+      await T.put("notes", "items", [{ id: 1, label: "kept" }]);
+      const file = await rw.exportBackup((await rw.backup("b")).id);
+      const size = file.size;
+      const cases = {
+        garbage: new Blob(["this is not a backup"]),
+        empty: new Blob([]),
+        truncated: file.slice(0, size - 40),
+        flipped: await T.edited(file, (b) => { b[size - 60] ^= 0xff; }),
+        trailer: await T.edited(file, (b) => { b[size - 1] ^= 1; }),
+        newerFormat: await T.edited(file, (b) => { b[8] = 2; }),
+      };
+      const out = {};
+      for (const [k, blob] of Object.entries(cases)) {
+        out[k] = { inspect: await T.failure(rw.inspect(blob)), restore: await T.failure(rw.restore(blob)) };
+      }
+      out.items = await T.getAll("notes", "items");
+      out.backups = (await rw.listBackups()).length;
+      return out;
+    });
+    const expect = { garbage: "CorruptBackup", empty: "CorruptBackup", truncated: "CorruptBackup",
+      flipped: "ChecksumMismatch", trailer: "ChecksumMismatch", newerFormat: "UnsupportedFormat" };
+    for (const [k, code] of Object.entries(expect)) {
+      for (const op of ["inspect", "restore"]) {
+        assert.equal(r[k][op].isError, true, `${k} ${op}`);
+        assert.equal(r[k][op].name, "RewindError");
+        assert.equal(r[k][op].code, code, `${k} ${op}: ${r[k][op].message}`);
+        assert.match(r[k][op].message, /Nothing was changed/);
+      }
+    }
+    assert.deepEqual(r.items, [{ id: 1, label: "kept" }]);
+    assert.equal(r.backups, 1, "no automatic backup for a refused restore");
+  });
+});
+
+test("another database's backup needs allowOtherDatabase; a newer one allowUnknownVersion", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const a = await Rewind.open("a", M);
+      await a.migrateTo();
+      await T.put("a", "items", [{ id: 1, label: "from a" }]);
+      const fileA = await a.exportBackup((await a.backup()).id);
+      const b = await Rewind.open("b", M);
+      await b.migrateTo();
+      const wrong = await T.failure(b.restore(fileA));
+      const okOther = await b.restore(fileA, { allowOtherDatabase: true });
+      const itemsB = await T.getAll("b", "items");
+      const old = await Rewind.open("a", M.slice(0, 2));
+      const newer = await T.failure(old.restore(fileA));
+      const plainInspect = await old.inspect(fileA);
+      const forced = await old.restore(fileA, { allowUnknownVersion: true });
+      const status = await old.status();
+      const write = await T.failure(old.migrateTo());
+      const validate = await T.failure(old.validate());
+      return { wrong, okOther, itemsB, newer, plainInspect, forced, status, write, validate };
+    });
+    assert.equal(r.wrong.code, "WrongDatabase");
+    assert.match(r.wrong.message, /backup is of database "a", not "b"/);
+    assert.equal(r.okOther.to, 3);
+    assert.deepEqual(r.itemsB, [{ id: 1, label: "from a" }]);
+    assert.equal(r.newer.code, "UnknownVersion");
+    assert.match(r.newer.message, /schema version 3, newer than this app knows \(up to 2\)/);
+    assert.equal(r.plainInspect.schemaVersion, 3);
+    assert.equal(r.forced.to, 3);
+    assert.equal(r.status.unknown, true);
+    assert.equal(r.status.schemaVersion, 3);
+    assert.equal(r.write.code, "UnknownVersion");
+    assert.equal(r.validate.code, "UnknownVersion");
+  });
+});

@@ -1,0 +1,229 @@
+// A person recovers their data with the recovery page, through the names and roles a screen
+// reader would use.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFile, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve, launch, openPage, DIST } from "./harness.mjs";
+
+let server, browser;
+before(async () => { server = await serve(DIST); browser = await launch(); });
+after(async () => { await browser?.close(); await server?.close(); });
+
+const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : null;
+async function shot(page, name) {
+  if (!SHOTS) return;
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function ready(page) {
+  const status = page.getByRole("region", { name: "Status" });
+  await status.getByText(/valid: the database matches schema version/).waitFor({ timeout: 60_000 });
+  await page.getByRole("table", { name: "Backups" }).waitFor();
+  return status;
+}
+
+/** Waits for the outcome of an operation: the success status or an alert. */
+async function outcome(page) {
+  const done = page.locator(".notice");
+  await done.waitFor({ timeout: 60_000 });
+  return { role: await done.getAttribute("role"), text: await done.innerText() };
+}
+
+async function countNotes(page) {
+  return page.evaluate(() => new Promise((ok, fail) => {
+    const r = indexedDB.open("notes-demo");
+    r.onsuccess = () => {
+      const c = r.result.transaction("notes").objectStore("notes").count();
+      c.onsuccess = () => { r.result.close(); ok(c.result); };
+      c.onerror = () => fail(c.error);
+    };
+    r.onerror = () => fail(r.error);
+  }));
+}
+
+test("roll back to an earlier version, see status and validation change, then migrate to latest", async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  const status = await ready(page);
+  await shot(page, "status");
+  assert.match(await status.innerText(), /Schema version\s+5 of 5/);
+
+  await page.getByRole("button", { name: "Roll back…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Roll back database" });
+  await dialog.getByRole("combobox", { name: "Target version" }).selectOption("4");
+  await dialog.getByText("From schema version 5 to 4").waitFor();
+  assert.match(await dialog.innerText(), /Data that will be dropped[\s\S]*"priority"/);
+  const confirm = dialog.getByRole("button", { name: "Roll back", exact: true });
+  assert.equal(await confirm.isDisabled(), true, "disabled until the box is ticked");
+  await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
+  assert.equal(await confirm.isEnabled(), true);
+  await shot(page, "rollback-dialog");
+  await confirm.click();
+
+  const done = await outcome(page);
+  assert.equal(done.role, "status", done.text);
+  assert.match(done.text, /Rolled back from schema version 5 to 4\. The database as it was before is kept as backup \S+\. Reload the app/);
+  await status.getByText("valid: the database matches schema version 4").waitFor();
+  assert.match(await status.innerText(), /Schema version\s+4 of 5/);
+  assert.match(await status.innerText(), /Pending migrations\s+5/);
+  assert.match(await status.innerText(), /roll back 5 → 4/);
+  await shot(page, "after-rollback");
+
+  await page.getByRole("button", { name: "Migrate to latest" }).click();
+  const migrate = page.getByRole("dialog", { name: "Migrate database" });
+  await migrate.getByText("From schema version 4 to 5").waitFor();
+  await migrate.getByRole("checkbox", { name: "I understand what will change" }).check();
+  await migrate.getByRole("button", { name: "Migrate", exact: true }).click();
+  const again = await outcome(page);
+  assert.equal(again.role, "status", again.text);
+  await status.getByText("valid: the database matches schema version 5").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Migrate to latest" }).isDisabled(), true);
+  assert.equal(await countNotes(page), 3000);
+  assert.deepEqual(errors(), []);
+  await context.close();
+});
+
+test("a rollback across the irreversible migration is refused with a way out", async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await ready(page);
+  await page.getByRole("button", { name: "Roll back…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Roll back database" });
+  await dialog.getByRole("combobox", { name: "Target version" }).selectOption("2");
+  const refusal = dialog.getByRole("alert");
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /migration 4 .* cannot be undone.*restore a backup/);
+  await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
+  assert.equal(await dialog.getByRole("button", { name: "Roll back", exact: true }).isDisabled(), true);
+  await shot(page, "irreversible-refused");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await dialog.waitFor({ state: "detached" });
+  assert.match(await page.getByRole("region", { name: "Status" }).innerText(), /Schema version\s+5 of 5/);
+  await context.close();
+});
+
+test("create a backup, download it, lose the data, upload the file and restore it", async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await ready(page);
+  const backups = page.getByRole("region", { name: "Backups" });
+  await backups.getByRole("textbox", { name: "Backup label" }).fill("before the trip");
+  await backups.getByRole("button", { name: "Create backup" }).click();
+  const created = await outcome(page);
+  assert.equal(created.role, "status", created.text);
+  assert.match(created.text, /created: 3218 records in 4 stores/);
+  const row = backups.getByRole("row").filter({ hasText: "before the trip" });
+  await row.waitFor();
+  assert.match(await row.innerText(), /manual/);
+
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    row.getByRole("button", { name: "Download" }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^notes-demo-v5-\d{8}T\d{6}Z\.rewind$/);
+  const file = join(tmpdir(), `rewind-e2e-${process.pid}.rewind`);
+  await download.saveAs(file);
+
+  // Disaster: the app's data is wiped.
+  await page.evaluate(() => new Promise((ok, fail) => {
+    const r = indexedDB.open("notes-demo");
+    r.onsuccess = () => {
+      const tx = r.result.transaction(["notes", "attachments"], "readwrite");
+      tx.objectStore("notes").clear(); tx.objectStore("attachments").clear();
+      tx.oncomplete = () => { r.result.close(); ok(); };
+      tx.onerror = () => fail(tx.error);
+    };
+  }));
+  assert.equal(await countNotes(page), 0);
+
+  await backups.getByLabel("Upload backup file").setInputFiles(file);
+  const dialog = page.getByRole("dialog", { name: "Restore from file" });
+  await dialog.getByText(/verified \(SHA-256/).waitFor();
+  const contents = await dialog.innerText();
+  assert.match(contents, /Database\s+notes-demo/);
+  assert.match(contents, /Schema version\s+5/);
+  assert.match(contents, /notes: 3000 records/);
+  await shot(page, "restore-from-file");
+  const restore = dialog.getByRole("button", { name: "Restore", exact: true });
+  assert.equal(await restore.isDisabled(), true);
+  await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
+  await restore.click();
+  const restored = await outcome(page);
+  assert.equal(restored.role, "status", restored.text);
+  assert.match(restored.text, /Restored the backup file \(schema version 5\)\. The database as it was before is kept as backup/);
+  assert.equal(await countNotes(page), 3000);
+  await page.getByRole("region", { name: "Status" }).getByText("valid: the database matches schema version 5").waitFor();
+  assert.deepEqual(errors(), []);
+  await context.close();
+});
+
+test("a corrupted file shows an alert and changes nothing", async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await ready(page);
+  const backups = page.getByRole("region", { name: "Backups" });
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    backups.getByRole("row").filter({ hasText: "demo: notes with attachments" }).getByRole("button", { name: "Download" }).click(),
+  ]);
+  const bytes = await readFile(await download.path());
+  bytes[Math.floor(bytes.length / 2)] ^= 0x40;
+  const file = join(tmpdir(), `rewind-e2e-bad-${process.pid}.rewind`);
+  await writeFile(file, bytes);
+  const before = await countNotes(page);
+  await backups.getByLabel("Upload backup file").setInputFiles(file);
+  const dialog = page.getByRole("dialog", { name: "Restore from file" });
+  const alert = dialog.getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /damaged.*Nothing was changed/);
+  await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
+  assert.equal(await dialog.getByRole("button", { name: "Restore", exact: true }).isDisabled(), true);
+  await shot(page, "corrupted-file");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  assert.equal(await countNotes(page), before);
+
+  // Not a backup at all.
+  const text = join(tmpdir(), `rewind-e2e-text-${process.pid}.rewind`);
+  await writeFile(text, '{"hello": "world"}');
+  await backups.getByLabel("Upload backup file").setInputFiles(text);
+  await page.getByRole("dialog", { name: "Restore from file" }).getByRole("alert").getByText(/not a Rewind backup file/).waitFor();
+  await context.close();
+});
+
+test("restore and delete a listed backup after confirming", async () => {
+  const { page, context } = await openPage(browser, server.url);
+  const status = await ready(page);
+  const backups = page.getByRole("region", { name: "Backups" });
+  const automatic = backups.getByRole("row").filter({ hasText: "before migrating from version 1 to 5" });
+  await automatic.getByRole("button", { name: "Restore" }).click();
+  const dialog = page.getByRole("dialog", { name: "Restore backup" });
+  await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
+  await dialog.getByRole("button", { name: "Restore", exact: true }).click();
+  const done = await outcome(page);
+  assert.equal(done.role, "status", done.text);
+  await status.getByText("valid: the database matches schema version 1").waitFor();
+  assert.match(await status.innerText(), /Pending migrations\s+2, 3, 4, 5/);
+
+  const manual = backups.getByRole("row").filter({ hasText: "demo: notes with attachments" });
+  await manual.getByRole("button", { name: "Delete" }).click();
+  const del = page.getByRole("dialog", { name: "Delete backup" });
+  assert.equal(await del.getByRole("button", { name: "Delete", exact: true }).isDisabled(), true);
+  await del.getByRole("checkbox", { name: "I understand what will change" }).check();
+  await del.getByRole("button", { name: "Delete", exact: true }).click();
+  await outcome(page);
+  await manual.waitFor({ state: "detached" });
+  await shot(page, "backups");
+  await context.close();
+});
+
+test("the page opens offline once it has been visited", async () => {
+  const { page, context } = await openPage(browser, server.url, { allowErrors: true });
+  await ready(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.reload();
+  await ready(page);
+  await context.setOffline(true);
+  await page.reload();
+  await page.getByRole("heading", { level: 1, name: "Rewind — Recovery" }).waitFor();
+  await ready(page);
+  await context.close();
+});

@@ -38,10 +38,11 @@ fn type_name(v: &JsValue) -> String {
             .and_then(|c| Reflect::get(&c, &"name".into()).ok())
             .and_then(|n| n.as_string())
             .unwrap_or_default();
-        return if name.is_empty() {
-            "an object that is not plain data".into()
-        } else {
-            format!("a {name}")
+        return match name.as_str() {
+            "" => "an object that is not plain data".into(),
+            "Object" => "an object".into(),
+            n if n.starts_with(['A', 'E', 'I', 'O', 'U']) => format!("an {n}"),
+            n => format!("a {n}"),
         };
     }
     "an unsupported value".into()

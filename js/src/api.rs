@@ -160,6 +160,7 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_param_type = "Migration[]")] migrations: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RewindOptions")] options: JsValue,
     ) -> Promise {
+        install_panic_hook();
         match Self::build(&name, &migrations, &options) {
             Ok(rw) => Promise::resolve(&JsValue::from(rw)),
             Err(e) => rejected(e),
@@ -463,10 +464,12 @@ impl JsRewind {
 }
 
 /// Puts a Rust panic's message on the console (a panic is a bug; the page would otherwise only
-/// see "unreachable").
-#[wasm_bindgen(start)]
-fn start() {
-    std::panic::set_hook(Box::new(|info| {
-        web_sys::console::error_1(&format!("Rewind panicked (a bug): {info}").into());
-    }));
+/// see "unreachable"). Installed by the first `Rewind.open`.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            web_sys::console::error_1(&format!("Rewind panicked (a bug): {info}").into());
+        }));
+    });
 }

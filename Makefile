@@ -1,5 +1,5 @@
 # Thin: every target calls a script in scripts/.
-.PHONY: serve test setup lint
+.PHONY: serve test setup lint pkg
 serve:
 	scripts/serve.sh
 test:
@@ -8,3 +8,5 @@ setup:
 	scripts/setup.sh --test
 lint:
 	scripts/test.sh lint
+pkg:
+	scripts/pkg.sh

@@ -4,12 +4,13 @@
 #   2 native   unit tests of the pure core and the page's state (cargo test)
 #   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test)
 #   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright
-# Pass tier names (lint native browser e2e) to run only those.
+#   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/)
+# Pass tier names (lint native browser e2e js) to run only those.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 
-tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e)
+tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e js)
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROME_BIN=/usr/bin/chromium
 LOGDIR="$ROOT/target/test-logs"; mkdir -p "$LOGDIR"
@@ -65,10 +66,15 @@ e2e() {
   DIST="$dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs
 }
 
+js() {
+  "$ROOT/scripts/pkg.sh" || return 1
+  node --test --test-concurrency=1 tests/js/*.test.mjs
+}
+
 for t in "${tiers[@]}"; do
   case "$t" in
-    lint|native|browser|e2e) run_tier "$t" "$t" ;;
-    *) echo "unknown tier: $t (lint, native, browser, e2e)"; exit 2 ;;
+    lint|native|browser|e2e|js) run_tier "$t" "$t" ;;
+    *) echo "unknown tier: $t (lint, native, browser, e2e, js)"; exit 2 ;;
   esac
 done
 

@@ -218,20 +218,7 @@ impl Migrator {
     ) -> Result<OperationReport, MigrationError> {
         let state = db.read().await?;
         let from = state.meta.schema_version;
-        let wrong_way = match operation {
-            Operation::Migrate => to < from,
-            _ => to > from,
-        };
-        if wrong_way {
-            return Err(MigrationError::WrongDirection { from, to });
-        }
-        let drifted = self.drift(&state.meta);
-        if !drifted.is_empty() {
-            return Err(MigrationError::Drift(
-                drifted.into_iter().map(|d| (d.version, d.name)).collect(),
-            ));
-        }
-        let plan = self.set.plan(from, to, &state.counts, &self.transforms)?;
+        let plan = self.checked_plan(&state, to, operation)?;
         let expected = self.set.schema_at(to).cloned().unwrap_or_default();
         let mut meta = state.meta.clone();
         meta.schema_version = to;
@@ -265,6 +252,38 @@ impl Migrator {
             to,
             backup_id,
         })
+    }
+
+    /// The plan `operation` would run to `to`, after every check that needs no database
+    /// change: direction, drift, versions, irreversible steps, registered transforms.
+    pub fn checked_plan(
+        &self,
+        state: &DatabaseState,
+        to: u32,
+        operation: Operation,
+    ) -> Result<MigrationPlan, MigrationError> {
+        let from = state.meta.schema_version;
+        let latest = self.set.latest();
+        if from > latest {
+            return Err(MigrationError::UnknownVersion {
+                version: from,
+                latest,
+            });
+        }
+        let wrong_way = match operation {
+            Operation::Migrate => to < from,
+            _ => to > from,
+        };
+        if wrong_way {
+            return Err(MigrationError::WrongDirection { from, to });
+        }
+        let drifted = self.drift(&state.meta);
+        if !drifted.is_empty() {
+            return Err(MigrationError::Drift(
+                drifted.into_iter().map(|d| (d.version, d.name)).collect(),
+            ));
+        }
+        self.set.plan(from, to, &state.counts, &self.transforms)
     }
 
     fn applied(&self, pm: &PlannedMigration, now: f64) -> AppliedMigration {

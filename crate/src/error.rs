@@ -55,6 +55,13 @@ pub enum MigrationError {
     ValidationFailed { version: u32, diff: SchemaDiff },
 
     #[error(
+        "IndexedDB refused the migrated data: {0}. A unique index over duplicate values or a \
+         value that is not a valid key is the usual cause; fix the migration or the data. The \
+         whole operation was cancelled: schema and data are exactly as before."
+    )]
+    Rejected(String),
+
+    #[error(
         "the database is open in another tab that does not let go. Close the app's other tabs and \
          try again; nothing was changed."
     )]
@@ -84,9 +91,9 @@ impl MigrationError {
             | MigrationError::UnknownTarget { .. }
             | MigrationError::WrongDirection { .. } => "UnknownVersion",
             MigrationError::IrreversibleMigration { .. } => "IrreversibleMigration",
-            MigrationError::StepFailed { .. } | MigrationError::ValidationFailed { .. } => {
-                "MigrationFailed"
-            }
+            MigrationError::StepFailed { .. }
+            | MigrationError::ValidationFailed { .. }
+            | MigrationError::Rejected(_) => "MigrationFailed",
             MigrationError::Drift(_) => "Drift",
             MigrationError::Blocked => "Blocked",
             MigrationError::QuotaExceeded(_) => "QuotaExceeded",

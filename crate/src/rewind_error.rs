@@ -30,9 +30,10 @@ pub enum RewindError {
     NoSuchBackup { id: String },
 
     #[error(
-        "the browser has no room for this backup: it needs about {needed} more bytes ({detail}). \
-         The database was not changed and no partial backup was kept. Free some space (delete old \
-         backups or other sites' data) and try again."
+        "the browser has no room for this backup: it needs about {needed} more bytes{}. The database \
+         was not changed and no partial backup was kept. Free some space (delete old backups or \
+         other sites' data) and try again.",
+        if detail.is_empty() { String::new() } else { format!(" ({detail})") }
     )]
     QuotaExceeded { needed: u64, detail: String },
 

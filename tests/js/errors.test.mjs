@@ -130,11 +130,10 @@ test("UnknownVersion, IrreversibleMigration, MigrationFailed", async () => {
     assert.match(r.planTooFar.message, /there is no schema version 9: this app knows versions 0 to 3/);
     assert.match(r.olderMigrate.message, /schema version 3, which this app does not know/);
     assert.equal(r.olderStatus.unknown, true);
-    // The browser aborts the upgrade with a ConstraintError after the step has run; the IndexedDB
-    // backend reports that abort as a storage failure, not as the step's (see the report of
-    // issue 6). Either way, nothing changed.
-    assertCode(r.uniqueFails, "Storage", "unique index over duplicates");
-    assert.match(r.uniqueFails.message, /ConstraintError.*Nothing was changed/);
+    // The browser aborts the upgrade with a ConstraintError after the step has run: the
+    // migration failed, and nothing changed.
+    assertCode(r.uniqueFails, "MigrationFailed", "unique index over duplicates");
+    assert.match(r.uniqueFails.message, /ConstraintError.*exactly as before/);
     assert.deepEqual(r.indexes, [], "the failed migration left no index");
     assertCode(r.irreversible, "IrreversibleMigration", "rollbackTo over a migration without down");
     assertCode(r.irreversiblePlan, "IrreversibleMigration", "plan over it");

@@ -232,6 +232,17 @@ fn write_value(
             Ok(())
         }
         Value::Array { length, props } => {
+            // The reader refuses an element past the length; never write one.
+            let past_length = props.iter().any(|(k, _)| {
+                k.as_str()
+                    .and_then(|k| k.parse::<u64>().ok().filter(|i| i.to_string() == k))
+                    .is_some_and(|i| i <= MAX_INDEX && i >= u64::from(*length))
+            });
+            if past_length {
+                return Err(BackupError::invalid(
+                    "an array has an element past its length",
+                ));
+            }
             out.push(T_ARRAY);
             write_varint(out, u64::from(*length));
             write_props(props, out, ids, depth)

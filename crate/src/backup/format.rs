@@ -323,14 +323,15 @@ fn verify(data: &[u8]) -> Result<Layout<'_>, BackupError> {
                 acc.saturating_add(s.bytes)
             })
     });
-    // A file shorter than its manifest says (or than the manifest itself) was cut short.
-    if manifest_end + TRAILER_LEN as u64 > data.len() as u64 {
-        return Err(truncated(manifest_end + TRAILER_LEN as u64, data.len()));
-    }
+    // A file shorter than its manifest says (or than the manifest itself) was cut short. When
+    // the manifest is whole, it tells the full size, so count every missing byte from it.
     if let Some(expected) = expected_len {
         if expected > data.len() as u64 {
             return Err(truncated(expected, data.len()));
         }
+    }
+    if manifest_end + TRAILER_LEN as u64 > data.len() as u64 {
+        return Err(truncated(manifest_end + TRAILER_LEN as u64, data.len()));
     }
     let body_len = data.len() - TRAILER_LEN;
     let digest = Sha256::digest(&data[..body_len]);

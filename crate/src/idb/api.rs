@@ -102,7 +102,9 @@ impl Rewind {
     ) -> Result<OperationReport, RewindError> {
         let _lock = lock_database(&self.name).await?;
         let target = to.unwrap_or(self.migrator.migrations().latest());
-        let backup = self.backup_before(target, "migrating", progress).await?;
+        let backup = self
+            .backup_before(target, Operation::Migrate, progress)
+            .await?;
         let now = js_sys::Date::now();
         Ok(self
             .migrator
@@ -117,7 +119,9 @@ impl Rewind {
         progress: Option<SharedProgress>,
     ) -> Result<OperationReport, RewindError> {
         let _lock = lock_database(&self.name).await?;
-        let backup = self.backup_before(to, "rolling back", progress).await?;
+        let backup = self
+            .backup_before(to, Operation::Rollback, progress)
+            .await?;
         let now = js_sys::Date::now();
         Ok(self
             .migrator
@@ -125,17 +129,24 @@ impl Rewind {
             .await?)
     }
 
-    /// The pre-operation backup, when the plan to `to` is valid and changes something.
+    /// The pre-operation backup, taken only when the operation passed every check and
+    /// changes something.
     async fn backup_before(
         &self,
         to: u32,
-        doing: &str,
+        operation: Operation,
         progress: Option<SharedProgress>,
     ) -> Result<Option<String>, RewindError> {
-        let plan = self.migrator.plan(&mut self.backend(), to).await?;
-        if plan.migrations.is_empty() || self.exists().await?.is_none() {
+        let state = self.backend().read().await?;
+        let plan = self.migrator.checked_plan(&state, to, operation)?;
+        if plan.migrations.is_empty() || !state.exists {
             return Ok(None);
         }
+        let doing = if operation == Operation::Migrate {
+            "migrating"
+        } else {
+            "rolling back"
+        };
         let label = format!("before {doing} from version {} to {}", plan.from, plan.to);
         Ok(Some(self.take_backup(label, true, progress).await?.id))
     }

@@ -35,6 +35,9 @@ impl From<IdbError> for MigrationError {
         match e {
             IdbError::Blocked { .. } => MigrationError::Blocked,
             IdbError::QuotaExceeded(m) => MigrationError::QuotaExceeded(m),
+            IdbError::Dom { ref name, .. } if name == "ConstraintError" || name == "DataError" => {
+                MigrationError::Rejected(e.to_string())
+            }
             other => MigrationError::Storage(other.to_string()),
         }
     }

@@ -1,5 +1,5 @@
 # Thin: every target calls a script in scripts/.
-.PHONY: serve test setup lint pkg
+.PHONY: serve test setup lint pkg fuzz bench
 serve:
 	scripts/serve.sh
 test:
@@ -10,3 +10,5 @@ lint:
 	scripts/test.sh lint
 pkg:
 	scripts/pkg.sh
+fuzz:
+	scripts/fuzz.sh 300

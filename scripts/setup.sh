@@ -35,6 +35,11 @@ if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
 fi
 
 if [ "${1:-}" = "--test" ]; then
+  have_fuzz="$(cargo fuzz --version 2>/dev/null | awk '{print $2}' || true)"
+  if [ "$have_fuzz" != "0.13.2" ]; then
+    log "installing cargo-fuzz 0.13.2 (found: ${have_fuzz:-none})"
+    cargo install cargo-fuzz --version 0.13.2 --locked --force
+  fi
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     log "installing chromium and chromium-driver from Debian"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

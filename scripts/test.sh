@@ -5,12 +5,13 @@
 #   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test)
 #   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright
 #   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/)
-# Pass tier names (lint native browser e2e js) to run only those.
+#   6 fuzz     cargo-fuzz, 20 s per target (inspect, decode_backup, decode_value, migrations)
+# Pass tier names (lint native browser e2e js fuzz) to run only those.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 
-tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e js)
+tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e js fuzz)
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROME_BIN=/usr/bin/chromium
 LOGDIR="$ROOT/target/test-logs"; mkdir -p "$LOGDIR"
@@ -19,7 +20,7 @@ summary=(); total_pass=0; total_fail=0; any_failed=0
 # Counts "N passed; M failed" (cargo, wasm-bindgen-test) and "# pass N / # fail M" (node --test).
 count() {
   awk '
-    /^(lint: )?[0-9]+ passed; [0-9]+ failed/ || /test result: / {
+    /^((lint|fuzz): )?[0-9]+ passed; [0-9]+ failed/ || /test result: / {
       for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
     }
     /^# pass [0-9]+/ { p += $3 }
@@ -66,6 +67,7 @@ e2e() {
   DIST="$dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs
 }
 
+fuzz() { "$ROOT/scripts/fuzz.sh" 20; }
 js() {
   "$ROOT/scripts/pkg.sh" || return 1
   node --test --test-concurrency=1 tests/js/*.test.mjs
@@ -73,8 +75,8 @@ js() {
 
 for t in "${tiers[@]}"; do
   case "$t" in
-    lint|native|browser|e2e|js) run_tier "$t" "$t" ;;
-    *) echo "unknown tier: $t (lint, native, browser, e2e, js)"; exit 2 ;;
+    lint|native|browser|e2e|js|fuzz) run_tier "$t" "$t" ;;
+    *) echo "unknown tier: $t (lint, native, browser, e2e, js, fuzz)"; exit 2 ;;
   esac
 done
 

@@ -102,7 +102,7 @@ impl Dialog {
         }
     }
 
-    fn understood(&self) -> bool {
+    pub fn understood(&self) -> bool {
         match self {
             Dialog::Rollback { understood, .. }
             | Dialog::Migrate { understood, .. }

@@ -32,13 +32,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             }
         })
     };
-    let understood = match d {
-        Dialog::Rollback { understood, .. }
-        | Dialog::Migrate { understood, .. }
-        | Dialog::RestoreBackup { understood, .. }
-        | Dialog::DeleteBackup { understood, .. }
-        | Dialog::RestoreFile { understood, .. } => *understood,
-    };
+    let understood = d.understood();
     let body = match d {
         Dialog::Rollback { target, plan, .. } => {
             let on_target = send.reform(|e: Event| {

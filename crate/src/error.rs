@@ -62,8 +62,9 @@ pub enum MigrationError {
     Rejected(String),
 
     #[error(
-        "the database is open in another tab that does not let go. Close the app's other tabs and \
-         try again; nothing was changed."
+        "the database is open in another tab that does not let go. Nothing was changed. Close the \
+         app's other tabs and try again (until they are closed, the browser holds back every use \
+         of this database, this page's included)."
     )]
     Blocked,
 

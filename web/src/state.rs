@@ -233,6 +233,8 @@ pub enum Action {
     Blocked,
     Finished(Result<String, String>),
     DismissNotice,
+    /// Another tab is changing database `name`: what is shown of it may be out of date.
+    ChangedElsewhere(String),
 }
 
 impl PageState {
@@ -428,6 +430,17 @@ impl PageState {
                 }
             }
             Action::DismissNotice => self.notice = None,
+            Action::ChangedElsewhere(name) => {
+                if self.operation.is_none() && self.is_selected(&name) {
+                    self.generation += 1;
+                    self.databases = Loadable::Loading;
+                    self.reload_details();
+                    self.notice = Some(Notice::Success(format!(
+                        "{name} was just changed by another tab of the app; what you see has been \
+                         read again."
+                    )));
+                }
+            }
         }
         self
     }
@@ -887,6 +900,21 @@ mod tests {
         // A second Finished (e.g. a late duplicate) changes nothing.
         let again = state.clone().apply(Action::Finished(Ok("late".into())));
         assert_eq!(again, state);
+    }
+
+    #[test]
+    fn a_change_in_another_tab_reloads_the_selected_database_only() {
+        let state = ready().apply(Action::ChangedElsewhere("b".into()));
+        assert_eq!(state, ready(), "another database: nothing to do");
+        let state = ready().apply(Action::ChangedElsewhere("a".into()));
+        assert_eq!(state.generation, ready().generation + 1);
+        assert_eq!(state.health, Loadable::Loading);
+        assert!(matches!(state.notice, Some(Notice::Success(ref m)) if m.contains("another tab")));
+        let busy = ready().apply(Action::Run(Command::Rollback(1)));
+        assert_eq!(
+            busy.clone().apply(Action::ChangedElsewhere("a".into())),
+            busy
+        );
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub use backend::IdbBackend;
 pub use error::IdbError;
 pub use inspect::{list_databases, read_schema, summarize};
 pub use lock::{lock_database, LockGuard};
-pub use open::{delete_database, open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
+pub use open::{
+    delete_database, on_version_change, open_existing, open_with_upgrade, BlockedPolicy, Upgrade,
+};
 pub use request::{await_request, await_transaction, RequestEvents};
 
 use wasm_bindgen::JsCast;

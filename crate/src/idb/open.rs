@@ -225,8 +225,29 @@ pub async fn delete_database(name: &str) -> Result<(), IdbError> {
 /// A connection of ours must never block another tab's upgrade: let go when asked.
 fn close_on_version_change(db: &IdbDatabase) {
     let target = db.clone();
-    let handler = Closure::<dyn FnMut(Event)>::new(move |_e: Event| target.close());
+    let handler = Closure::<dyn FnMut(Event)>::new(move |_e: Event| {
+        target.close();
+        let name = target.name();
+        VERSION_CHANGE_LISTENERS.with(|l| {
+            for listener in l.borrow().iter() {
+                listener(&name);
+            }
+        });
+    });
     db.set_onversionchange(Some(handler.as_ref().unchecked_ref()));
     // The handler must live as long as the connection; it is small and made once per open.
     handler.forget();
+}
+
+type Listener = Rc<dyn Fn(&str)>;
+
+thread_local! {
+    static VERSION_CHANGE_LISTENERS: RefCell<Vec<Listener>> = RefCell::new(Vec::new());
+}
+
+/// Calls `listener` with the database's name whenever one of Rewind's connections let go
+/// because another tab (or this one) is changing that database: what the page shows of it may
+/// be out of date.
+pub fn on_version_change(listener: impl Fn(&str) + 'static) {
+    VERSION_CHANGE_LISTENERS.with(|l| l.borrow_mut().push(Rc::new(listener)));
 }

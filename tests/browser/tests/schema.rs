@@ -224,3 +224,33 @@ async fn a_failing_request_in_an_upgrade_aborts_it() {
     assert_eq!(after.record_counts.get("inline"), Some(&2));
     idb::delete_database(&name).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn our_connections_let_go_of_another_tabs_upgrade_and_say_so() {
+    let name = fresh_database("letgo").await.unwrap();
+    let db = idb::open_with_upgrade(&name, 1, create_every_kind, Default::default())
+        .await
+        .unwrap();
+    let heard = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let sink = heard.clone();
+    idb::on_version_change(move |n| sink.borrow_mut().push(n.to_string()));
+    // "Another tab" upgrades while our connection is open: it must not be blocked.
+    let blocked = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = blocked.clone();
+    let policy = idb::BlockedPolicy {
+        on_blocked: Some(Box::new(move || flag.set(true))),
+        timeout_ms: Some(2_000),
+    };
+    let other = idb::open_with_upgrade(&name, 2, |_up| async { Ok::<(), IdbError>(()) }, policy)
+        .await
+        .unwrap();
+    other.close();
+    assert!(!blocked.get(), "our open connection blocked the upgrade");
+    assert!(
+        heard.borrow().contains(&name),
+        "the page was told: {:?}",
+        heard.borrow()
+    );
+    drop(db);
+    idb::delete_database(&name).await.unwrap();
+}

@@ -28,12 +28,18 @@ pub fn app() -> Html {
     // The file chosen for "Restore from file" (a browser object, so not in the plain state).
     let chosen_file: Rc<RefCell<Option<web_sys::File>>> = use_mut_ref(|| None);
 
-    use_effect_with((), |_| {
-        if crate::DEMO_BUILD && crate::panic::test_panic_requested() {
-            panic!("test panic requested by the ?panic URL parameter");
-        }
-        effects::register_service_worker();
-    });
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |_| {
+            if crate::DEMO_BUILD && crate::panic::test_panic_requested() {
+                panic!("test panic requested by the ?panic URL parameter");
+            }
+            effects::register_service_worker();
+            rewind::idb::on_version_change(move |name| {
+                dispatch(Action::ChangedElsewhere(name.to_string()))
+            });
+        });
+    }
     {
         let dispatch = dispatch.clone();
         use_effect_with(state.generation, move |_| {

@@ -1,0 +1,91 @@
+// Shared by tests/faults/*.test.mjs: the repository root served on 127.0.0.1, Debian's
+// Chromium, browser contexts whose pages can be crashed or closed and reopened over the same
+// origin storage, and the comparison of database dumps.
+import { before, after } from "node:test";
+import { fileURLToPath } from "node:url";
+import { serve, launch } from "../e2e/harness.mjs";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const PAGE = "tests/faults/index.html";
+let server;
+export let browser;
+before(async () => { server = await serve(ROOT); browser = await launch(); });
+after(async () => { await browser?.close(); await server?.close(); });
+
+export function url(path = PAGE) { return server.url + path; }
+
+/** A fresh browser context (its own origin storage). `quota` (bytes) is set through CDP before
+ * the origin stores anything. */
+export async function newContext({ quota } = {}) {
+  const context = await browser.newContext();
+  if (quota) {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(server.url).origin, quotaSize: quota });
+    await page.close();
+  }
+  return context;
+}
+
+/** Opens the test page in `context` (pkg/ loaded). Page errors are collected, not thrown: a
+ * crashed page is the point of these tests. */
+export async function openPage(context) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url());
+  await page.waitForFunction(() => window.F && window.Rewind);
+  return Object.assign(page, { errors });
+}
+
+/** Resolves when the page prints `fault:…` (a fault point was reached). */
+export function faultReached(page) {
+  return new Promise((ok) => {
+    const on = (m) => { if (m.text().startsWith("fault:")) { page.off("console", on); ok(m.text()); } };
+    page.on("console", on);
+  });
+}
+
+/** Kills the page's renderer (CDP Page.crash) or closes its target (CDP Target.closeTarget). */
+export async function kill(page, how) {
+  const cdp = await page.context().newCDPSession(page);
+  if (how === "crash") {
+    const crashed = new Promise((ok) => page.once("crash", ok));
+    cdp.send("Page.crash").catch(() => {});
+    await crashed;
+    await page.close().catch(() => {});
+  } else {
+    const { targetInfo } = await cdp.send("Target.getTargetInfo");
+    const b = await browser.newBrowserCDPSession();
+    const closed = new Promise((ok) => page.once("close", ok));
+    await b.send("Target.closeTarget", { targetId: targetInfo.targetId });
+    await closed;
+    await b.detach();
+  }
+}
+
+/** Which of the `expected` dumps (by name) `actual` equals, or null. */
+export function whichOf(actual, expected) {
+  const a = JSON.stringify(actual);
+  for (const [name, d] of Object.entries(expected)) if (JSON.stringify(d) === a) return name;
+  return null;
+}
+
+/** What differs between two dumps, briefly (for failure messages). */
+export function describeDiff(a, b) {
+  const out = [];
+  if (a.exists !== b.exists) return `exists ${a.exists} vs ${b.exists}`;
+  if (a.version !== b.version) out.push(`IDB version ${a.version} vs ${b.version}`);
+  const names = new Set([...Object.keys(a.stores ?? {}), ...Object.keys(b.stores ?? {})]);
+  for (const s of names) {
+    const x = a.stores?.[s], y = b.stores?.[s];
+    if (!x || !y) { out.push(`store ${s} only in ${x ? "first" : "second"}`); continue; }
+    if (JSON.stringify(x.indexes) !== JSON.stringify(y.indexes)) out.push(`${s}: indexes differ`);
+    if (x.values.length !== y.values.length) out.push(`${s}: ${x.values.length} vs ${y.values.length} records`);
+    else {
+      const diff = x.values.findIndex((v, i) => JSON.stringify(v) !== JSON.stringify(y.values[i]));
+      if (diff >= 0) out.push(`${s}: record ${diff} differs: ${JSON.stringify(x.values[diff]).slice(0, 200)} vs ${JSON.stringify(y.values[diff]).slice(0, 200)}`);
+    }
+  }
+  return out.join("; ") || "equal";
+}

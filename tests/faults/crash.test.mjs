@@ -6,19 +6,17 @@
 // complete backups.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { newContext, openPage, kill, faultReached, whichOf, describeDiff } from "./setup.mjs";
+import { newContext, openPage, kill, faultReached, whichOf, describeDiff, prepare, inspectW, reference } from "./setup.mjs";
 
 // Time-based crash points per operation (on top of the ones at progress callbacks and
-// transform calls), spread evenly over 0–115 % of the uninterrupted run's duration;
+// transform calls), spread evenly over 0–130 % of the uninterrupted run's duration;
 // FAULT_TIME_POINTS=n sets them all to n (FAULT_OPS=migrate,… picks operations).
 const TIME_POINTS = { migrate: 12, rollback: 12, restore: 20 };
 if (process.env.FAULT_TIME_POINTS) for (const k in TIME_POINTS) TIME_POINTS[k] = Number(process.env.FAULT_TIME_POINTS);
-const MIGRATE_RECORDS = 1500;
-const RESTORE_RECORDS = 2000;
-
 /** Fault points inside the page: [kind, count]. Transform calls ("up", "down") run inside
  * the upgrade transaction; progress callbacks during the pre-operation backup (migrate,
- * rollback) or between the restore's batches of 1000 records (restore). */
+ * rollback) or between the restore's batches of 1000 records (restore); "done" just after the
+ * operation's Promise resolved. */
 const INNER = {
   migrate: [["progress", 1], ["progress", 2], ["progress", 3], ["progress", 4],
             ["up", 1], ["up", 2], ["up", 500], ["up", 1000], ["up", 1499], ["up", 1500]],
@@ -26,33 +24,7 @@ const INNER = {
              ["down", 1], ["down", 2], ["down", 500], ["down", 1000], ["down", 1499], ["down", 1500]],
   restore: [["progress", 1], ["progress", 2]],
 };
-
-/** Builds the pristine database "P" for `op` (and the working copy "w" with its catalog). */
-async function prepare(page, op) {
-  return page.evaluate(async ({ op, m, r }) => {
-    if (op === "migrate") await F.seed("P", { n: m, version: 1 });
-    if (op === "rollback") await F.seed("P", { n: m, version: 2 });
-    if (op === "restore") {
-      // "w" holds a manual backup "source" (salt 7), then other data (salt 3): the state
-      // the restore starts from. Its catalog keeps "source" for every run.
-      await F.seed("w", { n: r, version: 1, salt: 7 });
-      const rw = await F.open("w");
-      await rw.backup("source");
-      rw.close();
-      await F.put("w", "items", F.records(r, 3));
-      await F.put("w", "loose", ["other"], ["only"]);
-      await F.clone("w", "P");
-    }
-    return JSON.stringify(await F.dump("P"));
-  }, { op, m: MIGRATE_RECORDS, r: RESTORE_RECORDS });
-}
-
-/** The database, the raw journal and the checked catalog of "w", read from a fresh page. */
-async function inspectW(page, checked = []) {
-  // Dumps travel as JSON text: much faster out of the page than as objects.
-  const r = await page.evaluate(async (checked) => JSON.stringify({ dump: await F.dump("w"), journal: await F.journal("w"), catalog: await F.catalog("w", checked) }), checked);
-  return JSON.parse(r);
-}
+for (const op in INNER) INNER[op].push(["done", 0]);
 
 async function crashSeries(op) {
   const context = await newContext();
@@ -60,27 +32,25 @@ async function crashSeries(op) {
   const before = JSON.parse(await prepare(page, op));
 
   // The uninterrupted run on an identical copy: the "after" dump and the duration.
-  await page.evaluate(() => F.clone("P", "w"));
-  const t0 = Date.now();
-  await page.evaluate(({ op }) => F.start(op, "w"), { op });
-  const reference = await page.evaluate(() => window.op);
-  const duration = Date.now() - t0;
-  assert.ok(reference.ok, `${op} runs uninterrupted: ${reference.message}`);
-  const after = (await inspectW(page)).dump;
+  const { after, duration } = await reference(page, op);
   assert.notEqual(JSON.stringify(after), JSON.stringify(before), `${op} changes the database`);
 
   const points = [
     ...INNER[op].map(([kind, at]) => ({ kind, at })),
-    ...Array.from({ length: TIME_POINTS[op] }, (_, k) => ({ kind: "time", at: Math.round(((k + 0.5) / TIME_POINTS[op]) * 1.15 * duration) })),
+    ...Array.from({ length: TIME_POINTS[op] }, (_, k) => ({ kind: "time", at: Math.round(((k + 0.5) / TIME_POINTS[op]) * 1.3 * duration) })),
   ];
   const tally = { tried: 0, crash: 0, close: 0, before: 0, after: 0, mixed: 0, beforeWithBackup: 0, halfListed: 0, retried: 0 };
   const failures = [];
   for (const [i, pt] of points.entries()) {
     const how = i % 2 === 0 ? "crash" : "close";
-    const label = `${op} ${how} at ${pt.kind} ${pt.at}${pt.kind === "time" ? " ms" : ""}`;
+    const label = `${op} ${how} at ${pt.kind} ${pt.at}${pt.kind === "time" ? " ms" : ""}`.replace(" at done 0", " just after success");
     await page.evaluate(() => F.clone("P", "w"));
     const idsBefore = await page.evaluate(() => F.backupIds("w"));
-    if (pt.kind === "time") {
+    if (pt.kind === "done") {
+      // Just after the operation reported success: what it committed must survive.
+      await page.evaluate(({ op }) => F.start(op, "w"), { op });
+      await page.evaluate(() => window.op);
+    } else if (pt.kind === "time") {
       await page.evaluate(({ op }) => F.start(op, "w"), { op });
       await new Promise((ok) => setTimeout(ok, pt.at));
     } else {

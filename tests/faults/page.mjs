@@ -16,14 +16,26 @@ function point(kind) {
     const until = Date.now() + (f.stallMs ?? 300);
     while (Date.now() < until) { /* the test crashes the page now */ }
   }
-  if (f.throwKind === kind && f.counts[kind] === f.throwAt) throw new Error(`injected failure at ${kind} ${f.throwAt}`);
+  if (f.throwKind === kind && f.counts[kind] === f.throwAt) {
+    if (f.how === "throw") throw new Error(`injected failure at ${kind} ${f.throwAt}`);
+    return f.how;
+  }
+}
+/** What a transform returns at an injected fault: a value that cannot be stored, a Promise. */
+function bad(how, r) {
+  if (how === "function") return { ...r, callback: () => 0 };
+  if (how === "promise") return Promise.resolve(r);
+  if (how === "key") return { ...r, id: { not: "a key" } };
+  return undefined;
 }
 
 export const F = {
   fault: { counts: {} },
   /** Arms a fault point (`kind`: "up", "down" (transform calls), "progress"). */
   arm(kind, at, stallMs) { F.fault = { counts: {}, kind, at, stallMs }; },
-  armThrow(kind, at) { F.fault = { counts: {}, throwKind: kind, throwAt: at }; },
+  /** Makes transform call `at` of `kind` fail: `how` = "throw", or return a record holding a
+   * function ("function"), a Promise ("promise"), a record whose key is not a key ("key"). */
+  armFailure(kind, at, how = "throw") { F.fault = { counts: {}, throwKind: kind, throwAt: at, how }; },
   disarm() { F.fault = { counts: {} }; },
 
   /** Three versions: stores and indexes, then a transform and added fields, then a rename. */
@@ -35,12 +47,12 @@ export const F = {
              { op: "createStore", store: "loose" }],
         down: [{ op: "deleteStore", store: "loose" }, { op: "deleteStore", store: "items" }] },
       { version: 2, name: "shout and count words",
-        up: [{ op: "transform", store: "items", fn: (r) => { point("up"); return { ...r, text: r.text.toUpperCase(), words: r.text.split(" ").length }; } },
+        up: [{ op: "transform", store: "items", fn: (r) => { const how = point("up"); if (how) return bad(how, r); return { ...r, text: r.text.toUpperCase(), words: r.text.split(" ").length }; } },
              { op: "addField", store: "items", field: "tags", value: ["new"] },
              { op: "createIndex", store: "items", index: "by_words", keyPath: "words" }],
         down: [{ op: "deleteIndex", store: "items", index: "by_words" },
                { op: "removeField", store: "items", field: "tags" },
-               { op: "transform", store: "items", fn: (r) => { point("down"); r.text = r.text.toLowerCase(); delete r.words; } }] },
+               { op: "transform", store: "items", fn: (r) => { const how = point("down"); if (how) return bad(how, r); r.text = r.text.toLowerCase(); delete r.words; } }] },
       { version: 3, name: "text becomes body, priority",
         up: [{ op: "renameField", store: "items", from: "text", to: "body" },
              { op: "addField", store: "items", field: "meta.priority", value: 0 },

@@ -89,3 +89,54 @@ export function describeDiff(a, b) {
   }
   return out.join("; ") || "equal";
 }
+
+export const MIGRATE_RECORDS = 1500;
+export const RESTORE_RECORDS = 2000;
+
+/** Builds the pristine database "P" for `op` (and, for a restore, the working database "w"
+ * whose catalog holds the manual backup "source"); returns P's dump as JSON text. Migrate:
+ * 1500 records at version 1 → 2. Rollback: the same at version 2 → 1. Restore: 2000 other
+ * records at version 1 ← "source". */
+export async function prepare(page, op) {
+  return page.evaluate(async ({ op, m, r }) => {
+    if (op === "migrate") await F.seed("P", { n: m, version: 1 });
+    if (op === "rollback") await F.seed("P", { n: m, version: 2 });
+    if (op === "restore") {
+      // "w" holds a manual backup "source" (salt 7), then other data (salt 3): the state
+      // the restore starts from. Its catalog keeps "source" for every run.
+      await F.seed("w", { n: r, version: 1, salt: 7 });
+      const rw = await F.open("w");
+      await rw.backup("source");
+      rw.close();
+      await F.put("w", "items", F.records(r, 3));
+      await F.put("w", "loose", ["other"], ["only"]);
+      await F.clone("w", "P");
+    }
+    return JSON.stringify(await F.dump("P"));
+  }, { op, m: MIGRATE_RECORDS, r: RESTORE_RECORDS });
+}
+
+/** The database, the raw journal and the checked catalog of "w", read from a fresh page. */
+export async function inspectW(page, checked = []) {
+  // Dumps travel as JSON text: much faster out of the page than as objects.
+  const r = await page.evaluate(async (checked) => JSON.stringify({ dump: await F.dump("w"), journal: await F.journal("w"), catalog: await F.catalog("w", checked) }), checked);
+  return JSON.parse(r);
+}
+
+
+/** Runs `op` to completion on a copy of P ("w"): the "after" dump and the duration (ms). */
+export async function reference(page, op) {
+  await page.evaluate(() => F.clone("P", "w"));
+  const t0 = Date.now();
+  await page.evaluate(({ op }) => F.start(op, "w"), { op });
+  const result = await page.evaluate(() => window.op);
+  const duration = Date.now() - t0;
+  if (!result.ok) throw new Error(`${op} runs uninterrupted: ${result.message}`);
+  return { after: (await inspectW(page)).dump, duration };
+}
+
+/** A dump without Rewind's journal (to compare data, schema and metadata alone). */
+export function withoutJournal(dump) {
+  const { __rewind_journal, ...stores } = dump.stores;
+  return { ...dump, stores };
+}

@@ -177,12 +177,14 @@ impl Migrator {
         to: u32,
     ) -> Result<MigrationPlan, MigrationError> {
         let state = db.read().await?;
-        self.set.plan(
-            state.meta.schema_version,
-            to,
-            &state.counts,
-            &self.transforms,
-        )
+        // The same checks the operation itself makes (drift, unknown version), so a preview
+        // never promises what the operation would refuse.
+        let operation = if to < state.meta.schema_version {
+            Operation::Rollback
+        } else {
+            Operation::Migrate
+        };
+        self.checked_plan(&state, to, operation)
     }
 
     /// Migrates forward to `to` (the latest when `None`).

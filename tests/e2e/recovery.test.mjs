@@ -227,3 +227,49 @@ test("the page opens offline once it has been visited", async () => {
   await ready(page);
   await context.close();
 });
+
+test("a migration changed after it was applied shows as drift, refuses changes, and can be repaired", async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await ready(page);
+  // The app shipped a modified migration 2: its recorded checksum no longer matches.
+  await page.evaluate(() => new Promise((ok, fail) => {
+    const r = indexedDB.open("notes-demo");
+    r.onsuccess = () => {
+      const tx = r.result.transaction("__rewind_meta", "readwrite");
+      const store = tx.objectStore("__rewind_meta");
+      const get = store.get("state");
+      get.onsuccess = () => {
+        const meta = JSON.parse(get.result);
+        meta.applied[1].checksum = "0".repeat(64);
+        store.put(JSON.stringify(meta), "state");
+      };
+      tx.oncomplete = () => { r.result.close(); ok(); };
+      tx.onerror = () => fail(tx.error);
+    };
+  }));
+  await page.reload();
+  const status = page.getByRole("region", { name: "Status" });
+  const drift = status.getByRole("alert").filter({ hasText: "was changed after it was applied" });
+  await drift.waitFor({ timeout: 60_000 });
+  assert.match(await drift.innerText(), /Migration 2 \("tags on notes"\)/);
+
+  await page.getByRole("button", { name: "Roll back…" }).click();
+  const rollback = page.getByRole("dialog", { name: "Roll back database" });
+  await rollback.getByRole("combobox", { name: "Target version" }).selectOption("4");
+  await rollback.getByRole("alert").getByText(/was applied but has been modified/).waitFor();
+  await rollback.getByRole("button", { name: "Cancel" }).click();
+
+  await status.getByRole("button", { name: "Repair checksums…" }).click();
+  const repair = page.getByRole("dialog", { name: "Repair checksums" });
+  assert.match(await repair.innerText(), /2 — tags on notes/);
+  await repair.getByRole("checkbox", { name: "I understand what will change" }).check();
+  await repair.getByRole("button", { name: "Repair", exact: true }).click();
+  const done = await outcome(page);
+  assert.equal(done.role, "status", done.text);
+  assert.match(done.text, /Re-recorded the checksums of migration 2\. No schema or data changed/);
+  await drift.waitFor({ state: "detached" });
+  assert.match(await status.innerText(), /repair checksums at 5/);
+  assert.equal(await countNotes(page), 3000);
+  assert.deepEqual(errors(), []);
+  await context.close();
+});

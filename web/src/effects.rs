@@ -175,6 +175,10 @@ async fn run_inner(
             rewind.delete_backup(id).await.map_err(e)?;
             Ok(messages::backup_deleted(id))
         }
+        Command::Repair => {
+            let versions = rewind.repair().await.map_err(e)?;
+            Ok(messages::repaired(&versions))
+        }
         Command::CreateBackup(label) => {
             let manifest = rewind.backup(label, progress).await.map_err(e)?;
             Ok(messages::backup_created(&manifest))

@@ -24,7 +24,7 @@ pub fn operation_done(command: &Command, report: &OperationReport) -> String {
         Command::MigrateToLatest => format!("Migrated from schema version {from} to {to}."),
         Command::RestoreBackup(id) => format!("Restored backup {id} (schema version {to})."),
         Command::RestoreFile => format!("Restored the backup file (schema version {to})."),
-        Command::DeleteBackup(_) | Command::CreateBackup(_) => String::new(),
+        Command::DeleteBackup(_) | Command::CreateBackup(_) | Command::Repair => String::new(),
     };
     format!("{what}{} {RELOAD}", kept(&report.backup_id))
 }
@@ -36,6 +36,18 @@ pub fn backup_created(manifest: &BackupManifest) -> String {
         manifest.total_records(),
         manifest.stores.len(),
         format_bytes(manifest.bytes)
+    )
+}
+
+pub fn repaired(versions: &[u32]) -> String {
+    if versions.is_empty() {
+        return "Nothing to repair: every applied migration matches its definition.".into();
+    }
+    let list: Vec<String> = versions.iter().map(u32::to_string).collect();
+    format!(
+        "Re-recorded the checksums of migration {}. No schema or data changed; Rewind will \
+         migrate and roll back again.",
+        list.join(", ")
     )
 }
 
@@ -52,6 +64,7 @@ pub fn failed(command: &Command, error: &str) -> String {
         Command::RestoreBackup(_) | Command::RestoreFile => "The restore did not happen".into(),
         Command::DeleteBackup(_) => "The backup was not deleted".into(),
         Command::CreateBackup(_) => "The backup was not created".into(),
+        Command::Repair => "The checksums were not repaired".into(),
     };
     let mut detail = error.to_string();
     if let Some(first) = detail.get(0..1) {

@@ -78,6 +78,11 @@ pub enum Dialog {
         manifest: Loadable<BackupManifest>,
         understood: bool,
     },
+    /// Re-record the checksums of migrations changed after they were applied.
+    Repair {
+        drifted: Vec<(u32, String)>,
+        understood: bool,
+    },
 }
 
 impl Dialog {
@@ -89,6 +94,7 @@ impl Dialog {
             Dialog::RestoreBackup { .. } => "Restore backup",
             Dialog::DeleteBackup { .. } => "Delete backup",
             Dialog::RestoreFile { .. } => "Restore from file",
+            Dialog::Repair { .. } => "Repair checksums",
         }
     }
 
@@ -99,6 +105,7 @@ impl Dialog {
             Dialog::Migrate { .. } => "Migrate",
             Dialog::RestoreBackup { .. } | Dialog::RestoreFile { .. } => "Restore",
             Dialog::DeleteBackup { .. } => "Delete",
+            Dialog::Repair { .. } => "Repair",
         }
     }
 
@@ -108,7 +115,8 @@ impl Dialog {
             | Dialog::Migrate { understood, .. }
             | Dialog::RestoreBackup { understood, .. }
             | Dialog::DeleteBackup { understood, .. }
-            | Dialog::RestoreFile { understood, .. } => *understood,
+            | Dialog::RestoreFile { understood, .. }
+            | Dialog::Repair { understood, .. } => *understood,
         }
     }
 
@@ -118,7 +126,8 @@ impl Dialog {
             | Dialog::Migrate { understood, .. }
             | Dialog::RestoreBackup { understood, .. }
             | Dialog::DeleteBackup { understood, .. }
-            | Dialog::RestoreFile { understood, .. } => *understood = value,
+            | Dialog::RestoreFile { understood, .. }
+            | Dialog::Repair { understood, .. } => *understood = value,
         }
     }
 
@@ -128,7 +137,9 @@ impl Dialog {
         let ready = match self {
             Dialog::Rollback { target, plan, .. } => target.is_some() && plan.ready().is_some(),
             Dialog::Migrate { plan, .. } => plan.ready().is_some(),
-            Dialog::RestoreBackup { .. } | Dialog::DeleteBackup { .. } => true,
+            Dialog::RestoreBackup { .. } | Dialog::DeleteBackup { .. } | Dialog::Repair { .. } => {
+                true
+            }
             Dialog::RestoreFile { manifest, .. } => manifest.ready().is_some(),
         };
         ready && self.understood()
@@ -145,6 +156,7 @@ pub enum Command {
     /// The file the person chose (the component keeps the `File` itself).
     RestoreFile,
     CreateBackup(String),
+    Repair,
 }
 
 impl Command {
@@ -156,6 +168,7 @@ impl Command {
             Command::RestoreBackup(_) | Command::RestoreFile => "Restoring the backup".into(),
             Command::DeleteBackup(_) => "Deleting the backup".into(),
             Command::CreateBackup(_) => "Creating a backup".into(),
+            Command::Repair => "Repairing the checksums".into(),
         }
     }
 }
@@ -213,6 +226,7 @@ pub enum Action {
     OpenRollback,
     ChooseTarget(u32),
     OpenMigrate,
+    OpenRepair,
     PlanLoaded(Result<MigrationPlan, String>),
     OpenRestoreBackup(String),
     OpenDeleteBackup(String),
@@ -302,6 +316,25 @@ impl PageState {
                     *target = Some(v);
                     *plan = Loadable::Loading;
                     *understood = false;
+                }
+            }
+            Action::OpenRepair => {
+                let drifted: Vec<(u32, String)> = self
+                    .health
+                    .ready()
+                    .map(|h| {
+                        h.status
+                            .drifted
+                            .iter()
+                            .map(|d| (d.version, d.name.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if self.operation.is_none() && !drifted.is_empty() {
+                    self.dialog = Some(Dialog::Repair {
+                        drifted,
+                        understood: false,
+                    });
                 }
             }
             Action::OpenMigrate => {
@@ -485,6 +518,7 @@ impl PageState {
             Dialog::RestoreBackup { manifest, .. } => Command::RestoreBackup(manifest.id.clone()),
             Dialog::DeleteBackup { manifest, .. } => Command::DeleteBackup(manifest.id.clone()),
             Dialog::RestoreFile { .. } => Command::RestoreFile,
+            Dialog::Repair { .. } => Command::Repair,
         })
     }
 
@@ -915,6 +949,35 @@ mod tests {
             busy.clone().apply(Action::ChangedElsewhere("a".into())),
             busy
         );
+    }
+
+    #[test]
+    fn repair_is_offered_only_for_drift_and_needs_confirmation() {
+        assert_eq!(
+            ready().apply(Action::OpenRepair).dialog,
+            None,
+            "no drift, nothing to repair"
+        );
+        let mut h = health(3, 5);
+        h.status.drifted.push(rewind::engine::DriftedMigration {
+            version: 2,
+            name: "tags".into(),
+            recorded: rewind::Checksum("a".into()),
+            current: rewind::Checksum("b".into()),
+        });
+        let state = ready()
+            .apply(Action::HealthLoaded {
+                name: "a".into(),
+                health: Ok(h),
+            })
+            .apply(Action::OpenRepair);
+        assert_eq!(
+            state.dialog.as_ref().map(|d| d.title()),
+            Some("Repair checksums")
+        );
+        assert_eq!(state.confirmed_command(), None);
+        let state = state.apply(Action::SetUnderstood(true));
+        assert_eq!(state.confirmed_command(), Some(Command::Repair));
     }
 
     #[test]

@@ -58,6 +58,13 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             }
         }
         Dialog::Migrate { plan, .. } => plan_view(plan),
+        Dialog::Repair { drifted, .. } => html! {
+            <>
+                <p>{ "These migrations were changed after they were applied to this database:" }</p>
+                <ul>{ for drifted.iter().map(|(v, n)| html! { <li>{ format!("{v} — {n}") }</li> }) }</ul>
+                <p>{ "Repair only records the new definitions as the applied ones; it changes no schema and no data. Do it only if the app's developers say the change is intended — otherwise install the app version that ships the original migrations." }</p>
+            </>
+        },
         Dialog::RestoreBackup { manifest, .. } => html! {
             <>
                 <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>

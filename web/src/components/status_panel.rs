@@ -54,6 +54,7 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
     let s = &h.status;
     let open_migrate = props.send.reform(|_| Action::OpenMigrate);
     let open_rollback = props.send.reform(|_| Action::OpenRollback);
+    let open_repair = props.send.reform(|_| Action::OpenRepair);
     let version = if s.unknown {
         format!(
             "{} — newer than this app knows (it knows up to {})",
@@ -82,6 +83,9 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
                 <p role="alert" class="error">{ format!(
                     "Migration {} was changed after it was applied, so Rewind will not migrate or roll back until the app ships the original definition again.",
                     s.drifted.iter().map(|d| format!("{} ({:?})", d.version, d.name)).collect::<Vec<_>>().join(", ")) }</p>
+                <div class="actions">
+                    <button type="button" onclick={open_repair} aria-haspopup="dialog">{ "Repair checksums…" }</button>
+                </div>
             }
             <div class="actions">
                 <button type="button" onclick={open_migrate} disabled={!props.can_migrate}>{ "Migrate to latest" }</button>

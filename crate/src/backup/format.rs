@@ -98,6 +98,9 @@ pub struct EncodedBackup {
 pub struct DecodedBackup {
     pub manifest: BackupManifest,
     pub stores: Vec<StoreRecords>,
+    /// Each store's record section as it is in the file (verified), for readers that turn
+    /// the bytes straight into something else (the JavaScript fast path of a restore).
+    pub sections: Vec<std::rc::Rc<[u8]>>,
 }
 
 /// What a finished record section amounts to.
@@ -124,20 +127,8 @@ impl SectionWriter {
     }
 
     pub fn push(&mut self, key: &Value, value: &Value) -> Result<(), BackupError> {
-        if !key.is_valid_key() {
-            return Err(BackupError::invalid(format!(
-                "record {} has a key ({}) that IndexedDB would not accept",
-                self.records + 1,
-                key.type_name()
-            )));
-        }
         let start = self.pending.len();
-        let outcome = codec::encode_value(key, &mut self.pending)
-            .and_then(|()| codec::encode_value(value, &mut self.pending));
-        if let Err(e) = outcome {
-            self.pending.truncate(start);
-            return Err(e);
-        }
+        encode_record(key, value, self.records + 1, &mut self.pending)?;
         self.hasher.update(&self.pending[start..]);
         self.bytes += (self.pending.len() - start) as u64;
         self.records += 1;
@@ -193,6 +184,74 @@ impl<'a> SectionReader<'a> {
     }
 }
 
+/// Appends record number `number` (1-based, for messages) of a section — its key, then its
+/// value — to `out`, refusing a key IndexedDB would not accept; on error `out` is unchanged.
+pub fn encode_record(
+    key: &Value,
+    value: &Value,
+    number: u64,
+    out: &mut Vec<u8>,
+) -> Result<(), BackupError> {
+    if !key.is_valid_key() {
+        return Err(BackupError::invalid(format!(
+            "record {number} has a key ({}) that IndexedDB would not accept",
+            key.type_name()
+        )));
+    }
+    let start = out.len();
+    let outcome = codec::encode_value(key, out).and_then(|()| codec::encode_value(value, out));
+    if outcome.is_err() {
+        out.truncate(start);
+    }
+    outcome
+}
+
+/// Where one store's record section lies in a body of sections written back to back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionSpan {
+    pub records: u64,
+    pub range: std::ops::Range<usize>,
+}
+
+/// Completes a backup whose record sections were written one after another into `body`
+/// (`spans[i]` is the section of `manifest.stores[i]`): fills in counts, sizes and checksums,
+/// puts the header in front (in place when the buffer has room) and the SHA-256 behind.
+/// The file's checksum is the whole-body hash continued over the trailer: one pass, not two.
+pub fn finish_backup(
+    mut manifest: BackupManifest,
+    mut body: Vec<u8>,
+    spans: &[SectionSpan],
+) -> Result<EncodedBackup, BackupError> {
+    if manifest.stores.len() != spans.len() {
+        return Err(BackupError::invalid(
+            "the manifest's stores and the records given do not match",
+        ));
+    }
+    for (entry, span) in manifest.stores.iter_mut().zip(spans) {
+        let section = body
+            .get(span.range.clone())
+            .ok_or_else(|| BackupError::invalid("a section lies outside the body"))?;
+        entry.records = span.records;
+        entry.bytes = section.len() as u64;
+        entry.sha256 = hex(&Sha256::digest(section));
+    }
+    let header = encode_header(&manifest)?;
+    body.reserve_exact(header.len() + TRAILER_LEN);
+    body.splice(0..0, header);
+    let mut hasher = Sha256::new();
+    hasher.update(&body);
+    let digest = hasher.clone().finalize();
+    body.extend_from_slice(&digest);
+    hasher.update(digest);
+    manifest.format_version = FORMAT_VERSION;
+    manifest.bytes = body.len() as u64;
+    manifest.sha256 = hex(&hasher.finalize());
+    Ok(EncodedBackup {
+        bytes: body,
+        manifest,
+    })
+}
+
 /// The file's start: magic, format version and the manifest (as stored: without `bytes` and
 /// `sha256`). The caller's manifest must already carry the stores' counts and checksums.
 pub fn encode_header(manifest: &BackupManifest) -> Result<Vec<u8>, BackupError> {
@@ -227,7 +286,7 @@ pub fn encode_header(manifest: &BackupManifest) -> Result<Vec<u8>, BackupError> 
 /// Writes a whole backup. `manifest.stores` names the stores (with their schemas) in the
 /// order `stores` gives their records; counts, sizes and checksums are filled in.
 pub fn encode_backup(
-    mut manifest: BackupManifest,
+    manifest: BackupManifest,
     stores: Vec<StoreRecords>,
 ) -> Result<EncodedBackup, BackupError> {
     if manifest.stores.len() != stores.len()
@@ -241,33 +300,24 @@ pub fn encode_backup(
             "the manifest's stores and the records given do not match",
         ));
     }
-    let mut sections = Vec::with_capacity(stores.len());
-    for (entry, store) in manifest.stores.iter_mut().zip(&stores) {
-        let mut writer = SectionWriter::new();
-        for (k, v) in &store.records {
-            writer.push(k, v).map_err(|e| match e {
+    let mut body = Vec::new();
+    let mut spans = Vec::with_capacity(stores.len());
+    for store in &stores {
+        let start = body.len();
+        for (i, (k, v)) in store.records.iter().enumerate() {
+            encode_record(k, v, i as u64 + 1, &mut body).map_err(|e| match e {
                 BackupError::Invalid { reason } => {
                     BackupError::invalid(format!("store {:?}: {reason}", store.name))
                 }
                 other => other,
             })?;
         }
-        let (summary, bytes) = writer.finish();
-        entry.records = summary.records;
-        entry.bytes = summary.bytes;
-        entry.sha256 = summary.sha256;
-        sections.push(bytes);
+        spans.push(SectionSpan {
+            records: store.records.len() as u64,
+            range: start..body.len(),
+        });
     }
-    let mut bytes = encode_header(&manifest)?;
-    for s in &sections {
-        bytes.extend_from_slice(s);
-    }
-    let digest = Sha256::digest(&bytes);
-    bytes.extend_from_slice(&digest);
-    manifest.format_version = FORMAT_VERSION;
-    manifest.bytes = bytes.len() as u64;
-    manifest.sha256 = hex(&Sha256::digest(&bytes));
-    Ok(EncodedBackup { bytes, manifest })
+    finish_backup(manifest, body, &spans)
 }
 
 /// A verified file: its manifest and where each store's section lies.
@@ -334,7 +384,9 @@ fn verify(data: &[u8]) -> Result<Layout<'_>, BackupError> {
         return Err(truncated(manifest_end + TRAILER_LEN as u64, data.len()));
     }
     let body_len = data.len() - TRAILER_LEN;
-    let digest = Sha256::digest(&data[..body_len]);
+    let mut hasher = Sha256::new();
+    hasher.update(&data[..body_len]);
+    let digest = hasher.clone().finalize();
     if digest.as_slice() != &data[body_len..] {
         return Err(BackupError::ChecksumMismatch {
             what: "the whole file".into(),
@@ -380,7 +432,8 @@ fn verify(data: &[u8]) -> Result<Layout<'_>, BackupError> {
         pos = end;
     }
     manifest.bytes = data.len() as u64;
-    manifest.sha256 = hex(&Sha256::digest(data));
+    hasher.update(&data[body_len..]);
+    manifest.sha256 = hex(&hasher.finalize());
     Ok(Layout { manifest, sections })
 }
 
@@ -423,6 +476,11 @@ pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
         stores.push(StoreRecords { name, records });
     }
     Ok(DecodedBackup {
+        sections: layout
+            .sections
+            .iter()
+            .map(|s| std::rc::Rc::from(*s))
+            .collect(),
         manifest: layout.manifest,
         stores,
     })

@@ -8,7 +8,7 @@
 use super::inspect::{read_store, store_names};
 use super::js_record::JsRecord;
 use super::open::{open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::{await_request, await_transaction, RequestEvents};
+use super::request::{await_request, await_transaction};
 use super::{list_databases, IdbError};
 use crate::diff::diff;
 use crate::engine::{step_failed, DatabaseState, JournalEntry, Migrate, RewindMeta};
@@ -20,10 +20,7 @@ use crate::record::{apply_data_step, Transforms};
 use crate::schema::{DatabaseSchema, KeyPath};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{
-    IdbCursorWithValue, IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters,
-    IdbTransactionMode,
-};
+use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransactionMode};
 
 /// Rewind's own stores inside an app database.
 pub const META_STORE: &str = "__rewind_meta";
@@ -188,7 +185,41 @@ fn describe_key(key: &JsValue) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// Runs a data step over every record of its store with a cursor, updating changed records.
+/// Records read (and written back) per batch by a data step.
+const DATA_STEP_BATCH: u32 = 1000;
+
+/// The key an in-line key path gives for `value` (`None` when a part is missing).
+fn key_at_path(value: &JsValue, key_path: &JsValue) -> Option<JsValue> {
+    if let Some(path) = key_path.as_string() {
+        let mut cur = value.clone();
+        if path.is_empty() {
+            return Some(cur);
+        }
+        for part in path.split('.') {
+            if !cur.is_object() {
+                return None;
+            }
+            let obj: &js_sys::Object = cur.unchecked_ref();
+            if !js_sys::Object::has_own(obj, &JsValue::from_str(part)) {
+                return None;
+            }
+            cur = js_sys::Reflect::get(&cur, &JsValue::from_str(part)).ok()?;
+        }
+        Some(cur)
+    } else {
+        let paths: &js_sys::Array = key_path.dyn_ref()?;
+        let mut keys = Vec::with_capacity(paths.length() as usize);
+        for p in paths.iter() {
+            keys.push(key_at_path(value, &p)?);
+        }
+        Some(keys.into_iter().collect::<js_sys::Array>().into())
+    }
+}
+
+/// Runs a data step over every record of its store, a batch at a time: one `getAll` of keys
+/// and of values from after the last key seen, the step applied to each record, and a `put`
+/// of each changed one (not awaited: a failing put aborts the whole transaction). A changed
+/// record whose in-line key would change is refused, as `cursor.update` refuses it.
 async fn data_step(
     up: &Upgrade,
     pm: &PlannedMigration,
@@ -198,34 +229,61 @@ async fn data_step(
     transforms: &Transforms,
 ) -> Result<(), MigrationError> {
     let fail = |reason: String| step_failed(pm, index, reason);
-    let cursor_request = up.tx.object_store(store)?.open_cursor()?;
-    let events = RequestEvents::new(cursor_request.unchecked_into());
+    let os = up.tx.object_store(store)?;
+    let key_path = os.key_path()?;
+    let inline = !key_path.is_null() && !key_path.is_undefined();
+    let factory = super::factory()?;
     let mut n = 0u64;
+    let mut after: Option<JsValue> = None;
     loop {
-        let result = events.next().await.map_err(|e| fail(e.to_string()))?;
-        if result.is_null() || result.is_undefined() {
+        let range = match &after {
+            Some(k) => web_sys::IdbKeyRange::lower_bound_with_open(k, true)?.into(),
+            None => JsValue::UNDEFINED,
+        };
+        let keys = os.get_all_keys_with_key_and_limit(&range, DATA_STEP_BATCH)?;
+        let values = os.get_all_with_key_and_limit(&range, DATA_STEP_BATCH)?;
+        let keys: js_sys::Array = await_request(keys)
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .unchecked_into();
+        let values: js_sys::Array = await_request(values)
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .unchecked_into();
+        let count = keys.length();
+        for i in 0..count {
+            n += 1;
+            let key = keys.get(i);
+            let mut record = JsRecord(values.get(i));
+            let changed = apply_data_step(step, &mut record, transforms).map_err(|reason| {
+                fail(format!("record {n} (key {}): {reason}", describe_key(&key)))
+            })?;
+            if !changed {
+                continue;
+            }
+            let cannot =
+                |detail: String| fail(format!("record {n} cannot be written back: {detail}"));
+            let written = if inline {
+                let same = key_at_path(&record.0, &key_path)
+                    .and_then(|k| factory.cmp(&key, &k).ok())
+                    .is_some_and(|c| c == 0);
+                if !same {
+                    return Err(cannot(format!(
+                        "its key (key path {}) would change from {}",
+                        describe_key(&key_path),
+                        describe_key(&key)
+                    )));
+                }
+                os.put(&record.0)
+            } else {
+                os.put_with_key(&record.0, &key)
+            };
+            written.map_err(|e| cannot(IdbError::from_js(&e).to_string()))?;
+        }
+        if count < DATA_STEP_BATCH {
             return Ok(());
         }
-        n += 1;
-        let cursor: IdbCursorWithValue = result.unchecked_into();
-        let mut record = JsRecord(cursor.value()?);
-        let changed = apply_data_step(step, &mut record, transforms).map_err(|reason| {
-            let key = cursor
-                .primary_key()
-                .map(|k| describe_key(&k))
-                .unwrap_or_default();
-            fail(format!("record {n} (key {key}): {reason}"))
-        })?;
-        if changed {
-            // Not awaited: a failing update aborts the whole transaction.
-            cursor.update(&record.0).map_err(|e| {
-                fail(format!(
-                    "record {n} cannot be written back: {}",
-                    IdbError::from_js(&e)
-                ))
-            })?;
-        }
-        cursor.continue_()?;
+        after = Some(keys.get(count - 1));
     }
 }
 

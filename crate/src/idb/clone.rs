@@ -786,3 +786,268 @@ impl Builder {
         Ok(())
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The fast path: whole batches of records encoded and decoded in JavaScript.
+//
+// Walking a value from Rust costs a dozen boundary crossings per property (type checks,
+// `Reflect.get`, string copies). Records made only of the common types — primitives,
+// well-formed strings, Dates, plain objects and arrays — are encoded (and decoded) here in
+// JavaScript in one call per batch, byte for byte as `crate::backup::codec` writes them. Any
+// record with anything else (Blob, Map, typed array, lone surrogate, an odd prototype…) makes
+// the batch stop at that record, which then goes through `js_to_value` / `value_to_js`; so the
+// fast path only ever handles values whose meaning is plain, and the Rust codec stays the
+// reference. The backup and browser tests read both paths back and compare.
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+const FALLBACK = {};
+const MAX_DEPTH = 200;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+let buf = new Uint8Array(1 << 16), view = new DataView(buf.buffer), pos = 0;
+let seen = new Map(), nextId = 0;
+function ensure(n) {
+  if (pos + n <= buf.length) return;
+  let size = buf.length * 2;
+  while (size < pos + n) size *= 2;
+  const b = new Uint8Array(size);
+  b.set(buf.subarray(0, pos));
+  buf = b; view = new DataView(b.buffer);
+}
+function byte(b) { ensure(1); buf[pos++] = b; }
+function varint(n) {
+  ensure(10);
+  while (n >= 128) { buf[pos++] = (n % 128) | 0x80; n = Math.floor(n / 128); }
+  buf[pos++] = n;
+}
+function varintLen(n) { let l = 1; while (n >= 128) { n = Math.floor(n / 128); l++; } return l; }
+function f64(tag, n) { ensure(9); buf[pos++] = tag; view.setFloat64(pos, n, true); pos += 8; }
+function text(s) {
+  const len = s.length;
+  if (len < 64) {
+    let ascii = true;
+    for (let i = 0; i < len; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
+    if (ascii) {
+      ensure(len + 10);
+      varint(len * 2);
+      for (let i = 0; i < len; i++) buf[pos++] = s.charCodeAt(i);
+      return;
+    }
+  }
+  if (typeof s.isWellFormed !== "function" || !s.isWellFormed()) throw FALLBACK;
+  const max = len * 3;
+  ensure(max + 10);
+  const guess = varintLen(max * 2);
+  const { written } = enc.encodeInto(s, buf.subarray(pos + guess));
+  const actual = varintLen(written * 2);
+  if (actual !== guess) buf.copyWithin(pos + actual, pos + guess, pos + guess + written);
+  varint(written * 2);
+  pos += written;
+}
+function number(n) {
+  if (Number.isInteger(n) && Math.abs(n) <= 4503599627370496 && !(n === 0 && 1 / n < 0)) {
+    byte(0x04);
+    varint(n >= 0 ? n * 2 : -n * 2 - 1);
+  } else if (Number.isInteger(n) && Math.abs(n) <= 9007199254740992 && n !== 0) {
+    throw FALLBACK;
+  } else {
+    f64(0x05, n);
+  }
+}
+function propKey(k) {
+  const len = k.length;
+  if (len > 0 && len <= 10) {
+    const c0 = k.charCodeAt(0);
+    if (c0 >= 48 && c0 <= 57 && (len === 1 || c0 !== 48)) {
+      let digits = true;
+      for (let i = 1; i < len; i++) { const c = k.charCodeAt(i); if (c < 48 || c > 57) { digits = false; break; } }
+      if (digits) {
+        const n = +k;
+        if (n <= 4294967294) { byte(0); varint(n); return; }
+      }
+    }
+  }
+  byte(1);
+  text(k);
+}
+function props(v, keys, depth) {
+  varint(keys.length);
+  for (let i = 0; i < keys.length; i++) { const k = keys[i]; propKey(k); val(v[k], depth + 1); }
+}
+function val(v, depth) {
+  if (depth > MAX_DEPTH) throw FALLBACK;
+  switch (typeof v) {
+    case "undefined": byte(0x00); return;
+    case "boolean": byte(v ? 0x03 : 0x02); return;
+    case "number": number(v); return;
+    case "string": byte(0x07); text(v); return;
+    case "object": break;
+    default: throw FALLBACK;
+  }
+  if (v === null) { byte(0x01); return; }
+  const id = seen.get(v);
+  if (id !== undefined) { byte(0x20); varint(id); return; }
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    seen.set(v, nextId++);
+    byte(0x1D);
+    props(v, Object.keys(v), depth);
+  } else if (proto === Array.prototype && Array.isArray(v)) {
+    seen.set(v, nextId++);
+    byte(0x1C);
+    varint(v.length);
+    props(v, Object.keys(v), depth);
+  } else if (proto === Date.prototype) {
+    seen.set(v, nextId++);
+    f64(0x10, v.getTime());
+  } else {
+    throw FALLBACK;
+  }
+}
+function top(v) { seen.clear(); nextId = 0; val(v, 0); }
+function key(k) {
+  if (typeof k === "number" && !Number.isNaN(k)) number(k);
+  else if (typeof k === "string") { byte(0x07); text(k); }
+  else throw FALLBACK;
+}
+
+/** Encodes records start.. of `values` (with `keys[i]`) until `end` or the first record the
+ * fast path does not handle; returns that record's index. The bytes: `encoded()`. */
+export function rewind_encode_batch(keys, values, start, end) {
+  pos = 0;
+  let i = start;
+  for (; i < end; i++) {
+    const mark = pos;
+    try { key(keys[i]); top(values[i]); } catch (e) { pos = mark; break; }
+  }
+  seen.clear();
+  return i;
+}
+export function rewind_encoded() { return buf.subarray(0, pos); }
+
+// Decoding (the bytes were verified by Rust already; anything unexpected stops the batch).
+let src, at, objs;
+function rvarint() {
+  let n = 0, mul = 1, b;
+  do {
+    b = src[at++];
+    if (b === undefined) throw FALLBACK;
+    n += (b & 0x7f) * mul;
+    mul *= 128;
+  } while (b & 0x80);
+  if (n >= 9007199254740992) throw FALLBACK;
+  return n;
+}
+const f8 = new Float64Array(1), u8 = new Uint8Array(f8.buffer);
+function rf64() {
+  if (at + 8 > src.length) throw FALLBACK;
+  for (let i = 0; i < 8; i++) u8[i] = src[at + i];
+  at += 8;
+  return f8[0];
+}
+function rtext() {
+  const h = rvarint();
+  if (h & 1) throw FALLBACK;
+  const len = h / 2, end = at + len;
+  if (end > src.length) throw FALLBACK;
+  if (len < 24) {
+    let s = "";
+    for (let i = at; i < end; i++) { const c = src[i]; if (c > 0x7f) { s = null; break; } s += String.fromCharCode(c); }
+    if (s !== null) { at = end; return s; }
+  }
+  const s = dec.decode(src.subarray(at, end));
+  at = end;
+  return s;
+}
+function set(target, k, v) {
+  if (k === "__proto__") Object.defineProperty(target, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else target[k] = v;
+}
+function rprops(target, depth) {
+  const n = rvarint();
+  for (let i = 0; i < n; i++) {
+    const form = src[at++];
+    const k = form === 0 ? String(rvarint()) : form === 1 ? rtext() : (() => { throw FALLBACK; })();
+    set(target, k, rval(depth + 1));
+  }
+}
+function rval(depth) {
+  if (depth > MAX_DEPTH) throw FALLBACK;
+  const tag = src[at++];
+  switch (tag) {
+    case 0x00: return undefined;
+    case 0x01: return null;
+    case 0x02: return false;
+    case 0x03: return true;
+    case 0x04: { const z = rvarint(); return z % 2 === 0 ? z / 2 : -(z + 1) / 2; }
+    case 0x05: return rf64();
+    case 0x07: return rtext();
+    case 0x10: { const d = new Date(rf64()); objs.push(d); return d; }
+    case 0x1C: { const a = new Array(rvarint()); objs.push(a); rprops(a, depth); return a; }
+    case 0x1D: { const o = {}; objs.push(o); rprops(o, depth); return o; }
+    case 0x20: { const id = rvarint(); if (id >= objs.length) throw FALLBACK; return objs[id]; }
+    default: throw FALLBACK;
+  }
+}
+function rtop() { objs = []; return rval(0); }
+
+/** Decodes up to `max` records from `bytes` at `offset`, pushing their keys and values onto
+ * `keys` and `values`; stops before the first record the fast path does not handle. Returns
+ * the offset reached. */
+export function rewind_decode_batch(bytes, offset, max, keys, values) {
+  src = bytes; at = offset;
+  let n = 0;
+  while (n < max && at < src.length) {
+    const mark = at;
+    try {
+      const k = rtop();
+      const v = rtop();
+      keys.push(k); values.push(v);
+    } catch (e) { at = mark; break; }
+    n++;
+  }
+  src = null; objs = null;
+  return at;
+}
+"#)]
+extern "C" {
+    fn rewind_encode_batch(keys: &JsValue, values: &JsValue, start: u32, end: u32) -> u32;
+    fn rewind_encoded() -> js_sys::Uint8Array;
+    fn rewind_decode_batch(
+        bytes: &[u8],
+        offset: u32,
+        max: u32,
+        keys: &js_sys::Array,
+        values: &js_sys::Array,
+    ) -> u32;
+}
+
+/// Encodes records `start..end` of `keys`/`values` (as [`crate::backup::SectionWriter`] would:
+/// key then value, each numbered from 0) onto `out`, until the first record the fast path does
+/// not handle; returns that record's index (`end` when all were).
+pub fn encode_batch(
+    keys: &JsValue,
+    values: &JsValue,
+    start: u32,
+    end: u32,
+    out: &mut Vec<u8>,
+) -> u32 {
+    let reached = rewind_encode_batch(keys, values, start, end);
+    let bytes = rewind_encoded();
+    let from = out.len();
+    out.resize(from + bytes.length() as usize, 0);
+    bytes.copy_to(&mut out[from..]);
+    reached
+}
+
+/// Decodes up to `max` records from `section` at `offset` onto `keys` and `values`, stopping
+/// before the first record the fast path does not handle; returns the offset reached.
+pub fn decode_batch(
+    section: &[u8],
+    offset: usize,
+    max: u32,
+    keys: &js_sys::Array,
+    values: &js_sys::Array,
+) -> usize {
+    rewind_decode_batch(section, offset as u32, max, keys, values) as usize
+}

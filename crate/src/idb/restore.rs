@@ -7,17 +7,21 @@
 //! building the JavaScript values) happens before the transaction starts.
 
 use super::backend::{ensure_meta_stores, key_path_js, JOURNAL_STORE, META_STORE};
-use super::clone::{js_to_value, value_to_js};
+use super::clone::{decode_batch, encode_batch, js_to_value, value_to_js};
 use super::inspect::store_names;
 use super::open::{open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::await_request;
+use super::request::{await_request, RequestEvents};
 use super::IdbError;
+use crate::backup::codec::{read_value, Reader};
+use crate::backup::format::encode_record;
 use crate::backup::{DecodedBackup, SectionWriter, Value};
 use crate::diff::diff;
 use crate::engine::JournalEntry;
 use crate::fold::RESERVED_PREFIX;
+use crate::migration::hex;
 use crate::rewind_error::RewindError;
 use crate::schema::{DatabaseSchema, KeyPath, StoreSchema};
+use sha2::{Digest, Sha256};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbIndexParameters, IdbObjectStoreParameters};
@@ -31,9 +35,13 @@ const BATCH: usize = 1000;
 
 struct JsStore {
     schema: StoreSchema,
-    records: Vec<(JsValue, JsValue)>,
+    records: usize,
+    /// The store's section of the file (verified), which the JavaScript fast path turns into
+    /// values; a record it leaves (Blobs, Maps…) is decoded in Rust and built from that.
+    section: Rc<[u8]>,
     /// SHA-256 of the records as they must read back (Blob bytes left out: they cannot be read
-    /// inside a transaction; their type, name, size and dates are covered).
+    /// inside a transaction; their type, name, size and dates are covered). For a store
+    /// without Blobs, this is the section's own (verified) checksum.
     expected_sha256: String,
 }
 
@@ -43,37 +51,53 @@ fn without_blob_bytes(value: &Value) -> Value {
     v
 }
 
-fn section_hash<'a>(
-    records: impl Iterator<Item = (&'a Value, Value)>,
-) -> Result<String, RewindError> {
-    let mut w = SectionWriter::new();
-    for (k, v) in records {
-        w.push(k, &v)?;
-        w.take_bytes();
+fn has_blob(value: &Value) -> bool {
+    match value {
+        Value::Blob { .. } | Value::File { .. } => true,
+        Value::Error(e) => e.cause.as_deref().is_some_and(has_blob),
+        Value::View { buffer, .. } => has_blob(buffer),
+        Value::Map(entries) => entries.iter().any(|(k, v)| has_blob(k) || has_blob(v)),
+        Value::Set(items) => items.iter().any(has_blob),
+        Value::Array { props, .. } | Value::Object(props) => props.iter().any(|(_, v)| has_blob(v)),
+        _ => false,
     }
-    Ok(w.finish().0.sha256)
 }
 
 fn prepare(decoded: &DecodedBackup) -> Result<Vec<JsStore>, RewindError> {
     let mut out = Vec::with_capacity(decoded.stores.len());
-    for (m, s) in decoded.manifest.stores.iter().zip(&decoded.stores) {
-        let store = &m.schema.name;
-        let mut records = Vec::with_capacity(s.records.len());
-        for (k, v) in &s.records {
-            let key_js = value_to_js(k).map_err(|e| e.in_record(store, "?"))?;
-            let value_js =
-                value_to_js(v).map_err(|e| e.in_record(store, &super::clone::describe_key(k)))?;
-            records.push((key_js, value_js));
-        }
-        let expected_sha256 =
-            section_hash(s.records.iter().map(|(k, v)| (k, without_blob_bytes(v))))?;
+    for ((m, s), section) in decoded
+        .manifest
+        .stores
+        .iter()
+        .zip(&decoded.stores)
+        .zip(&decoded.sections)
+    {
+        let expected_sha256 = if s.records.iter().any(|(_, v)| has_blob(v)) {
+            let mut w = SectionWriter::new();
+            for (k, v) in &s.records {
+                w.push(k, &without_blob_bytes(v))?;
+                w.take_bytes();
+            }
+            w.finish().0.sha256
+        } else {
+            m.sha256.clone()
+        };
         out.push(JsStore {
             schema: m.schema.clone(),
-            records,
+            records: s.records.len(),
+            section: section.clone(),
             expected_sha256,
         });
     }
     Ok(out)
+}
+
+/// The record (key and value) that starts at `offset`, decoded, and the offset after it.
+fn read_record(section: &[u8], offset: usize) -> Result<(Value, Value, usize), RewindError> {
+    let mut r = Reader::new(section.get(offset..).unwrap_or_default());
+    let key = read_value(&mut r)?;
+    let value = read_value(&mut r)?;
+    Ok((key, value, section.len() - r.remaining()))
 }
 
 fn create_store(up: &Upgrade, schema: &StoreSchema) -> Result<web_sys::IdbObjectStore, IdbError> {
@@ -104,24 +128,60 @@ fn create_store(up: &Upgrade, schema: &StoreSchema) -> Result<web_sys::IdbObject
     Ok(store)
 }
 
+/// Reads a store back in batches (one `getAll` of keys and of values per batch, from after the
+/// last key read) and hashes its records as a backup section would hold them.
 async fn read_back_hash(store: &web_sys::IdbObjectStore) -> Result<(u64, String), RewindError> {
-    let keys: js_sys::Array = await_request(store.get_all_keys()?).await?.unchecked_into();
-    let values: js_sys::Array = await_request(store.get_all()?).await?.unchecked_into();
     let name = store.name();
-    let mut pairs = Vec::with_capacity(keys.length() as usize);
-    for (k, v) in keys.iter().zip(values.iter()) {
-        let key = js_to_value(&k)
-            .map_err(|e| e.in_record(&name, "?"))?
-            .value()
-            .clone();
-        let value = js_to_value(&v)
-            .map_err(|e| e.in_record(&name, "?"))?
-            .value()
-            .clone();
-        pairs.push((key, value));
+    let mut hasher = Sha256::new();
+    let mut bytes = Vec::new();
+    let mut count = 0u64;
+    let mut after: Option<JsValue> = None;
+    loop {
+        let range = match &after {
+            Some(k) => Some(web_sys::IdbKeyRange::lower_bound_with_open(k, true)?),
+            None => None,
+        };
+        let (keys, values) = match &range {
+            Some(r) => (
+                store.get_all_keys_with_key_and_limit(r, BATCH as u32)?,
+                store.get_all_with_key_and_limit(r, BATCH as u32)?,
+            ),
+            None => (
+                store.get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, BATCH as u32)?,
+                store.get_all_with_key_and_limit(&JsValue::UNDEFINED, BATCH as u32)?,
+            ),
+        };
+        let keys: js_sys::Array = await_request(keys).await?.unchecked_into();
+        let values: js_sys::Array = await_request(values).await?.unchecked_into();
+        let n = keys.length();
+        if n == 0 {
+            break;
+        }
+        let mut i = 0;
+        while i < n {
+            i = encode_batch(&keys, &values, i, n, &mut bytes);
+            if i < n {
+                let key = js_to_value(&keys.get(i))
+                    .map_err(|e| e.in_record(&name, "?"))?
+                    .value()
+                    .clone();
+                let value = js_to_value(&values.get(i))
+                    .map_err(|e| e.in_record(&name, "?"))?
+                    .value()
+                    .clone();
+                encode_record(&key, &value, count + u64::from(i) + 1, &mut bytes)?;
+                i += 1;
+            }
+        }
+        hasher.update(&bytes);
+        bytes.clear();
+        count += u64::from(n);
+        after = Some(keys.get(n - 1));
+        if (n as usize) < BATCH {
+            break;
+        }
     }
-    let hash = section_hash(pairs.iter().map(|(k, v)| (k, v.clone())))?;
-    Ok((pairs.len() as u64, hash))
+    Ok((count, hex(&hasher.finalize())))
 }
 
 async fn replace_everything(
@@ -137,29 +197,58 @@ async fn replace_everything(
         }
     }
     ensure_meta_stores(&up.db)?;
-    let total: u64 = stores.iter().map(|s| s.records.len() as u64).sum();
+    let total: u64 = stores.iter().map(|s| s.records as u64).sum();
     let mut done = 0u64;
+    // The last request of the batch before: awaited once the next batch is queued, so
+    // IndexedDB always has work while the next batch is made.
+    let mut previous: Option<RequestEvents> = None;
     for s in &stores {
         let store = create_store(&up, &s.schema)?;
+        let store_name = &s.schema.name;
         let inline = s.schema.key_path.is_some();
-        for batch in s.records.chunks(BATCH) {
+        let mut offset = 0usize;
+        let mut index = 0usize;
+        while index < s.records {
+            // A batch of JavaScript values straight from the file's bytes; a record the fast
+            // path leaves (Blobs, Maps…) is built from its decoded value.
+            let end = (index + BATCH).min(s.records);
+            let keys = js_sys::Array::new();
+            let values = js_sys::Array::new();
+            while index < end {
+                let before = keys.length() as usize;
+                offset = decode_batch(&s.section, offset, (end - index) as u32, &keys, &values);
+                index += keys.length() as usize - before;
+                if index < end {
+                    let (k, v, next) = read_record(&s.section, offset)?;
+                    let describe = super::clone::describe_key(&k);
+                    keys.push(&value_to_js(&k).map_err(|e| e.in_record(store_name, "?"))?);
+                    values.push(&value_to_js(&v).map_err(|e| e.in_record(store_name, &describe))?);
+                    offset = next;
+                    index += 1;
+                }
+            }
             let mut last = None;
-            for (key, value) in batch {
+            for i in 0..keys.length() {
+                let value = values.get(i);
                 // A failing put fails its request, which aborts the whole transaction.
                 last = Some(if inline {
-                    store.put(value)?
+                    store.put(&value)?
                 } else {
-                    store.put_with_key(value, key)?
+                    store.put_with_key(&value, &keys.get(i))?
                 });
             }
-            if let Some(request) = last {
-                await_request(request).await?;
+            let last = last.map(RequestEvents::new);
+            if let Some(request) = std::mem::replace(&mut previous, last) {
+                request.next().await?;
             }
-            done += batch.len() as u64;
+            done += keys.length() as u64;
             if let Some(p) = &progress {
                 p(done, total);
             }
         }
+    }
+    if let Some(request) = previous.take() {
+        request.next().await?;
     }
     await_request(
         up.tx
@@ -188,12 +277,11 @@ async fn replace_everything(
     }
     for s in &stores {
         let (count, hash) = read_back_hash(&up.tx.object_store(&s.schema.name)?).await?;
-        if count != s.records.len() as u64 {
+        if count != s.records as u64 {
             return Err(RewindError::RestoreMismatch {
                 what: format!(
                     "the record count of store {:?} ({count} instead of {})",
-                    s.schema.name,
-                    s.records.len()
+                    s.schema.name, s.records
                 ),
             });
         }

@@ -2,13 +2,12 @@
 //! read-only transaction so they describe one moment; Blob bytes are read after it finished.
 
 use super::backend::{read_meta, META_STORE};
-use super::clone::{describe_key, js_to_value};
+use super::clone::{describe_key, encode_batch, js_to_value};
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
 use super::request::{await_request, await_transaction};
-use crate::backup::{
-    encode_backup, BackupManifest, EncodedBackup, StoreManifest, StoreRecords, FORMAT_VERSION,
-};
+use crate::backup::format::{encode_record, finish_backup, SectionSpan};
+use crate::backup::{BackupError, BackupManifest, EncodedBackup, StoreManifest, FORMAT_VERSION};
 use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
@@ -71,7 +70,14 @@ async fn read_everything(
     outcome
 }
 
+/// Records encoded per call of the JavaScript fast path (and progress reported as often).
+const CHUNK: u32 = PROGRESS_EVERY as u32;
+
 /// Backs up database `name` into one file's bytes and its manifest.
+///
+/// Each store's records are encoded straight into one buffer, a batch per call of the
+/// JavaScript fast path ([`encode_batch`]); a record it does not handle (Blobs, Maps, typed
+/// arrays…) is walked from Rust and its Blobs read. No value tree is kept.
 pub async fn snapshot(
     name: &str,
     info: SnapshotInfo,
@@ -81,32 +87,47 @@ pub async fn snapshot(
     let total: u64 = raw.iter().map(|s| s.keys.length() as u64).sum();
     let mut done = 0u64;
     let mut manifest_stores = Vec::with_capacity(raw.len());
-    let mut stores = Vec::with_capacity(raw.len());
+    let mut spans = Vec::with_capacity(raw.len());
+    let mut body = Vec::new();
     for store in raw {
         let store_name = store.schema.name.clone();
-        let mut records = Vec::with_capacity(store.keys.length() as usize);
-        for (key, value) in store.keys.iter().zip(store.values.iter()) {
-            let key = js_to_value(&key)
-                .map_err(|e| e.in_record(&store_name, "?"))?
-                .value()
-                .clone();
-            let value = js_to_value(&value)
-                .map_err(|e| e.in_record(&store_name, &describe_key(&key)))?
-                .read_blobs()
-                .await
-                .map_err(|e| e.in_record(&store_name, &describe_key(&key)))?;
-            records.push((key, value));
-            done += 1;
+        let start = body.len();
+        let n = store.keys.length();
+        let mut i = 0u32;
+        while i < n {
+            let end = (i + CHUNK).min(n);
+            let reached = encode_batch(&store.keys, &store.values, i, end, &mut body);
+            done += u64::from(reached - i);
+            i = reached;
+            if i < end {
+                let key = js_to_value(&store.keys.get(i))
+                    .map_err(|e| e.in_record(&store_name, "?"))?
+                    .value()
+                    .clone();
+                let value = js_to_value(&store.values.get(i))
+                    .map_err(|e| e.in_record(&store_name, &describe_key(&key)))?
+                    .read_blobs()
+                    .await
+                    .map_err(|e| e.in_record(&store_name, &describe_key(&key)))?;
+                encode_record(&key, &value, u64::from(i) + 1, &mut body).map_err(|e| match e {
+                    BackupError::Invalid { reason } => {
+                        BackupError::invalid(format!("store {store_name:?}: {reason}"))
+                    }
+                    other => other,
+                })?;
+                i += 1;
+                done += 1;
+            }
             if let Some(report) = progress {
-                if done % PROGRESS_EVERY == 0 {
+                if i == end {
                     report(done, total);
                 }
             }
         }
         manifest_stores.push(StoreManifest::new(store.schema));
-        stores.push(StoreRecords {
-            name: store_name,
-            records,
+        spans.push(SectionSpan {
+            records: u64::from(n),
+            range: start..body.len(),
         });
     }
     if let Some(report) = progress {
@@ -126,5 +147,5 @@ pub async fn snapshot(
         bytes: 0,
         sha256: String::new(),
     };
-    Ok(encode_backup(manifest, stores)?)
+    Ok(finish_backup(manifest, body, &spans)?)
 }

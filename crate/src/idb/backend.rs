@@ -8,7 +8,7 @@
 use super::inspect::{read_store, store_names};
 use super::js_record::JsRecord;
 use super::open::{open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::{await_request, await_transaction};
+use super::request::{await_request, await_transaction, RequestEvents};
 use super::{list_databases, IdbError};
 use crate::diff::diff;
 use crate::engine::{step_failed, DatabaseState, JournalEntry, Migrate, RewindMeta};
@@ -217,7 +217,8 @@ fn key_at_path(value: &JsValue, key_path: &JsValue) -> Option<JsValue> {
 }
 
 /// Runs a data step over every record of its store, a batch at a time: one `getAll` of keys
-/// and of values from after the last key seen, the step applied to each record, and a `put`
+/// and of values from after the last key seen (the next batch asked for as soon as this one's
+/// keys are in), the step applied to each record, and a `put`
 /// of each changed one (not awaited: a failing put aborts the whole transaction). A changed
 /// record whose in-line key would change is refused, as `cursor.update` refuses it.
 async fn data_step(
@@ -233,20 +234,30 @@ async fn data_step(
     let key_path = os.key_path()?;
     let inline = !key_path.is_null() && !key_path.is_undefined();
     let factory = super::factory()?;
-    let mut n = 0u64;
-    let mut after: Option<JsValue> = None;
-    loop {
-        let range = match &after {
+    let batch = |after: Option<&JsValue>| -> Result<(RequestEvents, RequestEvents), IdbError> {
+        let range: JsValue = match after {
             Some(k) => web_sys::IdbKeyRange::lower_bound_with_open(k, true)?.into(),
             None => JsValue::UNDEFINED,
         };
-        let keys = os.get_all_keys_with_key_and_limit(&range, DATA_STEP_BATCH)?;
-        let values = os.get_all_with_key_and_limit(&range, DATA_STEP_BATCH)?;
-        let keys: js_sys::Array = await_request(keys)
+        Ok((
+            RequestEvents::new(os.get_all_keys_with_key_and_limit(&range, DATA_STEP_BATCH)?),
+            RequestEvents::new(os.get_all_with_key_and_limit(&range, DATA_STEP_BATCH)?),
+        ))
+    };
+    let mut n = 0u64;
+    let mut pending = Some(batch(None)?);
+    while let Some((keys, values)) = pending.take() {
+        let keys: js_sys::Array = keys
+            .next()
             .await
             .map_err(|e| fail(e.to_string()))?
             .unchecked_into();
-        let values: js_sys::Array = await_request(values)
+        if keys.length() == DATA_STEP_BATCH {
+            // The next batch (keys after this one's last) is read while this one is worked on.
+            pending = Some(batch(Some(&keys.get(DATA_STEP_BATCH - 1)))?);
+        }
+        let values: js_sys::Array = values
+            .next()
             .await
             .map_err(|e| fail(e.to_string()))?
             .unchecked_into();
@@ -280,11 +291,8 @@ async fn data_step(
             };
             written.map_err(|e| cannot(IdbError::from_js(&e).to_string()))?;
         }
-        if count < DATA_STEP_BATCH {
-            return Ok(());
-        }
-        after = Some(keys.get(count - 1));
     }
+    Ok(())
 }
 
 async fn run_upgrade(

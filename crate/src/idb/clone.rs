@@ -1009,8 +1009,43 @@ export function rewind_decode_batch(bytes, offset, max, keys, values) {
   src = null; objs = null;
   return at;
 }
+
+/** Like `rewind_decode_batch`, but puts each record into `store` as it is decoded (with its
+ * key unless `inline`) instead of collecting them; a `put` that throws stops the batch and is
+ * rethrown. Returns the offset reached; the last request made: `last_put()`. */
+let lastPut = null, lastCount = 0;
+export function rewind_decode_put(bytes, offset, max, store, inline) {
+  src = bytes; at = offset;
+  let n = 0;
+  lastCount = 0;
+  try {
+    while (n < max && at < src.length) {
+      const mark = at;
+      let k, v;
+      try { k = rtop(); v = rtop(); } catch (e) { at = mark; break; }
+      lastPut = inline ? store.put(v) : store.put(v, k);
+      n++;
+      lastCount = n;
+    }
+  } finally {
+    src = null; objs = null;
+  }
+  return at;
+}
+export function rewind_last_put() { const r = lastPut; lastPut = null; return r; }
+export function rewind_last_count() { return lastCount; }
 "#)]
 extern "C" {
+    #[wasm_bindgen(catch)]
+    fn rewind_decode_put(
+        bytes: &[u8],
+        offset: u32,
+        max: u32,
+        store: &web_sys::IdbObjectStore,
+        inline: bool,
+    ) -> Result<u32, JsValue>;
+    fn rewind_last_put() -> JsValue;
+    fn rewind_last_count() -> u32;
     fn rewind_encode_batch(keys: &JsValue, values: &JsValue, start: u32, end: u32) -> u32;
     fn rewind_encoded() -> js_sys::Uint8Array;
     fn rewind_decode_batch(
@@ -1038,6 +1073,27 @@ pub fn encode_batch(
     out.resize(from + bytes.length() as usize, 0);
     bytes.copy_to(&mut out[from..]);
     reached
+}
+
+/// Decodes up to `max` records from `section` at `offset` and puts each into `store` (with its
+/// key, unless the store's keys are in-line), stopping before the first record the fast path
+/// does not handle. Returns the offset reached, the records put and the last `put` request, if
+/// any; a `put` that throws (a value IndexedDB refuses) is the error.
+pub fn decode_put_batch(
+    section: &[u8],
+    offset: usize,
+    max: u32,
+    store: &web_sys::IdbObjectStore,
+    inline: bool,
+) -> Result<(usize, usize, Option<web_sys::IdbRequest>), JsValue> {
+    let outcome = rewind_decode_put(section, offset as u32, max, store, inline);
+    let last = rewind_last_put();
+    let reached = outcome?;
+    Ok((
+        reached as usize,
+        rewind_last_count() as usize,
+        last.dyn_into().ok(),
+    ))
 }
 
 /// Decodes up to `max` records from `section` at `offset` onto `keys` and `values`, stopping

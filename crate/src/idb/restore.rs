@@ -7,7 +7,7 @@
 //! building the JavaScript values) happens before the transaction starts.
 
 use super::backend::{ensure_meta_stores, key_path_js, JOURNAL_STORE, META_STORE};
-use super::clone::{decode_batch, encode_batch, js_to_value, value_to_js};
+use super::clone::{decode_put_batch, encode_batch, js_to_value, value_to_js};
 use super::inspect::store_names;
 use super::open::{open_with_upgrade, BlockedPolicy, Upgrade};
 use super::request::{await_request, RequestEvents};
@@ -128,35 +128,37 @@ fn create_store(up: &Upgrade, schema: &StoreSchema) -> Result<web_sys::IdbObject
     Ok(store)
 }
 
+/// Asks for the next batch of keys and values of `store`, after key `after`.
+fn read_batch(
+    store: &web_sys::IdbObjectStore,
+    after: Option<&JsValue>,
+) -> Result<(RequestEvents, RequestEvents), RewindError> {
+    let range: JsValue = match after {
+        Some(k) => web_sys::IdbKeyRange::lower_bound_with_open(k, true)?.into(),
+        None => JsValue::UNDEFINED,
+    };
+    Ok((
+        RequestEvents::new(store.get_all_keys_with_key_and_limit(&range, BATCH as u32)?),
+        RequestEvents::new(store.get_all_with_key_and_limit(&range, BATCH as u32)?),
+    ))
+}
+
 /// Reads a store back in batches (one `getAll` of keys and of values per batch, from after the
-/// last key read) and hashes its records as a backup section would hold them.
+/// last key read; the next batch is asked for as soon as this one's keys are in, so IndexedDB
+/// reads while this one is hashed) and hashes its records as a backup section holds them.
 async fn read_back_hash(store: &web_sys::IdbObjectStore) -> Result<(u64, String), RewindError> {
     let name = store.name();
     let mut hasher = Sha256::new();
     let mut bytes = Vec::new();
     let mut count = 0u64;
-    let mut after: Option<JsValue> = None;
-    loop {
-        let range = match &after {
-            Some(k) => Some(web_sys::IdbKeyRange::lower_bound_with_open(k, true)?),
-            None => None,
-        };
-        let (keys, values) = match &range {
-            Some(r) => (
-                store.get_all_keys_with_key_and_limit(r, BATCH as u32)?,
-                store.get_all_with_key_and_limit(r, BATCH as u32)?,
-            ),
-            None => (
-                store.get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, BATCH as u32)?,
-                store.get_all_with_key_and_limit(&JsValue::UNDEFINED, BATCH as u32)?,
-            ),
-        };
-        let keys: js_sys::Array = await_request(keys).await?.unchecked_into();
-        let values: js_sys::Array = await_request(values).await?.unchecked_into();
+    let mut pending = Some(read_batch(store, None)?);
+    while let Some((keys, values)) = pending.take() {
+        let keys: js_sys::Array = keys.next().await?.unchecked_into();
         let n = keys.length();
-        if n == 0 {
-            break;
+        if n as usize == BATCH {
+            pending = Some(read_batch(store, Some(&keys.get(n - 1)))?);
         }
+        let values: js_sys::Array = values.next().await?.unchecked_into();
         let mut i = 0;
         while i < n {
             i = encode_batch(&keys, &values, i, n, &mut bytes);
@@ -176,10 +178,6 @@ async fn read_back_hash(store: &web_sys::IdbObjectStore) -> Result<(u64, String)
         hasher.update(&bytes);
         bytes.clear();
         count += u64::from(n);
-        after = Some(keys.get(n - 1));
-        if (n as usize) < BATCH {
-            break;
-        }
     }
     Ok((count, hex(&hasher.finalize())))
 }
@@ -209,39 +207,39 @@ async fn replace_everything(
         let mut offset = 0usize;
         let mut index = 0usize;
         while index < s.records {
-            // A batch of JavaScript values straight from the file's bytes; a record the fast
-            // path leaves (Blobs, Maps…) is built from its decoded value.
+            // A batch put straight from the file's bytes by the fast path; a record it leaves
+            // (Blobs, Maps…) is decoded in Rust and built from its value.
+            // A failing put fails its request, which aborts the whole transaction.
             let end = (index + BATCH).min(s.records);
-            let keys = js_sys::Array::new();
-            let values = js_sys::Array::new();
+            let mut last = None;
+            let start = index;
             while index < end {
-                let before = keys.length() as usize;
-                offset = decode_batch(&s.section, offset, (end - index) as u32, &keys, &values);
-                index += keys.length() as usize - before;
+                let (reached, count, request) =
+                    decode_put_batch(&s.section, offset, (end - index) as u32, &store, inline)?;
+                offset = reached;
+                index += count;
+                if request.is_some() {
+                    last = request;
+                }
                 if index < end {
                     let (k, v, next) = read_record(&s.section, offset)?;
                     let describe = super::clone::describe_key(&k);
-                    keys.push(&value_to_js(&k).map_err(|e| e.in_record(store_name, "?"))?);
-                    values.push(&value_to_js(&v).map_err(|e| e.in_record(store_name, &describe))?);
+                    let key = value_to_js(&k).map_err(|e| e.in_record(store_name, "?"))?;
+                    let value = value_to_js(&v).map_err(|e| e.in_record(store_name, &describe))?;
+                    last = Some(if inline {
+                        store.put(&value)?
+                    } else {
+                        store.put_with_key(&value, &key)?
+                    });
                     offset = next;
                     index += 1;
                 }
-            }
-            let mut last = None;
-            for i in 0..keys.length() {
-                let value = values.get(i);
-                // A failing put fails its request, which aborts the whole transaction.
-                last = Some(if inline {
-                    store.put(&value)?
-                } else {
-                    store.put_with_key(&value, &keys.get(i))?
-                });
             }
             let last = last.map(RequestEvents::new);
             if let Some(request) = std::mem::replace(&mut previous, last) {
                 request.next().await?;
             }
-            done += keys.length() as u64;
+            done += (index - start) as u64;
             if let Some(p) = &progress {
                 p(done, total);
             }

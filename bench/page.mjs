@@ -1,11 +1,13 @@
 // The benchmark page: Rewind (through pkg/, as an app uses it), dexie-export-import and raw
 // IndexedDB in one page, on the same database. bench/run.mjs drives it; every operation is a
 // function on `window.B` that resolves to its measurements.
-import init, { Rewind } from "../pkg/rewind.js";
 import Dexie from "dexie";
 import { exportDB, importDB } from "/node_modules/dexie-export-import/dist/dexie-export-import.mjs";
 import { generate, MIGRATIONS, STORES } from "./data.mjs";
 
+// pkg/ by default; `?pkg=/some/dir` loads another build (to compare builds side by side).
+const PKG = new URLSearchParams(location.search).get("pkg") ?? "../pkg";
+const { default: init, Rewind } = await import(`${PKG}/rewind.js`);
 const wasm = await init();
 
 const SRC = "bench";            // the measured database

@@ -20,7 +20,7 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 try {
   const page = await context.newPage();
-  await page.goto(server.url + "bench/index.html");
+  await page.goto(server.url + "bench/index.html" + (process.env.REWIND_PKG ? `?pkg=${encodeURIComponent(process.env.REWIND_PKG)}` : ""));
   await page.waitForFunction(() => window.B);
   await page.evaluate((t) => B.setup(t), total);
   const cdp = await context.newCDPSession(page);

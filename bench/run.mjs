@@ -56,7 +56,7 @@ async function main() {
   const errors = [];
   const checks = [];
   const check = (ok, what) => { checks.push({ ok: !!ok, what }); if (!ok) log(`check failed: ${what}`); };
-  const url = server.url + "bench/index.html";
+  const url = server.url + "bench/index.html" + (process.env.REWIND_PKG ? `?pkg=${encodeURIComponent(process.env.REWIND_PKG)}` : "");
   async function freshPage() {
     const page = await context.newPage();
     page.on("pageerror", (e) => errors.push(String(e)));

@@ -1,17 +1,22 @@
 //! Taking a backup: every app store (schema, keys, records) and Rewind's metadata, read in one
 //! read-only transaction so they describe one moment; Blob bytes are read after it finished.
+//!
+//! Records are read a batch at a time (`getAll` from after the last key read) and encoded
+//! straight into the file's buffer while the transaction runs, so no more than a batch of
+//! them is ever held as JavaScript values, and none as a value tree. A record with Blobs is
+//! walked at once but encoded after the transaction, when its Blobs can be read, and put in
+//! its place.
 
 use super::backend::{read_meta, META_STORE};
-use super::clone::{describe_key, encode_batch, js_to_value};
+use super::clone::{describe_key, encode_batch, js_to_value, PendingValue};
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
-use super::request::{await_request, await_transaction};
+use super::request::{await_request, await_transaction, RequestEvents};
 use crate::backup::format::{encode_record, finish_backup, SectionSpan};
 use crate::backup::{BackupError, BackupManifest, EncodedBackup, StoreManifest, FORMAT_VERSION};
 use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
-use crate::schema::StoreSchema;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbTransactionMode;
 
@@ -29,107 +34,206 @@ pub struct SnapshotInfo {
     pub created_at: f64,
 }
 
-struct RawStore {
-    schema: StoreSchema,
-    keys: js_sys::Array,
-    values: js_sys::Array,
+/// Records read and encoded per batch (and progress reported as often).
+const CHUNK: u32 = PROGRESS_EVERY as u32;
+
+/// A record whose Blobs are still to be read, and where its bytes go.
+struct Pending {
+    /// Offset in the body (before any pending record is put in).
+    at: usize,
+    number: u64,
+    /// The store's position among the backed-up stores, and its name.
+    index: usize,
+    store: String,
+    key: crate::backup::Value,
+    value: PendingValue,
 }
 
-async fn read_everything(
+/// What the read-only transaction produced.
+struct Read {
+    idb_version: u64,
+    meta: RewindMeta,
+    stores: Vec<StoreManifest>,
+    spans: Vec<SectionSpan>,
+    body: Vec<u8>,
+    pending: Vec<Pending>,
+}
+
+fn in_store(store: &str) -> impl Fn(BackupError) -> BackupError + '_ {
+    move |e| match e {
+        BackupError::Invalid { reason } => {
+            BackupError::invalid(format!("store {store:?}: {reason}"))
+        }
+        other => other,
+    }
+}
+
+/// Asks for the next batch of keys and values of `store`, after key `after`.
+fn read_batch(
+    store: &web_sys::IdbObjectStore,
+    after: Option<&JsValue>,
+) -> Result<(RequestEvents, RequestEvents), super::IdbError> {
+    let range: JsValue = match after {
+        Some(k) => web_sys::IdbKeyRange::lower_bound_with_open(k, true)?.into(),
+        None => JsValue::UNDEFINED,
+    };
+    Ok((
+        RequestEvents::new(store.get_all_keys_with_key_and_limit(&range, CHUNK)?),
+        RequestEvents::new(store.get_all_with_key_and_limit(&range, CHUNK)?),
+    ))
+}
+
+/// Encodes one store's records onto `body`, a batch at a time, inside the transaction.
+async fn read_store_records(
+    store: &web_sys::IdbObjectStore,
     name: &str,
-) -> Result<(u64, RewindMeta, Vec<RawStore>), crate::MigrationError> {
+    read: &mut Read,
+    (done, total): (&mut u64, u64),
+    progress: Progress<'_>,
+) -> Result<u64, RewindError> {
+    let store_index = read.stores.len();
+    let Read { body, pending, .. } = read;
+    let mut number = 0u64;
+    let mut next = Some(read_batch(store, None)?);
+    while let Some((keys, values)) = next.take() {
+        let keys: js_sys::Array = keys.next().await?.unchecked_into();
+        let n = keys.length();
+        if n == CHUNK {
+            next = Some(read_batch(store, Some(&keys.get(n - 1)))?);
+        }
+        let values: js_sys::Array = values.next().await?.unchecked_into();
+        let mut i = 0u32;
+        while i < n {
+            let reached = encode_batch(&keys, &values, i, n, body);
+            number += u64::from(reached - i);
+            i = reached;
+            if i < n {
+                number += 1;
+                let key = js_to_value(&keys.get(i))
+                    .map_err(|e| e.in_record(name, "?"))?
+                    .value()
+                    .clone();
+                let value = js_to_value(&values.get(i))
+                    .map_err(|e| e.in_record(name, &describe_key(&key)))?;
+                if value.has_blobs() {
+                    pending.push(Pending {
+                        at: body.len(),
+                        number,
+                        index: store_index,
+                        store: name.to_string(),
+                        key,
+                        value,
+                    });
+                } else {
+                    encode_record(&key, value.value(), number, body).map_err(in_store(name))?;
+                }
+                i += 1;
+            }
+        }
+        *done += u64::from(n);
+        if let Some(report) = progress {
+            report(*done, total);
+        }
+    }
+    Ok(number)
+}
+
+async fn read_everything(name: &str, progress: Progress<'_>) -> Result<Read, RewindError> {
     let db = open_existing(name).await?;
     let outcome = async {
         let names = store_names(&db);
-        let mut stores = Vec::new();
-        let mut meta = RewindMeta::default();
-        if !names.is_empty() {
-            let all: js_sys::Array = names.iter().map(|n| JsValue::from_str(n)).collect();
-            let tx =
-                db.transaction_with_str_sequence_and_mode(&all, IdbTransactionMode::Readonly)?;
-            for n in &names {
-                let store = tx.object_store(n)?;
-                if n == META_STORE {
-                    meta = read_meta(&store).await?;
-                } else if !n.starts_with(RESERVED_PREFIX) {
-                    let keys = await_request(store.get_all_keys()?).await?.unchecked_into();
-                    let values = await_request(store.get_all()?).await?.unchecked_into();
-                    stores.push(RawStore {
-                        schema: read_store(&store)?,
-                        keys,
-                        values,
-                    });
-                }
-            }
-            await_transaction(&tx).await?;
+        let mut read = Read {
+            idb_version: db.version() as u64,
+            meta: RewindMeta::default(),
+            stores: Vec::new(),
+            spans: Vec::new(),
+            body: Vec::new(),
+            pending: Vec::new(),
+        };
+        if names.is_empty() {
+            return Ok(read);
         }
-        Ok((db.version() as u64, meta, stores))
+        let all: js_sys::Array = names.iter().map(|n| JsValue::from_str(n)).collect();
+        let tx = db.transaction_with_str_sequence_and_mode(&all, IdbTransactionMode::Readonly)?;
+        let mut app = Vec::new();
+        let mut total = 0u64;
+        for n in &names {
+            let store = tx.object_store(n)?;
+            if n == META_STORE {
+                read.meta = read_meta(&store).await?;
+            } else if !n.starts_with(RESERVED_PREFIX) {
+                let count = await_request(store.count()?).await?;
+                total += count.as_f64().unwrap_or(0.0) as u64;
+                app.push((n, store));
+            }
+        }
+        let mut done = 0u64;
+        for (n, store) in app {
+            let start = read.body.len();
+            let records =
+                read_store_records(&store, n, &mut read, (&mut done, total), progress).await?;
+            read.stores.push(StoreManifest::new(read_store(&store)?));
+            read.spans.push(SectionSpan {
+                records,
+                range: start..read.body.len(),
+            });
+        }
+        await_transaction(&tx).await?;
+        Ok(read)
     }
     .await;
     db.close();
     outcome
 }
 
-/// Records encoded per call of the JavaScript fast path (and progress reported as often).
-const CHUNK: u32 = PROGRESS_EVERY as u32;
+/// Reads the Blobs of the pending records (the transaction is over) and puts each record's
+/// bytes in its place, moving the sections after it.
+async fn complete_pending(read: &mut Read) -> Result<(), RewindError> {
+    if read.pending.is_empty() {
+        return Ok(());
+    }
+    let pending = std::mem::take(&mut read.pending);
+    let old = std::mem::take(&mut read.body);
+    let mut body = Vec::with_capacity(old.len());
+    let mut copied = 0usize;
+    // How many bytes went into each store's section.
+    let mut grown = vec![0usize; read.spans.len()];
+    for p in pending {
+        body.extend_from_slice(&old[copied..p.at]);
+        copied = p.at;
+        let key = describe_key(&p.key);
+        let value = p
+            .value
+            .read_blobs()
+            .await
+            .map_err(|e| e.in_record(&p.store, &key))?;
+        let before = body.len();
+        encode_record(&p.key, &value, p.number, &mut body).map_err(in_store(&p.store))?;
+        if let Some(g) = grown.get_mut(p.index) {
+            *g += body.len() - before;
+        }
+    }
+    body.extend_from_slice(&old[copied..]);
+    drop(old);
+    let mut shift = 0usize;
+    for (span, g) in read.spans.iter_mut().zip(grown) {
+        let start = span.range.start + shift;
+        shift += g;
+        span.range = start..span.range.end + shift;
+    }
+    read.body = body;
+    Ok(())
+}
 
 /// Backs up database `name` into one file's bytes and its manifest.
-///
-/// Each store's records are encoded straight into one buffer, a batch per call of the
-/// JavaScript fast path ([`encode_batch`]); a record it does not handle (Blobs, Maps, typed
-/// arrays…) is walked from Rust and its Blobs read. No value tree is kept.
 pub async fn snapshot(
     name: &str,
     info: SnapshotInfo,
     progress: Progress<'_>,
 ) -> Result<EncodedBackup, RewindError> {
-    let (idb_version, meta, raw) = read_everything(name).await?;
-    let total: u64 = raw.iter().map(|s| s.keys.length() as u64).sum();
-    let mut done = 0u64;
-    let mut manifest_stores = Vec::with_capacity(raw.len());
-    let mut spans = Vec::with_capacity(raw.len());
-    let mut body = Vec::new();
-    for store in raw {
-        let store_name = store.schema.name.clone();
-        let start = body.len();
-        let n = store.keys.length();
-        let mut i = 0u32;
-        while i < n {
-            let end = (i + CHUNK).min(n);
-            let reached = encode_batch(&store.keys, &store.values, i, end, &mut body);
-            done += u64::from(reached - i);
-            i = reached;
-            if i < end {
-                let key = js_to_value(&store.keys.get(i))
-                    .map_err(|e| e.in_record(&store_name, "?"))?
-                    .value()
-                    .clone();
-                let value = js_to_value(&store.values.get(i))
-                    .map_err(|e| e.in_record(&store_name, &describe_key(&key)))?
-                    .read_blobs()
-                    .await
-                    .map_err(|e| e.in_record(&store_name, &describe_key(&key)))?;
-                encode_record(&key, &value, u64::from(i) + 1, &mut body).map_err(|e| match e {
-                    BackupError::Invalid { reason } => {
-                        BackupError::invalid(format!("store {store_name:?}: {reason}"))
-                    }
-                    other => other,
-                })?;
-                i += 1;
-                done += 1;
-            }
-            if let Some(report) = progress {
-                if i == end {
-                    report(done, total);
-                }
-            }
-        }
-        manifest_stores.push(StoreManifest::new(store.schema));
-        spans.push(SectionSpan {
-            records: u64::from(n),
-            range: start..body.len(),
-        });
-    }
+    let mut read = read_everything(name, progress).await?;
+    complete_pending(&mut read).await?;
+    let total: u64 = read.spans.iter().map(|s| s.records).sum();
     if let Some(report) = progress {
         report(total, total);
     }
@@ -137,15 +241,15 @@ pub async fn snapshot(
         format_version: FORMAT_VERSION,
         id: info.id,
         database: name.to_string(),
-        schema_version: meta.schema_version,
-        idb_version,
+        schema_version: read.meta.schema_version,
+        idb_version: read.idb_version,
         created_at: info.created_at,
         label: info.label,
         automatic: info.automatic,
-        meta,
-        stores: manifest_stores,
+        meta: read.meta,
+        stores: read.stores,
         bytes: 0,
         sha256: String::new(),
     };
-    Ok(finish_backup(manifest, body, &spans)?)
+    Ok(finish_backup(manifest, read.body, &read.spans)?)
 }

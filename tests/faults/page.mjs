@@ -66,10 +66,13 @@ export const F = {
   point,
 
   /** Runs one of the operations the crash tests interrupt; progress callbacks are fault
-   * points. Kept in `window.op` as { ok } or { code, message }. */
+   * points. Kept in `window.op` as { ok } or { code, message }; `F.blocked` counts the
+   * calls of onBlocked (the first also prints `fault:blocked`). */
   start(op, name, options = {}) {
+    F.blocked = 0;
+    const onBlocked = () => { if (!F.blocked++) console.log("fault:blocked"); };
     const run = async () => {
-      const rw = await F.open(name, options);
+      const rw = await F.open(name, { ...options, onBlocked });
       const onProgress = () => point("progress");
       if (op === "migrate") return rw.migrateTo(2, { onProgress });
       if (op === "rollback") return rw.rollbackTo(1, { onProgress });
@@ -175,6 +178,21 @@ export const F = {
       }
       await txDone(tx);
       return out;
+    });
+  },
+  /** SHA-256 (hex) of the dump: for databases too big to bring out of the page. */
+  async digest(name, { journal = true } = {}) {
+    const d = await F.dump(name);
+    if (!journal && d.stores) delete d.stores.__rewind_journal;
+    const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(d)));
+    return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  },
+  /** `count` records of 256 KiB of random bytes each (the browser cannot compress them). */
+  noise(count, from = 100_000) {
+    return Array.from({ length: count }, (_, i) => {
+      const b = new Uint8Array(256 * 1024);
+      for (let j = 0; j < b.length; j += 65536) crypto.getRandomValues(b.subarray(j, j + 65536));
+      return { id: from + i, n: i, text: "noise", noise: b };
     });
   },
   /** The raw journal entries (not normalised). */

@@ -19,10 +19,11 @@ export function url(path = PAGE) { return server.url + path; }
 export async function newContext({ quota } = {}) {
   const context = await browser.newContext();
   if (quota) {
+    // The override lasts as long as the DevTools session that set it: keep both open.
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(server.url).origin, quotaSize: quota });
-    await page.close();
+    context.quotaKeeper = { page, cdp };
   }
   return context;
 }
@@ -81,10 +82,12 @@ export function describeDiff(a, b) {
     const x = a.stores?.[s], y = b.stores?.[s];
     if (!x || !y) { out.push(`store ${s} only in ${x ? "first" : "second"}`); continue; }
     if (JSON.stringify(x.indexes) !== JSON.stringify(y.indexes)) out.push(`${s}: indexes differ`);
-    if (x.values.length !== y.values.length) out.push(`${s}: ${x.values.length} vs ${y.values.length} records`);
+    // App records are shapes ({ t: "Array", v: [[index, record]…] }), Rewind's are parsed JSON.
+    const [xv, yv] = [x.values, y.values].map((v) => (Array.isArray(v) ? v : v.v.map(([, r]) => r)));
+    if (xv.length !== yv.length) out.push(`${s}: ${xv.length} vs ${yv.length} records`);
     else {
-      const diff = x.values.findIndex((v, i) => JSON.stringify(v) !== JSON.stringify(y.values[i]));
-      if (diff >= 0) out.push(`${s}: record ${diff} differs: ${JSON.stringify(x.values[diff]).slice(0, 200)} vs ${JSON.stringify(y.values[diff]).slice(0, 200)}`);
+      const diff = xv.findIndex((v, i) => JSON.stringify(v) !== JSON.stringify(yv[i]));
+      if (diff >= 0) out.push(`${s}: record ${diff} differs: ${JSON.stringify(xv[diff]).slice(0, 300)} vs ${JSON.stringify(yv[diff]).slice(0, 300)}`);
     }
   }
   return out.join("; ") || "equal";

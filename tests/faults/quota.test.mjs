@@ -1,0 +1,104 @@
+// Quota: the origin's quota is limited (CDP Storage.overrideQuotaForOrigin) so that a backup,
+// a migration's pre-operation backup and a restore run out of space. Each must fail with
+// QuotaExceeded and a clear message, leave the app's data exactly as it was, and list no
+// partial backup.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { newContext, openPage } from "./setup.mjs";
+
+const QUOTA = 3_000_000;
+const summary = [];
+let restoreMessage;
+
+test("no room for a backup, nor for a migration's or a rollback's automatic backup: QuotaExceeded, data intact, nothing listed", async () => {
+  const context = await newContext({ quota: QUOTA });
+  const page = await openPage(context);
+  const r = await page.evaluate(async () => {
+    await F.seed("q", { n: 200, version: 1 });
+    // 2 MiB of records: room for them, not for a 2 MiB backup besides.
+    await F.put("q", "items", F.noise(8));
+    const before = await F.digest("q");
+    const rw = await F.open("q");
+    const out = { before };
+    out.backup = await F.failure(rw.backup("too big"));
+    out.afterBackup = await F.digest("q");
+    out.migrate = await F.failure(rw.migrateTo(2));
+    out.afterMigrate = await F.digest("q");
+    out.catalog = await F.catalog("q");
+    out.journal = await F.journal("q");
+    out.status = await rw.status();
+    out.estimate = await navigator.storage.estimate();
+    return out;
+  });
+  for (const k of ["backup", "migrate"]) {
+    assert.equal(r[k].code, "QuotaExceeded", `${k}: ${JSON.stringify(r[k])}`);
+    assert.match(r[k].message, /no room for this backup.*no partial backup was kept/);
+  }
+  assert.equal(r.afterBackup, r.before, "the data after the failed backup");
+  assert.equal(r.afterMigrate, r.before, "the data after the failed migration");
+  assert.equal(r.status.schemaVersion, 1);
+  assert.deepEqual(r.catalog, { list: [], problems: [] }, "no backup listed, none half-written");
+  summary.push(`backup and migrate over a ${QUOTA / 1e6} MB quota with 2 MiB of data: QuotaExceeded both, data unchanged, 0 backups listed (journal entries: ${r.journal.length}, the refused migration is not journaled)`);
+  await context.close();
+});
+
+test("no room for the restored data: QuotaExceeded, data intact, only the complete automatic backup listed, failure journaled", async () => {
+  // A 3.5 MB backup of "q" made where there is room, uploaded where there is not.
+  const roomy = await newContext();
+  const maker = await openPage(roomy);
+  const bytes = Buffer.from(await maker.evaluate(async () => {
+    await F.seed("q", { n: 10, version: 1 });
+    await F.put("q", "items", F.noise(14));
+    const rw = await F.open("q");
+    const m = await rw.backup("big");
+    const file = await rw.exportBackup(m.id);
+    const b = new Uint8Array(await file.arrayBuffer());
+    let s = "";
+    for (let i = 0; i < b.length; i += 32768) s += String.fromCharCode(...b.subarray(i, i + 32768));
+    return btoa(s);
+  }), "base64");
+  await roomy.close();
+
+  const context = await newContext({ quota: QUOTA });
+  const page = await openPage(context);
+  await page.evaluate(() => F.seed("q", { n: 300, version: 1 }));
+  await page.setInputFiles("#upload", { name: "q-big.rewind", mimeType: "application/octet-stream", buffer: bytes });
+  const r = await page.evaluate(async () => {
+    const before = await F.digest("q");
+    const beforeData = await F.digest("q", { journal: false });
+    const journalBefore = (await F.journal("q")).length;
+    const rw = await F.open("q");
+    const file = document.getElementById("upload").files[0];
+    const inspected = await rw.inspect(file);
+    const restore = await F.failure(rw.restore(file));
+    return {
+      size: file.size, inspected: inspected.stores.map((s) => s.records), before, beforeData, restore,
+      afterData: await F.digest("q", { journal: false }), after: await F.digest("q"),
+      journal: (await F.journal("q")).slice(journalBefore), catalog: await F.catalog("q"),
+    };
+  });
+  assert.equal(r.restore.code, "QuotaExceeded", JSON.stringify(r.restore));
+  assert.match(r.restore.message, /room|space/);
+  assert.equal(r.afterData, r.beforeData, "the app's data, schema and metadata are unchanged");
+  assert.deepEqual(r.catalog.problems, []);
+  assert.equal(r.catalog.list.length, 1, "the automatic backup taken before the restore");
+  assert.equal(r.catalog.list[0].automatic, true);
+  assert.deepEqual(r.catalog.list[0].records, [["items", 300], ["loose", 4]], "it holds the data from before");
+  assert.equal(r.journal.length, 1, "one journal entry");
+  assert.equal(r.journal[0].operation, "restore");
+  assert.ok(r.journal[0].error, "that records the failure");
+  summary.push(`restore of a ${(r.size / 1e6).toFixed(1)} MB file into a ${QUOTA / 1e6} MB quota: ${r.restore.code}, data unchanged, ` +
+    `automatic backup complete and listed, failure journaled; message: "${r.restore.message}"`);
+  restoreMessage = r.restore.message;
+  await context.close();
+  console.log(`quota:\n${summary.map((s) => `  ${s}`).join("\n")}`);
+});
+
+// Finding: a restore that runs out of space reports the pre-operation backup's error text
+// ("no room for this backup: it needs about 0 more bytes … no partial backup was kept"): it
+// names the wrong operation and a meaningless size. Fails until the restore says what failed.
+test("BUG: a restore out of space says that the restore had no room, not a backup needing 0 bytes", () => {
+  assert.ok(restoreMessage, "the restore test ran");
+  assert.doesNotMatch(restoreMessage, /needs about 0 more bytes/);
+  assert.match(restoreMessage, /restor/i);
+});

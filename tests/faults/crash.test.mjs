@@ -11,7 +11,7 @@ import { newContext, openPage, kill, faultReached, whichOf, describeDiff, prepar
 // Time-based crash points per operation (on top of the ones at progress callbacks and
 // transform calls), spread evenly over 0–130 % of the uninterrupted run's duration;
 // FAULT_TIME_POINTS=n sets them all to n (FAULT_OPS=migrate,… picks operations).
-const TIME_POINTS = { migrate: 12, rollback: 12, restore: 20 };
+const TIME_POINTS = { migrate: 11, rollback: 11, restore: 17 };
 if (process.env.FAULT_TIME_POINTS) for (const k in TIME_POINTS) TIME_POINTS[k] = Number(process.env.FAULT_TIME_POINTS);
 /** Fault points inside the page: [kind, count]. Transform calls ("up", "down") run inside
  * the upgrade transaction; progress callbacks during the pre-operation backup (migrate,

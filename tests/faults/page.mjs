@@ -103,6 +103,7 @@ export const F = {
   },
   /** A database at schema `version` holding `n` records (+ a few loose ones), via Rewind. */
   async seed(name, { n = 3000, version = 1, salt = 0 } = {}) {
+    if (await F.exists(name)) await F.deleteDb(name);
     const rw = await F.open(name);
     await rw.migrateTo(1);
     await F.put(name, "items", F.records(n, salt));

@@ -6,12 +6,14 @@
 #   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright
 #   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/)
 #   6 fuzz     cargo-fuzz, 20 s per target (inspect, decode_backup, decode_value, migrations)
-# Pass tier names (lint native browser e2e js fuzz) to run only those.
+#   7 faults   make pkg, then pkg/ under injected faults in headless Chromium: crashes, quota,
+#              blocked tabs, failing transforms, cut files (tests/faults/)
+# Pass tier names (lint native browser e2e js fuzz faults) to run only those.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 
-tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e js fuzz)
+tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e js fuzz faults)
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROME_BIN=/usr/bin/chromium
 LOGDIR="$ROOT/target/test-logs"; mkdir -p "$LOGDIR"
@@ -68,6 +70,10 @@ e2e() {
 }
 
 fuzz() { "$ROOT/scripts/fuzz.sh" 20; }
+faults() {
+  "$ROOT/scripts/pkg.sh" || return 1
+  node --test --test-concurrency=1 tests/faults/*.test.mjs
+}
 js() {
   "$ROOT/scripts/pkg.sh" || return 1
   node --test --test-concurrency=1 tests/js/*.test.mjs
@@ -75,8 +81,8 @@ js() {
 
 for t in "${tiers[@]}"; do
   case "$t" in
-    lint|native|browser|e2e|js|fuzz) run_tier "$t" "$t" ;;
-    *) echo "unknown tier: $t (lint, native, browser, e2e, js, fuzz)"; exit 2 ;;
+    lint|native|browser|e2e|js|fuzz|faults) run_tier "$t" "$t" ;;
+    *) echo "unknown tier: $t (lint, native, browser, e2e, js, fuzz, faults)"; exit 2 ;;
   esac
 done
 

@@ -443,6 +443,17 @@ fn check_section(
     expected: u64,
     keep: bool,
 ) -> Result<Vec<(Value, Value)>, BackupError> {
+    check_section_blobs(name, section, expected, keep, &mut false)
+}
+
+/// [`check_section`], also telling whether any record holds a Blob or File.
+fn check_section_blobs(
+    name: &str,
+    section: &[u8],
+    expected: u64,
+    keep: bool,
+    has_blobs: &mut bool,
+) -> Result<Vec<(Value, Value)>, BackupError> {
     let mut reader = SectionReader::new(section);
     let mut kept = Vec::new();
     let mut count = 0u64;
@@ -456,6 +467,10 @@ fn check_section(
         count += batch.len() as u64;
         if keep {
             kept.extend(batch);
+        } else if !*has_blobs {
+            for (_, mut v) in batch {
+                v.for_each_blob_mut(&mut |_| *has_blobs = true);
+            }
         }
     }
     if count != expected {
@@ -494,6 +509,42 @@ pub fn inspect(data: &[u8]) -> Result<BackupManifest, BackupError> {
         check_section(&entry.schema.name, section, entry.records, false)?;
     }
     Ok(layout.manifest)
+}
+
+/// A completely verified file (as [`inspect`] verifies it): its manifest, where each store's
+/// section lies in it, and which stores hold Blobs or Files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedFile {
+    pub manifest: BackupManifest,
+    pub sections: Vec<std::ops::Range<usize>>,
+    pub has_blobs: Vec<bool>,
+}
+
+/// Verifies a backup completely, as [`inspect`] does, keeping no records: for reading them
+/// straight from the bytes afterwards (a restore in batches).
+pub fn verify_file(data: &[u8]) -> Result<VerifiedFile, BackupError> {
+    let layout = verify(data)?;
+    let base = data.as_ptr() as usize;
+    let mut sections = Vec::with_capacity(layout.sections.len());
+    let mut has_blobs = Vec::with_capacity(layout.sections.len());
+    for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
+        let mut blobs = false;
+        check_section_blobs(
+            &entry.schema.name,
+            section,
+            entry.records,
+            false,
+            &mut blobs,
+        )?;
+        let start = section.as_ptr() as usize - base;
+        sections.push(start..start + section.len());
+        has_blobs.push(blobs);
+    }
+    Ok(VerifiedFile {
+        manifest: layout.manifest,
+        sections,
+        has_blobs,
+    })
 }
 
 /// The verified manifest and one store's section bytes, for reading records in batches with

@@ -14,7 +14,8 @@ use super::request::{await_request, RequestEvents};
 use super::IdbError;
 use crate::backup::codec::{read_value, Reader};
 use crate::backup::format::encode_record;
-use crate::backup::{DecodedBackup, SectionWriter, Value};
+use crate::backup::format::VerifiedFile;
+use crate::backup::{DecodedBackup, SectionReader, SectionWriter, Value};
 use crate::diff::diff;
 use crate::engine::JournalEntry;
 use crate::fold::RESERVED_PREFIX;
@@ -38,7 +39,7 @@ struct JsStore {
     records: usize,
     /// The store's section of the file (verified), which the JavaScript fast path turns into
     /// values; a record it leaves (Blobs, Maps…) is decoded in Rust and built from that.
-    section: Rc<[u8]>,
+    section: Section,
     /// SHA-256 of the records as they must read back (Blob bytes left out: they cannot be read
     /// inside a transaction; their type, name, size and dates are covered). For a store
     /// without Blobs, this is the section's own (verified) checksum.
@@ -63,6 +64,62 @@ fn has_blob(value: &Value) -> bool {
     }
 }
 
+/// Where a store's section is: its own bytes, or a range of the whole file.
+enum Section {
+    Own(Rc<[u8]>),
+    InFile(Rc<Vec<u8>>, std::ops::Range<usize>),
+}
+
+impl std::ops::Deref for Section {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Section::Own(b) => b,
+            Section::InFile(file, range) => &file[range.clone()],
+        }
+    }
+}
+
+/// The expected read-back hash of a section with Blobs: its records with the Blobs' bytes left
+/// out, decoded and written again a batch at a time.
+fn hash_without_blob_bytes(section: &[u8]) -> Result<String, RewindError> {
+    let mut reader = SectionReader::new(section);
+    let mut w = SectionWriter::new();
+    while !reader.is_done() {
+        for (k, v) in reader.next_batch(256)? {
+            w.push(&k, &without_blob_bytes(&v))?;
+            w.take_bytes();
+        }
+    }
+    Ok(w.finish().0.sha256)
+}
+
+fn prepare_file(file: Vec<u8>, verified: &VerifiedFile) -> Result<Vec<JsStore>, RewindError> {
+    let file = Rc::new(file);
+    let mut out = Vec::with_capacity(verified.sections.len());
+    for ((m, range), blobs) in verified
+        .manifest
+        .stores
+        .iter()
+        .zip(&verified.sections)
+        .zip(&verified.has_blobs)
+    {
+        let section = Section::InFile(file.clone(), range.clone());
+        let expected_sha256 = if *blobs {
+            hash_without_blob_bytes(&section)?
+        } else {
+            m.sha256.clone()
+        };
+        out.push(JsStore {
+            schema: m.schema.clone(),
+            records: m.records as usize,
+            section,
+            expected_sha256,
+        });
+    }
+    Ok(out)
+}
+
 fn prepare(decoded: &DecodedBackup) -> Result<Vec<JsStore>, RewindError> {
     let mut out = Vec::with_capacity(decoded.stores.len());
     for ((m, s), section) in decoded
@@ -85,7 +142,7 @@ fn prepare(decoded: &DecodedBackup) -> Result<Vec<JsStore>, RewindError> {
         out.push(JsStore {
             schema: m.schema.clone(),
             records: s.records.len(),
-            section: section.clone(),
+            section: Section::Own(section.clone()),
             expected_sha256,
         });
     }
@@ -303,8 +360,55 @@ pub async fn restore_database(
     progress: Option<SharedProgress>,
 ) -> Result<(), RewindError> {
     let stores = prepare(decoded)?;
+    replace_with(
+        name,
+        current_idb_version,
+        stores,
+        &decoded.manifest.meta,
+        entry,
+        blocked,
+        progress,
+    )
+    .await
+}
+
+/// [`restore_database`] straight from a file's bytes, verified by [`verify_file`]: no record
+/// is ever held decoded, only the file and a batch of JavaScript values at a time.
+///
+/// [`verify_file`]: crate::backup::format::verify_file
+pub async fn restore_verified(
+    name: &str,
+    current_idb_version: u64,
+    file: Vec<u8>,
+    verified: &VerifiedFile,
+    entry: &JournalEntry,
+    blocked: BlockedPolicy,
+    progress: Option<SharedProgress>,
+) -> Result<(), RewindError> {
+    let stores = prepare_file(file, verified)?;
+    replace_with(
+        name,
+        current_idb_version,
+        stores,
+        &verified.manifest.meta,
+        entry,
+        blocked,
+        progress,
+    )
+    .await
+}
+
+async fn replace_with(
+    name: &str,
+    current_idb_version: u64,
+    stores: Vec<JsStore>,
+    meta: &crate::engine::RewindMeta,
+    entry: &JournalEntry,
+    blocked: BlockedPolicy,
+    progress: Option<SharedProgress>,
+) -> Result<(), RewindError> {
     let json = |v: String| JsValue::from_str(&v);
-    let meta_json = json(serde_json::to_string(&decoded.manifest.meta).unwrap_or_default());
+    let meta_json = json(serde_json::to_string(meta).unwrap_or_default());
     let entry_json = json(serde_json::to_string(entry).unwrap_or_default());
     let db = open_with_upgrade(
         name,

@@ -131,6 +131,12 @@ async fn read_store_records(
             }
         }
         *done += u64::from(n);
+        if n > 0 && *done == u64::from(n) && *done < total {
+            // After the first batch: room for the whole file at this batch's size per record
+            // (plus a tenth), so the buffer is not copied again and again as it doubles.
+            let estimate = body.len() as u64 * total / *done;
+            body.reserve_exact((estimate + estimate / 10) as usize - body.len());
+        }
         if let Some(report) = progress {
             report(*done, total);
         }

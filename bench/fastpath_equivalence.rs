@@ -1,0 +1,96 @@
+#![cfg(target_arch = "wasm32")]
+use rewind::backup::format::encode_record;
+use rewind::idb::clone;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+wasm_bindgen_test_configure!(run_in_browser);
+
+const MAKE: &str = r#"
+const out = [];
+const keys = [];
+const words = ["a", "café", "東京", "x".repeat(70), "ü".repeat(50), "", "0", "01", "4294967294", "4294967295", "12", "__proto__", "😀"];
+for (let i = 0; i < 400; i++) {
+  const shared = { s: i };
+  const o = { id: i, t: words[i % words.length], n: [0, -0, 1.5, -7, 2**31, 2**52, -(2**52), 2**53, NaN, Infinity, -Infinity, 1e300, 123456789012, -1][i % 14],
+    d: new Date(1700000000000 + i), bad: new Date(NaN), nested: { a: [1, , 3, shared, shared], b: null, u: undefined, t: true, f: false },
+    arr: Object.assign([1, 2], { extra: "x" }), proto: Object.create(null) };
+  o.proto.k = words[(i + 3) % words.length];
+  o[words[i % words.length]] = i;
+  if (i % 7 === 0) o.self = o;
+  const wk = words[i % words.length];
+  o[wk] = wk;
+  out.push(o);
+  keys.push(i % 3 === 0 ? i * 1.5 : i % 3 === 1 ? "k" + i : -i);
+}
+return [keys, out];
+"#;
+
+#[wasm_bindgen_test]
+fn fast_path_encodes_exactly_like_the_rust_codec() {
+    let made: js_sys::Array = js_sys::Function::new_no_args(MAKE).call0(&JsValue::UNDEFINED).unwrap().into();
+    let keys = made.get(0);
+    let values = made.get(1);
+    let ka: js_sys::Array = keys.clone().into();
+    let va: js_sys::Array = values.clone().into();
+    let n = ka.length();
+    let mut fast = Vec::new();
+    let mut i = 0;
+    let mut fallbacks = 0;
+    while i < n {
+        i = clone::encode_batch(&keys, &values, i, n, &mut fast);
+        if i < n {
+            fallbacks += 1;
+            let k = clone::js_to_value(&ka.get(i)).unwrap().value().clone();
+            let v = clone::js_to_value(&va.get(i)).unwrap().value().clone();
+            encode_record(&k, &v, 1, &mut fast).unwrap();
+            i += 1;
+        }
+    }
+    let mut slow = Vec::new();
+    for i in 0..n {
+        let k = clone::js_to_value(&ka.get(i)).unwrap().value().clone();
+        let v = clone::js_to_value(&va.get(i)).unwrap().value().clone();
+        encode_record(&k, &v, 1, &mut slow).unwrap();
+    }
+    assert!(fallbacks < n / 4, "fallbacks {fallbacks}");
+    assert_eq!(fast.len(), slow.len());
+    assert!(fast == slow, "bytes differ");
+    let kk = js_sys::Array::new();
+    let vv = js_sys::Array::new();
+    let mut dfall = 0;
+    for i in 0..n {
+        let k = clone::js_to_value(&ka.get(i)).unwrap().value().clone();
+        let v = clone::js_to_value(&va.get(i)).unwrap().value().clone();
+        let mut one = Vec::new();
+        encode_record(&k, &v, 1, &mut one).unwrap();
+        let off = clone::decode_batch(&one, 0, 1, &kk, &vv);
+        if off == 0 {
+            dfall += 1;
+            kk.push(&clone::value_to_js(&k).unwrap());
+            vv.push(&clone::value_to_js(&v).unwrap());
+        } else {
+            assert_eq!(off, one.len());
+        }
+    }
+    assert!(dfall < n / 4, "decode fallbacks {dfall}");
+    let mut again = Vec::new();
+    let mut i = 0;
+    while i < n {
+        i = clone::encode_batch(&kk, &vv, i, n, &mut again);
+        if i < n {
+            let k = clone::js_to_value(&kk.get(i)).unwrap().value().clone();
+            let v = clone::js_to_value(&vv.get(i)).unwrap().value().clone();
+            encode_record(&k, &v, 1, &mut again).unwrap();
+            i += 1;
+        }
+    }
+    assert!(again == slow, "round trip differs");
+    web_sys_log(&format!("fallbacks enc {fallbacks} dec {dfall} of {n}"));
+}
+
+fn web_sys_log(s: &str) {
+    let _ = js_sys::Reflect::get(&js_sys::global(), &"console".into()).and_then(|c| {
+        let f: js_sys::Function = js_sys::Reflect::get(&c, &"log".into())?.into();
+        f.call1(&c, &s.into())
+    });
+}

@@ -12,3 +12,5 @@ pkg:
 	scripts/pkg.sh
 fuzz:
 	scripts/fuzz.sh 300
+bench:
+	scripts/bench.sh

@@ -8,12 +8,13 @@
 #   6 fuzz     cargo-fuzz, 20 s per target (inspect, decode_backup, decode_value, migrations)
 #   7 faults   make pkg, then pkg/ under injected faults in headless Chromium: crashes, quota,
 #              blocked tabs, failing transforms, cut files (tests/faults/)
-# Pass tier names (lint native browser e2e js fuzz faults) to run only those.
+#   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane)
+# Pass tier names (lint native browser e2e js fuzz faults bench) to run only those.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 
-tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e js fuzz faults)
+tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e js fuzz faults bench)
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROME_BIN=/usr/bin/chromium
 LOGDIR="$ROOT/target/test-logs"; mkdir -p "$LOGDIR"
@@ -22,7 +23,7 @@ summary=(); total_pass=0; total_fail=0; any_failed=0
 # Counts "N passed; M failed" (cargo, wasm-bindgen-test) and "# pass N / # fail M" (node --test).
 count() {
   awk '
-    /^((lint|fuzz): )?[0-9]+ passed; [0-9]+ failed/ || /test result: / {
+    /^((lint|fuzz|bench): )?[0-9]+ passed; [0-9]+ failed/ || /test result: / {
       for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i }
     }
     /^# pass [0-9]+/ { p += $3 }
@@ -70,6 +71,7 @@ e2e() {
 }
 
 fuzz() { "$ROOT/scripts/fuzz.sh" 20; }
+bench() { "$ROOT/scripts/bench.sh" --smoke; }
 faults() {
   "$ROOT/scripts/pkg.sh" || return 1
   node --test --test-concurrency=1 tests/faults/*.test.mjs
@@ -81,8 +83,8 @@ js() {
 
 for t in "${tiers[@]}"; do
   case "$t" in
-    lint|native|browser|e2e|js|fuzz|faults) run_tier "$t" "$t" ;;
-    *) echo "unknown tier: $t (lint, native, browser, e2e, js, fuzz, faults)"; exit 2 ;;
+    lint|native|browser|e2e|js|fuzz|faults|bench) run_tier "$t" "$t" ;;
+    *) echo "unknown tier: $t (lint, native, browser, e2e, js, fuzz, faults, bench)"; exit 2 ;;
   esac
 done
 

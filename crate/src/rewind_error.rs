@@ -38,6 +38,20 @@ pub enum RewindError {
     QuotaExceeded { needed: u64, detail: String },
 
     #[error(
+        "there is not enough storage space to restore this backup: it needs about {needed} bytes{}. \
+         Nothing was changed. Free some space (delete old backups or other sites' data) and try \
+         again.",
+        if detail.is_empty() { String::new() } else { format!(" ({detail})") }
+    )]
+    RestoreNoRoom { needed: u64, detail: String },
+
+    #[error(
+        "the file could not be read ({0}): it was changed, moved or is still being written since \
+         it was chosen. Nothing was changed; choose it again once it is complete."
+    )]
+    UnreadableFile(String),
+
+    #[error(
         "after the restore, {what} did not match the backup. The restore was cancelled: the \
          database is exactly as it was."
     )]
@@ -53,7 +67,10 @@ impl RewindError {
             RewindError::WrongDatabase { .. } => "WrongDatabase",
             RewindError::NewerBackup { .. } => "UnknownVersion",
             RewindError::NoSuchBackup { .. } => "NoSuchBackup",
-            RewindError::QuotaExceeded { .. } => "QuotaExceeded",
+            RewindError::QuotaExceeded { .. } | RewindError::RestoreNoRoom { .. } => {
+                "QuotaExceeded"
+            }
+            RewindError::UnreadableFile(_) => "UnreadableFile",
             RewindError::RestoreMismatch { .. } => "RestoreFailed",
         }
     }

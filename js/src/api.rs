@@ -6,7 +6,6 @@ use crate::views::{plan_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use rewind::catalog::RestoreConsent;
 use rewind::idb::restore::SharedProgress;
-use rewind::idb::storage::blob_to_bytes;
 use rewind::idb::{RestoreSource, Rewind as Inner};
 use rewind::{Migrator, RewindError};
 use serde::Serialize;
@@ -442,11 +441,9 @@ impl JsRewind {
         self.run(move |rw| async move {
             let source = match source {
                 Source::Id(id) => RestoreSource::Backup(id),
-                Source::Blob(blob) => RestoreSource::File(
-                    blob_to_bytes(&blob)
-                        .await
-                        .map_err(|e| rewind_error(e.into()))?,
-                ),
+                Source::Blob(blob) => {
+                    RestoreSource::File(Inner::read_file(&blob).await.map_err(rewind_error)?)
+                }
             };
             to_js(
                 &rw.restore(source, consent, progress)

@@ -268,8 +268,42 @@ test("a migration changed after it was applied shows as drift, refuses changes, 
   assert.equal(done.role, "status", done.text);
   assert.match(done.text, /Re-recorded the checksums of migration 2\. No schema or data changed/);
   await drift.waitFor({ state: "detached" });
-  assert.match(await status.innerText(), /repair checksums at 5/);
+  await status.getByText("repair checksums at 5").waitFor();
   assert.equal(await countNotes(page), 3000);
   assert.deepEqual(errors(), []);
+  await context.close();
+});
+
+test("after a crash mid-operation, the page says what became of the operation", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await ready(page);
+  await page.getByRole("button", { name: "Roll back…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Roll back database" });
+  await dialog.getByRole("combobox", { name: "Target version" }).selectOption("4");
+  await dialog.getByText("From schema version 5 to 4").waitFor();
+  await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
+  await dialog.getByRole("button", { name: "Roll back", exact: true }).click();
+  await page.getByRole("progressbar").waitFor();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Page.crash").catch(() => {});
+
+  const again = await context.newPage();
+  await again.goto(server.url);
+  const status = await ready(again);
+  const notice = again.locator(".notice");
+  await notice.waitFor({ timeout: 60_000 });
+  const text = await notice.innerText();
+  const version = (await status.innerText()).match(/Schema version\s+(\d) of 5/)[1];
+  if (version === "5") {
+    assert.equal(await notice.getAttribute("role"), "alert");
+    assert.match(text, /Rolling back to version 4 was interrupted before it completed .* Nothing was changed/);
+  } else {
+    assert.equal(version, "4");
+    assert.equal(await notice.getAttribute("role"), "status");
+    assert.match(text, /Rolling back to version 4 had completed before the page closed/);
+  }
+  assert.equal(await countNotes(again), 3000);
   await context.close();
 });

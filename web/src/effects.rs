@@ -3,7 +3,7 @@
 
 use crate::app_migrations;
 use crate::messages;
-use crate::state::{Action, Command, Health, Storage};
+use crate::state::{Action, Command, Health, Interrupted, Storage};
 use rewind::catalog::RestoreConsent;
 use rewind::fold::RESERVED_PREFIX;
 use rewind::idb::catalog::CATALOG_PREFIX;
@@ -118,10 +118,49 @@ pub async fn inspect_file(file: web_sys::File, dispatch: Dispatch) {
 
 /// Runs a confirmed command; `file` is the chosen file for [`Command::RestoreFile`].
 pub async fn run(name: String, command: Command, file: Option<web_sys::File>, dispatch: Dispatch) {
+    let changes_data = !matches!(command, Command::CreateBackup(_) | Command::DeleteBackup(_));
+    if changes_data {
+        remember_running(&Interrupted {
+            database: name.clone(),
+            description: command.describe(),
+            started_at: js_sys::Date::now(),
+        });
+    }
     let outcome = run_inner(&name, &command, file, &dispatch).await;
+    if changes_data {
+        forget_running();
+    }
     dispatch(Action::Finished(
         outcome.map_err(|e| messages::failed(&command, &e)),
     ));
+}
+
+/// Where the page notes the operation it is running, so that the next page can say what
+/// became of it if this one closes or crashes mid-way.
+const RUNNING_KEY: &str = "rewind:running-operation";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn remember_running(op: &Interrupted) {
+    if let (Some(storage), Ok(json)) = (local_storage(), serde_json::to_string(op)) {
+        let _ = storage.set_item(RUNNING_KEY, &json);
+    }
+}
+
+fn forget_running() {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(RUNNING_KEY);
+    }
+}
+
+/// The operation a previous page left unfinished, if any (and forgets it).
+pub fn take_interrupted() -> Option<Interrupted> {
+    let storage = local_storage()?;
+    let json = storage.get_item(RUNNING_KEY).ok().flatten()?;
+    let _ = storage.remove_item(RUNNING_KEY);
+    serde_json::from_str(&json).ok()
 }
 
 async fn run_inner(
@@ -158,9 +197,7 @@ async fn run_inner(
         }
         Command::RestoreFile => {
             let file = file.ok_or("the chosen file is no longer available; choose it again")?;
-            let bytes = idb::storage::blob_to_bytes(&file)
-                .await
-                .map_err(|e| e.to_string())?;
+            let bytes = Rewind::read_file(&file).await.map_err(e)?;
             let report = rewind
                 .restore(
                     RestoreSource::File(bytes),

@@ -186,6 +186,15 @@ pub enum Notice {
     Error(String),
 }
 
+/// An operation this page started that was still running when the page last closed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Interrupted {
+    pub database: String,
+    pub description: String,
+    /// Milliseconds since the epoch, when it started.
+    pub started_at: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PageState {
     pub databases: Loadable<Vec<DatabaseListing>>,
@@ -201,6 +210,9 @@ pub struct PageState {
     pub generation: u32,
     /// Another tab holds the database open and blocks an operation.
     pub blocked: bool,
+    /// Found at start: an operation the page never saw finish. Settled once the journal of its
+    /// database has been read.
+    pub interrupted: Option<Interrupted>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -249,6 +261,8 @@ pub enum Action {
     DismissNotice,
     /// Another tab is changing database `name`: what is shown of it may be out of date.
     ChangedElsewhere(String),
+    /// At start: the previous page closed while this operation ran.
+    FoundInterrupted(Interrupted),
 }
 
 impl PageState {
@@ -289,6 +303,7 @@ impl PageState {
             Action::HealthLoaded { name, health } => {
                 if self.is_selected(&name) {
                     self.health = health.into();
+                    self.settle_interrupted();
                 }
             }
             Action::BackupsLoaded { name, backups } => {
@@ -463,6 +478,10 @@ impl PageState {
                 }
             }
             Action::DismissNotice => self.notice = None,
+            Action::FoundInterrupted(interrupted) => {
+                self.interrupted = Some(interrupted);
+                self.settle_interrupted();
+            }
             Action::ChangedElsewhere(name) => {
                 if self.operation.is_none() && self.is_selected(&name) {
                     self.generation += 1;
@@ -476,6 +495,39 @@ impl PageState {
             }
         }
         self
+    }
+
+    /// Says what became of an interrupted operation, from its database's journal: an entry
+    /// written after it started means it completed; none means nothing changed (an operation
+    /// is all-or-nothing, and a crash cannot write the journal).
+    fn settle_interrupted(&mut self) {
+        let Some(i) = &self.interrupted else { return };
+        if !self.is_selected(&i.database) {
+            return;
+        }
+        let Some(health) = self.health.ready() else {
+            return;
+        };
+        let completed = health
+            .status
+            .journal
+            .iter()
+            .any(|e| e.at >= i.started_at && e.error.is_none());
+        self.notice = Some(if completed {
+            Notice::Success(format!(
+                "{} had completed before the page closed. Reload the app's open tabs so they \
+                 use the database as it is now.",
+                i.description
+            ))
+        } else {
+            Notice::Error(format!(
+                "{} was interrupted before it completed (the page was closed or crashed). \
+                 Nothing was changed: the database is exactly as it was before. You can run it \
+                 again.",
+                i.description
+            ))
+        });
+        self.interrupted = None;
     }
 
     /// What is shown about the selected database is being read (again), or there is none.
@@ -978,6 +1030,57 @@ mod tests {
         assert_eq!(state.confirmed_command(), None);
         let state = state.apply(Action::SetUnderstood(true));
         assert_eq!(state.confirmed_command(), Some(Command::Repair));
+    }
+
+    fn journal_entry(at: f64, error: Option<&str>) -> rewind::JournalEntry {
+        rewind::JournalEntry {
+            at,
+            operation: rewind::Operation::Rollback,
+            from: 3,
+            to: 2,
+            error: error.map(Into::into),
+            backup_id: None,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_operation_is_explained_from_the_journal() {
+        let interrupted = Interrupted {
+            database: "a".into(),
+            description: "Rolling back to version 2".into(),
+            started_at: 100.0,
+        };
+        // The journal has nothing after it started: nothing changed.
+        let mut h = health(3, 5);
+        h.status.journal = vec![
+            journal_entry(50.0, None),
+            journal_entry(150.0, Some("failed")),
+        ];
+        let state = PageState::default()
+            .apply(Action::FoundInterrupted(interrupted.clone()))
+            .apply(Action::DatabasesLoaded(vec![listing("a")]));
+        assert!(state.notice.is_none(), "waits for the journal");
+        let state = state.apply(Action::HealthLoaded {
+            name: "a".into(),
+            health: Ok(h),
+        });
+        assert!(
+            matches!(&state.notice, Some(Notice::Error(m)) if m.starts_with("Rolling back to version 2 was interrupted") && m.contains("exactly as it was before")),
+            "{:?}",
+            state.notice
+        );
+        assert_eq!(state.interrupted, None);
+        // An entry after it started: it completed.
+        let mut h = health(2, 5);
+        h.status.journal = vec![journal_entry(120.0, None)];
+        let state = PageState::default()
+            .apply(Action::DatabasesLoaded(vec![listing("a")]))
+            .apply(Action::HealthLoaded {
+                name: "a".into(),
+                health: Ok(h),
+            })
+            .apply(Action::FoundInterrupted(interrupted));
+        assert!(matches!(&state.notice, Some(Notice::Success(m)) if m.contains("had completed")));
     }
 
     #[test]

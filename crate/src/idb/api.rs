@@ -8,11 +8,12 @@
 use super::backend::IdbBackend;
 use super::lock::lock_database;
 use super::open::BlockedPolicy;
-use super::restore::{restore_database, SharedProgress};
+use super::restore::{restore_verified, SharedProgress};
 use super::snapshot::{snapshot, SnapshotInfo};
-use super::storage::{blob_to_bytes, bytes_to_blob};
+use super::storage::blob_to_bytes;
 use super::{catalog, list_databases};
-use crate::backup::{backup_file_name, decode_backup, inspect, BackupManifest};
+use crate::backup::format::verify_file;
+use crate::backup::{backup_file_name, inspect, BackupManifest};
 use crate::catalog::{backup_id, check_restore, expired, RestoreConsent, DEFAULT_KEEP_AUTOMATIC};
 use crate::diff::SchemaDiff;
 use crate::engine::{JournalEntry, Migrate, Migrator, Operation, OperationReport, Status};
@@ -211,19 +212,33 @@ impl Rewind {
 
     /// A backup as a file to download, with its file name (`<db>-v<schema>-<UTC time>.rewind`).
     pub async fn export_backup(&self, id: &str) -> Result<(web_sys::Blob, String), RewindError> {
-        let bytes = catalog::read(&self.name, id).await?;
-        let manifest = inspect(&bytes)?;
+        // The stored file as it is: it was verified when it was written, and whoever uploads
+        // it again has it verified completely before anything changes. No copy, no re-hash.
+        let manifest = catalog::list(&self.name)
+            .await?
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| RewindError::NoSuchBackup { id: id.to_string() })?;
+        let file = catalog::file(&self.name, id).await?;
         let name = backup_file_name(
             &manifest.database,
             manifest.schema_version,
             manifest.created_at,
         );
-        Ok((bytes_to_blob(&bytes, catalog::BACKUP_MIME)?, name))
+        Ok((file, name))
+    }
+
+    /// Every byte of a file the person chose. One that can no longer be read (changed, moved
+    /// or still being written) is a problem with the file, not with the browser's storage.
+    pub async fn read_file(file: &web_sys::Blob) -> Result<Vec<u8>, RewindError> {
+        blob_to_bytes(file)
+            .await
+            .map_err(|e| RewindError::UnreadableFile(e.to_string()))
     }
 
     /// Reads an uploaded file and verifies it completely; changes nothing.
     pub async fn inspect_file(file: &web_sys::Blob) -> Result<BackupManifest, RewindError> {
-        let bytes = blob_to_bytes(file).await?;
+        let bytes = Self::read_file(file).await?;
         Ok(inspect(&bytes)?)
     }
 
@@ -240,10 +255,9 @@ impl Rewind {
             RestoreSource::Backup(id) => catalog::read(&self.name, &id).await?,
             RestoreSource::File(bytes) => bytes,
         };
-        let decoded = decode_backup(&bytes)?;
-        drop(bytes);
+        let verified = verify_file(&bytes)?;
         check_restore(
-            &decoded.manifest,
+            &verified.manifest,
             &self.name,
             self.migrator.migrations().latest(),
             consent,
@@ -253,7 +267,7 @@ impl Rewind {
         let backup_id = match state.exists {
             true => Some(
                 self.take_backup(
-                    format!("before restoring {}", decoded.manifest.id),
+                    format!("before restoring {}", verified.manifest.id),
                     true,
                     None,
                 )
@@ -263,7 +277,7 @@ impl Rewind {
             false => None,
         };
         let from = state.meta.schema_version;
-        let to = decoded.manifest.schema_version;
+        let to = verified.manifest.schema_version;
         let entry = JournalEntry {
             at: js_sys::Date::now(),
             operation: Operation::Restore,
@@ -273,15 +287,27 @@ impl Rewind {
             backup_id: backup_id.clone(),
         };
         let version = self.exists().await?.unwrap_or(0);
-        let outcome = restore_database(
+        let needed = bytes.len() as u64;
+        let outcome = restore_verified(
             &self.name,
             version,
-            &decoded,
+            bytes,
+            &verified,
             &entry,
             self.blocked_policy(),
             progress,
         )
-        .await;
+        .await
+        .map_err(|err| match err {
+            // The restore's own writes ran out of room (not a backup's): say so.
+            RewindError::QuotaExceeded { detail, .. } => {
+                RewindError::RestoreNoRoom { needed, detail }
+            }
+            RewindError::Migration(crate::MigrationError::QuotaExceeded(detail)) => {
+                RewindError::RestoreNoRoom { needed, detail }
+            }
+            other => other,
+        });
         if let Err(err) = outcome {
             if !matches!(err, RewindError::Migration(crate::MigrationError::Blocked)) {
                 let failed = JournalEntry {

@@ -35,6 +35,9 @@ pub fn app() -> Html {
                 panic!("test panic requested by the ?panic URL parameter");
             }
             effects::register_service_worker();
+            if let Some(interrupted) = effects::take_interrupted() {
+                dispatch(Action::FoundInterrupted(interrupted));
+            }
             rewind::idb::on_version_change(move |name| {
                 dispatch(Action::ChangedElsewhere(name.to_string()))
             });

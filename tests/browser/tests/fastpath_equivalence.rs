@@ -27,7 +27,10 @@ return [keys, out];
 
 #[wasm_bindgen_test]
 fn fast_path_encodes_exactly_like_the_rust_codec() {
-    let made: js_sys::Array = js_sys::Function::new_no_args(MAKE).call0(&JsValue::UNDEFINED).unwrap().into();
+    let made: js_sys::Array = js_sys::Function::new_no_args(MAKE)
+        .call0(&JsValue::UNDEFINED)
+        .unwrap()
+        .into();
     let keys = made.get(0);
     let values = made.get(1);
     let ka: js_sys::Array = keys.clone().into();

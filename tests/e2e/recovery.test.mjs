@@ -286,8 +286,11 @@ test("after a crash mid-operation, the page says what became of the operation", 
   await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
   await dialog.getByRole("button", { name: "Roll back", exact: true }).click();
   await page.getByRole("progressbar").waitFor();
+  // Kill the renderer; CDP never answers a Page.crash, so wait for the crash itself.
   const cdp = await context.newCDPSession(page);
-  await cdp.send("Page.crash").catch(() => {});
+  const crashed = new Promise((ok) => page.once("crash", ok));
+  cdp.send("Page.crash").catch(() => {});
+  await crashed;
 
   const again = await context.newPage();
   await again.goto(server.url);

@@ -104,7 +104,7 @@ let uploadFailure;
 // browser's storage failed … permission problems", though the app's storage is fine and the
 // file is the problem. Fails until it gets a file error that tells the person to choose the
 // file again.
-test("BUG: an upload that can no longer be read is a file problem, not a storage failure", () => {
+test("an upload that can no longer be read is a file problem (UnreadableFile), not a storage failure", () => {
   assert.ok(uploadFailure, "the upload test ran");
   assert.notEqual(uploadFailure.code, "Storage", uploadFailure.message);
   assert.doesNotMatch(uploadFailure.message, /storage failed/);

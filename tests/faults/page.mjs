@@ -1,6 +1,7 @@
 // The fault tests' page: pkg/ loaded as an app loads it, the migrations the faults run, and
 // helpers to seed, dump and check databases. Served from the repository root.
 import init, { Rewind } from "../../pkg/rewind.js";
+import { failure, shape } from "../shared/values.mjs";
 
 const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
 const txDone = (tx) => new Promise((ok, fail) => { tx.oncomplete = () => ok(); tx.onerror = () => fail(tx.error); tx.onabort = () => fail(tx.error ?? new Error("aborted")); });
@@ -226,28 +227,8 @@ export const F = {
     }
     return { list: list.map((m) => ({ id: m.id, automatic: m.automatic, label: m.label, schemaVersion: m.schemaVersion, records: m.stores.map((s) => [s.schema.name, s.records]) })), problems };
   },
-  async failure(p) {
-    try { await p; } catch (e) { return { isError: e instanceof Error, name: e.name, code: e.code, message: e.message }; }
-    return { resolved: true };
-  },
-  /** Any stored value as a JSON-able tree that keeps what JSON would lose. */
-  async shape(v, seen = new Map()) {
-    if (v === undefined) return { t: "undefined" };
-    if (typeof v === "number") return Object.is(v, -0) ? { t: "-0" } : Number.isNaN(v) ? { t: "NaN" } : v;
-    if (typeof v === "bigint") return { t: "bigint", v: String(v) };
-    if (v === null || typeof v !== "object") return v;
-    if (seen.has(v)) return { t: "ref", v: seen.get(v) };
-    seen.set(v, seen.size);
-    const tag = Object.prototype.toString.call(v).slice(8, -1);
-    if (v instanceof Date) return { t: "Date", v: v.getTime() };
-    if (v instanceof Blob) return { t: tag, type: v.type, name: v.name, text: await v.text() };
-    if (ArrayBuffer.isView(v)) return { t: tag, v: [...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)] };
-    if (v instanceof ArrayBuffer) return { t: tag, v: [...new Uint8Array(v)] };
-    if (v instanceof Map) return { t: "Map", v: await Promise.all([...v].map(async ([k, x]) => [await F.shape(k, seen), await F.shape(x, seen)])) };
-    if (v instanceof Set) return { t: "Set", v: await Promise.all([...v].map((x) => F.shape(x, seen))) };
-    if (Array.isArray(v)) return { t: "Array", length: v.length, v: await Promise.all(Object.keys(v).map(async (k) => [k, await F.shape(v[k], seen)])) };
-    return { t: tag, v: await Promise.all(Object.keys(v).map(async (k) => [k, await F.shape(v[k], seen)])) };
-  },
+  failure,
+  shape,
   /** A held plain connection that ignores versionchange (a careless other tab). */
   async hold(name) { F.held = await req(indexedDB.open(name)); return F.held.version; },
   release() { F.held?.close(); F.held = null; },

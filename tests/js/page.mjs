@@ -1,6 +1,7 @@
 // The test page: pkg/ loaded as an app loads it, plus small helpers the tests call through
 // page.evaluate. Served from the repository root.
 import init, { Rewind } from "../../pkg/rewind.js";
+import { failure, shape } from "../shared/values.mjs";
 
 const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
 
@@ -33,34 +34,8 @@ export const T = {
     return T.withDb(name, (db) => [...db.transaction(store).objectStore(store).indexNames]);
   },
   /** The rejection of `p` as plain data (or a failure when it resolves). */
-  async failure(p) {
-    try {
-      await p;
-    } catch (e) {
-      return { isError: e instanceof Error, name: e.name, code: e.code, message: e.message };
-    }
-    return { resolved: true };
-  },
-  /** Any stored value as a JSON-able tree that keeps what JSON would lose (types, -0, NaN,
-   * Blob bytes, shared and cyclic references). */
-  async shape(v, seen = new Map()) {
-    if (v === undefined) return { t: "undefined" };
-    if (typeof v === "number") return Object.is(v, -0) ? { t: "-0" } : Number.isNaN(v) ? { t: "NaN" } : v;
-    if (typeof v === "bigint") return { t: "bigint", v: String(v) };
-    if (v === null || typeof v !== "object") return v;
-    if (seen.has(v)) return { t: "ref", v: seen.get(v) };
-    seen.set(v, seen.size);
-    const tag = Object.prototype.toString.call(v).slice(8, -1);
-    if (v instanceof Date) return { t: "Date", v: v.getTime() };
-    if (v instanceof Blob) return { t: tag, type: v.type, name: v.name, text: await v.text() };
-    if (ArrayBuffer.isView(v)) return { t: tag, v: [...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)] };
-    if (v instanceof ArrayBuffer) return { t: tag, v: [...new Uint8Array(v)] };
-    if (v instanceof Map) return { t: "Map", v: await Promise.all([...v].map(async ([k, x]) => [await T.shape(k, seen), await T.shape(x, seen)])) };
-    if (v instanceof Set) return { t: "Set", v: await Promise.all([...v].map((x) => T.shape(x, seen))) };
-    if (v instanceof RegExp) return { t: "RegExp", v: String(v) };
-    if (Array.isArray(v)) return { t: "Array", length: v.length, v: await Promise.all(Object.keys(v).map(async (k) => [k, await T.shape(v[k], seen)])) };
-    return { t: tag, v: await Promise.all(Object.keys(v).map(async (k) => [k, await T.shape(v[k], seen)])) };
-  },
+  failure,
+  shape,
   /** Records of every kind IndexedDB stores. */
   richRecords() {
     const shared = { n: 1 };

@@ -407,9 +407,15 @@ async fn replace_with(
     blocked: BlockedPolicy,
     progress: Option<SharedProgress>,
 ) -> Result<(), RewindError> {
-    let json = |v: String| JsValue::from_str(&v);
-    let meta_json = json(serde_json::to_string(meta).unwrap_or_default());
-    let entry_json = json(serde_json::to_string(entry).unwrap_or_default());
+    // Never write an empty metadata record: a serialization failure stops the restore
+    // before anything changes.
+    let json = |what: &str, v: Result<String, serde_json::Error>| {
+        v.map(|s| JsValue::from_str(&s)).map_err(|e| {
+            RewindError::Migration(crate::MigrationError::Storage(format!("{what}: {e}")))
+        })
+    };
+    let meta_json = json("Rewind's metadata", serde_json::to_string(meta))?;
+    let entry_json = json("the journal entry", serde_json::to_string(entry))?;
     let db = open_with_upgrade(
         name,
         current_idb_version + 1,

@@ -37,7 +37,7 @@ try {
     p.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
     for (const n of p.nodes) {
       const f = n.callFrame;
-      const name = `${f.functionName || "(anonymous)"} ${f.url ? f.url.split("/").pop() : ""}`.trim();
+      const name = `${f.functionName || "(anonymous):" + f.lineNumber} ${f.url ? f.url.split("/").pop() : ""}`.trim();
       self.set(name, (self.get(name) ?? 0) + (dt.get(n.id) ?? 0) / 1000);
     }
     const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25);

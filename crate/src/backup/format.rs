@@ -2,6 +2,7 @@
 //! trailing SHA-256 of everything before it. See `docs/backup-format.md`.
 
 use super::codec::{self, Reader};
+use super::digests::Digests;
 use super::error::BackupError;
 use super::value::Value;
 use crate::engine::RewindMeta;
@@ -222,34 +223,53 @@ pub fn finish_backup(
     mut body: Vec<u8>,
     spans: &[SectionSpan],
 ) -> Result<EncodedBackup, BackupError> {
+    put_header(&mut manifest, &mut body, spans, &Digests::new())?;
+    let mut hasher = Sha256::new();
+    hasher.update(&body);
+    put_trailer(&mut manifest, &mut body, hasher.clone().finalize().into());
+    hasher.update(&body[body.len() - TRAILER_LEN..]);
+    manifest.sha256 = hex(&hasher.finalize());
+    Ok(EncodedBackup {
+        bytes: body,
+        manifest,
+    })
+}
+
+/// The first step of [`finish_backup`], for writers that hash elsewhere: fills in the stores'
+/// counts, sizes and checksums (digests of the spans' ranges of `body` from `digests`, or
+/// computed) and puts the header in front of `body`. Next: [`put_trailer`] with the SHA-256
+/// of the result, then the whole file's SHA-256 as `manifest.sha256` (lowercase hex).
+pub fn put_header(
+    manifest: &mut BackupManifest,
+    body: &mut Vec<u8>,
+    spans: &[SectionSpan],
+    digests: &Digests,
+) -> Result<(), BackupError> {
     if manifest.stores.len() != spans.len() {
         return Err(BackupError::invalid(
             "the manifest's stores and the records given do not match",
         ));
     }
     for (entry, span) in manifest.stores.iter_mut().zip(spans) {
-        let section = body
-            .get(span.range.clone())
-            .ok_or_else(|| BackupError::invalid("a section lies outside the body"))?;
+        if span.range.start > span.range.end || span.range.end > body.len() {
+            return Err(BackupError::invalid("a section lies outside the body"));
+        }
         entry.records = span.records;
-        entry.bytes = section.len() as u64;
-        entry.sha256 = hex(&Sha256::digest(section));
+        entry.bytes = span.range.len() as u64;
+        entry.sha256 = hex(&digests.of(body, span.range.clone()));
     }
-    let header = encode_header(&manifest)?;
+    let header = encode_header(manifest)?;
     body.reserve_exact(header.len() + TRAILER_LEN);
     body.splice(0..0, header);
-    let mut hasher = Sha256::new();
-    hasher.update(&body);
-    let digest = hasher.clone().finalize();
-    body.extend_from_slice(&digest);
-    hasher.update(digest);
     manifest.format_version = FORMAT_VERSION;
-    manifest.bytes = body.len() as u64;
-    manifest.sha256 = hex(&hasher.finalize());
-    Ok(EncodedBackup {
-        bytes: body,
-        manifest,
-    })
+    Ok(())
+}
+
+/// Appends the trailer — `body_sha256`, the SHA-256 of everything in `file` so far — and
+/// records the file's size in `manifest`.
+pub fn put_trailer(manifest: &mut BackupManifest, file: &mut Vec<u8>, body_sha256: [u8; 32]) {
+    file.extend_from_slice(&body_sha256);
+    manifest.bytes = file.len() as u64;
 }
 
 /// The file's start: magic, format version and the manifest (as stored: without `bytes` and
@@ -338,9 +358,17 @@ fn truncated(expected: u64, actual: usize) -> BackupError {
     }
 }
 
-/// Checks magic, version, length, every checksum, and that the manifest describes the
-/// sections; does not decode the records.
-fn verify(data: &[u8]) -> Result<Layout<'_>, BackupError> {
+/// What a file's first bytes say, checked before anything is hashed.
+struct Head {
+    version: u32,
+    manifest_end: u64,
+    /// The manifest, if it parses (a damaged one is reported after the checksum).
+    parsed: Option<BackupManifest>,
+    /// The file's size as the manifest adds it up.
+    expected_len: Option<u64>,
+}
+
+fn read_head(data: &[u8]) -> Result<Head, BackupError> {
     if data.is_empty() {
         return Err(BackupError::Empty);
     }
@@ -383,11 +411,46 @@ fn verify(data: &[u8]) -> Result<Layout<'_>, BackupError> {
     if manifest_end + TRAILER_LEN as u64 > data.len() as u64 {
         return Err(truncated(manifest_end + TRAILER_LEN as u64, data.len()));
     }
+    Ok(Head {
+        version,
+        manifest_end,
+        parsed,
+        expected_len,
+    })
+}
+
+/// The byte ranges that verifying `data` hashes: everything before the trailer, the whole
+/// file, and each store's section as the manifest places them. Only what the first checks let
+/// through (none for a file they refuse); anything verification needs beyond these it hashes
+/// itself.
+pub fn digest_ranges(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let Ok(head) = read_head(data) else {
+        return Vec::new();
+    };
+    let mut ranges = vec![0..data.len() - TRAILER_LEN, 0..data.len()];
+    if let (Some(m), Some(len)) = (&head.parsed, head.expected_len) {
+        if len == data.len() as u64 {
+            let mut pos = head.manifest_end as usize;
+            for store in &m.stores {
+                ranges.push(pos..pos + store.bytes as usize);
+                pos += store.bytes as usize;
+            }
+        }
+    }
+    ranges
+}
+
+/// Checks magic, version, length, every checksum (from `digests`, or computed), and that the
+/// manifest describes the sections; does not decode the records.
+fn verify<'a>(data: &'a [u8], digests: &Digests) -> Result<Layout<'a>, BackupError> {
+    let Head {
+        version,
+        manifest_end,
+        parsed,
+        expected_len,
+    } = read_head(data)?;
     let body_len = data.len() - TRAILER_LEN;
-    let mut hasher = Sha256::new();
-    hasher.update(&data[..body_len]);
-    let digest = hasher.clone().finalize();
-    if digest.as_slice() != &data[body_len..] {
+    if digests.of(data, 0..body_len).as_slice() != &data[body_len..] {
         return Err(BackupError::ChecksumMismatch {
             what: "the whole file".into(),
         });
@@ -416,8 +479,7 @@ fn verify(data: &[u8]) -> Result<Layout<'_>, BackupError> {
             )));
         }
         let end = pos + store.bytes as usize;
-        let section = &data[pos..end];
-        if hex(&Sha256::digest(section)) != store.sha256 {
+        if hex(&digests.of(data, pos..end)) != store.sha256 {
             return Err(BackupError::ChecksumMismatch {
                 what: format!("store {:?}", store.schema.name),
             });
@@ -428,13 +490,17 @@ fn verify(data: &[u8]) -> Result<Layout<'_>, BackupError> {
                 store.schema.name
             )));
         }
-        sections.push(section);
+        sections.push(&data[pos..end]);
         pos = end;
     }
     manifest.bytes = data.len() as u64;
-    hasher.update(&data[body_len..]);
-    manifest.sha256 = hex(&hasher.finalize());
+    manifest.sha256 = hex(&digests.of(data, 0..data.len()));
     Ok(Layout { manifest, sections })
+}
+
+/// [`verify`] with every digest computed here, two ranges in one pass where it can.
+fn verify_sha2(data: &[u8]) -> Result<Layout<'_>, BackupError> {
+    verify(data, &Digests::sha2(data, &digest_ranges(data)))
 }
 
 fn check_section(
@@ -483,7 +549,7 @@ fn check_section_blobs(
 
 /// Reads and fully verifies a backup, records included.
 pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
-    let layout = verify(data)?;
+    let layout = verify_sha2(data)?;
     let mut stores = Vec::with_capacity(layout.sections.len());
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
         let name = entry.schema.name.clone();
@@ -504,7 +570,12 @@ pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
 /// Verifies a backup completely — magic, format version, every checksum, every record
 /// decodable and counted as the manifest says — and returns its manifest. Keeps no records.
 pub fn inspect(data: &[u8]) -> Result<BackupManifest, BackupError> {
-    let layout = verify(data)?;
+    inspect_with(data, &Digests::sha2(data, &digest_ranges(data)))
+}
+
+/// [`inspect`] with the digests of [`digest_ranges`] computed elsewhere.
+pub fn inspect_with(data: &[u8], digests: &Digests) -> Result<BackupManifest, BackupError> {
+    let layout = verify(data, digests)?;
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
         check_section(&entry.schema.name, section, entry.records, false)?;
     }
@@ -523,7 +594,12 @@ pub struct VerifiedFile {
 /// Verifies a backup completely, as [`inspect`] does, keeping no records: for reading them
 /// straight from the bytes afterwards (a restore in batches).
 pub fn verify_file(data: &[u8]) -> Result<VerifiedFile, BackupError> {
-    let layout = verify(data)?;
+    verify_file_with(data, &Digests::sha2(data, &digest_ranges(data)))
+}
+
+/// [`verify_file`] with the digests of [`digest_ranges`] computed elsewhere.
+pub fn verify_file_with(data: &[u8], digests: &Digests) -> Result<VerifiedFile, BackupError> {
+    let layout = verify(data, digests)?;
     let base = data.as_ptr() as usize;
     let mut sections = Vec::with_capacity(layout.sections.len());
     let mut has_blobs = Vec::with_capacity(layout.sections.len());
@@ -550,7 +626,7 @@ pub fn verify_file(data: &[u8]) -> Result<VerifiedFile, BackupError> {
 /// The verified manifest and one store's section bytes, for reading records in batches with
 /// [`SectionReader`] (the records themselves are checked as they are read).
 pub fn store_sections(data: &[u8]) -> Result<(BackupManifest, Vec<&[u8]>), BackupError> {
-    let layout = verify(data)?;
+    let layout = verify_sha2(data)?;
     Ok((layout.manifest, layout.sections))
 }
 

@@ -6,22 +6,28 @@
 //! - [`codec`]: the compact binary encoding of one value.
 //! - [`format`]: the file — magic, format version, manifest, per-store record sections,
 //!   trailing SHA-256 — with [`encode_backup`], [`decode_backup`] and [`inspect`].
+//! - [`digests`]: [`Digests`], the SHA-256 seam (which ranges to hash; who hashes them).
+//! - [`readback`]: [`SectionMatch`], what a restore reads back checked against the file.
 //! - [`error`]: [`BackupError`], with the codes the JavaScript API reports.
 //!
 //! The byte layout is documented in `docs/backup-format.md`.
 
 pub mod codec;
+pub mod digests;
 pub mod error;
 pub mod format;
+pub mod readback;
 pub mod value;
 
 pub use codec::{decode_value, encode_value, MAX_DEPTH};
+pub use digests::{Digests, Sha256Digest};
 pub use error::BackupError;
 pub use format::{
-    backup_file_name, decode_backup, encode_backup, encode_header, inspect, store_sections,
-    utc_stamp, BackupManifest, DecodedBackup, EncodedBackup, SectionReader, SectionSummary,
-    SectionWriter, StoreManifest, StoreRecords, FORMAT_VERSION, MAGIC,
+    backup_file_name, decode_backup, encode_backup, encode_header, inspect, inspect_with,
+    store_sections, utc_stamp, BackupManifest, DecodedBackup, EncodedBackup, SectionReader,
+    SectionSummary, SectionWriter, StoreManifest, StoreRecords, FORMAT_VERSION, MAGIC,
 };
+pub use readback::SectionMatch;
 pub use value::{ErrorKind, ErrorValue, Num, Text, Value, ViewKind};
 
 #[cfg(test)]

@@ -633,3 +633,94 @@ fn file_names_are_safe_and_dated_in_utc() {
     );
     assert!(backup_file_name(&"x".repeat(500), 1, 0.0).len() < 100);
 }
+
+/// Digests as another hasher would give them: one SHA-256 per range, no shortcuts.
+fn one_shot_digests(data: &[u8], ranges: &[std::ops::Range<usize>]) -> Digests {
+    use sha2::Digest as _;
+    let mut d = Digests::new();
+    for r in ranges {
+        d.insert(r.clone(), sha2::Sha256::digest(&data[r.clone()]).into());
+    }
+    d
+}
+
+#[test]
+fn a_file_written_in_steps_with_digests_from_elsewhere_is_the_same_file() {
+    use format::{finish_backup, put_header, put_trailer, SectionSpan};
+    use sha2::Digest as _;
+    let mut body = Vec::new();
+    let mut spans = Vec::new();
+    for s in stores() {
+        let start = body.len();
+        for (i, (k, v)) in s.records.iter().enumerate() {
+            format::encode_record(k, v, i as u64 + 1, &mut body).unwrap();
+        }
+        spans.push(SectionSpan {
+            records: s.records.len() as u64,
+            range: start..body.len(),
+        });
+    }
+    let whole = finish_backup(manifest(), body.clone(), &spans).unwrap();
+    assert_eq!(whole, small_file());
+
+    let ranges: Vec<_> = spans.iter().map(|s| s.range.clone()).collect();
+    let mut m = manifest();
+    let mut file = body;
+    let sections = one_shot_digests(&file, &ranges);
+    put_header(&mut m, &mut file, &spans, &sections).unwrap();
+    let body_digest: [u8; 32] = sha2::Sha256::digest(&file).into();
+    put_trailer(&mut m, &mut file, body_digest);
+    m.sha256 = crate::migration::hex(&sha2::Sha256::digest(&file));
+    assert_eq!(file, whole.bytes);
+    assert_eq!(m, whole.manifest);
+}
+
+#[test]
+fn verifying_with_digests_from_elsewhere_agrees_with_verifying_here() {
+    let file = small_file().bytes;
+    let ranges = format::digest_ranges(&file);
+    // The body before the trailer, the whole file, and one range per store.
+    assert_eq!(ranges.len(), 2 + manifest().stores.len());
+    let given = one_shot_digests(&file, &ranges);
+    assert_eq!(
+        format::verify_file_with(&file, &given).unwrap(),
+        format::verify_file(&file).unwrap()
+    );
+    assert_eq!(
+        inspect_with(&file, &given).unwrap(),
+        inspect(&file).unwrap()
+    );
+    // No digests given: everything is hashed in place, with the same outcome.
+    assert_eq!(
+        format::verify_file_with(&file, &Digests::new()).unwrap(),
+        format::verify_file(&file).unwrap()
+    );
+}
+
+#[test]
+fn a_digest_given_for_another_range_is_not_taken_for_this_one() {
+    use sha2::Digest as _;
+    let mut file = small_file().bytes;
+    let ranges = format::digest_ranges(&file);
+    let (body, whole, section) = (ranges[0].clone(), ranges[1].clone(), ranges[2].clone());
+    // The undamaged file's digests: for the body and the whole file under their own ranges
+    // (so they are taken), and the section's under a range one byte longer (so it is not).
+    let mut given = one_shot_digests(&file, &[body, whole]);
+    given.insert(
+        section.start..section.end + 1,
+        sha2::Sha256::digest(&file[section.clone()]).into(),
+    );
+    file[section.start] ^= 1;
+    assert!(matches!(
+        format::verify_file_with(&file, &given),
+        Err(BackupError::ChecksumMismatch { what }) if what.starts_with("store")
+    ));
+}
+
+#[test]
+fn a_refused_file_asks_for_no_digests() {
+    assert!(format::digest_ranges(b"").is_empty());
+    assert!(format::digest_ranges(b"not a backup at all").is_empty());
+    let file = small_file().bytes;
+    assert!(format::digest_ranges(&file[..20]).is_empty());
+}

@@ -6,14 +6,14 @@
 //! backup's id in the journal and in its report.
 
 use super::backend::IdbBackend;
+use super::digest;
 use super::lock::lock_database;
 use super::open::BlockedPolicy;
 use super::restore::{restore_verified, SharedProgress};
 use super::snapshot::{snapshot, SnapshotInfo};
 use super::storage::blob_to_bytes;
 use super::{catalog, list_databases};
-use crate::backup::format::verify_file;
-use crate::backup::{backup_file_name, inspect, BackupManifest};
+use crate::backup::{backup_file_name, BackupManifest};
 use crate::catalog::{backup_id, check_restore, expired, RestoreConsent, DEFAULT_KEEP_AUTOMATIC};
 use crate::diff::SchemaDiff;
 use crate::engine::{JournalEntry, Migrate, Migrator, Operation, OperationReport, Status};
@@ -239,7 +239,7 @@ impl Rewind {
     /// Reads an uploaded file and verifies it completely; changes nothing.
     pub async fn inspect_file(file: &web_sys::Blob) -> Result<BackupManifest, RewindError> {
         let bytes = Self::read_file(file).await?;
-        Ok(inspect(&bytes)?)
+        Ok(digest::inspect(&bytes).await?)
     }
 
     /// Replaces the database with a backup: verified first, refused without consent when it
@@ -255,7 +255,7 @@ impl Rewind {
             RestoreSource::Backup(id) => catalog::read(&self.name, &id).await?,
             RestoreSource::File(bytes) => bytes,
         };
-        let verified = verify_file(&bytes)?;
+        let verified = digest::verify_file(&bytes).await?;
         check_restore(
             &verified.manifest,
             &self.name,

@@ -9,6 +9,7 @@ pub mod api;
 pub mod backend;
 pub mod catalog;
 pub mod clone;
+pub mod digest;
 pub mod error;
 pub mod inspect;
 pub mod js_record;

@@ -9,10 +9,11 @@
 
 use super::backend::{read_meta, META_STORE};
 use super::clone::{describe_key, encode_batch, js_to_value, PendingValue};
+use super::digest::{digests, sha256};
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
 use super::request::{await_request, await_transaction, RequestEvents};
-use crate::backup::format::{encode_record, finish_backup, SectionSpan};
+use crate::backup::format::{encode_record, put_header, put_trailer, SectionSpan};
 use crate::backup::{BackupError, BackupManifest, EncodedBackup, StoreManifest, FORMAT_VERSION};
 use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
@@ -243,7 +244,7 @@ pub async fn snapshot(
     if let Some(report) = progress {
         report(total, total);
     }
-    let manifest = BackupManifest {
+    let mut manifest = BackupManifest {
         format_version: FORMAT_VERSION,
         id: info.id,
         database: name.to_string(),
@@ -257,5 +258,14 @@ pub async fn snapshot(
         bytes: 0,
         sha256: String::new(),
     };
-    Ok(finish_backup(manifest, read.body, &read.spans)?)
+    // Hashed by the browser (WebCrypto), now that the transaction is over: every section at
+    // once, then the body before the trailer, then the whole file.
+    let ranges: Vec<_> = read.spans.iter().map(|s| s.range.clone()).collect();
+    let sections = digests(&read.body, &ranges).await;
+    let mut bytes = read.body;
+    put_header(&mut manifest, &mut bytes, &read.spans, &sections)?;
+    let body = sha256(&bytes).await;
+    put_trailer(&mut manifest, &mut bytes, body);
+    manifest.sha256 = crate::migration::hex(&sha256(&bytes).await);
+    Ok(EncodedBackup { bytes, manifest })
 }

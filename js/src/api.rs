@@ -235,6 +235,19 @@ impl JsRewind {
         promise(f(self.inner.clone()))
     }
 
+    /// [`Self::run`] once the arguments are checked: a bad argument rejects at once, before
+    /// anything is opened.
+    fn run_with<A, F, Fut>(&self, args: Result<A, JsValue>, f: F) -> Promise
+    where
+        F: FnOnce(Rc<Inner>, A) -> Fut,
+        Fut: Future<Output = Result<JsValue, JsValue>> + 'static,
+    {
+        match args {
+            Ok(a) => self.run(move |rw| f(rw, a)),
+            Err(e) => rejected(e),
+        }
+    }
+
     /// Where the database stands: versions, applied and pending migrations, drift, journal.
     #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn status(&self) -> Promise {
@@ -244,12 +257,9 @@ impl JsRewind {
     /// What going to version `to` would do, without doing it.
     #[wasm_bindgen(unchecked_return_type = "Promise<MigrationPlan>")]
     pub fn plan(&self, #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue) -> Promise {
-        let to = match version(&to, "the target version") {
-            Ok(Some(to)) => to,
-            Ok(None) => return rejected(invalid_argument("plan needs the target version")),
-            Err(e) => return rejected(e),
-        };
-        self.run(move |rw| async move {
+        let to = version(&to, "the target version")
+            .and_then(|to| to.ok_or_else(|| invalid_argument("plan needs the target version")));
+        self.run_with(to, |rw, to| async move {
             let plan = rw.plan(to).await.map_err(rewind_error)?;
             to_js(&plan_view(&plan).map_err(|e| error("Storage", &e.to_string()))?)
         })
@@ -269,11 +279,7 @@ impl JsRewind {
                 progress(&opts, "options")?,
             ))
         })();
-        let (to, progress) = match args {
-            Ok(a) => a,
-            Err(e) => return rejected(e),
-        };
-        self.run(move |rw| async move {
+        self.run_with(args, |rw, (to, progress)| async move {
             to_js(&rw.migrate_to(to, progress).await.map_err(rewind_error)?)
         })
     }
@@ -291,11 +297,7 @@ impl JsRewind {
                 .ok_or_else(|| invalid_argument("rollbackTo needs the target version"))?;
             Ok::<_, JsValue>((to, progress(&opts, "options")?))
         })();
-        let (to, progress) = match args {
-            Ok(a) => a,
-            Err(e) => return rejected(e),
-        };
-        self.run(move |rw| async move {
+        self.run_with(args, |rw, (to, progress)| async move {
             to_js(&rw.rollback_to(to, progress).await.map_err(rewind_error)?)
         })
     }
@@ -331,11 +333,7 @@ impl JsRewind {
             };
             Ok::<_, JsValue>((label, progress(&opts, "options")?))
         })();
-        let (label, progress) = match args {
-            Ok(a) => a,
-            Err(e) => return rejected(e),
-        };
-        self.run(move |rw| async move {
+        self.run_with(args, |rw, (label, progress)| async move {
             to_js(&rw.backup(&label, progress).await.map_err(rewind_error)?)
         })
     }
@@ -351,11 +349,7 @@ impl JsRewind {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Promise {
-        let id = match string(&id, "the backup id") {
-            Ok(id) => id,
-            Err(e) => return rejected(e),
-        };
-        self.run(move |rw| async move {
+        self.run_with(string(&id, "the backup id"), |rw, id| async move {
             rw.delete_backup(&id).await.map_err(rewind_error)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -368,11 +362,7 @@ impl JsRewind {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Promise {
-        let id = match string(&id, "the backup id") {
-            Ok(id) => id,
-            Err(e) => return rejected(e),
-        };
-        self.run(move |rw| async move {
+        self.run_with(string(&id, "the backup id"), |rw, id| async move {
             let (blob, name) = rw.export_backup(&id).await.map_err(rewind_error)?;
             let bag = web_sys::FilePropertyBag::new();
             bag.set_type(&blob.type_());
@@ -386,18 +376,15 @@ impl JsRewind {
     /// Reads a `.rewind` file and verifies all of it; resolves to its manifest. Changes nothing.
     #[wasm_bindgen(unchecked_return_type = "Promise<Manifest>")]
     pub fn inspect(&self, #[wasm_bindgen(unchecked_param_type = "Blob")] file: JsValue) -> Promise {
-        let blob = match file.dyn_into::<web_sys::Blob>() {
-            Ok(b) => b,
-            Err(v) => {
-                return rejected(invalid_argument(format!(
-                    "inspect needs a File or Blob, not {}",
-                    describe_type(&v)
-                )))
-            }
-        };
-        self.run(
-            move |_| async move { to_js(&Inner::inspect_file(&blob).await.map_err(rewind_error)?) },
-        )
+        let blob = file.dyn_into::<web_sys::Blob>().map_err(|v| {
+            invalid_argument(format!(
+                "inspect needs a File or Blob, not {}",
+                describe_type(&v)
+            ))
+        });
+        self.run_with(blob, |_, blob| async move {
+            to_js(&Inner::inspect_file(&blob).await.map_err(rewind_error)?)
+        })
     }
 
     /// Replaces the database with a backup (an id from `listBackups`, or a `.rewind` File or
@@ -408,6 +395,10 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_param_type = "string | Blob")] source: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RestoreOptions")] options: JsValue,
     ) -> Promise {
+        enum Source {
+            Id(String),
+            Blob(web_sys::Blob),
+        }
         let args = (|| {
             let opts = self::options(
                 &options,
@@ -418,27 +409,20 @@ impl JsRewind {
                 allow_other_database: boolean(&opts, "allowOtherDatabase", "options")?,
                 allow_unknown_version: boolean(&opts, "allowUnknownVersion", "options")?,
             };
-            Ok::<_, JsValue>((consent, progress(&opts, "options")?))
+            let progress = progress(&opts, "options")?;
+            let source = if let Some(id) = source.as_string() {
+                Source::Id(id)
+            } else if let Some(blob) = source.dyn_ref::<web_sys::Blob>() {
+                Source::Blob(blob.clone())
+            } else {
+                return Err(invalid_argument(format!(
+                    "restore needs a backup id, a File or a Blob, not {}",
+                    describe_type(&source)
+                )));
+            };
+            Ok::<_, JsValue>((source, consent, progress))
         })();
-        let (consent, progress) = match args {
-            Ok(a) => a,
-            Err(e) => return rejected(e),
-        };
-        enum Source {
-            Id(String),
-            Blob(web_sys::Blob),
-        }
-        let source = if let Some(id) = source.as_string() {
-            Source::Id(id)
-        } else if let Some(blob) = source.dyn_ref::<web_sys::Blob>() {
-            Source::Blob(blob.clone())
-        } else {
-            return rejected(invalid_argument(format!(
-                "restore needs a backup id, a File or a Blob, not {}",
-                describe_type(&source)
-            )));
-        };
-        self.run(move |rw| async move {
+        self.run_with(args, |rw, (source, consent, progress)| async move {
             let source = match source {
                 Source::Id(id) => RestoreSource::Backup(id),
                 Source::Blob(blob) => {

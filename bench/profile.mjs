@@ -1,6 +1,7 @@
 // Where the time goes: a CPU profile (Chrome DevTools protocol) of one benchmark operation,
 // summed by function (self time), wasm functions included.
 //   node bench/profile.mjs [records] [op…]     e.g. node bench/profile.mjs 100000 rewindBackup
+//   BLOBS=1 node bench/profile.mjs 10000 …     the dataset with Blob attachments
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +23,7 @@ try {
   const page = await context.newPage();
   await page.goto(server.url + "bench/index.html" + (process.env.REWIND_PKG ? `?pkg=${encodeURIComponent(process.env.REWIND_PKG)}` : ""));
   await page.waitForFunction(() => window.B);
-  await page.evaluate((t) => B.setup(t), total);
+  await page.evaluate(([t, blobs]) => B.setup(t, { blobs }), [total, !!process.env.BLOBS]);
   const cdp = await context.newCDPSession(page);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 });

@@ -75,9 +75,21 @@ impl PendingValue {
     /// Reads every Blob's bytes (after the transaction that produced the value has finished)
     /// and returns the complete value.
     pub async fn read_blobs(self) -> Result<Value, CloneError> {
+        let reads = self.start_reads();
+        self.complete(reads).await
+    }
+
+    /// Asks for every Blob's bytes at once, so that the browser reads them side by side
+    /// (and reads for other values can be asked for before these are awaited).
+    pub fn start_reads(&self) -> Vec<js_sys::Promise> {
+        self.blobs.iter().map(|b| b.array_buffer()).collect()
+    }
+
+    /// The complete value, from the reads [`Self::start_reads`] asked for.
+    pub async fn complete(self, reads: Vec<js_sys::Promise>) -> Result<Value, CloneError> {
         let PendingValue { mut value, blobs } = self;
         let mut contents = Vec::with_capacity(blobs.len());
-        for blob in &blobs {
+        for (blob, read) in blobs.iter().zip(reads) {
             let unreadable = |e: JsValue| {
                 CloneError::new(
                     format!(
@@ -87,9 +99,7 @@ impl PendingValue {
                     &[],
                 )
             };
-            let buffer = JsFuture::from(blob.array_buffer())
-                .await
-                .map_err(unreadable)?;
+            let buffer = JsFuture::from(read).await.map_err(unreadable)?;
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
             if bytes.len() as f64 != blob.size() {
                 return Err(CloneError::new(
@@ -900,10 +910,23 @@ function val(v, depth) {
   } else if (proto === Date.prototype) {
     seen.set(v, nextId++);
     f64(0x10, v.getTime());
+  } else if (blobsEmpty && (proto === File.prototype || proto === Blob.prototype)) {
+    // Only for checking what a restore wrote: the contents cannot be read synchronously, so
+    // they are written empty, as the Rust walker leaves them.
+    const file = proto === File.prototype;
+    const lm = file ? v.lastModified : 0;
+    if (file && !Number.isSafeInteger(lm)) throw FALLBACK;
+    seen.set(v, nextId++);
+    byte(file ? 0x1F : 0x1E);
+    if (file) text(v.name);
+    text(v.type);
+    if (file) varint(lm >= 0 ? lm * 2 : -lm * 2 - 1);
+    varint(0);
   } else {
     throw FALLBACK;
   }
 }
+let blobsEmpty = false;
 function top(v) { seen.clear(); nextId = 0; val(v, 0); }
 function key(k) {
   if (typeof k === "number" && !Number.isNaN(k)) number(k);
@@ -913,8 +936,9 @@ function key(k) {
 
 /** Encodes records start.. of `values` (with `keys[i]`) until `end` or the first record the
  * fast path does not handle; returns that record's index. The bytes: `encoded()`. */
-export function rewind_encode_batch(keys, values, start, end) {
+export function rewind_encode_batch(keys, values, start, end, emptyBlobs) {
   pos = 0;
+  blobsEmpty = emptyBlobs;
   let i = start;
   for (; i < end; i++) {
     const mark = pos;
@@ -985,6 +1009,20 @@ function rval(depth) {
     case 0x10: { const d = new Date(rf64()); objs.push(d); return d; }
     case 0x1C: { const a = new Array(rvarint()); objs.push(a); rprops(a, depth); return a; }
     case 0x1D: { const o = {}; objs.push(o); rprops(o, depth); return o; }
+    case 0x1E: case 0x1F: {
+      // The bytes were verified (type included) by Rust; a Blob copies them.
+      const name = tag === 0x1F ? rtext() : null;
+      const type = rtext();
+      let lm = 0;
+      if (name !== null) { const z = rvarint(); lm = z % 2 === 0 ? z / 2 : -(z + 1) / 2; }
+      const len = rvarint(), end = at + len;
+      if (end > src.length) throw FALLBACK;
+      const part = src.subarray(at, end);
+      at = end;
+      const b = name === null ? new Blob([part], { type }) : new File([part], name, { type, lastModified: lm });
+      objs.push(b);
+      return b;
+    }
     case 0x20: { const id = rvarint(); if (id >= objs.length) throw FALLBACK; return objs[id]; }
     default: throw FALLBACK;
   }
@@ -1046,7 +1084,13 @@ extern "C" {
     ) -> Result<u32, JsValue>;
     fn rewind_last_put() -> JsValue;
     fn rewind_last_count() -> u32;
-    fn rewind_encode_batch(keys: &JsValue, values: &JsValue, start: u32, end: u32) -> u32;
+    fn rewind_encode_batch(
+        keys: &JsValue,
+        values: &JsValue,
+        start: u32,
+        end: u32,
+        empty_blobs: bool,
+    ) -> u32;
     fn rewind_encoded() -> js_sys::Uint8Array;
     fn rewind_decode_batch(
         bytes: &[u8],
@@ -1059,7 +1103,8 @@ extern "C" {
 
 /// Encodes records `start..end` of `keys`/`values` (as [`crate::backup::SectionWriter`] would:
 /// key then value, each numbered from 0) onto `out`, until the first record the fast path does
-/// not handle; returns that record's index (`end` when all were).
+/// not handle (one with Blobs included: their bytes must be read first); returns that record's
+/// index (`end` when all were).
 pub fn encode_batch(
     keys: &JsValue,
     values: &JsValue,
@@ -1067,7 +1112,30 @@ pub fn encode_batch(
     end: u32,
     out: &mut Vec<u8>,
 ) -> u32 {
-    let reached = rewind_encode_batch(keys, values, start, end);
+    encode_batch_with(keys, values, start, end, false, out)
+}
+
+/// [`encode_batch`] for checking what a restore wrote: Blobs and Files are encoded with their
+/// bytes left out (empty), as [`js_to_value`] leaves them, so they stay on the fast path.
+pub fn encode_batch_without_blob_bytes(
+    keys: &JsValue,
+    values: &JsValue,
+    start: u32,
+    end: u32,
+    out: &mut Vec<u8>,
+) -> u32 {
+    encode_batch_with(keys, values, start, end, true, out)
+}
+
+fn encode_batch_with(
+    keys: &JsValue,
+    values: &JsValue,
+    start: u32,
+    end: u32,
+    empty_blobs: bool,
+    out: &mut Vec<u8>,
+) -> u32 {
+    let reached = rewind_encode_batch(keys, values, start, end, empty_blobs);
     let bytes = rewind_encoded();
     let from = out.len();
     out.resize(from + bytes.length() as usize, 0);

@@ -7,7 +7,7 @@
 //! building the JavaScript values) happens before the transaction starts.
 
 use super::backend::{ensure_meta_stores, key_path_js, JOURNAL_STORE, META_STORE};
-use super::clone::{decode_put_batch, encode_batch, js_to_value, value_to_js};
+use super::clone::{decode_put_batch, encode_batch_without_blob_bytes, js_to_value, value_to_js};
 use super::inspect::store_names;
 use super::open::{open_with_upgrade, BlockedPolicy, Upgrade};
 use super::request::{await_request, RequestEvents};
@@ -145,7 +145,7 @@ async fn read_back_matches(
         let values: js_sys::Array = values.next().await?.unchecked_into();
         let mut i = 0;
         while i < n {
-            i = encode_batch(&keys, &values, i, n, &mut bytes);
+            i = encode_batch_without_blob_bytes(&keys, &values, i, n, &mut bytes);
             if i < n {
                 let key = js_to_value(&keys.get(i))
                     .map_err(|e| e.in_record(&name, "?"))?

@@ -35,6 +35,9 @@ pub struct SnapshotInfo {
     pub created_at: f64,
 }
 
+/// How many records' Blobs are being read at any time while a backup completes.
+const READ_AHEAD: usize = 32;
+
 /// Records read and encoded per batch (and progress reported as often).
 const CHUNK: u32 = PROGRESS_EVERY as u32;
 
@@ -205,13 +208,27 @@ async fn complete_pending(read: &mut Read) -> Result<(), RewindError> {
     let mut copied = 0usize;
     // How many bytes went into each store's section.
     let mut grown = vec![0usize; read.spans.len()];
-    for p in pending {
+    // The Blobs of the next READ_AHEAD records are always asked for: the browser reads them
+    // side by side instead of one after another.
+    let mut pending: Vec<Option<Pending>> = pending.into_iter().map(Some).collect();
+    let mut reads: Vec<Vec<js_sys::Promise>> = Vec::with_capacity(pending.len());
+    for i in 0..pending.len() {
+        while reads.len() < pending.len() && reads.len() <= i + READ_AHEAD {
+            let started = pending[reads.len()]
+                .as_ref()
+                .map(|p| p.value.start_reads())
+                .unwrap_or_default();
+            reads.push(started);
+        }
+        let Some(p) = pending[i].take() else {
+            continue;
+        };
         body.extend_from_slice(&old[copied..p.at]);
         copied = p.at;
         let key = describe_key(&p.key);
         let value = p
             .value
-            .read_blobs()
+            .complete(std::mem::take(&mut reads[i]))
             .await
             .map_err(|e| e.in_record(&p.store, &key))?;
         let before = body.len();

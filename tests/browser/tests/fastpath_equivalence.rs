@@ -97,3 +97,88 @@ fn web_sys_log(s: &str) {
         f.call1(&c, &s.into())
     });
 }
+
+const MAKE_BLOBS: &str = r#"
+const values = [];
+const keys = [];
+for (let i = 0; i < 60; i++) {
+  const blob = new Blob([new Uint8Array([i, 1, 2, 255])], { type: i % 3 ? "image/png" : "" });
+  const file = new File([`file ${i} ✓`], ["notes.txt", "東京.md", "", "x"][i % 4], { type: "text/plain", lastModified: 1700000000000 + i * 1000 });
+  const v = { id: i, photo: blob, attachments: [file, blob], empty: new Blob([]), note: "n" + i };
+  if (i % 5 === 0) v.old = new File(["old"], "before 1970", { lastModified: -86400000 });
+  if (i % 10 === 0) v.tags = new Map([["blob", blob]]); // a Map: the fast path's limit
+  values.push(v);
+  keys.push(i);
+}
+return [keys, values];
+"#;
+
+/// The Rust walker's encoding of `keys[i]`/`values[i]`, Blob and File bytes left empty.
+fn walked(ka: &js_sys::Array, va: &js_sys::Array, i: u32, out: &mut Vec<u8>) {
+    let k = clone::js_to_value(&ka.get(i)).unwrap().value().clone();
+    let v = clone::js_to_value(&va.get(i)).unwrap().value().clone();
+    encode_record(&k, &v, 1, out).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn blobs_and_files_are_checked_on_the_fast_path_exactly_as_the_walker_leaves_them() {
+    let made: js_sys::Array = js_sys::Function::new_no_args(MAKE_BLOBS)
+        .call0(&JsValue::UNDEFINED)
+        .unwrap()
+        .into();
+    let (keys, values) = (made.get(0), made.get(1));
+    let (ka, va): (js_sys::Array, js_sys::Array) = (keys.clone().into(), values.clone().into());
+    let n = ka.length();
+    // A backup needs the bytes: every record with a Blob leaves the fast path.
+    assert_eq!(
+        clone::encode_batch(&keys, &values, 0, n, &mut Vec::new()),
+        0
+    );
+    let (mut fast, mut fallbacks) = (Vec::new(), 0);
+    let mut i = 0;
+    while i < n {
+        i = clone::encode_batch_without_blob_bytes(&keys, &values, i, n, &mut fast);
+        if i < n {
+            fallbacks += 1;
+            walked(&ka, &va, i, &mut fast);
+            i += 1;
+        }
+    }
+    let mut slow = Vec::new();
+    for i in 0..n {
+        walked(&ka, &va, i, &mut slow);
+    }
+    // Only the records with a Map leave the fast path.
+    assert_eq!(fallbacks, 6, "fallbacks");
+    assert!(fast == slow, "bytes differ");
+}
+
+#[wasm_bindgen_test]
+async fn blobs_and_files_are_rebuilt_by_the_fast_decoder_with_their_bytes() {
+    let made: js_sys::Array = js_sys::Function::new_no_args(MAKE_BLOBS)
+        .call0(&JsValue::UNDEFINED)
+        .unwrap()
+        .into();
+    let (ka, va): (js_sys::Array, js_sys::Array) = (made.get(0).into(), made.get(1).into());
+    let mut rebuilt_fast = 0;
+    for i in 0..ka.length() {
+        let k = clone::js_to_value(&ka.get(i)).unwrap().value().clone();
+        let v = clone::js_to_value_complete(&va.get(i)).await.unwrap();
+        let mut one = Vec::new();
+        encode_record(&k, &v, 1, &mut one).unwrap();
+        let (kk, vv) = (js_sys::Array::new(), js_sys::Array::new());
+        if clone::decode_batch(&one, 0, 1, &kk, &vv) == 0 {
+            continue;
+        }
+        rebuilt_fast += 1;
+        let back = clone::js_to_value_complete(&vv.get(0)).await.unwrap();
+        assert_eq!(back, v, "record {i}");
+        // The same Blob twice in a record is one Blob again.
+        let again: js_sys::Array = js_sys::Reflect::get(&vv.get(0), &"attachments".into())
+            .unwrap()
+            .into();
+        let photo = js_sys::Reflect::get(&vv.get(0), &"photo".into()).unwrap();
+        assert!(js_sys::Object::is(&again.get(1), &photo), "record {i}");
+    }
+    assert_eq!(rebuilt_fast, 54, "records rebuilt by the fast decoder");
+}

@@ -409,6 +409,33 @@ fn blocked_and_validation_failures_change_nothing() {
     assert_eq!(diff.problems.len(), 1);
 }
 
+#[test]
+fn migrating_to_the_version_it_is_at_changes_nothing_and_journals_nothing() {
+    let mut db = v1_database(2);
+    let (version, journal, records) = (db.idb_version, db.journal.len(), db.records.clone());
+    let report = run(migrator().migrate_to(&mut db, Some(1), 2.0, None)).unwrap();
+    assert_eq!((report.from, report.to), (1, 1));
+    assert_eq!(db.idb_version, version, "no upgrade was opened");
+    assert_eq!(db.journal.len(), journal, "nothing was journaled");
+    assert_eq!(db.records, records);
+    // Even when the other tab holds the database: there is nothing to wait for.
+    db.blocked = true;
+    run(migrator().rollback_to(&mut db, 1, 3.0, None)).unwrap();
+    db.blocked = false;
+    // The live schema is still checked, as an upgrade would have checked it.
+    db.schema.stores.insert(
+        "rogue".into(),
+        rewind::StoreSchema::new("rogue", None, false),
+    );
+    let err = run(migrator().migrate_to(&mut db, Some(1), 4.0, None)).unwrap_err();
+    assert!(
+        matches!(err, MigrationError::ValidationFailed { version: 1, .. }),
+        "{err}"
+    );
+    assert_eq!(db.idb_version, version);
+    assert_eq!(db.journal.len(), journal);
+}
+
 /// Random histories: every migration's down is generated as the inverse of its up; going up
 /// and back down to any version returns the identical schema and records.
 #[test]

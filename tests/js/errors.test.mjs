@@ -218,3 +218,39 @@ test("no room for a backup is QuotaExceeded, and nothing partial is kept", async
     assert.equal(r.count, 8);
   });
 });
+
+test("a value a backup cannot carry is UnsupportedValue; the migration it stops is journaled as not started and changes nothing", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("u", [m1, m2]);
+      await rw.migrateTo(1);
+      // IndexedDB stores a CryptoKey; a backup file cannot carry one faithfully.
+      const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 128 }, false, ["encrypt"]);
+      await T.put("u", "items", [{ id: 1, title: "plain" }, { id: 2, title: "secret", key }]);
+      const journalBefore = (await rw.status()).journal.length;
+      const backup = await T.failure(rw.backup("manual"));
+      const migrate = await T.failure(rw.migrateTo(2));
+      const status = await rw.status();
+      return {
+        // The status lists the journal newest first.
+        backup, migrate, journal: status.journal.slice(0, status.journal.length - journalBefore),
+        schemaVersion: status.schemaVersion,
+        indexes: await T.indexes("u", "items"), list: await rw.listBackups(),
+        keyKept: (await T.getAll("u", "items"))[1].key instanceof CryptoKey,
+      };
+    });
+    for (const k of ["backup", "migrate"]) {
+      assertCode(r[k], "UnsupportedValue", k);
+      assert.match(r[k].message, /cannot back up store "items", record 2: it holds a CryptoKey object at .key/);
+    }
+    assert.equal(r.schemaVersion, 1);
+    assert.deepEqual(r.indexes, [], "the migration did not run");
+    assert.deepEqual(r.list, [], "no partial backup");
+    assert.equal(r.keyKept, true);
+    // A manual backup is not an operation on the database: not journaled. The migration that
+    // did not start is, with the reason.
+    assert.deepEqual(r.journal.map((e) => [e.operation, e.from, e.to, e.backupId]), [["migrate", 1, 2, null]]);
+    assert.match(r.journal[0].error, /^the automatic backup before it failed, so nothing was changed: cannot back up store "items"/);
+  });
+});

@@ -149,7 +149,41 @@ impl Rewind {
             "rolling back"
         };
         let label = format!("before {doing} from version {} to {}", plan.from, plan.to);
-        Ok(Some(self.take_backup(label, true, progress).await?.id))
+        match self.take_backup(label, true, progress).await {
+            Ok(manifest) => Ok(Some(manifest.id)),
+            Err(err) => {
+                self.journal_failed_backup(operation, plan.from, plan.to, &err)
+                    .await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Journals an operation that did not start because its automatic backup failed, so the
+    /// journal lists every attempt. Best effort: a journal that cannot be written (the same
+    /// lack of room, say) must not hide the real error.
+    async fn journal_failed_backup(
+        &self,
+        operation: Operation,
+        from: u32,
+        to: u32,
+        err: &RewindError,
+    ) {
+        // After `Blocked` every open of the database waits behind the blocked one: write nothing.
+        if matches!(err, RewindError::Migration(crate::MigrationError::Blocked)) {
+            return;
+        }
+        let entry = JournalEntry {
+            at: js_sys::Date::now(),
+            operation,
+            from,
+            to,
+            error: Some(format!(
+                "the automatic backup before it failed, so nothing was changed: {err}"
+            )),
+            backup_id: None,
+        };
+        let _ = self.backend().record(&entry).await;
     }
 
     /// Re-records the checksums of modified migrations (after the person confirmed).
@@ -264,20 +298,22 @@ impl Rewind {
         )?;
         let _lock = lock_database(&self.name).await?;
         let state = self.backend().read().await?;
-        let backup_id = match state.exists {
-            true => Some(
-                self.take_backup(
-                    format!("before restoring {}", verified.manifest.id),
-                    true,
-                    None,
-                )
-                .await?
-                .id,
-            ),
-            false => None,
-        };
         let from = state.meta.schema_version;
         let to = verified.manifest.schema_version;
+        let backup_id = match state.exists {
+            true => {
+                let label = format!("before restoring {}", verified.manifest.id);
+                match self.take_backup(label, true, None).await {
+                    Ok(manifest) => Some(manifest.id),
+                    Err(err) => {
+                        self.journal_failed_backup(Operation::Restore, from, to, &err)
+                            .await;
+                        return Err(err);
+                    }
+                }
+            }
+            false => None,
+        };
         let entry = JournalEntry {
             at: js_sys::Date::now(),
             operation: Operation::Restore,

@@ -212,6 +212,75 @@ fn with_duplicate_at(bytes: &[u8], at: usize) -> Vec<u8> {
     encode_backup(manifest, decoded.stores).unwrap().bytes
 }
 
+/// A copy of `bytes` with the records of store `name` changed by `edit` (checksums made anew,
+/// so the file verifies: only the restore's read-back can tell).
+fn with_records(bytes: &[u8], name: &str, edit: impl FnOnce(&mut Vec<(Value, Value)>)) -> Vec<u8> {
+    let decoded = decode_backup(bytes).unwrap();
+    let mut stores = decoded.stores;
+    edit(&mut stores.iter_mut().find(|s| s.name == name).unwrap().records);
+    let mut manifest = decoded.manifest;
+    for s in manifest.stores.iter_mut() {
+        *s = rewind::backup::StoreManifest::new(s.schema.clone());
+    }
+    encode_backup(manifest, stores).unwrap().bytes
+}
+
+#[wasm_bindgen_test]
+async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits() {
+    let rw = filled("readback").await;
+    let manifest = rw.backup("", None).await.unwrap();
+    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
+    let good = idb::storage::blob_to_bytes(&file).await.unwrap();
+    rw.rollback_to(1, None).await.unwrap();
+    let before = content(rw.name()).await;
+    let cases: [(&str, Box<dyn FnOnce(&mut Vec<(Value, Value)>)>, &str); 2] = [
+        // The same key twice: the second put replaces the first, one record fewer.
+        (
+            "a key twice",
+            Box::new(|r| r[1] = r[0].clone()),
+            "the record count of store \"notebooks\"",
+        ),
+        // Out of key order: IndexedDB keeps records in key order, so they read back otherwise.
+        (
+            "records out of order",
+            Box::new(|r| r.swap(0, 1)),
+            "the content of store \"notebooks\"",
+        ),
+    ];
+    for (what, edit, says) in cases {
+        let bad = with_records(&good, "notebooks", edit);
+        assert!(
+            rewind::backup::inspect(&bad).is_ok(),
+            "{what}: the file verifies"
+        );
+        let err = rw
+            .restore(RestoreSource::File(bad), RestoreConsent::default(), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "RestoreFailed", "{what}: {err}");
+        assert!(err.to_string().contains(says), "{what}: {err}");
+        assert_eq!(
+            content(rw.name()).await,
+            before,
+            "{what} changed the database"
+        );
+        let status = rw.status().await.unwrap();
+        assert!(
+            status.journal[0]
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains(says),
+            "{what}: journaled"
+        );
+    }
+    // The file as it was written restores.
+    rw.restore(RestoreSource::File(good), RestoreConsent::default(), None)
+        .await
+        .unwrap();
+    idb::delete_database(rw.name()).await.unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn a_restore_failing_at_any_point_leaves_the_database_identical() {
     let rw = filled("restorefail").await;

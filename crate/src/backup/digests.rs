@@ -1,8 +1,8 @@
 //! The SHA-256 digests that writing or verifying a file needs, as a seam: the pure core says
 //! which byte ranges to hash and checks the results; whoever can hash fastest computes them.
-//! In the browser that is WebCrypto (native SHA-256 on the browser's own threads, several
-//! ranges at once: `idb::digest`), about three times the speed of `sha2` compiled to wasm and
-//! off the page's thread; natively, and wherever WebCrypto is missing, it is `sha2`.
+//! In the browser that is WebCrypto (native SHA-256, several ranges at once: `idb::digest`),
+//! about three times the speed of `sha2` compiled to wasm; natively, and wherever WebCrypto is
+//! missing, it is `sha2`.
 //!
 //! A digest is used only for the exact range it was given for; any range without one is
 //! hashed here. So a missing digest only makes a check slower, and one given for another

@@ -233,7 +233,8 @@ async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits(
     let good = idb::storage::blob_to_bytes(&file).await.unwrap();
     rw.rollback_to(1, None).await.unwrap();
     let before = content(rw.name()).await;
-    let cases: [(&str, Box<dyn FnOnce(&mut Vec<(Value, Value)>)>, &str); 2] = [
+    type Edit = Box<dyn FnOnce(&mut Vec<(Value, Value)>)>;
+    let cases: [(&str, Edit, &str); 2] = [
         // The same key twice: the second put replaces the first, one record fewer.
         (
             "a key twice",

@@ -584,18 +584,7 @@ impl Builder {
         let key_js = text_to_js(key);
         let ok = if key.as_str() == Some("__proto__") {
             // Assignment would set the prototype; define an own property instead.
-            let desc = js_sys::Object::new();
-            for (k, v) in [
-                ("value", value.clone()),
-                ("writable", JsValue::TRUE),
-                ("enumerable", JsValue::TRUE),
-                ("configurable", JsValue::TRUE),
-            ] {
-                js_sys::Reflect::set(&desc, &JsValue::from_str(k), &v)
-                    .map_err(self.thrown("a property"))?;
-            }
-            js_sys::Reflect::define_property::<JsValue>(target.unchecked_ref(), &key_js, &desc)
-                .map_err(self.thrown("a property"))?
+            self.define(target, &key_js, value, true, "a property")?
         } else {
             js_sys::Reflect::set(target, &key_js, value).map_err(self.thrown("a property"))?
         };
@@ -769,23 +758,31 @@ impl Builder {
         key: &str,
         value: &JsValue,
     ) -> Result<(), CloneError> {
+        self.define(target, &JsValue::from_str(key), value, false, "an Error")?;
+        Ok(())
+    }
+
+    /// Defines an own, writable, configurable property (enumerable or not), as
+    /// `Object.defineProperty` does; whether it could be defined.
+    fn define(
+        &self,
+        target: &JsValue,
+        key: &JsValue,
+        value: &JsValue,
+        enumerable: bool,
+        what: &str,
+    ) -> Result<bool, CloneError> {
         let desc = js_sys::Object::new();
         for (k, v) in [
             ("value", value.clone()),
             ("writable", JsValue::TRUE),
-            ("enumerable", JsValue::FALSE),
+            ("enumerable", JsValue::from_bool(enumerable)),
             ("configurable", JsValue::TRUE),
         ] {
-            js_sys::Reflect::set(&desc, &JsValue::from_str(k), &v)
-                .map_err(self.thrown("an Error"))?;
+            js_sys::Reflect::set(&desc, &JsValue::from_str(k), &v).map_err(self.thrown(what))?;
         }
-        js_sys::Reflect::define_property::<JsValue>(
-            target.unchecked_ref(),
-            &JsValue::from_str(key),
-            &desc,
-        )
-        .map_err(self.thrown("an Error"))?;
-        Ok(())
+        js_sys::Reflect::define_property::<JsValue>(target.unchecked_ref(), key, &desc)
+            .map_err(self.thrown(what))
     }
 
     fn build_props(&mut self, target: &JsValue, props: &[(Text, Value)]) -> Result<(), CloneError> {

@@ -181,35 +181,11 @@ async fn backups_survive_deleting_the_app_database() {
     idb::delete_database(rw.name()).await.unwrap();
 }
 
-/// A copy of `bytes` whose `notebooks` store has a duplicate unique name at position `at`.
-fn with_duplicate_at(bytes: &[u8], at: usize) -> Vec<u8> {
-    let mut decoded = decode_backup(bytes).unwrap();
-    let store = decoded
-        .stores
-        .iter_mut()
-        .find(|s| s.name == "notebooks")
-        .unwrap();
-    let first_name = match &store.records[0].1 {
-        Value::Object(props) => props
-            .iter()
-            .find(|(k, _)| k.as_str() == Some("name"))
-            .unwrap()
-            .1
-            .clone(),
-        other => panic!("unexpected {other:?}"),
-    };
-    if let Value::Object(props) = &mut store.records[at].1 {
-        for (k, v) in props.iter_mut() {
-            if k.as_str() == Some("name") {
-                *v = first_name.clone();
-            }
-        }
-    }
-    let mut manifest = decoded.manifest.clone();
-    for s in manifest.stores.iter_mut() {
-        *s = rewind::backup::StoreManifest::new(s.schema.clone());
-    }
-    encode_backup(manifest, decoded.stores).unwrap().bytes
+/// A new manual backup of `rw`, exported, as the file's bytes.
+async fn exported(rw: &Rewind) -> Vec<u8> {
+    let manifest = rw.backup("", None).await.unwrap();
+    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
+    idb::storage::blob_to_bytes(&file).await.unwrap()
 }
 
 /// A copy of `bytes` with the records of store `name` changed by `edit` (checksums made anew,
@@ -225,12 +201,32 @@ fn with_records(bytes: &[u8], name: &str, edit: impl FnOnce(&mut Vec<(Value, Val
     encode_backup(manifest, stores).unwrap().bytes
 }
 
+/// A copy of `bytes` whose `notebooks` store has a duplicate unique name at position `at`.
+fn with_duplicate_at(bytes: &[u8], at: usize) -> Vec<u8> {
+    with_records(bytes, "notebooks", |records| {
+        let name = |v: &Value| match v {
+            Value::Object(props) => props
+                .iter()
+                .find(|(k, _)| k.as_str() == Some("name"))
+                .map(|(_, v)| v.clone())
+                .unwrap(),
+            other => panic!("unexpected {other:?}"),
+        };
+        let first_name = name(&records[0].1);
+        if let Value::Object(props) = &mut records[at].1 {
+            for (k, v) in props.iter_mut() {
+                if k.as_str() == Some("name") {
+                    *v = first_name.clone();
+                }
+            }
+        }
+    })
+}
+
 #[wasm_bindgen_test]
 async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits() {
     let rw = filled("readback").await;
-    let manifest = rw.backup("", None).await.unwrap();
-    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
-    let good = idb::storage::blob_to_bytes(&file).await.unwrap();
+    let good = exported(&rw).await;
     rw.rollback_to(1, None).await.unwrap();
     let before = content(rw.name()).await;
     type Edit = Box<dyn FnOnce(&mut Vec<(Value, Value)>)>;
@@ -285,9 +281,7 @@ async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits(
 #[wasm_bindgen_test]
 async fn a_restore_failing_at_any_point_leaves_the_database_identical() {
     let rw = filled("restorefail").await;
-    let manifest = rw.backup("", None).await.unwrap();
-    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
-    let good = idb::storage::blob_to_bytes(&file).await.unwrap();
+    let good = exported(&rw).await;
     rw.rollback_to(1, None).await.unwrap();
     let before = content(rw.name()).await;
     for at in [1usize, 2, 3] {
@@ -332,9 +326,7 @@ async fn a_restore_failing_at_any_point_leaves_the_database_identical() {
 #[wasm_bindgen_test]
 async fn other_databases_and_newer_versions_need_consent() {
     let rw = filled("consent").await;
-    let manifest = rw.backup("", None).await.unwrap();
-    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
-    let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();
+    let bytes = exported(&rw).await;
 
     let other_name = fresh_database("consent-other").await.unwrap();
     let other = Rewind::new(&other_name, migrator(2));

@@ -8,7 +8,7 @@
 use super::inspect::{read_store, store_names};
 use super::js_record::JsRecord;
 use super::open::{open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::{await_request, await_transaction, RequestEvents};
+use super::request::{await_request, await_transaction, BatchReader};
 use super::{list_databases, IdbError};
 use crate::diff::diff;
 use crate::engine::{step_failed, DatabaseState, JournalEntry, Migrate, RewindMeta};
@@ -216,10 +216,8 @@ fn key_at_path(value: &JsValue, key_path: &JsValue) -> Option<JsValue> {
     }
 }
 
-/// Runs a data step over every record of its store, a batch at a time: one `getAll` of keys
-/// and of values from after the last key seen (the next batch asked for as soon as this one's
-/// keys are in), the step applied to each record, and a `put`
-/// of each changed one (not awaited: a failing put aborts the whole transaction). A changed
+/// Runs a data step over every record of its store, a batch at a time ([`BatchReader`]): the
+/// step applied to each record, and a `put` of each changed one (not awaited: a failing put aborts the whole transaction). A changed
 /// record whose in-line key would change is refused, as `cursor.update` refuses it.
 async fn data_step(
     up: &Upgrade,
@@ -234,33 +232,9 @@ async fn data_step(
     let key_path = os.key_path()?;
     let inline = !key_path.is_null() && !key_path.is_undefined();
     let factory = super::factory()?;
-    let batch = |after: Option<&JsValue>| -> Result<(RequestEvents, RequestEvents), IdbError> {
-        let range: JsValue = match after {
-            Some(k) => web_sys::IdbKeyRange::lower_bound_with_open(k, true)?.into(),
-            None => JsValue::UNDEFINED,
-        };
-        Ok((
-            RequestEvents::new(os.get_all_keys_with_key_and_limit(&range, DATA_STEP_BATCH)?),
-            RequestEvents::new(os.get_all_with_key_and_limit(&range, DATA_STEP_BATCH)?),
-        ))
-    };
     let mut n = 0u64;
-    let mut pending = Some(batch(None)?);
-    while let Some((keys, values)) = pending.take() {
-        let keys: js_sys::Array = keys
-            .next()
-            .await
-            .map_err(|e| fail(e.to_string()))?
-            .unchecked_into();
-        if keys.length() == DATA_STEP_BATCH {
-            // The next batch (keys after this one's last) is read while this one is worked on.
-            pending = Some(batch(Some(&keys.get(DATA_STEP_BATCH - 1)))?);
-        }
-        let values: js_sys::Array = values
-            .next()
-            .await
-            .map_err(|e| fail(e.to_string()))?
-            .unchecked_into();
+    let mut batches = BatchReader::new(&os, DATA_STEP_BATCH)?;
+    while let Some((keys, values)) = batches.next().await.map_err(|e| fail(e.to_string()))? {
         let count = keys.length();
         for i in 0..count {
             n += 1;

@@ -5,6 +5,7 @@
 //! next request: awaiting [`RequestEvents::next`] never lets a transaction commit early.
 
 use super::IdbError;
+use js_sys::Array;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -12,7 +13,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Event, IdbRequest, IdbTransaction};
+use web_sys::{Event, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction};
 
 #[derive(Default)]
 struct Slot {
@@ -143,4 +144,56 @@ pub async fn await_transaction(tx: &IdbTransaction) -> Result<(), IdbError> {
     tx.set_oncomplete(None);
     tx.set_onabort(None);
     outcome.map(|_| ())
+}
+
+/// Reads a store's keys and values in key order, `limit` records at a time: a `getAllKeys`
+/// and a `getAll` from after the last key read. The next batch is asked for as soon as this
+/// one's keys are in, so IndexedDB reads it while the caller works on this one. Only IndexedDB
+/// requests are awaited, so a transaction stays active across batches.
+pub struct BatchReader<'a> {
+    store: &'a IdbObjectStore,
+    limit: u32,
+    pending: Option<(RequestEvents, RequestEvents)>,
+}
+
+impl<'a> BatchReader<'a> {
+    /// Asks for the first batch.
+    pub fn new(store: &'a IdbObjectStore, limit: u32) -> Result<Self, IdbError> {
+        let mut reader = BatchReader {
+            store,
+            limit,
+            pending: None,
+        };
+        reader.ask(None)?;
+        Ok(reader)
+    }
+
+    fn ask(&mut self, after: Option<&JsValue>) -> Result<(), IdbError> {
+        let range: JsValue = match after {
+            Some(k) => IdbKeyRange::lower_bound_with_open(k, true)?.into(),
+            None => JsValue::UNDEFINED,
+        };
+        self.pending = Some((
+            RequestEvents::new(
+                self.store
+                    .get_all_keys_with_key_and_limit(&range, self.limit)?,
+            ),
+            RequestEvents::new(self.store.get_all_with_key_and_limit(&range, self.limit)?),
+        ));
+        Ok(())
+    }
+
+    /// The next batch's keys and values (as long as each other); `None` once the store is
+    /// read to its end.
+    pub async fn next(&mut self) -> Result<Option<(Array, Array)>, IdbError> {
+        let Some((keys, values)) = self.pending.take() else {
+            return Ok(None);
+        };
+        let keys: Array = keys.next().await?.unchecked_into();
+        if keys.length() == self.limit {
+            self.ask(Some(&keys.get(self.limit - 1)))?;
+        }
+        let values: Array = values.next().await?.unchecked_into();
+        Ok(Some((keys, values)))
+    }
 }

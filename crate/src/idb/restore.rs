@@ -10,7 +10,7 @@ use super::backend::{ensure_meta_stores, key_path_js, JOURNAL_STORE, META_STORE}
 use super::clone::{decode_put_batch, encode_batch_without_blob_bytes, js_to_value, value_to_js};
 use super::inspect::store_names;
 use super::open::{open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::{await_request, RequestEvents};
+use super::request::{await_request, BatchReader, RequestEvents};
 use super::IdbError;
 use crate::backup::codec::{read_value, Reader};
 use crate::backup::format::encode_record;
@@ -22,7 +22,7 @@ use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
 use crate::schema::{DatabaseSchema, KeyPath, StoreSchema};
 use std::rc::Rc;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_sys::{IdbIndexParameters, IdbObjectStoreParameters};
 
 /// Progress callback that can live inside the upgrade transaction.
@@ -102,24 +102,8 @@ fn create_store(up: &Upgrade, schema: &StoreSchema) -> Result<web_sys::IdbObject
     Ok(store)
 }
 
-/// Asks for the next batch of keys and values of `store`, after key `after`.
-fn read_batch(
-    store: &web_sys::IdbObjectStore,
-    after: Option<&JsValue>,
-) -> Result<(RequestEvents, RequestEvents), RewindError> {
-    let range: JsValue = match after {
-        Some(k) => web_sys::IdbKeyRange::lower_bound_with_open(k, true)?.into(),
-        None => JsValue::UNDEFINED,
-    };
-    Ok((
-        RequestEvents::new(store.get_all_keys_with_key_and_limit(&range, BATCH as u32)?),
-        RequestEvents::new(store.get_all_with_key_and_limit(&range, BATCH as u32)?),
-    ))
-}
-
-/// Reads a store back in batches (one `getAll` of keys and of values per batch, from after the
-/// last key read; the next batch is asked for as soon as this one's keys are in, so IndexedDB
-/// reads while this one is checked), encodes its records as a backup section holds them and
+/// Reads a store back in batches ([`BatchReader`]: IndexedDB reads the next while this one is
+/// checked), encodes its records as a backup section holds them and
 /// matches them against `section`. Returns the records read and whether they all matched.
 ///
 /// Records come back in key order, the order a backup holds them in; a file in any other
@@ -135,14 +119,9 @@ async fn read_back_matches(
     let mut bytes = Vec::new();
     let mut count = 0u64;
     let mut matched = true;
-    let mut pending = Some(read_batch(store, None)?);
-    while let Some((keys, values)) = pending.take() {
-        let keys: js_sys::Array = keys.next().await?.unchecked_into();
+    let mut batches = BatchReader::new(store, BATCH as u32)?;
+    while let Some((keys, values)) = batches.next().await? {
         let n = keys.length();
-        if n as usize == BATCH {
-            pending = Some(read_batch(store, Some(&keys.get(n - 1)))?);
-        }
-        let values: js_sys::Array = values.next().await?.unchecked_into();
         let mut i = 0;
         while i < n {
             i = encode_batch_without_blob_bytes(&keys, &values, i, n, &mut bytes);

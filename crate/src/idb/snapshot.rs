@@ -12,13 +12,13 @@ use super::clone::{describe_key, encode_batch, js_to_value, PendingValue};
 use super::digest::{digests, sha256};
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
-use super::request::{await_request, await_transaction, RequestEvents};
+use super::request::{await_request, await_transaction, BatchReader};
 use crate::backup::format::{encode_record, put_header, put_trailer, SectionSpan};
 use crate::backup::{BackupError, BackupManifest, EncodedBackup, StoreManifest, FORMAT_VERSION};
 use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_sys::IdbTransactionMode;
 
 /// Reports records done out of the total, now and then, during long operations.
@@ -72,21 +72,6 @@ fn in_store(store: &str) -> impl Fn(BackupError) -> BackupError + '_ {
     }
 }
 
-/// Asks for the next batch of keys and values of `store`, after key `after`.
-fn read_batch(
-    store: &web_sys::IdbObjectStore,
-    after: Option<&JsValue>,
-) -> Result<(RequestEvents, RequestEvents), super::IdbError> {
-    let range: JsValue = match after {
-        Some(k) => web_sys::IdbKeyRange::lower_bound_with_open(k, true)?.into(),
-        None => JsValue::UNDEFINED,
-    };
-    Ok((
-        RequestEvents::new(store.get_all_keys_with_key_and_limit(&range, CHUNK)?),
-        RequestEvents::new(store.get_all_with_key_and_limit(&range, CHUNK)?),
-    ))
-}
-
 /// Encodes one store's records onto `body`, a batch at a time, inside the transaction.
 async fn read_store_records(
     store: &web_sys::IdbObjectStore,
@@ -98,14 +83,9 @@ async fn read_store_records(
     let store_index = read.stores.len();
     let Read { body, pending, .. } = read;
     let mut number = 0u64;
-    let mut next = Some(read_batch(store, None)?);
-    while let Some((keys, values)) = next.take() {
-        let keys: js_sys::Array = keys.next().await?.unchecked_into();
+    let mut batches = BatchReader::new(store, CHUNK)?;
+    while let Some((keys, values)) = batches.next().await? {
         let n = keys.length();
-        if n == CHUNK {
-            next = Some(read_batch(store, Some(&keys.get(n - 1)))?);
-        }
-        let values: js_sys::Array = values.next().await?.unchecked_into();
         let mut i = 0u32;
         while i < n {
             let reached = encode_batch(&keys, &values, i, n, body);

@@ -17,14 +17,16 @@ pub fn newest_first(manifests: &mut [BackupManifest]) {
     });
 }
 
-/// The ids the retention policy removes: every automatic backup beyond the newest `keep`.
+/// The ids the retention policy removes: every automatic backup beyond the newest `keep`. The
+/// newest is always kept, whatever `keep` says: it is the one the operation just made and
+/// names in its report and journal entry.
 pub fn expired(manifests: &[BackupManifest], keep: usize) -> Vec<String> {
     let mut sorted = manifests.to_vec();
     newest_first(&mut sorted);
     sorted
         .iter()
         .filter(|m| m.automatic)
-        .skip(keep)
+        .skip(keep.max(1))
         .map(|m| m.id.clone())
         .collect()
 }
@@ -98,9 +100,9 @@ mod tests {
         assert_eq!(expired(&all, 2), vec!["b5", "b4", "b2", "b1"]);
         assert!(expired(&all, 6).is_empty());
         assert_eq!(
-            expired(&all, 0).len(),
-            6,
-            "keep 0 removes every automatic backup"
+            expired(&all, 0),
+            vec!["b7", "b5", "b4", "b2", "b1"],
+            "keep 0 still keeps the newest: the one an operation just made"
         );
     }
 

@@ -222,7 +222,7 @@ impl Migrator {
         let from = state.meta.schema_version;
         let plan = self.checked_plan(&state, to, operation)?;
         let expected = self.set.schema_at(to).cloned().unwrap_or_default();
-        if plan.migrations.is_empty() && state.exists && from == to {
+        if state.exists && from == to {
             // Nothing to do: no upgrade (it would raise the IndexedDB version and wait for
             // other tabs) and nothing journaled. The live schema is still checked, as an
             // upgrade would have checked it.

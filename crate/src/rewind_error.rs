@@ -33,7 +33,7 @@ pub enum RewindError {
         "the browser has no room for this backup: it needs about {needed} more bytes{}. The database \
          was not changed and no partial backup was kept. Free some space (delete old backups or \
          other sites' data) and try again.",
-        if detail.is_empty() { String::new() } else { format!(" ({detail})") }
+        in_parentheses(detail)
     )]
     QuotaExceeded { needed: u64, detail: String },
 
@@ -41,7 +41,7 @@ pub enum RewindError {
         "there is not enough storage space to restore this backup: it needs about {needed} bytes{}. \
          Nothing was changed. Free some space (delete old backups or other sites' data) and try \
          again.",
-        if detail.is_empty() { String::new() } else { format!(" ({detail})") }
+        in_parentheses(detail)
     )]
     RestoreNoRoom { needed: u64, detail: String },
 
@@ -52,10 +52,24 @@ pub enum RewindError {
     UnreadableFile(String),
 
     #[error(
+        "the file is {bytes} bytes, more than this page can hold in memory. Nothing was changed; \
+         restore a smaller backup, or use a browser with more memory for this page."
+    )]
+    FileTooLarge { bytes: u64 },
+
+    #[error(
         "after the restore, {what} did not match the backup. The restore was cancelled: the \
          database is exactly as it was."
     )]
     RestoreMismatch { what: String },
+}
+
+/// The browser's own words, when it gave any, after a space and in parentheses.
+fn in_parentheses(detail: &str) -> String {
+    match detail.is_empty() {
+        true => String::new(),
+        false => format!(" ({detail})"),
+    }
 }
 
 impl RewindError {
@@ -67,6 +81,7 @@ impl RewindError {
             RewindError::WrongDatabase { .. } => "WrongDatabase",
             RewindError::NewerBackup { .. } => "UnknownVersion",
             RewindError::NoSuchBackup { .. } => "NoSuchBackup",
+            RewindError::FileTooLarge { .. } => "UnreadableFile",
             RewindError::QuotaExceeded { .. } | RewindError::RestoreNoRoom { .. } => {
                 "QuotaExceeded"
             }

@@ -820,7 +820,7 @@ fn tree_limit(len: usize) -> usize {
 
 const TIME_LIMIT: Duration = Duration::from_secs(1);
 
-/// Runs both readers on one input; `Err` describes what went wrong.
+/// Runs the readers on one input; `Err` describes what went wrong.
 fn check(case: &Case) -> Result<(Outcome, usize), String> {
     let len = case.bytes.len();
     let start = Instant::now();
@@ -854,6 +854,22 @@ fn check(case: &Case) -> Result<(Outcome, usize), String> {
              {largest_d}; limit {})",
             allocation_limit(len)
         )));
+    }
+    // What a restore runs (`verify_file`, then writes from the bytes) must agree as well.
+    let verified = catch_unwind(AssertUnwindSafe(|| {
+        rewind::backup::format::verify_file(&case.bytes)
+    }))
+    .map_err(|p| describe(format!("verify_file panicked: {}", panic_text(&p))))?;
+    match (&inspected, &verified) {
+        (Ok(m), Ok(v)) if *m == v.manifest => {}
+        (Err(a), Err(b)) if a == b => {}
+        _ => {
+            return Err(describe(format!(
+                "inspect and verify_file disagree: {:?} / {:?}",
+                inspected.as_ref().map(|_| "manifest"),
+                verified.as_ref().map(|_| "verified")
+            )))
+        }
     }
     let outcome = match (&inspected, &decoded) {
         (Ok(m), Ok(d)) if *m == d.manifest => Outcome::Accepted,
@@ -937,7 +953,6 @@ fn mutated_backups_give_a_manifest_or_an_error() {
         path.display(),
         failures[..failures.len().min(10)].join("\n")
     );
-    assert_eq!(total_rejected + accepted, cases.len());
     assert!(cases.len() > 10_000, "only {} inputs", cases.len());
 }
 

@@ -1,15 +1,23 @@
 //! `inspect` on arbitrary bytes, as given and resealed: a manifest or a `BackupError`, never a
-//! panic; and whenever `inspect` accepts a file, `decode_backup` accepts it with the same manifest.
+//! panic; `verify_file` (what a restore runs) gives the same answer; and whenever `inspect`
+//! accepts a file, `decode_backup` accepts it with the same manifest.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use rewind::backup::format::verify_file;
 use rewind::backup::{decode_backup, inspect};
 
 fuzz_target!(|data: &[u8]| {
     let mut inputs = vec![data.to_vec()];
     inputs.extend(rewind_fuzz::reseal(data));
     for input in &inputs {
-        if let Ok(manifest) = inspect(input) {
+        let inspected = inspect(input);
+        match (&inspected, verify_file(input)) {
+            (Ok(m), Ok(v)) => assert_eq!(*m, v.manifest, "inspect and verify_file disagree"),
+            (Err(a), Err(b)) => assert_eq!(*a, b, "inspect and verify_file refuse differently"),
+            (a, b) => panic!("inspect {:?} but verify_file {:?}", a.is_ok(), b.is_ok()),
+        }
+        if let Ok(manifest) = inspected {
             let decoded =
                 decode_backup(input).expect("inspect accepted what decode_backup refuses");
             assert_eq!(

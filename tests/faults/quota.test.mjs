@@ -104,9 +104,9 @@ test("no room for the restored data: QuotaExceeded, data intact, only the comple
   console.log(`quota:\n${summary.map((s) => `  ${s}`).join("\n")}`);
 });
 
-// Finding: a restore that runs out of space reports the pre-operation backup's error text
-// ("no room for this backup: it needs about 0 more bytes … no partial backup was kept"): it
-// names the wrong operation and a meaningless size. Fails until the restore says what failed.
+// A restore that runs out of space says the restore had no room (it once reported the
+// pre-operation backup's text, "no room for this backup: it needs about 0 more bytes";
+// docs/reliability.md, finding 1).
 test("a restore out of space says that the restore had no room, not a backup needing 0 bytes", () => {
   assert.ok(restoreMessage, "the restore test ran");
   assert.doesNotMatch(restoreMessage, /needs about 0 more bytes/);

@@ -233,11 +233,9 @@ fn write_value(
         }
         Value::Array { length, props } => {
             // The reader refuses an element past the length; never write one.
-            let past_length = props.iter().any(|(k, _)| {
-                k.as_str()
-                    .and_then(|k| k.parse::<u64>().ok().filter(|i| i.to_string() == k))
-                    .is_some_and(|i| i <= MAX_INDEX && i >= u64::from(*length))
-            });
+            let past_length = props
+                .iter()
+                .any(|(k, _)| canonical_index(k).is_some_and(|i| i >= u64::from(*length)));
             if past_length {
                 return Err(BackupError::invalid(
                     "an array has an element past its length",

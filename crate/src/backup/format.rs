@@ -99,56 +99,6 @@ pub struct EncodedBackup {
 pub struct DecodedBackup {
     pub manifest: BackupManifest,
     pub stores: Vec<StoreRecords>,
-    /// Each store's record section as it is in the file (verified), for readers that turn
-    /// the bytes straight into something else (the JavaScript fast path of a restore).
-    pub sections: Vec<std::rc::Rc<[u8]>>,
-}
-
-/// What a finished record section amounts to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SectionSummary {
-    pub records: u64,
-    pub bytes: u64,
-    pub sha256: String,
-}
-
-/// Writes one store's record section, a batch at a time: push records, take the bytes made so
-/// far whenever convenient, and finish for the count, size and checksum.
-#[derive(Default)]
-pub struct SectionWriter {
-    pending: Vec<u8>,
-    hasher: Sha256,
-    records: u64,
-    bytes: u64,
-}
-
-impl SectionWriter {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn push(&mut self, key: &Value, value: &Value) -> Result<(), BackupError> {
-        let start = self.pending.len();
-        encode_record(key, value, self.records + 1, &mut self.pending)?;
-        self.hasher.update(&self.pending[start..]);
-        self.bytes += (self.pending.len() - start) as u64;
-        self.records += 1;
-        Ok(())
-    }
-
-    /// The bytes written since the last call.
-    pub fn take_bytes(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.pending)
-    }
-
-    pub fn finish(self) -> (SectionSummary, Vec<u8>) {
-        let summary = SectionSummary {
-            records: self.records,
-            bytes: self.bytes,
-            sha256: hex(&self.hasher.finalize()),
-        };
-        (summary, self.pending)
-    }
 }
 
 /// Reads records out of one (already verified) store section, in batches.
@@ -509,17 +459,6 @@ fn check_section(
     expected: u64,
     keep: bool,
 ) -> Result<Vec<(Value, Value)>, BackupError> {
-    check_section_blobs(name, section, expected, keep, &mut false)
-}
-
-/// [`check_section`], also telling whether any record holds a Blob or File.
-fn check_section_blobs(
-    name: &str,
-    section: &[u8],
-    expected: u64,
-    keep: bool,
-    has_blobs: &mut bool,
-) -> Result<Vec<(Value, Value)>, BackupError> {
     let mut reader = SectionReader::new(section);
     let mut kept = Vec::new();
     let mut count = 0u64;
@@ -533,10 +472,6 @@ fn check_section_blobs(
         count += batch.len() as u64;
         if keep {
             kept.extend(batch);
-        } else if !*has_blobs {
-            for (_, mut v) in batch {
-                v.for_each_blob_mut(&mut |_| *has_blobs = true);
-            }
         }
     }
     if count != expected {
@@ -557,11 +492,6 @@ pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
         stores.push(StoreRecords { name, records });
     }
     Ok(DecodedBackup {
-        sections: layout
-            .sections
-            .iter()
-            .map(|s| std::rc::Rc::from(*s))
-            .collect(),
         manifest: layout.manifest,
         stores,
     })
@@ -582,13 +512,12 @@ pub fn inspect_with(data: &[u8], digests: &Digests) -> Result<BackupManifest, Ba
     Ok(layout.manifest)
 }
 
-/// A completely verified file (as [`inspect`] verifies it): its manifest, where each store's
-/// section lies in it, and which stores hold Blobs or Files.
+/// A completely verified file (as [`inspect`] verifies it): its manifest and where each
+/// store's section lies in it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedFile {
     pub manifest: BackupManifest,
     pub sections: Vec<std::ops::Range<usize>>,
-    pub has_blobs: Vec<bool>,
 }
 
 /// Verifies a backup completely, as [`inspect`] does, keeping no records: for reading them
@@ -602,24 +531,14 @@ pub fn verify_file_with(data: &[u8], digests: &Digests) -> Result<VerifiedFile, 
     let layout = verify(data, digests)?;
     let base = data.as_ptr() as usize;
     let mut sections = Vec::with_capacity(layout.sections.len());
-    let mut has_blobs = Vec::with_capacity(layout.sections.len());
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
-        let mut blobs = false;
-        check_section_blobs(
-            &entry.schema.name,
-            section,
-            entry.records,
-            false,
-            &mut blobs,
-        )?;
+        check_section(&entry.schema.name, section, entry.records, false)?;
         let start = section.as_ptr() as usize - base;
         sections.push(start..start + section.len());
-        has_blobs.push(blobs);
     }
     Ok(VerifiedFile {
         manifest: layout.manifest,
         sections,
-        has_blobs,
     })
 }
 

@@ -6,24 +6,16 @@
 //! magnitude cheaper than SHA-256 in wasm) and exact equality is a stronger check than equal
 //! hashes. Where the bytes differ — a record with Blobs (their bytes cannot be read inside the
 //! transaction, so the read-back leaves them empty), or a file whose encoder wrote a value
-//! differently but equivalently — both sides are decoded record by record and compared as
-//! values re-encoded the one canonical way, Blob bytes left out on the file's side.
+//! differently but equivalently — the file's records are decoded one by one, their Blob bytes
+//! left out, and written again the one canonical way the read-back is written in.
 
-use super::codec::{encode_value, read_value, Reader};
-use super::value::Value;
+use super::codec::{read_value, Reader};
+use super::format::encode_record;
 
 /// Matches read-back batches against one store's section, in order.
 pub struct SectionMatch<'a> {
     section: &'a [u8],
     offset: usize,
-}
-
-/// The one canonical encoding of a record, for comparing two of them.
-fn canonical(key: &Value, value: &Value) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    encode_value(key, &mut out).ok()?;
-    encode_value(value, &mut out).ok()?;
-    Some(out)
 }
 
 impl<'a> SectionMatch<'a> {
@@ -43,22 +35,22 @@ impl<'a> SectionMatch<'a> {
     }
 
     fn feed_by_value(&mut self, batch: &[u8]) -> bool {
-        let mut read = Reader::new(batch);
         let mut expected = Reader::new(&self.section[self.offset..]);
-        while !read.is_empty() {
-            let (Ok(key), Ok(value)) = (read_value(&mut read), read_value(&mut read)) else {
-                return false;
-            };
-            let (Ok(want_key), Ok(mut want)) =
-                (read_value(&mut expected), read_value(&mut expected))
+        let mut at = 0;
+        let mut canonical = Vec::new();
+        while at < batch.len() {
+            let (Ok(key), Ok(mut value)) = (read_value(&mut expected), read_value(&mut expected))
             else {
                 return false;
             };
-            want.for_each_blob_mut(&mut |bytes| bytes.clear());
-            match (canonical(&key, &value), canonical(&want_key, &want)) {
-                (Some(a), Some(b)) if a == b => {}
-                _ => return false,
+            value.for_each_blob_mut(&mut |bytes| bytes.clear());
+            canonical.clear();
+            if encode_record(&key, &value, 0, &mut canonical).is_err()
+                || !batch[at..].starts_with(&canonical)
+            {
+                return false;
             }
+            at += canonical.len();
         }
         self.offset = self.section.len() - expected.remaining();
         true
@@ -73,10 +65,13 @@ impl<'a> SectionMatch<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backup::value::Num;
+    use crate::backup::codec::encode_value;
+    use crate::backup::value::{Num, Value};
 
     fn record(key: f64, value: Value) -> Vec<u8> {
-        canonical(&Value::Number(Num(key)), &value).unwrap()
+        let mut out = Vec::new();
+        encode_record(&Value::Number(Num(key)), &value, 1, &mut out).unwrap();
+        out
     }
 
     fn note(text: &str) -> Value {

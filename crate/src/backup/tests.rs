@@ -440,22 +440,6 @@ fn sections_can_be_read_in_batches() {
 }
 
 #[test]
-fn the_section_writer_matches_encode_backup() {
-    let mut w = SectionWriter::new();
-    let mut bytes = Vec::new();
-    for (k, v) in &stores()[0].records {
-        w.push(k, v).unwrap();
-        bytes.extend(w.take_bytes());
-    }
-    let (summary, rest) = w.finish();
-    bytes.extend(rest);
-    let m = small_file().manifest;
-    assert_eq!(summary.records, m.stores[0].records);
-    assert_eq!(summary.bytes, bytes.len() as u64);
-    assert_eq!(summary.sha256, m.stores[0].sha256);
-}
-
-#[test]
 fn invalid_input_to_the_writer_is_refused() {
     let mut other = stores();
     other.swap(0, 1);

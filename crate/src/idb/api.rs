@@ -265,9 +265,11 @@ impl Rewind {
     /// Every byte of a file the person chose. One that can no longer be read (changed, moved
     /// or still being written) is a problem with the file, not with the browser's storage.
     pub async fn read_file(file: &web_sys::Blob) -> Result<Vec<u8>, RewindError> {
-        blob_to_bytes(file)
-            .await
-            .map_err(|e| RewindError::UnreadableFile(e.to_string()))
+        blob_to_bytes(file).await.map_err(|e| match e {
+            super::IdbError::TooLarge { bytes } => RewindError::FileTooLarge { bytes },
+            super::IdbError::BlobUnreadable(cause) => RewindError::UnreadableFile(cause),
+            other => RewindError::UnreadableFile(other.to_string()),
+        })
     }
 
     /// Reads an uploaded file and verifies it completely; changes nothing.
@@ -336,9 +338,6 @@ impl Rewind {
         .await
         .map_err(|err| match err {
             // The restore's own writes ran out of room (not a backup's): say so.
-            RewindError::QuotaExceeded { detail, .. } => {
-                RewindError::RestoreNoRoom { needed, detail }
-            }
             RewindError::Migration(crate::MigrationError::QuotaExceeded(detail)) => {
                 RewindError::RestoreNoRoom { needed, detail }
             }

@@ -1098,7 +1098,7 @@ extern "C" {
     ) -> u32;
 }
 
-/// Encodes records `start..end` of `keys`/`values` (as [`crate::backup::SectionWriter`] would:
+/// Encodes records `start..end` of `keys`/`values` (as a backup section holds them:
 /// key then value, each numbered from 0) onto `out`, until the first record the fast path does
 /// not handle (one with Blobs included: their bytes must be read first); returns that record's
 /// index (`end` when all were).

@@ -20,6 +20,11 @@ pub enum IdbError {
     Aborted(String),
     #[error("unexpected value from the browser: {0}")]
     Unexpected(String),
+    /// A Blob or File whose bytes the browser would not give (only the cause).
+    #[error("a file or Blob could not be read: {0}")]
+    BlobUnreadable(String),
+    #[error("the file is {bytes} bytes, more than this page can hold in memory")]
+    TooLarge { bytes: u64 },
 }
 
 impl IdbError {
@@ -61,14 +66,12 @@ pub fn describe(value: &JsValue) -> String {
         .unwrap_or_else(|| "an unknown error".into())
 }
 
+/// Lack of room becomes the neutral `MigrationError::QuotaExceeded` here; only the places that
+/// know what was being written say so (`catalog::storage_error` for a backup, `Rewind::restore`
+/// for a restore).
 impl From<IdbError> for crate::RewindError {
     fn from(e: IdbError) -> Self {
-        match e {
-            IdbError::QuotaExceeded(detail) => {
-                crate::RewindError::QuotaExceeded { needed: 0, detail }
-            }
-            other => crate::RewindError::Migration(other.into()),
-        }
+        crate::RewindError::Migration(e.into())
     }
 }
 

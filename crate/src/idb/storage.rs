@@ -82,25 +82,20 @@ const READ_CHUNK: f64 = (8 << 20) as f64;
 pub async fn blob_to_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, IdbError> {
     let size = blob.size();
     let mut out = Vec::new();
-    out.try_reserve_exact(size as usize).map_err(|_| {
-        IdbError::Unexpected(format!(
-            "the file ({size} bytes) is too large to read into this page's memory"
-        ))
-    })?;
+    let too_large = || IdbError::TooLarge { bytes: size as u64 };
+    let len = usize::try_from(size as u64).map_err(|_| too_large())?;
+    out.try_reserve_exact(len).map_err(|_| too_large())?;
     let mut at = 0f64;
     while at < size {
         let end = (at + READ_CHUNK).min(size);
         let part = blob.slice_with_f64_and_f64(at, end)?;
-        let buffer = JsFuture::from(part.array_buffer()).await.map_err(|e| {
-            IdbError::Unexpected(format!(
-                "the file could not be read: {}",
-                super::error::describe(&e)
-            ))
-        })?;
+        let buffer = JsFuture::from(part.array_buffer())
+            .await
+            .map_err(|e| IdbError::BlobUnreadable(super::error::describe(&e)))?;
         let chunk = js_sys::Uint8Array::new(&buffer);
         if f64::from(chunk.length()) != end - at {
-            return Err(IdbError::Unexpected(
-                "the file could not be read: it changed while it was being read".into(),
+            return Err(IdbError::BlobUnreadable(
+                "it changed while it was being read".into(),
             ));
         }
         let from = out.len();

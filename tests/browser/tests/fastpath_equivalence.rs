@@ -43,17 +43,13 @@ fn fast_path_encodes_exactly_like_the_rust_codec() {
         i = clone::encode_batch(&keys, &values, i, n, &mut fast);
         if i < n {
             fallbacks += 1;
-            let k = clone::js_to_value(&ka.get(i)).unwrap().value().clone();
-            let v = clone::js_to_value(&va.get(i)).unwrap().value().clone();
-            encode_record(&k, &v, 1, &mut fast).unwrap();
+            walked(&ka, &va, i, &mut fast);
             i += 1;
         }
     }
     let mut slow = Vec::new();
     for i in 0..n {
-        let k = clone::js_to_value(&ka.get(i)).unwrap().value().clone();
-        let v = clone::js_to_value(&va.get(i)).unwrap().value().clone();
-        encode_record(&k, &v, 1, &mut slow).unwrap();
+        walked(&ka, &va, i, &mut slow);
     }
     assert!(fallbacks < n / 4, "fallbacks {fallbacks}");
     assert_eq!(fast.len(), slow.len());
@@ -81,21 +77,12 @@ fn fast_path_encodes_exactly_like_the_rust_codec() {
     while i < n {
         i = clone::encode_batch(&kk, &vv, i, n, &mut again);
         if i < n {
-            let k = clone::js_to_value(&kk.get(i)).unwrap().value().clone();
-            let v = clone::js_to_value(&vv.get(i)).unwrap().value().clone();
-            encode_record(&k, &v, 1, &mut again).unwrap();
+            walked(&kk, &vv, i, &mut again);
             i += 1;
         }
     }
     assert!(again == slow, "round trip differs");
-    web_sys_log(&format!("fallbacks enc {fallbacks} dec {dfall} of {n}"));
-}
-
-fn web_sys_log(s: &str) {
-    let _ = js_sys::Reflect::get(&js_sys::global(), &"console".into()).and_then(|c| {
-        let f: js_sys::Function = js_sys::Reflect::get(&c, &"log".into())?.into();
-        f.call1(&c, &s.into())
-    });
+    console_log!("fallbacks enc {fallbacks} dec {dfall} of {n}");
 }
 
 const MAKE_BLOBS: &str = r#"

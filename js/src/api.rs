@@ -111,6 +111,20 @@ fn version(v: &JsValue, what: &str) -> Result<Option<u32>, JsValue> {
     Ok(whole_number(v, what, u32::MAX as f64)?.map(|n| n as u32))
 }
 
+/// A target version the method cannot do without.
+fn required_version(v: &JsValue, method: &str) -> Result<u32, JsValue> {
+    version(v, "the target version")?
+        .ok_or_else(|| invalid_argument(format!("{method} needs the target version")))
+}
+
+/// The options of a method whose only option is `onProgress`.
+fn progress_only(options: &JsValue) -> Result<Option<SharedProgress>, JsValue> {
+    progress(
+        &self::options(options, "options", &["onProgress"])?,
+        "options",
+    )
+}
+
 fn string(v: &JsValue, what: &str) -> Result<String, JsValue> {
     v.as_string().ok_or_else(|| {
         invalid_argument(format!("{what} must be a string, not {}", describe_type(v)))
@@ -183,6 +197,12 @@ impl JsRewind {
             "options.keepAutomaticBackups",
             1e6,
         )?;
+        if keep == Some(0.0) {
+            return Err(invalid_argument(
+                "options.keepAutomaticBackups must be at least 1: the automatic backup an \
+                 operation makes is the one it can be undone with",
+            ));
+        }
         let timeout = whole_number(
             &get(&opts, "blockTimeoutMs"),
             "options.blockTimeoutMs",
@@ -257,9 +277,7 @@ impl JsRewind {
     /// What going to version `to` would do, without doing it.
     #[wasm_bindgen(unchecked_return_type = "Promise<MigrationPlan>")]
     pub fn plan(&self, #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue) -> Promise {
-        let to = version(&to, "the target version")
-            .and_then(|to| to.ok_or_else(|| invalid_argument("plan needs the target version")));
-        self.run_with(to, |rw, to| async move {
+        self.run_with(required_version(&to, "plan"), |rw, to| async move {
             let plan = rw.plan(to).await.map_err(rewind_error)?;
             to_js(&plan_view(&plan).map_err(|e| error("Storage", &e.to_string()))?)
         })
@@ -272,13 +290,8 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_optional_param_type = "number | null")] to: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
     ) -> Promise {
-        let args = (|| {
-            let opts = self::options(&options, "options", &["onProgress"])?;
-            Ok::<_, JsValue>((
-                version(&to, "the target version")?,
-                progress(&opts, "options")?,
-            ))
-        })();
+        let args = progress_only(&options)
+            .and_then(|progress| Ok((version(&to, "the target version")?, progress)));
         self.run_with(args, |rw, (to, progress)| async move {
             to_js(&rw.migrate_to(to, progress).await.map_err(rewind_error)?)
         })
@@ -291,12 +304,8 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
     ) -> Promise {
-        let args = (|| {
-            let opts = self::options(&options, "options", &["onProgress"])?;
-            let to = version(&to, "the target version")?
-                .ok_or_else(|| invalid_argument("rollbackTo needs the target version"))?;
-            Ok::<_, JsValue>((to, progress(&opts, "options")?))
-        })();
+        let args = progress_only(&options)
+            .and_then(|progress| Ok((required_version(&to, "rollbackTo")?, progress)));
         self.run_with(args, |rw, (to, progress)| async move {
             to_js(&rw.rollback_to(to, progress).await.map_err(rewind_error)?)
         })
@@ -325,14 +334,13 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_optional_param_type = "string")] label: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
     ) -> Promise {
-        let args = (|| {
-            let opts = self::options(&options, "options", &["onProgress"])?;
-            let label = match label.is_undefined() || label.is_null() {
+        let args = progress_only(&options).and_then(|progress| {
+            let label = match label.is_null_or_undefined() {
                 true => String::new(),
                 false => string(&label, "the label")?,
             };
-            Ok::<_, JsValue>((label, progress(&opts, "options")?))
-        })();
+            Ok((label, progress))
+        });
         self.run_with(args, |rw, (label, progress)| async move {
             to_js(&rw.backup(&label, progress).await.map_err(rewind_error)?)
         })

@@ -149,7 +149,7 @@ export type ErrorCode =
   | "Blocked" | "CorruptBackup" | "ChecksumMismatch" | "UnsupportedFormat" | "WrongDatabase"
   | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
   | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
-  | "InvalidBackup" | "InvalidArgument" | "Closed";
+  | "InvalidBackup" | "UnreadableFile" | "InvalidArgument" | "Closed";
 
 /** What every rejected promise of the API holds. */
 export interface RewindError extends Error { name: "RewindError"; code: ErrorCode }

@@ -71,6 +71,9 @@ test("wrong arguments are InvalidArgument; a closed handle is Closed", async () 
         name: await T.failure(Rewind.open(5, [m1])),
         option: await T.failure(Rewind.open("args", [m1], { keepAutomaticBackup: 3 })),
         keep: await T.failure(Rewind.open("args", [m1], { keepAutomaticBackups: -1 })),
+        keepNone: await T.failure(Rewind.open("args", [m1], { keepAutomaticBackups: 0 })),
+        migrateOptions: await T.failure(rw.migrateTo(1, "fast")),
+        rollbackOption: await T.failure(rw.rollbackTo(0, { onProgres: () => {} })),
         onBlocked: await T.failure(Rewind.open("args", [m1], { onBlocked: 1 })),
         plan: await T.failure(rw.plan("two")),
         planMissing: await T.failure(rw.plan()),
@@ -92,6 +95,8 @@ test("wrong arguments are InvalidArgument; a closed handle is Closed", async () 
     for (const [k, f] of Object.entries(args)) assertCode(f, "InvalidArgument", k);
     assert.match(r.option.message, /no option "keepAutomaticBackup"/);
     assert.match(r.restore.message, /needs a backup id, a File or a Blob, not a number/);
+    assert.match(r.keepNone.message, /must be at least 1/);
+    assert.match(r.rollbackOption.message, /no option "onProgres"/);
     assertCode(closed, "Closed", "status after close");
     assertCode(closedBackup, "Closed", "backup after close");
   });

@@ -21,7 +21,7 @@ export const T = {
       const tx = db.transaction(store, "readwrite");
       records.forEach((r, i) => tx.objectStore(store).put(r, keys?.[i]));
       tx.oncomplete = () => ok();
-      tx.onerror = () => fail(tx.error);
+      tx.onerror = tx.onabort = () => fail(tx.error);
     }));
   },
   async getAll(name, store) {

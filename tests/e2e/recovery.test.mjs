@@ -189,6 +189,31 @@ test("a corrupted file shows an alert and changes nothing", async () => {
   await context.close();
 });
 
+test("a download that fails says so in an alert", async () => {
+  const { page, context, errors } = await openPage(browser, server.url);
+  await ready(page);
+  const backups = page.getByRole("region", { name: "Backups" });
+  const row = backups.getByRole("row").filter({ hasText: "demo: notes with attachments" });
+  const id = (await row.locator(".muted").innerText()).trim();
+  // The backup disappears from the catalog behind the page's back (e.g. another tab deleted it).
+  await page.evaluate((id) => new Promise((ok, fail) => {
+    const r = indexedDB.open("__rewind_backups:notes-demo");
+    r.onsuccess = () => {
+      const tx = r.result.transaction(["manifests", "files"], "readwrite");
+      tx.objectStore("manifests").delete(id); tx.objectStore("files").delete(id);
+      tx.oncomplete = () => { r.result.close(); ok(); };
+      tx.onerror = () => fail(tx.error);
+    };
+    r.onerror = () => fail(r.error);
+  }), id);
+  await row.getByRole("button", { name: "Download" }).click();
+  const failed = await outcome(page);
+  assert.equal(failed.role, "alert", failed.text);
+  assert.match(failed.text, new RegExp(`The backup could not be downloaded: there is no backup "${id}"`));
+  assert.deepEqual(errors(), []);
+  await context.close();
+});
+
 test("restore and delete a listed backup after confirming", async () => {
   const { page, context } = await openPage(browser, server.url);
   const status = await ready(page);

@@ -5,6 +5,9 @@ use rewind::{MigrationError, MigrationSet, Migrator, RecordAccess, Transforms};
 
 static FILES: &[(&str, &str)] = rewind::embed_migrations!("../migrations");
 
+/// The demo notes app's database (created by `crate::demo` in demo builds).
+pub const DEMO_DATABASE: &str = "notes-demo";
+
 /// `count_words`: sets `meta.wordCount` from `content` (migration 3).
 pub fn transforms() -> Transforms {
     Transforms::new().register("count_words", |r: &mut dyn RecordAccess| {
@@ -23,6 +26,11 @@ pub fn migrator() -> Result<Migrator, MigrationError> {
     ))
 }
 
+/// The latest schema version this app knows.
+pub fn latest_version() -> Result<u32, MigrationError> {
+    Ok(MigrationSet::from_files(FILES)?.latest())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,6 +41,7 @@ mod tests {
     fn the_embedded_history_is_valid() {
         let m = migrator().expect("valid migrations");
         assert_eq!(m.migrations().latest(), 5);
+        assert_eq!(latest_version().unwrap(), 5);
     }
 
     #[test]

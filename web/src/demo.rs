@@ -8,7 +8,7 @@ use rewind::RewindError;
 use wasm_bindgen::JsValue;
 use web_sys::IdbTransactionMode;
 
-pub const DEMO_DATABASE: &str = "notes-demo";
+use crate::app_migrations::DEMO_DATABASE;
 pub const NOTEBOOKS: u32 = 12;
 pub const NOTES: u32 = 3000;
 pub const ATTACHMENTS: u32 = 200;

@@ -3,20 +3,11 @@
 
 use crate::app_migrations;
 use crate::messages;
-use crate::state::{Action, Command, Health, Interrupted, Storage};
+use crate::state::{is_managed, Action, Command, Health, Interrupted, Notice, Storage};
 use rewind::catalog::RestoreConsent;
 use rewind::fold::RESERVED_PREFIX;
-use rewind::idb::catalog::CATALOG_PREFIX;
 use rewind::idb::{self, RestoreSource, Rewind};
 use std::rc::Rc;
-
-/// The databases this page's app manages (migrations, rollback, backups). Others are shown
-/// read-only.
-pub const APP_DATABASES: &[&str] = &[crate::demo::DEMO_DATABASE];
-
-pub fn is_managed(name: &str) -> bool {
-    APP_DATABASES.contains(&name)
-}
 
 pub type Dispatch = Rc<dyn Fn(Action)>;
 
@@ -41,9 +32,9 @@ pub async fn load_databases(dispatch: Dispatch) {
     match idb::list_databases().await {
         Ok(list) => dispatch(Action::DatabasesLoaded(
             list.into_iter()
-                .filter(|d| {
-                    !d.name.starts_with(CATALOG_PREFIX) && !d.name.starts_with(RESERVED_PREFIX)
-                })
+                // Rewind's own databases, backup catalogs included (their prefix starts with
+                // RESERVED_PREFIX; tests/browser/tests/backup.rs checks it), are not shown.
+                .filter(|d| !d.name.starts_with(RESERVED_PREFIX))
                 .collect(),
         )),
         Err(err) => dispatch(Action::DatabasesFailed(err.to_string())),
@@ -118,7 +109,7 @@ pub async fn inspect_file(file: web_sys::File, dispatch: Dispatch) {
 
 /// Runs a confirmed command; `file` is the chosen file for [`Command::RestoreFile`].
 pub async fn run(name: String, command: Command, file: Option<web_sys::File>, dispatch: Dispatch) {
-    let changes_data = !matches!(command, Command::CreateBackup(_) | Command::DeleteBackup(_));
+    let changes_data = command.changes_data();
     if changes_data {
         remember_running(&Interrupted {
             database: name.clone(),
@@ -232,7 +223,7 @@ pub async fn download(name: String, id: String, dispatch: Dispatch) {
     }
     .await;
     if let Err(message) = outcome {
-        dispatch(Action::Finished(Err(format!(
+        dispatch(Action::Notify(Notice::Error(format!(
             "The backup could not be downloaded: {message}"
         ))));
     }

@@ -5,8 +5,18 @@
 //! the user has already left, or a confirm clicked before the box was ticked — is tested
 //! natively. What the page must run in the browser is handed out as a [`Command`].
 
+use crate::app_migrations;
 use rewind::backup::BackupManifest;
+use rewind::catalog::{check_restore, RestoreConsent};
 use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan, SchemaDiff, Status};
+
+/// The databases this page's app manages (migrations, rollback, backups). Others are shown
+/// read-only: only their summary is read.
+pub const APP_DATABASES: &[&str] = &[app_migrations::DEMO_DATABASE];
+
+pub fn is_managed(name: &str) -> bool {
+    APP_DATABASES.contains(&name)
+}
 
 /// Something that is fetched from the browser and may still be on its way.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -19,6 +29,15 @@ pub enum Loadable<T> {
 }
 
 impl<T> Loadable<T> {
+    /// `Loading` when there is something to read, else `Idle`.
+    fn loading_if(read: bool) -> Self {
+        if read {
+            Loadable::Loading
+        } else {
+            Loadable::Idle
+        }
+    }
+
     pub fn ready(&self) -> Option<&T> {
         match self {
             Loadable::Ready(v) => Some(v),
@@ -171,6 +190,12 @@ impl Command {
             Command::Repair => "Repairing the checksums".into(),
         }
     }
+
+    /// Whether it changes the database itself (not only its backups), so that the page notes
+    /// it while it runs and the next page can say what became of it if this one closes.
+    pub fn changes_data(&self) -> bool {
+        !matches!(self, Command::CreateBackup(_) | Command::DeleteBackup(_))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -257,7 +282,11 @@ pub enum Action {
         total: u64,
     },
     Blocked,
+    /// The running operation ended, with its success or error message.
     Finished(Result<String, String>),
+    /// Something outside any operation has something to say (e.g. a download failed). The
+    /// running operation, if any, is left as it is.
+    Notify(Notice),
     DismissNotice,
     /// Another tab is changing database `name`: what is shown of it may be out of date.
     ChangedElsewhere(String),
@@ -380,11 +409,22 @@ impl PageState {
             Action::OpenRestoreBackup(id) | Action::OpenDeleteBackup(id)
                 if self.operation.is_some() || self.backup(&id).is_none() => {}
             Action::OpenRestoreBackup(id) => {
-                let manifest = self.backup(&id).cloned();
-                self.dialog = manifest.map(|manifest| Dialog::RestoreBackup {
-                    manifest,
-                    understood: false,
-                });
+                let Some(manifest) = self.backup(&id).cloned() else {
+                    return self;
+                };
+                match self.restore_refusal(&manifest) {
+                    Some(message) => {
+                        self.notice = Some(Notice::Error(format!(
+                            "Backup {id} cannot be restored: {message}"
+                        )));
+                    }
+                    None => {
+                        self.dialog = Some(Dialog::RestoreBackup {
+                            manifest,
+                            understood: false,
+                        });
+                    }
+                }
             }
             Action::OpenDeleteBackup(id) => {
                 let manifest = self.backup(&id).cloned();
@@ -406,6 +446,10 @@ impl PageState {
                 file_name,
                 manifest: result,
             } => {
+                let result = result.and_then(|m| match self.restore_refusal(&m) {
+                    Some(message) => Err(message),
+                    None => Ok(m),
+                });
                 if let Some(Dialog::RestoreFile {
                     file_name: current,
                     manifest,
@@ -413,16 +457,7 @@ impl PageState {
                 }) = &mut self.dialog
                 {
                     if *current == file_name {
-                        let selected = self.selected.clone().unwrap_or_default();
-                        *manifest = match result {
-                            Ok(m) if m.database != selected => Loadable::Failed(format!(
-                                "This backup is of database {:?}, not {selected:?}. Nothing was \
-                                 changed. Select {:?} in the list to restore it there, or choose \
-                                 a backup of {selected:?}.",
-                                m.database, m.database
-                            )),
-                            other => other.into(),
-                        };
+                        *manifest = result.into();
                     }
                 }
             }
@@ -472,11 +507,10 @@ impl PageState {
                         Ok(message) => Notice::Success(message),
                         Err(message) => Notice::Error(message),
                     });
-                    self.generation += 1;
-                    self.databases = Loadable::Loading;
-                    self.reload_details();
+                    self.reload_everything();
                 }
             }
+            Action::Notify(notice) => self.notice = Some(notice),
             Action::DismissNotice => self.notice = None,
             Action::FoundInterrupted(interrupted) => {
                 self.interrupted = Some(interrupted);
@@ -484,9 +518,7 @@ impl PageState {
             }
             Action::ChangedElsewhere(name) => {
                 if self.operation.is_none() && self.is_selected(&name) {
-                    self.generation += 1;
-                    self.databases = Loadable::Loading;
-                    self.reload_details();
+                    self.reload_everything();
                     self.notice = Some(Notice::Success(format!(
                         "{name} was just changed by another tab of the app; what you see has been \
                          read again."
@@ -530,28 +562,55 @@ impl PageState {
         self.interrupted = None;
     }
 
-    /// What is shown about the selected database is being read (again), or there is none.
+    /// Everything shown is read again: the list of databases and the selected one's details.
+    fn reload_everything(&mut self) {
+        self.generation += 1;
+        self.databases = Loadable::Loading;
+        self.reload_details();
+    }
+
+    /// What is shown about the selected database is being read (again), or there is none. Only
+    /// a database this app manages has health and backups to read.
     fn reload_details(&mut self) {
-        let any = self.selected.is_some();
-        self.summary = if any {
-            Loadable::Loading
-        } else {
-            Loadable::Idle
-        };
-        self.health = if any {
-            Loadable::Loading
-        } else {
-            Loadable::Idle
-        };
-        self.backups = if any {
-            Loadable::Loading
-        } else {
-            Loadable::Idle
-        };
+        self.summary = Loadable::loading_if(self.selected.is_some());
+        self.health = Loadable::loading_if(self.managed());
+        self.backups = Loadable::loading_if(self.managed());
     }
 
     fn is_selected(&self, name: &str) -> bool {
         self.selected.as_deref() == Some(name)
+    }
+
+    /// Whether a database is selected and this app manages it.
+    pub fn managed(&self) -> bool {
+        self.selected.as_deref().is_some_and(is_managed)
+    }
+
+    /// Why a backup cannot be restored into the selected database (another database's, or
+    /// newer than this app), as the library says it; `None` when it can. The page offers no
+    /// consent to override either.
+    fn restore_refusal(&self, manifest: &BackupManifest) -> Option<String> {
+        let target = self.selected.as_deref().unwrap_or_default();
+        let latest = match app_migrations::latest_version() {
+            Ok(v) => v,
+            Err(e) => return Some(e.to_string()),
+        };
+        check_restore(manifest, target, latest, RestoreConsent::default())
+            .err()
+            .map(|e| match e {
+                // The library's message offers explicit consent, which this page does not.
+                rewind::RewindError::WrongDatabase { backup, target } => format!(
+                    "this backup is of database {backup:?}, not {target:?}. Nothing was \
+                     changed; choose a backup of {target:?}."
+                ),
+                other => other.to_string(),
+            })
+    }
+
+    /// A backup may be downloaded while no operation runs (a download reads the catalog the
+    /// operation may be changing, and its failure must not be taken for the operation's).
+    pub fn can_download(&self) -> bool {
+        self.operation.is_none()
     }
 
     pub fn backup(&self, id: &str) -> Option<&BackupManifest> {
@@ -647,6 +706,10 @@ mod tests {
     use rewind::engine::RewindMeta;
     use rewind::{DatabaseSchema, Direction, PlanEffects};
 
+    /// A database this app manages, and one it does not.
+    const A: &str = APP_DATABASES[0];
+    const B: &str = "b";
+
     fn listing(name: &str) -> DatabaseListing {
         DatabaseListing {
             name: name.into(),
@@ -688,7 +751,7 @@ mod tests {
         BackupManifest {
             format_version: 1,
             id: id.into(),
-            database: "a".into(),
+            database: A.into(),
             schema_version: 2,
             idb_version: 3,
             created_at: 0.0,
@@ -711,17 +774,17 @@ mod tests {
         }
     }
 
-    /// Database "a" at version 3 of 5, with one backup.
+    /// Database A (managed) at version 3 of 5, with one backup; B is another app's.
     fn ready() -> PageState {
         PageState::default()
-            .apply(Action::DatabasesLoaded(vec![listing("a"), listing("b")]))
-            .apply(Action::SummaryLoaded(summary("a")))
+            .apply(Action::DatabasesLoaded(vec![listing(A), listing(B)]))
+            .apply(Action::SummaryLoaded(summary(A)))
             .apply(Action::HealthLoaded {
-                name: "a".into(),
+                name: A.into(),
                 health: Ok(health(3, 5)),
             })
             .apply(Action::BackupsLoaded {
-                name: "a".into(),
+                name: A.into(),
                 backups: Ok(vec![manifest("b1")]),
             })
     }
@@ -730,8 +793,8 @@ mod tests {
     fn loading_the_list_selects_the_first_database_and_loads_everything_about_it() {
         let state = PageState::default()
             .apply(Action::DatabasesLoading)
-            .apply(Action::DatabasesLoaded(vec![listing("a"), listing("b")]));
-        assert_eq!(state.selected.as_deref(), Some("a"));
+            .apply(Action::DatabasesLoaded(vec![listing(A), listing(B)]));
+        assert_eq!(state.selected.as_deref(), Some(A));
         assert_eq!(state.summary, Loadable::Loading);
         assert_eq!(state.health, Loadable::Loading);
         assert_eq!(state.backups, Loadable::Loading);
@@ -746,36 +809,61 @@ mod tests {
 
     #[test]
     fn reloading_the_list_keeps_the_selection_and_what_was_read_for_it() {
-        let state = ready().apply(Action::DatabasesLoaded(vec![listing("a"), listing("b")]));
-        assert_eq!(state.selected.as_deref(), Some("a"));
-        assert_eq!(state.summary, Loadable::Ready(summary("a")));
+        let state = ready().apply(Action::DatabasesLoaded(vec![listing(A), listing(B)]));
+        assert_eq!(state.selected.as_deref(), Some(A));
+        assert_eq!(state.summary, Loadable::Ready(summary(A)));
         assert!(state.health.ready().is_some());
     }
 
     #[test]
     fn a_selected_database_that_disappeared_is_replaced() {
         let state = ready()
-            .apply(Action::Select("b".into()))
-            .apply(Action::DatabasesLoaded(vec![listing("a")]));
-        assert_eq!(state.selected.as_deref(), Some("a"));
+            .apply(Action::Select(B.into()))
+            .apply(Action::DatabasesLoaded(vec![listing(A)]));
+        assert_eq!(state.selected.as_deref(), Some(A));
     }
 
     #[test]
     fn late_answers_for_a_database_the_user_left_are_ignored() {
         let state = ready()
-            .apply(Action::Select("b".into()))
-            .apply(Action::SummaryLoaded(summary("a")))
+            .apply(Action::Select(B.into()))
+            .apply(Action::SummaryLoaded(summary(A)))
             .apply(Action::HealthLoaded {
-                name: "a".into(),
+                name: A.into(),
                 health: Ok(health(1, 5)),
             })
             .apply(Action::BackupsLoaded {
-                name: "a".into(),
+                name: A.into(),
                 backups: Ok(vec![]),
             });
         assert_eq!(state.summary, Loadable::Loading);
-        assert_eq!(state.health, Loadable::Loading);
-        assert_eq!(state.backups, Loadable::Loading);
+        assert_eq!(state.health, Loadable::Idle, "B has no health to read");
+        assert_eq!(state.backups, Loadable::Idle);
+    }
+
+    #[test]
+    fn a_database_this_app_does_not_manage_waits_for_its_summary_only() {
+        let state =
+            PageState::default().apply(Action::DatabasesLoaded(vec![listing(B), listing(A)]));
+        assert_eq!(state.selected.as_deref(), Some(B));
+        assert!(!state.managed());
+        assert_eq!(state.summary, Loadable::Loading);
+        assert_eq!(
+            state.health,
+            Loadable::Idle,
+            "never read: it would wait forever"
+        );
+        assert_eq!(state.backups, Loadable::Idle);
+        let reread = state
+            .apply(Action::SummaryLoaded(summary(B)))
+            .apply(Action::ChangedElsewhere(B.into()));
+        assert_eq!(reread.summary, Loadable::Loading);
+        assert_eq!(reread.health, Loadable::Idle);
+        assert_eq!(reread.backups, Loadable::Idle);
+        let managed = reread.apply(Action::Select(A.into()));
+        assert!(managed.managed());
+        assert_eq!(managed.health, Loadable::Loading);
+        assert_eq!(managed.backups, Loadable::Loading);
     }
 
     #[test]
@@ -784,7 +872,7 @@ mod tests {
         assert_eq!(state.rollback_targets(), vec![2, 1, 0]);
         assert!(state.can_roll_back() && state.can_migrate());
         let unknown = ready().apply(Action::HealthLoaded {
-            name: "a".into(),
+            name: A.into(),
             health: Ok(health(7, 5)),
         });
         assert!(
@@ -793,7 +881,7 @@ mod tests {
         );
         assert!(!unknown.can_migrate());
         let latest = ready().apply(Action::HealthLoaded {
-            name: "a".into(),
+            name: A.into(),
             health: Ok(health(5, 5)),
         });
         assert!(!latest.can_migrate());
@@ -908,7 +996,7 @@ mod tests {
         let other_db = state.clone().apply(Action::FileInspected {
             file_name: "x.rewind".into(),
             manifest: Ok(BackupManifest {
-                database: "b".into(),
+                database: B.into(),
                 ..manifest("f")
             }),
         });
@@ -923,7 +1011,7 @@ mod tests {
                 ..
             }) => {
                 assert!(
-                    m.contains("not \"a\"") && m.contains("Nothing was changed"),
+                    m.contains(&format!("not {A:?}")) && m.contains("Nothing was changed"),
                     "{m}"
                 )
             }
@@ -946,6 +1034,124 @@ mod tests {
     }
 
     #[test]
+    fn a_backup_newer_than_the_app_is_refused_before_confirming() {
+        let latest = crate::app_migrations::latest_version().unwrap();
+        let newer = BackupManifest {
+            schema_version: latest + 1,
+            ..manifest("n")
+        };
+        let file = ready()
+            .apply(Action::FileChosen("n.rewind".into()))
+            .apply(Action::FileInspected {
+                file_name: "n.rewind".into(),
+                manifest: Ok(newer.clone()),
+            })
+            .apply(Action::SetUnderstood(true));
+        assert_eq!(file.confirmed_command(), None);
+        match &file.dialog {
+            Some(Dialog::RestoreFile {
+                manifest: Loadable::Failed(m),
+                ..
+            }) => assert!(
+                m.starts_with(&format!(
+                    "this backup is at schema version {}, newer than this app knows (up to {latest})",
+                    latest + 1
+                )) && !m.contains("NewerBackup"),
+                "the library's own message: {m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        // A listed backup made by a newer app: no dialog to confirm, the reason instead.
+        let listed = ready()
+            .apply(Action::BackupsLoaded {
+                name: A.into(),
+                backups: Ok(vec![manifest("b1"), newer]),
+            })
+            .apply(Action::OpenRestoreBackup("n".into()));
+        assert_eq!(listed.dialog, None);
+        assert!(
+            matches!(&listed.notice, Some(Notice::Error(m)) if m.starts_with("Backup n cannot be restored: this backup is at schema version")),
+            "{:?}",
+            listed.notice
+        );
+        let fine = listed.apply(Action::OpenRestoreBackup("b1".into()));
+        assert!(matches!(fine.dialog, Some(Dialog::RestoreBackup { .. })));
+    }
+
+    #[test]
+    fn another_database_s_backup_is_refused_with_what_to_do_on_this_page() {
+        let other = BackupManifest {
+            database: "someone-else".into(),
+            ..manifest("o")
+        };
+        let file = ready()
+            .apply(Action::FileChosen("o.rewind".into()))
+            .apply(Action::FileInspected {
+                file_name: "o.rewind".into(),
+                manifest: Ok(other),
+            })
+            .apply(Action::SetUnderstood(true));
+        assert_eq!(file.confirmed_command(), None);
+        match &file.dialog {
+            Some(Dialog::RestoreFile {
+                manifest: Loadable::Failed(m),
+                ..
+            }) => assert_eq!(
+                *m,
+                format!(
+                    "this backup is of database \"someone-else\", not {A:?}. Nothing was \
+                     changed; choose a backup of {A:?}."
+                )
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_failed_download_is_shown_and_leaves_a_running_operation_alone() {
+        let idle = ready();
+        assert!(idle.can_download());
+        let failed = idle
+            .clone()
+            .apply(Action::Notify(Notice::Error("no room".into())));
+        assert_eq!(failed.notice, Some(Notice::Error("no room".into())));
+        assert_eq!(failed.generation, idle.generation, "nothing to read again");
+
+        let running = ready().apply(Action::Run(Command::CreateBackup("x".into())));
+        assert!(
+            !running.can_download(),
+            "Download is disabled during an operation"
+        );
+        let state = running
+            .clone()
+            .apply(Action::Notify(Notice::Error("no room".into())));
+        assert_eq!(
+            state.operation, running.operation,
+            "the operation still runs"
+        );
+        assert_eq!(state.generation, running.generation);
+        assert_eq!(state.notice, Some(Notice::Error("no room".into())));
+        let state = state.apply(Action::Finished(Ok("created".into())));
+        assert_eq!(state.notice, Some(Notice::Success("created".into())));
+        assert!(state.can_download());
+    }
+
+    #[test]
+    fn only_commands_that_change_the_database_are_noted_while_they_run() {
+        for command in [
+            Command::Rollback(1),
+            Command::MigrateToLatest,
+            Command::RestoreBackup("b1".into()),
+            Command::RestoreFile,
+            Command::Repair,
+        ] {
+            assert!(command.changes_data(), "{command:?}");
+        }
+        assert!(!Command::CreateBackup("x".into()).changes_data());
+        assert!(!Command::DeleteBackup("b1".into()).changes_data());
+    }
+
+    #[test]
     fn one_operation_at_a_time_with_progress_then_a_notice_and_a_reload() {
         let state = ready().apply(Action::Run(Command::CreateBackup("x".into())));
         let generation = state.generation;
@@ -953,7 +1159,7 @@ mod tests {
             .clone()
             .apply(Action::Run(Command::Rollback(1)))
             .apply(Action::OpenRollback)
-            .apply(Action::Select("b".into()));
+            .apply(Action::Select(B.into()));
         assert_eq!(
             busy.operation.as_ref().unwrap().command,
             Command::CreateBackup("x".into())
@@ -961,7 +1167,7 @@ mod tests {
         assert_eq!(busy.dialog, None, "no dialog opens while an operation runs");
         assert_eq!(
             busy.selected.as_deref(),
-            Some("a"),
+            Some(A),
             "the database cannot change mid-operation"
         );
         let state = state
@@ -990,17 +1196,14 @@ mod tests {
 
     #[test]
     fn a_change_in_another_tab_reloads_the_selected_database_only() {
-        let state = ready().apply(Action::ChangedElsewhere("b".into()));
+        let state = ready().apply(Action::ChangedElsewhere(B.into()));
         assert_eq!(state, ready(), "another database: nothing to do");
-        let state = ready().apply(Action::ChangedElsewhere("a".into()));
+        let state = ready().apply(Action::ChangedElsewhere(A.into()));
         assert_eq!(state.generation, ready().generation + 1);
         assert_eq!(state.health, Loadable::Loading);
         assert!(matches!(state.notice, Some(Notice::Success(ref m)) if m.contains("another tab")));
         let busy = ready().apply(Action::Run(Command::Rollback(1)));
-        assert_eq!(
-            busy.clone().apply(Action::ChangedElsewhere("a".into())),
-            busy
-        );
+        assert_eq!(busy.clone().apply(Action::ChangedElsewhere(A.into())), busy);
     }
 
     #[test]
@@ -1014,12 +1217,12 @@ mod tests {
         h.status.drifted.push(rewind::engine::DriftedMigration {
             version: 2,
             name: "tags".into(),
-            recorded: rewind::Checksum("a".into()),
-            current: rewind::Checksum("b".into()),
+            recorded: rewind::Checksum("x".into()),
+            current: rewind::Checksum(B.into()),
         });
         let state = ready()
             .apply(Action::HealthLoaded {
-                name: "a".into(),
+                name: A.into(),
                 health: Ok(h),
             })
             .apply(Action::OpenRepair);
@@ -1046,7 +1249,7 @@ mod tests {
     #[test]
     fn an_interrupted_operation_is_explained_from_the_journal() {
         let interrupted = Interrupted {
-            database: "a".into(),
+            database: A.into(),
             description: "Rolling back to version 2".into(),
             started_at: 100.0,
         };
@@ -1058,10 +1261,10 @@ mod tests {
         ];
         let state = PageState::default()
             .apply(Action::FoundInterrupted(interrupted.clone()))
-            .apply(Action::DatabasesLoaded(vec![listing("a")]));
+            .apply(Action::DatabasesLoaded(vec![listing(A)]));
         assert!(state.notice.is_none(), "waits for the journal");
         let state = state.apply(Action::HealthLoaded {
-            name: "a".into(),
+            name: A.into(),
             health: Ok(h),
         });
         assert!(
@@ -1074,9 +1277,9 @@ mod tests {
         let mut h = health(2, 5);
         h.status.journal = vec![journal_entry(120.0, None)];
         let state = PageState::default()
-            .apply(Action::DatabasesLoaded(vec![listing("a")]))
+            .apply(Action::DatabasesLoaded(vec![listing(A)]))
             .apply(Action::HealthLoaded {
-                name: "a".into(),
+                name: A.into(),
                 health: Ok(h),
             })
             .apply(Action::FoundInterrupted(interrupted));

@@ -160,6 +160,8 @@ async fn destructive_operations_take_a_backup_first_and_retention_keeps_the_last
 
 #[wasm_bindgen_test]
 async fn backups_survive_deleting_the_app_database() {
+    // The page hides Rewind's own databases by this prefix: the catalogs must carry it.
+    assert!(idb::catalog::CATALOG_PREFIX.starts_with(rewind::fold::RESERVED_PREFIX));
     let rw = filled("survive").await;
     let before = content(rw.name()).await;
     let manifest = rw.backup("", None).await.unwrap();

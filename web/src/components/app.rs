@@ -135,7 +135,7 @@ pub fn app() -> Html {
             }
         }
     };
-    let managed = state.selected.as_deref().is_some_and(effects::is_managed);
+    let managed = state.managed();
     let send = send(&dispatch);
 
     html! {
@@ -156,6 +156,7 @@ pub fn app() -> Html {
                 <BackupsPanel
                     backups={state.backups.clone()}
                     busy={state.operation.is_some()}
+                    can_download={state.can_download()}
                     send={send.clone()}
                     {on_file}
                     {on_download}

@@ -7,6 +7,7 @@ use yew::prelude::*;
 pub struct BackupsPanelProps {
     pub backups: Loadable<Vec<BackupManifest>>,
     pub busy: bool,
+    pub can_download: bool,
     pub send: Send,
     pub on_file: Callback<web_sys::File>,
     pub on_download: Callback<String>,
@@ -118,7 +119,7 @@ fn row(m: &BackupManifest, props: &BackupsPanelProps) -> Html {
             <td>{ counts.join(", ") }</td>
             <td>{ if m.automatic { "automatic" } else { "manual" } }</td>
             <td class="row-actions">
-                <button type="button" onclick={download}>{ "Download" }</button>
+                <button type="button" onclick={download} disabled={!props.can_download}>{ "Download" }</button>
                 <button type="button" onclick={restore} disabled={props.busy} aria-haspopup="dialog">{ "Restore" }</button>
                 <button type="button" onclick={delete} disabled={props.busy} aria-haspopup="dialog">{ "Delete" }</button>
             </td>

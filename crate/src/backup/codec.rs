@@ -577,7 +577,20 @@ fn read_key(r: &mut Reader<'_>, array_length: Option<u32>) -> Result<Text, Backu
             }
             Ok(Text::from(i.to_string()))
         }
-        KEY_TEXT => r.text(),
+        KEY_TEXT => {
+            let key = r.text()?;
+            // The writer refuses an array element past the length whatever form its name
+            // takes, so the reader must too: otherwise a file could hold a value that decodes
+            // but cannot be written again.
+            if let (Some(len), Some(i)) = (array_length, canonical_index(&key)) {
+                if i >= u64::from(len) {
+                    return Err(BackupError::corrupt(
+                        "an array element lies past its length",
+                    ));
+                }
+            }
+            Ok(key)
+        }
         _ => Err(BackupError::corrupt("a property name has an unknown form")),
     }
 }

@@ -5,7 +5,8 @@
 #   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test)
 #   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright
 #   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/)
-#   6 fuzz     cargo-fuzz, 20 s per target (inspect, decode_backup, decode_value, migrations)
+#   6 fuzz     cargo-fuzz, deterministic: committed corpus and past findings replayed, then a
+#              fixed-seed, fixed-count burst per target (scripts/fuzz.sh --replay)
 #   7 faults   make pkg, then pkg/ under injected faults in headless Chromium: crashes, quota,
 #              blocked tabs, failing transforms, cut files (tests/faults/)
 #   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane)
@@ -70,7 +71,7 @@ e2e() {
   DIST="$dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs
 }
 
-fuzz() { "$ROOT/scripts/fuzz.sh" 20; }
+fuzz() { "$ROOT/scripts/fuzz.sh" --replay; }
 bench() { "$ROOT/scripts/bench.sh" --smoke; }
 faults() {
   "$ROOT/scripts/pkg.sh" || return 1

@@ -31,6 +31,34 @@ pub fn expired(manifests: &[BackupManifest], keep: usize) -> Vec<String> {
         .collect()
 }
 
+/// What a backup does with a record holding a value no backup can carry (a non-extractable
+/// `CryptoKey`, a file system handle…).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnsupportedRecords {
+    /// Refuse the whole backup, naming the record: nothing is ever left out unasked.
+    #[default]
+    Refuse,
+    /// Leave such records out and list each in the manifest; restoring the backup keeps the
+    /// live database's records with the same keys.
+    Skip,
+}
+
+/// What the automatic backup before restoring `manifest` does with records no backup can
+/// carry, when the app chose `chosen` for automatic backups. A backup that left records out
+/// says the database holds such records; its restore keeps them from the live database, so
+/// refusing the automatic backup over them would make that backup impossible to restore: its
+/// automatic backup leaves them out (and lists them) in turn.
+pub fn unsupported_before_restore(
+    manifest: &BackupManifest,
+    chosen: UnsupportedRecords,
+) -> UnsupportedRecords {
+    if manifest.skipped.is_empty() {
+        chosen
+    } else {
+        UnsupportedRecords::Skip
+    }
+}
+
 /// What a person allowed for one restore.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RestoreConsent {
@@ -85,6 +113,7 @@ mod tests {
             automatic,
             meta: RewindMeta::default(),
             stores: vec![],
+            skipped: Vec::new(),
             bytes: 0,
             sha256: String::new(),
         }
@@ -145,5 +174,30 @@ mod tests {
         let b = backup_id(1_767_225_601_000.0, 0x01);
         assert!(a < b, "{a} {b}");
         assert!(a.ends_with("-000000ff"));
+    }
+
+    #[test]
+    fn restoring_a_backup_that_left_records_out_leaves_them_out_of_the_backup_before_it() {
+        use crate::backup::SkippedRecord;
+        use UnsupportedRecords::{Refuse, Skip};
+        let plain = manifest("a", 1.0, false);
+        assert_eq!(unsupported_before_restore(&plain, Refuse), Refuse);
+        assert_eq!(unsupported_before_restore(&plain, Skip), Skip);
+        let skipped = BackupManifest {
+            skipped: vec![SkippedRecord {
+                store: "keys".into(),
+                key: "1".into(),
+                key_bytes: "0402".into(),
+                type_name: "CryptoKey".into(),
+                path: String::new(),
+            }],
+            ..plain
+        };
+        assert_eq!(unsupported_before_restore(&skipped, Refuse), Skip);
+        assert_eq!(
+            UnsupportedRecords::default(),
+            Refuse,
+            "nothing left out unasked"
+        );
     }
 }

@@ -164,6 +164,7 @@ fn manifest(database: &str, stores: Vec<StoreSchema>) -> BackupManifest {
                 .collect(),
         },
         stores: stores.into_iter().map(StoreManifest::new).collect(),
+        skipped: Vec::new(),
         bytes: 0,
         sha256: String::new(),
     }

@@ -495,6 +495,7 @@ pub fn backup(
                 .collect(),
         },
         stores: manifest_stores,
+        skipped: Vec::new(),
         bytes: 0,
         sha256: String::new(),
     };
@@ -652,13 +653,13 @@ fn each_kind_of_damage_gives_its_error() {
         );
 
         let mut newer = file.clone();
-        let version = 2 + rng.below(1000) as u32;
+        let version = FORMAT_VERSION + 1 + rng.below(1000) as u32;
         newer[8..12].copy_from_slice(&version.to_le_bytes());
         assert_eq!(
             inspect(&newer),
             Err(BackupError::UnsupportedFormat {
                 found: version,
-                supported: 1
+                supported: FORMAT_VERSION
             }),
             "{ctx}"
         );

@@ -2,9 +2,9 @@
 //! `Error` (name `RewindError`) whose `code` is stable and whose message is for people.
 
 use crate::convert::{self, describe_type};
-use crate::views::{plan_view, validation_view};
+use crate::views::{manifest_view, plan_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use rewind::catalog::RestoreConsent;
+use rewind::catalog::{RestoreConsent, UnsupportedRecords};
 use rewind::idb::restore::SharedProgress;
 use rewind::idb::{RestoreSource, Rewind as Inner};
 use rewind::{Migrator, RewindError};
@@ -117,6 +117,25 @@ fn required_version(v: &JsValue, method: &str) -> Result<u32, JsValue> {
         .ok_or_else(|| invalid_argument(format!("{method} needs the target version")))
 }
 
+/// A backup named by a catalog id or given as a file.
+enum Source {
+    Id(String),
+    Blob(web_sys::Blob),
+}
+
+fn restore_source(source: &JsValue, method: &str) -> Result<Source, JsValue> {
+    if let Some(id) = source.as_string() {
+        Ok(Source::Id(id))
+    } else if let Some(blob) = source.dyn_ref::<web_sys::Blob>() {
+        Ok(Source::Blob(blob.clone()))
+    } else {
+        Err(invalid_argument(format!(
+            "{method} needs a backup id, a File or a Blob, not {}",
+            describe_type(source)
+        )))
+    }
+}
+
 /// The options of a method whose only option is `onProgress`.
 fn progress_only(options: &JsValue) -> Result<Option<SharedProgress>, JsValue> {
     progress(
@@ -190,8 +209,10 @@ impl JsRewind {
                 "blockTimeoutMs",
                 "onBlocked",
                 "transforms",
+                "skipUnsupported",
             ],
         )?;
+        let skip_unsupported = boolean(&opts, "skipUnsupported", "options")?;
         let keep = whole_number(
             &get(&opts, "keepAutomaticBackups"),
             "options.keepAutomaticBackups",
@@ -214,6 +235,9 @@ impl JsRewind {
         let mut inner = Inner::new(name, Migrator::new(set, transforms));
         if let Some(keep) = keep {
             inner.keep_automatic = keep as usize;
+        }
+        if skip_unsupported {
+            inner.automatic_unsupported = UnsupportedRecords::Skip;
         }
         if let Some(ms) = timeout {
             inner.block_timeout_ms = ms as u32;
@@ -327,22 +351,33 @@ impl JsRewind {
         self.run(|rw| async move { to_js(&rw.repair().await.map_err(rewind_error)?) })
     }
 
-    /// A manual backup (kept until deleted); resolves to its manifest.
+    /// A manual backup (kept until deleted); resolves to its manifest. A record holding a value
+    /// no backup can carry refuses the backup with `UnsupportedValue`, unless `skipUnsupported`
+    /// is set: then such records are left out and listed in the manifest's `skipped`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Manifest>")]
     pub fn backup(
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "string")] label: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "BackupOptions")] options: JsValue,
     ) -> Promise {
-        let args = progress_only(&options).and_then(|progress| {
+        let args = (|| {
+            let opts = self::options(&options, "options", &["onProgress", "skipUnsupported"])?;
+            let unsupported = match boolean(&opts, "skipUnsupported", "options")? {
+                true => UnsupportedRecords::Skip,
+                false => UnsupportedRecords::Refuse,
+            };
             let label = match label.is_null_or_undefined() {
                 true => String::new(),
                 false => string(&label, "the label")?,
             };
-            Ok((label, progress))
-        });
-        self.run_with(args, |rw, (label, progress)| async move {
-            to_js(&rw.backup(&label, progress).await.map_err(rewind_error)?)
+            Ok((label, unsupported, progress(&opts, "options")?))
+        })();
+        self.run_with(args, |rw, (label, unsupported, progress)| async move {
+            to_js(
+                &rw.backup(&label, unsupported, progress)
+                    .await
+                    .map_err(rewind_error)?,
+            )
         })
     }
 
@@ -381,17 +416,28 @@ impl JsRewind {
         })
     }
 
-    /// Reads a `.rewind` file and verifies all of it; resolves to its manifest. Changes nothing.
+    /// A backup's manifest — of a `.rewind` File or Blob (read and verified completely) or of
+    /// a backup in the catalog (by id) — with, for each record it left out, whether restoring
+    /// it now would keep that record (`kept`). Changes nothing.
     #[wasm_bindgen(unchecked_return_type = "Promise<Manifest>")]
-    pub fn inspect(&self, #[wasm_bindgen(unchecked_param_type = "Blob")] file: JsValue) -> Promise {
-        let blob = file.dyn_into::<web_sys::Blob>().map_err(|v| {
-            invalid_argument(format!(
-                "inspect needs a File or Blob, not {}",
-                describe_type(&v)
-            ))
-        });
-        self.run_with(blob, |_, blob| async move {
-            to_js(&Inner::inspect_file(&blob).await.map_err(rewind_error)?)
+    pub fn inspect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Blob")] source: JsValue,
+    ) -> Promise {
+        let source = restore_source(&source, "inspect");
+        self.run_with(source, |rw, source| async move {
+            let manifest = match source {
+                Source::Id(id) => rw
+                    .list_backups()
+                    .await
+                    .map_err(rewind_error)?
+                    .into_iter()
+                    .find(|m| m.id == id)
+                    .ok_or_else(|| rewind_error(RewindError::NoSuchBackup { id }))?,
+                Source::Blob(blob) => Inner::inspect_file(&blob).await.map_err(rewind_error)?,
+            };
+            let kept = rw.skipped_kept(&manifest).await.map_err(rewind_error)?;
+            to_js(&manifest_view(&manifest, &kept))
         })
     }
 
@@ -403,10 +449,6 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_param_type = "string | Blob")] source: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "RestoreOptions")] options: JsValue,
     ) -> Promise {
-        enum Source {
-            Id(String),
-            Blob(web_sys::Blob),
-        }
         let args = (|| {
             let opts = self::options(
                 &options,
@@ -418,17 +460,7 @@ impl JsRewind {
                 allow_unknown_version: boolean(&opts, "allowUnknownVersion", "options")?,
             };
             let progress = progress(&opts, "options")?;
-            let source = if let Some(id) = source.as_string() {
-                Source::Id(id)
-            } else if let Some(blob) = source.dyn_ref::<web_sys::Blob>() {
-                Source::Blob(blob.clone())
-            } else {
-                return Err(invalid_argument(format!(
-                    "restore needs a backup id, a File or a Blob, not {}",
-                    describe_type(&source)
-                )));
-            };
-            Ok::<_, JsValue>((source, consent, progress))
+            Ok::<_, JsValue>((restore_source(&source, "restore")?, consent, progress))
         })();
         self.run_with(args, |rw, (source, consent, progress)| async move {
             let source = match source {

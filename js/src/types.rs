@@ -46,9 +46,18 @@ export interface RewindOptions {
   onBlocked?: () => void;
   /** Transforms by name, for `transform` steps that carry no function. */
   transforms?: Record<string, TransformFunction>;
+  /** Automatic backups leave out (and list) records holding a value no backup can carry,
+   *  instead of refusing the operation. */
+  skipUnsupported?: boolean;
 }
 
 export interface ProgressOptions { onProgress?: ProgressCallback }
+
+export interface BackupOptions extends ProgressOptions {
+  /** Leave out records holding a value no backup can carry (listed in the manifest's
+   *  `skipped`) instead of refusing the backup. A restore keeps the live ones. */
+  skipUnsupported?: boolean;
+}
 
 export interface RestoreOptions extends ProgressOptions {
   /** Restore a backup taken of a database with another name. */
@@ -125,6 +134,20 @@ export interface ValidationResult { ok: boolean; problems: SchemaProblem[] }
 export interface IndexSchema { name: string; keyPath: KeyPath; unique: boolean; multiEntry: boolean }
 export interface StoreSchema { name: string; keyPath: KeyPath | null; autoIncrement: boolean; indexes: Record<string, IndexSchema> }
 export interface StoreManifest { schema: StoreSchema; records: number; bytes: number; sha256: string }
+/** A record a backup left out because it holds a value no backup can carry. */
+export interface SkippedRecord {
+  store: string;
+  /** The key as people read it. */
+  key: string;
+  /** The key as the backup file encodes it, hex. */
+  keyBytes: string;
+  /** What could not be carried, e.g. "CryptoKey". */
+  type: string;
+  /** Where in the record, e.g. ".secret" ("" for the value itself). */
+  path: string;
+  /** From `inspect()` only: whether restoring the backup now keeps the live record. */
+  kept?: boolean;
+}
 /** What a backup holds. */
 export interface Manifest {
   formatVersion: number;
@@ -139,6 +162,8 @@ export interface Manifest {
   automatic: boolean;
   meta: { schemaVersion: number; applied: AppliedMigration[] };
   stores: StoreManifest[];
+  /** Records left out by a backup taken with `skipUnsupported` (absent when none). */
+  skipped?: SkippedRecord[];
   /** Size of the file. */
   bytes: number;
   /** SHA-256 of the whole file, lowercase hex. */

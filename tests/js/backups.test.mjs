@@ -59,7 +59,7 @@ test("backup, list, export, inspect and restore keep every value exactly; progre
     assert.equal(m.automatic, false);
     assert.equal(m.database, "notes");
     assert.equal(m.schemaVersion, 2);
-    assert.equal(m.formatVersion, 1);
+    assert.equal(m.formatVersion, 2);
     assert.equal(typeof m.createdAt, "number");
     assert.ok(Math.abs(m.createdAt - Date.now()) < 60_000);
     assert.match(m.sha256, /^[0-9a-f]{64}$/);
@@ -198,5 +198,69 @@ test("another database's backup needs allowOtherDatabase; a newer one allowUnkno
     assert.equal(r.status.schemaVersion, 3);
     assert.equal(r.write.code, "UnknownVersion");
     assert.equal(r.validate.code, "UnknownVersion");
+  });
+});
+
+test("a record no backup can carry refuses the backup unless skipped; a restore keeps the live one or says it is missing", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const key = () => crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt"]);
+      const works = async (k) => k instanceof CryptoKey && !k.extractable &&
+        (await crypto.subtle.encrypt({ name: "AES-GCM", iv: new Uint8Array(12) }, k, new Uint8Array(4))).byteLength === 20;
+      const rw = await Rewind.open("vault", M.slice(0, 1));
+      await rw.migrateTo();
+      const secret = await key();
+      await T.put("vault", "items", [{ id: "a", text: "plain" }, { id: "k", secret }, { id: "z", text: "last" }]);
+      const refused = await T.failure(rw.backup("all of it"));
+      const refusedList = await rw.listBackups();
+      const manifest = await rw.backup("without the key", { skipUnsupported: true });
+      const file = await rw.exportBackup(manifest.id);
+      const inspectedId = await rw.inspect(manifest.id);
+      // Change a plain record; the key record stays.
+      await T.put("vault", "items", [{ id: "a", text: "changed" }, { id: "b", text: "new" }]);
+      const report = await rw.restore(manifest.id);
+      const restored = await T.getAll("vault", "items");
+      const keptWorks = await works(restored.find((x) => x.id === "k")?.secret);
+      const auto = (await rw.listBackups()).find((m) => m.id === report.backupId);
+      // Now without the key record: the restore says it is missing, and leaves it out.
+      await T.withDb("vault", (db) => new Promise((ok) => {
+        const tx = db.transaction("items", "readwrite");
+        tx.objectStore("items").delete("k");
+        tx.oncomplete = ok;
+      }));
+      const inspectedFile = await rw.inspect(file);
+      await rw.restore(file);
+      const withoutKey = await T.getAll("vault", "items");
+      // The handle's option: automatic backups leave such records out instead of refusing.
+      await T.put("vault", "items", [{ id: "k2", secret: await key() }]);
+      const strict = await T.failure(rw.rollbackTo(0));
+      const lenient = await Rewind.open("vault", M.slice(0, 1), { skipUnsupported: true });
+      const badOption = await T.failure(rw.backup("", { skipUnsupported: "yes" }));
+      const rolled = await lenient.rollbackTo(0);
+      const rolledAuto = (await lenient.listBackups()).find((m) => m.id === rolled.backupId);
+      return {
+        refused, refusedList: refusedList.length, manifest, inspectedId, inspectedFile, keptWorks, auto, badOption,
+        restored: restored.map((x) => [x.id, x.text ?? null]), withoutKey: withoutKey.map((x) => x.id),
+        strict, rolledSkipped: rolledAuto.skipped, stores: await T.stores("vault"),
+      };
+    });
+    assert.equal(r.refused.code, "UnsupportedValue");
+    assert.match(r.refused.message, /store "items", record "k": it holds CryptoKey at \.secret/);
+    assert.match(r.refused.message, /Nothing was changed/);
+    assert.equal(r.refusedList, 0, "a refused backup is not listed");
+    assert.deepEqual(r.manifest.skipped, [{ store: "items", key: '"k"', keyBytes: r.manifest.skipped[0].keyBytes, type: "CryptoKey", path: ".secret" }]);
+    assert.deepEqual(r.manifest.stores.map((s) => s.records), [2, 0], "the two plain records, not the key");
+    assert.deepEqual(r.inspectedId.skipped.map((s) => s.kept), [true], "the live record is there: kept");
+    assert.deepEqual(r.restored, [["a", "plain"], ["k", null], ["z", "last"]], "the backup's records, the key kept, b gone");
+    assert.ok(r.keptWorks, "the kept non-extractable key still encrypts");
+    assert.deepEqual(r.auto.skipped.map((s) => [s.store, s.key, s.type]), [["items", '"k"', "CryptoKey"]],
+      "the automatic backup before the restore left the key out too, and says so");
+    assert.deepEqual(r.inspectedFile.skipped.map((s) => s.kept), [false], "deleted since: missing");
+    assert.deepEqual(r.withoutKey, ["a", "z"]);
+    assert.equal(r.strict.code, "UnsupportedValue", "automatic backups refuse by default");
+    assert.equal(r.badOption.code, "InvalidArgument");
+    assert.deepEqual(r.rolledSkipped.map((s) => s.key), ['"k2"']);
+    assert.deepEqual(r.stores, [], "rolled back to 0 once the handle allows it");
   });
 });

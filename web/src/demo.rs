@@ -3,6 +3,7 @@
 //! with version-1 data, then migrated to the latest version, so its data went through every
 //! data step. Generated deterministically, so tests can count on exact figures.
 
+use rewind::catalog::UnsupportedRecords;
 use rewind::idb::{await_transaction, list_databases, open_existing, IdbError, Rewind};
 use rewind::RewindError;
 use wasm_bindgen::JsValue;
@@ -27,7 +28,13 @@ pub async fn ensure_demo_database() -> Result<(), RewindError> {
     write(&["notebooks", "notes", "settings"], fill_v1).await?;
     rewind.migrate_to(None, None).await?;
     write(&["attachments"], fill_attachments).await?;
-    rewind.backup("demo: notes with attachments", None).await?;
+    rewind
+        .backup(
+            "demo: notes with attachments",
+            UnsupportedRecords::Refuse,
+            None,
+        )
+        .await?;
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 use crate::app_migrations;
 use crate::messages;
 use crate::state::{is_managed, Action, Command, Health, Interrupted, Notice, Storage};
-use rewind::catalog::RestoreConsent;
+use rewind::backup::BackupManifest;
+use rewind::catalog::{RestoreConsent, UnsupportedRecords};
 use rewind::fold::RESERVED_PREFIX;
 use rewind::idb::{self, RestoreSource, Rewind};
 use std::rc::Rc;
@@ -96,6 +97,21 @@ pub async fn load_plan(name: String, target: u32, dispatch: Dispatch) {
         Err(e) => Err(e),
     };
     dispatch(Action::PlanLoaded(result));
+}
+
+/// Whether restoring `manifest` now keeps each record it left out.
+pub async fn load_kept(name: String, manifest: BackupManifest, dispatch: Dispatch) {
+    let kept = match rewind_for(&name, &dispatch) {
+        Ok(rewind) => rewind
+            .skipped_kept(&manifest)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    dispatch(Action::KeptLoaded {
+        id: manifest.id,
+        kept,
+    });
 }
 
 pub async fn inspect_file(file: web_sys::File, dispatch: Dispatch) {
@@ -207,8 +223,18 @@ async fn run_inner(
             let versions = rewind.repair().await.map_err(e)?;
             Ok(messages::repaired(&versions))
         }
-        Command::CreateBackup(label) => {
-            let manifest = rewind.backup(label, progress).await.map_err(e)?;
+        Command::CreateBackup {
+            label,
+            skip_unsupported,
+        } => {
+            let unsupported = match skip_unsupported {
+                true => UnsupportedRecords::Skip,
+                false => UnsupportedRecords::Refuse,
+            };
+            let manifest = rewind
+                .backup(label, unsupported, progress)
+                .await
+                .map_err(e)?;
             Ok(messages::backup_created(&manifest))
         }
     }

@@ -24,18 +24,31 @@ pub fn operation_done(command: &Command, report: &OperationReport) -> String {
         Command::MigrateToLatest => format!("Migrated from schema version {from} to {to}."),
         Command::RestoreBackup(id) => format!("Restored backup {id} (schema version {to})."),
         Command::RestoreFile => format!("Restored the backup file (schema version {to})."),
-        Command::DeleteBackup(_) | Command::CreateBackup(_) | Command::Repair => String::new(),
+        Command::DeleteBackup(_) | Command::CreateBackup { .. } | Command::Repair => String::new(),
     };
     format!("{what}{} {RELOAD}", kept(&report.backup_id))
 }
 
 pub fn backup_created(manifest: &BackupManifest) -> String {
-    format!(
+    let created = format!(
         "Backup {} created: {} records in {} stores, {}.",
         manifest.id,
         manifest.total_records(),
         manifest.stores.len(),
         format_bytes(manifest.bytes)
+    );
+    if manifest.skipped.is_empty() {
+        return created;
+    }
+    let left_out: Vec<String> = manifest
+        .skipped
+        .iter()
+        .map(|s| format!("{} {} ({})", s.store, s.key, s.type_name))
+        .collect();
+    format!(
+        "{created} Left out, because a backup cannot carry them: {}. Restoring this backup \
+         keeps those records from the database as it is then.",
+        left_out.join(", ")
     )
 }
 
@@ -63,7 +76,7 @@ pub fn failed(command: &Command, error: &str) -> String {
         Command::MigrateToLatest => "The migration did not happen".into(),
         Command::RestoreBackup(_) | Command::RestoreFile => "The restore did not happen".into(),
         Command::DeleteBackup(_) => "The backup was not deleted".into(),
-        Command::CreateBackup(_) => "The backup was not created".into(),
+        Command::CreateBackup { .. } => "The backup was not created".into(),
         Command::Repair => "The checksums were not repaired".into(),
     };
     let mut detail = error.to_string();

@@ -46,6 +46,16 @@ impl<T> Loadable<T> {
     }
 }
 
+/// What a restore dialog knows at first of the records a backup left out: nothing to look up
+/// when there are none.
+fn kept_for(manifest: &BackupManifest) -> Loadable<Vec<bool>> {
+    if manifest.skipped.is_empty() {
+        Loadable::Ready(Vec::new())
+    } else {
+        Loadable::Loading
+    }
+}
+
 impl<T> From<Result<T, String>> for Loadable<T> {
     fn from(r: Result<T, String>) -> Self {
         match r {
@@ -86,6 +96,8 @@ pub enum Dialog {
     },
     RestoreBackup {
         manifest: BackupManifest,
+        /// For each record the backup left out: whether the restore keeps the live one.
+        kept: Loadable<Vec<bool>>,
         understood: bool,
     },
     DeleteBackup {
@@ -95,6 +107,7 @@ pub enum Dialog {
     RestoreFile {
         file_name: String,
         manifest: Loadable<BackupManifest>,
+        kept: Loadable<Vec<bool>>,
         understood: bool,
     },
     /// Re-record the checksums of migrations changed after they were applied.
@@ -156,10 +169,11 @@ impl Dialog {
         let ready = match self {
             Dialog::Rollback { target, plan, .. } => target.is_some() && plan.ready().is_some(),
             Dialog::Migrate { plan, .. } => plan.ready().is_some(),
-            Dialog::RestoreBackup { .. } | Dialog::DeleteBackup { .. } | Dialog::Repair { .. } => {
-                true
+            Dialog::RestoreBackup { kept, .. } => kept.ready().is_some(),
+            Dialog::DeleteBackup { .. } | Dialog::Repair { .. } => true,
+            Dialog::RestoreFile { manifest, kept, .. } => {
+                manifest.ready().is_some() && kept.ready().is_some()
             }
-            Dialog::RestoreFile { manifest, .. } => manifest.ready().is_some(),
         };
         ready && self.understood()
     }
@@ -174,7 +188,11 @@ pub enum Command {
     DeleteBackup(String),
     /// The file the person chose (the component keeps the `File` itself).
     RestoreFile,
-    CreateBackup(String),
+    CreateBackup {
+        label: String,
+        /// Leave out records no backup can carry instead of refusing the backup.
+        skip_unsupported: bool,
+    },
     Repair,
 }
 
@@ -186,7 +204,7 @@ impl Command {
             Command::MigrateToLatest => "Migrating to the latest version".into(),
             Command::RestoreBackup(_) | Command::RestoreFile => "Restoring the backup".into(),
             Command::DeleteBackup(_) => "Deleting the backup".into(),
-            Command::CreateBackup(_) => "Creating a backup".into(),
+            Command::CreateBackup { .. } => "Creating a backup".into(),
             Command::Repair => "Repairing the checksums".into(),
         }
     }
@@ -194,7 +212,10 @@ impl Command {
     /// Whether it changes the database itself (not only its backups), so that the page notes
     /// it while it runs and the next page can say what became of it if this one closes.
     pub fn changes_data(&self) -> bool {
-        !matches!(self, Command::CreateBackup(_) | Command::DeleteBackup(_))
+        !matches!(
+            self,
+            Command::CreateBackup { .. } | Command::DeleteBackup(_)
+        )
     }
 }
 
@@ -271,6 +292,11 @@ pub enum Action {
     FileInspected {
         file_name: String,
         manifest: Result<BackupManifest, String>,
+    },
+    /// Whether a restore of backup `id` keeps each record it left out (see [`Dialog`]).
+    KeptLoaded {
+        id: String,
+        kept: Result<Vec<bool>, String>,
     },
     SetUnderstood(bool),
     CloseDialog,
@@ -420,6 +446,7 @@ impl PageState {
                     }
                     None => {
                         self.dialog = Some(Dialog::RestoreBackup {
+                            kept: kept_for(&manifest),
                             manifest,
                             understood: false,
                         });
@@ -438,6 +465,7 @@ impl PageState {
                     self.dialog = Some(Dialog::RestoreFile {
                         file_name,
                         manifest: Loadable::Loading,
+                        kept: Loadable::Idle,
                         understood: false,
                     });
                 }
@@ -453,14 +481,29 @@ impl PageState {
                 if let Some(Dialog::RestoreFile {
                     file_name: current,
                     manifest,
+                    kept,
                     ..
                 }) = &mut self.dialog
                 {
                     if *current == file_name {
+                        if let Ok(m) = &result {
+                            *kept = kept_for(m);
+                        }
                         *manifest = result.into();
                     }
                 }
             }
+            Action::KeptLoaded { id, kept: result } => match &mut self.dialog {
+                Some(Dialog::RestoreBackup { manifest, kept, .. }) if manifest.id == id => {
+                    *kept = result.into();
+                }
+                Some(Dialog::RestoreFile {
+                    manifest: Loadable::Ready(manifest),
+                    kept,
+                    ..
+                }) if manifest.id == id => *kept = result.into(),
+                _ => {}
+            },
             Action::SetUnderstood(value) => {
                 if let Some(d) = &mut self.dialog {
                     d.set_understood(value);
@@ -634,6 +677,24 @@ impl PageState {
     }
 
     /// The plan a dialog waits for: `Some(target)`.
+    /// The backup whose left-out records must be looked up in the live database before its
+    /// restore can be confirmed.
+    pub fn needs_kept(&self) -> Option<&BackupManifest> {
+        match &self.dialog {
+            Some(Dialog::RestoreBackup {
+                manifest,
+                kept: Loadable::Loading,
+                ..
+            })
+            | Some(Dialog::RestoreFile {
+                manifest: Loadable::Ready(manifest),
+                kept: Loadable::Loading,
+                ..
+            }) => Some(manifest),
+            _ => None,
+        }
+    }
+
     pub fn needs_plan(&self) -> Option<u32> {
         match &self.dialog {
             Some(Dialog::Rollback {
@@ -683,6 +744,15 @@ pub fn format_bytes(bytes: u64) -> String {
         format!("{bytes} bytes")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// "1 record", "3 records".
+pub fn records(n: usize) -> String {
+    if n == 1 {
+        "1 record".into()
+    } else {
+        format!("{n} records")
     }
 }
 
@@ -759,6 +829,7 @@ mod tests {
             automatic: false,
             meta: RewindMeta::default(),
             stores: vec![],
+            skipped: Vec::new(),
             bytes: 10,
             sha256: "00".into(),
         }
@@ -1078,6 +1149,75 @@ mod tests {
         assert!(matches!(fine.dialog, Some(Dialog::RestoreBackup { .. })));
     }
 
+    fn with_skipped(id: &str) -> BackupManifest {
+        BackupManifest {
+            skipped: vec![rewind::backup::SkippedRecord {
+                store: "notes".into(),
+                key: "7".into(),
+                key_bytes: "040e".into(),
+                type_name: "CryptoKey".into(),
+                path: ".secret".into(),
+            }],
+            ..manifest(id)
+        }
+    }
+
+    #[test]
+    fn a_restore_that_left_records_out_waits_for_what_it_will_keep() {
+        let listed = ready().apply(Action::BackupsLoaded {
+            name: A.into(),
+            backups: Ok(vec![with_skipped("s"), manifest("b1")]),
+        });
+        let opened = listed
+            .clone()
+            .apply(Action::OpenRestoreBackup("s".into()))
+            .apply(Action::SetUnderstood(true));
+        assert_eq!(opened.needs_kept().map(|m| m.id.as_str()), Some("s"));
+        assert_eq!(opened.confirmed_command(), None, "still looking");
+        let stale = opened.clone().apply(Action::KeptLoaded {
+            id: "b1".into(),
+            kept: Ok(vec![true]),
+        });
+        assert_eq!(
+            stale.confirmed_command(),
+            None,
+            "an answer for another backup"
+        );
+        let failed = opened.clone().apply(Action::KeptLoaded {
+            id: "s".into(),
+            kept: Err("no room".into()),
+        });
+        assert_eq!(failed.confirmed_command(), None);
+        assert_eq!(failed.needs_kept(), None, "not asked again and again");
+        let known = opened.apply(Action::KeptLoaded {
+            id: "s".into(),
+            kept: Ok(vec![false]),
+        });
+        assert_eq!(
+            known.confirmed_command(),
+            Some(Command::RestoreBackup("s".into()))
+        );
+        // A backup that left nothing out has nothing to look up.
+        let plain = listed.apply(Action::OpenRestoreBackup("b1".into()));
+        assert_eq!(plain.needs_kept(), None);
+        // The same for a file, once it is verified.
+        let file = ready()
+            .apply(Action::FileChosen("s.rewind".into()))
+            .apply(Action::SetUnderstood(true));
+        assert_eq!(file.needs_kept(), None, "not before the file is verified");
+        let file = file.apply(Action::FileInspected {
+            file_name: "s.rewind".into(),
+            manifest: Ok(with_skipped("s")),
+        });
+        assert_eq!(file.needs_kept().map(|m| m.id.as_str()), Some("s"));
+        assert_eq!(file.confirmed_command(), None);
+        let file = file.apply(Action::KeptLoaded {
+            id: "s".into(),
+            kept: Ok(vec![true]),
+        });
+        assert_eq!(file.confirmed_command(), Some(Command::RestoreFile));
+    }
+
     #[test]
     fn another_database_s_backup_is_refused_with_what_to_do_on_this_page() {
         let other = BackupManifest {
@@ -1117,7 +1257,10 @@ mod tests {
         assert_eq!(failed.notice, Some(Notice::Error("no room".into())));
         assert_eq!(failed.generation, idle.generation, "nothing to read again");
 
-        let running = ready().apply(Action::Run(Command::CreateBackup("x".into())));
+        let running = ready().apply(Action::Run(Command::CreateBackup {
+            label: "x".into(),
+            skip_unsupported: false,
+        }));
         assert!(
             !running.can_download(),
             "Download is disabled during an operation"
@@ -1147,13 +1290,20 @@ mod tests {
         ] {
             assert!(command.changes_data(), "{command:?}");
         }
-        assert!(!Command::CreateBackup("x".into()).changes_data());
+        assert!(!Command::CreateBackup {
+            label: "x".into(),
+            skip_unsupported: false,
+        }
+        .changes_data());
         assert!(!Command::DeleteBackup("b1".into()).changes_data());
     }
 
     #[test]
     fn one_operation_at_a_time_with_progress_then_a_notice_and_a_reload() {
-        let state = ready().apply(Action::Run(Command::CreateBackup("x".into())));
+        let state = ready().apply(Action::Run(Command::CreateBackup {
+            label: "x".into(),
+            skip_unsupported: false,
+        }));
         let generation = state.generation;
         let busy = state
             .clone()
@@ -1162,7 +1312,10 @@ mod tests {
             .apply(Action::Select(B.into()));
         assert_eq!(
             busy.operation.as_ref().unwrap().command,
-            Command::CreateBackup("x".into())
+            Command::CreateBackup {
+                label: "x".into(),
+                skip_unsupported: false,
+            }
         );
         assert_eq!(busy.dialog, None, "no dialog opens while an operation runs");
         assert_eq!(

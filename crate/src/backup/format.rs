@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 /// line endings and end-of-file mark that careless text transfers would change).
 pub const MAGIC: [u8; 8] = [0x89, b'R', b'W', b'N', b'D', b'\r', b'\n', 0x1a];
 /// The format this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Magic, format version and manifest length.
 pub const HEADER_LEN: usize = 16;
 const TRAILER_LEN: usize = 32;
@@ -45,6 +45,55 @@ impl StoreManifest {
     }
 }
 
+/// A record a backup left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedRecord {
+    pub store: String,
+    /// The key as people read it (`7`, `"abc"`, `[1, "a"]`).
+    pub key: String,
+    /// The key encoded as a record's key is in a section, lowercase hex: what a restore looks
+    /// the live record up by.
+    pub key_bytes: String,
+    /// What could not be carried, e.g. `CryptoKey`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Where in the record it sits, e.g. `.secret`; empty for the value itself.
+    #[serde(default)]
+    pub path: String,
+}
+
+impl SkippedRecord {
+    /// The record's key, decoded and checked to be one IndexedDB accepts.
+    pub fn decoded_key(&self) -> Result<Value, BackupError> {
+        let bad = || {
+            BackupError::corrupt(format!(
+                "the key of a skipped record of store {:?} cannot be read",
+                self.store
+            ))
+        };
+        let bytes = unhex(&self.key_bytes).ok_or_else(bad)?;
+        let key = codec::decode_value(&bytes).map_err(|_| bad())?;
+        if !key.is_valid_key() {
+            return Err(bad());
+        }
+        Ok(key)
+    }
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The first format version whose manifest may list skipped records.
+const SKIPPED_SINCE: u32 = 2;
+
 /// What a backup holds, written at its start and returned by [`inspect`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -61,6 +110,10 @@ pub struct BackupManifest {
     pub automatic: bool,
     pub meta: RewindMeta,
     pub stores: Vec<StoreManifest>,
+    /// Records left out because they hold a value no backup can carry (only when the backup
+    /// was asked to skip them); a restore keeps the live database's record with the same key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedRecord>,
     /// Size of the whole file. Not stored in the file: filled in when it is read or written.
     #[serde(default)]
     pub bytes: u64,
@@ -442,6 +495,20 @@ fn verify<'a>(data: &'a [u8], digests: &Digests) -> Result<Layout<'a>, BackupErr
         }
         sections.push(&data[pos..end]);
         pos = end;
+    }
+    if !manifest.skipped.is_empty() && version < SKIPPED_SINCE {
+        return Err(BackupError::corrupt(format!(
+            "format {version} cannot list skipped records"
+        )));
+    }
+    for skipped in &manifest.skipped {
+        if !names.contains(skipped.store.as_str()) {
+            return Err(BackupError::corrupt(format!(
+                "a skipped record names store {:?}, which the backup does not hold",
+                skipped.store
+            )));
+        }
+        skipped.decoded_key()?;
     }
     manifest.bytes = data.len() as u64;
     manifest.sha256 = hex(&digests.of(data, 0..data.len()));

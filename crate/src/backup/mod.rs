@@ -25,7 +25,7 @@ pub use error::BackupError;
 pub use format::{
     backup_file_name, decode_backup, encode_backup, encode_header, inspect, inspect_with,
     store_sections, utc_stamp, BackupManifest, DecodedBackup, EncodedBackup, SectionReader,
-    StoreManifest, StoreRecords, FORMAT_VERSION, MAGIC,
+    SkippedRecord, StoreManifest, StoreRecords, FORMAT_VERSION, MAGIC,
 };
 pub use readback::SectionMatch;
 pub use value::{ErrorKind, ErrorValue, Num, Text, Value, ViewKind};

@@ -2,6 +2,7 @@ use super::*;
 use crate::engine::{AppliedMigration, RewindMeta};
 use crate::migration::Checksum;
 use crate::schema::{IndexSchema, KeyPath, StoreSchema};
+use sha2::Digest;
 
 fn t(s: &str) -> Text {
     Text::from(s)
@@ -335,6 +336,7 @@ fn manifest() -> BackupManifest {
             StoreManifest::new(StoreSchema::new("empty", None, false)),
             StoreManifest::new(StoreSchema::new("files", None, false)),
         ],
+        skipped: Vec::new(),
         bytes: 0,
         sha256: String::new(),
     }
@@ -466,13 +468,13 @@ fn empty_wrong_magic_and_newer_files_are_refused() {
         .to_string()
         .contains("not a Rewind backup file"));
     let mut newer = small_file().bytes;
-    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     let err = inspect(&newer).unwrap_err();
     assert_eq!(
         err,
         BackupError::UnsupportedFormat {
-            found: 2,
-            supported: 1
+            found: FORMAT_VERSION + 1,
+            supported: FORMAT_VERSION
         }
     );
     assert_eq!(err.code(), "UnsupportedFormat");
@@ -707,4 +709,118 @@ fn a_refused_file_asks_for_no_digests() {
     assert!(format::digest_ranges(b"not a backup at all").is_empty());
     let file = small_file().bytes;
     assert!(format::digest_ranges(&file[..20]).is_empty());
+}
+
+/// The first fuzz finding: an array element named in text form ("2") past the array's length
+/// was accepted by the reader although the writer refuses it. Both now refuse it, in either
+/// form, and an element inside the length still reads in text form.
+#[test]
+fn an_array_element_past_its_length_is_refused_in_text_form_too() {
+    // array, length 0, 1 prop: text key "2" → string "`"
+    let finding = [0x1c, 0x00, 0x01, 0x01, 0x02, 0x32, 0x07, 0x02, 0x60];
+    let err = decode_value(&finding).unwrap_err();
+    assert!(
+        err.to_string().contains("past its length"),
+        "unexpected error: {err}"
+    );
+    // The same element in index form is refused as well.
+    let index_form = [0x1c, 0x00, 0x01, 0x00, 0x02, 0x07, 0x02, 0x60];
+    assert!(decode_value(&index_form).is_err());
+    // Inside the length (3), the text form decodes and re-encodes to a value equal to it.
+    let inside = [0x1c, 0x03, 0x01, 0x01, 0x02, 0x32, 0x07, 0x02, 0x60];
+    let value = decode_value(&inside).unwrap();
+    assert_eq!(round_trip(&value), value);
+    // A text-form name that is not a canonical index ("02") is an ordinary property.
+    let not_index = [0x1c, 0x00, 0x01, 0x01, 0x04, 0x30, 0x32, 0x07, 0x02, 0x60];
+    let value = decode_value(&not_index).unwrap();
+    assert_eq!(round_trip(&value), value);
+}
+
+fn skipped(store: &str, key: &Value) -> SkippedRecord {
+    let mut key_bytes = Vec::new();
+    encode_value(key, &mut key_bytes).unwrap();
+    SkippedRecord {
+        store: store.into(),
+        key: format!("{key:?}"),
+        key_bytes: crate::migration::hex(&key_bytes),
+        type_name: "CryptoKey".into(),
+        path: ".secret".into(),
+    }
+}
+
+/// The file's manifest replaced by `edit(manifest)`, with every checksum made right again, so
+/// that only the manifest's own checks can refuse it.
+fn with_manifest(
+    file: &EncodedBackup,
+    version: u32,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> Vec<u8> {
+    let data = &file.bytes;
+    let len = u32::from_le_bytes(data[12..16].try_into().unwrap()) as usize;
+    let mut json: serde_json::Value = serde_json::from_slice(&data[16..16 + len]).unwrap();
+    json["formatVersion"] = version.into();
+    edit(&mut json);
+    let json = serde_json::to_vec(&json).unwrap();
+    let mut out = data[..8].to_vec();
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&data[16 + len..data.len() - 32]);
+    let digest = sha2::Sha256::digest(&out);
+    out.extend_from_slice(&digest);
+    out
+}
+
+#[test]
+fn skipped_records_are_listed_and_checked() {
+    let mut m = manifest();
+    let key = Value::number(7.0);
+    m.skipped = vec![skipped("notes", &key)];
+    let file = encode_backup(m, stores()).unwrap();
+    let read = inspect(&file.bytes).unwrap();
+    assert_eq!(read.skipped, file.manifest.skipped);
+    assert_eq!(read.skipped[0].decoded_key().unwrap(), key);
+    // As JSON: the names the JavaScript API shows.
+    let json = serde_json::to_value(&read.skipped[0]).unwrap();
+    assert_eq!(json["type"], "CryptoKey");
+    assert_eq!(json["keyBytes"], read.skipped[0].key_bytes);
+
+    // A store the backup does not hold, a key that is no key, or bytes that are no value.
+    let refused = |edit: &dyn Fn(&mut serde_json::Value), why: &str| {
+        let bad = with_manifest(&file, FORMAT_VERSION, |j| edit(j));
+        match inspect(&bad) {
+            Err(BackupError::Corrupt { reason }) => assert!(reason.contains(why), "{reason}"),
+            other => panic!("{why}: {other:?}"),
+        }
+    };
+    refused(
+        &|j| j["skipped"][0]["store"] = "ghosts".into(),
+        "does not hold",
+    );
+    let mut nan = Vec::new();
+    encode_value(&Value::number(f64::NAN), &mut nan).unwrap();
+    let nan = crate::migration::hex(&nan);
+    refused(
+        &|j| j["skipped"][0]["keyBytes"] = nan.clone().into(),
+        "cannot be read",
+    );
+    refused(
+        &|j| j["skipped"][0]["keyBytes"] = "zz".into(),
+        "cannot be read",
+    );
+    refused(
+        &|j| j["skipped"][0]["keyBytes"] = "04".into(),
+        "cannot be read",
+    );
+    // Format 1 predates skipped records: a file of it that lists some is not one Rewind wrote.
+    let old = with_manifest(&file, 1, |_| {});
+    match inspect(&old) {
+        Err(BackupError::Corrupt { reason }) => assert!(reason.contains("format 1"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // Without skipped records, the manifest is written as before.
+    let plain = small_file();
+    let len = u32::from_le_bytes(plain.bytes[12..16].try_into().unwrap()) as usize;
+    let text = std::str::from_utf8(&plain.bytes[16..16 + len]).unwrap();
+    assert!(!text.contains("skipped"), "{text}");
 }

@@ -14,7 +14,10 @@ use super::snapshot::{snapshot, SnapshotInfo};
 use super::storage::blob_to_bytes;
 use super::{catalog, list_databases};
 use crate::backup::{backup_file_name, BackupManifest};
-use crate::catalog::{backup_id, check_restore, expired, RestoreConsent, DEFAULT_KEEP_AUTOMATIC};
+use crate::catalog::{
+    backup_id, check_restore, expired, unsupported_before_restore, RestoreConsent,
+    UnsupportedRecords, DEFAULT_KEEP_AUTOMATIC,
+};
 use crate::diff::SchemaDiff;
 use crate::engine::{JournalEntry, Migrate, Migrator, Operation, OperationReport, Status};
 use crate::plan::MigrationPlan;
@@ -37,6 +40,9 @@ pub struct Rewind {
     pub on_blocked: Option<Rc<dyn Fn()>>,
     /// Automatic backups kept (manual ones are always kept).
     pub keep_automatic: usize,
+    /// What automatic backups do with records no backup can carry (refuse, so the operation
+    /// does not start, unless the app chose otherwise).
+    pub automatic_unsupported: UnsupportedRecords,
 }
 
 impl Rewind {
@@ -47,6 +53,7 @@ impl Rewind {
             block_timeout_ms: 5_000,
             on_blocked: None,
             keep_automatic: DEFAULT_KEEP_AUTOMATIC,
+            automatic_unsupported: UnsupportedRecords::Refuse,
         }
     }
 
@@ -149,7 +156,10 @@ impl Rewind {
             "rolling back"
         };
         let label = format!("before {doing} from version {} to {}", plan.from, plan.to);
-        match self.take_backup(label, true, progress).await {
+        match self
+            .take_backup(label, true, self.automatic_unsupported, progress)
+            .await
+        {
             Ok(manifest) => Ok(Some(manifest.id)),
             Err(err) => {
                 self.journal_failed_backup(operation, plan.from, plan.to, &err)
@@ -199,16 +209,25 @@ impl Rewind {
     pub async fn backup(
         &self,
         label: &str,
+        unsupported: UnsupportedRecords,
         progress: Option<SharedProgress>,
     ) -> Result<BackupManifest, RewindError> {
         let _lock = lock_database(&self.name).await?;
-        self.take_backup(label.to_string(), false, progress).await
+        self.take_backup(label.to_string(), false, unsupported, progress)
+            .await
+    }
+
+    /// For each record `manifest` left out, in order: whether restoring it now would keep
+    /// the live record (`true`) or leave it out (`false`). Changes nothing.
+    pub async fn skipped_kept(&self, manifest: &BackupManifest) -> Result<Vec<bool>, RewindError> {
+        super::carry::skipped_kept(&self.name, manifest).await
     }
 
     async fn take_backup(
         &self,
         label: String,
         automatic: bool,
+        unsupported: UnsupportedRecords,
         progress: Option<SharedProgress>,
     ) -> Result<BackupManifest, RewindError> {
         // Backups are only worth something if the browser keeps them: ask it not to evict
@@ -223,6 +242,7 @@ impl Rewind {
             label,
             automatic,
             created_at,
+            skip_unsupported: unsupported == UnsupportedRecords::Skip,
         };
         let encoded = snapshot(&self.name, info, progress.as_deref()).await?;
         catalog::save(&encoded.manifest, &encoded.bytes).await?;
@@ -305,7 +325,9 @@ impl Rewind {
         let backup_id = match state.exists {
             true => {
                 let label = format!("before restoring {}", verified.manifest.id);
-                match self.take_backup(label, true, None).await {
+                let unsupported =
+                    unsupported_before_restore(&verified.manifest, self.automatic_unsupported);
+                match self.take_backup(label, true, unsupported, None).await {
                     Ok(manifest) => Some(manifest.id),
                     Err(err) => {
                         self.journal_failed_backup(Operation::Restore, from, to, &err)

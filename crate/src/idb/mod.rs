@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod backend;
+pub(crate) mod carry;
 pub mod catalog;
 pub mod clone;
 pub mod digest;

@@ -7,6 +7,7 @@
 //! building the JavaScript values) happens before the transaction starts.
 
 use super::backend::{ensure_meta_stores, key_path_js, JOURNAL_STORE, META_STORE};
+use super::carry::{read_carried, write_carried};
 use super::clone::{decode_put_batch, encode_batch_without_blob_bytes, js_to_value, value_to_js};
 use super::inspect::store_names;
 use super::open::{open_with_upgrade, BlockedPolicy, Upgrade};
@@ -15,7 +16,7 @@ use super::IdbError;
 use crate::backup::codec::{read_value, Reader};
 use crate::backup::format::encode_record;
 use crate::backup::format::VerifiedFile;
-use crate::backup::{SectionMatch, Value};
+use crate::backup::{BackupManifest, SectionMatch, Value};
 use crate::diff::diff;
 use crate::engine::JournalEntry;
 use crate::fold::RESERVED_PREFIX;
@@ -148,10 +149,17 @@ async fn read_back_matches(
 async fn replace_everything(
     up: Upgrade,
     stores: Vec<JsStore>,
+    manifest: BackupManifest,
     meta_json: JsValue,
     entry_json: JsValue,
     progress: Option<SharedProgress>,
 ) -> Result<(), RewindError> {
+    // The records the backup left out, read before their stores are replaced.
+    let carried: Vec<_> = read_carried(&up.db, &up.tx, &manifest)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     for name in store_names(&up.db) {
         if !name.starts_with(RESERVED_PREFIX) {
             up.db.delete_object_store(&name)?;
@@ -254,7 +262,8 @@ async fn replace_everything(
             });
         }
     }
-    Ok(())
+    // Last, once the file's records are proven: the records it left out, kept from before.
+    write_carried(&up.tx, carried).await
 }
 
 /// Replaces database `name` (at IDB version `current_idb_version`, 0 if it does not exist)
@@ -276,7 +285,7 @@ pub async fn restore_verified(
         name,
         current_idb_version,
         stores,
-        &verified.manifest.meta,
+        &verified.manifest,
         entry,
         blocked,
         progress,
@@ -288,7 +297,7 @@ async fn replace_with(
     name: &str,
     current_idb_version: u64,
     stores: Vec<JsStore>,
-    meta: &crate::engine::RewindMeta,
+    manifest: &BackupManifest,
     entry: &JournalEntry,
     blocked: BlockedPolicy,
     progress: Option<SharedProgress>,
@@ -300,12 +309,13 @@ async fn replace_with(
             RewindError::Migration(crate::MigrationError::Storage(format!("{what}: {e}")))
         })
     };
-    let meta_json = json("Rewind's metadata", serde_json::to_string(meta))?;
+    let meta_json = json("Rewind's metadata", serde_json::to_string(&manifest.meta))?;
     let entry_json = json("the journal entry", serde_json::to_string(entry))?;
+    let manifest = manifest.clone();
     let db = open_with_upgrade(
         name,
         current_idb_version + 1,
-        move |up| replace_everything(up, stores, meta_json, entry_json, progress),
+        move |up| replace_everything(up, stores, manifest, meta_json, entry_json, progress),
         blocked,
     )
     .await?;

@@ -8,13 +8,16 @@
 //! its place.
 
 use super::backend::{read_meta, META_STORE};
-use super::clone::{describe_key, encode_batch, js_to_value, PendingValue};
+use super::clone::{describe_key, encode_batch, js_to_value, CloneError, PendingValue};
 use super::digest::{digests, sha256};
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
 use super::request::{await_request, await_transaction, BatchReader};
 use crate::backup::format::{encode_record, put_header, put_trailer, SectionSpan};
-use crate::backup::{BackupError, BackupManifest, EncodedBackup, StoreManifest, FORMAT_VERSION};
+use crate::backup::{
+    encode_value, BackupError, BackupManifest, EncodedBackup, SkippedRecord, StoreManifest,
+    FORMAT_VERSION,
+};
 use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
@@ -33,6 +36,9 @@ pub struct SnapshotInfo {
     pub label: String,
     pub automatic: bool,
     pub created_at: f64,
+    /// Leave out (and list in the manifest) records holding a value no backup can carry,
+    /// instead of refusing the whole backup.
+    pub skip_unsupported: bool,
 }
 
 /// How many records' Blobs are being read at any time while a backup completes.
@@ -61,6 +67,9 @@ struct Read {
     spans: Vec<SectionSpan>,
     body: Vec<u8>,
     pending: Vec<Pending>,
+    /// Set when records holding a value no backup can carry are to be left out.
+    skip_unsupported: bool,
+    skipped: Vec<SkippedRecord>,
 }
 
 fn in_store(store: &str) -> impl Fn(BackupError) -> BackupError + '_ {
@@ -81,7 +90,13 @@ async fn read_store_records(
     progress: Progress<'_>,
 ) -> Result<u64, RewindError> {
     let store_index = read.stores.len();
-    let Read { body, pending, .. } = read;
+    let Read {
+        body,
+        pending,
+        skip_unsupported,
+        skipped,
+        ..
+    } = read;
     let mut number = 0u64;
     let mut batches = BatchReader::new(store, CHUNK)?;
     while let Some((keys, values)) = batches.next().await? {
@@ -97,8 +112,16 @@ async fn read_store_records(
                     .map_err(|e| e.in_record(name, "?"))?
                     .value()
                     .clone();
-                let value = js_to_value(&values.get(i))
-                    .map_err(|e| e.in_record(name, &describe_key(&key)))?;
+                let value = match js_to_value(&values.get(i)) {
+                    Ok(value) => value,
+                    Err(e) if *skip_unsupported => {
+                        number -= 1;
+                        skipped.push(skipped_record(name, &key, e)?);
+                        i += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e.in_record(name, &describe_key(&key)).into()),
+                };
                 if value.has_blobs() {
                     pending.push(Pending {
                         at: body.len(),
@@ -128,7 +151,28 @@ async fn read_store_records(
     Ok(number)
 }
 
-async fn read_everything(name: &str, progress: Progress<'_>) -> Result<Read, RewindError> {
+/// The manifest's entry for a record left out because of `error`.
+fn skipped_record(
+    store: &str,
+    key: &crate::backup::Value,
+    error: CloneError,
+) -> Result<SkippedRecord, RewindError> {
+    let mut key_bytes = Vec::new();
+    encode_value(key, &mut key_bytes).map_err(in_store(store))?;
+    Ok(SkippedRecord {
+        store: store.to_string(),
+        key: describe_key(key),
+        key_bytes: crate::migration::hex(&key_bytes),
+        type_name: error.type_name,
+        path: error.path,
+    })
+}
+
+async fn read_everything(
+    name: &str,
+    skip_unsupported: bool,
+    progress: Progress<'_>,
+) -> Result<Read, RewindError> {
     let db = open_existing(name).await?;
     let outcome = async {
         let names = store_names(&db);
@@ -139,6 +183,8 @@ async fn read_everything(name: &str, progress: Progress<'_>) -> Result<Read, Rew
             spans: Vec::new(),
             body: Vec::new(),
             pending: Vec::new(),
+            skip_unsupported,
+            skipped: Vec::new(),
         };
         if names.is_empty() {
             return Ok(read);
@@ -235,7 +281,7 @@ pub async fn snapshot(
     info: SnapshotInfo,
     progress: Progress<'_>,
 ) -> Result<EncodedBackup, RewindError> {
-    let mut read = read_everything(name, progress).await?;
+    let mut read = read_everything(name, info.skip_unsupported, progress).await?;
     complete_pending(&mut read).await?;
     let total: u64 = read.spans.iter().map(|s| s.records).sum();
     if let Some(report) = progress {
@@ -252,6 +298,7 @@ pub async fn snapshot(
         automatic: info.automatic,
         meta: read.meta,
         stores: read.stores,
+        skipped: read.skipped,
         bytes: 0,
         sha256: String::new(),
     };

@@ -2,7 +2,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use rewind::backup::{decode_backup, encode_backup, Value};
-use rewind::catalog::RestoreConsent;
+use rewind::catalog::{RestoreConsent, UnsupportedRecords};
 use rewind::idb::{self, RestoreSource, Rewind};
 use rewind::{embed_migrations, MigrationSet, Migrator, RecordAccess, RewindError, Transforms};
 use rewind_browser_tests::{dump, fresh_database, js};
@@ -72,7 +72,10 @@ async fn blob_text(name: &str) -> String {
 async fn backup_export_inspect_and_restore_round_trip() {
     let rw = filled("roundtrip").await;
     let before = content(rw.name()).await;
-    let manifest = rw.backup("by hand", None).await.unwrap();
+    let manifest = rw
+        .backup("by hand", UnsupportedRecords::Refuse, None)
+        .await
+        .unwrap();
     assert!(!manifest.automatic);
     assert_eq!(manifest.label, "by hand");
     assert_eq!(manifest.schema_version, 2);
@@ -125,7 +128,10 @@ async fn backup_export_inspect_and_restore_round_trip() {
 async fn destructive_operations_take_a_backup_first_and_retention_keeps_the_last_n() {
     let mut rw = filled("retention").await;
     rw.keep_automatic = 2;
-    let manual = rw.backup("keep me", None).await.unwrap();
+    let manual = rw
+        .backup("keep me", UnsupportedRecords::Refuse, None)
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     for _ in 0..2 {
         let r = rw.rollback_to(1, None).await.unwrap();
@@ -164,7 +170,10 @@ async fn backups_survive_deleting_the_app_database() {
     assert!(idb::catalog::CATALOG_PREFIX.starts_with(rewind::fold::RESERVED_PREFIX));
     let rw = filled("survive").await;
     let before = content(rw.name()).await;
-    let manifest = rw.backup("", None).await.unwrap();
+    let manifest = rw
+        .backup("", UnsupportedRecords::Refuse, None)
+        .await
+        .unwrap();
     idb::delete_database(rw.name()).await.unwrap();
     assert_eq!(rw.list_backups().await.unwrap().len(), 1);
     let report = rw
@@ -185,7 +194,10 @@ async fn backups_survive_deleting_the_app_database() {
 
 /// A new manual backup of `rw`, exported, as the file's bytes.
 async fn exported(rw: &Rewind) -> Vec<u8> {
-    let manifest = rw.backup("", None).await.unwrap();
+    let manifest = rw
+        .backup("", UnsupportedRecords::Refuse, None)
+        .await
+        .unwrap();
     let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
     idb::storage::blob_to_bytes(&file).await.unwrap()
 }

@@ -72,6 +72,15 @@ pub fn app() -> Html {
     {
         let dispatch = dispatch.clone();
         let selected = state.selected.clone();
+        use_effect_with(state.needs_kept().cloned(), move |manifest| {
+            if let (Some(manifest), Some(name)) = (manifest.clone(), selected) {
+                spawn_local(effects::load_kept(name, manifest, dispatch));
+            }
+        });
+    }
+    {
+        let dispatch = dispatch.clone();
+        let selected = state.selected.clone();
         let file = chosen_file.clone();
         let command = state.operation.as_ref().map(|o| o.command.clone());
         use_effect_with(command, move |command| {

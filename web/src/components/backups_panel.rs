@@ -1,5 +1,5 @@
 use super::Send;
-use crate::state::{format_bytes, format_time, Action, Command, Loadable};
+use crate::state::{format_bytes, format_time, records, Action, Command, Loadable};
 use rewind::backup::BackupManifest;
 use yew::prelude::*;
 
@@ -24,11 +24,23 @@ pub fn backups_panel(props: &BackupsPanelProps) -> Html {
             label.set(input.value());
         })
     };
+    let skip = use_state(|| false);
+    let on_skip = {
+        let skip = skip.clone();
+        Callback::from(move |e: Event| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            skip.set(input.checked());
+        })
+    };
     let create = {
-        let (label, send) = (label.clone(), props.send.clone());
+        let (label, skip, send) = (label.clone(), skip.clone(), props.send.clone());
         Callback::from(move |_| {
-            send.emit(Action::Run(Command::CreateBackup(label.trim().to_string())));
+            send.emit(Action::Run(Command::CreateBackup {
+                label: label.trim().to_string(),
+                skip_unsupported: *skip,
+            }));
             label.set(String::new());
+            skip.set(false);
         })
     };
     let on_file = {
@@ -75,6 +87,10 @@ pub fn backups_panel(props: &BackupsPanelProps) -> Html {
             <div class="actions">
                 <input type="text" aria-label="Backup label" placeholder="Label (optional)" value={(*label).clone()} oninput={on_label} maxlength="200" />
                 <button type="button" onclick={create} disabled={props.busy}>{ "Create backup" }</button>
+                <span class="field">
+                    <input type="checkbox" id="skip-unsupported" checked={*skip} onchange={on_skip} />
+                    <label for="skip-unsupported">{ "Leave out records that cannot be backed up (listed in the backup; a restore keeps them from the database)" }</label>
+                </span>
                 <label class="file">
                     { "Restore from a file: " }
                     <input type="file" aria-label="Upload backup file" accept=".rewind,application/vnd.rewind.backup" onchange={on_file} disabled={props.busy} />
@@ -116,7 +132,12 @@ fn row(m: &BackupManifest, props: &BackupsPanelProps) -> Html {
             <td>{ format_time(m.created_at) }</td>
             <td>{ m.schema_version }</td>
             <td>{ format_bytes(m.bytes) }</td>
-            <td>{ counts.join(", ") }</td>
+            <td>
+                { counts.join(", ") }
+                if !m.skipped.is_empty() {
+                    <div class="small">{ format!("{} left out", records(m.skipped.len())) }</div>
+                }
+            </td>
             <td>{ if m.automatic { "automatic" } else { "manual" } }</td>
             <td class="row-actions">
                 <button type="button" onclick={download} disabled={!props.can_download}>{ "Download" }</button>

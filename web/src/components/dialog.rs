@@ -1,5 +1,5 @@
 use super::Send;
-use crate::state::{format_bytes, format_time, Action, Dialog, Loadable};
+use crate::state::{format_bytes, format_time, records, Action, Dialog, Loadable};
 use rewind::backup::BackupManifest;
 use rewind::MigrationPlan;
 use yew::prelude::*;
@@ -65,10 +65,11 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 <p>{ "Repair only records the new definitions as the applied ones; it changes no schema and no data. Do it only if the app's developers say the change is intended — otherwise install the app version that ships the original migrations." }</p>
             </>
         },
-        Dialog::RestoreBackup { manifest, .. } => html! {
+        Dialog::RestoreBackup { manifest, kept, .. } => html! {
             <>
                 <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
                 { manifest_view(manifest, false) }
+                { skipped_view(manifest, kept) }
             </>
         },
         Dialog::DeleteBackup { manifest, .. } => html! {
@@ -80,6 +81,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
         Dialog::RestoreFile {
             file_name,
             manifest,
+            kept,
             ..
         } => match manifest {
             Loadable::Idle | Loadable::Loading => {
@@ -92,6 +94,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 <>
                     <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
                     { manifest_view(m, true) }
+                    { skipped_view(m, kept) }
                 </>
             },
         },
@@ -171,6 +174,42 @@ fn plan_view(plan: &Loadable<MigrationPlan>) -> Html {
                 </div>
             }
         }
+    }
+}
+
+/// The records the backup left out, and which of them the restore keeps from the database.
+fn skipped_view(m: &BackupManifest, kept: &Loadable<Vec<bool>>) -> Html {
+    if m.skipped.is_empty() {
+        return html! {};
+    }
+    let rows = match kept {
+        Loadable::Idle | Loadable::Loading => {
+            return html! { <p class="muted">{ "Looking up the records this backup left out…" }</p> };
+        }
+        Loadable::Failed(message) => {
+            return html! {
+                <p role="alert" class="error">{ format!("Which left-out records the restore would keep could not be read: {message}") }</p>
+            };
+        }
+        Loadable::Ready(kept) => m.skipped.iter().zip(kept).map(|(s, kept)| {
+            let fate = if *kept {
+                "kept from the database as it is now"
+            } else {
+                "missing from the database: it will not be there after the restore"
+            };
+            let at = if s.path.is_empty() {
+                String::new()
+            } else {
+                format!(" at {}", s.path)
+            };
+            html! { <li>{ format!("{} {} ({}{at}) — {fate}", s.store, s.key, s.type_name) }</li> }
+        }),
+    };
+    html! {
+        <section aria-label="Records left out">
+            <p>{ format!("This backup left out {} it could not carry:", records(m.skipped.len())) }</p>
+            <ul>{ for rows }</ul>
+        </section>
     }
 }
 

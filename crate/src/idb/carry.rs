@@ -1,0 +1,121 @@
+//! Records a backup left out — they hold a value no backup can carry, such as a non-extractable
+//! `CryptoKey` — are carried over from the live database when that backup is restored: same
+//! store, same key, inside the restore's own transaction, so they survive a restore in the
+//! browser that holds them.
+//!
+//! A record is carried only where the live store keys its records the way the backup's store
+//! does (same key path and key generator); otherwise it could land under another key, so it
+//! counts as missing. The restore's preview and the restore itself decide by the same rule.
+
+use super::inspect::{read_store, store_names};
+use super::open::open_existing;
+use super::request::{await_request, await_transaction};
+use super::IdbError;
+use crate::backup::BackupManifest;
+use crate::rewind_error::RewindError;
+use wasm_bindgen::JsValue;
+use web_sys::{IdbDatabase, IdbTransaction, IdbTransactionMode};
+
+/// A skipped record read from the live database, to be written into the restored store.
+pub(crate) struct Carried {
+    store: String,
+    key: JsValue,
+    value: JsValue,
+    /// The store's keys are in its values (a key path), so the value is written alone.
+    inline: bool,
+}
+
+/// For each of the manifest's skipped records, in order: the live record, when the live
+/// database holds it in a store that keys records as the backup's store does. Only `tx`'s own
+/// requests are awaited, so it may run inside the restore's upgrade transaction.
+pub(crate) async fn read_carried(
+    db: &IdbDatabase,
+    tx: &IdbTransaction,
+    manifest: &BackupManifest,
+) -> Result<Vec<Option<Carried>>, RewindError> {
+    let live = store_names(db);
+    let mut out = Vec::with_capacity(manifest.skipped.len());
+    for skipped in &manifest.skipped {
+        let Some(schema) = manifest.store(&skipped.store).map(|s| &s.schema) else {
+            out.push(None);
+            continue;
+        };
+        if !live.contains(&skipped.store) {
+            out.push(None);
+            continue;
+        }
+        let store = tx.object_store(&skipped.store)?;
+        let same_keys = read_store(&store)
+            .map(|s| s.key_path == schema.key_path && s.auto_increment == schema.auto_increment)?;
+        if !same_keys {
+            out.push(None);
+            continue;
+        }
+        let key = super::clone::value_to_js(&skipped.decoded_key()?)
+            .map_err(|e| e.in_record(&skipped.store, &skipped.key))?;
+        let value = await_request(store.get(&key)?).await?;
+        out.push((!value.is_undefined()).then(|| Carried {
+            store: skipped.store.clone(),
+            key,
+            value,
+            inline: schema.key_path.is_some(),
+        }));
+    }
+    Ok(out)
+}
+
+/// Writes the carried records into the restored stores. `add`, not `put`: a record of the
+/// backup under the same key would mean the file contradicts its own manifest, and then the
+/// request fails and the whole restore is aborted rather than one of the two lost.
+pub(crate) async fn write_carried(
+    tx: &IdbTransaction,
+    carried: Vec<Carried>,
+) -> Result<(), RewindError> {
+    let mut last = None;
+    for c in carried {
+        let store = tx.object_store(&c.store)?;
+        last = Some(if c.inline {
+            store.add(&c.value)?
+        } else {
+            store.add_with_key(&c.value, &c.key)?
+        });
+    }
+    if let Some(request) = last {
+        await_request(request).await?;
+    }
+    Ok(())
+}
+
+/// For each of the manifest's skipped records, in order: whether a restore of that backup
+/// into database `name`, as it is now, would keep it. Changes nothing.
+pub async fn skipped_kept(name: &str, manifest: &BackupManifest) -> Result<Vec<bool>, RewindError> {
+    if manifest.skipped.is_empty() {
+        return Ok(Vec::new());
+    }
+    let db = match open_existing(name).await {
+        Ok(db) => db,
+        Err(IdbError::NoSuchDatabase(_)) => return Ok(vec![false; manifest.skipped.len()]),
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = async {
+        let live = store_names(&db);
+        let stores: js_sys::Array = manifest
+            .skipped
+            .iter()
+            .map(|s| &s.store)
+            .filter(|s| live.contains(s))
+            .map(|s| JsValue::from_str(s))
+            .collect();
+        if stores.length() == 0 {
+            return Ok(vec![false; manifest.skipped.len()]);
+        }
+        let tx =
+            db.transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)?;
+        let carried = read_carried(&db, &tx, manifest).await?;
+        await_transaction(&tx).await?;
+        Ok(carried.iter().map(Option::is_some).collect())
+    }
+    .await;
+    db.close();
+    outcome
+}

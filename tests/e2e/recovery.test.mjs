@@ -240,6 +240,63 @@ test("restore and delete a listed backup after confirming", async () => {
   await context.close();
 });
 
+test("a record no backup can carry: refused by name, then left out by choice and kept by the restore", async () => {
+  const { page, context } = await openPage(browser, server.url);
+  await ready(page);
+  const stored = await page.evaluate(async () => {
+    const secret = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt"]);
+    return new Promise((ok, fail) => {
+      const r = indexedDB.open("notes-demo");
+      r.onsuccess = () => {
+        const tx = r.result.transaction("notes", "readwrite");
+        tx.objectStore("notes").put({ id: 9999, title: "vault", secret });
+        tx.oncomplete = () => { r.result.close(); ok(true); };
+        tx.onerror = () => fail(tx.error);
+      };
+    });
+  });
+  assert.equal(stored, true);
+  const notesBefore = await countNotes(page);
+  const backups = page.getByRole("region", { name: "Backups" });
+  await backups.getByRole("textbox", { name: "Backup label" }).fill("with a key");
+  await backups.getByRole("button", { name: "Create backup" }).click();
+  const refused = await outcome(page);
+  assert.equal(refused.role, "alert", refused.text);
+  assert.match(refused.text, /store "notes", record 9999: it holds CryptoKey at \.secret/);
+  await page.getByRole("button", { name: "Dismiss" }).click();
+
+  await backups.getByRole("textbox", { name: "Backup label" }).fill("key left out");
+  await backups.getByRole("checkbox", { name: /Leave out records that cannot be backed up/ }).check();
+  await backups.getByRole("button", { name: "Create backup" }).click();
+  const created = await outcome(page);
+  assert.equal(created.role, "status", created.text);
+  assert.match(created.text, /Left out, because a backup cannot carry them: notes 9999 \(CryptoKey\)/);
+  assert.equal(await backups.getByRole("checkbox", { name: /Leave out records/ }).isChecked(), false,
+    "the choice is made again for every backup");
+  await page.getByRole("button", { name: "Dismiss" }).click();
+  const row = backups.getByRole("row").filter({ hasText: "key left out" });
+  await row.getByText("1 record left out").waitFor();
+
+  await row.getByRole("button", { name: "Restore" }).click();
+  const dialog = page.getByRole("dialog", { name: "Restore backup" });
+  const left = dialog.getByRole("region", { name: "Records left out" });
+  await left.getByText("notes 9999 (CryptoKey at .secret) — kept from the database as it is now").waitFor();
+  await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
+  await dialog.getByRole("button", { name: "Restore", exact: true }).click();
+  const done = await outcome(page);
+  assert.equal(done.role, "status", done.text);
+  assert.equal(await countNotes(page), notesBefore, "every note, the key's record included");
+  const kept = await page.evaluate(() => new Promise((ok) => {
+    const r = indexedDB.open("notes-demo");
+    r.onsuccess = () => {
+      const g = r.result.transaction("notes").objectStore("notes").get(9999);
+      g.onsuccess = () => { r.result.close(); ok(g.result?.secret instanceof CryptoKey); };
+    };
+  }));
+  assert.equal(kept, true, "the key is the live one, kept");
+  await context.close();
+});
+
 test("the page opens offline once it has been visited", async () => {
   const { page, context } = await openPage(browser, server.url, { allowErrors: true });
   await ready(page);

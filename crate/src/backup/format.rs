@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 /// line endings and end-of-file mark that careless text transfers would change).
 pub const MAGIC: [u8; 8] = [0x89, b'R', b'W', b'N', b'D', b'\r', b'\n', 0x1a];
 /// The format this build writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Magic, format version and manifest length.
 pub const HEADER_LEN: usize = 16;
 const TRAILER_LEN: usize = 32;

@@ -466,13 +466,13 @@ fn empty_wrong_magic_and_newer_files_are_refused() {
         .to_string()
         .contains("not a Rewind backup file"));
     let mut newer = small_file().bytes;
-    newer[8..12].copy_from_slice(&2u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     let err = inspect(&newer).unwrap_err();
     assert_eq!(
         err,
         BackupError::UnsupportedFormat {
-            found: 2,
-            supported: 1
+            found: FORMAT_VERSION + 1,
+            supported: FORMAT_VERSION
         }
     );
     assert_eq!(err.code(), "UnsupportedFormat");

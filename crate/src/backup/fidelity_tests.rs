@@ -604,3 +604,73 @@ fn the_fuzz_seeds_of_the_new_kinds_are_committed() {
         assert_eq!(committed, bytes, "{name}");
     }
 }
+
+/// A restore's check compares what it reads back with the file: a value that lost what
+/// version 2 added must not match.
+#[test]
+fn the_read_back_check_does_not_accept_a_changed_new_value() {
+    use super::format::encode_record;
+    use super::readback::SectionMatch;
+    let record = |v: &Value| {
+        let mut out = Vec::new();
+        encode_record(&Value::number(1.0), v, 1, &mut out).unwrap();
+        out
+    };
+    let tracking = Value::TrackingView {
+        kind: ViewKind::Uint8,
+        buffer: Box::new(resizable(&[1, 2, 3], 8)),
+        byte_offset: 0,
+    };
+    let changed = [
+        (resizable(&[1, 2, 3], 8), Value::ArrayBuffer(vec![1, 2, 3])),
+        (resizable(&[1, 2, 3], 8), resizable(&[1, 2, 3], 3)),
+        (
+            tracking.clone(),
+            Value::View {
+                kind: ViewKind::Uint8,
+                buffer: Box::new(resizable(&[1, 2, 3], 8)),
+                byte_offset: 0,
+                length: 3,
+            },
+        ),
+        (
+            Value::ImageBitmap {
+                width: 1,
+                height: 1,
+                pixels: vec![1, 2, 3, 255],
+            },
+            Value::ImageBitmap {
+                width: 1,
+                height: 1,
+                pixels: vec![1, 2, 4, 255],
+            },
+        ),
+        (
+            Value::DomMatrix {
+                read_only: false,
+                elements: Matrix::TwoD([Num(1.0); 6]),
+            },
+            Value::DomMatrix {
+                read_only: true,
+                elements: Matrix::TwoD([Num(1.0); 6]),
+            },
+        ),
+        (
+            Value::FileList(vec![file("a", "", 0, b"1")]),
+            Value::FileList(vec![file("b", "", 0, b"1")]),
+        ),
+    ];
+    for (in_file, read_back) in changed {
+        let section = record(&in_file);
+        assert!(SectionMatch::new(&section).feed(&record(&in_file)));
+        assert!(
+            !SectionMatch::new(&section).feed(&record(&read_back)),
+            "{in_file:?} matched {read_back:?}"
+        );
+    }
+    // A FileList's file contents are left out of the check, as every Blob's are.
+    let section = record(&Value::FileList(vec![file("a", "", 0, b"123")]));
+    let mut m = SectionMatch::new(&section);
+    assert!(m.feed(&record(&Value::FileList(vec![file("a", "", 0, b"")]))));
+    assert!(m.is_complete());
+}

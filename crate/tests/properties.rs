@@ -13,8 +13,8 @@ use rewind::backup::{
 use sha2::{Digest, Sha256};
 
 use rewind::backup::{
-    BackupManifest, ErrorKind, ErrorValue, Num, StoreManifest, StoreRecords, Text, Value, ViewKind,
-    FORMAT_VERSION,
+    BackupManifest, ColorSpace, ErrorKind, ErrorValue, Matrix, Num, PixelFormat, StoreManifest,
+    StoreRecords, Text, Value, ViewKind, FORMAT_VERSION,
 };
 use rewind::migration::Checksum;
 use rewind::{AppliedMigration, IndexSchema, KeyPath, RewindMeta, StoreSchema};
@@ -191,6 +191,8 @@ pub struct ValueGen {
     pub next_id: u32,
     /// Object numbers of the ArrayBuffers made so far, with their lengths.
     pub buffers: Vec<(u32, u64)>,
+    /// Those of them that are resizable.
+    pub resizable: Vec<(u32, u64)>,
     pub max_depth: usize,
 }
 
@@ -199,6 +201,7 @@ impl ValueGen {
         ValueGen {
             next_id: 0,
             buffers: Vec::new(),
+            resizable: Vec::new(),
             max_depth,
         }
     }
@@ -214,6 +217,100 @@ impl ValueGen {
         let len = bytes.len() as u64;
         self.buffers.push((id, len));
         (Value::ArrayBuffer(bytes), len)
+    }
+
+    fn resizable_buffer(&mut self, rng: &mut Rng) -> (Value, u64) {
+        let id = self.id();
+        let bytes = rng.bytes(24);
+        let len = bytes.len() as u64;
+        self.buffers.push((id, len));
+        self.resizable.push((id, len));
+        let max_byte_length = len + rng.below(3) * rng.below(100);
+        (
+            Value::ResizableArrayBuffer {
+                bytes,
+                max_byte_length,
+            },
+            len,
+        )
+    }
+
+    fn tracking_view(&mut self, rng: &mut Rng) -> Value {
+        self.id();
+        let kind = *rng.pick(&ViewKind::ALL);
+        let (buffer, len) = if !self.resizable.is_empty() && rng.chance(50) {
+            let (id, len) = *rng.pick(&self.resizable);
+            (Value::Ref(id), len)
+        } else {
+            self.resizable_buffer(rng)
+        };
+        let size = kind.element_size();
+        Value::TrackingView {
+            kind,
+            buffer: Box::new(buffer),
+            byte_offset: rng.below(len / size + 1) * size,
+        }
+    }
+
+    /// One of the platform objects (a FileList's files are not objects of their own).
+    fn platform(&mut self, rng: &mut Rng) -> Value {
+        self.id();
+        let coords = |rng: &mut Rng| [0; 4].map(|_| Num(number(rng)));
+        match rng.below(8) {
+            0 => Value::DomPoint {
+                read_only: rng.chance(50),
+                coords: coords(rng),
+            },
+            1 => Value::DomRect {
+                read_only: rng.chance(50),
+                coords: coords(rng),
+            },
+            2 => Value::DomQuad([0; 4].map(|_| coords(rng))),
+            3 => Value::DomMatrix {
+                read_only: rng.chance(50),
+                elements: if rng.chance(50) {
+                    Matrix::TwoD([0; 6].map(|_| Num(number(rng))))
+                } else {
+                    Matrix::ThreeD([0; 16].map(|_| Num(number(rng))))
+                },
+            },
+            4 => {
+                let (width, height) = (1 + rng.below(3) as u32, 1 + rng.below(3) as u32);
+                let pixel_format = *rng.pick(&PixelFormat::ALL);
+                let len = u64::from(width * height) * pixel_format.pixel_size();
+                Value::ImageData {
+                    width,
+                    height,
+                    color_space: *rng.pick(&ColorSpace::ALL),
+                    pixel_format,
+                    data: (0..len).map(|_| rng.next_u64() as u8).collect(),
+                }
+            }
+            5 => {
+                let (width, height) = (1 + rng.below(3) as u32, 1 + rng.below(3) as u32);
+                Value::ImageBitmap {
+                    width,
+                    height,
+                    pixels: (0..width * height * 4)
+                        .map(|_| rng.next_u64() as u8)
+                        .collect(),
+                }
+            }
+            6 => Value::FileList(
+                (0..rng.usize(3))
+                    .map(|_| Value::File {
+                        name: text(rng, 10),
+                        mime: mime(rng),
+                        last_modified: rng.next_u64() as i64 >> rng.below(64),
+                        bytes: rng.bytes(20),
+                    })
+                    .collect(),
+            ),
+            _ => Value::DomException {
+                name: text(rng, 12),
+                message: text(rng, 20),
+            },
+        }
     }
 
     fn view(&mut self, rng: &mut Rng, depth: usize) -> Value {
@@ -280,7 +377,7 @@ impl ValueGen {
     /// One random value of any kind.
     pub fn value(&mut self, rng: &mut Rng, depth: usize) -> Value {
         let leaf_only = depth >= self.max_depth;
-        let kinds = if leaf_only { 8 } else { 24 };
+        let kinds = if leaf_only { 8 } else { 27 };
         match rng.below(kinds) {
             0 => Value::Undefined,
             1 => Value::Null,
@@ -364,6 +461,14 @@ impl ValueGen {
                 self.id();
                 Value::Object(self.props(rng, depth, None))
             }
+            24 => {
+                if rng.chance(50) {
+                    self.tracking_view(rng)
+                } else {
+                    self.resizable_buffer(rng).0
+                }
+            }
+            25 => self.platform(rng),
             _ => {
                 self.id();
                 if rng.chance(50) {

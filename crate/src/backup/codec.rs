@@ -5,7 +5,9 @@
 //! only name an object that was already decoded. See `docs/backup-format.md`.
 
 use super::error::BackupError;
-use super::value::{ErrorKind, ErrorValue, Num, Text, Value, ViewKind};
+use super::value::{
+    ColorSpace, ErrorKind, ErrorValue, Matrix, Num, PixelFormat, Text, Value, ViewKind,
+};
 
 /// The deepest nesting a value may have (objects inside objects).
 pub const MAX_DEPTH: usize = 256;
@@ -35,6 +37,22 @@ const T_OBJECT: u8 = 0x1D;
 const T_BLOB: u8 = 0x1E;
 const T_FILE: u8 = 0x1F;
 const T_REF: u8 = 0x20;
+// Format version 2.
+const T_RESIZABLE_BUFFER: u8 = 0x21;
+const T_TRACKING_VIEW: u8 = 0x22;
+const T_DOM_POINT: u8 = 0x23;
+const T_DOM_RECT: u8 = 0x24;
+const T_DOM_QUAD: u8 = 0x25;
+const T_DOM_MATRIX: u8 = 0x26;
+const T_IMAGE_DATA: u8 = 0x27;
+const T_IMAGE_BITMAP: u8 = 0x28;
+const T_FILE_LIST: u8 = 0x29;
+const T_DOM_EXCEPTION: u8 = 0x2A;
+
+/// Whether a tag starts an object (which takes the next object number).
+fn is_object_tag(tag: u8) -> bool {
+    (T_DATE..T_REF).contains(&tag) || (T_RESIZABLE_BUFFER..=T_DOM_EXCEPTION).contains(&tag)
+}
 
 const KEY_INDEX: u8 = 0;
 const KEY_TEXT: u8 = 1;
@@ -43,24 +61,49 @@ const ERR_MESSAGE: u8 = 1;
 const ERR_STACK: u8 = 2;
 const ERR_CAUSE: u8 = 4;
 
+const GEOMETRY_READ_ONLY: u8 = 1;
+const MATRIX_2D: u8 = 2;
+
 /// Integers up to this magnitude are exact in an f64 and written as varints.
 const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
 /// The largest array index (2^32 - 2).
 const MAX_INDEX: u64 = 4_294_967_294;
 
-/// Objects numbered so far in one top-level value: `Some(len)` for an ArrayBuffer.
+/// What a view needs to know of its buffer.
+#[derive(Clone, Copy)]
+struct Buffer {
+    len: u64,
+    resizable: bool,
+}
+
+impl Buffer {
+    /// The buffer `value` is: an ArrayBuffer of either kind, or a reference to one.
+    fn of(value: &Value, ids: &Ids) -> Option<Buffer> {
+        match value {
+            Value::ArrayBuffer(b) => Some(Buffer {
+                len: b.len() as u64,
+                resizable: false,
+            }),
+            Value::ResizableArrayBuffer { bytes, .. } => Some(Buffer {
+                len: bytes.len() as u64,
+                resizable: true,
+            }),
+            Value::Ref(id) => ids.0.get(*id as usize).copied().flatten(),
+            _ => None,
+        }
+    }
+}
+
+/// Objects numbered so far in one top-level value: `Some` for an ArrayBuffer.
 #[derive(Default)]
-struct Ids(Vec<Option<u64>>);
+struct Ids(Vec<Option<Buffer>>);
 
 impl Ids {
-    fn add(&mut self, buffer_len: Option<u64>) {
-        self.0.push(buffer_len);
+    fn add(&mut self, buffer: Option<Buffer>) {
+        self.0.push(buffer);
     }
     fn next(&self) -> usize {
         self.0.len()
-    }
-    fn get(&self, id: u32) -> Option<Option<u64>> {
-        self.0.get(id as usize).copied()
     }
 }
 
@@ -199,11 +242,8 @@ fn write_value(
         return Err(BackupError::TooDeep { limit: MAX_DEPTH });
     }
     if value.is_object() {
-        let buffer_len = match value {
-            Value::ArrayBuffer(b) => Some(b.len() as u64),
-            _ => None,
-        };
-        ids.add(buffer_len);
+        let buffer = Buffer::of(value, ids);
+        ids.add(buffer);
     }
     // Only the containers recurse, in small frames of their own.
     match value {
@@ -213,7 +253,12 @@ fn write_value(
             buffer,
             byte_offset,
             length,
-        } => write_view(*kind, buffer, *byte_offset, *length, out, ids, depth),
+        } => write_view(*kind, buffer, *byte_offset, Some(*length), out, ids, depth),
+        Value::TrackingView {
+            kind,
+            buffer,
+            byte_offset,
+        } => write_view(*kind, buffer, *byte_offset, None, out, ids, depth),
         Value::Map(entries) => {
             out.push(T_MAP);
             write_varint(out, entries.len() as u64);
@@ -249,6 +294,15 @@ fn write_value(
             out.push(T_OBJECT);
             write_props(props, out, ids, depth)
         }
+        Value::DomPoint { .. }
+        | Value::DomRect { .. }
+        | Value::DomQuad(_)
+        | Value::DomMatrix { .. }
+        | Value::ImageData { .. }
+        | Value::ImageBitmap { .. }
+        | Value::FileList(_)
+        | Value::DomException { .. }
+        | Value::ResizableArrayBuffer { .. } => write_platform(value, out),
         _ => write_leaf(value, out, ids),
     }
 }
@@ -277,32 +331,190 @@ fn write_error(
     Ok(())
 }
 
+/// A view of fixed `length`, or (`None`) a length-tracking one.
 fn write_view(
     kind: ViewKind,
     buffer: &Value,
     byte_offset: u64,
-    length: u64,
+    length: Option<u64>,
     out: &mut Vec<u8>,
     ids: &mut Ids,
     depth: usize,
 ) -> Result<(), BackupError> {
-    out.push(T_VIEW);
+    let info = Buffer::of(buffer, ids).ok_or_else(|| {
+        BackupError::invalid(match buffer {
+            Value::Ref(_) => "a view refers to something that is not an ArrayBuffer",
+            _ => "a view's buffer is not an ArrayBuffer",
+        })
+    })?;
+    match length {
+        Some(length) => check_view(kind, byte_offset, length, info.len),
+        None => check_tracking_view(kind, byte_offset, info),
+    }
+    .map_err(BackupError::invalid)?;
+    out.push(if length.is_some() {
+        T_VIEW
+    } else {
+        T_TRACKING_VIEW
+    });
     out.push(kind.tag());
-    let buffer_len = match buffer {
-        Value::ArrayBuffer(b) => b.len() as u64,
-        Value::Ref(id) => ids.get(*id).flatten().ok_or_else(|| {
-            BackupError::invalid("a view refers to something that is not an ArrayBuffer")
-        })?,
-        _ => {
-            return Err(BackupError::invalid(
-                "a view's buffer is not an ArrayBuffer",
-            ))
-        }
-    };
-    check_view(kind, byte_offset, length, buffer_len).map_err(BackupError::invalid)?;
     write_value(buffer, out, ids, depth + 1)?;
     write_varint(out, byte_offset);
-    write_varint(out, length);
+    if let Some(length) = length {
+        write_varint(out, length);
+    }
+    Ok(())
+}
+
+fn check_tracking_view(kind: ViewKind, offset: u64, buffer: Buffer) -> Result<(), String> {
+    if !buffer.resizable {
+        return Err(format!(
+            "a length-tracking {} is over an ArrayBuffer that is not resizable",
+            kind.js_name()
+        ));
+    }
+    check_view(kind, offset, 0, buffer.len)
+}
+
+/// The number of bytes `width` × `height` pixels of `pixel_size` bytes take, if they are
+/// an image at all (neither side 0, and no overflow).
+fn image_len(width: u32, height: u32, pixel_size: u64) -> Option<u64> {
+    if width == 0 || height == 0 {
+        return None;
+    }
+    u64::from(width)
+        .checked_mul(u64::from(height))?
+        .checked_mul(pixel_size)
+}
+
+fn write_file(
+    out: &mut Vec<u8>,
+    name: &Text,
+    mime: &str,
+    last_modified: i64,
+    bytes: &[u8],
+) -> Result<(), BackupError> {
+    if !check_mime(mime) {
+        return Err(BackupError::invalid(format!("{mime:?} is not a File type")));
+    }
+    write_text(out, name);
+    write_str(out, mime);
+    write_varint(out, zigzag(last_modified));
+    write_bytes(out, bytes);
+    Ok(())
+}
+
+fn write_f64s(out: &mut Vec<u8>, numbers: &[Num]) {
+    for n in numbers {
+        write_f64(out, n.0);
+    }
+}
+
+/// The platform objects of format version 2 (none of them holds another value).
+#[inline(never)]
+fn write_platform(value: &Value, out: &mut Vec<u8>) -> Result<(), BackupError> {
+    match value {
+        Value::ResizableArrayBuffer {
+            bytes,
+            max_byte_length,
+        } => {
+            if (bytes.len() as u64) > *max_byte_length {
+                return Err(BackupError::invalid(
+                    "a resizable ArrayBuffer is longer than its maximum",
+                ));
+            }
+            out.push(T_RESIZABLE_BUFFER);
+            write_varint(out, *max_byte_length);
+            write_bytes(out, bytes);
+        }
+        Value::DomPoint { read_only, coords } | Value::DomRect { read_only, coords } => {
+            out.push(if matches!(value, Value::DomPoint { .. }) {
+                T_DOM_POINT
+            } else {
+                T_DOM_RECT
+            });
+            out.push(if *read_only { GEOMETRY_READ_ONLY } else { 0 });
+            write_f64s(out, coords);
+        }
+        Value::DomQuad(points) => {
+            out.push(T_DOM_QUAD);
+            for p in points {
+                write_f64s(out, p);
+            }
+        }
+        Value::DomMatrix {
+            read_only,
+            elements,
+        } => {
+            out.push(T_DOM_MATRIX);
+            let two_d = matches!(elements, Matrix::TwoD(_));
+            out.push(
+                if *read_only { GEOMETRY_READ_ONLY } else { 0 } | if two_d { MATRIX_2D } else { 0 },
+            );
+            write_f64s(out, elements.elements());
+        }
+        Value::ImageData {
+            width,
+            height,
+            color_space,
+            pixel_format,
+            data,
+        } => {
+            if image_len(*width, *height, pixel_format.pixel_size()) != Some(data.len() as u64) {
+                return Err(BackupError::invalid(format!(
+                    "an ImageData of {width}×{height} pixels holds {} bytes",
+                    data.len()
+                )));
+            }
+            out.push(T_IMAGE_DATA);
+            write_varint(out, u64::from(*width));
+            write_varint(out, u64::from(*height));
+            out.push(*color_space as u8);
+            out.push(*pixel_format as u8);
+            write_bytes(out, data);
+        }
+        Value::ImageBitmap {
+            width,
+            height,
+            pixels,
+        } => {
+            if image_len(*width, *height, 4) != Some(pixels.len() as u64) {
+                return Err(BackupError::invalid(format!(
+                    "an ImageBitmap of {width}×{height} pixels holds {} bytes",
+                    pixels.len()
+                )));
+            }
+            out.push(T_IMAGE_BITMAP);
+            write_varint(out, u64::from(*width));
+            write_varint(out, u64::from(*height));
+            write_bytes(out, pixels);
+        }
+        Value::FileList(files) => {
+            out.push(T_FILE_LIST);
+            write_varint(out, files.len() as u64);
+            for file in files {
+                let Value::File {
+                    name,
+                    mime,
+                    last_modified,
+                    bytes,
+                } = file
+                else {
+                    return Err(BackupError::invalid(format!(
+                        "a FileList holds a {}, not a File",
+                        file.type_name()
+                    )));
+                };
+                write_file(out, name, mime, *last_modified, bytes)?;
+            }
+        }
+        Value::DomException { name, message } => {
+            out.push(T_DOM_EXCEPTION);
+            write_text(out, name);
+            write_text(out, message);
+        }
+        _ => return Err(BackupError::invalid("a value reached the wrong writer")),
+    }
     Ok(())
 }
 
@@ -370,14 +582,11 @@ fn write_leaf(value: &Value, out: &mut Vec<u8>, ids: &mut Ids) -> Result<(), Bac
             last_modified,
             bytes,
         } => {
-            if !check_mime(mime) {
-                return Err(BackupError::invalid(format!("{mime:?} is not a File type")));
-            }
             out.push(T_FILE);
-            write_text(out, name);
-            write_str(out, mime);
-            write_varint(out, zigzag(*last_modified));
-            write_bytes(out, bytes);
+            let start = out.len();
+            write_file(out, name, mime, *last_modified, bytes).inspect_err(|_| {
+                out.truncate(start - 1);
+            })?;
         }
         Value::Ref(id) => {
             if *id as usize >= ids.next() {
@@ -388,14 +597,7 @@ fn write_leaf(value: &Value, out: &mut Vec<u8>, ids: &mut Ids) -> Result<(), Bac
             out.push(T_REF);
             write_varint(out, u64::from(*id));
         }
-        Value::Error(_)
-        | Value::View { .. }
-        | Value::Map(_)
-        | Value::Set(_)
-        | Value::Array { .. }
-        | Value::Object(_) => {
-            return Err(BackupError::invalid("a container reached the leaf writer"))
-        }
+        _ => return Err(BackupError::invalid("a container reached the leaf writer")),
     }
     Ok(())
 }
@@ -600,14 +802,16 @@ fn read(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, Backup
         return Err(BackupError::TooDeep { limit: MAX_DEPTH });
     }
     let tag = r.byte()?;
-    if (T_DATE..T_REF).contains(&tag) && tag != T_ARRAY_BUFFER {
+    if is_object_tag(tag) && tag != T_ARRAY_BUFFER && tag != T_RESIZABLE_BUFFER {
         ids.add(None);
     }
     // Only the containers recurse; everything else is read in its own (non-recursive) frame
     // so that the recursion's frames stay small.
     match tag {
         T_ERROR => read_error(r, ids, depth),
-        T_VIEW => read_view(r, ids, depth),
+        T_VIEW => read_view(r, ids, depth, false),
+        T_TRACKING_VIEW => read_view(r, ids, depth, true),
+        T_RESIZABLE_BUFFER..=T_DOM_EXCEPTION => read_platform(tag, r, ids),
         T_MAP => read_map(r, ids, depth),
         T_SET => read_set(r, ids, depth),
         T_ARRAY => read_array(r, ids, depth),
@@ -661,32 +865,22 @@ fn read_leaf(tag: u8, r: &mut Reader<'_>, ids: &mut Ids) -> Result<Value, Backup
         T_ARRAY_BUFFER => {
             let len = r.varint()?;
             let bytes = r.take(len)?.to_vec();
-            ids.add(Some(len));
+            ids.add(Some(Buffer {
+                len,
+                resizable: false,
+            }));
             Value::ArrayBuffer(bytes)
         }
-        T_BLOB | T_FILE => {
-            let name = if tag == T_FILE { Some(r.text()?) } else { None };
+        T_BLOB => {
             let mime = r.str()?;
             if !check_mime(&mime) {
                 return Err(BackupError::corrupt("a Blob's type is not a valid type"));
             }
-            let last_modified = if tag == T_FILE {
-                unzigzag(r.varint()?)
-            } else {
-                0
-            };
             let len = r.varint()?;
             let bytes = r.take(len)?.to_vec();
-            match name {
-                Some(name) => Value::File {
-                    name,
-                    mime,
-                    last_modified,
-                    bytes,
-                },
-                None => Value::Blob { mime, bytes },
-            }
+            Value::Blob { mime, bytes }
         }
+        T_FILE => read_file(r)?,
         T_REF => {
             let id = r.varint()?;
             if id >= ids.next() as u64 {
@@ -734,29 +928,192 @@ fn read_error(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, 
     }))
 }
 
-fn read_view(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, BackupError> {
+fn read_view(
+    r: &mut Reader<'_>,
+    ids: &mut Ids,
+    depth: usize,
+    tracking: bool,
+) -> Result<Value, BackupError> {
     let kind = ViewKind::from_tag(r.byte()?)
         .ok_or_else(|| BackupError::corrupt("a view has an unknown kind"))?;
     let buffer = read(r, ids, depth + 1)?;
-    let buffer_len = match &buffer {
-        Value::ArrayBuffer(b) => b.len() as u64,
-        Value::Ref(id) => ids.get(*id).flatten().ok_or_else(|| {
-            BackupError::corrupt("a view refers to something that is not an ArrayBuffer")
-        })?,
-        _ => {
-            return Err(BackupError::corrupt(
-                "a view's buffer is not an ArrayBuffer",
-            ))
-        }
-    };
+    let info = Buffer::of(&buffer, ids).ok_or_else(|| {
+        BackupError::corrupt(match buffer {
+            Value::Ref(_) => "a view refers to something that is not an ArrayBuffer",
+            _ => "a view's buffer is not an ArrayBuffer",
+        })
+    })?;
     let byte_offset = r.varint()?;
+    let buffer = Box::new(buffer);
+    if tracking {
+        check_tracking_view(kind, byte_offset, info).map_err(BackupError::corrupt)?;
+        return Ok(Value::TrackingView {
+            kind,
+            buffer,
+            byte_offset,
+        });
+    }
     let length = r.varint()?;
-    check_view(kind, byte_offset, length, buffer_len).map_err(BackupError::corrupt)?;
+    check_view(kind, byte_offset, length, info.len).map_err(BackupError::corrupt)?;
     Ok(Value::View {
         kind,
-        buffer: Box::new(buffer),
+        buffer,
         byte_offset,
         length,
+    })
+}
+
+/// A File's name, type, last modification and contents (after its tag, or in a FileList).
+fn read_file(r: &mut Reader<'_>) -> Result<Value, BackupError> {
+    let name = r.text()?;
+    let mime = r.str()?;
+    if !check_mime(&mime) {
+        return Err(BackupError::corrupt("a Blob's type is not a valid type"));
+    }
+    let last_modified = unzigzag(r.varint()?);
+    let len = r.varint()?;
+    let bytes = r.take(len)?.to_vec();
+    Ok(Value::File {
+        name,
+        mime,
+        last_modified,
+        bytes,
+    })
+}
+
+fn read_f64s<const N: usize>(r: &mut Reader<'_>) -> Result<[Num; N], BackupError> {
+    let mut out = [Num(0.0); N];
+    for n in &mut out {
+        *n = Num(r.f64()?);
+    }
+    Ok(out)
+}
+
+fn read_geometry_flags(r: &mut Reader<'_>, allowed: u8) -> Result<u8, BackupError> {
+    let flags = r.byte()?;
+    if flags & !allowed != 0 {
+        return Err(BackupError::corrupt("a geometry object has unknown flags"));
+    }
+    Ok(flags)
+}
+
+fn read_image_size(r: &mut Reader<'_>) -> Result<(u32, u32), BackupError> {
+    let side = |n: u64| {
+        u32::try_from(n)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| BackupError::corrupt("an image has an impossible size"))
+    };
+    let width = side(r.varint()?)?;
+    let height = side(r.varint()?)?;
+    Ok((width, height))
+}
+
+/// The bytes of an image of `width` × `height` pixels of `pixel_size` bytes.
+fn read_pixels(
+    r: &mut Reader<'_>,
+    (width, height): (u32, u32),
+    pixel_size: u64,
+) -> Result<Vec<u8>, BackupError> {
+    let len = r.varint()?;
+    if image_len(width, height, pixel_size) != Some(len) {
+        return Err(BackupError::corrupt(format!(
+            "an image of {width}×{height} pixels holds {len} bytes"
+        )));
+    }
+    Ok(r.take(len)?.to_vec())
+}
+
+#[inline(never)]
+fn read_platform(tag: u8, r: &mut Reader<'_>, ids: &mut Ids) -> Result<Value, BackupError> {
+    Ok(match tag {
+        T_RESIZABLE_BUFFER => {
+            let max_byte_length = r.varint()?;
+            let len = r.varint()?;
+            if len > max_byte_length {
+                return Err(BackupError::corrupt(
+                    "a resizable ArrayBuffer is longer than its maximum",
+                ));
+            }
+            let bytes = r.take(len)?.to_vec();
+            ids.add(Some(Buffer {
+                len,
+                resizable: true,
+            }));
+            Value::ResizableArrayBuffer {
+                bytes,
+                max_byte_length,
+            }
+        }
+        T_DOM_POINT | T_DOM_RECT => {
+            let read_only = read_geometry_flags(r, GEOMETRY_READ_ONLY)? != 0;
+            let coords = read_f64s::<4>(r)?;
+            if tag == T_DOM_POINT {
+                Value::DomPoint { read_only, coords }
+            } else {
+                Value::DomRect { read_only, coords }
+            }
+        }
+        T_DOM_QUAD => Value::DomQuad([
+            read_f64s::<4>(r)?,
+            read_f64s::<4>(r)?,
+            read_f64s::<4>(r)?,
+            read_f64s::<4>(r)?,
+        ]),
+        T_DOM_MATRIX => {
+            let flags = read_geometry_flags(r, GEOMETRY_READ_ONLY | MATRIX_2D)?;
+            let elements = if flags & MATRIX_2D != 0 {
+                Matrix::TwoD(read_f64s::<6>(r)?)
+            } else {
+                Matrix::ThreeD(read_f64s::<16>(r)?)
+            };
+            Value::DomMatrix {
+                read_only: flags & GEOMETRY_READ_ONLY != 0,
+                elements,
+            }
+        }
+        T_IMAGE_DATA => {
+            let size = read_image_size(r)?;
+            let color_space = ColorSpace::from_tag(r.byte()?)
+                .ok_or_else(|| BackupError::corrupt("an ImageData has an unknown color space"))?;
+            let pixel_format = PixelFormat::from_tag(r.byte()?)
+                .ok_or_else(|| BackupError::corrupt("an ImageData has an unknown pixel format"))?;
+            let data = read_pixels(r, size, pixel_format.pixel_size())?;
+            Value::ImageData {
+                width: size.0,
+                height: size.1,
+                color_space,
+                pixel_format,
+                data,
+            }
+        }
+        T_IMAGE_BITMAP => {
+            let size = read_image_size(r)?;
+            let pixels = read_pixels(r, size, 4)?;
+            Value::ImageBitmap {
+                width: size.0,
+                height: size.1,
+                pixels,
+            }
+        }
+        T_FILE_LIST => {
+            let n = r.count(4)?;
+            let mut files = Vec::new();
+            for _ in 0..n {
+                files.push(read_file(r)?);
+            }
+            Value::FileList(files)
+        }
+        T_DOM_EXCEPTION => {
+            let name = r.text()?;
+            let message = r.text()?;
+            Value::DomException { name, message }
+        }
+        _ => {
+            return Err(BackupError::corrupt(format!(
+                "unknown value tag {tag:#04x}"
+            )))
+        }
     })
 }
 

@@ -28,7 +28,11 @@ pub use format::{
     SkippedRecord, StoreManifest, StoreRecords, FORMAT_VERSION, MAGIC,
 };
 pub use readback::SectionMatch;
-pub use value::{ErrorKind, ErrorValue, Num, Text, Value, ViewKind};
+pub use value::{
+    ColorSpace, ErrorKind, ErrorValue, Matrix, Num, PixelFormat, Text, Value, ViewKind,
+};
 
+#[cfg(test)]
+mod fidelity_tests;
 #[cfg(test)]
 mod tests;

@@ -238,6 +238,84 @@ impl ErrorKind {
     }
 }
 
+/// The color space of an `ImageData`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColorSpace {
+    Srgb,
+    DisplayP3,
+}
+
+impl ColorSpace {
+    pub const ALL: [ColorSpace; 2] = [ColorSpace::Srgb, ColorSpace::DisplayP3];
+
+    /// The name JavaScript uses (`colorSpace`).
+    pub fn js_name(self) -> &'static str {
+        match self {
+            ColorSpace::Srgb => "srgb",
+            ColorSpace::DisplayP3 => "display-p3",
+        }
+    }
+
+    pub fn from_js_name(name: &str) -> Option<ColorSpace> {
+        ColorSpace::ALL.into_iter().find(|c| c.js_name() == name)
+    }
+
+    pub(crate) fn from_tag(tag: u8) -> Option<ColorSpace> {
+        ColorSpace::ALL.get(tag as usize).copied()
+    }
+}
+
+/// How an `ImageData` stores its pixels (`pixelFormat`): 8-bit integers in a
+/// `Uint8ClampedArray`, or half floats in a `Float16Array`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PixelFormat {
+    RgbaUnorm8,
+    RgbaFloat16,
+}
+
+impl PixelFormat {
+    pub const ALL: [PixelFormat; 2] = [PixelFormat::RgbaUnorm8, PixelFormat::RgbaFloat16];
+
+    pub fn js_name(self) -> &'static str {
+        match self {
+            PixelFormat::RgbaUnorm8 => "rgba-unorm8",
+            PixelFormat::RgbaFloat16 => "rgba-float16",
+        }
+    }
+
+    pub fn from_js_name(name: &str) -> Option<PixelFormat> {
+        PixelFormat::ALL.into_iter().find(|c| c.js_name() == name)
+    }
+
+    /// Bytes per pixel.
+    pub fn pixel_size(self) -> u64 {
+        match self {
+            PixelFormat::RgbaUnorm8 => 4,
+            PixelFormat::RgbaFloat16 => 8,
+        }
+    }
+
+    pub(crate) fn from_tag(tag: u8) -> Option<PixelFormat> {
+        PixelFormat::ALL.get(tag as usize).copied()
+    }
+}
+
+/// The elements of a `DOMMatrix`: `a`…`f` of a 2D matrix (`is2D`), or `m11`…`m44` row by row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matrix {
+    TwoD([Num; 6]),
+    ThreeD([Num; 16]),
+}
+
+impl Matrix {
+    pub fn elements(&self) -> &[Num] {
+        match self {
+            Matrix::TwoD(e) => e,
+            Matrix::ThreeD(e) => e,
+        }
+    }
+}
+
 /// An `Error` object as structured clone keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorValue {
@@ -302,6 +380,61 @@ pub enum Value {
     },
     /// The object numbered so, reached earlier in this value.
     Ref(u32),
+    /// An `ArrayBuffer` made resizable (`new ArrayBuffer(n, { maxByteLength })`): its bytes now
+    /// and the size it may grow to (at least as many bytes).
+    ResizableArrayBuffer {
+        bytes: Vec<u8>,
+        max_byte_length: u64,
+    },
+    /// A length-tracking typed array or `DataView`: made over a resizable buffer (a
+    /// [`Value::ResizableArrayBuffer`] or a reference to one) without a length, so its length
+    /// follows the buffer's.
+    TrackingView {
+        kind: ViewKind,
+        buffer: Box<Value>,
+        byte_offset: u64,
+    },
+    /// `DOMPoint` (or `DOMPointReadOnly`): `x`, `y`, `z`, `w`.
+    DomPoint {
+        read_only: bool,
+        coords: [Num; 4],
+    },
+    /// `DOMRect` (or `DOMRectReadOnly`): `x`, `y`, `width`, `height`.
+    DomRect {
+        read_only: bool,
+        coords: [Num; 4],
+    },
+    /// `DOMQuad`: `p1`…`p4`, each `x`, `y`, `z`, `w` (its points are not objects of their own:
+    /// structured clone makes new ones).
+    DomQuad([[Num; 4]; 4]),
+    /// `DOMMatrix` (or `DOMMatrixReadOnly`).
+    DomMatrix {
+        read_only: bool,
+        elements: Matrix,
+    },
+    /// `ImageData`: `width` × `height` pixels, `data` their bytes (4 or 8 per pixel, by format).
+    ImageData {
+        width: u32,
+        height: u32,
+        color_space: ColorSpace,
+        pixel_format: PixelFormat,
+        data: Vec<u8>,
+    },
+    /// `ImageBitmap`: `width` × `height` pixels, as a 2D canvas reads them (RGBA, 8 bits each,
+    /// not premultiplied, sRGB).
+    ImageBitmap {
+        width: u32,
+        height: u32,
+        pixels: Vec<u8>,
+    },
+    /// `FileList`: its files ([`Value::File`]s, not objects of their own: structured clone
+    /// makes new ones).
+    FileList(Vec<Value>),
+    /// `DOMException`: its `name` and `message` (structured clone keeps no more).
+    DomException {
+        name: Text,
+        message: Text,
+    },
 }
 
 impl Value {
@@ -352,6 +485,34 @@ impl Value {
             Value::Blob { .. } => "Blob",
             Value::File { .. } => "File",
             Value::Ref(_) => "reference",
+            Value::ResizableArrayBuffer { .. } => "resizable ArrayBuffer",
+            Value::TrackingView { kind, .. } => match kind {
+                ViewKind::DataView => "length-tracking DataView",
+                _ => "length-tracking typed array",
+            },
+            Value::DomPoint {
+                read_only: false, ..
+            } => "DOMPoint",
+            Value::DomPoint {
+                read_only: true, ..
+            } => "DOMPointReadOnly",
+            Value::DomRect {
+                read_only: false, ..
+            } => "DOMRect",
+            Value::DomRect {
+                read_only: true, ..
+            } => "DOMRectReadOnly",
+            Value::DomQuad(_) => "DOMQuad",
+            Value::DomMatrix {
+                read_only: false, ..
+            } => "DOMMatrix",
+            Value::DomMatrix {
+                read_only: true, ..
+            } => "DOMMatrixReadOnly",
+            Value::ImageData { .. } => "ImageData",
+            Value::ImageBitmap { .. } => "ImageBitmap",
+            Value::FileList(_) => "FileList",
+            Value::DomException { .. } => "DOMException",
         }
     }
 
@@ -379,27 +540,54 @@ impl Value {
         }
     }
 
-    /// Calls `f` with the bytes of every Blob and File, in the order of a pre-order walk
-    /// (the order `idb::clone` meets them in), so bytes read later can be filled in.
-    pub fn for_each_blob_mut(&mut self, f: &mut dyn FnMut(&mut Vec<u8>)) {
+    /// Calls `f` with every value inside this one (itself first), in the order of a
+    /// pre-order walk: the order `idb::clone` meets them in.
+    pub fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Value)) {
+        f(self);
         match self {
-            Value::Blob { bytes, .. } | Value::File { bytes, .. } => f(bytes),
             Value::Error(e) => {
                 if let Some(c) = e.cause.as_deref_mut() {
-                    c.for_each_blob_mut(f)
+                    c.visit_mut(f)
                 }
             }
             Value::Map(entries) => {
                 for (k, v) in entries {
-                    k.for_each_blob_mut(f);
-                    v.for_each_blob_mut(f);
+                    k.visit_mut(f);
+                    v.visit_mut(f);
                 }
             }
-            Value::Set(items) => items.iter_mut().for_each(|v| v.for_each_blob_mut(f)),
+            Value::Set(items) | Value::FileList(items) => {
+                items.iter_mut().for_each(|v| v.visit_mut(f))
+            }
             Value::Array { props, .. } | Value::Object(props) => {
-                props.iter_mut().for_each(|(_, v)| v.for_each_blob_mut(f))
+                props.iter_mut().for_each(|(_, v)| v.visit_mut(f))
             }
             _ => {}
         }
+    }
+
+    /// Calls `f` with the bytes of every Blob and File (those of FileLists included), in the
+    /// order of a pre-order walk, so bytes read later can be filled in.
+    pub fn for_each_blob_mut(&mut self, f: &mut dyn FnMut(&mut Vec<u8>)) {
+        self.visit_mut(&mut |v| {
+            if let Value::Blob { bytes, .. } | Value::File { bytes, .. } = v {
+                f(bytes)
+            }
+        })
+    }
+
+    /// Calls `f` with the width, height and pixels of every ImageBitmap, in the order of a
+    /// pre-order walk, so pixels read later can be filled in.
+    pub fn for_each_bitmap_mut(&mut self, f: &mut dyn FnMut(u32, u32, &mut Vec<u8>)) {
+        self.visit_mut(&mut |v| {
+            if let Value::ImageBitmap {
+                width,
+                height,
+                pixels,
+            } = v
+            {
+                f(*width, *height, pixels)
+            }
+        })
     }
 }

@@ -4,16 +4,76 @@
 //! read transaction's callbacks), numbering objects in first-visit order for shared and cyclic
 //! references. Blob and File bytes can only be read asynchronously: the walk leaves their bytes
 //! empty and keeps the blobs in a [`PendingValue`], whose [`PendingValue::read_blobs`] fills
-//! them in afterwards (once the transaction is done). [`value_to_js`] rebuilds the exact value.
+//! them in afterwards (once the transaction is done); ImageBitmap pixels are kept for later the
+//! same way (read from a canvas, so that a backup's read transaction stays short).
+//! [`value_to_js`] rebuilds the exact value; an ImageBitmap can only be made asynchronously, so
+//! [`make_bitmaps`] makes a value's bitmaps first (before any transaction that must stay
+//! active) and [`value_to_js_with`] puts them in. The platform objects are taken apart and made
+//! again by `platform.js`.
 //!
 //! Type checks use brands (`instanceof`, `Array.isArray`, `ArrayBuffer.isView` and
 //! `Object.prototype.toString`), never duck typing; every JavaScript call that can throw is
 //! caught and becomes a [`CloneError`].
 
-use crate::backup::{BackupError, ErrorKind, ErrorValue, Num, Text, Value, ViewKind, MAX_DEPTH};
+use crate::backup::{
+    BackupError, ColorSpace, ErrorKind, ErrorValue, Matrix, Num, PixelFormat, Text, Value,
+    ViewKind, MAX_DEPTH,
+};
 use std::fmt;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/src/idb/platform.js")]
+extern "C" {
+    fn rewind_platform_kind(v: &JsValue) -> String;
+    #[wasm_bindgen(catch)]
+    fn rewind_point_coords(v: &JsValue) -> Result<js_sys::Float64Array, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_rect_coords(v: &JsValue) -> Result<js_sys::Float64Array, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_quad_coords(v: &JsValue) -> Result<js_sys::Float64Array, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_matrix_elements(v: &JsValue) -> Result<js_sys::Float64Array, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_point(read_only: bool, coords: &[f64]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_rect(read_only: bool, coords: &[f64]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_quad(coords: &[f64]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_matrix(read_only: bool, elements: &[f64]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_image_data_parts(v: &JsValue) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_image_data(
+        bytes: &[u8],
+        width: u32,
+        height: u32,
+        color_space: &str,
+        pixel_format: &str,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_bitmap_size(v: &JsValue) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_bitmap_pixels(v: &JsValue) -> Result<js_sys::Uint8Array, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_bitmap(
+        pixels: &[u8],
+        width: u32,
+        height: u32,
+    ) -> Result<js_sys::Promise, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_file_list_files(v: &JsValue) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_file_list(files: &js_sys::Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_exception_parts(v: &JsValue) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_exception(message: &JsValue, name: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_view_tracks_length(v: &JsValue) -> Result<bool, JsValue>;
+}
 
 /// A value that cannot be carried by a backup (or rebuilt from one), with the type and where
 /// inside the record it sits.
@@ -56,20 +116,35 @@ impl fmt::Display for CloneError {
 
 impl std::error::Error for CloneError {}
 
-/// A walked value whose Blob and File bytes are still to be read.
+/// A walked value whose Blob and File bytes and ImageBitmap pixels are still to be read.
 pub struct PendingValue {
     value: Value,
     blobs: Vec<web_sys::Blob>,
+    bitmaps: Vec<JsValue>,
 }
 
 impl PendingValue {
-    /// The value, with empty bytes in place of every Blob's and File's contents.
+    /// The value, with empty bytes in place of every Blob's and File's contents and every
+    /// ImageBitmap's pixels.
     pub fn value(&self) -> &Value {
         &self.value
     }
 
     pub fn has_blobs(&self) -> bool {
         !self.blobs.is_empty()
+    }
+
+    /// Whether anything is still to be read: Blobs or ImageBitmaps.
+    pub fn needs_reading(&self) -> bool {
+        !self.blobs.is_empty() || !self.bitmaps.is_empty()
+    }
+
+    /// The value with its ImageBitmaps' pixels read now (synchronously, so inside a
+    /// transaction too), Blob and File bytes left empty: what a restore's check reads back.
+    pub fn value_with_bitmaps(&self) -> Result<Value, CloneError> {
+        let mut value = self.value.clone();
+        fill_bitmaps(&mut value, &self.bitmaps)?;
+        Ok(value)
     }
 
     /// Reads every Blob's bytes (after the transaction that produced the value has finished)
@@ -87,7 +162,12 @@ impl PendingValue {
 
     /// The complete value, from the reads [`Self::start_reads`] asked for.
     pub async fn complete(self, reads: Vec<js_sys::Promise>) -> Result<Value, CloneError> {
-        let PendingValue { mut value, blobs } = self;
+        let PendingValue {
+            mut value,
+            blobs,
+            bitmaps,
+        } = self;
+        fill_bitmaps(&mut value, &bitmaps)?;
         let mut contents = Vec::with_capacity(blobs.len());
         for (blob, read) in blobs.iter().zip(reads) {
             let unreadable = |e: JsValue| {
@@ -127,7 +207,41 @@ impl PendingValue {
     }
 }
 
-/// Walks `value` synchronously. Blob and File bytes are read later by
+/// Puts the pixels of `bitmaps` into the ImageBitmaps of `value`, in walk order.
+fn fill_bitmaps(value: &mut Value, bitmaps: &[JsValue]) -> Result<(), CloneError> {
+    let mut pixels = Vec::with_capacity(bitmaps.len());
+    for b in bitmaps {
+        let read = rewind_bitmap_pixels(b).map_err(|e| {
+            CloneError::new(
+                format!(
+                    "an ImageBitmap that could not be read ({})",
+                    super::error::describe(&e)
+                ),
+                &[],
+            )
+        })?;
+        pixels.push(read.to_vec());
+    }
+    let mut slots = 0usize;
+    let mut pixels = pixels.into_iter();
+    let mut wrong_size = false;
+    value.for_each_bitmap_mut(&mut |width, height, slot| {
+        slots += 1;
+        if let Some(p) = pixels.next() {
+            wrong_size |= p.len() as u64 != u64::from(width) * u64::from(height) * 4;
+            *slot = p;
+        }
+    });
+    if slots != bitmaps.len() || wrong_size {
+        return Err(CloneError::new(
+            "a value whose ImageBitmaps could not be matched",
+            &[],
+        ));
+    }
+    Ok(())
+}
+
+/// Walks `value` synchronously. Blob and File bytes and ImageBitmap pixels are read later by
 /// [`PendingValue::read_blobs`].
 pub fn js_to_value(value: &JsValue) -> Result<PendingValue, CloneError> {
     let mut walker = Walker::new()?;
@@ -135,6 +249,7 @@ pub fn js_to_value(value: &JsValue) -> Result<PendingValue, CloneError> {
     Ok(PendingValue {
         value: v,
         blobs: walker.blobs,
+        bitmaps: walker.bitmaps,
     })
 }
 
@@ -210,6 +325,7 @@ struct Walker {
     seen: js_sys::Map,
     next_id: u32,
     blobs: Vec<web_sys::Blob>,
+    bitmaps: Vec<JsValue>,
     path: Vec<String>,
     to_string_tag: js_sys::Function,
 }
@@ -240,6 +356,7 @@ impl Walker {
             seen: js_sys::Map::new(),
             next_id: 0,
             blobs: Vec::new(),
+            bitmaps: Vec::new(),
             path: Vec::new(),
             to_string_tag,
         })
@@ -333,7 +450,7 @@ impl Walker {
             });
         }
         if value.is_instance_of::<js_sys::ArrayBuffer>() {
-            return Ok(Value::ArrayBuffer(js_sys::Uint8Array::new(value).to_vec()));
+            return self.walk_buffer(value);
         }
         if js_sys::ArrayBuffer::is_view(value) {
             return self.walk_view(value);
@@ -361,14 +478,7 @@ impl Walker {
             return Ok(Value::Set(items));
         }
         if value.is_instance_of::<web_sys::File>() {
-            let file: &web_sys::File = value.unchecked_ref();
-            self.blobs.push(file.clone().into());
-            return Ok(Value::File {
-                name: text_of(&get(value, "name").map_err(js_err("a File", &self.path))?),
-                mime: file.type_(),
-                last_modified: file.last_modified() as i64,
-                bytes: Vec::new(),
-            });
+            return self.walk_file(value);
         }
         if value.is_instance_of::<web_sys::Blob>() {
             let blob: &web_sys::Blob = value.unchecked_ref();
@@ -379,6 +489,10 @@ impl Walker {
             });
         }
         if value.is_instance_of::<js_sys::Error>() {
+            // A DOMException is an Error too, but structured clone keeps it as itself.
+            if rewind_platform_kind(value) == "DOMException" {
+                return self.walk_platform("DOMException", value);
+            }
             return self.walk_error(value);
         }
         if value.is_instance_of::<js_sys::Boolean>() {
@@ -403,7 +517,148 @@ impl Walker {
             // properties and reads them back as a plain object, and so do we.
             return self.walk_plain(value);
         }
+        let kind = rewind_platform_kind(value);
+        if !kind.is_empty() {
+            return self.walk_platform(&kind, value);
+        }
         Err(self.fail(format!("a {class} object")))
+    }
+
+    fn walk_buffer(&mut self, value: &JsValue) -> Result<Value, CloneError> {
+        let bytes = js_sys::Uint8Array::new(value).to_vec();
+        let read = |key: &str| get(value, key).map_err(js_err("an ArrayBuffer", &self.path));
+        if read("resizable")?.as_bool() != Some(true) {
+            return Ok(Value::ArrayBuffer(bytes));
+        }
+        let max = read("maxByteLength")?
+            .as_f64()
+            .ok_or_else(|| self.fail("a resizable ArrayBuffer without a maximum"))?;
+        Ok(Value::ResizableArrayBuffer {
+            bytes,
+            max_byte_length: max as u64,
+        })
+    }
+
+    fn walk_file(&mut self, value: &JsValue) -> Result<Value, CloneError> {
+        let file: &web_sys::File = value.unchecked_ref();
+        self.blobs.push(file.clone().into());
+        Ok(Value::File {
+            name: text_of(&get(value, "name").map_err(js_err("a File", &self.path))?),
+            mime: file.type_(),
+            last_modified: file.last_modified() as i64,
+            bytes: Vec::new(),
+        })
+    }
+
+    /// Numbers read from a platform object, exactly `N` of them.
+    fn numbers<const N: usize>(
+        &self,
+        what: &str,
+        read: Result<js_sys::Float64Array, JsValue>,
+    ) -> Result<[Num; N], CloneError> {
+        let read = read.map_err(js_err(what, &self.path))?.to_vec();
+        let mut out = [Num(0.0); N];
+        if read.len() != N {
+            return Err(self.fail(format!("a {what} with {} numbers", read.len())));
+        }
+        for (o, n) in out.iter_mut().zip(read) {
+            *o = Num(n);
+        }
+        Ok(out)
+    }
+
+    fn walk_platform(&mut self, kind: &str, value: &JsValue) -> Result<Value, CloneError> {
+        let read_only = kind.ends_with("ReadOnly");
+        Ok(match kind {
+            "DOMPoint" | "DOMPointReadOnly" => Value::DomPoint {
+                read_only,
+                coords: self.numbers(kind, rewind_point_coords(value))?,
+            },
+            "DOMRect" | "DOMRectReadOnly" => Value::DomRect {
+                read_only,
+                coords: self.numbers(kind, rewind_rect_coords(value))?,
+            },
+            "DOMQuad" => {
+                let n: [Num; 16] = self.numbers(kind, rewind_quad_coords(value))?;
+                let point = |i: usize| [n[i], n[i + 1], n[i + 2], n[i + 3]];
+                Value::DomQuad([point(0), point(4), point(8), point(12)])
+            }
+            "DOMMatrix" | "DOMMatrixReadOnly" => {
+                let read = rewind_matrix_elements(value).map_err(js_err(kind, &self.path))?;
+                let elements = if read.length() == 6 {
+                    Matrix::TwoD(self.numbers(kind, Ok(read))?)
+                } else {
+                    Matrix::ThreeD(self.numbers(kind, Ok(read))?)
+                };
+                Value::DomMatrix {
+                    read_only,
+                    elements,
+                }
+            }
+            "ImageData" => self.walk_image_data(value)?,
+            "ImageBitmap" => {
+                let size = rewind_bitmap_size(value).map_err(js_err(kind, &self.path))?;
+                let (width, height) = (self.side(&size.get(0))?, self.side(&size.get(1))?);
+                if width == 0 || height == 0 {
+                    return Err(self.fail("a closed ImageBitmap"));
+                }
+                self.bitmaps.push(value.clone());
+                Value::ImageBitmap {
+                    width,
+                    height,
+                    pixels: Vec::new(),
+                }
+            }
+            "FileList" => {
+                let files = rewind_file_list_files(value).map_err(js_err(kind, &self.path))?;
+                let mut items = Vec::with_capacity(files.length() as usize);
+                for (i, f) in files.iter().enumerate() {
+                    if !f.is_instance_of::<web_sys::File>() {
+                        return Err(self.fail(format!("a FileList whose item {i} is no File")));
+                    }
+                    // The files of a list are not objects of their own (no number).
+                    self.path.push(format!("[{i}]"));
+                    let file = self.walk_file(&f);
+                    self.path.pop();
+                    items.push(file?);
+                }
+                Value::FileList(items)
+            }
+            "DOMException" => {
+                let parts = rewind_exception_parts(value).map_err(js_err(kind, &self.path))?;
+                Value::DomException {
+                    name: text_of(&parts.get(0)),
+                    message: text_of(&parts.get(1)),
+                }
+            }
+            other => return Err(self.fail(format!("a {other} object"))),
+        })
+    }
+
+    fn side(&self, n: &JsValue) -> Result<u32, CloneError> {
+        n.as_f64()
+            .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= f64::from(u32::MAX))
+            .map(|n| n as u32)
+            .ok_or_else(|| self.fail("an image of an impossible size"))
+    }
+
+    fn walk_image_data(&mut self, value: &JsValue) -> Result<Value, CloneError> {
+        let parts = rewind_image_data_parts(value).map_err(js_err("an ImageData", &self.path))?;
+        let (width, height) = (self.side(&parts.get(0))?, self.side(&parts.get(1))?);
+        let space = parts.get(2).as_string().unwrap_or_default();
+        let color_space = ColorSpace::from_js_name(&space)
+            .ok_or_else(|| self.fail(format!("an ImageData in color space {space:?}")))?;
+        let format = parts.get(3).as_string().unwrap_or_default();
+        let pixel_format = PixelFormat::from_js_name(&format)
+            .ok_or_else(|| self.fail(format!("an ImageData of pixel format {format:?}")))?;
+        let data = parts.get(4).unchecked_into::<js_sys::Uint8Array>().to_vec();
+        Ok(Value::ImageData {
+            width,
+            height,
+            color_space,
+            pixel_format,
+            data,
+        })
     }
 
     fn call_value_of(&self, value: &JsValue) -> Result<JsValue, CloneError> {
@@ -467,7 +722,16 @@ impl Walker {
             "length"
         };
         let length = read(length_key)?.as_f64().unwrap_or(0.0) as u64;
+        let tracks =
+            rewind_view_tracks_length(value).map_err(js_err("a typed array", &self.path))?;
         let buffer = self.walk_child(".buffer".into(), &buffer_js)?;
+        if tracks {
+            return Ok(Value::TrackingView {
+                kind,
+                buffer: Box::new(buffer),
+                byte_offset,
+            });
+        }
         Ok(Value::View {
             kind,
             buffer: Box::new(buffer),
@@ -519,14 +783,63 @@ impl Walker {
 // ---------------------------------------------------------------------------------------
 // Value → JavaScript
 
+fn floats(numbers: &[Num]) -> Vec<f64> {
+    numbers.iter().map(|n| n.0).collect()
+}
+
 /// Rebuilds the JavaScript value `value` describes: same types, prototypes, shared and cyclic
 /// references, buffers shared by views, Blob and File contents and metadata.
+/// A value with ImageBitmaps needs them made first: see [`value_to_js_with`].
 pub fn value_to_js(value: &Value) -> Result<JsValue, CloneError> {
+    value_to_js_with(value, Vec::new())
+}
+
+/// [`value_to_js`] for a value whose ImageBitmaps [`make_bitmaps`] made (in walk order).
+pub fn value_to_js_with(value: &Value, bitmaps: Vec<JsValue>) -> Result<JsValue, CloneError> {
     let mut builder = Builder {
         objects: Vec::new(),
         path: Vec::new(),
+        bitmaps: bitmaps.into_iter(),
     };
-    builder.build(value)
+    let js = builder.build(value)?;
+    if builder.bitmaps.next().is_some() {
+        return Err(CloneError::new(
+            "more ImageBitmaps than the value holds",
+            &[],
+        ));
+    }
+    Ok(js)
+}
+
+/// Makes the ImageBitmaps of `value` from their pixels, in walk order (asynchronously: never
+/// inside a transaction that must stay active).
+pub async fn make_bitmaps(value: &Value) -> Result<Vec<JsValue>, CloneError> {
+    let mut sources = Vec::new();
+    let mut value = value.clone();
+    value.for_each_bitmap_mut(&mut |width, height, pixels| {
+        sources.push((width, height, std::mem::take(pixels)))
+    });
+    let unmade = |e: JsValue| {
+        CloneError::new(
+            format!(
+                "an ImageBitmap that could not be made ({})",
+                super::error::describe(&e)
+            ),
+            &[],
+        )
+    };
+    let mut made = Vec::with_capacity(sources.len());
+    for (width, height, pixels) in sources {
+        let promise = rewind_make_bitmap(&pixels, width, height).map_err(unmade)?;
+        made.push(JsFuture::from(promise).await.map_err(unmade)?);
+    }
+    Ok(made)
+}
+
+/// [`make_bitmaps`] and [`value_to_js_with`] in one go.
+pub async fn value_to_js_complete(value: &Value) -> Result<JsValue, CloneError> {
+    let bitmaps = make_bitmaps(value).await?;
+    value_to_js_with(value, bitmaps)
 }
 
 /// A JavaScript string with exactly these code units (lone surrogates included).
@@ -547,6 +860,8 @@ pub fn text_to_js(text: &Text) -> JsValue {
 struct Builder {
     objects: Vec<Option<JsValue>>,
     path: Vec<String>,
+    /// The value's ImageBitmaps, made beforehand, in walk order.
+    bitmaps: std::vec::IntoIter<JsValue>,
 }
 
 impl Builder {
@@ -720,29 +1035,124 @@ impl Builder {
                     .map_err(self.thrown("a Blob"))?
                     .into()
             }
-            Value::File {
-                name,
-                mime,
-                last_modified,
-                bytes,
-            } => {
-                let bag = web_sys::FilePropertyBag::new();
-                bag.set_type(mime);
-                bag.set_last_modified(*last_modified as f64);
-                let parts: js_sys::Array = [js_sys::Uint8Array::from(bytes.as_slice())]
-                    .iter()
-                    .collect();
-                let name = text_to_js(name);
-                let ctor = global_ctor("File")
-                    .ok_or_else(|| self.fail("a File (this browser has no File)"))?;
-                let args: js_sys::Array = [parts.into(), name, bag.into()].iter().collect();
-                js_sys::Reflect::construct(&ctor, &args).map_err(self.thrown("a File"))?
-            }
+            Value::File { .. } => self.file(value)?,
             Value::Ref(n) => match self.objects.get(*n as usize) {
                 Some(Some(js)) => js.clone(),
                 _ => return Err(self.fail(format!("a reference to object {n}, not yet made"))),
             },
+            Value::ResizableArrayBuffer {
+                bytes,
+                max_byte_length,
+            } => {
+                let options = js_sys::Object::new();
+                js_sys::Reflect::set(
+                    &options,
+                    &"maxByteLength".into(),
+                    &JsValue::from_f64(*max_byte_length as f64),
+                )
+                .map_err(self.thrown("a resizable ArrayBuffer"))?;
+                let buffer = self.construct(
+                    "ArrayBuffer",
+                    &[JsValue::from_f64(bytes.len() as f64), options.into()],
+                )?;
+                js_sys::Uint8Array::new(&buffer).copy_from(bytes);
+                buffer
+            }
+            Value::TrackingView {
+                kind,
+                buffer,
+                byte_offset,
+            } => {
+                let buffer = self.child(".buffer".into(), buffer)?;
+                if !buffer.is_instance_of::<js_sys::ArrayBuffer>() {
+                    return Err(self.fail("a view whose buffer is not an ArrayBuffer"));
+                }
+                // No length: the view tracks its buffer's.
+                self.construct(
+                    kind.js_name(),
+                    &[buffer, JsValue::from_f64(*byte_offset as f64)],
+                )?
+            }
+            Value::DomPoint { read_only, coords } => {
+                rewind_make_point(*read_only, &floats(coords)).map_err(self.thrown("a DOMPoint"))?
+            }
+            Value::DomRect { read_only, coords } => {
+                rewind_make_rect(*read_only, &floats(coords)).map_err(self.thrown("a DOMRect"))?
+            }
+            Value::DomQuad(points) => {
+                let coords: Vec<f64> = points.iter().flat_map(|p| floats(p)).collect();
+                rewind_make_quad(&coords).map_err(self.thrown("a DOMQuad"))?
+            }
+            Value::DomMatrix {
+                read_only,
+                elements,
+            } => rewind_make_matrix(*read_only, &floats(elements.elements()))
+                .map_err(self.thrown("a DOMMatrix"))?,
+            Value::ImageData {
+                width,
+                height,
+                color_space,
+                pixel_format,
+                data,
+            } => rewind_make_image_data(
+                data,
+                *width,
+                *height,
+                color_space.js_name(),
+                pixel_format.js_name(),
+            )
+            .map_err(self.thrown("an ImageData"))?,
+            Value::ImageBitmap { width, height, .. } => {
+                let bitmap = self.bitmaps.next().ok_or_else(|| {
+                    self.fail("an ImageBitmap that was not made before (make_bitmaps)")
+                })?;
+                let size = rewind_bitmap_size(&bitmap).map_err(self.thrown("an ImageBitmap"))?;
+                if size.get(0).as_f64() != Some(f64::from(*width))
+                    || size.get(1).as_f64() != Some(f64::from(*height))
+                {
+                    return Err(self.fail("an ImageBitmap made at another size"));
+                }
+                bitmap
+            }
+            Value::FileList(files) => {
+                let items = js_sys::Array::new();
+                for (i, f) in files.iter().enumerate() {
+                    // The files of a list are not objects of their own (no number).
+                    self.path.push(format!("[{i}]"));
+                    let file = self.file(f);
+                    self.path.pop();
+                    items.push(&file?);
+                }
+                rewind_make_file_list(&items).map_err(self.thrown("a FileList"))?
+            }
+            Value::DomException { name, message } => {
+                rewind_make_exception(&text_to_js(message), &text_to_js(name))
+                    .map_err(self.thrown("a DOMException"))?
+            }
         })
+    }
+
+    fn file(&self, value: &Value) -> Result<JsValue, CloneError> {
+        let Value::File {
+            name,
+            mime,
+            last_modified,
+            bytes,
+        } = value
+        else {
+            return Err(self.fail(format!("a {} where a File belongs", value.type_name())));
+        };
+        let bag = web_sys::FilePropertyBag::new();
+        bag.set_type(mime);
+        bag.set_last_modified(*last_modified as f64);
+        let parts: js_sys::Array = [js_sys::Uint8Array::from(bytes.as_slice())]
+            .iter()
+            .collect();
+        let name = text_to_js(name);
+        let ctor =
+            global_ctor("File").ok_or_else(|| self.fail("a File (this browser has no File)"))?;
+        let args: js_sys::Array = [parts.into(), name, bag.into()].iter().collect();
+        js_sys::Reflect::construct(&ctor, &args).map_err(self.thrown("a File"))
     }
 
     fn boxed(&self, primitive: &JsValue) -> Result<JsValue, CloneError> {

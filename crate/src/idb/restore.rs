@@ -4,11 +4,14 @@
 //! the database exactly as it was.
 //!
 //! Everything that needs awaiting something other than IndexedDB (reading the file, decoding,
-//! building the JavaScript values) happens before the transaction starts.
+//! making ImageBitmaps) happens before the transaction starts.
 
 use super::backend::{ensure_meta_stores, key_path_js, JOURNAL_STORE, META_STORE};
 use super::carry::{read_carried, write_carried};
-use super::clone::{decode_put_batch, encode_batch_without_blob_bytes, js_to_value, value_to_js};
+use super::clone::{
+    decode_put_batch, encode_batch_without_blob_bytes, js_to_value, make_bitmaps, value_to_js,
+    value_to_js_with,
+};
 use super::inspect::store_names;
 use super::open::{open_with_upgrade, BlockedPolicy, Upgrade};
 use super::request::{await_request, BatchReader, RequestEvents};
@@ -32,6 +35,37 @@ pub type SharedProgress = Rc<dyn Fn(u64, u64)>;
 /// Records written per batch; after each, the transaction's own request is awaited, which lets
 /// the page repaint its progress bar without letting the transaction commit.
 const BATCH: usize = 1000;
+
+/// The ImageBitmaps of the file's records, made before the transaction (making one is not an
+/// IndexedDB request, so awaiting it inside would let the transaction commit): by store (its
+/// position) and record (its offset in the section).
+type Bitmaps = std::collections::BTreeMap<(usize, usize), Vec<JsValue>>;
+
+/// The tag byte of an ImageBitmap in the value encoding: a section without it holds none.
+const BITMAP_TAG: u8 = 0x28;
+
+/// Makes every ImageBitmap the file's records hold. Only sections where the tag byte occurs
+/// at all are decoded to look.
+async fn make_all_bitmaps(stores: &[JsStore]) -> Result<Bitmaps, RewindError> {
+    let mut made = Bitmaps::new();
+    for (i, s) in stores.iter().enumerate() {
+        if !s.section.contains(&BITMAP_TAG) {
+            continue;
+        }
+        let mut offset = 0;
+        while offset < s.section.len() {
+            let (key, value, next) = read_record(&s.section, offset)?;
+            let bitmaps = make_bitmaps(&value)
+                .await
+                .map_err(|e| e.in_record(&s.schema.name, &super::clone::describe_key(&key)))?;
+            if !bitmaps.is_empty() {
+                made.insert((i, offset), bitmaps);
+            }
+            offset = next;
+        }
+    }
+    Ok(made)
+}
 
 struct JsStore {
     schema: StoreSchema,
@@ -132,9 +166,8 @@ async fn read_back_matches(
                     .value()
                     .clone();
                 let value = js_to_value(&values.get(i))
-                    .map_err(|e| e.in_record(&name, "?"))?
-                    .value()
-                    .clone();
+                    .and_then(|v| v.value_with_bitmaps())
+                    .map_err(|e| e.in_record(&name, "?"))?;
                 encode_record(&key, &value, count + u64::from(i) + 1, &mut bytes)?;
                 i += 1;
             }
@@ -150,6 +183,7 @@ async fn replace_everything(
     up: Upgrade,
     stores: Vec<JsStore>,
     manifest: BackupManifest,
+    mut bitmaps: Bitmaps,
     meta_json: JsValue,
     entry_json: JsValue,
     progress: Option<SharedProgress>,
@@ -171,7 +205,7 @@ async fn replace_everything(
     // The last request of the batch before: awaited once the next batch is queued, so
     // IndexedDB always has work while the next batch is made.
     let mut previous: Option<RequestEvents> = None;
-    for s in &stores {
+    for (store_index, s) in stores.iter().enumerate() {
         let store = create_store(&up, &s.schema)?;
         let store_name = &s.schema.name;
         let inline = s.schema.key_path.is_some();
@@ -196,7 +230,9 @@ async fn replace_everything(
                     let (k, v, next) = read_record(&s.section, offset)?;
                     let describe = super::clone::describe_key(&k);
                     let key = value_to_js(&k).map_err(|e| e.in_record(store_name, "?"))?;
-                    let value = value_to_js(&v).map_err(|e| e.in_record(store_name, &describe))?;
+                    let made = bitmaps.remove(&(store_index, offset)).unwrap_or_default();
+                    let value = value_to_js_with(&v, made)
+                        .map_err(|e| e.in_record(store_name, &describe))?;
                     last = Some(if inline {
                         store.put(&value)?
                     } else {
@@ -281,10 +317,12 @@ pub async fn restore_verified(
     progress: Option<SharedProgress>,
 ) -> Result<(), RewindError> {
     let stores = prepare_file(file, verified);
+    let bitmaps = make_all_bitmaps(&stores).await?;
     replace_with(
         name,
         current_idb_version,
         stores,
+        bitmaps,
         &verified.manifest,
         entry,
         blocked,
@@ -293,10 +331,12 @@ pub async fn restore_verified(
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn replace_with(
     name: &str,
     current_idb_version: u64,
     stores: Vec<JsStore>,
+    bitmaps: Bitmaps,
     manifest: &BackupManifest,
     entry: &JournalEntry,
     blocked: BlockedPolicy,
@@ -315,7 +355,11 @@ async fn replace_with(
     let db = open_with_upgrade(
         name,
         current_idb_version + 1,
-        move |up| replace_everything(up, stores, manifest, meta_json, entry_json, progress),
+        move |up| {
+            replace_everything(
+                up, stores, manifest, bitmaps, meta_json, entry_json, progress,
+            )
+        },
         blocked,
     )
     .await?;

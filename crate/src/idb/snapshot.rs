@@ -1,11 +1,12 @@
 //! Taking a backup: every app store (schema, keys, records) and Rewind's metadata, read in one
-//! read-only transaction so they describe one moment; Blob bytes are read after it finished.
+//! read-only transaction so they describe one moment; Blob bytes and ImageBitmap pixels are
+//! read after it finished.
 //!
 //! Records are read a batch at a time (`getAll` from after the last key read) and encoded
 //! straight into the file's buffer while the transaction runs, so no more than a batch of
-//! them is ever held as JavaScript values, and none as a value tree. A record with Blobs is
-//! walked at once but encoded after the transaction, when its Blobs can be read, and put in
-//! its place.
+//! them is ever held as JavaScript values, and none as a value tree. A record with Blobs (or
+//! ImageBitmaps) is walked at once but encoded after the transaction, when they can be read,
+//! and put in its place.
 
 use super::backend::{read_meta, META_STORE};
 use super::clone::{describe_key, encode_batch, js_to_value, CloneError, PendingValue};
@@ -122,7 +123,7 @@ async fn read_store_records(
                     }
                     Err(e) => return Err(e.in_record(name, &describe_key(&key)).into()),
                 };
-                if value.has_blobs() {
+                if value.needs_reading() {
                     pending.push(Pending {
                         at: body.len(),
                         number,

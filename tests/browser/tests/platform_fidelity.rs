@@ -1,0 +1,298 @@
+//! Full value fidelity for what format version 2 added — resizable buffers, length-tracking
+//! views, DOM geometry, ImageData, ImageBitmap, FileList, DOMException — the way a person uses
+//! Rewind: values put with raw IndexedDB, `backup()`, the exported file's bytes, `restore()`,
+//! read back with raw IndexedDB and compared with what IndexedDB alone returned. And what a
+//! backup refuses by design, named by store, key and type.
+#![cfg(target_arch = "wasm32")]
+
+use rewind::backup::format::encode_record;
+use rewind::backup::{inspect, BackupError, FORMAT_VERSION};
+use rewind::catalog::{RestoreConsent, UnsupportedRecords};
+use rewind::idb::clone::{self, describe_key};
+use rewind::idb::{self, IdbError, RestoreSource, Rewind, Upgrade};
+use rewind::{MigrationSet, Migrator, RewindError, Transforms};
+use rewind_browser_tests::fresh_database;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{IdbDatabase, IdbTransactionMode};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/fidelity_cases.js")]
+extern "C" {
+    fn fidelity_cases() -> js_sys::Promise;
+    fn refused_cases() -> js_sys::Promise;
+    fn storage_refusals(db: &IdbDatabase, store: &str) -> js_sys::Promise;
+    fn compare(a: &JsValue, b: &JsValue) -> js_sys::Promise;
+}
+
+const STORE: &str = "cases";
+
+async fn resolved(p: js_sys::Promise) -> JsValue {
+    JsFuture::from(p)
+        .await
+        .expect("the test's JavaScript failed")
+}
+
+async fn differences(a: &JsValue, b: &JsValue) -> String {
+    resolved(compare(a, b))
+        .await
+        .as_string()
+        .unwrap_or_else(|| "the comparator failed".into())
+}
+
+fn rewind(name: &str) -> Rewind {
+    Rewind::new(
+        name,
+        Migrator::new(MigrationSet::new(Vec::new()).unwrap(), Transforms::new()),
+    )
+}
+
+async fn database_with_store(prefix: &str) -> (String, IdbDatabase) {
+    let name = fresh_database(prefix).await.unwrap();
+    let db = idb::open_with_upgrade(
+        &name,
+        1,
+        |up: Upgrade| async move {
+            up.db.create_object_store(STORE)?;
+            Ok::<(), IdbError>(())
+        },
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    (name, db)
+}
+
+async fn put_all(db: &IdbDatabase, records: &[(JsValue, JsValue)]) {
+    let tx = db
+        .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+        .unwrap();
+    let s = tx.object_store(STORE).unwrap();
+    for (k, v) in records {
+        s.put_with_key(v, k).unwrap();
+    }
+    idb::await_transaction(&tx).await.unwrap();
+}
+
+async fn clear(db: &IdbDatabase) {
+    let tx = db
+        .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+        .unwrap();
+    tx.object_store(STORE).unwrap().clear().unwrap();
+    idb::await_transaction(&tx).await.unwrap();
+}
+
+async fn read_all(db: &IdbDatabase) -> (js_sys::Array, js_sys::Array) {
+    let tx = db.transaction_with_str(STORE).unwrap();
+    let s = tx.object_store(STORE).unwrap();
+    let keys = idb::await_request(s.get_all_keys().unwrap()).await.unwrap();
+    let values = idb::await_request(s.get_all().unwrap()).await.unwrap();
+    idb::await_transaction(&tx).await.unwrap();
+    (keys.unchecked_into(), values.unchecked_into())
+}
+
+async fn reopen(name: &str) -> IdbDatabase {
+    idb::open_existing(name).await.unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it() {
+    let cases: js_sys::Array = resolved(fidelity_cases()).await.unchecked_into();
+    let (name, db) = database_with_store("fidelity-v2").await;
+    let records: Vec<(JsValue, JsValue)> = cases
+        .iter()
+        .map(|c| {
+            let c: js_sys::Array = c.unchecked_into();
+            (c.get(1), c.get(2))
+        })
+        .collect();
+    put_all(&db, &records).await;
+    // What IndexedDB alone returns is the reference: twice, since comparing resizes buffers.
+    let (keys, reference) = read_all(&db).await;
+    let (_, reference_for_fast_path) = read_all(&db).await;
+    assert_eq!(keys.length(), cases.length(), "every case is one record");
+
+    // None of them is for the JavaScript fast path: it hands every one to the Rust walker.
+    for i in 0..keys.length() {
+        let one_key: js_sys::Array = [keys.get(i)].iter().collect();
+        let one_value: js_sys::Array = [reference_for_fast_path.get(i)].iter().collect();
+        let mut out = Vec::new();
+        assert_eq!(
+            clone::encode_batch(&one_key, &one_value, 0, 1, &mut out),
+            0,
+            "the fast path took {:?}",
+            keys.get(i)
+        );
+        assert_eq!(
+            clone::encode_batch_without_blob_bytes(&one_key, &one_value, 0, 1, &mut out),
+            0
+        );
+        let key = clone::js_to_value(&keys.get(i)).unwrap().value().clone();
+        let value = clone::js_to_value(&reference_for_fast_path.get(i))
+            .unwrap()
+            .read_blobs()
+            .await
+            .unwrap();
+        let mut bytes = Vec::new();
+        encode_record(&key, &value, 1, &mut bytes).unwrap();
+        let (kk, vv) = (js_sys::Array::new(), js_sys::Array::new());
+        assert_eq!(
+            clone::decode_batch(&bytes, 0, 1, &kk, &vv),
+            0,
+            "the fast decoder took {}",
+            describe_key(&key)
+        );
+    }
+    db.close();
+
+    let rw = rewind(&name);
+    let manifest = rw
+        .backup("fidelity", UnsupportedRecords::Refuse, None)
+        .await
+        .unwrap();
+    assert_eq!(manifest.format_version, FORMAT_VERSION);
+    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
+    let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();
+    assert_eq!(
+        inspect(&bytes).unwrap().total_records(),
+        u64::from(keys.length())
+    );
+
+    let db = reopen(&name).await;
+    clear(&db).await;
+    db.close();
+    rw.restore(RestoreSource::File(bytes), RestoreConsent::default(), None)
+        .await
+        .unwrap();
+
+    let db = reopen(&name).await;
+    let (restored_keys, restored) = read_all(&db).await;
+    db.close();
+    assert_eq!(restored_keys.length(), keys.length());
+    let mut failures = Vec::new();
+    let mut passed = 0;
+    for i in 0..keys.length() {
+        let case = keys.get(i).as_string().unwrap_or_default();
+        assert_eq!(restored_keys.get(i).as_string(), Some(case.clone()));
+        let d = differences(&reference.get(i), &restored.get(i)).await;
+        if d.is_empty() {
+            passed += 1;
+        } else {
+            failures.push(format!("{case}: {d}"));
+        }
+    }
+    console_log!(
+        "fidelity of format 2 values: {} cases, {passed} passed",
+        keys.length()
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+    idb::delete_database(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_comparator_sees_each_kind_of_change() {
+    // Each pair differs in one defining property, which the comparator must name.
+    let (name, db) = database_with_store("fidelity-cmp").await;
+    let pairs = [
+        ("resizable", "new ArrayBuffer(4, { maxByteLength: 8 })", "new ArrayBuffer(4)"),
+        ("maxByteLength", "new ArrayBuffer(4, { maxByteLength: 8 })", "new ArrayBuffer(4, { maxByteLength: 9 })"),
+        ("resized to 8", "new Uint8Array(new ArrayBuffer(4, { maxByteLength: 8 }))", "new Uint8Array(new ArrayBuffer(4, { maxByteLength: 8 }), 0, 4)"),
+        (".w", "new DOMPoint(1, 2, 3, 4)", "new DOMPoint(1, 2, 3, 5)"),
+        ("prototypes", "new DOMPoint(1, 2)", "new DOMPointReadOnly(1, 2)"),
+        (".height", "new DOMRect(1, 2, 3, 4)", "new DOMRect(1, 2, 3, -4)"),
+        (".p3.z", "new DOMQuad({}, {}, { z: 1 }, {})", "new DOMQuad({}, {}, { z: 2 }, {})"),
+        ("is2D", "new DOMMatrix([1, 0, 0, 1, 0, 0])", "new DOMMatrix([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])"),
+        ("colorSpace", "new ImageData(1, 1)", "new ImageData(1, 1, { colorSpace: 'display-p3' })"),
+        (".data", "new ImageData(new Uint8ClampedArray([1, 2, 3, 4]), 1)", "new ImageData(new Uint8ClampedArray([1, 2, 3, 5]), 1)"),
+        ("pixel byte 1", "await createImageBitmap(new ImageData(new Uint8ClampedArray([1, 2, 3, 255]), 1))", "await createImageBitmap(new ImageData(new Uint8ClampedArray([1, 9, 3, 255]), 1))"),
+        ("[0]: bytes differ", "(() => { const t = new DataTransfer(); t.items.add(new File(['a'], 'f')); return t.files; })()", "(() => { const t = new DataTransfer(); t.items.add(new File(['b'], 'f')); return t.files; })()"),
+        (".name", "new DOMException('m', 'A')", "new DOMException('m', 'B')"),
+    ];
+    for (what, a, b) in pairs {
+        let made = rewind_browser_tests::js(&format!("return [{a}, {b}];"))
+            .await
+            .unwrap();
+        let made: js_sys::Array = made.unchecked_into();
+        // Through IndexedDB, as the fidelity test compares them.
+        clear(&db).await;
+        put_all(&db, &[("a".into(), made.get(0)), ("b".into(), made.get(1))]).await;
+        let (_, values) = read_all(&db).await;
+        let d = differences(&values.get(0), &values.get(1)).await;
+        assert!(d.contains(what), "{what}: {d:?}");
+        let (_, values) = read_all(&db).await;
+        assert_eq!(
+            differences(&values.get(0), &values.get(0)).await,
+            "",
+            "{what}"
+        );
+    }
+    db.close();
+    idb::delete_database(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn what_a_backup_cannot_carry_is_refused_naming_store_key_and_type() {
+    let cases: js_sys::Array = resolved(refused_cases()).await.unchecked_into();
+    let mut refused = 0;
+    for case in cases.iter() {
+        let case: js_sys::Array = case.unchecked_into();
+        let what = case.get(0).as_string().unwrap();
+        let type_name = case.get(2).as_string().unwrap();
+        let (name, db) = database_with_store("fidelity-refused").await;
+        // IndexedDB itself stores it.
+        put_all(
+            &db,
+            &[
+                ("fine".into(), JsValue::from_str("plain")),
+                ("the-key".into(), case.get(1)),
+            ],
+        )
+        .await;
+        db.close();
+        let err = rewind(&name)
+            .backup("", UnsupportedRecords::Refuse, None)
+            .await
+            .unwrap_err();
+        match &err {
+            RewindError::Backup(BackupError::UnsupportedValue {
+                store,
+                key,
+                type_name: found,
+                ..
+            }) => {
+                assert_eq!(store, STORE, "{what}");
+                assert_eq!(key, "\"the-key\"", "{what}");
+                assert!(found.contains(&type_name), "{what}: {found}");
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        assert_eq!(err.code(), "UnsupportedValue");
+        assert!(rewind(&name).list_backups().await.unwrap().is_empty());
+        refused += 1;
+        idb::delete_database(&name).await.unwrap();
+    }
+    console_log!("refused by design: {refused}");
+    assert!(refused >= 2, "at least the CryptoKeys");
+}
+
+#[wasm_bindgen_test]
+async fn indexeddb_itself_refuses_the_objects_that_are_not_for_storage() {
+    let (name, db) = database_with_store("fidelity-not-for-storage").await;
+    let outcomes: js_sys::Array = resolved(storage_refusals(&db, STORE))
+        .await
+        .unchecked_into();
+    db.close();
+    let mut seen = Vec::new();
+    for o in outcomes.iter() {
+        let o: js_sys::Array = o.unchecked_into();
+        let (what, outcome) = (o.get(0).as_string().unwrap(), o.get(1).as_string().unwrap());
+        assert_eq!(outcome, "DataCloneError", "{what}");
+        seen.push(what);
+    }
+    console_log!("refused by IndexedDB: {}", seen.join(", "));
+    assert!(seen.len() >= 5, "{seen:?}");
+    idb::delete_database(&name).await.unwrap();
+}

@@ -55,7 +55,12 @@ for t in "${targets[@]}"; do
     # (or another machine) changes what this run tries.
     work="$(mktemp -d)"
     log "replaying $replayed inputs of $t, then $REPLAY_RUNS from seed $REPLAY_SEED"
-    flags=(-seed="$REPLAY_SEED" -runs="$REPLAY_RUNS" "${common[@]}")
+    # Two sources of chance are switched off: comparison tracing (it records operands,
+    # pointers among them, which address randomization changes from run to run) and reloading
+    # the corpus directories every second (what a reload finds depends on speed). Then the
+    # same seed makes the same inputs, run after run: the coverage, feature and corpus counts
+    # printed below are identical.
+    flags=(-seed="$REPLAY_SEED" -runs="$REPLAY_RUNS" -use_cmp=0 -use_value_profile=0 -reload=0 "${common[@]}")
   else
     work="fuzz/target/corpus/$t"; mkdir -p "$work"
     log "fuzzing $t for ${seconds}s"
@@ -72,7 +77,8 @@ for t in "${targets[@]}"; do
   if [ "$rc" -eq 0 ]; then
     passed=$((passed + 1))
     if [ "$mode" = replay ]; then
-      lines+=("fuzz $t: ok, $replayed committed inputs replayed, $runs inputs in all (seed $REPLAY_SEED)")
+      fingerprint="$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*' "$out" | tail -n1)"
+      lines+=("fuzz $t: ok, $replayed committed inputs replayed, $runs inputs in all (seed $REPLAY_SEED; $fingerprint)")
     else
       lines+=("fuzz $t: ok, $runs inputs in ${seconds}s, corpus $(find "$work" -type f | wc -l)")
     fi

@@ -262,7 +262,7 @@ test("a record no backup can carry: refused by name, then left out by choice and
   await backups.getByRole("button", { name: "Create backup" }).click();
   const refused = await outcome(page);
   assert.equal(refused.role, "alert", refused.text);
-  assert.match(refused.text, /store "notes", record 9999: it holds CryptoKey at \.secret/);
+  assert.match(refused.text, /store "notes", record 9999: it holds a CryptoKey object at \.secret/);
   await page.getByRole("button", { name: "Dismiss" }).click();
 
   await backups.getByRole("textbox", { name: "Backup label" }).fill("key left out");
@@ -270,7 +270,7 @@ test("a record no backup can carry: refused by name, then left out by choice and
   await backups.getByRole("button", { name: "Create backup" }).click();
   const created = await outcome(page);
   assert.equal(created.role, "status", created.text);
-  assert.match(created.text, /Left out, because a backup cannot carry them: notes 9999 \(CryptoKey\)/);
+  assert.match(created.text, /Left out, because a backup cannot carry them: notes 9999 \(a CryptoKey object\)/);
   assert.equal(await backups.getByRole("checkbox", { name: /Leave out records/ }).isChecked(), false,
     "the choice is made again for every backup");
   await page.getByRole("button", { name: "Dismiss" }).click();
@@ -280,7 +280,7 @@ test("a record no backup can carry: refused by name, then left out by choice and
   await row.getByRole("button", { name: "Restore" }).click();
   const dialog = page.getByRole("dialog", { name: "Restore backup" });
   const left = dialog.getByRole("region", { name: "Records left out" });
-  await left.getByText("notes 9999 (CryptoKey at .secret) — kept from the database as it is now").waitFor();
+  await left.getByText("notes 9999 (a CryptoKey object at .secret) — kept from the database as it is now").waitFor();
   await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
   await dialog.getByRole("button", { name: "Restore", exact: true }).click();
   const done = await outcome(page);

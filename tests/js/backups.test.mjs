@@ -246,15 +246,15 @@ test("a record no backup can carry refuses the backup unless skipped; a restore 
       };
     });
     assert.equal(r.refused.code, "UnsupportedValue");
-    assert.match(r.refused.message, /store "items", record "k": it holds CryptoKey at \.secret/);
+    assert.match(r.refused.message, /store "items", record "k": it holds a CryptoKey object at \.secret/);
     assert.match(r.refused.message, /Nothing was changed/);
     assert.equal(r.refusedList, 0, "a refused backup is not listed");
-    assert.deepEqual(r.manifest.skipped, [{ store: "items", key: '"k"', keyBytes: r.manifest.skipped[0].keyBytes, type: "CryptoKey", path: ".secret" }]);
+    assert.deepEqual(r.manifest.skipped, [{ store: "items", key: '"k"', keyBytes: r.manifest.skipped[0].keyBytes, type: "a CryptoKey object", path: ".secret" }]);
     assert.deepEqual(r.manifest.stores.map((s) => s.records), [2, 0], "the two plain records, not the key");
     assert.deepEqual(r.inspectedId.skipped.map((s) => s.kept), [true], "the live record is there: kept");
     assert.deepEqual(r.restored, [["a", "plain"], ["k", null], ["z", "last"]], "the backup's records, the key kept, b gone");
     assert.ok(r.keptWorks, "the kept non-extractable key still encrypts");
-    assert.deepEqual(r.auto.skipped.map((s) => [s.store, s.key, s.type]), [["items", '"k"', "CryptoKey"]],
+    assert.deepEqual(r.auto.skipped.map((s) => [s.store, s.key, s.type]), [["items", '"k"', "a CryptoKey object"]],
       "the automatic backup before the restore left the key out too, and says so");
     assert.deepEqual(r.inspectedFile.skipped.map((s) => s.kept), [false], "deleted since: missing");
     assert.deepEqual(r.withoutKey, ["a", "z"]);

@@ -83,7 +83,7 @@ test("wrong arguments are InvalidArgument; a closed handle is Closed", async () 
         label: await T.failure(rw.backup(7)),
         restore: await T.failure(rw.restore(42)),
         restoreOption: await T.failure(rw.restore("id", { allowOtherDatabases: true })),
-        inspect: await T.failure(rw.inspect("file.rewind")),
+        inspect: await T.failure(rw.inspect(new Uint8Array(4))),
         deleteBackup: await T.failure(rw.deleteBackup({})),
       };
       rw.close();

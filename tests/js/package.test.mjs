@@ -36,11 +36,11 @@ test("rewind.d.ts has real types: no `any` on the public surface", async () => {
     rollbackTo: "rollbackTo(to: number, options?: ProgressOptions): Promise<OperationReport>;",
     validate: "validate(): Promise<ValidationResult>;",
     repair: "repair(): Promise<number[]>;",
-    backup: "backup(label?: string, options?: ProgressOptions): Promise<Manifest>;",
+    backup: "backup(label?: string, options?: BackupOptions): Promise<Manifest>;",
     listBackups: "listBackups(): Promise<Manifest[]>;",
     deleteBackup: "deleteBackup(id: string): Promise<void>;",
     exportBackup: "exportBackup(id: string): Promise<File>;",
-    inspect: "inspect(file: Blob): Promise<Manifest>;",
+    inspect: "inspect(source: string | Blob): Promise<Manifest>;",
     restore: "restore(source: string | Blob, options?: RestoreOptions): Promise<OperationReport>;",
     close: "close(): void;",
   };

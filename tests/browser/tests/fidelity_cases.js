@@ -127,6 +127,14 @@ export async function refused_cases() {
     out.push(["FileSystemFileHandle",
       await root.getFileHandle("rewind-fidelity.txt", { create: true }), "FileSystemFileHandle"]);
   }
+  // DOMException's subclasses: a DOMException in their place would lose their class.
+  if (typeof QuotaExceededError === "function") {
+    out.push(["QuotaExceededError", new QuotaExceededError("full", { quota: 10, requested: 20 }),
+      "QuotaExceededError"]);
+  }
+  if (typeof WebTransportError === "function") {
+    out.push(["WebTransportError", new WebTransportError("closed"), "WebTransportError"]);
+  }
   return out;
 }
 
@@ -163,6 +171,13 @@ export async function storage_refusals(db, store) {
   tries.push(["MessagePort", () => new MessageChannel().port1]);
   tries.push(["ReadableStream", () => new ReadableStream()]);
   tries.push(["OffscreenCanvas", () => new OffscreenCanvas(1, 1)]);
+  if (typeof CropTarget === "function" && CropTarget.fromElement && typeof document === "object") {
+    tries.push(["CropTarget", () => CropTarget.fromElement(document.body)]);
+  }
+  if (typeof RestrictionTarget === "function" && RestrictionTarget.fromElement
+    && typeof document === "object") {
+    tries.push(["RestrictionTarget", () => RestrictionTarget.fromElement(document.body)]);
+  }
   tries.push(["closed ImageBitmap", async () => {
     const b = await createImageBitmap(new ImageData(1, 1));
     b.close();
@@ -170,7 +185,13 @@ export async function storage_refusals(db, store) {
   }]);
   const out = [];
   for (const [name, make] of tries) {
-    const value = await make();
+    let value;
+    try {
+      value = await make();
+    } catch (e) {
+      out.push([name, "unavailable"]);
+      continue;
+    }
     try {
       await store_put(value);
       out.push([name, "stored"]);

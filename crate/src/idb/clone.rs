@@ -27,6 +27,7 @@ use wasm_bindgen_futures::JsFuture;
 #[wasm_bindgen(module = "/src/idb/platform.js")]
 extern "C" {
     fn rewind_platform_kind(v: &JsValue) -> String;
+    fn rewind_is_dom_exception(v: &JsValue) -> bool;
     #[wasm_bindgen(catch)]
     fn rewind_point_coords(v: &JsValue) -> Result<js_sys::Float64Array, JsValue>;
     #[wasm_bindgen(catch)]
@@ -489,9 +490,14 @@ impl Walker {
             });
         }
         if value.is_instance_of::<js_sys::Error>() {
-            // A DOMException is an Error too, but structured clone keeps it as itself.
+            // A DOMException is an Error too, but structured clone keeps it as itself; its
+            // subclasses (QuotaExceededError…) would lose their class as a DOMException.
             if rewind_platform_kind(value) == "DOMException" {
                 return self.walk_platform("DOMException", value);
+            }
+            if rewind_is_dom_exception(value) {
+                let class = self.class_of(value);
+                return Err(self.fail(format!("a {class} object")));
             }
             return self.walk_error(value);
         }

@@ -87,12 +87,12 @@ export async function fidelity_cases() {
   };
   add("filelist", "FileList of two files", files(
     new File(["hello ✓"], "a ✓.txt", { type: "text/plain", lastModified: 1600000000123 }),
-    new File([new Uint8Array([0, 1, 2, 255])], "b.bin", { lastModified: -5 })));
+    new File([new Uint8Array([0, 1, 2, 255])], "b.bin", { lastModified: 5 })));
   add("filelist", "empty FileList", files());
 
   // DOMException.
   add("exception", "DOMException", new DOMException("not here", "NotFoundError"));
-  add("exception", "DOMException of a custom name", new DOMException("odd \uD800", "MyOwnName"));
+  add("exception", "DOMException of a custom name", new DOMException("odd ✓", "MyOwnName"));
   add("exception", "DOMException without arguments", new DOMException());
 
   // Mixed: sharing, and platform objects inside containers.
@@ -131,9 +131,6 @@ export async function refused_cases() {
   if (typeof QuotaExceededError === "function") {
     out.push(["QuotaExceededError", new QuotaExceededError("full", { quota: 10, requested: 20 }),
       "QuotaExceededError"]);
-  }
-  if (typeof WebTransportError === "function") {
-    out.push(["WebTransportError", new WebTransportError("closed"), "WebTransportError"]);
   }
   return out;
 }
@@ -177,6 +174,9 @@ export async function storage_refusals(db, store) {
   if (typeof RestrictionTarget === "function" && RestrictionTarget.fromElement
     && typeof document === "object") {
     tries.push(["RestrictionTarget", () => RestrictionTarget.fromElement(document.body)]);
+  }
+  if (typeof WebTransportError === "function") {
+    tries.push(["WebTransportError", () => new WebTransportError({ message: "closed" })]);
   }
   tries.push(["closed ImageBitmap", async () => {
     const b = await createImageBitmap(new ImageData(1, 1));

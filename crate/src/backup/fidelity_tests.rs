@@ -674,3 +674,57 @@ fn the_read_back_check_does_not_accept_a_changed_new_value() {
     assert!(m.feed(&record(&Value::FileList(vec![file("a", "", 0, b"")]))));
     assert!(m.is_complete());
 }
+
+#[test]
+fn verifying_a_file_finds_the_records_that_hold_bitmaps() {
+    let manifest = BackupManifest {
+        format_version: 0,
+        id: "b".into(),
+        database: "db".into(),
+        schema_version: 1,
+        idb_version: 1,
+        created_at: 0.0,
+        label: String::new(),
+        automatic: false,
+        meta: crate::engine::RewindMeta::default(),
+        stores: ["plain", "images"]
+            .iter()
+            .map(|n| StoreManifest::new(crate::schema::StoreSchema::new(*n, None, false)))
+            .collect(),
+        bytes: 0,
+        sha256: String::new(),
+    };
+    let bitmap = Value::ImageBitmap {
+        width: 1,
+        height: 1,
+        pixels: vec![0x28; 4],
+    };
+    let in_a_map = Value::Map(vec![(Value::string("k"), bitmap.clone())]);
+    let stores = vec![
+        StoreRecords {
+            name: "plain".into(),
+            records: vec![(Value::number(1.0), Value::ArrayBuffer(vec![0x28; 8]))],
+        },
+        StoreRecords {
+            name: "images".into(),
+            records: vec![
+                (Value::number(1.0), bitmap),
+                (Value::number(2.0), Value::string("none")),
+                (Value::number(3.0), in_a_map),
+            ],
+        },
+    ];
+    let file = encode_backup(manifest, stores).unwrap();
+    let verified = format::verify_file(&file.bytes).unwrap();
+    let images = &file.bytes[verified.sections[1].clone()];
+    let mut reader = SectionReader::new(images);
+    let mut starts = Vec::new();
+    while !reader.is_done() {
+        starts.push(reader.offset(images));
+        reader.next_batch(1).unwrap();
+    }
+    assert_eq!(
+        verified.bitmap_records,
+        vec![vec![], vec![starts[0], starts[2]]]
+    );
+}

@@ -181,8 +181,15 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
             failures.push(format!("{case}: {d}"));
         }
     }
+    let mut categories = std::collections::BTreeMap::<String, u32>::new();
+    for c in cases.iter() {
+        let c: js_sys::Array = c.unchecked_into();
+        *categories
+            .entry(c.get(0).as_string().unwrap_or_default())
+            .or_default() += 1;
+    }
     console_log!(
-        "fidelity of format 2 values: {} cases, {passed} passed",
+        "fidelity of format 2 values: {} cases ({categories:?}), {passed} passed",
         keys.length()
     );
     assert!(failures.is_empty(), "{failures:#?}");

@@ -331,6 +331,12 @@ struct Walker {
     to_string_tag: js_sys::Function,
 }
 
+/// `kind` with its indefinite article: "a DOMPoint", "an ImageData".
+fn a(kind: &str) -> String {
+    let vowel = kind.starts_with(['A', 'E', 'I', 'O', 'U']);
+    format!("{} {kind}", if vowel { "an" } else { "a" })
+}
+
 fn js_err<'a>(what: &str, path: &'a [String]) -> impl Fn(JsValue) -> CloneError + 'a {
     let what = what.to_string();
     move |e| {
@@ -562,10 +568,10 @@ impl Walker {
         what: &str,
         read: Result<js_sys::Float64Array, JsValue>,
     ) -> Result<[Num; N], CloneError> {
-        let read = read.map_err(js_err(what, &self.path))?.to_vec();
+        let read = read.map_err(js_err(&a(what), &self.path))?.to_vec();
         let mut out = [Num(0.0); N];
         if read.len() != N {
-            return Err(self.fail(format!("a {what} with {} numbers", read.len())));
+            return Err(self.fail(format!("{} with {} numbers", a(what), read.len())));
         }
         for (o, n) in out.iter_mut().zip(read) {
             *o = Num(n);
@@ -590,7 +596,7 @@ impl Walker {
                 Value::DomQuad([point(0), point(4), point(8), point(12)])
             }
             "DOMMatrix" | "DOMMatrixReadOnly" => {
-                let read = rewind_matrix_elements(value).map_err(js_err(kind, &self.path))?;
+                let read = rewind_matrix_elements(value).map_err(js_err(&a(kind), &self.path))?;
                 let elements = if read.length() == 6 {
                     Matrix::TwoD(self.numbers(kind, Ok(read))?)
                 } else {
@@ -603,7 +609,7 @@ impl Walker {
             }
             "ImageData" => self.walk_image_data(value)?,
             "ImageBitmap" => {
-                let size = rewind_bitmap_size(value).map_err(js_err(kind, &self.path))?;
+                let size = rewind_bitmap_size(value).map_err(js_err(&a(kind), &self.path))?;
                 let (width, height) = (self.side(&size.get(0))?, self.side(&size.get(1))?);
                 if width == 0 || height == 0 {
                     return Err(self.fail("a closed ImageBitmap"));
@@ -616,7 +622,7 @@ impl Walker {
                 }
             }
             "FileList" => {
-                let files = rewind_file_list_files(value).map_err(js_err(kind, &self.path))?;
+                let files = rewind_file_list_files(value).map_err(js_err(&a(kind), &self.path))?;
                 let mut items = Vec::with_capacity(files.length() as usize);
                 for (i, f) in files.iter().enumerate() {
                     if !f.is_instance_of::<web_sys::File>() {
@@ -631,13 +637,13 @@ impl Walker {
                 Value::FileList(items)
             }
             "DOMException" => {
-                let parts = rewind_exception_parts(value).map_err(js_err(kind, &self.path))?;
+                let parts = rewind_exception_parts(value).map_err(js_err(&a(kind), &self.path))?;
                 Value::DomException {
                     name: text_of(&parts.get(0)),
                     message: text_of(&parts.get(1)),
                 }
             }
-            other => return Err(self.fail(format!("a {other} object"))),
+            other => return Err(self.fail(format!("{} object", a(other)))),
         })
     }
 

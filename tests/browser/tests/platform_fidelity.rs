@@ -366,3 +366,53 @@ async fn a_version_1_file_still_restores_record_for_record() {
         idb::delete_database(&name).await.unwrap();
     }
 }
+
+/// The walker on its own: what it cannot take says what and where, and a look-alike of a
+/// platform object is not taken for one.
+#[wasm_bindgen_test]
+async fn the_walker_names_what_it_refuses() {
+    let cases = [
+        (
+            "({ p: Object.create(DOMPoint.prototype) })",
+            "a DOMPoint that could not be read",
+            ".p",
+        ),
+        (
+            "[Object.create(ImageData.prototype)]",
+            "an ImageData that could not be read",
+            "[0]",
+        ),
+        (
+            "(async () => { const b = await createImageBitmap(new ImageData(1, 1)); b.close(); return { b }; })()",
+            "a closed ImageBitmap",
+            ".b",
+        ),
+        (
+            "({ e: new QuotaExceededError('full') })",
+            "a QuotaExceededError object",
+            ".e",
+        ),
+        (
+            "({ k: crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) })",
+            "a CryptoKey object",
+            ".k",
+        ),
+    ];
+    for (expr, type_name, path) in cases {
+        let value = rewind_browser_tests::js(&format!(
+            "const v = await {expr}; if (v.k) v.k = await v.k; return v;"
+        ))
+        .await
+        .unwrap();
+        let err = match clone::js_to_value(&value) {
+            Ok(_) => panic!("{expr} was taken"),
+            Err(e) => e,
+        };
+        assert!(
+            err.type_name.starts_with(type_name),
+            "{expr}: {}",
+            err.type_name
+        );
+        assert_eq!(err.path, path, "{expr}");
+    }
+}

@@ -139,7 +139,7 @@ test("damaged files: CorruptBackup, ChecksumMismatch, UnsupportedFormat; nothing
         truncated: file.slice(0, size - 40),
         flipped: await T.edited(file, (b) => { b[size - 60] ^= 0xff; }),
         trailer: await T.edited(file, (b) => { b[size - 1] ^= 1; }),
-        newerFormat: await T.edited(file, (b) => { b[8] = 2; }),
+        newerFormat: await T.edited(file, (b) => { b[8] = 3; }),
       };
       const out = {};
       for (const [k, blob] of Object.entries(cases)) {

@@ -577,26 +577,67 @@ fn a_backup_of_the_new_kinds_is_format_2_and_verifies() {
     assert_eq!(decode_backup(&file.bytes).unwrap().stores, stores);
 }
 
-/// The fuzzer's seeds for the new kinds (`fuzz/corpus/decode_value/v2-*`): the whole of
-/// [`every_new_kind`] and each of its parts that stands alone, checked to be exactly those bytes. Written
-/// with `REWIND_WRITE_SEEDS=1 cargo test -p rewind --lib seeds`.
-#[test]
-fn the_fuzz_seeds_of_the_new_kinds_are_committed() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/decode_value");
+/// A version 2 backup holding every new kind (and the parts alone, one record each).
+fn v2_backup() -> Vec<u8> {
     let Value::Object(props) = every_new_kind() else {
         unreachable!()
     };
-    let mut seeds = vec![("v2-every-kind".to_string(), encode(&every_new_kind()))];
+    let mut records = vec![(Value::number(0.0), every_new_kind())];
+    for (i, (_, v)) in props.into_iter().enumerate() {
+        if encode_value(&v, &mut Vec::new()).is_ok() && !matches!(v, Value::Ref(_)) {
+            records.push((Value::number(i as f64 + 1.0), v));
+        }
+    }
+    let manifest = BackupManifest {
+        format_version: 0,
+        id: "v2".into(),
+        database: "platform".into(),
+        schema_version: 1,
+        idb_version: 2,
+        created_at: 1_790_000_000_000.0,
+        label: "every version 2 kind".into(),
+        automatic: false,
+        meta: crate::engine::RewindMeta::default(),
+        stores: vec![StoreManifest::new(crate::schema::StoreSchema::new(
+            "platform", None, false,
+        ))],
+        bytes: 0,
+        sha256: String::new(),
+    };
+    let stores = vec![StoreRecords {
+        name: "platform".into(),
+        records,
+    }];
+    encode_backup(manifest, stores).unwrap().bytes
+}
+
+/// The fuzzers' seeds for the new kinds, checked to be exactly these bytes: for
+/// `decode_value` (`fuzz/corpus/decode_value/v2-*`) the whole of [`every_new_kind`] and each of
+/// its parts that stands alone; for `inspect` and `decode_backup` a version 2 file of them
+/// (`v2-platform.rewind`). Written with `REWIND_WRITE_SEEDS=1 cargo test -p rewind --lib seeds`.
+#[test]
+fn the_fuzz_seeds_of_the_new_kinds_are_committed() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    let Value::Object(props) = every_new_kind() else {
+        unreachable!()
+    };
+    let mut seeds = vec![(
+        "decode_value/v2-every-kind".to_string(),
+        encode(&every_new_kind()),
+    )];
     for (name, v) in props {
         // Parts that refer to others need them: they are in the whole.
         let mut bytes = Vec::new();
         if encode_value(&v, &mut bytes).is_ok() && !matches!(v, Value::Ref(_)) {
-            seeds.push((format!("v2-{name}"), bytes));
+            seeds.push((format!("decode_value/v2-{name}"), bytes));
         }
+    }
+    for target in ["inspect", "decode_backup"] {
+        seeds.push((format!("{target}/v2-platform.rewind"), v2_backup()));
     }
     let write = std::env::var_os("REWIND_WRITE_SEEDS").is_some();
     for (name, bytes) in seeds {
-        let path = dir.join(&name);
+        let path = corpus.join(&name);
         if write {
             std::fs::write(&path, &bytes).unwrap();
         }
@@ -604,6 +645,7 @@ fn the_fuzz_seeds_of_the_new_kinds_are_committed() {
             .unwrap_or_else(|e| panic!("{}: {e} (REWIND_WRITE_SEEDS=1 writes it)", path.display()));
         assert_eq!(committed, bytes, "{name}");
     }
+    assert!(inspect(&v2_backup()).is_ok());
 }
 
 /// A restore's check compares what it reads back with the file: a value that lost what
@@ -674,4 +716,58 @@ fn the_read_back_check_does_not_accept_a_changed_new_value() {
     let mut m = SectionMatch::new(&section);
     assert!(m.feed(&record(&Value::FileList(vec![file("a", "", 0, b"")]))));
     assert!(m.is_complete());
+}
+
+#[test]
+fn verifying_a_file_finds_the_records_that_hold_bitmaps() {
+    let manifest = BackupManifest {
+        format_version: 0,
+        id: "b".into(),
+        database: "db".into(),
+        schema_version: 1,
+        idb_version: 1,
+        created_at: 0.0,
+        label: String::new(),
+        automatic: false,
+        meta: crate::engine::RewindMeta::default(),
+        stores: ["plain", "images"]
+            .iter()
+            .map(|n| StoreManifest::new(crate::schema::StoreSchema::new(*n, None, false)))
+            .collect(),
+        bytes: 0,
+        sha256: String::new(),
+    };
+    let bitmap = Value::ImageBitmap {
+        width: 1,
+        height: 1,
+        pixels: vec![0x28; 4],
+    };
+    let in_a_map = Value::Map(vec![(Value::string("k"), bitmap.clone())]);
+    let stores = vec![
+        StoreRecords {
+            name: "plain".into(),
+            records: vec![(Value::number(1.0), Value::ArrayBuffer(vec![0x28; 8]))],
+        },
+        StoreRecords {
+            name: "images".into(),
+            records: vec![
+                (Value::number(1.0), bitmap),
+                (Value::number(2.0), Value::string("none")),
+                (Value::number(3.0), in_a_map),
+            ],
+        },
+    ];
+    let file = encode_backup(manifest, stores).unwrap();
+    let verified = format::verify_file(&file.bytes).unwrap();
+    let images = &file.bytes[verified.sections[1].clone()];
+    let mut reader = SectionReader::new(images);
+    let mut starts = Vec::new();
+    while !reader.is_done() {
+        starts.push(reader.offset(images));
+        reader.next_batch(1).unwrap();
+    }
+    assert_eq!(
+        verified.bitmap_records,
+        vec![vec![], vec![starts[0], starts[2]]]
+    );
 }

@@ -170,6 +170,11 @@ impl<'a> SectionReader<'a> {
         self.reader.is_empty()
     }
 
+    /// Where the next record starts in the section.
+    pub fn offset(&self, section: &[u8]) -> usize {
+        section.len() - self.reader.remaining()
+    }
+
     /// Up to `max` more records; empty when the section is done.
     pub fn next_batch(&mut self, max: usize) -> Result<Vec<(Value, Value)>, BackupError> {
         let mut batch = Vec::new();
@@ -520,25 +525,39 @@ fn verify_sha2(data: &[u8]) -> Result<Layout<'_>, BackupError> {
     verify(data, &Digests::sha2(data, &digest_ranges(data)))
 }
 
+/// A section's records, when asked to keep them.
+struct CheckedSection {
+    kept: Vec<(Value, Value)>,
+    /// Offsets (in the section) of the records holding ImageBitmaps.
+    bitmaps: Vec<usize>,
+}
+
 fn check_section(
     name: &str,
     section: &[u8],
     expected: u64,
     keep: bool,
-) -> Result<Vec<(Value, Value)>, BackupError> {
+) -> Result<CheckedSection, BackupError> {
     let mut reader = SectionReader::new(section);
-    let mut kept = Vec::new();
+    let mut checked = CheckedSection {
+        kept: Vec::new(),
+        bitmaps: Vec::new(),
+    };
     let mut count = 0u64;
     while !reader.is_done() {
-        let batch = reader.next_batch(256).map_err(|e| match e {
+        let at = reader.offset(section);
+        let batch = reader.next_batch(1).map_err(|e| match e {
             BackupError::Corrupt { reason } => {
                 BackupError::corrupt(format!("in store {name:?}, {reason}"))
             }
             other => other,
         })?;
         count += batch.len() as u64;
+        if batch.iter().any(|(_, v)| v.holds_bitmap()) {
+            checked.bitmaps.push(at);
+        }
         if keep {
-            kept.extend(batch);
+            checked.kept.extend(batch);
         }
     }
     if count != expected {
@@ -546,7 +565,7 @@ fn check_section(
             "store {name:?} holds {count} records but its manifest says {expected}"
         )));
     }
-    Ok(kept)
+    Ok(checked)
 }
 
 /// Reads and fully verifies a backup, records included.
@@ -555,7 +574,7 @@ pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
     let mut stores = Vec::with_capacity(layout.sections.len());
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
         let name = entry.schema.name.clone();
-        let records = check_section(&name, section, entry.records, true)?;
+        let records = check_section(&name, section, entry.records, true)?.kept;
         stores.push(StoreRecords { name, records });
     }
     Ok(DecodedBackup {
@@ -585,6 +604,9 @@ pub fn inspect_with(data: &[u8], digests: &Digests) -> Result<BackupManifest, Ba
 pub struct VerifiedFile {
     pub manifest: BackupManifest,
     pub sections: Vec<std::ops::Range<usize>>,
+    /// For each section, where its records holding ImageBitmaps start (offsets in the
+    /// section): a restore makes their bitmaps before its transaction.
+    pub bitmap_records: Vec<Vec<usize>>,
 }
 
 /// Verifies a backup completely, as [`inspect`] does, keeping no records: for reading them
@@ -598,14 +620,17 @@ pub fn verify_file_with(data: &[u8], digests: &Digests) -> Result<VerifiedFile, 
     let layout = verify(data, digests)?;
     let base = data.as_ptr() as usize;
     let mut sections = Vec::with_capacity(layout.sections.len());
+    let mut bitmap_records = Vec::with_capacity(layout.sections.len());
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
-        check_section(&entry.schema.name, section, entry.records, false)?;
+        let checked = check_section(&entry.schema.name, section, entry.records, false)?;
+        bitmap_records.push(checked.bitmaps);
         let start = section.as_ptr() as usize - base;
         sections.push(start..start + section.len());
     }
     Ok(VerifiedFile {
         manifest: layout.manifest,
         sections,
+        bitmap_records,
     })
 }
 

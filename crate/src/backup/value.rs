@@ -566,6 +566,22 @@ impl Value {
         }
     }
 
+    /// Whether an ImageBitmap is anywhere in this value.
+    pub fn holds_bitmap(&self) -> bool {
+        match self {
+            Value::ImageBitmap { .. } => true,
+            Value::Error(e) => e.cause.as_deref().is_some_and(Value::holds_bitmap),
+            Value::Map(entries) => entries
+                .iter()
+                .any(|(k, v)| k.holds_bitmap() || v.holds_bitmap()),
+            Value::Set(items) => items.iter().any(Value::holds_bitmap),
+            Value::Array { props, .. } | Value::Object(props) => {
+                props.iter().any(|(_, v)| v.holds_bitmap())
+            }
+            _ => false,
+        }
+    }
+
     /// Calls `f` with the bytes of every Blob and File (those of FileLists included), in the
     /// order of a pre-order walk, so bytes read later can be filled in.
     pub fn for_each_blob_mut(&mut self, f: &mut dyn FnMut(&mut Vec<u8>)) {

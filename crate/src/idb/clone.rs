@@ -27,6 +27,7 @@ use wasm_bindgen_futures::JsFuture;
 #[wasm_bindgen(module = "/src/idb/platform.js")]
 extern "C" {
     fn rewind_platform_kind(v: &JsValue) -> String;
+    fn rewind_is_dom_exception(v: &JsValue) -> bool;
     #[wasm_bindgen(catch)]
     fn rewind_point_coords(v: &JsValue) -> Result<js_sys::Float64Array, JsValue>;
     #[wasm_bindgen(catch)]
@@ -330,6 +331,12 @@ struct Walker {
     to_string_tag: js_sys::Function,
 }
 
+/// `kind` with its indefinite article: "a DOMPoint", "an ImageData".
+fn a(kind: &str) -> String {
+    let vowel = kind.starts_with(['A', 'E', 'I', 'O', 'U']);
+    format!("{} {kind}", if vowel { "an" } else { "a" })
+}
+
 fn js_err<'a>(what: &str, path: &'a [String]) -> impl Fn(JsValue) -> CloneError + 'a {
     let what = what.to_string();
     move |e| {
@@ -489,9 +496,14 @@ impl Walker {
             });
         }
         if value.is_instance_of::<js_sys::Error>() {
-            // A DOMException is an Error too, but structured clone keeps it as itself.
+            // A DOMException is an Error too, but structured clone keeps it as itself; its
+            // subclasses (QuotaExceededError…) would lose their class as a DOMException.
             if rewind_platform_kind(value) == "DOMException" {
                 return self.walk_platform("DOMException", value);
+            }
+            if rewind_is_dom_exception(value) {
+                let class = self.class_of(value);
+                return Err(self.fail(format!("a {class} object")));
             }
             return self.walk_error(value);
         }
@@ -556,10 +568,10 @@ impl Walker {
         what: &str,
         read: Result<js_sys::Float64Array, JsValue>,
     ) -> Result<[Num; N], CloneError> {
-        let read = read.map_err(js_err(what, &self.path))?.to_vec();
+        let read = read.map_err(js_err(&a(what), &self.path))?.to_vec();
         let mut out = [Num(0.0); N];
         if read.len() != N {
-            return Err(self.fail(format!("a {what} with {} numbers", read.len())));
+            return Err(self.fail(format!("{} with {} numbers", a(what), read.len())));
         }
         for (o, n) in out.iter_mut().zip(read) {
             *o = Num(n);
@@ -584,7 +596,7 @@ impl Walker {
                 Value::DomQuad([point(0), point(4), point(8), point(12)])
             }
             "DOMMatrix" | "DOMMatrixReadOnly" => {
-                let read = rewind_matrix_elements(value).map_err(js_err(kind, &self.path))?;
+                let read = rewind_matrix_elements(value).map_err(js_err(&a(kind), &self.path))?;
                 let elements = if read.length() == 6 {
                     Matrix::TwoD(self.numbers(kind, Ok(read))?)
                 } else {
@@ -597,7 +609,7 @@ impl Walker {
             }
             "ImageData" => self.walk_image_data(value)?,
             "ImageBitmap" => {
-                let size = rewind_bitmap_size(value).map_err(js_err(kind, &self.path))?;
+                let size = rewind_bitmap_size(value).map_err(js_err(&a(kind), &self.path))?;
                 let (width, height) = (self.side(&size.get(0))?, self.side(&size.get(1))?);
                 if width == 0 || height == 0 {
                     return Err(self.fail("a closed ImageBitmap"));
@@ -610,7 +622,7 @@ impl Walker {
                 }
             }
             "FileList" => {
-                let files = rewind_file_list_files(value).map_err(js_err(kind, &self.path))?;
+                let files = rewind_file_list_files(value).map_err(js_err(&a(kind), &self.path))?;
                 let mut items = Vec::with_capacity(files.length() as usize);
                 for (i, f) in files.iter().enumerate() {
                     if !f.is_instance_of::<web_sys::File>() {
@@ -625,13 +637,13 @@ impl Walker {
                 Value::FileList(items)
             }
             "DOMException" => {
-                let parts = rewind_exception_parts(value).map_err(js_err(kind, &self.path))?;
+                let parts = rewind_exception_parts(value).map_err(js_err(&a(kind), &self.path))?;
                 Value::DomException {
                     name: text_of(&parts.get(0)),
                     message: text_of(&parts.get(1)),
                 }
             }
-            other => return Err(self.fail(format!("a {other} object"))),
+            other => return Err(self.fail(format!("{} object", a(other)))),
         })
     }
 

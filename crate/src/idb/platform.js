@@ -32,6 +32,12 @@ export function rewind_platform_kind(v) {
   return "";
 }
 
+/** Whether `v` is a DOMException or an instance of one of its subclasses. */
+export function rewind_is_dom_exception(v) {
+  const C = CTORS.get("DOMException");
+  return C !== undefined && v instanceof C;
+}
+
 export function rewind_point_coords(p) { return new Float64Array([p.x, p.y, p.z, p.w]); }
 export function rewind_rect_coords(r) {
   return new Float64Array([r.x, r.y, r.width, r.height]);

@@ -41,27 +41,20 @@ const BATCH: usize = 1000;
 /// position) and record (its offset in the section).
 type Bitmaps = std::collections::BTreeMap<(usize, usize), Vec<JsValue>>;
 
-/// The tag byte of an ImageBitmap in the value encoding: a section without it holds none.
-const BITMAP_TAG: u8 = 0x28;
-
-/// Makes every ImageBitmap the file's records hold. Only sections where the tag byte occurs
-/// at all are decoded to look.
-async fn make_all_bitmaps(stores: &[JsStore]) -> Result<Bitmaps, RewindError> {
+/// Makes every ImageBitmap the file's records hold (verifying the file found which records
+/// hold any).
+async fn make_all_bitmaps(
+    stores: &[JsStore],
+    verified: &VerifiedFile,
+) -> Result<Bitmaps, RewindError> {
     let mut made = Bitmaps::new();
-    for (i, s) in stores.iter().enumerate() {
-        if !s.section.contains(&BITMAP_TAG) {
-            continue;
-        }
-        let mut offset = 0;
-        while offset < s.section.len() {
-            let (key, value, next) = read_record(&s.section, offset)?;
+    for (i, (s, offsets)) in stores.iter().zip(&verified.bitmap_records).enumerate() {
+        for &offset in offsets {
+            let (key, value, _) = read_record(&s.section, offset)?;
             let bitmaps = make_bitmaps(&value)
                 .await
                 .map_err(|e| e.in_record(&s.schema.name, &super::clone::describe_key(&key)))?;
-            if !bitmaps.is_empty() {
-                made.insert((i, offset), bitmaps);
-            }
-            offset = next;
+            made.insert((i, offset), bitmaps);
         }
     }
     Ok(made)
@@ -317,7 +310,7 @@ pub async fn restore_verified(
     progress: Option<SharedProgress>,
 ) -> Result<(), RewindError> {
     let stores = prepare_file(file, verified);
-    let bitmaps = make_all_bitmaps(&stores).await?;
+    let bitmaps = make_all_bitmaps(&stores, verified).await?;
     replace_with(
         name,
         current_idb_version,

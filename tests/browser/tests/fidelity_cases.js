@@ -87,12 +87,12 @@ export async function fidelity_cases() {
   };
   add("filelist", "FileList of two files", files(
     new File(["hello ✓"], "a ✓.txt", { type: "text/plain", lastModified: 1600000000123 }),
-    new File([new Uint8Array([0, 1, 2, 255])], "b.bin", { lastModified: -5 })));
+    new File([new Uint8Array([0, 1, 2, 255])], "b.bin", { lastModified: 5 })));
   add("filelist", "empty FileList", files());
 
   // DOMException.
   add("exception", "DOMException", new DOMException("not here", "NotFoundError"));
-  add("exception", "DOMException of a custom name", new DOMException("odd \uD800", "MyOwnName"));
+  add("exception", "DOMException of a custom name", new DOMException("odd ✓", "MyOwnName"));
   add("exception", "DOMException without arguments", new DOMException());
 
   // Mixed: sharing, and platform objects inside containers.
@@ -126,6 +126,11 @@ export async function refused_cases() {
     out.push(["FileSystemDirectoryHandle", root, "FileSystemDirectoryHandle"]);
     out.push(["FileSystemFileHandle",
       await root.getFileHandle("rewind-fidelity.txt", { create: true }), "FileSystemFileHandle"]);
+  }
+  // DOMException's subclasses: a DOMException in their place would lose their class.
+  if (typeof QuotaExceededError === "function") {
+    out.push(["QuotaExceededError", new QuotaExceededError("full", { quota: 10, requested: 20 }),
+      "QuotaExceededError"]);
   }
   return out;
 }
@@ -163,6 +168,16 @@ export async function storage_refusals(db, store) {
   tries.push(["MessagePort", () => new MessageChannel().port1]);
   tries.push(["ReadableStream", () => new ReadableStream()]);
   tries.push(["OffscreenCanvas", () => new OffscreenCanvas(1, 1)]);
+  if (typeof CropTarget === "function" && CropTarget.fromElement && typeof document === "object") {
+    tries.push(["CropTarget", () => CropTarget.fromElement(document.body)]);
+  }
+  if (typeof RestrictionTarget === "function" && RestrictionTarget.fromElement
+    && typeof document === "object") {
+    tries.push(["RestrictionTarget", () => RestrictionTarget.fromElement(document.body)]);
+  }
+  if (typeof WebTransportError === "function") {
+    tries.push(["WebTransportError", () => new WebTransportError({ message: "closed" })]);
+  }
   tries.push(["closed ImageBitmap", async () => {
     const b = await createImageBitmap(new ImageData(1, 1));
     b.close();
@@ -170,7 +185,13 @@ export async function storage_refusals(db, store) {
   }]);
   const out = [];
   for (const [name, make] of tries) {
-    const value = await make();
+    let value;
+    try {
+      value = await make();
+    } catch (e) {
+      out.push([name, "unavailable"]);
+      continue;
+    }
     try {
       await store_put(value);
       out.push([name, "stored"]);

@@ -184,8 +184,15 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
             failures.push(format!("{case}: {d}"));
         }
     }
+    let mut categories = std::collections::BTreeMap::<String, u32>::new();
+    for c in cases.iter() {
+        let c: js_sys::Array = c.unchecked_into();
+        *categories
+            .entry(c.get(0).as_string().unwrap_or_default())
+            .or_default() += 1;
+    }
     console_log!(
-        "fidelity of format 2 values: {} cases, {passed} passed",
+        "fidelity of format 2 values: {} cases ({categories:?}), {passed} passed",
         keys.length()
     );
     assert!(failures.is_empty(), "{failures:#?}");
@@ -201,14 +208,14 @@ async fn the_comparator_sees_each_kind_of_change() {
         ("maxByteLength", "new ArrayBuffer(4, { maxByteLength: 8 })", "new ArrayBuffer(4, { maxByteLength: 9 })"),
         ("resized to 8", "new Uint8Array(new ArrayBuffer(4, { maxByteLength: 8 }))", "new Uint8Array(new ArrayBuffer(4, { maxByteLength: 8 }), 0, 4)"),
         (".w", "new DOMPoint(1, 2, 3, 4)", "new DOMPoint(1, 2, 3, 5)"),
-        ("prototypes", "new DOMPoint(1, 2)", "new DOMPointReadOnly(1, 2)"),
+        ("DOMPointReadOnly", "new DOMPoint(1, 2)", "new DOMPointReadOnly(1, 2)"),
         (".height", "new DOMRect(1, 2, 3, 4)", "new DOMRect(1, 2, 3, -4)"),
         (".p3.z", "new DOMQuad({}, {}, { z: 1 }, {})", "new DOMQuad({}, {}, { z: 2 }, {})"),
         ("is2D", "new DOMMatrix([1, 0, 0, 1, 0, 0])", "new DOMMatrix([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])"),
         ("colorSpace", "new ImageData(1, 1)", "new ImageData(1, 1, { colorSpace: 'display-p3' })"),
         (".data", "new ImageData(new Uint8ClampedArray([1, 2, 3, 4]), 1)", "new ImageData(new Uint8ClampedArray([1, 2, 3, 5]), 1)"),
         ("pixel byte 1", "await createImageBitmap(new ImageData(new Uint8ClampedArray([1, 2, 3, 255]), 1))", "await createImageBitmap(new ImageData(new Uint8ClampedArray([1, 9, 3, 255]), 1))"),
-        ("[0]: bytes differ", "(() => { const t = new DataTransfer(); t.items.add(new File(['a'], 'f')); return t.files; })()", "(() => { const t = new DataTransfer(); t.items.add(new File(['b'], 'f')); return t.files; })()"),
+        ("[0]: bytes differ", "(() => { const t = new DataTransfer(); t.items.add(new File(['a'], 'f', { lastModified: 1 })); return t.files; })()", "(() => { const t = new DataTransfer(); t.items.add(new File(['b'], 'f', { lastModified: 1 })); return t.files; })()"),
         (".name", "new DOMException('m', 'A')", "new DOMException('m', 'B')"),
     ];
     for (what, a, b) in pairs {
@@ -242,15 +249,24 @@ async fn what_a_backup_cannot_carry_is_refused_naming_store_key_and_type() {
         let what = case.get(0).as_string().unwrap();
         let type_name = case.get(2).as_string().unwrap();
         let (name, db) = database_with_store("fidelity-refused").await;
-        // IndexedDB itself stores it.
-        put_all(
-            &db,
-            &[
-                ("fine".into(), JsValue::from_str("plain")),
-                ("the-key".into(), case.get(1)),
-            ],
-        )
-        .await;
+        put_all(&db, &[("fine".into(), JsValue::from_str("plain"))]).await;
+        let tx = db
+            .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+            .unwrap();
+        if tx
+            .object_store(STORE)
+            .unwrap()
+            .put_with_key(&case.get(1), &"the-key".into())
+            .is_err()
+        {
+            // Not stored by IndexedDB itself: nothing a backup could meet.
+            console_log!("{what}: refused by IndexedDB itself");
+            let _ = tx.abort();
+            db.close();
+            idb::delete_database(&name).await.unwrap();
+            continue;
+        }
+        idb::await_transaction(&tx).await.unwrap();
         db.close();
         let err = rewind(&name)
             .backup("", UnsupportedRecords::Refuse, None)
@@ -289,10 +305,120 @@ async fn indexeddb_itself_refuses_the_objects_that_are_not_for_storage() {
     for o in outcomes.iter() {
         let o: js_sys::Array = o.unchecked_into();
         let (what, outcome) = (o.get(0).as_string().unwrap(), o.get(1).as_string().unwrap());
+        if outcome == "unavailable" {
+            console_log!("{what}: cannot be made in this browser");
+            continue;
+        }
         assert_eq!(outcome, "DataCloneError", "{what}");
         seen.push(what);
     }
     console_log!("refused by IndexedDB: {}", seen.join(", "));
     assert!(seen.len() >= 5, "{seen:?}");
     idb::delete_database(&name).await.unwrap();
+}
+
+/// A version 1 file an earlier Rewind wrote (a committed fixture) still restores: every
+/// record read back from IndexedDB is the record the file holds. (The `binary` fixture is
+/// left out: its store `odd` holds records without their in-line keys, a state no database
+/// can be in, so a restore of it is refused as a whole; its values are the same bytes in
+/// version 2, which `crate/tests/format_versions.rs` checks.)
+#[wasm_bindgen_test]
+async fn a_version_1_file_still_restores_record_for_record() {
+    let fixtures: [(&str, &[u8]); 1] = [(
+        "notes",
+        include_bytes!("../../../crate/tests/fixtures/notes.rewind"),
+    )];
+    for (fixture, bytes) in fixtures {
+        assert_eq!(
+            bytes[8..12],
+            1u32.to_le_bytes(),
+            "{fixture} is a version 1 file"
+        );
+        let expected = rewind::backup::decode_backup(bytes).unwrap();
+        let name = fresh_database(&format!("fidelity-v1-{fixture}"))
+            .await
+            .unwrap();
+        let consent = RestoreConsent {
+            allow_other_database: true,
+            allow_unknown_version: true,
+        };
+        rewind(&name)
+            .restore(RestoreSource::File(bytes.to_vec()), consent, None)
+            .await
+            .unwrap_or_else(|e| panic!("{fixture}: {e}"));
+        let db = reopen(&name).await;
+        for store in &expected.stores {
+            let tx = db.transaction_with_str(&store.name).unwrap();
+            let s = tx.object_store(&store.name).unwrap();
+            let keys: js_sys::Array = idb::await_request(s.get_all_keys().unwrap())
+                .await
+                .unwrap()
+                .unchecked_into();
+            let values: js_sys::Array = idb::await_request(s.get_all().unwrap())
+                .await
+                .unwrap()
+                .unchecked_into();
+            idb::await_transaction(&tx).await.unwrap();
+            assert_eq!(keys.length() as usize, store.records.len(), "{fixture}");
+            for (i, (key, value)) in store.records.iter().enumerate() {
+                let i = i as u32;
+                let k = clone::js_to_value(&keys.get(i)).unwrap().value().clone();
+                let v = clone::js_to_value_complete(&values.get(i)).await.unwrap();
+                assert_eq!(&k, key, "{fixture}/{}: key {i}", store.name);
+                assert_eq!(&v, value, "{fixture}/{}: record {i}", store.name);
+            }
+        }
+        db.close();
+        idb::delete_database(&name).await.unwrap();
+    }
+}
+
+/// The walker on its own: what it cannot take says what and where, and a look-alike of a
+/// platform object is not taken for one.
+#[wasm_bindgen_test]
+async fn the_walker_names_what_it_refuses() {
+    let cases = [
+        (
+            "({ p: Object.create(DOMPoint.prototype) })",
+            "a DOMPoint that could not be read",
+            ".p",
+        ),
+        (
+            "[Object.create(ImageData.prototype)]",
+            "an ImageData that could not be read",
+            "[0]",
+        ),
+        (
+            "(async () => { const b = await createImageBitmap(new ImageData(1, 1)); b.close(); return { b }; })()",
+            "a closed ImageBitmap",
+            ".b",
+        ),
+        (
+            "({ e: new QuotaExceededError('full') })",
+            "a QuotaExceededError object",
+            ".e",
+        ),
+        (
+            "({ k: crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) })",
+            "a CryptoKey object",
+            ".k",
+        ),
+    ];
+    for (expr, type_name, path) in cases {
+        let value = rewind_browser_tests::js(&format!(
+            "const v = await {expr}; if (v.k) v.k = await v.k; return v;"
+        ))
+        .await
+        .unwrap();
+        let err = match clone::js_to_value(&value) {
+            Ok(_) => panic!("{expr} was taken"),
+            Err(e) => e,
+        };
+        assert!(
+            err.type_name.starts_with(type_name),
+            "{expr}: {}",
+            err.type_name
+        );
+        assert_eq!(err.path, path, "{expr}");
+    }
 }

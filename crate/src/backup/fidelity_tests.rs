@@ -601,6 +601,7 @@ fn v2_backup() -> Vec<u8> {
         stores: vec![StoreManifest::new(crate::schema::StoreSchema::new(
             "platform", None, false,
         ))],
+        skipped: Vec::new(),
         bytes: 0,
         sha256: String::new(),
     };
@@ -734,6 +735,7 @@ fn verifying_a_file_finds_the_records_that_hold_bitmaps() {
             .iter()
             .map(|n| StoreManifest::new(crate::schema::StoreSchema::new(*n, None, false)))
             .collect(),
+        skipped: Vec::new(),
         bytes: 0,
         sha256: String::new(),
     };

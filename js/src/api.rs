@@ -2,7 +2,7 @@
 //! `Error` (name `RewindError`) whose `code` is stable and whose message is for people.
 
 use crate::convert::{self, describe_type};
-use crate::views::{manifest_view, plan_view, validation_view};
+use crate::views::{plan_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use rewind::catalog::{RestoreConsent, UnsupportedRecords};
 use rewind::idb::restore::SharedProgress;
@@ -437,7 +437,15 @@ impl JsRewind {
                 Source::Blob(blob) => Inner::inspect_file(&blob).await.map_err(rewind_error)?,
             };
             let kept = rw.skipped_kept(&manifest).await.map_err(rewind_error)?;
-            to_js(&manifest_view(&manifest, &kept))
+            // The manifest exactly as listBackups gives it, each skipped record marked.
+            let view = to_js(&manifest)?;
+            let skipped = get(&view, "skipped");
+            if let Some(list) = skipped.dyn_ref::<Array>() {
+                for (entry, kept) in list.iter().zip(kept) {
+                    Reflect::set(&entry, &"kept".into(), &kept.into())?;
+                }
+            }
+            Ok(view)
         })
     }
 

@@ -1,7 +1,6 @@
 //! What the JavaScript API returns, as plain JSON values (camelCase), and the facts about it
 //! that need no browser: error codes and generated transform names.
 
-use rewind::backup::BackupManifest;
 use rewind::{MigrationPlan, SchemaDiff};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -73,20 +72,6 @@ pub fn plan_view(plan: &MigrationPlan) -> Result<Value, serde_json::Error> {
         "migrations": serde_json::to_value(&plan.migrations)?,
         "effects": serde_json::to_value(&plan.effects)?,
     }))
-}
-
-/// A manifest as `inspect()` returns it: each skipped record with `kept`, whether restoring
-/// the backup now would keep the live database's record (`false`: it would be left out).
-pub fn manifest_view(manifest: &BackupManifest, kept: &[bool]) -> Value {
-    let mut view = json!(manifest);
-    if let Some(list) = view.get_mut("skipped").and_then(Value::as_array_mut) {
-        for (entry, kept) in list.iter_mut().zip(kept) {
-            if let Some(entry) = entry.as_object_mut() {
-                entry.insert("kept".into(), (*kept).into());
-            }
-        }
-    }
-    view
 }
 
 /// `validate()`'s result: `{ ok, problems }`.
@@ -318,26 +303,5 @@ mod tests {
         produced.sort();
         produced.dedup();
         assert_eq!(produced, codes);
-    }
-
-    #[test]
-    fn inspect_marks_each_skipped_record_kept_or_not_and_leaves_plain_manifests_alone() {
-        let mut manifest: BackupManifest = serde_json::from_value(json!({
-            "formatVersion": 2, "id": "b", "database": "notes", "schemaVersion": 1,
-            "idbVersion": 2, "createdAt": 0.0, "label": "", "automatic": false,
-            "meta": {"schemaVersion": 1, "applied": []}, "stores": [],
-            "skipped": [
-                {"store": "keys", "key": "1", "keyBytes": "0402", "type": "CryptoKey", "path": ""},
-                {"store": "keys", "key": "2", "keyBytes": "0404", "type": "CryptoKey", "path": ".k"}
-            ]
-        }))
-        .unwrap();
-        let v = manifest_view(&manifest, &[true, false]);
-        assert_eq!(v["skipped"][0]["kept"], true);
-        assert_eq!(v["skipped"][1]["kept"], false);
-        assert_eq!(v["skipped"][1]["type"], "CryptoKey");
-        manifest.skipped.clear();
-        let plain = manifest_view(&manifest, &[]);
-        assert!(plain.get("skipped").is_none(), "{plain}");
     }
 }

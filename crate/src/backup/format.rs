@@ -178,18 +178,29 @@ impl<'a> SectionReader<'a> {
     /// Up to `max` more records; empty when the section is done.
     pub fn next_batch(&mut self, max: usize) -> Result<Vec<(Value, Value)>, BackupError> {
         let mut batch = Vec::new();
-        while batch.len() < max && !self.reader.is_empty() {
-            let key = codec::read_value(&mut self.reader)?;
-            let value = codec::read_value(&mut self.reader)?;
-            if !key.is_valid_key() {
-                return Err(BackupError::corrupt(format!(
-                    "a record's key ({}) is not one IndexedDB accepts",
-                    key.type_name()
-                )));
+        while batch.len() < max {
+            match self.next_record()? {
+                Some(record) => batch.push(record),
+                None => break,
             }
-            batch.push((key, value));
         }
         Ok(batch)
+    }
+
+    /// The next record, or `None` when the section is done.
+    pub fn next_record(&mut self) -> Result<Option<(Value, Value)>, BackupError> {
+        if self.reader.is_empty() {
+            return Ok(None);
+        }
+        let key = codec::read_value(&mut self.reader)?;
+        let value = codec::read_value(&mut self.reader)?;
+        if !key.is_valid_key() {
+            return Err(BackupError::corrupt(format!(
+                "a record's key ({}) is not one IndexedDB accepts",
+                key.type_name()
+            )));
+        }
+        Ok(Some((key, value)))
     }
 }
 
@@ -525,18 +536,27 @@ fn verify_sha2(data: &[u8]) -> Result<Layout<'_>, BackupError> {
     verify(data, &Digests::sha2(data, &digest_ranges(data)))
 }
 
-/// A section's records, when asked to keep them.
+/// What checking a section found, as far as it was asked for.
 struct CheckedSection {
+    /// The records, when asked to keep them.
     kept: Vec<(Value, Value)>,
-    /// Offsets (in the section) of the records holding ImageBitmaps.
+    /// Offsets (in the section) of the records holding ImageBitmaps, when asked to find them.
     bitmaps: Vec<usize>,
+}
+
+/// What [`check_section`] is to keep besides checking.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    Nothing,
+    Records,
+    BitmapRecords,
 }
 
 fn check_section(
     name: &str,
     section: &[u8],
     expected: u64,
-    keep: bool,
+    keep: Keep,
 ) -> Result<CheckedSection, BackupError> {
     let mut reader = SectionReader::new(section);
     let mut checked = CheckedSection {
@@ -544,20 +564,24 @@ fn check_section(
         bitmaps: Vec::new(),
     };
     let mut count = 0u64;
-    while !reader.is_done() {
+    loop {
         let at = reader.offset(section);
-        let batch = reader.next_batch(1).map_err(|e| match e {
+        let record = reader.next_record().map_err(|e| match e {
             BackupError::Corrupt { reason } => {
                 BackupError::corrupt(format!("in store {name:?}, {reason}"))
             }
             other => other,
         })?;
-        count += batch.len() as u64;
-        if batch.iter().any(|(_, v)| v.holds_bitmap()) {
-            checked.bitmaps.push(at);
-        }
-        if keep {
-            checked.kept.extend(batch);
+        let Some(record) = record else { break };
+        count += 1;
+        match keep {
+            Keep::Nothing => {}
+            Keep::Records => checked.kept.push(record),
+            Keep::BitmapRecords => {
+                if record.1.holds_bitmap() {
+                    checked.bitmaps.push(at);
+                }
+            }
         }
     }
     if count != expected {
@@ -574,7 +598,7 @@ pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
     let mut stores = Vec::with_capacity(layout.sections.len());
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
         let name = entry.schema.name.clone();
-        let records = check_section(&name, section, entry.records, true)?.kept;
+        let records = check_section(&name, section, entry.records, Keep::Records)?.kept;
         stores.push(StoreRecords { name, records });
     }
     Ok(DecodedBackup {
@@ -593,7 +617,7 @@ pub fn inspect(data: &[u8]) -> Result<BackupManifest, BackupError> {
 pub fn inspect_with(data: &[u8], digests: &Digests) -> Result<BackupManifest, BackupError> {
     let layout = verify(data, digests)?;
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
-        check_section(&entry.schema.name, section, entry.records, false)?;
+        check_section(&entry.schema.name, section, entry.records, Keep::Nothing)?;
     }
     Ok(layout.manifest)
 }
@@ -622,7 +646,12 @@ pub fn verify_file_with(data: &[u8], digests: &Digests) -> Result<VerifiedFile, 
     let mut sections = Vec::with_capacity(layout.sections.len());
     let mut bitmap_records = Vec::with_capacity(layout.sections.len());
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
-        let checked = check_section(&entry.schema.name, section, entry.records, false)?;
+        let checked = check_section(
+            &entry.schema.name,
+            section,
+            entry.records,
+            Keep::BitmapRecords,
+        )?;
         bitmap_records.push(checked.bitmaps);
         let start = section.as_ptr() as usize - base;
         sections.push(start..start + section.len());

@@ -148,8 +148,8 @@ impl PendingValue {
         Ok(value)
     }
 
-    /// Reads every Blob's bytes (after the transaction that produced the value has finished)
-    /// and returns the complete value.
+    /// Reads every Blob's bytes and ImageBitmap's pixels (after the transaction that produced
+    /// the value has finished) and returns the complete value.
     pub async fn read_blobs(self) -> Result<Value, CloneError> {
         let reads = self.start_reads();
         self.complete(reads).await
@@ -161,7 +161,8 @@ impl PendingValue {
         self.blobs.iter().map(|b| b.array_buffer()).collect()
     }
 
-    /// The complete value, from the reads [`Self::start_reads`] asked for.
+    /// The complete value, from the reads [`Self::start_reads`] asked for (ImageBitmap pixels
+    /// are read here, synchronously).
     pub async fn complete(self, reads: Vec<js_sys::Promise>) -> Result<Value, CloneError> {
         let PendingValue {
             mut value,

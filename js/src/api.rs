@@ -126,8 +126,8 @@ enum Source {
 fn restore_source(source: &JsValue, method: &str) -> Result<Source, JsValue> {
     if let Some(id) = source.as_string() {
         Ok(Source::Id(id))
-    } else if let Some(blob) = source.dyn_ref::<web_sys::Blob>() {
-        Ok(Source::Blob(blob.clone()))
+    } else if let Some(blob) = rewind::idb::storage::as_blob(source) {
+        Ok(Source::Blob(blob))
     } else {
         Err(invalid_argument(format!(
             "{method} needs a backup id, a File or a Blob, not {}",
@@ -407,11 +407,8 @@ impl JsRewind {
     ) -> Promise {
         self.run_with(string(&id, "the backup id"), |rw, id| async move {
             let (blob, name) = rw.export_backup(&id).await.map_err(rewind_error)?;
-            let bag = web_sys::FilePropertyBag::new();
-            bag.set_type(&blob.type_());
-            let file =
-                web_sys::File::new_with_blob_sequence_and_options(&Array::of1(&blob), &name, &bag)
-                    .map_err(|e| rewind_error(e.into()))?;
+            let file = rewind::idb::storage::blob_to_file(&blob, &name)
+                .map_err(|e| rewind_error(e.into()))?;
             Ok(file.into())
         })
     }

@@ -264,3 +264,40 @@ test("a record no backup can carry refuses the backup unless skipped; a restore 
     assert.deepEqual(r.stores, [], "rolled back to 0 once the handle allows it");
   });
 });
+
+test("a page that replaces or deletes Blob and File after start still gets its Blobs and Files back", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("files", M.slice(0, 1));
+      await rw.migrateTo();
+      await T.put("files", "items", [
+        { id: "b", blob: new Blob(["blob body"], { type: "text/plain" }) },
+        { id: "f", file: new File(["file body"], "f.txt", { type: "text/csv", lastModified: 11 }) },
+      ]);
+      const before = await T.shape(await T.getAll("files", "items"));
+      const { Blob: RealBlob, File: RealFile } = globalThis;
+      globalThis.Blob = function NotABlob() {};
+      delete globalThis.File;
+      let failed = null, inspected, file;
+      try {
+        const m = await rw.backup("globals gone");
+        file = await rw.exportBackup(m.id);
+        inspected = await rw.inspect(file);
+        await T.put("files", "items", [{ id: "b", blob: null }]);
+        await rw.restore(file);
+      } catch (e) {
+        failed = `${e.code}: ${e.message}`;
+      } finally {
+        globalThis.Blob = RealBlob;
+        globalThis.File = RealFile;
+      }
+      return { failed, before, after: await T.shape(await T.getAll("files", "items")),
+        records: inspected?.stores[0].records, isFile: file instanceof RealFile };
+    });
+    assert.equal(r.failed, null);
+    assert.equal(r.records, 2);
+    assert.equal(r.isFile, true, "the exported file is a real File");
+    assert.deepEqual(r.after, r.before, "Blob and File back as they were, types and names included");
+  });
+});

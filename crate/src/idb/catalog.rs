@@ -108,9 +108,10 @@ pub async fn file(database: &str, id: &str) -> Result<web_sys::Blob, RewindError
     })
     .await
     .map_err(|e| storage_error(e, 0))?;
-    value
-        .dyn_into::<web_sys::Blob>()
-        .map_err(|_| RewindError::NoSuchBackup { id: id.to_string() })
+    if !super::clone::is_blob(&value) {
+        return Err(RewindError::NoSuchBackup { id: id.to_string() });
+    }
+    Ok(value.unchecked_into())
 }
 
 /// The bytes of one backup.

@@ -27,6 +27,18 @@ use wasm_bindgen_futures::JsFuture;
 #[wasm_bindgen(module = "/src/idb/platform.js")]
 extern "C" {
     fn rewind_platform_kind(v: &JsValue) -> String;
+    fn rewind_blob_kind(v: &JsValue) -> String;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_blob(bytes: &[u8], mime: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_make_file(
+        bytes: &[u8],
+        name: &JsValue,
+        mime: &str,
+        last_modified: f64,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_file_of_blob(blob: &JsValue, name: &str) -> Result<JsValue, JsValue>;
     fn rewind_is_dom_exception(v: &JsValue) -> bool;
     #[wasm_bindgen(catch)]
     fn rewind_point_coords(v: &JsValue) -> Result<js_sys::Float64Array, JsValue>;
@@ -241,6 +253,21 @@ fn fill_bitmaps(value: &mut Value, bitmaps: &[JsValue]) -> Result<(), CloneError
         ));
     }
     Ok(())
+}
+
+/// Whether `value` is a Blob (or File), by the constructors the page had when Rewind loaded.
+pub(crate) fn is_blob(value: &JsValue) -> bool {
+    !rewind_blob_kind(value).is_empty()
+}
+
+/// A Blob of `bytes` (a view of them is handed over; the constructor copies it).
+pub(crate) fn make_blob(bytes: &[u8], mime: &str) -> Result<JsValue, JsValue> {
+    rewind_make_blob(bytes, mime)
+}
+
+/// A File of a Blob's contents, with the Blob's type.
+pub(crate) fn file_of_blob(blob: &web_sys::Blob, name: &str) -> Result<JsValue, JsValue> {
+    rewind_file_of_blob(blob, name)
 }
 
 /// Walks `value` synchronously. Blob and File bytes and ImageBitmap pixels are read later by
@@ -485,10 +512,11 @@ impl Walker {
             }
             return Ok(Value::Set(items));
         }
-        if value.is_instance_of::<web_sys::File>() {
+        let blob_kind = rewind_blob_kind(value);
+        if blob_kind == "File" {
             return self.walk_file(value);
         }
-        if value.is_instance_of::<web_sys::Blob>() {
+        if blob_kind == "Blob" {
             let blob: &web_sys::Blob = value.unchecked_ref();
             self.blobs.push(blob.clone());
             return Ok(Value::Blob {
@@ -626,7 +654,7 @@ impl Walker {
                 let files = rewind_file_list_files(value).map_err(js_err(&a(kind), &self.path))?;
                 let mut items = Vec::with_capacity(files.length() as usize);
                 for (i, f) in files.iter().enumerate() {
-                    if !f.is_instance_of::<web_sys::File>() {
+                    if rewind_blob_kind(&f) != "File" {
                         return Err(self.fail(format!("a FileList whose item {i} is no File")));
                     }
                     // The files of a list are not objects of their own (no number).
@@ -1039,14 +1067,7 @@ impl Builder {
                 obj
             }
             Value::Blob { mime, bytes } => {
-                let bag = web_sys::BlobPropertyBag::new();
-                bag.set_type(mime);
-                let parts: js_sys::Array = [js_sys::Uint8Array::from(bytes.as_slice())]
-                    .iter()
-                    .collect();
-                web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &bag)
-                    .map_err(self.thrown("a Blob"))?
-                    .into()
+                rewind_make_blob(bytes, mime).map_err(self.thrown("a Blob"))?
             }
             Value::File { .. } => self.file(value)?,
             Value::Ref(n) => match self.objects.get(*n as usize) {
@@ -1155,17 +1176,8 @@ impl Builder {
         else {
             return Err(self.fail(format!("a {} where a File belongs", value.type_name())));
         };
-        let bag = web_sys::FilePropertyBag::new();
-        bag.set_type(mime);
-        bag.set_last_modified(*last_modified as f64);
-        let parts: js_sys::Array = [js_sys::Uint8Array::from(bytes.as_slice())]
-            .iter()
-            .collect();
-        let name = text_to_js(name);
-        let ctor =
-            global_ctor("File").ok_or_else(|| self.fail("a File (this browser has no File)"))?;
-        let args: js_sys::Array = [parts.into(), name, bag.into()].iter().collect();
-        js_sys::Reflect::construct(&ctor, &args).map_err(self.thrown("a File"))
+        rewind_make_file(bytes, &text_to_js(name), mime, *last_modified as f64)
+            .map_err(self.thrown("a File"))
     }
 
     fn boxed(&self, primitive: &JsValue) -> Result<JsValue, CloneError> {
@@ -1231,6 +1243,9 @@ impl Builder {
 
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
 const FALLBACK = {};
+// Looked up once, when the module loads: a page that deletes or replaces them later does not
+// change how its Blobs and Files are read or made.
+const BlobOnce = globalThis.Blob, FileOnce = globalThis.File;
 const MAX_DEPTH = 200;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -1330,10 +1345,10 @@ function val(v, depth) {
   } else if (proto === Date.prototype) {
     seen.set(v, nextId++);
     f64(0x10, v.getTime());
-  } else if (blobsEmpty && (proto === File.prototype || proto === Blob.prototype)) {
+  } else if (blobsEmpty && (proto === FileOnce.prototype || proto === BlobOnce.prototype)) {
     // Only for checking what a restore wrote: the contents cannot be read synchronously, so
     // they are written empty, as the Rust walker leaves them.
-    const file = proto === File.prototype;
+    const file = proto === FileOnce.prototype;
     const lm = file ? v.lastModified : 0;
     if (file && !Number.isSafeInteger(lm)) throw FALLBACK;
     seen.set(v, nextId++);
@@ -1439,7 +1454,7 @@ function rval(depth) {
       if (end > src.length) throw FALLBACK;
       const part = src.subarray(at, end);
       at = end;
-      const b = name === null ? new Blob([part], { type }) : new File([part], name, { type, lastModified: lm });
+      const b = name === null ? new BlobOnce([part], { type }) : new FileOnce([part], name, { type, lastModified: lm });
       objs.push(b);
       return b;
     }

@@ -17,6 +17,8 @@ const structuredCloneOnce = G.structuredClone;
 const OffscreenCanvasOnce = G.OffscreenCanvas;
 const createImageBitmapOnce = G.createImageBitmap;
 const DataTransferOnce = G.DataTransfer;
+const BlobOnce = typeof G.Blob === "function" ? G.Blob : null;
+const FileOnce = typeof G.File === "function" ? G.File : null;
 
 function ctor(name) {
   const c = CTORS.get(name);
@@ -30,6 +32,26 @@ export function rewind_platform_kind(v) {
   try { proto = Object.getPrototypeOf(v); } catch (e) { return ""; }
   for (const [name, c] of KINDS) if (proto === c.prototype) return name;
   return "";
+}
+
+/** "File", "Blob" or "" for anything else (a File is a Blob too: File first). */
+export function rewind_blob_kind(v) {
+  if (FileOnce !== null && v instanceof FileOnce) return "File";
+  if (BlobOnce !== null && v instanceof BlobOnce) return "Blob";
+  return "";
+}
+export function rewind_make_blob(bytes, type) {
+  if (BlobOnce === null) throw new TypeError("this browser has no Blob");
+  return new BlobOnce([bytes], { type });
+}
+export function rewind_make_file(bytes, name, type, lastModified) {
+  if (FileOnce === null) throw new TypeError("this browser has no File");
+  return new FileOnce([bytes], name, { type, lastModified });
+}
+
+export function rewind_file_of_blob(blob, name) {
+  if (FileOnce === null) throw new TypeError("this browser has no File");
+  return new FileOnce([blob], name, { type: blob.type });
 }
 
 /** Whether `v` is a DOMException or an instance of one of its subclasses. */

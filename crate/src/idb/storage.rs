@@ -59,19 +59,22 @@ pub async fn request_persistence() -> bool {
 }
 
 /// A Blob holding `bytes`, made from a view of wasm memory: the Blob constructor copies the
-/// bytes into the browser's own storage, so no copy of them is ever made in the JS heap.
+/// bytes into the browser's own storage, so no copy of them is ever made in the JS heap. The
+/// constructor is the one the page had when Rewind loaded, whatever the page did to it since.
 pub fn bytes_to_blob(bytes: &[u8], mime: &str) -> Result<web_sys::Blob, IdbError> {
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let parts = js_sys::Array::new();
-    // SAFETY: the Blob constructor copies the view's bytes before it returns, and nothing
-    // between making the view and that call allocates in wasm memory (which could move or
-    // detach it).
-    let view: JsValue = unsafe { js_sys::Uint8Array::view(bytes) }.into();
-    parts.push(&view);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options);
-    parts.set_length(0);
-    Ok(blob?)
+    Ok(super::clone::make_blob(bytes, mime)?.unchecked_into())
+}
+
+/// `value` as a Blob (a File is one too), judged by the constructors the page had when Rewind
+/// loaded.
+pub fn as_blob(value: &JsValue) -> Option<web_sys::Blob> {
+    super::clone::is_blob(value).then(|| value.clone().unchecked_into())
+}
+
+/// A File of `blob`'s contents named `name`, by the File constructor the page had when Rewind
+/// loaded.
+pub fn blob_to_file(blob: &web_sys::Blob, name: &str) -> Result<web_sys::File, IdbError> {
+    Ok(super::clone::file_of_blob(blob, name)?.unchecked_into())
 }
 
 /// How much of a Blob is read at once: the JS heap holds no more than this of it.

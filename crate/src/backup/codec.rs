@@ -54,8 +54,27 @@ fn is_object_tag(tag: u8) -> bool {
     (T_DATE..T_REF).contains(&tag) || (T_RESIZABLE_BUFFER..=T_DOM_EXCEPTION).contains(&tag)
 }
 
-const KEY_INDEX: u8 = 0;
-const KEY_TEXT: u8 = 1;
+pub(crate) const KEY_INDEX: u8 = 0;
+pub(crate) const KEY_TEXT: u8 = 1;
+
+/// The tags the browser's fast path (`idb/fastpath.js`) reads and writes, by the names it
+/// uses: it takes them from here, so they are defined once.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) const FAST_PATH_TAGS: [(&str, u8); 13] = [
+    ("undefined", T_UNDEFINED),
+    ("null", T_NULL),
+    ("false", T_FALSE),
+    ("true", T_TRUE),
+    ("int", T_INT),
+    ("float", T_FLOAT),
+    ("string", T_STRING),
+    ("date", T_DATE),
+    ("array", T_ARRAY),
+    ("object", T_OBJECT),
+    ("blob", T_BLOB),
+    ("file", T_FILE),
+    ("ref", T_REF),
+];
 
 const ERR_MESSAGE: u8 = 1;
 const ERR_STACK: u8 = 2;
@@ -67,7 +86,7 @@ const MATRIX_2D: u8 = 2;
 /// Integers up to this magnitude are exact in an f64 and written as varints.
 const MAX_SAFE: f64 = 9_007_199_254_740_992.0;
 /// The largest array index (2^32 - 2).
-const MAX_INDEX: u64 = 4_294_967_294;
+pub(crate) const MAX_INDEX: u64 = 4_294_967_294;
 
 /// What a view needs to know of its buffer.
 #[derive(Clone, Copy)]

@@ -1230,310 +1230,56 @@ impl Builder {
 }
 
 // ---------------------------------------------------------------------------------------
-// The fast path: whole batches of records encoded and decoded in JavaScript.
-//
-// Walking a value from Rust costs a dozen boundary crossings per property (type checks,
-// `Reflect.get`, string copies). Records made only of the common types — primitives,
-// well-formed strings, Dates, plain objects and arrays — are encoded (and decoded) here in
-// JavaScript in one call per batch, byte for byte as `crate::backup::codec` writes them. Any
-// record with anything else (Blob, Map, typed array, lone surrogate, an odd prototype…) makes
-// the batch stop at that record, which then goes through `js_to_value` / `value_to_js`; so the
-// fast path only ever handles values whose meaning is plain, and the Rust codec stays the
-// reference. The backup and browser tests read both paths back and compare.
+// The fast path (`fastpath.js`): whole batches of plain records encoded and decoded in
+// JavaScript, byte for byte as `crate::backup::codec` writes them.
 
-#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
-const FALLBACK = {};
-// Looked up once, when the module loads: a page that deletes or replaces them later does not
-// change how its Blobs and Files are read or made.
-const BlobOnce = globalThis.Blob, FileOnce = globalThis.File;
-const MAX_DEPTH = 200;
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-let buf = new Uint8Array(1 << 16), view = new DataView(buf.buffer), pos = 0;
-let seen = new Map(), nextId = 0;
-function ensure(n) {
-  if (pos + n <= buf.length) return;
-  let size = buf.length * 2;
-  while (size < pos + n) size *= 2;
-  const b = new Uint8Array(size);
-  b.set(buf.subarray(0, pos));
-  buf = b; view = new DataView(b.buffer);
-}
-function byte(b) { ensure(1); buf[pos++] = b; }
-function varint(n) {
-  ensure(10);
-  while (n >= 128) { buf[pos++] = (n % 128) | 0x80; n = Math.floor(n / 128); }
-  buf[pos++] = n;
-}
-function varintLen(n) { let l = 1; while (n >= 128) { n = Math.floor(n / 128); l++; } return l; }
-function f64(tag, n) { ensure(9); buf[pos++] = tag; view.setFloat64(pos, n, true); pos += 8; }
-function text(s) {
-  const len = s.length;
-  if (len < 64) {
-    let ascii = true;
-    for (let i = 0; i < len; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
-    if (ascii) {
-      ensure(len + 10);
-      varint(len * 2);
-      for (let i = 0; i < len; i++) buf[pos++] = s.charCodeAt(i);
-      return;
-    }
-  }
-  if (typeof s.isWellFormed !== "function" || !s.isWellFormed()) throw FALLBACK;
-  const max = len * 3;
-  ensure(max + 10);
-  const guess = varintLen(max * 2);
-  const { written } = enc.encodeInto(s, buf.subarray(pos + guess));
-  const actual = varintLen(written * 2);
-  if (actual !== guess) buf.copyWithin(pos + actual, pos + guess, pos + guess + written);
-  varint(written * 2);
-  pos += written;
-}
-function number(n) {
-  if (Number.isInteger(n) && Math.abs(n) <= 4503599627370496 && !(n === 0 && 1 / n < 0)) {
-    byte(0x04);
-    varint(n >= 0 ? n * 2 : -n * 2 - 1);
-  } else if (Number.isInteger(n) && Math.abs(n) <= 9007199254740992 && n !== 0) {
-    throw FALLBACK;
-  } else {
-    f64(0x05, n);
-  }
-}
-function propKey(k) {
-  const len = k.length;
-  if (len > 0 && len <= 10) {
-    const c0 = k.charCodeAt(0);
-    if (c0 >= 48 && c0 <= 57 && (len === 1 || c0 !== 48)) {
-      let digits = true;
-      for (let i = 1; i < len; i++) { const c = k.charCodeAt(i); if (c < 48 || c > 57) { digits = false; break; } }
-      if (digits) {
-        const n = +k;
-        if (n <= 4294967294) { byte(0); varint(n); return; }
-      }
-    }
-  }
-  byte(1);
-  text(k);
-}
-function props(v, keys, depth) {
-  varint(keys.length);
-  for (let i = 0; i < keys.length; i++) { const k = keys[i]; propKey(k); val(v[k], depth + 1); }
-}
-function val(v, depth) {
-  if (depth > MAX_DEPTH) throw FALLBACK;
-  switch (typeof v) {
-    case "undefined": byte(0x00); return;
-    case "boolean": byte(v ? 0x03 : 0x02); return;
-    case "number": number(v); return;
-    case "string": byte(0x07); text(v); return;
-    case "object": break;
-    default: throw FALLBACK;
-  }
-  if (v === null) { byte(0x01); return; }
-  const id = seen.get(v);
-  if (id !== undefined) { byte(0x20); varint(id); return; }
-  const proto = Object.getPrototypeOf(v);
-  if (proto === Object.prototype || proto === null) {
-    seen.set(v, nextId++);
-    byte(0x1D);
-    props(v, Object.keys(v), depth);
-  } else if (proto === Array.prototype && Array.isArray(v)) {
-    seen.set(v, nextId++);
-    byte(0x1C);
-    varint(v.length);
-    props(v, Object.keys(v), depth);
-  } else if (proto === Date.prototype) {
-    seen.set(v, nextId++);
-    f64(0x10, v.getTime());
-  } else if (blobsEmpty && (proto === FileOnce.prototype || proto === BlobOnce.prototype)) {
-    // Only for checking what a restore wrote: the contents cannot be read synchronously, so
-    // they are written empty, as the Rust walker leaves them.
-    const file = proto === FileOnce.prototype;
-    const lm = file ? v.lastModified : 0;
-    if (file && !Number.isSafeInteger(lm)) throw FALLBACK;
-    seen.set(v, nextId++);
-    byte(file ? 0x1F : 0x1E);
-    if (file) text(v.name);
-    text(v.type);
-    if (file) varint(lm >= 0 ? lm * 2 : -lm * 2 - 1);
-    varint(0);
-  } else {
-    throw FALLBACK;
-  }
-}
-let blobsEmpty = false;
-function top(v) { seen.clear(); nextId = 0; val(v, 0); }
-function key(k) {
-  if (typeof k === "number" && !Number.isNaN(k)) number(k);
-  else if (typeof k === "string") { byte(0x07); text(k); }
-  else throw FALLBACK;
-}
-
-/** Encodes records start.. of `values` (with `keys[i]`) until `end` or the first record the
- * fast path does not handle; returns that record's index. The bytes: `encoded()`. */
-export function rewind_encode_batch(keys, values, start, end, emptyBlobs) {
-  pos = 0;
-  blobsEmpty = emptyBlobs;
-  let i = start;
-  for (; i < end; i++) {
-    const mark = pos;
-    try { key(keys[i]); top(values[i]); } catch (e) { pos = mark; break; }
-  }
-  seen.clear();
-  return i;
-}
-export function rewind_encoded() { return buf.subarray(0, pos); }
-
-// Decoding (the bytes were verified by Rust already; anything unexpected stops the batch).
-let src, at, objs;
-function rvarint() {
-  let n = 0, mul = 1, b;
-  do {
-    b = src[at++];
-    if (b === undefined) throw FALLBACK;
-    n += (b & 0x7f) * mul;
-    mul *= 128;
-  } while (b & 0x80);
-  if (n >= 9007199254740992) throw FALLBACK;
-  return n;
-}
-const f8 = new Float64Array(1), u8 = new Uint8Array(f8.buffer);
-function rf64() {
-  if (at + 8 > src.length) throw FALLBACK;
-  for (let i = 0; i < 8; i++) u8[i] = src[at + i];
-  at += 8;
-  return f8[0];
-}
-function rtext() {
-  const h = rvarint();
-  if (h & 1) throw FALLBACK;
-  const len = h / 2, end = at + len;
-  if (end > src.length) throw FALLBACK;
-  if (len < 24) {
-    let s = "";
-    for (let i = at; i < end; i++) { const c = src[i]; if (c > 0x7f) { s = null; break; } s += String.fromCharCode(c); }
-    if (s !== null) { at = end; return s; }
-  }
-  const s = dec.decode(src.subarray(at, end));
-  at = end;
-  return s;
-}
-function set(target, k, v) {
-  if (k === "__proto__") Object.defineProperty(target, k, { value: v, writable: true, enumerable: true, configurable: true });
-  else target[k] = v;
-}
-function rprops(target, depth) {
-  const n = rvarint();
-  for (let i = 0; i < n; i++) {
-    const form = src[at++];
-    const k = form === 0 ? String(rvarint()) : form === 1 ? rtext() : (() => { throw FALLBACK; })();
-    set(target, k, rval(depth + 1));
-  }
-}
-function rval(depth) {
-  if (depth > MAX_DEPTH) throw FALLBACK;
-  const tag = src[at++];
-  switch (tag) {
-    case 0x00: return undefined;
-    case 0x01: return null;
-    case 0x02: return false;
-    case 0x03: return true;
-    case 0x04: { const z = rvarint(); return z % 2 === 0 ? z / 2 : -(z + 1) / 2; }
-    case 0x05: return rf64();
-    case 0x07: return rtext();
-    case 0x10: { const d = new Date(rf64()); objs.push(d); return d; }
-    case 0x1C: { const a = new Array(rvarint()); objs.push(a); rprops(a, depth); return a; }
-    case 0x1D: { const o = {}; objs.push(o); rprops(o, depth); return o; }
-    case 0x1E: case 0x1F: {
-      // The bytes were verified (type included) by Rust; a Blob copies them.
-      const name = tag === 0x1F ? rtext() : null;
-      const type = rtext();
-      let lm = 0;
-      if (name !== null) { const z = rvarint(); lm = z % 2 === 0 ? z / 2 : -(z + 1) / 2; }
-      const len = rvarint(), end = at + len;
-      if (end > src.length) throw FALLBACK;
-      const part = src.subarray(at, end);
-      at = end;
-      const b = name === null ? new BlobOnce([part], { type }) : new FileOnce([part], name, { type, lastModified: lm });
-      objs.push(b);
-      return b;
-    }
-    case 0x20: { const id = rvarint(); if (id >= objs.length) throw FALLBACK; return objs[id]; }
-    default: throw FALLBACK;
-  }
-}
-function rtop() { objs = []; return rval(0); }
-
-/** Decodes up to `max` records from `bytes` at `offset`, pushing their keys and values onto
- * `keys` and `values`; stops before the first record the fast path does not handle. Returns
- * the offset reached. */
-export function rewind_decode_batch(bytes, offset, max, keys, values) {
-  src = bytes; at = offset;
-  let n = 0;
-  while (n < max && at < src.length) {
-    const mark = at;
-    try {
-      const k = rtop();
-      const v = rtop();
-      keys.push(k); values.push(v);
-    } catch (e) { at = mark; break; }
-    n++;
-  }
-  src = null; objs = null;
-  return at;
-}
-
-/** Like `rewind_decode_batch`, but puts each record into `store` as it is decoded (with its
- * key unless `inline`) instead of collecting them; a `put` that throws stops the batch and is
- * rethrown. Returns the offset reached; the last request made: `last_put()`. */
-let lastPut = null, lastCount = 0;
-export function rewind_decode_put(bytes, offset, max, store, inline) {
-  src = bytes; at = offset;
-  let n = 0;
-  lastCount = 0;
-  try {
-    while (n < max && at < src.length) {
-      const mark = at;
-      let k, v;
-      try { k = rtop(); v = rtop(); } catch (e) { at = mark; break; }
-      lastPut = inline ? store.put(v) : store.put(v, k);
-      n++;
-      lastCount = n;
-    }
-  } finally {
-    src = null; objs = null;
-  }
-  return at;
-}
-export function rewind_last_put() { const r = lastPut; lastPut = null; return r; }
-export function rewind_last_count() { return lastCount; }
-"#)]
+#[wasm_bindgen(module = "/src/idb/fastpath.js")]
 extern "C" {
-    #[wasm_bindgen(catch)]
-    fn rewind_decode_put(
-        bytes: &[u8],
-        offset: u32,
-        max: u32,
-        store: &web_sys::IdbObjectStore,
-        inline: bool,
-    ) -> Result<u32, JsValue>;
-    fn rewind_last_put() -> JsValue;
-    fn rewind_last_count() -> u32;
-    fn rewind_encode_batch(
+    fn rewind_fast_encode(
+        codec: &JsValue,
         keys: &JsValue,
         values: &JsValue,
         start: u32,
         end: u32,
         empty_blobs: bool,
-    ) -> u32;
-    fn rewind_encoded() -> js_sys::Uint8Array;
-    fn rewind_decode_batch(
-        bytes: &[u8],
-        offset: u32,
-        max: u32,
-        keys: &js_sys::Array,
-        values: &js_sys::Array,
-    ) -> u32;
+        size_hint: u32,
+    ) -> js_sys::Array;
+    fn rewind_fast_decode(codec: &JsValue, bytes: &[u8], offset: u32, max: u32) -> js_sys::Array;
+}
+
+thread_local! {
+    /// The codec's tags, key forms and limits as the fast path reads them: one definition,
+    /// `crate::backup::codec`'s.
+    static FAST_CODEC: JsValue = fast_codec();
+}
+
+fn fast_codec() -> JsValue {
+    let set = |target: &js_sys::Object, name: &str, value: JsValue| {
+        let _ = js_sys::Reflect::set(target, &name.into(), &value);
+    };
+    let tags = js_sys::Object::new();
+    for (name, tag) in crate::backup::codec::FAST_PATH_TAGS {
+        set(&tags, name, f64::from(tag).into());
+    }
+    let codec = js_sys::Object::new();
+    set(&codec, "tags", tags.into());
+    set(
+        &codec,
+        "keyIndex",
+        f64::from(crate::backup::codec::KEY_INDEX).into(),
+    );
+    set(
+        &codec,
+        "keyText",
+        f64::from(crate::backup::codec::KEY_TEXT).into(),
+    );
+    set(&codec, "maxDepth", (MAX_DEPTH as f64).into());
+    set(
+        &codec,
+        "maxIndex",
+        (crate::backup::codec::MAX_INDEX as f64).into(),
+    );
+    codec.into()
 }
 
 /// Encodes records `start..end` of `keys`/`values` (as a backup section holds them:
@@ -1570,43 +1316,30 @@ fn encode_batch_with(
     empty_blobs: bool,
     out: &mut Vec<u8>,
 ) -> u32 {
-    let reached = rewind_encode_batch(keys, values, start, end, empty_blobs);
-    let bytes = rewind_encoded();
+    // Room for about as much as the caller's buffer already took per batch.
+    let hint = u32::try_from(out.len().min(64 << 20)).unwrap_or(0);
+    let result = FAST_CODEC
+        .with(|codec| rewind_fast_encode(codec, keys, values, start, end, empty_blobs, hint));
+    let reached = result.get(0).as_f64().map_or(start, |n| n as u32);
+    let bytes: js_sys::Uint8Array = result.get(1).unchecked_into();
     let from = out.len();
     out.resize(from + bytes.length() as usize, 0);
     bytes.copy_to(&mut out[from..]);
     reached
 }
 
-/// Decodes up to `max` records from `section` at `offset` and puts each into `store` (with its
-/// key, unless the store's keys are in-line), stopping before the first record the fast path
-/// does not handle. Returns the offset reached, the records put and the last `put` request, if
-/// any; a `put` that throws (a value IndexedDB refuses) is the error.
-pub fn decode_put_batch(
-    section: &[u8],
-    offset: usize,
-    max: u32,
-    store: &web_sys::IdbObjectStore,
-    inline: bool,
-) -> Result<(usize, usize, Option<web_sys::IdbRequest>), JsValue> {
-    let outcome = rewind_decode_put(section, offset as u32, max, store, inline);
-    let last = rewind_last_put();
-    let reached = outcome?;
-    Ok((
-        reached as usize,
-        rewind_last_count() as usize,
-        last.dyn_into().ok(),
-    ))
-}
-
-/// Decodes up to `max` records from `section` at `offset` onto `keys` and `values`, stopping
-/// before the first record the fast path does not handle; returns the offset reached.
+/// Decodes up to `max` records from `section` at `offset`, stopping before the first record
+/// the fast path does not handle; returns the offset reached and the records' keys and values.
 pub fn decode_batch(
     section: &[u8],
     offset: usize,
     max: u32,
-    keys: &js_sys::Array,
-    values: &js_sys::Array,
-) -> usize {
-    rewind_decode_batch(section, offset as u32, max, keys, values) as usize
+) -> (usize, js_sys::Array, js_sys::Array) {
+    let result = FAST_CODEC.with(|codec| rewind_fast_decode(codec, section, offset as u32, max));
+    let reached = result.get(0).as_f64().map_or(offset, |n| n as usize);
+    (
+        reached,
+        result.get(1).unchecked_into(),
+        result.get(2).unchecked_into(),
+    )
 }

@@ -9,7 +9,7 @@
 use super::backend::{ensure_meta_stores, key_path_js, JOURNAL_STORE, META_STORE};
 use super::carry::{read_carried, write_carried};
 use super::clone::{
-    decode_put_batch, encode_batch_without_blob_bytes, js_to_value, make_bitmaps, value_to_js,
+    decode_batch, encode_batch_without_blob_bytes, js_to_value, make_bitmaps, value_to_js,
     value_to_js_with,
 };
 use super::inspect::store_names;
@@ -26,8 +26,20 @@ use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
 use crate::schema::{DatabaseSchema, KeyPath, StoreSchema};
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbIndexParameters, IdbObjectStoreParameters};
+
+#[wasm_bindgen(module = "/src/idb/batch_put.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    fn rewind_put_all(
+        store: &web_sys::IdbObjectStore,
+        keys: &js_sys::Array,
+        values: &js_sys::Array,
+        inline: bool,
+    ) -> Result<JsValue, JsValue>;
+}
 
 /// Progress callback that can live inside the upgrade transaction.
 pub type SharedProgress = Rc<dyn Fn(u64, u64)>;
@@ -212,12 +224,13 @@ async fn replace_everything(
             let mut last = None;
             let start = index;
             while index < end {
-                let (reached, count, request) =
-                    decode_put_batch(&s.section, offset, (end - index) as u32, &store, inline)?;
+                let (reached, keys, values) =
+                    decode_batch(&s.section, offset, (end - index) as u32);
                 offset = reached;
-                index += count;
-                if request.is_some() {
-                    last = request;
+                index += values.length() as usize;
+                let request = rewind_put_all(&store, &keys, &values, inline)?;
+                if !request.is_null() {
+                    last = Some(request.unchecked_into::<web_sys::IdbRequest>());
                 }
                 if index < end {
                     let (k, v, next) = read_record(&s.section, offset)?;

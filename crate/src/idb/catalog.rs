@@ -55,6 +55,16 @@ async fn with_catalog<T>(
     outcome
 }
 
+/// Whether the catalog of `database` exists: reading never creates it (which takes room the
+/// origin may not have). Where the browser cannot list databases, it is opened as before.
+async fn catalog_exists(database: &str) -> bool {
+    let name = catalog_name(database);
+    match super::list_databases().await {
+        Ok(all) => all.iter().any(|d| d.name == name),
+        Err(_) => true,
+    }
+}
+
 fn both() -> js_sys::Array {
     js_sys::Array::of2(&MANIFESTS.into(), &FILES.into())
 }
@@ -95,6 +105,17 @@ pub async fn save(manifest: &BackupManifest, bytes: &[u8]) -> Result<(), RewindE
     let needed = bytes.len() as u64;
     let json = serde_json::to_string(manifest)
         .map_err(|e| RewindError::Migration(crate::MigrationError::Storage(e.to_string())))?;
+    // No room by the browser's own estimate: refused before anything is written. (A write
+    // that fails for lack of room is undone, but Firefox keeps the room it took until much
+    // later, and the site stays full meanwhile: even listing its databases fails.)
+    if let Some(e) = super::storage::estimate().await {
+        if e.quota > 0 && e.usage.saturating_add(needed) > e.quota {
+            return Err(RewindError::QuotaExceeded {
+                needed: e.usage + needed - e.quota,
+                detail: format!("{} bytes used of {} this site may use", e.usage, e.quota),
+            });
+        }
+    }
     with_catalog(&manifest.database, async |db| {
         let file: JsValue = if blobs_storable(db).await {
             bytes_to_blob(bytes, BACKUP_MIME)?.into()
@@ -115,6 +136,9 @@ pub async fn save(manifest: &BackupManifest, bytes: &[u8]) -> Result<(), RewindE
 
 /// Every backup of `database`, newest first.
 pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
+    if !catalog_exists(database).await {
+        return Ok(Vec::new());
+    }
     let texts = with_catalog(database, async |db| {
         let tx = db.transaction_with_str(MANIFESTS)?;
         let all = await_request(tx.object_store(MANIFESTS)?.get_all()?).await?;
@@ -137,6 +161,9 @@ pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
 
 /// The file of one backup.
 pub async fn file(database: &str, id: &str) -> Result<web_sys::Blob, RewindError> {
+    if !catalog_exists(database).await {
+        return Err(RewindError::NoSuchBackup { id: id.to_string() });
+    }
     let value = with_catalog(database, async |db| {
         let tx = db.transaction_with_str(FILES)?;
         await_request(tx.object_store(FILES)?.get(&JsValue::from_str(id))?).await
@@ -164,6 +191,9 @@ pub async fn read(database: &str, id: &str) -> Result<Vec<u8>, RewindError> {
 
 /// Deletes one backup (manifest and file together).
 pub async fn delete(database: &str, id: &str) -> Result<(), RewindError> {
+    if !catalog_exists(database).await {
+        return Err(RewindError::NoSuchBackup { id: id.to_string() });
+    }
     let existed = with_catalog(database, async |db| {
         let tx =
             db.transaction_with_str_sequence_and_mode(&both(), IdbTransactionMode::Readwrite)?;

@@ -33,6 +33,10 @@ pub enum IdbError {
     BlobUnreadable(String),
     #[error("the file is {bytes} bytes, more than this page can hold in memory")]
     TooLarge { bytes: u64 },
+    /// WebKit's ephemeral sessions (Safari's Private Browsing, automation) refuse Blobs and
+    /// Files in IndexedDB with an `UnknownError`.
+    #[error("this browser session cannot store Blobs or Files in IndexedDB ({0}); Safari and other WebKit browsers refuse them in private windows: open the page in a normal window")]
+    BlobsNotStorable(String),
 }
 
 impl IdbError {
@@ -44,6 +48,8 @@ impl IdbError {
                 IdbError::QuotaExceeded(message)
             } else if name == "AbortError" {
                 IdbError::Aborted(message)
+            } else if name == "UnknownError" && message.contains("Blob/File") {
+                IdbError::BlobsNotStorable(message)
             } else {
                 IdbError::Dom { name, message }
             };

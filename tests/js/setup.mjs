@@ -15,9 +15,10 @@ after(async () => { await browser?.close(); await server?.close(); });
 export function url(path) { return server.url + path; }
 
 /** Opens the test page (pkg/ loaded), runs `f(page, context)`, fails on uncaught page errors.
- * `context` is the Playwright browser context in Chromium, null elsewhere. */
-export async function withPage(f, { path = "tests/js/index.html", allowErrors = false } = {}) {
-  const { page, context, errors, close } = await browser.openPage(url(path), { allowErrors });
+ * `context` is the Playwright browser context in Chromium, null elsewhere; `prefs` are
+ * Firefox preferences for this page's browser. */
+export async function withPage(f, { path = "tests/js/index.html", allowErrors = false, prefs } = {}) {
+  const { page, context, errors, close } = await browser.openPage(url(path), { allowErrors, prefs });
   try {
     if (path === "tests/js/index.html") await page.waitForFunction(() => window.T && window.Rewind);
     const result = await f(page, context);

@@ -58,7 +58,8 @@ export async function openBrowser(engine = ENGINE) {
 }
 
 // In the page: results travel as a tagged JSON tree, so undefined, NaN, -0, ±Infinity, bigint,
-// Date, RegExp, Map, Set and typed arrays come back as Playwright would give them.
+// Date, RegExp, Map, Set, typed arrays and strings with lone surrogates come back as Playwright
+// would give them.
 const ENCODE = `
   const __encode = (v, seen = new Set()) => {
     if (v === undefined || typeof v === "function" || typeof v === "symbol") return { $: "u" };
@@ -70,6 +71,8 @@ const ENCODE = `
       return v;
     }
     if (typeof v === "bigint") return { $: "b", v: String(v) };
+    // A lone surrogate is no valid JSON text for every WebDriver server: as code units.
+    if (typeof v === "string" && !v.isWellFormed()) return { $: "t", v: Array.from({ length: v.length }, (_, i) => v.charCodeAt(i)) };
     if (v === null || typeof v !== "object") return v;
     if (seen.has(v)) return { $: "u" };
     seen.add(v);
@@ -97,6 +100,7 @@ function decode(t) {
     case "u": return undefined;
     case "n": return t.v === "-0" ? -0 : Number(t.v);
     case "b": return BigInt(t.v);
+    case "t": return String.fromCharCode(...t.v);
     case "d": return new Date(t.v);
     case "r": return new RegExp(t.v[0], t.v[1]);
     case "e": return Object.assign(new Error(t.v.message), { name: t.v.name, pageStack: t.v.stack });

@@ -2,19 +2,24 @@
 # Runs every test tier, whatever fails on the way, then prints one line per tier and a total.
 #   1 lint     cargo fmt --check; clippy -D warnings, native and wasm32
 #   2 native   unit tests of the pure core and the page's state (cargo test)
-#   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test)
+#   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test);
+#              browser-firefox: the same in headless Firefox ESR (geckodriver)
 #   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright
-#   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/)
+#   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/);
+#              js-firefox, js-webkit: the same in Firefox ESR and WebKitGTK over WebDriver
+#              (tests/shared/webdriver.mjs; WebKit's MiniBrowser under xvfb-run)
 #   6 fuzz     cargo-fuzz, 20 s per target (inspect, decode_backup, decode_value, migrations)
 #   7 faults   make pkg, then pkg/ under injected faults in headless Chromium: crashes, quota,
 #              blocked tabs, failing transforms, cut files (tests/faults/)
 #   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane)
-# Pass tier names (lint native browser e2e js fuzz faults bench) to run only those.
+# Pass tier names (lint native browser browser-firefox e2e js js-firefox js-webkit fuzz faults
+# bench) to run only those.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 
-tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e js fuzz faults bench)
+ALL_TIERS=(lint native browser browser-firefox e2e js js-firefox js-webkit fuzz faults bench)
+tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=("${ALL_TIERS[@]}")
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROME_BIN=/usr/bin/chromium
 LOGDIR="$ROOT/target/test-logs"; mkdir -p "$LOGDIR"
@@ -62,7 +67,13 @@ lint() {
 native() { cargo test --workspace; }
 browser() {
   # wasm-bindgen-test-runner reads webdriver.json from the test crate's directory.
-  cargo test --target wasm32-unknown-unknown -p rewind-browser-tests
+  cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests
+}
+browser_firefox() {
+  # The runner drives Firefox when GECKODRIVER is set and CHROMEDRIVER is not
+  # (webdriver.json's moz:firefoxOptions).
+  env -u CHROMEDRIVER -u CHROME_BIN GECKODRIVER="$(command -v geckodriver)" \
+    cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests
 }
 e2e() {
   local dist="$ROOT/target/e2e-dist"
@@ -78,13 +89,15 @@ faults() {
 }
 js() {
   "$ROOT/scripts/pkg.sh" || return 1
-  node --test --test-concurrency=1 tests/js/*.test.mjs
+  REWIND_ENGINE="${1:-chromium}" node --test --test-concurrency=1 tests/js/*.test.mjs
 }
 
 for t in "${tiers[@]}"; do
   case "$t" in
     lint|native|browser|e2e|js|fuzz|faults|bench) run_tier "$t" "$t" ;;
-    *) echo "unknown tier: $t (lint, native, browser, e2e, js, fuzz, faults, bench)"; exit 2 ;;
+    browser-firefox) run_tier "$t" browser_firefox ;;
+    js-firefox|js-webkit) run_tier "$t" js "${t#js-}" ;;
+    *) echo "unknown tier: $t (${ALL_TIERS[*]})"; exit 2 ;;
   esac
 done
 

@@ -46,7 +46,7 @@ if [ "${1:-}" = "--test" ]; then
   missing=()
   for pair in /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver \
               /usr/bin/firefox-esr:firefox-esr /usr/bin/WebKitWebDriver:webkit2gtk-driver \
-              /usr/bin/xvfb-run:xvfb /usr/bin/xauth:xauth; do
+              /usr/bin/xvfb-run:xvfb /usr/bin/xauth:xauth /usr/bin/curl:curl; do
     [ -x "${pair%%:*}" ] || missing+=("${pair#*:}")
   done
   if [ ${#missing[@]} -gt 0 ]; then

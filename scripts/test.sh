@@ -11,15 +11,18 @@
 #              (tests/shared/webdriver.mjs; WebKit's MiniBrowser under xvfb-run)
 #   6 fuzz     cargo-fuzz, 20 s per target (inspect, decode_backup, decode_value, migrations)
 #   7 faults   make pkg, then pkg/ under injected faults in headless Chromium: crashes, quota,
-#              blocked tabs, failing transforms, cut files (tests/faults/)
+#              blocked tabs, failing transforms, cut files (tests/faults/); faults-firefox,
+#              faults-webkit: those that need neither CDP nor several tabs (failing transforms,
+#              cut files) in Firefox ESR and WebKitGTK
 #   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane)
 # Pass tier names (lint native browser browser-firefox browser-webkit e2e js js-firefox js-webkit
-# fuzz faults bench) to run only those.
+# fuzz faults faults-firefox faults-webkit bench) to run only those.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 
-ALL_TIERS=(lint native browser browser-firefox browser-webkit e2e js js-firefox js-webkit fuzz faults bench)
+ALL_TIERS=(lint native browser browser-firefox browser-webkit e2e js js-firefox js-webkit fuzz faults
+           faults-firefox faults-webkit bench)
 tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=("${ALL_TIERS[@]}")
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROME_BIN=/usr/bin/chromium
@@ -112,11 +115,12 @@ fuzz() { "$ROOT/scripts/fuzz.sh" 20; }
 bench() { "$ROOT/scripts/bench.sh" --smoke; }
 faults() {
   "$ROOT/scripts/pkg.sh" || return 1
-  node --test --test-concurrency=1 tests/faults/*.test.mjs
+  REWIND_ENGINE="${1:-chromium}" node --test --test-concurrency=1 tests/faults/*.test.mjs
 }
 js() {
   "$ROOT/scripts/pkg.sh" || return 1
-  REWIND_ENGINE="${1:-chromium}" node --test --test-concurrency=1 tests/js/*.test.mjs
+  # A test that has not ended in 5 minutes has hung: it fails, and the tier goes on.
+  REWIND_ENGINE="${1:-chromium}" node --test --test-concurrency=1 --test-timeout=300000 tests/js/*.test.mjs
 }
 
 for t in "${tiers[@]}"; do
@@ -125,6 +129,7 @@ for t in "${tiers[@]}"; do
     browser-firefox) run_tier "$t" browser_firefox ;;
     browser-webkit) run_tier "$t" browser_webkit ;;
     js-firefox|js-webkit) run_tier "$t" js "${t#js-}" ;;
+    faults-firefox|faults-webkit) run_tier "$t" faults "${t#faults-}" ;;
     *) echo "unknown tier: $t (${ALL_TIERS[*]})"; exit 2 ;;
   esac
 done

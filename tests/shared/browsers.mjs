@@ -2,8 +2,8 @@
 // (chromium, the default; firefox; webkit). Chromium runs on playwright-core (its pages are
 // Playwright pages); Firefox and WebKit run over our own WebDriver client (webdriver.mjs), with
 // a page that has the part of Playwright's Page the tests use: goto, evaluate,
-// waitForFunction, url, title, reload, screenshot, and getByRole/getByLabel locators
-// (click, innerText, waitFor).
+// waitForFunction, url, title, reload, screenshot, setInputFiles (paths), and
+// getByRole/getByLabel locators (click, innerText, waitFor).
 //
 // Each page is a fresh context with its own storage: a Playwright browser context, or a new
 // WebDriver session (a new browser with a fresh profile).
@@ -272,6 +272,13 @@ export class WebDriverPage {
       }
       await new Promise((ok) => setTimeout(ok, polling));
     }
+  }
+
+  /** Chooses files (paths on this machine) in the file input `selector`. */
+  async setInputFiles(selector, files) {
+    const paths = [files].flat();
+    if (paths.some((p) => typeof p !== "string")) throw new Error("setInputFiles over WebDriver takes paths");
+    await this.session.sendKeys(await this.session.findElement(selector), paths.join("\n"));
   }
 
   getByRole(role, { name, exact } = {}) {

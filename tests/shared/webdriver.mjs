@@ -36,14 +36,26 @@ async function freePort() {
 
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
-/** One HTTP command to a remote end; resolves to the answer's `value`. */
-export async function command(base, method, path, body) {
+/** How long one command may take before it is given up: above the session's script timeout
+ * (120 s), so a script that never settles is the remote end's "script timeout" first. */
+export const COMMAND_TIMEOUT_MS = 180_000;
+
+/** One HTTP command to a remote end; resolves to the answer's `value`. A command that gets no
+ * answer within `timeout` ms fails (a driver whose browser never came up, say). */
+export async function command(base, method, path, body, { timeout = COMMAND_TIMEOUT_MS } = {}) {
   const what = `${method} ${path}`;
-  const res = await fetch(base + path, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json; charset=utf-8" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let res;
+  try {
+    res = await fetch(base + path, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json; charset=utf-8" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeout),
+    });
+  } catch (e) {
+    if (e?.name === "TimeoutError") throw new WebDriverError(what, 0, "no answer", `none within ${timeout} ms`);
+    throw e;
+  }
   const text = await res.text();
   let answer;
   try {
@@ -118,6 +130,11 @@ export function capabilities(engine, { prefs = {} } = {}) {
 /** Starts the driver of `engine` on a free loopback port and waits until it is ready.
  * WebKit's runs under `xvfb-run -a` (MiniBrowser needs a display). */
 export async function startDriver(engine, { log = process.env.WEBDRIVER_LOG === "1" } = {}) {
+  const { base, child } = await spawnDriver(engine, log);
+  return new Driver(engine, base, child, log);
+}
+
+async function spawnDriver(engine, log) {
   const port = await freePort();
   let child;
   if (engine === "firefox") {
@@ -141,7 +158,7 @@ export async function startDriver(engine, { log = process.env.WEBDRIVER_LOG === 
   for (;;) {
     if (exited) throw new Error(`the ${engine} WebDriver server stopped at once: ${JSON.stringify(exited)}`);
     try {
-      const status = await command(base, "GET", "/status");
+      const status = await command(base, "GET", "/status", undefined, { timeout: 5_000 });
       if (status?.ready !== false) break;
     } catch {
       // not listening yet
@@ -152,7 +169,7 @@ export async function startDriver(engine, { log = process.env.WEBDRIVER_LOG === 
     }
     await sleep(100);
   }
-  return new Driver(engine, base, child);
+  return { base, child };
 }
 
 function stop(child) {
@@ -165,12 +182,23 @@ function stop(child) {
   return gone.finally(() => clearTimeout(timer));
 }
 
+/** How long a new session (a browser starting) may take before the driver is restarted. */
+const SESSION_START_MS = 60_000;
+
 export class Driver {
-  constructor(engine, base, child) {
+  constructor(engine, base, child, log) {
     this.engine = engine;
     this.base = base;
     this.child = child;
+    this.log = log;
     this.sessions = new Set();
+  }
+
+  /** A fresh driver process in place of this one (its sessions are gone with it). */
+  async restart() {
+    this.sessions.clear();
+    await stop(this.child);
+    ({ base: this.base, child: this.child } = await spawnDriver(this.engine, this.log));
   }
 
   /** A new session: a new browser with a fresh profile (its own storage; geckodriver makes a
@@ -180,12 +208,15 @@ export class Driver {
     let value;
     for (let attempt = 1; ; attempt++) {
       try {
-        value = await command(this.base, "POST", "/session", { capabilities: { alwaysMatch: caps } });
+        value = await command(this.base, "POST", "/session", { capabilities: { alwaysMatch: caps } },
+          { timeout: SESSION_START_MS });
         break;
       } catch (e) {
-        // A browser that did not come up once is tried again, once.
+        // A browser that did not come up (WebKitWebDriver then waits for it forever) is tried
+        // again once, with a fresh driver if there was no answer at all.
         if (attempt >= 2) throw e;
-        await sleep(500);
+        if (e instanceof WebDriverError && e.error === "no answer") await this.restart();
+        else await sleep(500);
       }
     }
     const session = new Session(this, value.sessionId, value.capabilities);

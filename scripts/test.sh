@@ -5,7 +5,8 @@
 #   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test);
 #              browser-firefox: the same in headless Firefox ESR (geckodriver);
 #              browser-webkit: the same in WebKitGTK (WebKitWebDriver, MiniBrowser under xvfb-run)
-#   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright
+#   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright; e2e-firefox,
+#              e2e-webkit: the page builds and shows the demo database in Firefox and WebKit
 #   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/);
 #              js-firefox, js-webkit: the same in Firefox ESR and WebKitGTK over WebDriver
 #              (tests/shared/webdriver.mjs; WebKit's MiniBrowser under xvfb-run)
@@ -15,14 +16,14 @@
 #              faults-webkit: those that need neither CDP nor several tabs (failing transforms,
 #              cut files) in Firefox ESR and WebKitGTK
 #   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane)
-# Pass tier names (lint native browser browser-firefox browser-webkit e2e js js-firefox js-webkit
-# fuzz faults faults-firefox faults-webkit bench) to run only those.
+# Pass tier names (lint native browser browser-firefox browser-webkit e2e e2e-firefox e2e-webkit
+# js js-firefox js-webkit fuzz faults faults-firefox faults-webkit bench) to run only those.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 
-ALL_TIERS=(lint native browser browser-firefox browser-webkit e2e js js-firefox js-webkit fuzz faults
-           faults-firefox faults-webkit bench)
+ALL_TIERS=(lint native browser browser-firefox browser-webkit e2e e2e-firefox e2e-webkit js js-firefox
+           js-webkit fuzz faults faults-firefox faults-webkit bench)
 tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=("${ALL_TIERS[@]}")
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROME_BIN=/usr/bin/chromium
@@ -110,6 +111,12 @@ e2e() {
   REWIND_DEMO=1 trunk build --dist "$dist" --public-url / || return 1
   DIST="$dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs
 }
+e2e_engine() {
+  # The page in another engine: it builds and shows the demo database (tests/e2e/engines.test.mjs).
+  local dist="$ROOT/target/e2e-dist"
+  REWIND_DEMO=1 trunk build --dist "$dist" --public-url / || return 1
+  DIST="$dist" REWIND_ENGINE="$1" node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/engines.test.mjs
+}
 
 fuzz() { "$ROOT/scripts/fuzz.sh" 20; }
 bench() { "$ROOT/scripts/bench.sh" --smoke; }
@@ -130,6 +137,7 @@ for t in "${tiers[@]}"; do
     browser-webkit) run_tier "$t" browser_webkit ;;
     js-firefox|js-webkit) run_tier "$t" js "${t#js-}" ;;
     faults-firefox|faults-webkit) run_tier "$t" faults "${t#faults-}" ;;
+    e2e-firefox|e2e-webkit) run_tier "$t" e2e_engine "${t#e2e-}" ;;
     *) echo "unknown tier: $t (${ALL_TIERS[*]})"; exit 2 ;;
   esac
 done

@@ -15,15 +15,17 @@
 #              blocked tabs, failing transforms, cut files (tests/faults/); faults-firefox,
 #              faults-webkit: those that need neither CDP nor several tabs (failing transforms,
 #              cut files) in Firefox ESR and WebKitGTK
-#   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane)
+#   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane);
+#              bench-firefox, bench-webkit: the same in Firefox ESR and WebKitGTK
 # Pass tier names (lint native browser browser-firefox browser-webkit e2e e2e-firefox e2e-webkit
-# js js-firefox js-webkit fuzz faults faults-firefox faults-webkit bench) to run only those.
+# js js-firefox js-webkit fuzz faults faults-firefox faults-webkit bench bench-firefox bench-webkit)
+# to run only those.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 
 ALL_TIERS=(lint native browser browser-firefox browser-webkit e2e e2e-firefox e2e-webkit js js-firefox
-           js-webkit fuzz faults faults-firefox faults-webkit bench)
+           js-webkit fuzz faults faults-firefox faults-webkit bench bench-firefox bench-webkit)
 tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=("${ALL_TIERS[@]}")
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROME_BIN=/usr/bin/chromium
@@ -119,7 +121,7 @@ e2e_engine() {
 }
 
 fuzz() { "$ROOT/scripts/fuzz.sh" 20; }
-bench() { "$ROOT/scripts/bench.sh" --smoke; }
+bench() { REWIND_ENGINE="${1:-chromium}" "$ROOT/scripts/bench.sh" --smoke; }
 faults() {
   "$ROOT/scripts/pkg.sh" || return 1
   REWIND_ENGINE="${1:-chromium}" node --test --test-concurrency=1 tests/faults/*.test.mjs
@@ -138,6 +140,7 @@ for t in "${tiers[@]}"; do
     js-firefox|js-webkit) run_tier "$t" js "${t#js-}" ;;
     faults-firefox|faults-webkit) run_tier "$t" faults "${t#faults-}" ;;
     e2e-firefox|e2e-webkit) run_tier "$t" e2e_engine "${t#e2e-}" ;;
+    bench-firefox|bench-webkit) run_tier "$t" bench "${t#bench-}" ;;
     *) echo "unknown tier: $t (${ALL_TIERS[*]})"; exit 2 ;;
   esac
 done

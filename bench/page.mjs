@@ -180,6 +180,9 @@ export const B = {
     rewindFile = await rw.exportBackup(manifest.id);
     const t2 = now();
     const mem = m && m.stop();
+    // Firefox: a Blob read from IndexedDB cannot be read once its record is deleted
+    // (docs/engines.md); the restore runs use a copy, made outside the measured time.
+    rewindFile = new File([await rewindFile.arrayBuffer()], rewindFile.name, { type: rewindFile.type });
     await rw.deleteBackup(manifest.id);
     if (memory) await keepFile("rewind", rewindFile);
     return { ms: t2 - t0, backupMs: t1 - t0, exportMs: t2 - t1, bytes: rewindFile.size, memory: mem };

@@ -1,4 +1,6 @@
-// Runs the benchmark page (bench/index.html) in headless Chromium and prints the table.
+// Runs the benchmark page (bench/index.html) in headless Chromium (or, REWIND_ENGINE=firefox|
+// webkit, in that engine over WebDriver: one session, so one profile, pages reloaded) and
+// prints the table.
 //   node bench/run.mjs [--smoke] [--sizes 10000,100000] [--reps 5] [--blob-size 10000] [--out dir]
 // The repository root is served on 127.0.0.1 (pkg/, node_modules/dexie…, bench/); Chromium
 // runs with a persistent profile (IndexedDB on disk, as for a real site), precise memory info
@@ -11,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { serve } from "../tests/e2e/harness.mjs";
+import { ENGINE, openBrowser } from "../tests/shared/browsers.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const args = process.argv.slice(2);
@@ -45,7 +48,11 @@ async function main() {
   await mkdir(OUT, { recursive: true });
   const profile = await mkdtemp(join(tmpdir(), "rewind-bench-"));
   const server = await serve(ROOT);
-  const context = await chromium.launchPersistentContext(profile, {
+  // Firefox and WebKit: one WebDriver session (its storage kept across page loads); a "fresh
+  // page" is the page loaded again (a fresh wasm instance and heap).
+  const webdriver = ENGINE === "chromium" ? null : await openBrowser(ENGINE);
+  let shared = null;
+  const context = webdriver ? null : await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROME_BIN ?? "/usr/bin/chromium",
     headless: true,
     args: [
@@ -59,6 +66,12 @@ async function main() {
   const check = (ok, what) => { checks.push({ ok: !!ok, what }); if (!ok) log(`check failed: ${what}`); };
   const url = server.url + "bench/index.html" + (process.env.REWIND_PKG ? `?pkg=${encodeURIComponent(process.env.REWIND_PKG)}` : "");
   async function freshPage() {
+    if (webdriver) {
+      shared ??= await webdriver.openPage(url, { allowErrors: true });
+      await shared.page.goto(url);
+      await shared.page.waitForFunction(() => window.B, undefined, { timeout: 60_000 });
+      return Object.assign(shared.page, { close: async () => errors.push(...(await shared.page.pageErrors())) });
+    }
     const page = await context.newPage();
     page.on("pageerror", (e) => errors.push(String(e)));
     page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
@@ -89,9 +102,11 @@ async function main() {
         }
       }
       await page.close();
-      // Memory: one fresh page (a fresh wasm instance and heap) per operation.
+      // Memory: one fresh page (a fresh wasm instance and heap) per operation. The files go
+      // from page to page as Blobs in IndexedDB, which WebKit's WebDriver session refuses.
       const memory = {};
-      for (const op of MEMORY_OPS) {
+      if (ENGINE === "webkit") log("   memory runs: not in WebKit (its WebDriver session stores no Blobs)");
+      for (const op of ENGINE === "webkit" ? [] : MEMORY_OPS) {
         page = await freshPage();
         try {
           memory[op] = (await page.evaluate((o) => B[o]({ memory: true }), op)).memory;
@@ -104,7 +119,9 @@ async function main() {
       results.push(summarize({ total, reps, blobs, label, setup, runs, memory }, check));
     }
   } finally {
-    await context.close();
+    await shared?.close();
+    await webdriver?.close();
+    await context?.close();
     await server.close();
     await rm(profile, { recursive: true, force: true });
   }
@@ -169,7 +186,8 @@ function summarize({ total, reps, blobs, label, setup, runs, memory }, check) {
   for (const r of runs.rawWrite) check(r.records === total, `${label}: raw write wrote ${r.records}/${total} records`);
   for (const r of runs.rewindMigrate) check(r.version === 1, `${label}: rollback ended at version ${r.version}`);
   check(sizes.rewind > 0 && sizes.rewind < 10 * sizes.json + 1e6, `${label}: backup size ${sizes.rewind} is sane`);
-  for (const op of MEMORY_OPS) check(mem[op] && mem[op].wasmBytes > 0 && mem[op].heapPeak > 0, `${label}: memory of ${op} sampled`);
+  // The JS heap is measured where the engine says (Chromium's performance.memory).
+  for (const op of ENGINE === "webkit" ? [] : MEMORY_OPS) check(mem[op] && mem[op].wasmBytes > 0 && (ENGINE !== "chromium" || mem[op].heapPeak > 0), `${label}: memory of ${op} sampled`);
   return { label, total, reps, blobs, jsonBytes: setup.jsonBytes, rows, sizes, ratios, memory: mem };
 }
 

@@ -11,5 +11,6 @@ cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 "$ROOT/scripts/pkg.sh"
 export CHROME_BIN="${CHROME_BIN:-/usr/bin/chromium}"
+# REWIND_ENGINE=firefox|webkit runs it in that engine over WebDriver (tests/shared/browsers.mjs).
 log "bench $*"
 node bench/run.mjs "$@"

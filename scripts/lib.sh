@@ -8,3 +8,4 @@ wasm_bindgen_version() {
   sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1
 }
 TRUNK_VERSION=0.21.14
+GECKODRIVER_VERSION=0.37.1

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing, checking versions; safe to run again.
 #   scripts/setup.sh          tools to build and serve the page
-#   scripts/setup.sh --test   also Chromium + chromedriver for the browser tiers
+#   scripts/setup.sh --test   also the engines the browser tiers run in: Chromium + chromedriver,
+#                             Firefox ESR + geckodriver, WebKitGTK's WebKitWebDriver + MiniBrowser,
+#                             and Xvfb (MiniBrowser needs a display)
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -40,10 +42,22 @@ if [ "${1:-}" = "--test" ]; then
     log "installing cargo-fuzz 0.13.2 (found: ${have_fuzz:-none})"
     cargo install cargo-fuzz --version 0.13.2 --locked --force
   fi
-  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    log "installing chromium and chromium-driver from Debian"
+  # Debian's browsers and drivers (never a browser download): command -> package.
+  missing=()
+  for pair in /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver \
+              /usr/bin/firefox-esr:firefox-esr /usr/bin/WebKitWebDriver:webkit2gtk-driver \
+              /usr/bin/xvfb-run:xvfb /usr/bin/xauth:xauth /usr/bin/curl:curl; do
+    [ -x "${pair%%:*}" ] || missing+=("${pair#*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} from Debian"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  have_gecko="$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}' || true)"
+  if [ "$have_gecko" != "$GECKODRIVER_VERSION" ]; then
+    log "installing geckodriver $GECKODRIVER_VERSION (found: ${have_gecko:-none}); this takes several minutes"
+    cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked --force
   fi
 fi

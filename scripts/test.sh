@@ -2,20 +2,32 @@
 # Runs every test tier, whatever fails on the way, then prints one line per tier and a total.
 #   1 lint     cargo fmt --check; clippy -D warnings, native and wasm32
 #   2 native   unit tests of the pure core and the page's state (cargo test)
-#   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test)
-#   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright
-#   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/)
+#   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test);
+#              browser-firefox: the same in headless Firefox ESR (geckodriver);
+#              browser-webkit: the same in WebKitGTK (WebKitWebDriver, MiniBrowser under xvfb-run)
+#   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright; e2e-firefox,
+#              e2e-webkit: the page builds and shows the demo database in Firefox and WebKit
+#   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/);
+#              js-firefox, js-webkit: the same in Firefox ESR and WebKitGTK over WebDriver
+#              (tests/shared/webdriver.mjs; WebKit's MiniBrowser under xvfb-run)
 #   6 fuzz     cargo-fuzz, deterministic: committed corpus and past findings replayed, then a
 #              fixed-seed, fixed-count burst per target (scripts/fuzz.sh --replay)
 #   7 faults   make pkg, then pkg/ under injected faults in headless Chromium: crashes, quota,
-#              blocked tabs, failing transforms, cut files (tests/faults/)
-#   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane)
-# Pass tier names (lint native browser e2e js fuzz faults bench) to run only those.
+#              blocked tabs, failing transforms, cut files (tests/faults/); faults-firefox,
+#              faults-webkit: those that need neither CDP nor several tabs (failing transforms,
+#              cut files) in Firefox ESR and WebKitGTK
+#   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane);
+#              bench-firefox, bench-webkit: the same in Firefox ESR and WebKitGTK
+# Pass tier names (lint native browser browser-firefox browser-webkit e2e e2e-firefox e2e-webkit
+# js js-firefox js-webkit fuzz faults faults-firefox faults-webkit bench bench-firefox bench-webkit)
+# to run only those.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh" --test
 
-tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=(lint native browser e2e js fuzz faults bench)
+ALL_TIERS=(lint native browser browser-firefox browser-webkit e2e e2e-firefox e2e-webkit js js-firefox
+           js-webkit fuzz faults faults-firefox faults-webkit bench bench-firefox bench-webkit)
+tiers=("$@"); [ ${#tiers[@]} -gt 0 ] || tiers=("${ALL_TIERS[@]}")
 export CHROMEDRIVER=/usr/bin/chromedriver
 export CHROME_BIN=/usr/bin/chromium
 LOGDIR="$ROOT/target/test-logs"; mkdir -p "$LOGDIR"
@@ -63,29 +75,74 @@ lint() {
 native() { cargo test --workspace; }
 browser() {
   # wasm-bindgen-test-runner reads webdriver.json from the test crate's directory.
-  cargo test --target wasm32-unknown-unknown -p rewind-browser-tests
+  cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests
+}
+# Known differences that fail a test in an engine, left out there by name and said so (see
+# docs/engines.md): an Error read back in Firefox gains an own `stack`; WebKit's WebDriver
+# session cannot store Blobs, which that test and backup.rs's set-up put in IndexedDB.
+FIDELITY_ALL_KINDS=every_value_kind_survives_indexeddb_and_the_backup_value_model
+browser_firefox() {
+  # The runner drives Firefox when GECKODRIVER is set (webdriver.json's moz:firefoxOptions).
+  echo "browser-firefox: not run here (known, docs/engines.md): $FIDELITY_ALL_KINDS"
+  env -u CHROMEDRIVER -u CHROME_BIN GECKODRIVER="$(command -v geckodriver)" \
+    cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests \
+    -- --skip "$FIDELITY_ALL_KINDS"
+}
+browser_webkit() {
+  # The runner drives WebKitWebDriver as a remote "safaridriver" (it opens MiniBrowser when
+  # asked for nothing in particular); MiniBrowser needs a display: the driver runs under
+  # xvfb-run, in a session of its own that is ended afterwards.
+  local port pid rc
+  port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
+  setsid xvfb-run -a WebKitWebDriver --port="$port" --host=127.0.0.1 >"$LOGDIR/webkitwebdriver.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/status" >/dev/null && break
+    sleep 0.1
+  done
+  echo "browser-webkit: not run here (WebKit's WebDriver session stores no Blobs): tests/backup.rs, $FIDELITY_ALL_KINDS"
+  env -u CHROMEDRIVER -u CHROME_BIN -u GECKODRIVER SAFARIDRIVER_REMOTE="http://127.0.0.1:$port" \
+    cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests \
+    --test engines --test fastpath_equivalence --test fidelity --test migrate --test schema \
+    -- --skip "$FIDELITY_ALL_KINDS"
+  rc=$?
+  kill -- -"$pid" 2>/dev/null || true
+  return "$rc"
 }
 e2e() {
   local dist="$ROOT/target/e2e-dist"
   REWIND_DEMO=1 trunk build --dist "$dist" --public-url / || return 1
   DIST="$dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs
 }
+e2e_engine() {
+  # The page in another engine: it builds and shows the demo database (tests/e2e/engines.test.mjs).
+  local dist="$ROOT/target/e2e-dist"
+  REWIND_DEMO=1 trunk build --dist "$dist" --public-url / || return 1
+  DIST="$dist" REWIND_ENGINE="$1" node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/engines.test.mjs
+}
 
 fuzz() { "$ROOT/scripts/fuzz.sh" --replay; }
-bench() { "$ROOT/scripts/bench.sh" --smoke; }
+bench() { REWIND_ENGINE="${1:-chromium}" "$ROOT/scripts/bench.sh" --smoke; }
 faults() {
   "$ROOT/scripts/pkg.sh" || return 1
-  node --test --test-concurrency=1 tests/faults/*.test.mjs
+  REWIND_ENGINE="${1:-chromium}" node --test --test-concurrency=1 tests/faults/*.test.mjs
 }
 js() {
   "$ROOT/scripts/pkg.sh" || return 1
-  node --test --test-concurrency=1 tests/js/*.test.mjs
+  # A test that has not ended in 5 minutes has hung: it fails, and the tier goes on.
+  REWIND_ENGINE="${1:-chromium}" node --test --test-concurrency=1 --test-timeout=300000 tests/js/*.test.mjs
 }
 
 for t in "${tiers[@]}"; do
   case "$t" in
     lint|native|browser|e2e|js|fuzz|faults|bench) run_tier "$t" "$t" ;;
-    *) echo "unknown tier: $t (lint, native, browser, e2e, js, fuzz, faults, bench)"; exit 2 ;;
+    browser-firefox) run_tier "$t" browser_firefox ;;
+    browser-webkit) run_tier "$t" browser_webkit ;;
+    js-firefox|js-webkit) run_tier "$t" js "${t#js-}" ;;
+    faults-firefox|faults-webkit) run_tier "$t" faults "${t#faults-}" ;;
+    e2e-firefox|e2e-webkit) run_tier "$t" e2e_engine "${t#e2e-}" ;;
+    bench-firefox|bench-webkit) run_tier "$t" bench "${t#bench-}" ;;
+    *) echo "unknown tier: $t (${ALL_TIERS[*]})"; exit 2 ;;
   esac
 done
 

@@ -4,7 +4,7 @@
 // "before" or exactly "after" (or, for two operations, exactly one of the two serial orders).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { newContext, openPage, kill, faultReached, whichOf, describeDiff, prepare, inspectW, reference, withoutJournal } from "./setup.mjs";
+import { newContext, openPage, kill, faultReached, whichOf, describeDiff, prepare, inspectW, reference, withoutJournal, chromiumOnly } from "./setup.mjs";
 
 const OPS = ["migrate", "rollback", "restore"];
 const summary = [];
@@ -22,7 +22,7 @@ const ids = (page) => page.evaluate(() => F.backupIds("w"));
 const settle = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 for (const op of OPS) {
-  test(`${op} while another tab ignores versionchange: Blocked, nothing changed, the abandoned upgrade never runs, the retry works`, async () => {
+  test(`${op} while another tab ignores versionchange: Blocked, nothing changed, the abandoned upgrade never runs, the retry works`, chromiumOnly("several tabs of one context"), async () => {
     const { context, page, before, after } = await setUp(op);
     const other = await openPage(context);
     await other.evaluate(() => F.hold("w"));
@@ -55,7 +55,7 @@ for (const op of OPS) {
 }
 
 for (const op of ["migrate", "restore"]) {
-  test(`${op}: the blocking tab closes during the wait → the operation completes; the waiting tab closes → nothing changes`, async () => {
+  test(`${op}: the blocking tab closes during the wait → the operation completes; the waiting tab closes → nothing changes`, chromiumOnly("several tabs of one context"), async () => {
     const { context, page, before, after } = await setUp(op);
     // (a) The blocking tab is closed while the operation waits for it.
     let other = await openPage(context);
@@ -111,7 +111,7 @@ for (const op of ["migrate", "restore"]) {
   });
 }
 
-test("two tabs start conflicting operations at once: the result is exactly one serial order", async () => {
+test("two tabs start conflicting operations at once: the result is exactly one serial order", chromiumOnly("several tabs of one context"), async () => {
   const context = await newContext();
   const a = await openPage(context);
   const b = await openPage(context);

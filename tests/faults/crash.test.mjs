@@ -6,7 +6,7 @@
 // complete backups.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { newContext, openPage, kill, faultReached, whichOf, describeDiff, prepare, inspectW, reference } from "./setup.mjs";
+import { newContext, openPage, kill, faultReached, whichOf, describeDiff, prepare, inspectW, reference, chromiumOnly } from "./setup.mjs";
 
 // Time-based crash points per operation (on top of the ones at progress callbacks and
 // transform calls), spread evenly over 0–130 % of the uninterrupted run's duration;
@@ -104,7 +104,7 @@ async function crashSeries(op) {
 }
 
 for (const op of (process.env.FAULT_OPS ?? "migrate,rollback,restore").split(",")) {
-  test(`crash or close mid-${op}: the database is exactly before or exactly after, at every point`, async () => {
+  test(`crash or close mid-${op}: the database is exactly before or exactly after, at every point`, chromiumOnly("CDP (Page.crash, Target.closeTarget)"), async () => {
     await crashSeries(op);
   });
 }

@@ -4,13 +4,13 @@
 // partial backup.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { newContext, openPage } from "./setup.mjs";
+import { newContext, openPage, chromiumOnly } from "./setup.mjs";
 
 const QUOTA = 3_000_000;
 const summary = [];
 let restoreMessage;
 
-test("no room for a backup, nor for a migration's or a rollback's automatic backup: QuotaExceeded, data intact, nothing listed", async () => {
+test("no room for a backup, nor for a migration's or a rollback's automatic backup: QuotaExceeded, data intact, nothing listed", chromiumOnly("CDP (Storage.overrideQuotaForOrigin)"), async () => {
   const context = await newContext({ quota: QUOTA });
   const page = await openPage(context);
   const r = await page.evaluate(async () => {
@@ -52,7 +52,7 @@ test("no room for a backup, nor for a migration's or a rollback's automatic back
   await context.close();
 });
 
-test("no room for the restored data: QuotaExceeded, data intact, only the complete automatic backup listed, failure journaled", async () => {
+test("no room for the restored data: QuotaExceeded, data intact, only the complete automatic backup listed, failure journaled", chromiumOnly("CDP (Storage.overrideQuotaForOrigin)"), async () => {
   // A 3.5 MB backup of "q" made where there is room, uploaded where there is not.
   const roomy = await newContext();
   const maker = await openPage(roomy);
@@ -107,7 +107,7 @@ test("no room for the restored data: QuotaExceeded, data intact, only the comple
 // A restore that runs out of space says the restore had no room (it once reported the
 // pre-operation backup's text, "no room for this backup: it needs about 0 more bytes";
 // docs/reliability.md, finding 1).
-test("a restore out of space says that the restore had no room, not a backup needing 0 bytes", () => {
+test("a restore out of space says that the restore had no room, not a backup needing 0 bytes", chromiumOnly("CDP (Storage.overrideQuotaForOrigin)"), () => {
   assert.ok(restoreMessage, "the restore test ran");
   assert.doesNotMatch(restoreMessage, /needs about 0 more bytes/);
   assert.match(restoreMessage, /restor/i);

@@ -1,22 +1,54 @@
 // Shared by tests/faults/*.test.mjs: the repository root served on 127.0.0.1, Debian's
 // Chromium, browser contexts whose pages can be crashed or closed and reopened over the same
 // origin storage, and the comparison of database dumps.
+//
+// In Firefox and WebKit (REWIND_ENGINE, tests/shared/browsers.mjs) a context is a WebDriver
+// session holding one page: the faults that need CDP (crashes, closed tabs, quota) or several
+// tabs of one context are Chromium's (`chromiumOnly` says so as a test's skip reason).
 import { before, after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { serve, launch } from "../e2e/harness.mjs";
+import { ENGINE, openBrowser } from "../shared/browsers.mjs";
 
+export { ENGINE };
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const PAGE = "tests/faults/index.html";
-let server;
+let server, webdriver;
 export let browser;
-before(async () => { server = await serve(ROOT); browser = await launch(); });
-after(async () => { await browser?.close(); await server?.close(); });
+before(async () => {
+  server = await serve(ROOT);
+  if (ENGINE === "chromium") browser = await launch();
+  else webdriver = await openBrowser(ENGINE);
+});
+after(async () => { await browser?.close(); await webdriver?.close(); await server?.close(); });
+
+/** A test option: skipped outside Chromium, saying which of its tools it needs. */
+export function chromiumOnly(needs) {
+  return { skip: ENGINE !== "chromium" && `needs ${needs}, which only Chromium offers here (docs/engines.md)` };
+}
+
+/** A WebDriver session with one page, as a context (Firefox, WebKit). */
+class SessionContext {
+  async openPage() {
+    if (this.page) throw new Error("one page per context over WebDriver");
+    const opened = await webdriver.openPage(url(), { allowErrors: true });
+    this.close = opened.close;
+    this.page = opened.page;
+    await this.page.waitForFunction(() => window.F && window.Rewind);
+    return Object.assign(this.page, { errors: [] });
+  }
+  async close() {}
+}
 
 export function url(path = PAGE) { return server.url + path; }
 
 /** A fresh browser context (its own origin storage). `quota` (bytes) is set through CDP before
  * the origin stores anything. */
 export async function newContext({ quota } = {}) {
+  if (ENGINE !== "chromium") {
+    if (quota) throw new Error(`no quota override in ${ENGINE}`);
+    return new SessionContext();
+  }
   const context = await browser.newContext();
   if (quota) {
     // The override lasts as long as the DevTools session that set it: keep both open.
@@ -31,6 +63,7 @@ export async function newContext({ quota } = {}) {
 /** Opens the test page in `context` (pkg/ loaded). Page errors are collected, not thrown: a
  * crashed page is the point of these tests. */
 export async function openPage(context) {
+  if (context instanceof SessionContext) return context.openPage();
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));

@@ -36,8 +36,26 @@ export const T = {
   /** The rejection of `p` as plain data (or a failure when it resolves). */
   failure,
   shape,
-  /** Records of every kind IndexedDB stores. */
-  richRecords() {
+  /** Whether this browser session stores Blobs in IndexedDB (WebKit's ephemeral sessions,
+   * such as a WebDriver session of MiniBrowser, refuse them). */
+  async canStoreBlobs() {
+    const open = indexedDB.open("__blob_probe", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("s");
+    const db = await req(open);
+    try {
+      return await new Promise((ok) => {
+        const tx = db.transaction("s", "readwrite");
+        tx.objectStore("s").put(new Blob(["x"]), 1);
+        tx.oncomplete = () => ok(true);
+        tx.onabort = () => ok(false);
+      });
+    } finally {
+      db.close();
+      await req(indexedDB.deleteDatabase("__blob_probe"));
+    }
+  },
+  /** Records of every kind IndexedDB stores (Blobs and Files unless `blobs` is false). */
+  richRecords({ blobs = true } = {}) {
     const shared = { n: 1 };
     const cyclic = { id: "cyclic" };
     cyclic.self = cyclic;
@@ -45,8 +63,9 @@ export const T = {
     return [
       { id: "types", date: new Date(Date.UTC(2024, 1, 29)), map: new Map([["a", 1], [2, { b: true }]]),
         set: new Set(["x", 3]), bytes: new Uint8Array([0, 1, 255]), floats: new Float64Array([1.5, -0, NaN]),
-        buffer: new Uint8Array([9, 8]).buffer, blob: new Blob(["hello"], { type: "text/plain" }),
-        file: new File(["file body"], "a.txt", { type: "text/plain", lastModified: 7 }),
+        buffer: new Uint8Array([9, 8]).buffer,
+        ...(blobs ? { blob: new Blob(["hello"], { type: "text/plain" }),
+                      file: new File(["file body"], "a.txt", { type: "text/plain", lastModified: 7 }) } : {}),
         big: 12345678901234567890n, negZero: -0, nan: NaN, inf: -Infinity, undef: undefined, nul: null,
         re: /a+b/gi, text: "emoji 😀 and lone \ud800", sparse, nested: { deep: { deeper: [shared, shared] } } },
       cyclic,

@@ -231,8 +231,8 @@ impl Rewind {
         progress: Option<SharedProgress>,
     ) -> Result<BackupManifest, RewindError> {
         // Backups are only worth something if the browser keeps them: ask it not to evict
-        // this site's data under storage pressure (Chromium decides without a prompt).
-        let _ = super::storage::request_persistence().await;
+        // this site's data under storage pressure (never waiting: Firefox asks the person).
+        super::storage::request_persistence();
         let created_at = js_sys::Date::now();
         let info = SnapshotInfo {
             id: backup_id(

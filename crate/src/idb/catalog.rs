@@ -3,7 +3,7 @@
 //! its file are written in one transaction: a backup is listed completely or not at all.
 
 use super::open::{open_with_upgrade, BlockedPolicy};
-use super::request::{await_request, await_transaction};
+use super::request::{await_request, await_transaction, RequestEvents};
 use super::storage::{blob_to_bytes, bytes_to_blob};
 use super::IdbError;
 use crate::backup::BackupManifest;
@@ -55,23 +55,79 @@ async fn with_catalog<T>(
     outcome
 }
 
+/// Whether the catalog of `database` exists: reading never creates it (which takes room the
+/// origin may not have). Where the browser cannot list databases, it is opened as before.
+async fn catalog_exists(database: &str) -> bool {
+    let name = catalog_name(database);
+    match super::list_databases().await {
+        Ok(all) => all.iter().any(|d| d.name == name),
+        Err(_) => true,
+    }
+}
+
 fn both() -> js_sys::Array {
     js_sys::Array::of2(&MANIFESTS.into(), &FILES.into())
 }
 
-/// Keeps a backup: its manifest and its file, together or not at all.
+thread_local! {
+    static BLOBS_STORABLE: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Whether this browser session stores Blobs in IndexedDB. WebKit's ephemeral sessions
+/// (Safari's Private Browsing, a WebDriver session of MiniBrowser) refuse them ("Error
+/// preparing Blob/File data to be stored"), and when such a put shares its transaction with
+/// another request, WebKit never ends that transaction. Found out once per page with a lone
+/// put of a one-byte Blob in a transaction that is then aborted: nothing is written.
+async fn blobs_storable(db: &IdbDatabase) -> bool {
+    if let Some(known) = BLOBS_STORABLE.with(|b| b.get()) {
+        return known;
+    }
+    let probe = async {
+        let tx = db.transaction_with_str_and_mode(FILES, IdbTransactionMode::Readwrite)?;
+        let blob = bytes_to_blob(&[0], BACKUP_MIME)?;
+        let put = tx
+            .object_store(FILES)?
+            .put_with_key(&blob, &"__rewind_probe".into())?;
+        let outcome = RequestEvents::new(put).next().await;
+        // Already aborted (the refused put aborts it) is fine.
+        let _ = tx.abort();
+        outcome.map(|_| ())
+    };
+    let storable = probe.await.is_ok();
+    BLOBS_STORABLE.with(|b| b.set(Some(storable)));
+    storable
+}
+
+/// Keeps a backup: its manifest and its file, together or not at all. The file is kept as a
+/// Blob (in the browser's own storage, never in the JS heap), or as an ArrayBuffer where the
+/// session cannot store Blobs.
 pub async fn save(manifest: &BackupManifest, bytes: &[u8]) -> Result<(), RewindError> {
     let needed = bytes.len() as u64;
     let json = serde_json::to_string(manifest)
         .map_err(|e| RewindError::Migration(crate::MigrationError::Storage(e.to_string())))?;
-    let blob = bytes_to_blob(bytes, BACKUP_MIME).map_err(|e| storage_error(e, needed))?;
+    // No room by the browser's own estimate: refused before anything is written. (A write
+    // that fails for lack of room is undone, but Firefox keeps the room it took until much
+    // later, and the site stays full meanwhile: even listing its databases fails.)
+    if let Some(e) = super::storage::estimate().await {
+        if e.quota > 0 && e.usage.saturating_add(needed) > e.quota {
+            return Err(RewindError::QuotaExceeded {
+                needed: e.usage + needed - e.quota,
+                detail: format!("{} bytes used of {} this site may use", e.usage, e.quota),
+            });
+        }
+    }
     with_catalog(&manifest.database, async |db| {
+        let file: JsValue = if blobs_storable(db).await {
+            bytes_to_blob(bytes, BACKUP_MIME)?.into()
+        } else {
+            js_sys::Uint8Array::from(bytes).buffer().into()
+        };
         let tx =
             db.transaction_with_str_sequence_and_mode(&both(), IdbTransactionMode::Readwrite)?;
         let id = JsValue::from_str(&manifest.id);
         tx.object_store(MANIFESTS)?
             .put_with_key(&JsValue::from_str(&json), &id)?;
-        tx.object_store(FILES)?.put_with_key(&blob, &id)?;
+        tx.object_store(FILES)?.put_with_key(&file, &id)?;
         await_transaction(&tx).await
     })
     .await
@@ -80,6 +136,9 @@ pub async fn save(manifest: &BackupManifest, bytes: &[u8]) -> Result<(), RewindE
 
 /// Every backup of `database`, newest first.
 pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
+    if !catalog_exists(database).await {
+        return Ok(Vec::new());
+    }
     let texts = with_catalog(database, async |db| {
         let tx = db.transaction_with_str(MANIFESTS)?;
         let all = await_request(tx.object_store(MANIFESTS)?.get_all()?).await?;
@@ -102,12 +161,23 @@ pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
 
 /// The file of one backup.
 pub async fn file(database: &str, id: &str) -> Result<web_sys::Blob, RewindError> {
+    if !catalog_exists(database).await {
+        return Err(RewindError::NoSuchBackup { id: id.to_string() });
+    }
     let value = with_catalog(database, async |db| {
         let tx = db.transaction_with_str(FILES)?;
         await_request(tx.object_store(FILES)?.get(&JsValue::from_str(id))?).await
     })
     .await
     .map_err(|e| storage_error(e, 0))?;
+    if let Some(buffer) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        // Kept as bytes by a session that cannot store Blobs.
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(BACKUP_MIME);
+        let parts = js_sys::Array::of1(buffer);
+        return web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+            .map_err(|e| storage_error(IdbError::from_js(&e), 0));
+    }
     if !super::clone::is_blob(&value) {
         return Err(RewindError::NoSuchBackup { id: id.to_string() });
     }
@@ -122,6 +192,9 @@ pub async fn read(database: &str, id: &str) -> Result<Vec<u8>, RewindError> {
 
 /// Deletes one backup (manifest and file together).
 pub async fn delete(database: &str, id: &str) -> Result<(), RewindError> {
+    if !catalog_exists(database).await {
+        return Err(RewindError::NoSuchBackup { id: id.to_string() });
+    }
     let existed = with_catalog(database, async |db| {
         let tx =
             db.transaction_with_str_sequence_and_mode(&both(), IdbTransactionMode::Readwrite)?;

@@ -18,6 +18,14 @@ pub enum IdbError {
     Dom { name: String, message: String },
     #[error("the transaction was aborted: {0}")]
     Aborted(String),
+    /// The browser ended a transaction (committed or aborted it) before Rewind's work in it
+    /// was done; nothing that depends on that work was reported as done.
+    #[error("the browser ended the transaction before Rewind's work in it was done: {0}; nothing was reported done, try again (and report it if it happens again)")]
+    TransactionEnded(String),
+    /// The browser gave no answer (no success, error, commit or abort) for far longer than
+    /// any request takes: it stopped answering. The transaction was aborted.
+    #[error("the browser stopped answering: {what} got no answer within {ms} ms, so it was given up and its transaction aborted; reload the page and try again")]
+    Stalled { what: &'static str, ms: u32 },
     #[error("unexpected value from the browser: {0}")]
     Unexpected(String),
     /// A Blob or File whose bytes the browser would not give (only the cause).
@@ -25,6 +33,10 @@ pub enum IdbError {
     BlobUnreadable(String),
     #[error("the file is {bytes} bytes, more than this page can hold in memory")]
     TooLarge { bytes: u64 },
+    /// WebKit's ephemeral sessions (Safari's Private Browsing, automation) refuse Blobs and
+    /// Files in IndexedDB with an `UnknownError`.
+    #[error("this browser session cannot store Blobs or Files in IndexedDB ({0}); Safari and other WebKit browsers refuse them in private windows: open the page in a normal window")]
+    BlobsNotStorable(String),
 }
 
 impl IdbError {
@@ -36,6 +48,8 @@ impl IdbError {
                 IdbError::QuotaExceeded(message)
             } else if name == "AbortError" {
                 IdbError::Aborted(message)
+            } else if name == "UnknownError" && message.contains("Blob/File") {
+                IdbError::BlobsNotStorable(message)
             } else {
                 IdbError::Dom { name, message }
             };

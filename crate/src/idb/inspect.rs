@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbDatabase, IdbTransactionMode};
 
-/// Every database of this origin, sorted by name.
+/// Every database of this origin, sorted by name (those at version 0, which do not exist,
+/// left out).
 pub async fn list_databases() -> Result<Vec<DatabaseListing>, IdbError> {
     // `databases()` is not in web-sys's stable bindings; call it by name.
     let factory = factory()?;
@@ -39,6 +40,11 @@ pub async fn list_databases() -> Result<Vec<DatabaseListing>, IdbError> {
         let version = js_sys::Reflect::get(&info, &"version".into())?
             .as_f64()
             .unwrap_or(0.0);
+        if version < 1.0 {
+            // No database has version 0: WebKit lists one whose creating upgrade was aborted
+            // that way, and opening it would only create it again.
+            continue;
+        }
         out.push(DatabaseListing {
             name,
             idb_version: version as u64,

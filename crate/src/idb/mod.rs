@@ -29,7 +29,10 @@ pub use lock::{lock_database, LockGuard};
 pub use open::{
     delete_database, on_version_change, open_existing, open_with_upgrade, BlockedPolicy, Upgrade,
 };
-pub use request::{await_request, await_transaction, RequestEvents};
+pub use request::{
+    await_request, await_transaction, set_stall_timeout_ms, stall_timeout_ms, RequestEvents,
+    DEFAULT_STALL_TIMEOUT_MS,
+};
 
 use wasm_bindgen::JsCast;
 

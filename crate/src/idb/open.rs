@@ -20,6 +20,7 @@ pub struct Upgrade {
 }
 
 type TimerClosure = Closure<dyn FnMut()>;
+type EventClosure = Closure<dyn FnMut(Event)>;
 type UpgradeFn<E> = Box<dyn FnOnce(Upgrade) -> Pin<Box<dyn Future<Output = Result<(), E>>>>>;
 
 /// What to do while other connections block an upgrade.
@@ -56,15 +57,47 @@ where
     let cancelled = Rc::new(Cell::new(false));
     let started = Rc::new(Cell::new(false));
     let upgrade_tx: Rc<RefCell<Option<IdbTransaction>>> = Rc::new(RefCell::new(None));
+    // Set once the upgrade future has finished (either way).
+    let finished = Rc::new(Cell::new(false));
+    // Set when a request of the upgrade fails with AbortError: the transaction is already
+    // being aborted (by the browser, for its own reason, or by us).
+    let aborting = Rc::new(Cell::new(false));
+    let aborting_listener: Rc<RefCell<Option<EventClosure>>> = Rc::new(RefCell::new(None));
     let on_upgrade = {
         let (request, failure, pending) = (request.clone(), failure.clone(), pending.clone());
         let (cancelled, started, upgrade_tx) =
             (cancelled.clone(), started.clone(), upgrade_tx.clone());
+        let (finished, aborting, aborting_listener) = (
+            finished.clone(),
+            aborting.clone(),
+            aborting_listener.clone(),
+        );
         Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(
             move |event: web_sys::IdbVersionChangeEvent| {
                 started.set(true);
                 let tx = request.transaction();
                 upgrade_tx.borrow_mut().clone_from(&tx);
+                if let Some(tx) = &tx {
+                    // Capturing: it runs before the request's own handler, so before the
+                    // upgrade future hears of the failure.
+                    let aborting = aborting.clone();
+                    let listener = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+                        let name = e
+                            .target()
+                            .and_then(|t| t.dyn_into::<IdbRequest>().ok())
+                            .and_then(|r| r.error().ok().flatten())
+                            .map(|d| d.name());
+                        if name.as_deref() == Some("AbortError") {
+                            aborting.set(true);
+                        }
+                    });
+                    let _ = tx.add_event_listener_with_callback_and_bool(
+                        "error",
+                        listener.as_ref().unchecked_ref(),
+                        true,
+                    );
+                    *aborting_listener.borrow_mut() = Some(listener);
+                }
                 if cancelled.get() {
                     // The caller gave up while blocked: this upgrade must not run.
                     if let Some(tx) = tx {
@@ -90,9 +123,12 @@ where
                     old_version: event.old_version() as u64,
                     new_version: event.new_version().unwrap_or(version as f64) as u64,
                 };
-                let failure = failure.clone();
+                let (failure, finished, aborting) =
+                    (failure.clone(), finished.clone(), aborting.clone());
                 wasm_bindgen_futures::spawn_local(async move {
-                    if let Err(err) = upgrade(ctx).await {
+                    let outcome = upgrade(ctx).await;
+                    finished.set(true);
+                    if let Err(err) = outcome {
                         // If the browser aborted the transaction itself (a unique index over
                         // duplicates, quota), its reason is the real one; ours is a symptom.
                         let err = match tx.error() {
@@ -100,8 +136,11 @@ where
                             None => err,
                         };
                         *failure.borrow_mut() = Some(err);
-                        // Already aborted (a failed request aborts it) is fine.
-                        let _ = tx.abort();
+                        // Not while the browser is aborting it already: Firefox would take
+                        // our abort() and forget its own reason (the transaction's error).
+                        if !aborting.get() {
+                            let _ = tx.abort();
+                        }
                     }
                 });
             },
@@ -169,8 +208,26 @@ where
         if let Ok(db) = &outcome {
             db.unchecked_ref::<IdbDatabase>().close();
         }
+        // The browser's own reason for aborting (a unique index over duplicates, quota), now
+        // that the abort is over: Firefox fails the upgrade's pending request (AbortError)
+        // before it sets the transaction's error. Our own abort() leaves no error there.
+        if let Some(dom) = upgrade_tx.borrow().as_ref().and_then(|tx| tx.error()) {
+            return Err(IdbError::from_js(&dom.into()).into());
+        }
         return Err(err);
     }
+    if outcome.is_ok() && started.get() && !finished.get() {
+        // The browser committed the upgrade while it was still running: never with only
+        // IndexedDB requests awaited inside it, but say so rather than report it done.
+        if let Ok(db) = &outcome {
+            db.unchecked_ref::<IdbDatabase>().close();
+        }
+        return Err(IdbError::TransactionEnded(
+            "the upgrade's transaction committed before the upgrade was done".into(),
+        )
+        .into());
+    }
+    drop(aborting_listener);
     // The upgrade itself succeeded but the browser aborted its transaction afterwards (a unique
     // index over duplicate values, quota): report the transaction's own reason.
     let outcome =

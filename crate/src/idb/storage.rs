@@ -47,14 +47,36 @@ pub async fn estimate() -> Option<StorageEstimate> {
     })
 }
 
-/// Asks the browser not to evict this site's data under storage pressure.
-pub async fn request_persistence() -> bool {
-    match storage_manager() {
-        Some(storage) => call(&storage, "persist")
-            .await
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false),
-        None => false,
+thread_local! {
+    static PERSISTENCE_ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Asks the browser, once per page, not to evict this site's data under storage pressure,
+/// and never waits for the answer: Chromium decides at once, but Firefox asks the person and
+/// its promise stays pending until they answer (forever under automation, or for a person
+/// who ignores the prompt), and WebKitGTK has no `navigator.storage` at all. Whether it was
+/// granted shows in [`estimate`]'s `persisted`.
+pub fn request_persistence() {
+    if PERSISTENCE_ASKED.with(|a| a.replace(true)) {
+        return;
+    }
+    let Some(storage) = storage_manager() else {
+        return;
+    };
+    let Some(persist) = Reflect::get(&storage, &"persist".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    else {
+        return;
+    };
+    if let Ok(promise) = persist.call0(&storage) {
+        if let Ok(promise) = promise.dyn_into::<Promise>() {
+            // A refusal is an answer like any other: nothing to report, nothing unhandled.
+            // (Once per page, so the handler is left to live with it.)
+            let ignore = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(|_| {});
+            let _ = promise.catch(&ignore);
+            ignore.forget();
+        }
     }
 }
 

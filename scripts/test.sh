@@ -81,8 +81,8 @@ browser() {
 # docs/engines.md): an Error read back in Firefox gains an own `stack`; WebKit's WebDriver
 # session cannot store Blobs, which that test and backup.rs's set-up put in IndexedDB.
 FIDELITY_ALL_KINDS=every_value_kind_survives_indexeddb_and_the_backup_value_model
-# In Firefox a restore of the format 2 cases is refused by its own read-back check
-# (RestoreMismatch: nothing changes); which value reads back otherwise is still to be found.
+# Firefox cannot read a File of a record once the record is deleted, and this test keeps what
+# IndexedDB returned before the restore replaced it, to compare (docs/engines.md).
 FIDELITY_V2=every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
 browser_firefox() {
   # The runner drives Firefox when GECKODRIVER is set (webdriver.json's moz:firefoxOptions).

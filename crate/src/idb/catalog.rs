@@ -172,10 +172,8 @@ pub async fn file(database: &str, id: &str) -> Result<web_sys::Blob, RewindError
     .map_err(|e| storage_error(e, 0))?;
     if let Some(buffer) = value.dyn_ref::<js_sys::ArrayBuffer>() {
         // Kept as bytes by a session that cannot store Blobs.
-        let options = web_sys::BlobPropertyBag::new();
-        options.set_type(BACKUP_MIME);
-        let parts = js_sys::Array::of1(buffer);
-        return web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        return super::clone::blob_of_buffer(buffer, BACKUP_MIME)
+            .map(JsCast::unchecked_into)
             .map_err(|e| storage_error(IdbError::from_js(&e), 0));
     }
     if !super::clone::is_blob(&value) {

@@ -39,6 +39,8 @@ extern "C" {
     ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     fn rewind_file_of_blob(blob: &JsValue, name: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn rewind_blob_of_buffer(buffer: &js_sys::ArrayBuffer, mime: &str) -> Result<JsValue, JsValue>;
     fn rewind_is_dom_exception(v: &JsValue) -> bool;
     #[wasm_bindgen(catch)]
     fn rewind_point_coords(v: &JsValue) -> Result<js_sys::Float64Array, JsValue>;
@@ -263,6 +265,11 @@ pub(crate) fn is_blob(value: &JsValue) -> bool {
 /// A Blob of `bytes` (a view of them is handed over; the constructor copies it).
 pub(crate) fn make_blob(bytes: &[u8], mime: &str) -> Result<JsValue, JsValue> {
     rewind_make_blob(bytes, mime)
+}
+
+/// A Blob of an ArrayBuffer's bytes (copied by the constructor).
+pub(crate) fn blob_of_buffer(buffer: &js_sys::ArrayBuffer, mime: &str) -> Result<JsValue, JsValue> {
+    rewind_blob_of_buffer(buffer, mime)
 }
 
 /// A File of a Blob's contents, with the Blob's type.

@@ -49,6 +49,10 @@ export function rewind_make_file(bytes, name, type, lastModified) {
   return new FileOnce([bytes], name, { type, lastModified });
 }
 
+export function rewind_blob_of_buffer(buffer, type) {
+  if (BlobOnce === null) throw new TypeError("this browser has no Blob");
+  return new BlobOnce([buffer], { type });
+}
 export function rewind_file_of_blob(blob, name) {
   if (FileOnce === null) throw new TypeError("this browser has no File");
   return new FileOnce([blob], name, { type: blob.type });

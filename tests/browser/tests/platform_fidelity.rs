@@ -76,6 +76,31 @@ async fn chromium() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether this engine's IndexedDB garbles a DOMException's non-ASCII message on every write
+/// (Firefox: its UTF-8 read again as Latin-1, further with each write). A restore's read-back
+/// check then refuses to commit such a value, rightly: no restore can put it back as it was.
+async fn garbles_exception_messages() -> bool {
+    rewind_browser_tests::js(
+        r#"
+      const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+      const open = indexedDB.open("probe-exception-message", 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("s");
+      const db = await req(open);
+      const tx = db.transaction("s", "readwrite");
+      tx.objectStore("s").put(new DOMException("✓", "Probe"), 1);
+      await new Promise((ok) => { tx.oncomplete = ok; });
+      const back = await req(db.transaction("s").objectStore("s").get(1));
+      db.close();
+      await req(indexedDB.deleteDatabase("probe-exception-message"));
+      return back.message !== "✓";
+    "#,
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_bool())
+    .unwrap_or(false)
+}
+
 /// Puts each record alone; returns the indexes of those this engine's IndexedDB refused.
 async fn put_each(db: &IdbDatabase, records: &[(JsValue, JsValue)]) -> Vec<usize> {
     let mut refused = Vec::new();
@@ -137,7 +162,28 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
             (c.get(1), c.get(2))
         })
         .collect();
-    let refused = put_each(&db, &records).await;
+    // Known in Firefox (docs/engines.md): left out by name, never silently.
+    let garbled = if garbles_exception_messages().await {
+        records
+            .iter()
+            .position(|(k, _)| k.as_string().as_deref() == Some("DOMException of a custom name"))
+    } else {
+        None
+    };
+    if let Some(i) = garbled {
+        console_log!("this engine garbles a DOMException's non-ASCII message: case {i} left out");
+    }
+    let to_put: Vec<(JsValue, JsValue)> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != garbled)
+        .map(|(_, r)| r.clone())
+        .collect();
+    let put_refused = put_each(&db, &to_put).await;
+    // Back to indexes of `records`.
+    let kept: Vec<usize> = (0..records.len()).filter(|&i| Some(i) != garbled).collect();
+    let mut refused: Vec<usize> = put_refused.iter().map(|&j| kept[j]).collect();
+    refused.extend(garbled);
     let not_stored: Vec<String> = refused
         .iter()
         .map(|&i| records[i].0.as_string().unwrap_or_default())

@@ -547,10 +547,9 @@ fn the_codec_law_holds_for_every_mutation_of_the_new_kinds() {
     );
 }
 
-#[test]
-fn a_backup_of_the_new_kinds_is_format_2_and_verifies() {
-    assert_eq!(FORMAT_VERSION, 2);
-    let manifest = BackupManifest {
+/// A manifest of stores named so, without key paths, for `encode_backup` to fill in.
+fn manifest_of(stores: &[&str]) -> BackupManifest {
+    BackupManifest {
         format_version: 0,
         id: "b".into(),
         database: "db".into(),
@@ -560,13 +559,20 @@ fn a_backup_of_the_new_kinds_is_format_2_and_verifies() {
         label: String::new(),
         automatic: false,
         meta: crate::engine::RewindMeta::default(),
-        stores: vec![StoreManifest::new(crate::schema::StoreSchema::new(
-            "s", None, false,
-        ))],
+        stores: stores
+            .iter()
+            .map(|n| StoreManifest::new(crate::schema::StoreSchema::new(*n, None, false)))
+            .collect(),
         skipped: Vec::new(),
         bytes: 0,
         sha256: String::new(),
-    };
+    }
+}
+
+#[test]
+fn a_backup_of_the_new_kinds_is_format_2_and_verifies() {
+    assert_eq!(FORMAT_VERSION, 2);
+    let manifest = manifest_of(&["s"]);
     let stores = vec![StoreRecords {
         name: "s".into(),
         records: vec![(Value::number(1.0), every_new_kind())],
@@ -721,24 +727,7 @@ fn the_read_back_check_does_not_accept_a_changed_new_value() {
 
 #[test]
 fn verifying_a_file_finds_the_records_that_hold_bitmaps() {
-    let manifest = BackupManifest {
-        format_version: 0,
-        id: "b".into(),
-        database: "db".into(),
-        schema_version: 1,
-        idb_version: 1,
-        created_at: 0.0,
-        label: String::new(),
-        automatic: false,
-        meta: crate::engine::RewindMeta::default(),
-        stores: ["plain", "images"]
-            .iter()
-            .map(|n| StoreManifest::new(crate::schema::StoreSchema::new(*n, None, false)))
-            .collect(),
-        skipped: Vec::new(),
-        bytes: 0,
-        sha256: String::new(),
-    };
+    let manifest = manifest_of(&["plain", "images"]);
     let bitmap = Value::ImageBitmap {
         width: 1,
         height: 1,

@@ -1258,6 +1258,8 @@ thread_local! {
     /// The codec's tags, key forms and limits as the fast path reads them: one definition,
     /// `crate::backup::codec`'s.
     static FAST_CODEC: JsValue = fast_codec();
+    /// How many bytes the last batch encoded to: the next batch's first guess.
+    static LAST_BATCH_BYTES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 fn fast_codec() -> JsValue {
@@ -1323,12 +1325,13 @@ fn encode_batch_with(
     empty_blobs: bool,
     out: &mut Vec<u8>,
 ) -> u32 {
-    // Room for about as much as the caller's buffer already took per batch.
-    let hint = u32::try_from(out.len().min(64 << 20)).unwrap_or(0);
+    // Room for about as much as the last batch took, so the encoder's buffer rarely grows.
+    let hint = LAST_BATCH_BYTES.with(std::cell::Cell::get);
     let result = FAST_CODEC
         .with(|codec| rewind_fast_encode(codec, keys, values, start, end, empty_blobs, hint));
     let reached = result.get(0).as_f64().map_or(start, |n| n as u32);
     let bytes: js_sys::Uint8Array = result.get(1).unchecked_into();
+    LAST_BATCH_BYTES.with(|last| last.set(bytes.length().min(64 << 20)));
     let from = out.len();
     out.resize(from + bytes.length() as usize, 0);
     bytes.copy_to(&mut out[from..]);

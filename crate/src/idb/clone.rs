@@ -1029,10 +1029,7 @@ impl Builder {
                 byte_offset,
                 length,
             } => {
-                let buffer = self.child(".buffer".into(), buffer)?;
-                if !buffer.is_instance_of::<js_sys::ArrayBuffer>() {
-                    return Err(self.fail("a view whose buffer is not an ArrayBuffer"));
-                }
+                let buffer = self.view_buffer(buffer)?;
                 self.construct(
                     kind.js_name(),
                     &[
@@ -1104,10 +1101,7 @@ impl Builder {
                 buffer,
                 byte_offset,
             } => {
-                let buffer = self.child(".buffer".into(), buffer)?;
-                if !buffer.is_instance_of::<js_sys::ArrayBuffer>() {
-                    return Err(self.fail("a view whose buffer is not an ArrayBuffer"));
-                }
+                let buffer = self.view_buffer(buffer)?;
                 // No length: the view tracks its buffer's.
                 self.construct(
                     kind.js_name(),
@@ -1185,6 +1179,15 @@ impl Builder {
         };
         rewind_make_file(bytes, &text_to_js(name), mime, *last_modified as f64)
             .map_err(self.thrown("a File"))
+    }
+
+    /// A view's buffer, made (or found, when shared) and checked to be an ArrayBuffer.
+    fn view_buffer(&mut self, buffer: &Value) -> Result<JsValue, CloneError> {
+        let buffer = self.child(".buffer".into(), buffer)?;
+        if !buffer.is_instance_of::<js_sys::ArrayBuffer>() {
+            return Err(self.fail("a view whose buffer is not an ArrayBuffer"));
+        }
+        Ok(buffer)
     }
 
     fn boxed(&self, primitive: &JsValue) -> Result<JsValue, CloneError> {

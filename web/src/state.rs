@@ -7,7 +7,7 @@
 
 use crate::app_migrations;
 use rewind::backup::BackupManifest;
-use rewind::catalog::{check_restore, RestoreConsent};
+use rewind::{check_restore, RestoreConsent};
 use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan, SchemaDiff, Status};
 
 /// The databases this page's app manages (migrations, rollback, backups). Others are shown
@@ -773,7 +773,7 @@ pub fn format_time(ms: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rewind::engine::RewindMeta;
+    use rewind::RewindMeta;
     use rewind::{DatabaseSchema, Direction, PlanEffects};
 
     /// A database this app manages, and one it does not.
@@ -1367,7 +1367,7 @@ mod tests {
             "no drift, nothing to repair"
         );
         let mut h = health(3, 5);
-        h.status.drifted.push(rewind::engine::DriftedMigration {
+        h.status.drifted.push(rewind::DriftedMigration {
             version: 2,
             name: "tags".into(),
             recorded: rewind::Checksum("x".into()),

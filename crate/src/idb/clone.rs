@@ -145,6 +145,7 @@ impl PendingValue {
         &self.value
     }
 
+    #[cfg(feature = "test-hooks")]
     pub fn has_blobs(&self) -> bool {
         !self.blobs.is_empty()
     }
@@ -164,6 +165,7 @@ impl PendingValue {
 
     /// Reads every Blob's bytes and ImageBitmap's pixels (after the transaction that produced
     /// the value has finished) and returns the complete value.
+    #[cfg(feature = "test-hooks")]
     pub async fn read_blobs(self) -> Result<Value, CloneError> {
         let reads = self.start_reads();
         self.complete(reads).await
@@ -291,6 +293,7 @@ pub fn js_to_value(value: &JsValue) -> Result<PendingValue, CloneError> {
 
 /// [`js_to_value`] and [`PendingValue::read_blobs`] in one go, for values whose Blobs may be
 /// read at once (not inside a transaction that must stay active).
+#[cfg(feature = "test-hooks")]
 pub async fn js_to_value_complete(value: &JsValue) -> Result<Value, CloneError> {
     js_to_value(value)?.read_blobs().await
 }
@@ -882,12 +885,6 @@ pub async fn make_bitmaps(value: &Value) -> Result<Vec<JsValue>, CloneError> {
         made.push(JsFuture::from(promise).await.map_err(unmade)?);
     }
     Ok(made)
-}
-
-/// [`make_bitmaps`] and [`value_to_js_with`] in one go.
-pub async fn value_to_js_complete(value: &Value) -> Result<JsValue, CloneError> {
-    let bitmaps = make_bitmaps(value).await?;
-    value_to_js_with(value, bitmaps)
 }
 
 /// A JavaScript string with exactly these code units (lone surrogates included).

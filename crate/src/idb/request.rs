@@ -122,10 +122,6 @@ impl RequestEvents {
         }
     }
 
-    pub fn request(&self) -> &IdbRequest {
-        &self.request
-    }
-
     /// Ends the current wait with `outcome`, from outside the request (a timeout).
     pub fn settler(&self) -> impl Fn(Result<JsValue, IdbError>) + 'static {
         let slot = self.slot.clone();
@@ -195,6 +191,7 @@ pub const DEFAULT_STALL_TIMEOUT_MS: u32 = 300_000;
 
 /// The bound on every wait for a transaction's events (for tests, or an app that knows its
 /// devices are slower); `0` puts the default back.
+#[cfg(feature = "test-hooks")]
 pub fn set_stall_timeout_ms(ms: u32) {
     STALL_TIMEOUT_MS.with(|t| {
         t.set(if ms == 0 {

@@ -1,7 +1,7 @@
 use super::{SchemaTable, Send};
 use crate::state::{format_bytes, format_time, Action, Health, Loadable};
-use rewind::engine::{JournalEntry, Operation};
 use rewind::DatabaseSummary;
+use rewind::{JournalEntry, Operation};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]

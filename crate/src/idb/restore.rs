@@ -147,8 +147,8 @@ fn create_store(up: &Upgrade, schema: &StoreSchema) -> Result<web_sys::IdbObject
 ///
 /// Records come back in key order, the order a backup holds them in; a file in any other
 /// order does not match and is refused. (Reading each batch back right after writing it,
-/// interleaved with the puts, was measured slower: 10.4 s against 7.9 + 1.5 s at 100,000
-/// records — IndexedDB writes more slowly when reads come between the writes.)
+/// interleaved with the puts, was measured slower: IndexedDB writes more slowly when reads
+/// come between the writes; docs/benchmarks.md has the figures.)
 async fn read_back_matches(
     store: &web_sys::IdbObjectStore,
     section: &[u8],

@@ -8,7 +8,8 @@
 #              browser-webkit: the same in WebKitGTK (WebKitWebDriver, MiniBrowser under xvfb-run)
 #   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright; e2e-firefox,
 #              e2e-webkit: the page builds and shows the demo database in Firefox and WebKit
-#   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/);
+#   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/;
+#              a panic forced through the tests' own build, target/pkg-test/);
 #              js-firefox, js-webkit: the same in Firefox ESR and WebKitGTK over WebDriver
 #              (tests/shared/webdriver.mjs; WebKit's MiniBrowser under xvfb-run)
 #   6 fuzz     cargo-fuzz, deterministic: committed corpus and past findings replayed, then a
@@ -134,6 +135,8 @@ faults() {
 }
 js() {
   "$ROOT/scripts/pkg.sh" || return 1
+  # The tests' build (tests/js/panic.test.mjs): a switch that makes a restore panic.
+  "$ROOT/scripts/pkg.sh" --test-build || return 1
   # A test that has not ended in 5 minutes has hung: it fails, and the tier goes on.
   REWIND_ENGINE="${1:-chromium}" node --test --test-concurrency=1 --test-timeout=300000 tests/js/*.test.mjs
 }

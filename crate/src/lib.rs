@@ -46,9 +46,9 @@ pub use idb::test_hooks;
 /// backups and lock ([`Rewind`]); the origin's databases; the page's storage.
 #[cfg(target_arch = "wasm32")]
 pub use idb::{
-    as_blob, delete_database, describe_thrown, list_app_databases, on_version_change,
-    storage_estimate, summarize, IdbError, JsRecord, Progress, RestoreSource, Rewind,
-    StorageEstimate,
+    abort_running_upgrades, as_blob, delete_database, describe_thrown, list_app_databases,
+    on_version_change, storage_estimate, summarize, IdbError, JsRecord, Progress, RestoreSource,
+    Rewind, StorageEstimate,
 };
 
 /// Embeds a directory of migration files (`NNNN_name.json`) at compile time, like

@@ -13,10 +13,9 @@ use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 /// An `Error` with a stable `code`.
-fn error(code: &str, message: &str) -> JsValue {
+pub(crate) fn error(code: &str, message: &str) -> JsValue {
     let e = js_sys::Error::new(message);
     e.set_name("RewindError");
     let _ = Reflect::set(&e, &"code".into(), &code.into());
@@ -178,13 +177,6 @@ fn progress(opts: &JsValue, what: &str) -> Result<Option<Progress>, JsValue> {
     }))
 }
 
-fn promise<F>(f: F) -> Promise
-where
-    F: Future<Output = Result<JsValue, JsValue>> + 'static,
-{
-    future_to_promise(f)
-}
-
 fn rejected(e: JsValue) -> Promise {
     Promise::reject(&e)
 }
@@ -208,6 +200,9 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_optional_param_type = "RewindOptions")] options: JsValue,
     ) -> Promise {
         install_panic_hook();
+        if let Some(refused) = crate::in_flight::refused_after_panic() {
+            return refused;
+        }
         match Self::build(&name, &migrations, &options) {
             Ok(rw) => Promise::resolve(&JsValue::from(rw)),
             Err(e) => rejected(e),
@@ -291,7 +286,7 @@ impl JsRewind {
                 "this Rewind was closed; open a new one with Rewind.open",
             ));
         }
-        promise(f(self.inner.clone()))
+        crate::in_flight::settled(f(self.inner.clone()))
     }
 
     /// [`Self::run`] once the arguments are checked: a bad argument rejects at once, before
@@ -506,8 +501,6 @@ impl JsRewind {
 fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
-            web_sys::console::error_1(&format!("Rewind panicked (a bug): {info}").into());
-        }));
+        std::panic::set_hook(Box::new(crate::in_flight::on_panic));
     });
 }

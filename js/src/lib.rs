@@ -17,4 +17,6 @@ mod api;
 #[cfg(target_arch = "wasm32")]
 mod convert;
 #[cfg(target_arch = "wasm32")]
+mod in_flight;
+#[cfg(target_arch = "wasm32")]
 mod types;

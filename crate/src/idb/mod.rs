@@ -25,7 +25,7 @@ pub use api::{RestoreSource, Rewind};
 pub use error::{describe as describe_thrown, IdbError};
 pub use inspect::{list_app_databases, summarize};
 pub use js_record::JsRecord;
-pub use open::{delete_database, on_version_change};
+pub use open::{abort_running_upgrades, delete_database, on_version_change};
 pub use storage::{as_blob, estimate as storage_estimate, StorageEstimate};
 
 /// The adapter's internals that its browser tests (`tests/browser`) drive directly; only with
@@ -43,6 +43,7 @@ pub mod test_hooks {
     pub use super::request::{
         await_request, await_transaction, set_stall_timeout_ms, RequestEvents,
     };
+    pub use super::restore::panic_after_batches;
 
     pub mod clone {
         pub use crate::idb::clone::{

@@ -118,8 +118,10 @@ where
                 let ctx = Upgrade { db, tx: tx.clone() };
                 let (failure, finished, aborting) =
                     (failure.clone(), finished.clone(), aborting.clone());
+                let running = RunningUpgrade::start(&tx);
                 wasm_bindgen_futures::spawn_local(async move {
                     let outcome = upgrade(ctx).await;
+                    drop(running);
                     finished.set(true);
                     if let Err(err) = outcome {
                         // If the browser aborted the transaction itself (a unique index over
@@ -262,6 +264,55 @@ pub async fn open_existing(name: &str) -> Result<IdbDatabase, IdbError> {
     let db: IdbDatabase = outcome?.unchecked_into();
     close_on_version_change(&db);
     Ok(db)
+}
+
+thread_local! {
+    /// The upgrades whose work is under way, by a number of their own.
+    static RUNNING_UPGRADES: RefCell<Vec<(u64, IdbTransaction)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_UPGRADE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// An upgrade's work under way, listed until it is dropped.
+struct RunningUpgrade(u64);
+
+impl RunningUpgrade {
+    fn start(tx: &IdbTransaction) -> Self {
+        let id = NEXT_UPGRADE.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
+        RUNNING_UPGRADES.with(|r| {
+            if let Ok(mut running) = r.try_borrow_mut() {
+                running.push((id, tx.clone()));
+            }
+        });
+        RunningUpgrade(id)
+    }
+}
+
+impl Drop for RunningUpgrade {
+    fn drop(&mut self) {
+        RUNNING_UPGRADES.with(|r| {
+            if let Ok(mut running) = r.try_borrow_mut() {
+                running.retain(|(id, _)| *id != self.0);
+            }
+        });
+    }
+}
+
+/// Aborts every upgrade whose work is under way. For a panic hook: a panic stops the wasm
+/// instance, the upgrade's future never resumes, and IndexedDB would commit the transaction
+/// as soon as its last request finished — half a migration or half a restore. Aborted, it
+/// leaves schema, data and version exactly as they were.
+pub fn abort_running_upgrades() {
+    let running = RUNNING_UPGRADES.with(|r| {
+        r.try_borrow_mut()
+            .map(|mut running| std::mem::take(&mut *running))
+            .unwrap_or_default()
+    });
+    for (_, tx) in running {
+        let _ = tx.abort();
+    }
 }
 
 /// Deletes a database. Waits while other connections hold it open.

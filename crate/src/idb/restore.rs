@@ -252,6 +252,8 @@ async fn replace_everything(
                 request.next().await?;
             }
             done += (index - start) as u64;
+            #[cfg(feature = "test-hooks")]
+            panic_point();
             if let Some(p) = &progress {
                 p(done, total);
             }
@@ -319,6 +321,28 @@ async fn replace_everything(
     }
     // Last, once the file's records are proven: the records it left out, kept from before.
     write_carried(&up.tx, carried).await
+}
+
+#[cfg(feature = "test-hooks")]
+thread_local! {
+    static PANIC_AFTER_BATCHES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Makes the next restore panic after writing `batches` batches (0: never), inside its
+/// upgrade: how the tests prove that a panic settles every Promise and commits nothing.
+#[cfg(feature = "test-hooks")]
+pub fn panic_after_batches(batches: u32) {
+    PANIC_AFTER_BATCHES.with(|p| p.set(batches));
+}
+
+#[cfg(feature = "test-hooks")]
+fn panic_point() {
+    let left = PANIC_AFTER_BATCHES.with(|p| p.get());
+    if left == 1 {
+        PANIC_AFTER_BATCHES.with(|p| p.set(0));
+        panic!("the panic a test asked for, in the middle of a restore");
+    }
+    PANIC_AFTER_BATCHES.with(|p| p.set(left.saturating_sub(1)));
 }
 
 /// Replaces database `name` (at IDB version `current_idb_version`, 0 if it does not exist)

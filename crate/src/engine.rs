@@ -52,6 +52,9 @@ pub struct JournalEntry {
     /// `None` when it succeeded; the error message when it failed (and changed nothing).
     pub error: Option<String>,
     pub backup_id: Option<String>,
+    /// The person chose to run it without the automatic backup before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub without_backup: bool,
 }
 
 /// Everything a backend reports about the database, read at one moment.
@@ -220,7 +223,7 @@ impl Migrator {
     ) -> Result<OperationReport, MigrationError> {
         let state = db.read().await?;
         let plan = self.checked_plan(&state, to, operation)?;
-        self.run_planned(db, state, plan, to, operation, now, backup_id)
+        self.run_planned(db, state, plan, to, operation, now, backup_id, false)
             .await
     }
 
@@ -237,6 +240,7 @@ impl Migrator {
         operation: Operation,
         now: f64,
         backup_id: Option<String>,
+        without_backup: bool,
     ) -> Result<OperationReport, MigrationError> {
         let from = state.meta.schema_version;
         let expected = self.set.schema_at(to).cloned().unwrap_or_default();
@@ -270,6 +274,7 @@ impl Migrator {
             to,
             error: None,
             backup_id: backup_id.clone(),
+            without_backup,
         };
         if let Err(err) = db
             .apply(&plan, &meta, &expected, &entry, &self.transforms)
@@ -380,6 +385,7 @@ impl Migrator {
             to: v,
             error: None,
             backup_id: None,
+            without_backup: false,
         };
         db.apply(&plan, &meta, &state.schema, &entry, &self.transforms)
             .await?;

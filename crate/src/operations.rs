@@ -64,6 +64,10 @@ pub trait Backups: Migrate {
 /// The app's choices about automatic backups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BackupPolicy {
+    /// Take an automatic backup before a destructive operation. Only a person's explicit
+    /// choice turns it off, for one operation (journaled as such): for a database whose backup
+    /// will not fit.
+    pub automatic: bool,
     /// Automatic backups kept (manual ones are always kept).
     pub keep_automatic: usize,
     /// What automatic backups do with records no backup can carry (refuse, so the operation
@@ -74,6 +78,7 @@ pub struct BackupPolicy {
 impl Default for BackupPolicy {
     fn default() -> Self {
         BackupPolicy {
+            automatic: true,
             keep_automatic: DEFAULT_KEEP_AUTOMATIC,
             unsupported: UnsupportedRecords::Refuse,
         }
@@ -93,7 +98,8 @@ impl Migrator {
         let _lock = db.lock().await?;
         let state = db.read().await?;
         let plan = self.checked_plan(&state, to, operation)?;
-        let backup_id = match !plan.migrations.is_empty() && state.exists {
+        let changes_data = !plan.migrations.is_empty() && state.exists;
+        let backup_id = match changes_data && policy.automatic {
             true => {
                 let doing = match operation {
                     Operation::Migrate => "migrating",
@@ -109,8 +115,18 @@ impl Migrator {
             false => None,
         };
         let now = db.now();
+        let without_backup = changes_data && !policy.automatic;
         Ok(self
-            .run_planned(db, state, plan, to, operation, now, backup_id)
+            .run_planned(
+                db,
+                state,
+                plan,
+                to,
+                operation,
+                now,
+                backup_id,
+                without_backup,
+            )
             .await?)
     }
 
@@ -146,7 +162,7 @@ impl Migrator {
         let _lock = db.lock().await?;
         let state = db.read().await?;
         let (from, to) = (state.meta.schema_version, manifest.schema_version);
-        let backup_id = match state.exists {
+        let backup_id = match state.exists && policy.automatic {
             true => {
                 let request = BackupRequest {
                     label: format!("before restoring {}", manifest.id),
@@ -164,6 +180,7 @@ impl Migrator {
             to,
             error: None,
             backup_id: backup_id.clone(),
+            without_backup: state.exists && !policy.automatic,
         };
         if let Err(err) = db.restore(verified, &state, &entry).await {
             let failed = JournalEntry {
@@ -203,6 +220,7 @@ async fn automatic_backup<D: Backups>(
                     "the automatic backup before it failed, so nothing was changed: {err}"
                 )),
                 backup_id: None,
+                without_backup: false,
             };
             record_failure(db, &entry, err.is_blocked()).await;
             return Err(err);
@@ -326,6 +344,46 @@ mod tests {
         assert_eq!(err.code(), "IrreversibleMigration", "{err}");
         assert!(at5.backups.is_empty());
         assert_eq!(db, before);
+    }
+
+    #[test]
+    fn without_an_automatic_backup_by_choice_the_journal_says_so() {
+        let mut db = database(1);
+        db.failing_backup = Some(RewindError::QuotaExceeded {
+            needed: 10,
+            detail: String::new(),
+        });
+        let chosen = BackupPolicy {
+            automatic: false,
+            ..BackupPolicy::default()
+        };
+        let report =
+            run(migrator().migrate_or_roll_back(&mut db, chosen, 2, Operation::Migrate)).unwrap();
+        assert_eq!((report.backup_id, version(&db)), (None, 2));
+        assert!(db.backups.is_empty());
+        let entry = db.journal.last().unwrap();
+        assert!(entry.without_backup && entry.error.is_none());
+        let json = serde_json::to_string(entry).unwrap();
+        assert!(json.contains("\"withoutBackup\":true"), "{json}");
+        // A database that does not exist needs no backup: nothing is said.
+        let mut new = MemoryDatabase::named("notes");
+        run(migrator().migrate_or_roll_back(&mut new, chosen, 1, Operation::Migrate)).unwrap();
+        let json = serde_json::to_string(new.journal.last().unwrap()).unwrap();
+        assert!(!json.contains("withoutBackup"), "{json}");
+        // A restore, too.
+        db.failing_backup = None;
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        let id = db.backups[0].0.id.clone();
+        db.failing_backup = Some(MigrationError::QuotaExceeded(String::new()).into());
+        let report = run(migrator().restore(
+            &mut db,
+            chosen,
+            MemorySource::Backup(id),
+            RestoreConsent::default(),
+        ))
+        .unwrap();
+        assert_eq!(report.backup_id, None);
+        assert!(db.journal.last().unwrap().without_backup);
     }
 
     #[test]

@@ -33,7 +33,9 @@ pub enum RewindError {
     #[error(
         "the browser has no room for this backup: it needs about {needed} more bytes{}. The database \
          was not changed and no partial backup was kept. Free some space (delete old backups or \
-         other sites' data) and try again.",
+         other sites' data) and try again; or download a backup and keep it elsewhere, then run \
+         the operation without an automatic backup (by explicit choice: `automaticBackup: false`, \
+         or the page's \"without an automatic backup\" box).",
         in_parentheses(detail)
     )]
     QuotaExceeded { needed: u64, detail: String },

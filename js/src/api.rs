@@ -5,8 +5,8 @@ use crate::convert::{self, describe_type};
 use crate::views::{plan_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use rewind::{
-    Migrator, Progress, RestoreConsent, RestoreSource, Rewind as Inner, RewindError,
-    UnsupportedRecords,
+    Migrator, OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind as Inner,
+    RewindError, UnsupportedRecords,
 };
 use serde::Serialize;
 use std::cell::Cell;
@@ -151,11 +151,26 @@ fn restore_source(source: &JsValue, method: &str) -> Result<Source, JsValue> {
 }
 
 /// The options of a method whose only option is `onProgress`.
-fn progress_only(options: &JsValue) -> Result<Option<Progress>, JsValue> {
-    progress(
-        &self::options(options, "options", &["onProgress"])?,
-        "options",
-    )
+/// The options of a destructive operation: `onProgress`, `automaticBackup` (true unless the
+/// app passes `false`, by a person's explicit choice), and `extra` ones of its own.
+fn operation_options(
+    options: &JsValue,
+    extra: &[&str],
+) -> Result<(JsValue, OperationOptions), JsValue> {
+    let allowed: Vec<&str> = ["onProgress", "automaticBackup"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    let opts = self::options(options, "options", &allowed)?;
+    let automatic_backup = match get(&opts, "automaticBackup") {
+        v if v.is_undefined() => true,
+        _ => boolean(&opts, "automaticBackup", "options")?,
+    };
+    let chosen = OperationOptions {
+        progress: progress(&opts, "options")?,
+        automatic_backup,
+    };
+    Ok((opts, chosen))
 }
 
 fn string(v: &JsValue, what: &str) -> Result<String, JsValue> {
@@ -322,12 +337,12 @@ impl JsRewind {
     pub fn migrate_to(
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "number | null")] to: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "OperationOptions")] options: JsValue,
     ) -> Promise {
-        let args = progress_only(&options)
-            .and_then(|progress| Ok((version(&to, "the target version")?, progress)));
-        self.run_with(args, |rw, (to, progress)| async move {
-            to_js(&rw.migrate_to(to, progress).await.map_err(rewind_error)?)
+        let args = operation_options(&options, &[])
+            .and_then(|(_, chosen)| Ok((version(&to, "the target version")?, chosen)));
+        self.run_with(args, |rw, (to, chosen)| async move {
+            to_js(&rw.migrate_to(to, chosen).await.map_err(rewind_error)?)
         })
     }
 
@@ -336,12 +351,12 @@ impl JsRewind {
     pub fn rollback_to(
         &self,
         #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ProgressOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "OperationOptions")] options: JsValue,
     ) -> Promise {
-        let args = progress_only(&options)
-            .and_then(|progress| Ok((required_version(&to, "rollbackTo")?, progress)));
-        self.run_with(args, |rw, (to, progress)| async move {
-            to_js(&rw.rollback_to(to, progress).await.map_err(rewind_error)?)
+        let args = operation_options(&options, &[])
+            .and_then(|(_, chosen)| Ok((required_version(&to, "rollbackTo")?, chosen)));
+        self.run_with(args, |rw, (to, chosen)| async move {
+            to_js(&rw.rollback_to(to, chosen).await.map_err(rewind_error)?)
         })
     }
 
@@ -462,19 +477,15 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_optional_param_type = "RestoreOptions")] options: JsValue,
     ) -> Promise {
         let args = (|| {
-            let opts = self::options(
-                &options,
-                "options",
-                &["allowOtherDatabase", "allowUnknownVersion", "onProgress"],
-            )?;
+            let (opts, chosen) =
+                operation_options(&options, &["allowOtherDatabase", "allowUnknownVersion"])?;
             let consent = RestoreConsent {
                 allow_other_database: boolean(&opts, "allowOtherDatabase", "options")?,
                 allow_unknown_version: boolean(&opts, "allowUnknownVersion", "options")?,
             };
-            let progress = progress(&opts, "options")?;
-            Ok::<_, JsValue>((restore_source(&source, "restore")?, consent, progress))
+            Ok::<_, JsValue>((restore_source(&source, "restore")?, consent, chosen))
         })();
-        self.run_with(args, |rw, (source, consent, progress)| async move {
+        self.run_with(args, |rw, (source, consent, chosen)| async move {
             let source = match source {
                 Source::Id(id) => RestoreSource::Backup(id),
                 Source::Blob(blob) => {
@@ -482,7 +493,7 @@ impl JsRewind {
                 }
             };
             to_js(
-                &rw.restore(source, consent, progress)
+                &rw.restore(source, consent, chosen)
                     .await
                     .map_err(rewind_error)?,
             )

@@ -53,13 +53,19 @@ export interface RewindOptions {
 
 export interface ProgressOptions { onProgress?: ProgressCallback }
 
+export interface OperationOptions extends ProgressOptions {
+  /** `false` runs the operation without the automatic backup before it: only by a person's
+   *  explicit choice, for a database whose backup will not fit. The journal says so. */
+  automaticBackup?: boolean;
+}
+
 export interface BackupOptions extends ProgressOptions {
   /** Leave out records holding a value no backup can carry (listed in the manifest's
    *  `skipped`) instead of refusing the backup. A restore keeps the live ones. */
   skipUnsupported?: boolean;
 }
 
-export interface RestoreOptions extends ProgressOptions {
+export interface RestoreOptions extends OperationOptions {
   /** Restore a backup taken of a database with another name. */
   allowOtherDatabase?: boolean;
   /** Restore a backup at a schema version newer than these migrations know. */
@@ -76,6 +82,8 @@ export interface JournalEntry {
   /** `null` when it succeeded; why it failed (and changed nothing) otherwise. */
   error: string | null;
   backupId: string | null;
+  /** Present (true) when a person chose to run it without the automatic backup before it. */
+  withoutBackup?: true;
 }
 
 export interface Status {

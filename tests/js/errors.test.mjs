@@ -207,7 +207,7 @@ const QUOTA = {
   firefox: { records: 28, prefs: { "dom.quotaManager.temporaryStorage.fixedLimit": 50 * 1024 } },
 };
 
-test("no room for a backup is QuotaExceeded, and nothing partial is kept",
+test("no room for a backup is QuotaExceeded, nothing partial is kept, and a migration it stops says what to do",
   { skip: !QUOTA[ENGINE] && `no way to limit the quota over WebDriver in ${ENGINE}` }, async () => {
   const { records, prefs } = QUOTA[ENGINE];
   await withPage(async (page, context) => {
@@ -225,14 +225,48 @@ test("no room for a backup is QuotaExceeded, and nothing partial is kept",
       const noise = () => { const b = new Uint8Array(256 * 1024); for (let i = 0; i < b.length; i += 65536) crypto.getRandomValues(b.subarray(i, i + 65536)); return b; };
       await T.put("q", "items", Array.from({ length: records }, (_, i) => ({ id: i, noise: noise() })));
       const failure = await T.failure(rw.backup("too big"));
-      return { failure, list: await rw.listBackups(), count: (await T.getAll("q", "items")).length };
+      const list = await rw.listBackups();
+      // The same database with the next version: the automatic backup does not fit either, and
+      // the migration does not start.
+      const rw2 = await Rewind.open("q", [m1, m2]);
+      const refused = await T.failure(rw2.migrateTo(2));
+      const versionAfterRefusal = (await rw2.status()).schemaVersion;
+      return { failure, list, count: (await T.getAll("q", "items")).length, refused, versionAfterRefusal };
     }, records);
     await cdp?.send("Storage.overrideQuotaForOrigin", { origin });
     assertCode(r.failure, "QuotaExceeded", "backup over quota");
     assert.match(r.failure.message, /no room for this backup.*no partial backup was kept/);
     assert.deepEqual(r.list, []);
     assert.equal(r.count, records);
+    assertCode(r.refused, "QuotaExceeded", "a migration whose automatic backup does not fit");
+    assert.match(r.refused.message, /automaticBackup: false/, "the message says what the person can do");
+    assert.equal(r.versionAfterRefusal, 1, "the refused migration changed nothing");
   }, { prefs });
+});
+
+test("automaticBackup: false runs an operation without its automatic backup, by choice, and the journal says so", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("nb", [m1, m2]);
+      await rw.migrateTo(1);
+      await T.put("nb", "items", [{ id: 1, title: "a" }, { id: 2, title: "b" }]);
+      const badChoice = await T.failure(rw.migrateTo(2, { automaticBackup: "no" }));
+      const migrated = await rw.migrateTo(2, { automaticBackup: false });
+      const afterMigrate = await rw.listBackups();
+      const rolledBack = await rw.rollbackTo(1);
+      const status = await rw.status();
+      return { badChoice, migrated, afterMigrate, rolledBack, journal: status.journal, backups: await rw.listBackups() };
+    });
+    assertCode(r.badChoice, "InvalidArgument", "automaticBackup must be a boolean");
+    assert.deepEqual(r.migrated, { from: 1, to: 2, backupId: null });
+    assert.deepEqual(r.afterMigrate, [], "no backup was taken");
+    const [rollback, migrate] = r.journal;
+    assert.deepEqual([migrate.operation, migrate.to, migrate.withoutBackup, migrate.backupId], ["migrate", 2, true, null]);
+    assert.equal(rollback.withoutBackup, undefined, "the default takes a backup, and says nothing");
+    assert.equal(rollback.backupId, r.rolledBack.backupId);
+    assert.equal(r.backups.length, 1);
+  });
 });
 
 test("a value a backup cannot carry is UnsupportedValue; the migration it stops is journaled as not started and changes nothing", async () => {

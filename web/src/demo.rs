@@ -3,7 +3,7 @@
 //! with version-1 data, then migrated to the latest version, so its data went through every
 //! data step. Generated deterministically, so tests can count on exact figures.
 
-use rewind::{list_app_databases, Rewind, UnsupportedRecords};
+use rewind::{list_app_databases, OperationOptions, Rewind, UnsupportedRecords};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -25,9 +25,15 @@ pub async fn ensure_demo_database() -> Result<(), String> {
         DEMO_DATABASE,
         crate::app_migrations::migrator().map_err(|e| e.to_string())?,
     );
-    rewind.migrate_to(Some(1), None).await.map_err(text)?;
+    rewind
+        .migrate_to(Some(1), OperationOptions::default())
+        .await
+        .map_err(text)?;
     write(&["notebooks", "notes", "settings"], fill_v1).await?;
-    rewind.migrate_to(None, None).await.map_err(text)?;
+    rewind
+        .migrate_to(None, OperationOptions::default())
+        .await
+        .map_err(text)?;
     write(&["attachments"], fill_attachments).await?;
     rewind
         .backup(

@@ -5,7 +5,9 @@ use crate::app_migrations;
 use crate::messages;
 use crate::state::{is_managed, Action, Command, Health, Interrupted, Notice, Storage};
 use rewind::backup::BackupManifest;
-use rewind::{Progress, RestoreConsent, RestoreSource, Rewind, UnsupportedRecords};
+use rewind::{
+    OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind, UnsupportedRecords,
+};
 use std::rc::Rc;
 
 pub type Dispatch = Rc<dyn Fn(Action)>;
@@ -176,11 +178,17 @@ async fn run_inner(
     let e = |e: rewind::RewindError| e.to_string();
     match command {
         Command::Rollback(to) => {
-            let report = rewind.rollback_to(*to, progress).await.map_err(e)?;
+            let report = rewind
+                .rollback_to(*to, OperationOptions::with_progress(progress))
+                .await
+                .map_err(e)?;
             Ok(messages::operation_done(command, &report))
         }
         Command::MigrateToLatest => {
-            let report = rewind.migrate_to(None, progress).await.map_err(e)?;
+            let report = rewind
+                .migrate_to(None, OperationOptions::with_progress(progress))
+                .await
+                .map_err(e)?;
             Ok(messages::operation_done(command, &report))
         }
         Command::RestoreBackup(id) => {
@@ -188,7 +196,7 @@ async fn run_inner(
                 .restore(
                     RestoreSource::Backup(id.clone()),
                     RestoreConsent::default(),
-                    progress,
+                    OperationOptions::with_progress(progress),
                 )
                 .await
                 .map_err(e)?;
@@ -201,7 +209,7 @@ async fn run_inner(
                 .restore(
                     RestoreSource::File(bytes),
                     RestoreConsent::default(),
-                    progress,
+                    OperationOptions::with_progress(progress),
                 )
                 .await
                 .map_err(e)?;

@@ -1396,6 +1396,7 @@ mod tests {
             to: 2,
             error: error.map(Into::into),
             backup_id: None,
+            without_backup: false,
         }
     }
 

@@ -29,6 +29,34 @@ pub enum RestoreSource {
     File(Vec<u8>),
 }
 
+/// What a person chose for one destructive operation.
+#[derive(Clone)]
+pub struct OperationOptions {
+    /// Told how the operation's backup and restore advance.
+    pub progress: Option<Progress>,
+    /// Take the automatic backup first (the default). Turned off only by a person's explicit
+    /// choice, for a database whose backup will not fit; the journal says so.
+    pub automatic_backup: bool,
+}
+
+impl Default for OperationOptions {
+    fn default() -> Self {
+        OperationOptions {
+            progress: None,
+            automatic_backup: true,
+        }
+    }
+}
+
+impl OperationOptions {
+    pub fn with_progress(progress: Option<Progress>) -> Self {
+        OperationOptions {
+            progress,
+            ..Self::default()
+        }
+    }
+}
+
 pub struct Rewind {
     name: String,
     migrator: Migrator,
@@ -82,17 +110,26 @@ impl Rewind {
         Ok(self.migrator.validate(&mut self.backend(None)).await?)
     }
 
+    /// The backup policy for one operation, as the person chose.
+    fn policy_for(&self, options: &OperationOptions) -> BackupPolicy {
+        BackupPolicy {
+            automatic: self.backup_policy.automatic && options.automatic_backup,
+            ..self.backup_policy
+        }
+    }
+
     /// Migrates to `to` (the latest when `None`) after an automatic backup.
     pub async fn migrate_to(
         &self,
         to: Option<u32>,
-        progress: Option<Progress>,
+        options: OperationOptions,
     ) -> Result<OperationReport, RewindError> {
         let target = to.unwrap_or(self.migrator.migrations().latest());
+        let policy = self.policy_for(&options);
         self.migrator
             .migrate_or_roll_back(
-                &mut self.backend(progress),
-                self.backup_policy,
+                &mut self.backend(options.progress),
+                policy,
                 target,
                 Operation::Migrate,
             )
@@ -103,12 +140,13 @@ impl Rewind {
     pub async fn rollback_to(
         &self,
         to: u32,
-        progress: Option<Progress>,
+        options: OperationOptions,
     ) -> Result<OperationReport, RewindError> {
+        let policy = self.policy_for(&options);
         self.migrator
             .migrate_or_roll_back(
-                &mut self.backend(progress),
-                self.backup_policy,
+                &mut self.backend(options.progress),
+                policy,
                 to,
                 Operation::Rollback,
             )
@@ -192,15 +230,11 @@ impl Rewind {
         &self,
         source: RestoreSource,
         consent: RestoreConsent,
-        progress: Option<Progress>,
+        options: OperationOptions,
     ) -> Result<OperationReport, RewindError> {
+        let policy = self.policy_for(&options);
         self.migrator
-            .restore(
-                &mut self.backend(progress),
-                self.backup_policy,
-                source,
-                consent,
-            )
+            .restore(&mut self.backend(options.progress), policy, source, consent)
             .await
     }
 }

@@ -21,7 +21,7 @@ mod snapshot;
 mod storage;
 mod webcrypto;
 
-pub use api::{RestoreSource, Rewind};
+pub use api::{OperationOptions, RestoreSource, Rewind};
 pub use error::{describe as describe_thrown, IdbError};
 pub use inspect::{list_app_databases, summarize};
 pub use js_record::JsRecord;
@@ -32,7 +32,7 @@ pub use storage::{as_blob, estimate as storage_estimate, StorageEstimate};
 /// the `test-hooks` feature, so that without it the compiler sees what nothing uses.
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks {
-    pub use super::api::{RestoreSource, Rewind};
+    pub use super::api::{OperationOptions, RestoreSource, Rewind};
     pub use super::backend::IdbBackend;
     pub use super::error::IdbError;
     pub use super::inspect::{list_databases, read_schema, summarize};

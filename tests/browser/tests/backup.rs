@@ -2,7 +2,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use rewind::backup::{decode_backup, encode_backup, Value};
-use rewind::test_hooks::{self as idb, RestoreSource, Rewind};
+use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
 use rewind::{embed_migrations, MigrationSet, Migrator, RecordAccess, RewindError, Transforms};
 use rewind::{RestoreConsent, UnsupportedRecords};
 use rewind_browser_tests::{dump, fresh_database, js};
@@ -24,7 +24,9 @@ fn migrator(upto: usize) -> Migrator {
 async fn filled(prefix: &str) -> Rewind {
     let name = fresh_database(prefix).await.unwrap();
     let rw = Rewind::new(&name, migrator(2));
-    rw.migrate_to(None, None).await.unwrap();
+    rw.migrate_to(None, OperationOptions::default())
+        .await
+        .unwrap();
     js(&format!(
         r#"
         const db = await new Promise((ok, fail) => {{ const r = indexedDB.open({name:?}); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
@@ -99,7 +101,9 @@ async fn backup_export_inspect_and_restore_round_trip() {
     assert_eq!(inspected.sha256, manifest.sha256);
 
     // Change everything, then restore the file.
-    rw.rollback_to(1, None).await.unwrap();
+    rw.rollback_to(1, OperationOptions::default())
+        .await
+        .unwrap();
     assert_ne!(content(rw.name()).await, before);
     let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();
     let done = std::rc::Rc::new(std::cell::Cell::new(0u64));
@@ -108,7 +112,7 @@ async fn backup_export_inspect_and_restore_round_trip() {
         .restore(
             RestoreSource::File(bytes),
             RestoreConsent::default(),
-            Some(std::rc::Rc::new(move |d, _t| seen.set(d))),
+            OperationOptions::with_progress(Some(std::rc::Rc::new(move |d, _t| seen.set(d)))),
         )
         .await
         .unwrap();
@@ -135,9 +139,15 @@ async fn destructive_operations_take_a_backup_first_and_retention_keeps_the_last
         .unwrap();
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let r = rw.rollback_to(1, None).await.unwrap();
+        let r = rw
+            .rollback_to(1, OperationOptions::default())
+            .await
+            .unwrap();
         ids.push(r.backup_id.clone().expect("rollback took a backup"));
-        let r = rw.migrate_to(None, None).await.unwrap();
+        let r = rw
+            .migrate_to(None, OperationOptions::default())
+            .await
+            .unwrap();
         ids.push(r.backup_id.clone().expect("migrate took a backup"));
     }
     let status = rw.status().await.unwrap();
@@ -161,7 +171,13 @@ async fn destructive_operations_take_a_backup_first_and_retention_keeps_the_last
         "manual backups are kept"
     );
     // No-op operations take no backup.
-    assert_eq!(rw.migrate_to(None, None).await.unwrap().backup_id, None);
+    assert_eq!(
+        rw.migrate_to(None, OperationOptions::default())
+            .await
+            .unwrap()
+            .backup_id,
+        None
+    );
     idb::delete_database(rw.name()).await.unwrap();
 }
 
@@ -191,7 +207,7 @@ async fn backups_survive_deleting_the_app_database() {
         .restore(
             RestoreSource::Backup(manifest.id.clone()),
             RestoreConsent::default(),
-            None,
+            OperationOptions::default(),
         )
         .await
         .unwrap();
@@ -252,7 +268,9 @@ fn with_duplicate_at(bytes: &[u8], at: usize) -> Vec<u8> {
 async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits() {
     let rw = filled("readback").await;
     let good = exported(&rw).await;
-    rw.rollback_to(1, None).await.unwrap();
+    rw.rollback_to(1, OperationOptions::default())
+        .await
+        .unwrap();
     let before = content(rw.name()).await;
     type Edit = Box<dyn FnOnce(&mut Vec<(Value, Value)>)>;
     let cases: [(&str, Edit, &str); 2] = [
@@ -276,7 +294,11 @@ async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits(
             "{what}: the file verifies"
         );
         let err = rw
-            .restore(RestoreSource::File(bad), RestoreConsent::default(), None)
+            .restore(
+                RestoreSource::File(bad),
+                RestoreConsent::default(),
+                OperationOptions::default(),
+            )
             .await
             .unwrap_err();
         assert_eq!(err.code(), "RestoreFailed", "{what}: {err}");
@@ -297,9 +319,13 @@ async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits(
         );
     }
     // The file as it was written restores.
-    rw.restore(RestoreSource::File(good), RestoreConsent::default(), None)
-        .await
-        .unwrap();
+    rw.restore(
+        RestoreSource::File(good),
+        RestoreConsent::default(),
+        OperationOptions::default(),
+    )
+    .await
+    .unwrap();
     idb::delete_database(rw.name()).await.unwrap();
 }
 
@@ -307,12 +333,18 @@ async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits(
 async fn a_restore_failing_at_any_point_leaves_the_database_identical() {
     let rw = filled("restorefail").await;
     let good = exported(&rw).await;
-    rw.rollback_to(1, None).await.unwrap();
+    rw.rollback_to(1, OperationOptions::default())
+        .await
+        .unwrap();
     let before = content(rw.name()).await;
     for at in [1usize, 2, 3] {
         let bad = with_duplicate_at(&good, at);
         let err = rw
-            .restore(RestoreSource::File(bad), RestoreConsent::default(), None)
+            .restore(
+                RestoreSource::File(bad),
+                RestoreConsent::default(),
+                OperationOptions::default(),
+            )
             .await
             .unwrap_err();
         assert!(err.to_string().contains("ConstraintError"), "{err}");
@@ -336,7 +368,7 @@ async fn a_restore_failing_at_any_point_leaves_the_database_identical() {
         .restore(
             RestoreSource::File(flipped),
             RestoreConsent::default(),
-            None,
+            OperationOptions::default(),
         )
         .await
         .unwrap_err();
@@ -359,7 +391,7 @@ async fn other_databases_and_newer_versions_need_consent() {
         .restore(
             RestoreSource::File(bytes.clone()),
             RestoreConsent::default(),
-            None,
+            OperationOptions::default(),
         )
         .await
         .unwrap_err();
@@ -377,7 +409,11 @@ async fn other_databases_and_newer_versions_need_consent() {
         ..Default::default()
     };
     other
-        .restore(RestoreSource::File(bytes.clone()), allow, None)
+        .restore(
+            RestoreSource::File(bytes.clone()),
+            allow,
+            OperationOptions::default(),
+        )
         .await
         .unwrap();
     assert_eq!(content(&other_name).await, content(rw.name()).await);
@@ -387,7 +423,7 @@ async fn other_databases_and_newer_versions_need_consent() {
         .restore(
             RestoreSource::File(bytes.clone()),
             RestoreConsent::default(),
-            None,
+            OperationOptions::default(),
         )
         .await
         .unwrap_err();
@@ -406,7 +442,11 @@ async fn other_databases_and_newer_versions_need_consent() {
         ..Default::default()
     };
     older_app
-        .restore(RestoreSource::File(bytes), newer_ok, None)
+        .restore(
+            RestoreSource::File(bytes),
+            newer_ok,
+            OperationOptions::default(),
+        )
         .await
         .unwrap();
     assert!(

@@ -1,7 +1,7 @@
 //! The migration engine against real IndexedDB.
 #![cfg(target_arch = "wasm32")]
 
-use rewind::test_hooks::{self as idb, IdbBackend, IdbError};
+use rewind::test_hooks::{self as idb, IdbBackend, IdbError, OperationOptions};
 use rewind::{
     embed_migrations, Migration, MigrationError, MigrationSet, Migrator, ProblemKind, RecordAccess,
     Step, Transforms,
@@ -356,10 +356,13 @@ async fn concurrent_operations_on_one_database_are_serialized() {
     let name = fresh_database("locks").await.unwrap();
     let first = std::rc::Rc::new(idb::Rewind::new(&name, demo(3)));
     let second = std::rc::Rc::new(idb::Rewind::new(&name, demo(3)));
-    first.migrate_to(Some(1), None).await.unwrap();
+    first
+        .migrate_to(Some(1), OperationOptions::default())
+        .await
+        .unwrap();
     let run = |r: std::rc::Rc<idb::Rewind>| {
         future_to_promise(async move {
-            r.migrate_to(None, None)
+            r.migrate_to(None, OperationOptions::default())
                 .await
                 .map(|rep| wasm_bindgen::JsValue::from_str(&format!("{}->{}", rep.from, rep.to)))
                 .map_err(|e| wasm_bindgen::JsValue::from_str(&e.to_string()))

@@ -8,7 +8,7 @@
 use rewind::backup::format::encode_record;
 use rewind::backup::{inspect, BackupError, FORMAT_VERSION};
 use rewind::test_hooks::clone::{self, describe_key};
-use rewind::test_hooks::{self as idb, IdbError, RestoreSource, Rewind, Upgrade};
+use rewind::test_hooks::{self as idb, IdbError, OperationOptions, RestoreSource, Rewind, Upgrade};
 use rewind::{MigrationSet, Migrator, RewindError, Transforms};
 use rewind::{RestoreConsent, UnsupportedRecords};
 use rewind_browser_tests::fresh_database;
@@ -252,9 +252,13 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
     let db = reopen(&name).await;
     clear(&db).await;
     db.close();
-    rw.restore(RestoreSource::File(bytes), RestoreConsent::default(), None)
-        .await
-        .unwrap();
+    rw.restore(
+        RestoreSource::File(bytes),
+        RestoreConsent::default(),
+        OperationOptions::default(),
+    )
+    .await
+    .unwrap();
 
     let db = reopen(&name).await;
     let (restored_keys, restored) = read_all(&db).await;
@@ -442,7 +446,11 @@ async fn a_version_1_file_still_restores_record_for_record() {
             allow_unknown_version: true,
         };
         rewind(&name)
-            .restore(RestoreSource::File(bytes.to_vec()), consent, None)
+            .restore(
+                RestoreSource::File(bytes.to_vec()),
+                consent,
+                OperationOptions::default(),
+            )
             .await
             .unwrap_or_else(|e| panic!("{fixture}: {e}"));
         let db = reopen(&name).await;

@@ -60,6 +60,16 @@ pub enum RewindError {
     )]
     FileTooLarge { bytes: u64 },
 
+    /// A backup would not fit in the memory one backup file may take in this browser.
+    #[error(
+        "this database is too large for one backup file in this browser: more than {bytes} bytes \
+         would have to be held in memory at once. Nothing was changed and no partial backup was \
+         kept. To migrate, roll back or restore anyway, keep a copy of the data another way and \
+         run the operation without an automatic backup, by explicit choice \
+         (`automaticBackup: false`, or the page's \"without an automatic backup\" box)."
+    )]
+    BackupTooLarge { bytes: u64 },
+
     /// The browser's storage failed outside a migration: the catalog, a backup, a restore.
     #[error("the browser's storage failed: {0}. Nothing was changed; try again, and reload the page if it happens again.")]
     Storage(String),
@@ -99,6 +109,7 @@ impl RewindError {
         "UnsupportedValue",
         "InvalidBackup",
         "UnreadableFile",
+        "FileTooLarge",
     ];
 
     /// The stable code the JavaScript API reports.
@@ -109,7 +120,7 @@ impl RewindError {
             RewindError::WrongDatabase { .. } => "WrongDatabase",
             RewindError::NewerBackup { .. } => "UnknownVersion",
             RewindError::NoSuchBackup { .. } => "NoSuchBackup",
-            RewindError::FileTooLarge { .. } => "UnreadableFile",
+            RewindError::FileTooLarge { .. } | RewindError::BackupTooLarge { .. } => "FileTooLarge",
             RewindError::QuotaExceeded { .. } | RewindError::RestoreNoRoom { .. } => {
                 "QuotaExceeded"
             }
@@ -212,6 +223,7 @@ mod tests {
             },
             R::UnreadableFile(s()),
             R::FileTooLarge { bytes: 1 },
+            R::BackupTooLarge { bytes: 1 },
             R::RestoreMismatch { what: s() },
             R::Storage(s()),
         ];
@@ -255,6 +267,7 @@ mod tests {
                 | R::RestoreNoRoom { .. }
                 | R::UnreadableFile(_)
                 | R::FileTooLarge { .. }
+                | R::BackupTooLarge { .. }
                 | R::RestoreMismatch { .. }
                 | R::Storage(_) => {}
             }

@@ -52,7 +52,7 @@ pub mod test_hooks {
         };
     }
     pub mod storage {
-        pub use crate::idb::storage::{blob_to_bytes, bytes_to_blob};
+        pub use crate::idb::storage::{blob_to_bytes, bytes_to_blob, set_buffer_limit};
     }
     pub mod catalog {
         pub use crate::idb::catalog::CATALOG_PREFIX;

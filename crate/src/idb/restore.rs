@@ -163,7 +163,8 @@ async fn read_back_matches(
         let n = keys.length();
         let mut i = 0;
         while i < n {
-            i = encode_batch_without_blob_bytes(&keys, &values, i, n, &mut bytes);
+            i = encode_batch_without_blob_bytes(&keys, &values, i, n, &mut bytes)
+                .map_err(|bytes| RewindError::BackupTooLarge { bytes })?;
             if i < n {
                 let key = js_to_value(&keys.get(i))
                     .map_err(|e| e.in_record(&name, "?"))?

@@ -14,6 +14,7 @@ use super::error::thrown;
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
 use super::request::{await_request, await_transaction, BatchReader};
+use super::storage::make_room;
 use super::webcrypto::{digests, sha256};
 use crate::backup::format::{encode_record, put_header, put_trailer, SectionSpan};
 use crate::backup::{
@@ -71,6 +72,26 @@ struct Read {
     skipped: Vec<SkippedRecord>,
 }
 
+/// A backup file that cannot be held in memory (`bytes` it would have needed).
+fn too_large(bytes: u64) -> RewindError {
+    RewindError::BackupTooLarge { bytes }
+}
+
+/// One record encoded onto `body`, which grows only as far as it can.
+fn encode_record_into(
+    key: &crate::backup::Value,
+    value: &crate::backup::Value,
+    number: u64,
+    body: &mut Vec<u8>,
+    store: &str,
+) -> Result<(), RewindError> {
+    let mut record = Vec::new();
+    encode_record(key, value, number, &mut record).map_err(in_store(store))?;
+    make_room(body, record.len()).map_err(too_large)?;
+    body.extend_from_slice(&record);
+    Ok(())
+}
+
 fn in_store(store: &str) -> impl Fn(BackupError) -> BackupError + '_ {
     move |e| match e {
         BackupError::Invalid { reason } => {
@@ -102,7 +123,7 @@ async fn read_store_records(
         let n = keys.length();
         let mut i = 0u32;
         while i < n {
-            let reached = encode_batch(&keys, &values, i, n, body);
+            let reached = encode_batch(&keys, &values, i, n, body).map_err(too_large)?;
             number += u64::from(reached - i);
             i = reached;
             if i < n {
@@ -131,7 +152,7 @@ async fn read_store_records(
                         value,
                     });
                 } else {
-                    encode_record(&key, value.value(), number, body).map_err(in_store(name))?;
+                    encode_record_into(&key, value.value(), number, body, name)?;
                 }
                 i += 1;
             }
@@ -141,7 +162,9 @@ async fn read_store_records(
             // After the first batch: room for the whole file at this batch's size per record
             // (plus a tenth), so the buffer is not copied again and again as it doubles.
             let estimate = body.len() as u64 * total / *done;
-            body.reserve_exact((estimate + estimate / 10) as usize - body.len());
+            let more = (estimate + estimate / 10).saturating_sub(body.len() as u64);
+            // Only a hint: where it cannot be had, growth later says so.
+            let _ = make_room(body, usize::try_from(more).unwrap_or(usize::MAX));
         }
         if let Some(report) = progress {
             report(*done, total);
@@ -231,7 +254,8 @@ async fn complete_pending(read: &mut Read) -> Result<(), RewindError> {
     }
     let pending = std::mem::take(&mut read.pending);
     let old = std::mem::take(&mut read.body);
-    let mut body = Vec::with_capacity(old.len());
+    let mut body = Vec::new();
+    make_room(&mut body, old.len()).map_err(too_large)?;
     let mut copied = 0usize;
     // How many bytes went into each store's section.
     let mut grown = vec![0usize; read.spans.len()];
@@ -250,6 +274,7 @@ async fn complete_pending(read: &mut Read) -> Result<(), RewindError> {
         let Some(p) = pending[i].take() else {
             continue;
         };
+        make_room(&mut body, p.at - copied).map_err(too_large)?;
         body.extend_from_slice(&old[copied..p.at]);
         copied = p.at;
         let key = describe_key(&p.key);
@@ -259,11 +284,12 @@ async fn complete_pending(read: &mut Read) -> Result<(), RewindError> {
             .await
             .map_err(|e| e.in_record(&p.store, &key))?;
         let before = body.len();
-        encode_record(&p.key, &value, p.number, &mut body).map_err(in_store(&p.store))?;
+        encode_record_into(&p.key, &value, p.number, &mut body, &p.store)?;
         if let Some(g) = grown.get_mut(p.index) {
             *g += body.len() - before;
         }
     }
+    make_room(&mut body, old.len() - copied).map_err(too_large)?;
     body.extend_from_slice(&old[copied..]);
     drop(old);
     let mut shift = 0usize;

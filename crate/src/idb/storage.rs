@@ -99,6 +99,45 @@ pub fn blob_to_file(blob: &web_sys::Blob, name: &str) -> Result<web_sys::File, I
     Ok(super::clone::file_of_blob(blob, name)?.unchecked_into())
 }
 
+thread_local! {
+    /// The most bytes one buffer may hold (below what a wasm32 `Vec` can address).
+    static BUFFER_LIMIT: std::cell::Cell<usize> = const { std::cell::Cell::new(isize::MAX as usize) };
+}
+
+/// Lowers the limit on one buffer (0 puts the default back), so that the tests can reach it
+/// with a small database.
+#[cfg(feature = "test-hooks")]
+pub fn set_buffer_limit(bytes: usize) {
+    BUFFER_LIMIT.with(|l| {
+        l.set(if bytes == 0 {
+            isize::MAX as usize
+        } else {
+            bytes
+        })
+    });
+}
+
+/// Makes room in `buffer` for `additional` more bytes, or says how many it would have needed:
+/// growth that cannot happen (beyond what wasm32 can address, or memory the browser refuses)
+/// is an error to report, never a panic that leaves a Promise pending.
+pub fn make_room(buffer: &mut Vec<u8>, additional: usize) -> Result<(), u64> {
+    let needed = buffer.len().checked_add(additional);
+    let limit = BUFFER_LIMIT.with(std::cell::Cell::get);
+    let wanted = buffer.len() as u64 + additional as u64;
+    match needed {
+        Some(n) if n <= limit => {}
+        _ => return Err(wanted),
+    }
+    if buffer.capacity() - buffer.len() >= additional {
+        return Ok(());
+    }
+    // Doubling may overshoot what can be addressed even when the bytes themselves fit.
+    buffer
+        .try_reserve(additional)
+        .or_else(|_| buffer.try_reserve_exact(additional))
+        .map_err(|_| wanted)
+}
+
 /// How much of a Blob is read at once: the JS heap holds no more than this of it.
 const READ_CHUNK: f64 = (8 << 20) as f64;
 

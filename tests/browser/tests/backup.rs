@@ -476,3 +476,44 @@ async fn bad_files_are_refused_with_clear_errors() {
     let err = rw.delete_backup("nope").await.unwrap_err();
     assert_eq!(err.code(), "NoSuchBackup");
 }
+
+#[wasm_bindgen_test]
+async fn a_backup_too_large_to_hold_is_refused_and_an_operation_may_go_on_without_one() {
+    let rw = filled("too_large").await;
+    let before = content(rw.name()).await;
+    // The database is a few kilobytes: a buffer limit of one kilobyte stands for the memory a
+    // backup of gigabytes would need.
+    idb::storage::set_buffer_limit(1024);
+    let err = rw
+        .backup("", UnsupportedRecords::Refuse, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FileTooLarge", "{err}");
+    assert!(err.to_string().contains("automaticBackup: false"), "{err}");
+    let next = Rewind::new(rw.name(), migrator(3));
+    let err = next
+        .migrate_to(None, OperationOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "FileTooLarge", "{err}");
+    assert_eq!(content(rw.name()).await, before, "nothing changed");
+    assert!(rw.list_backups().await.unwrap().is_empty(), "nothing kept");
+    let journal = next.status().await.unwrap().journal;
+    assert!(
+        journal[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("the automatic backup before it failed")),
+        "{journal:?}"
+    );
+    let without = OperationOptions {
+        automatic_backup: false,
+        ..OperationOptions::default()
+    };
+    let report = next.migrate_to(None, without).await;
+    idb::storage::set_buffer_limit(0);
+    let report = report.unwrap();
+    assert_eq!((report.from, report.to, report.backup_id), (2, 3, None));
+    assert!(next.status().await.unwrap().journal[0].without_backup);
+    idb::delete_database(rw.name()).await.unwrap();
+}

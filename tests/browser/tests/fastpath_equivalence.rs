@@ -41,7 +41,7 @@ fn fast_path_encodes_exactly_like_the_rust_codec() {
     let mut i = 0;
     let mut fallbacks = 0;
     while i < n {
-        i = clone::encode_batch(&keys, &values, i, n, &mut fast);
+        i = clone::encode_batch(&keys, &values, i, n, &mut fast).unwrap();
         if i < n {
             fallbacks += 1;
             walked(&ka, &va, i, &mut fast);
@@ -78,7 +78,7 @@ fn fast_path_encodes_exactly_like_the_rust_codec() {
     let mut again = Vec::new();
     let mut i = 0;
     while i < n {
-        i = clone::encode_batch(&kk, &vv, i, n, &mut again);
+        i = clone::encode_batch(&kk, &vv, i, n, &mut again).unwrap();
         if i < n {
             walked(&kk, &vv, i, &mut again);
             i += 1;
@@ -121,13 +121,13 @@ fn blobs_and_files_are_checked_on_the_fast_path_exactly_as_the_walker_leaves_the
     let n = ka.length();
     // A backup needs the bytes: every record with a Blob leaves the fast path.
     assert_eq!(
-        clone::encode_batch(&keys, &values, 0, n, &mut Vec::new()),
+        clone::encode_batch(&keys, &values, 0, n, &mut Vec::new()).unwrap(),
         0
     );
     let (mut fast, mut fallbacks) = (Vec::new(), 0);
     let mut i = 0;
     while i < n {
-        i = clone::encode_batch_without_blob_bytes(&keys, &values, i, n, &mut fast);
+        i = clone::encode_batch_without_blob_bytes(&keys, &values, i, n, &mut fast).unwrap();
         if i < n {
             fallbacks += 1;
             walked(&ka, &va, i, &mut fast);
@@ -200,7 +200,7 @@ fn generated_records_are_the_same_bytes_and_values_on_both_paths() {
         let mut walked_bytes = Vec::new();
         walked(&ka, &va, i, &mut walked_bytes);
         let mut fast = Vec::new();
-        if clone::encode_batch(&keys, &values, i, i + 1, &mut fast) == i + 1 {
+        if clone::encode_batch(&keys, &values, i, i + 1, &mut fast).unwrap() == i + 1 {
             taken += 1;
             assert!(
                 fast == walked_bytes,
@@ -217,7 +217,7 @@ fn generated_records_are_the_same_bytes_and_values_on_both_paths() {
     // In batches, as a backup encodes them.
     let (mut batched, mut i) = (Vec::new(), 0);
     while i < COUNT {
-        i = clone::encode_batch(&keys, &values, i, COUNT, &mut batched);
+        i = clone::encode_batch(&keys, &values, i, COUNT, &mut batched).unwrap();
         if i < COUNT {
             walked(&ka, &va, i, &mut batched);
             i += 1;

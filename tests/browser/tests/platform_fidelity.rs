@@ -210,13 +210,13 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
         let one_value: js_sys::Array = [reference_for_fast_path.get(i)].iter().collect();
         let mut out = Vec::new();
         assert_eq!(
-            clone::encode_batch(&one_key, &one_value, 0, 1, &mut out),
+            clone::encode_batch(&one_key, &one_value, 0, 1, &mut out).unwrap(),
             0,
             "the fast path took {:?}",
             keys.get(i)
         );
         assert_eq!(
-            clone::encode_batch_without_blob_bytes(&one_key, &one_value, 0, 1, &mut out),
+            clone::encode_batch_without_blob_bytes(&one_key, &one_value, 0, 1, &mut out).unwrap(),
             0
         );
         let key = clone::js_to_value(&keys.get(i)).unwrap().value().clone();

@@ -57,14 +57,14 @@ fn fast_codec() -> JsValue {
 /// Encodes records `start..end` of `keys`/`values` (as a backup section holds them:
 /// key then value, each numbered from 0) onto `out`, until the first record the fast path does
 /// not handle (one with Blobs included: their bytes must be read first); returns that record's
-/// index (`end` when all were).
+/// index (`end` when all were), or the bytes `out` would have needed when it cannot grow.
 pub fn encode_batch(
     keys: &JsValue,
     values: &JsValue,
     start: u32,
     end: u32,
     out: &mut Vec<u8>,
-) -> u32 {
+) -> Result<u32, u64> {
     encode_batch_with(keys, values, start, end, false, out)
 }
 
@@ -76,7 +76,7 @@ pub fn encode_batch_without_blob_bytes(
     start: u32,
     end: u32,
     out: &mut Vec<u8>,
-) -> u32 {
+) -> Result<u32, u64> {
     encode_batch_with(keys, values, start, end, true, out)
 }
 
@@ -87,7 +87,7 @@ fn encode_batch_with(
     end: u32,
     empty_blobs: bool,
     out: &mut Vec<u8>,
-) -> u32 {
+) -> Result<u32, u64> {
     // Room for about as much as the last batch took, so the encoder's buffer rarely grows.
     let hint = LAST_BATCH_BYTES.with(std::cell::Cell::get);
     let result = FAST_CODEC
@@ -96,9 +96,10 @@ fn encode_batch_with(
     let bytes: js_sys::Uint8Array = result.get(1).unchecked_into();
     LAST_BATCH_BYTES.with(|last| last.set(bytes.length().min(64 << 20)));
     let from = out.len();
+    crate::idb::storage::make_room(out, bytes.length() as usize)?;
     out.resize(from + bytes.length() as usize, 0);
     bytes.copy_to(&mut out[from..]);
-    reached
+    Ok(reached)
 }
 
 /// Decodes up to `max` records from `section` at `offset`, stopping before the first record

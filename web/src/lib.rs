@@ -5,6 +5,7 @@
 //! `effects` runs the library's operations and reports back as actions.
 
 pub mod app_migrations;
+pub mod format;
 pub mod messages;
 pub mod state;
 

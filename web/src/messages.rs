@@ -1,6 +1,7 @@
 //! What the page says after an operation: what happened, what is kept, what to do next.
 
-use crate::state::{format_bytes, Command};
+use crate::format;
+use crate::state::Command;
 use rewind::backup::BackupManifest;
 use rewind::OperationReport;
 
@@ -35,7 +36,7 @@ pub fn backup_created(manifest: &BackupManifest) -> String {
         manifest.id,
         manifest.total_records(),
         manifest.stores.len(),
-        format_bytes(manifest.bytes)
+        format::bytes(manifest.bytes)
     );
     if manifest.skipped.is_empty() {
         return created;

@@ -731,45 +731,6 @@ impl PageState {
     }
 }
 
-/// Human-sized bytes: "1.5 MB".
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-/// "1 record", "3 records".
-pub fn records(n: usize) -> String {
-    if n == 1 {
-        "1 record".into()
-    } else {
-        format!("{n} records")
-    }
-}
-
-/// "2026-11-26 17:18 UTC" for milliseconds since the epoch.
-pub fn format_time(ms: f64) -> String {
-    let stamp = rewind::backup::utc_stamp(ms);
-    // YYYYMMDDTHHMMSSZ
-    format!(
-        "{}-{}-{} {}:{} UTC",
-        &stamp[0..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[9..11],
-        &stamp[11..13]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1437,12 +1398,5 @@ mod tests {
             })
             .apply(Action::FoundInterrupted(interrupted));
         assert!(matches!(&state.notice, Some(Notice::Success(m)) if m.contains("had completed")));
-    }
-
-    #[test]
-    fn sizes_and_times_read_well() {
-        assert_eq!(format_bytes(999), "999 bytes");
-        assert_eq!(format_bytes(1_500_000), "1.5 MB");
-        assert_eq!(format_time(1_767_225_600_000.0), "2026-01-01 00:00 UTC");
     }
 }

@@ -1,5 +1,6 @@
 use super::Send;
-use crate::state::{format_bytes, format_time, records, Action, Dialog, Loadable};
+use crate::format;
+use crate::state::{Action, Dialog, Loadable};
 use rewind::backup::BackupManifest;
 use rewind::MigrationPlan;
 use yew::prelude::*;
@@ -207,7 +208,7 @@ fn skipped_view(m: &BackupManifest, kept: &Loadable<Vec<bool>>) -> Html {
     };
     html! {
         <section aria-label="Records left out">
-            <p>{ format!("This backup left out {} it could not carry:", records(m.skipped.len())) }</p>
+            <p>{ format!("This backup left out {} it could not carry:", format::records(m.skipped.len())) }</p>
             <ul>{ for rows }</ul>
         </section>
     }
@@ -218,9 +219,9 @@ fn manifest_view(m: &BackupManifest, verified: bool) -> Html {
         <dl class="facts" aria-label="Backup contents">
             <dt>{ "Database" }</dt><dd>{ &m.database }</dd>
             <dt>{ "Schema version" }</dt><dd>{ m.schema_version }</dd>
-            <dt>{ "Created" }</dt><dd>{ format_time(m.created_at) }</dd>
+            <dt>{ "Created" }</dt><dd>{ format::time(m.created_at) }</dd>
             if !m.label.is_empty() { <dt>{ "Label" }</dt><dd>{ &m.label }</dd> }
-            <dt>{ "Size" }</dt><dd>{ format_bytes(m.bytes) }</dd>
+            <dt>{ "Size" }</dt><dd>{ format::bytes(m.bytes) }</dd>
             <dt>{ "Stores" }</dt>
             <dd>{ m.stores.iter().map(|s| format!("{}: {} records", s.schema.name, s.records)).collect::<Vec<_>>().join(", ") }</dd>
             if verified {

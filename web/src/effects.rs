@@ -3,7 +3,8 @@
 
 use crate::app_migrations;
 use crate::messages;
-use crate::state::{is_managed, Action, Command, Health, Interrupted, Notice, Storage};
+use crate::policy::is_managed;
+use crate::state::{Action, Command, Health, Interrupted, Notice, Storage};
 use rewind::backup::BackupManifest;
 use rewind::catalog::{RestoreConsent, UnsupportedRecords};
 use rewind::fold::RESERVED_PREFIX;

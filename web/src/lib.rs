@@ -7,6 +7,7 @@
 pub mod app_migrations;
 pub mod format;
 pub mod messages;
+pub mod policy;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]

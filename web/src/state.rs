@@ -5,18 +5,9 @@
 //! the user has already left, or a confirm clicked before the box was ticked — is tested
 //! natively. What the page must run in the browser is handed out as a [`Command`].
 
-use crate::app_migrations;
+use crate::policy::{self, is_managed};
 use rewind::backup::BackupManifest;
-use rewind::catalog::{check_restore, RestoreConsent};
 use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan, SchemaDiff, Status};
-
-/// The databases this page's app manages (migrations, rollback, backups). Others are shown
-/// read-only: only their summary is read.
-pub const APP_DATABASES: &[&str] = &[app_migrations::DEMO_DATABASE];
-
-pub fn is_managed(name: &str) -> bool {
-    APP_DATABASES.contains(&name)
-}
 
 /// Something that is fetched from the browser and may still be on its way.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -629,25 +620,9 @@ impl PageState {
         self.selected.as_deref().is_some_and(is_managed)
     }
 
-    /// Why a backup cannot be restored into the selected database (another database's, or
-    /// newer than this app), as the library says it; `None` when it can. The page offers no
-    /// consent to override either.
+    /// Why a backup cannot be restored into the selected database; `None` when it can.
     fn restore_refusal(&self, manifest: &BackupManifest) -> Option<String> {
-        let target = self.selected.as_deref().unwrap_or_default();
-        let latest = match app_migrations::latest_version() {
-            Ok(v) => v,
-            Err(e) => return Some(e.to_string()),
-        };
-        check_restore(manifest, target, latest, RestoreConsent::default())
-            .err()
-            .map(|e| match e {
-                // The library's message offers explicit consent, which this page does not.
-                rewind::RewindError::WrongDatabase { backup, target } => format!(
-                    "this backup is of database {backup:?}, not {target:?}. Nothing was \
-                     changed; choose a backup of {target:?}."
-                ),
-                other => other.to_string(),
-            })
+        policy::restore_refusal(manifest, self.selected.as_deref().unwrap_or_default())
     }
 
     /// A backup may be downloaded while no operation runs (a download reads the catalog the
@@ -734,6 +709,7 @@ impl PageState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::APP_DATABASES;
     use rewind::engine::RewindMeta;
     use rewind::{DatabaseSchema, Direction, PlanEffects};
 

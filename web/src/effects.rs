@@ -4,7 +4,7 @@
 use crate::app_migrations;
 use crate::messages;
 use crate::policy::is_managed;
-use crate::state::{Action, Command, Health, Interrupted, Notice, Storage};
+use crate::state::{Action, Command, Health, Interrupted, Notice, StorageUse};
 use rewind::backup::BackupManifest;
 use rewind::catalog::{RestoreConsent, UnsupportedRecords};
 use rewind::fold::RESERVED_PREFIX;
@@ -72,7 +72,7 @@ pub async fn load_details(name: String, dispatch: Dispatch) {
     let health = async {
         let status = rewind.status().await.map_err(|e| e.to_string())?;
         let validation = rewind.validate().await.map_err(|e| e.to_string());
-        let storage = idb::storage::estimate().await.map(|e| Storage {
+        let storage = idb::storage::estimate().await.map(|e| StorageUse {
             usage: e.usage,
             quota: e.quota,
             persisted: e.persisted,

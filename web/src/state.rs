@@ -56,9 +56,9 @@ impl<T> From<Result<T, String>> for Loadable<T> {
     }
 }
 
-/// The origin's storage as the browser reports it.
+/// How much of its storage the site uses, as the browser reports it (`navigator.storage`).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Storage {
+pub struct StorageUse {
     pub usage: u64,
     pub quota: u64,
     pub persisted: bool,
@@ -70,7 +70,7 @@ pub struct Health {
     pub status: Status,
     /// `Err` when validation itself could not run (e.g. an unknown version).
     pub validation: Result<SchemaDiff, String>,
-    pub storage: Option<Storage>,
+    pub storage: Option<StorageUse>,
 }
 
 /// The confirmation dialogs. Each shows what will happen and needs its box ticked.
@@ -210,8 +210,9 @@ impl Command {
     }
 }
 
+/// The operation this page is running, and how far it got.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Operation {
+pub struct RunningOperation {
     pub command: Command,
     pub done: u64,
     pub total: u64,
@@ -241,7 +242,7 @@ pub struct PageState {
     pub health: Loadable<Health>,
     pub backups: Loadable<Vec<BackupManifest>>,
     pub dialog: Option<Dialog>,
-    pub operation: Option<Operation>,
+    pub operation: Option<RunningOperation>,
     pub notice: Option<Notice>,
     /// Bumped whenever everything shown must be read again (after an operation).
     pub generation: u32,
@@ -516,7 +517,7 @@ impl PageState {
                 if self.operation.is_none() {
                     self.notice = None;
                     self.blocked = false;
-                    self.operation = Some(Operation {
+                    self.operation = Some(RunningOperation {
                         command,
                         done: 0,
                         total: 0,

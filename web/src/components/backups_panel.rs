@@ -1,4 +1,3 @@
-use super::Send;
 use crate::format;
 use crate::state::{Action, Command, Loadable};
 use rewind::backup::BackupManifest;
@@ -9,7 +8,7 @@ pub struct BackupsPanelProps {
     pub backups: Loadable<Vec<BackupManifest>>,
     pub busy: bool,
     pub can_download: bool,
-    pub send: Send,
+    pub send: Callback<Action>,
     pub on_file: Callback<web_sys::File>,
     pub on_download: Callback<String>,
 }

@@ -1,4 +1,3 @@
-use super::Send;
 use crate::format;
 use crate::state::{Action, Dialog, Loadable};
 use rewind::backup::BackupManifest;
@@ -10,7 +9,7 @@ pub struct DialogViewProps {
     pub dialog: Dialog,
     /// Versions the rollback dialog offers.
     pub targets: Vec<u32>,
-    pub send: Send,
+    pub send: Callback<Action>,
 }
 
 /// A confirmation dialog: what will happen, "I understand what will change", and a confirm

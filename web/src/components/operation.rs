@@ -1,13 +1,12 @@
-use super::Send;
-use crate::state::{Action, Notice, Operation};
+use crate::state::{Action, Notice, RunningOperation};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct OperationViewProps {
-    pub operation: Option<Operation>,
+    pub operation: Option<RunningOperation>,
     pub notice: Option<Notice>,
     pub blocked: bool,
-    pub send: Send,
+    pub send: Callback<Action>,
 }
 
 /// The running operation's progress, and the outcome of the last one.

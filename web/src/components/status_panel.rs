@@ -1,4 +1,4 @@
-use super::{SchemaTable, Send};
+use super::SchemaTable;
 use crate::format;
 use crate::state::{Action, Health, Loadable};
 use rewind::engine::{JournalEntry, Operation};
@@ -12,7 +12,7 @@ pub struct StatusPanelProps {
     pub managed: bool,
     pub can_migrate: bool,
     pub can_roll_back: bool,
-    pub send: Send,
+    pub send: Callback<Action>,
 }
 
 /// Where the database stands: versions, pending and modified migrations, validation, storage,

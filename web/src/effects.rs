@@ -2,6 +2,7 @@
 //! reporting back only through [`Action`]s. Nothing here decides anything.
 
 use crate::app_migrations;
+use crate::labels;
 use crate::messages;
 use crate::policy::is_managed;
 use crate::state::{Action, Command, Health, Interrupted, Notice, StorageUse};
@@ -130,7 +131,7 @@ pub async fn run(name: String, command: Command, file: Option<web_sys::File>, di
     if changes_data {
         remember_running(&Interrupted {
             database: name.clone(),
-            description: command.describe(),
+            description: labels::running(&command),
             started_at: js_sys::Date::now(),
         });
     }

@@ -6,6 +6,7 @@
 
 pub mod app_migrations;
 pub mod format;
+pub mod labels;
 pub mod messages;
 pub mod policy;
 pub mod state;

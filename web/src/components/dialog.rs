@@ -1,5 +1,5 @@
-use crate::format;
 use crate::state::{Action, Dialog, Loadable};
+use crate::{format, labels};
 use rewind::backup::BackupManifest;
 use rewind::MigrationPlan;
 use yew::prelude::*;
@@ -102,7 +102,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
     html! {
         <div class="backdrop">
             <div role="dialog" aria-modal="true" aria-labelledby="dialog-title" class="dialog" onkeydown={on_key}>
-                <h2 id="dialog-title">{ d.title() }</h2>
+                <h2 id="dialog-title">{ labels::dialog_title(d) }</h2>
                 { body }
                 <div class="field">
                     <input type="checkbox" id="understood" checked={understood} onchange={on_understood} />
@@ -110,7 +110,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 </div>
                 <div class="actions">
                     <button type="button" onclick={close}>{ "Cancel" }</button>
-                    <button type="button" class="danger" onclick={confirm} disabled={!d.can_confirm()}>{ d.confirm_label() }</button>
+                    <button type="button" class="danger" onclick={confirm} disabled={!d.can_confirm()}>{ labels::confirm_button(d) }</button>
                 </div>
             </div>
         </div>

@@ -1,28 +1,28 @@
 //! The names the page gives its dialogs, their confirm buttons and its operations. They are
 //! the accessible names people and the end-to-end tests find things by.
 
-use crate::state::{Command, Dialog};
+use crate::state::{Command, Dialog, DialogKind};
 
 /// The dialog's accessible name.
 pub fn dialog_title(dialog: &Dialog) -> &'static str {
-    match dialog {
-        Dialog::Rollback { .. } => "Roll back database",
-        Dialog::Migrate { .. } => "Migrate database",
-        Dialog::RestoreBackup { .. } => "Restore backup",
-        Dialog::DeleteBackup { .. } => "Delete backup",
-        Dialog::RestoreFile { .. } => "Restore from file",
-        Dialog::Repair { .. } => "Repair checksums",
+    match dialog.kind {
+        DialogKind::Rollback { .. } => "Roll back database",
+        DialogKind::Migrate { .. } => "Migrate database",
+        DialogKind::RestoreBackup { .. } => "Restore backup",
+        DialogKind::DeleteBackup { .. } => "Delete backup",
+        DialogKind::RestoreFile { .. } => "Restore from file",
+        DialogKind::Repair { .. } => "Repair checksums",
     }
 }
 
 /// The name of the dialog's confirm button.
 pub fn confirm_button(dialog: &Dialog) -> &'static str {
-    match dialog {
-        Dialog::Rollback { .. } => "Roll back",
-        Dialog::Migrate { .. } => "Migrate",
-        Dialog::RestoreBackup { .. } | Dialog::RestoreFile { .. } => "Restore",
-        Dialog::DeleteBackup { .. } => "Delete",
-        Dialog::Repair { .. } => "Repair",
+    match dialog.kind {
+        DialogKind::Rollback { .. } => "Roll back",
+        DialogKind::Migrate { .. } => "Migrate",
+        DialogKind::RestoreBackup { .. } | DialogKind::RestoreFile { .. } => "Restore",
+        DialogKind::DeleteBackup { .. } => "Delete",
+        DialogKind::Repair { .. } => "Repair",
     }
 }
 

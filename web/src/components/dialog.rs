@@ -1,4 +1,4 @@
-use crate::state::{Action, Dialog, Loadable};
+use crate::state::{Action, Dialog, DialogKind, Loadable};
 use crate::{format, labels};
 use rewind::backup::BackupManifest;
 use rewind::MigrationPlan;
@@ -32,9 +32,8 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             }
         })
     };
-    let understood = d.understood();
-    let body = match d {
-        Dialog::Rollback { target, plan, .. } => {
+    let body = match &d.kind {
+        DialogKind::Rollback { target, plan } => {
             let on_target = send.reform(|e: Event| {
                 let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
                 match select.value().parse() {
@@ -57,32 +56,31 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 </>
             }
         }
-        Dialog::Migrate { plan, .. } => plan_view(plan),
-        Dialog::Repair { drifted, .. } => html! {
+        DialogKind::Migrate { plan } => plan_view(plan),
+        DialogKind::Repair { drifted } => html! {
             <>
                 <p>{ "These migrations were changed after they were applied to this database:" }</p>
                 <ul>{ for drifted.iter().map(|(v, n)| html! { <li>{ format!("{v} — {n}") }</li> }) }</ul>
                 <p>{ "Repair only records the new definitions as the applied ones; it changes no schema and no data. Do it only if the app's developers say the change is intended — otherwise install the app version that ships the original migrations." }</p>
             </>
         },
-        Dialog::RestoreBackup { manifest, kept, .. } => html! {
+        DialogKind::RestoreBackup { manifest, kept } => html! {
             <>
                 <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
                 { manifest_view(manifest, false) }
                 { skipped_view(manifest, kept) }
             </>
         },
-        Dialog::DeleteBackup { manifest, .. } => html! {
+        DialogKind::DeleteBackup { manifest } => html! {
             <>
                 <p>{ "This backup will be deleted for good. The database itself does not change." }</p>
                 { manifest_view(manifest, false) }
             </>
         },
-        Dialog::RestoreFile {
+        DialogKind::RestoreFile {
             file_name,
             manifest,
             kept,
-            ..
         } => match manifest {
             Loadable::Idle | Loadable::Loading => {
                 html! { <p class="muted">{ format!("Checking {file_name}…") }</p> }
@@ -105,7 +103,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 <h2 id="dialog-title">{ labels::dialog_title(d) }</h2>
                 { body }
                 <div class="field">
-                    <input type="checkbox" id="understood" checked={understood} onchange={on_understood} />
+                    <input type="checkbox" id="understood" checked={d.understood} onchange={on_understood} />
                     <label for="understood">{ "I understand what will change" }</label>
                 </div>
                 <div class="actions">

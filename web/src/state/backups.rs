@@ -2,7 +2,7 @@
 //! A backup this app refuses to restore never gets a confirm button; one that left records out
 //! waits until the page knows which of them the restore keeps.
 
-use super::{Dialog, Loadable, Notice, PageState};
+use super::{DialogKind, Loadable, Notice, PageState};
 use crate::{messages, policy};
 use rewind::backup::BackupManifest;
 
@@ -42,40 +42,33 @@ impl PageState {
         };
         match self.restore_refusal(&manifest) {
             Some(reason) => {
-                self.notice = Some(Notice::Error(messages::cannot_restore(id, &reason)))
+                self.notice = Some(Notice::Error(messages::cannot_restore(id, &reason)));
             }
-            None => {
-                self.dialog = Some(Dialog::RestoreBackup {
-                    kept: kept_for(&manifest),
-                    manifest,
-                    understood: false,
-                });
-            }
+            None => self.open(DialogKind::RestoreBackup {
+                kept: kept_for(&manifest),
+                manifest,
+            }),
         }
     }
 
     pub(super) fn open_delete_backup(&mut self, id: &str) {
-        if self.operation.is_some() {
-            return;
-        }
         if let Some(manifest) = self.backup(id).cloned() {
-            self.dialog = Some(Dialog::DeleteBackup {
-                manifest,
-                understood: false,
-            });
+            self.open(DialogKind::DeleteBackup { manifest });
         }
     }
 
     /// The file is read and verified by the effects; until then the dialog says so.
     pub(super) fn file_chosen(&mut self, file_name: String) {
-        if self.operation.is_none() {
-            self.dialog = Some(Dialog::RestoreFile {
-                file_name,
-                manifest: Loadable::Loading,
-                kept: Loadable::Idle,
-                understood: false,
-            });
-        }
+        self.open(DialogKind::RestoreFile {
+            file_name,
+            manifest: Loadable::Loading,
+            kept: Loadable::Idle,
+        });
+    }
+
+    /// The kind of the open dialog, to update its preview.
+    fn dialog_kind(&mut self) -> Option<&mut DialogKind> {
+        self.dialog.as_mut().map(|d| &mut d.kind)
     }
 
     /// A verified file this app refuses to restore is shown as failed, with the reason. An
@@ -89,12 +82,11 @@ impl PageState {
             Some(reason) => Err(reason),
             None => Ok(m),
         });
-        if let Some(Dialog::RestoreFile {
+        if let Some(DialogKind::RestoreFile {
             file_name: current,
             manifest,
             kept,
-            ..
-        }) = &mut self.dialog
+        }) = self.dialog_kind()
         {
             if current == file_name {
                 if let Ok(m) = &result {
@@ -107,11 +99,11 @@ impl PageState {
 
     /// An answer for another backup than the open dialog's is stale.
     pub(super) fn kept_loaded(&mut self, id: &str, result: Result<Vec<bool>, String>) {
-        match &mut self.dialog {
-            Some(Dialog::RestoreBackup { manifest, kept, .. }) if manifest.id == id => {
+        match self.dialog_kind() {
+            Some(DialogKind::RestoreBackup { manifest, kept }) if manifest.id == id => {
                 *kept = result.into();
             }
-            Some(Dialog::RestoreFile {
+            Some(DialogKind::RestoreFile {
                 manifest: Loadable::Ready(manifest),
                 kept,
                 ..
@@ -123,17 +115,16 @@ impl PageState {
     /// The backup whose left-out records must be looked up in the live database before its
     /// restore can be confirmed.
     pub fn needs_kept(&self) -> Option<&BackupManifest> {
-        match &self.dialog {
-            Some(Dialog::RestoreBackup {
+        match &self.dialog.as_ref()?.kind {
+            DialogKind::RestoreBackup {
                 manifest,
                 kept: Loadable::Loading,
-                ..
-            })
-            | Some(Dialog::RestoreFile {
+            }
+            | DialogKind::RestoreFile {
                 manifest: Loadable::Ready(manifest),
                 kept: Loadable::Loading,
                 ..
-            }) => Some(manifest),
+            } => Some(manifest),
             _ => None,
         }
     }
@@ -142,7 +133,7 @@ impl PageState {
 #[cfg(test)]
 mod tests {
     use crate::state::fixtures::*;
-    use crate::state::{Action, Command, Dialog, Loadable, Notice};
+    use crate::state::{Action, Command, Dialog, DialogKind, Loadable, Notice};
     use rewind::backup::BackupManifest;
 
     #[test]
@@ -189,8 +180,12 @@ mod tests {
             "another database's backup is refused"
         );
         match &other_db.dialog {
-            Some(Dialog::RestoreFile {
-                manifest: Loadable::Failed(m),
+            Some(Dialog {
+                kind:
+                    DialogKind::RestoreFile {
+                        manifest: Loadable::Failed(m),
+                        ..
+                    },
                 ..
             }) => {
                 assert!(
@@ -232,8 +227,12 @@ mod tests {
             .apply(Action::SetUnderstood(true));
         assert_eq!(file.confirmed_command(), None);
         match &file.dialog {
-            Some(Dialog::RestoreFile {
-                manifest: Loadable::Failed(m),
+            Some(Dialog {
+                kind:
+                    DialogKind::RestoreFile {
+                        manifest: Loadable::Failed(m),
+                        ..
+                    },
                 ..
             }) => assert!(
                 m.starts_with(&format!(
@@ -258,7 +257,13 @@ mod tests {
             listed.notice
         );
         let fine = listed.apply(Action::OpenRestoreBackup("b1".into()));
-        assert!(matches!(fine.dialog, Some(Dialog::RestoreBackup { .. })));
+        assert!(matches!(
+            fine.dialog,
+            Some(Dialog {
+                kind: DialogKind::RestoreBackup { .. },
+                ..
+            })
+        ));
     }
 
     fn with_skipped(id: &str) -> BackupManifest {
@@ -345,8 +350,12 @@ mod tests {
             .apply(Action::SetUnderstood(true));
         assert_eq!(file.confirmed_command(), None);
         match &file.dialog {
-            Some(Dialog::RestoreFile {
-                manifest: Loadable::Failed(m),
+            Some(Dialog {
+                kind:
+                    DialogKind::RestoreFile {
+                        manifest: Loadable::Failed(m),
+                        ..
+                    },
                 ..
             }) => assert_eq!(
                 *m,

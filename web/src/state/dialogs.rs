@@ -6,113 +6,96 @@ use super::{Command, Loadable, PageState};
 use rewind::backup::BackupManifest;
 use rewind::MigrationPlan;
 
-/// The confirmation dialogs. Each shows what will happen and needs its box ticked.
+/// An open confirmation dialog. Each shows what will happen and needs "I understand what will
+/// change" ticked before its confirm button works.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Dialog {
+pub struct Dialog {
+    pub kind: DialogKind,
+    pub understood: bool,
+}
+
+/// What a dialog is about, with the preview it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DialogKind {
     Rollback {
         target: Option<u32>,
         plan: Loadable<MigrationPlan>,
-        understood: bool,
     },
     Migrate {
         plan: Loadable<MigrationPlan>,
-        understood: bool,
     },
     RestoreBackup {
         manifest: BackupManifest,
         /// For each record the backup left out: whether the restore keeps the live one.
         kept: Loadable<Vec<bool>>,
-        understood: bool,
     },
     DeleteBackup {
         manifest: BackupManifest,
-        understood: bool,
     },
     RestoreFile {
         file_name: String,
         manifest: Loadable<BackupManifest>,
         kept: Loadable<Vec<bool>>,
-        understood: bool,
     },
     /// Re-record the checksums of migrations changed after they were applied.
     Repair {
         drifted: Vec<(u32, String)>,
-        understood: bool,
     },
 }
 
 impl Dialog {
-    pub fn understood(&self) -> bool {
-        match self {
-            Dialog::Rollback { understood, .. }
-            | Dialog::Migrate { understood, .. }
-            | Dialog::RestoreBackup { understood, .. }
-            | Dialog::DeleteBackup { understood, .. }
-            | Dialog::RestoreFile { understood, .. }
-            | Dialog::Repair { understood, .. } => *understood,
-        }
-    }
-
-    fn set_understood(&mut self, value: bool) {
-        match self {
-            Dialog::Rollback { understood, .. }
-            | Dialog::Migrate { understood, .. }
-            | Dialog::RestoreBackup { understood, .. }
-            | Dialog::DeleteBackup { understood, .. }
-            | Dialog::RestoreFile { understood, .. }
-            | Dialog::Repair { understood, .. } => *understood = value,
-        }
-    }
-
     /// Whether the confirm button may be pressed: the preview is there and valid, and the
     /// person ticked "I understand what will change".
     pub fn can_confirm(&self) -> bool {
-        let ready = match self {
-            Dialog::Rollback { target, plan, .. } => target.is_some() && plan.ready().is_some(),
-            Dialog::Migrate { plan, .. } => plan.ready().is_some(),
-            Dialog::RestoreBackup { kept, .. } => kept.ready().is_some(),
-            Dialog::DeleteBackup { .. } | Dialog::Repair { .. } => true,
-            Dialog::RestoreFile { manifest, kept, .. } => {
+        let ready = match &self.kind {
+            DialogKind::Rollback { target, plan } => target.is_some() && plan.ready().is_some(),
+            DialogKind::Migrate { plan } => plan.ready().is_some(),
+            DialogKind::RestoreBackup { kept, .. } => kept.ready().is_some(),
+            DialogKind::DeleteBackup { .. } | DialogKind::Repair { .. } => true,
+            DialogKind::RestoreFile { manifest, kept, .. } => {
                 manifest.ready().is_some() && kept.ready().is_some()
             }
         };
-        ready && self.understood()
+        ready && self.understood
     }
 
     /// The command its confirm button runs.
     fn command(&self) -> Option<Command> {
-        Some(match self {
-            Dialog::Rollback { target, .. } => Command::Rollback((*target)?),
-            Dialog::Migrate { .. } => Command::MigrateToLatest,
-            Dialog::RestoreBackup { manifest, .. } => Command::RestoreBackup(manifest.id.clone()),
-            Dialog::DeleteBackup { manifest, .. } => Command::DeleteBackup(manifest.id.clone()),
-            Dialog::RestoreFile { .. } => Command::RestoreFile,
-            Dialog::Repair { .. } => Command::Repair,
+        Some(match &self.kind {
+            DialogKind::Rollback { target, .. } => Command::Rollback((*target)?),
+            DialogKind::Migrate { .. } => Command::MigrateToLatest,
+            DialogKind::RestoreBackup { manifest, .. } => {
+                Command::RestoreBackup(manifest.id.clone())
+            }
+            DialogKind::DeleteBackup { manifest } => Command::DeleteBackup(manifest.id.clone()),
+            DialogKind::RestoreFile { .. } => Command::RestoreFile,
+            DialogKind::Repair { .. } => Command::Repair,
         })
     }
 }
 
 impl PageState {
-    /// A dialog opens only while no operation runs.
-    fn open(&mut self, dialog: Dialog) {
+    /// A dialog opens only while no operation runs, and always with its box unticked.
+    pub(super) fn open(&mut self, kind: DialogKind) {
         if self.operation.is_none() {
-            self.dialog = Some(dialog);
+            self.dialog = Some(Dialog {
+                kind,
+                understood: false,
+            });
         }
     }
 
     pub(super) fn open_rollback(&mut self) {
-        self.open(Dialog::Rollback {
+        self.open(DialogKind::Rollback {
             target: None,
             plan: Loadable::Idle,
-            understood: false,
         });
     }
 
     /// A new target needs a new preview, and the box ticked again.
     pub(super) fn choose_target(&mut self, version: u32) {
-        if let Some(Dialog::Rollback {
-            target,
-            plan,
+        if let Some(Dialog {
+            kind: DialogKind::Rollback { target, plan },
             understood,
         }) = &mut self.dialog
         {
@@ -123,9 +106,8 @@ impl PageState {
     }
 
     pub(super) fn open_migrate(&mut self) {
-        self.open(Dialog::Migrate {
+        self.open(DialogKind::Migrate {
             plan: Loadable::Loading,
-            understood: false,
         });
     }
 
@@ -143,36 +125,30 @@ impl PageState {
             })
             .unwrap_or_default();
         if !drifted.is_empty() {
-            self.open(Dialog::Repair {
-                drifted,
-                understood: false,
-            });
+            self.open(DialogKind::Repair { drifted });
         }
     }
 
     /// The box ticked before the preview arrived did not see it: untick.
     pub(super) fn plan_loaded(&mut self, result: Result<MigrationPlan, String>) {
-        match &mut self.dialog {
+        let Some(dialog) = &mut self.dialog else {
+            return;
+        };
+        match &mut dialog.kind {
             // An answer for another target than the one chosen now is stale.
-            Some(Dialog::Rollback {
+            DialogKind::Rollback {
                 plan,
                 target: Some(t),
-                understood,
-            }) if result.as_ref().map_or(true, |p| p.to == *t) => {
-                *plan = result.into();
-                *understood = false;
-            }
-            Some(Dialog::Migrate { plan, understood }) => {
-                *plan = result.into();
-                *understood = false;
-            }
-            _ => {}
+            } if result.as_ref().map_or(true, |p| p.to == *t) => *plan = result.into(),
+            DialogKind::Migrate { plan } => *plan = result.into(),
+            _ => return,
         }
+        dialog.understood = false;
     }
 
     pub(super) fn set_understood(&mut self, value: bool) {
         if let Some(d) = &mut self.dialog {
-            d.set_understood(value);
+            d.understood = value;
         }
     }
 
@@ -194,16 +170,14 @@ impl PageState {
 
     /// The plan a dialog waits for: `Some(target)`.
     pub fn needs_plan(&self) -> Option<u32> {
-        match &self.dialog {
-            Some(Dialog::Rollback {
+        match &self.dialog.as_ref()?.kind {
+            DialogKind::Rollback {
                 target: Some(t),
                 plan: Loadable::Loading,
-                ..
-            }) => Some(*t),
-            Some(Dialog::Migrate {
+            } => Some(*t),
+            DialogKind::Migrate {
                 plan: Loadable::Loading,
-                ..
-            }) => self.health.ready().map(|h| h.status.latest_version),
+            } => self.health.ready().map(|h| h.status.latest_version),
             _ => None,
         }
     }
@@ -233,7 +207,7 @@ impl PageState {
 mod tests {
     use crate::labels;
     use crate::state::fixtures::*;
-    use crate::state::{Action, Command, Dialog, Loadable};
+    use crate::state::{Action, Command, Dialog, DialogKind, Loadable};
 
     #[test]
     fn rollback_targets_are_the_versions_below_the_current_one() {
@@ -299,9 +273,8 @@ mod tests {
             .apply(Action::ChooseTarget(0))
             .apply(Action::PlanLoaded(Ok(plan(3, 2))));
         match &state.dialog {
-            Some(Dialog::Rollback {
-                target,
-                plan,
+            Some(Dialog {
+                kind: DialogKind::Rollback { target, plan },
                 understood,
             }) => {
                 assert_eq!(*target, Some(0));

@@ -22,7 +22,7 @@ use crate::policy::is_managed;
 use rewind::backup::BackupManifest;
 use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan};
 
-pub use dialogs::Dialog;
+pub use dialogs::{Dialog, DialogKind};
 pub use loading::{Health, StorageUse};
 pub use operations::{Command, Interrupted, Notice, RunningOperation};
 

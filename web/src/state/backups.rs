@@ -133,8 +133,35 @@ impl PageState {
 #[cfg(test)]
 mod tests {
     use crate::state::fixtures::*;
-    use crate::state::{Action, Command, Dialog, DialogKind, Loadable, Notice};
+    use crate::state::{Action, Command, Dialog, DialogKind, Loadable, Notice, PageState};
     use rewind::backup::BackupManifest;
+
+    /// The restore-from-file dialog once the chosen file was read as `manifest`, box ticked.
+    fn file_read_as(manifest: BackupManifest) -> PageState {
+        let file_name = format!("{}.rewind", manifest.id);
+        ready()
+            .apply(Action::FileChosen(file_name.clone()))
+            .apply(Action::FileInspected {
+                file_name,
+                manifest: Ok(manifest),
+            })
+            .apply(Action::SetUnderstood(true))
+    }
+
+    /// Why the restore-from-file dialog refuses its file, if it does.
+    fn refusal(state: &PageState) -> Option<&str> {
+        match &state.dialog {
+            Some(Dialog {
+                kind:
+                    DialogKind::RestoreFile {
+                        manifest: Loadable::Failed(m),
+                        ..
+                    },
+                ..
+            }) => Some(m),
+            _ => None,
+        }
+    }
 
     #[test]
     fn backup_dialogs_need_an_existing_backup() {
@@ -179,22 +206,11 @@ mod tests {
             None,
             "another database's backup is refused"
         );
-        match &other_db.dialog {
-            Some(Dialog {
-                kind:
-                    DialogKind::RestoreFile {
-                        manifest: Loadable::Failed(m),
-                        ..
-                    },
-                ..
-            }) => {
-                assert!(
-                    m.contains(&format!("not {A:?}")) && m.contains("Nothing was changed"),
-                    "{m}"
-                )
-            }
-            other => panic!("{other:?}"),
-        }
+        let m = refusal(&other_db).expect("the file is refused");
+        assert!(
+            m.contains(&format!("not {A:?}")) && m.contains("Nothing was changed"),
+            "{m}"
+        );
         let stale = state.clone().apply(Action::FileInspected {
             file_name: "older.rewind".into(),
             manifest: Ok(manifest("f")),
@@ -218,31 +234,16 @@ mod tests {
             schema_version: latest + 1,
             ..manifest("n")
         };
-        let file = ready()
-            .apply(Action::FileChosen("n.rewind".into()))
-            .apply(Action::FileInspected {
-                file_name: "n.rewind".into(),
-                manifest: Ok(newer.clone()),
-            })
-            .apply(Action::SetUnderstood(true));
+        let file = file_read_as(newer.clone());
         assert_eq!(file.confirmed_command(), None);
-        match &file.dialog {
-            Some(Dialog {
-                kind:
-                    DialogKind::RestoreFile {
-                        manifest: Loadable::Failed(m),
-                        ..
-                    },
-                ..
-            }) => assert!(
-                m.starts_with(&format!(
-                    "this backup is at schema version {}, newer than this app knows (up to {latest})",
-                    latest + 1
-                )) && !m.contains("NewerBackup"),
-                "the library's own message: {m}"
-            ),
-            other => panic!("{other:?}"),
-        }
+        let m = refusal(&file).expect("the file is refused");
+        assert!(
+            m.starts_with(&format!(
+                "this backup is at schema version {}, newer than this app knows (up to {latest})",
+                latest + 1
+            )) && !m.contains("NewerBackup"),
+            "the library's own message: {m}"
+        );
         // A listed backup made by a newer app: no dialog to confirm, the reason instead.
         let listed = ready()
             .apply(Action::BackupsLoaded {
@@ -341,31 +342,16 @@ mod tests {
             database: "someone-else".into(),
             ..manifest("o")
         };
-        let file = ready()
-            .apply(Action::FileChosen("o.rewind".into()))
-            .apply(Action::FileInspected {
-                file_name: "o.rewind".into(),
-                manifest: Ok(other),
-            })
-            .apply(Action::SetUnderstood(true));
+        let file = file_read_as(other);
         assert_eq!(file.confirmed_command(), None);
-        match &file.dialog {
-            Some(Dialog {
-                kind:
-                    DialogKind::RestoreFile {
-                        manifest: Loadable::Failed(m),
-                        ..
-                    },
-                ..
-            }) => assert_eq!(
-                *m,
-                format!(
-                    "this backup is of database \"someone-else\", not {A:?}. Nothing was \
-                     changed; choose a backup of {A:?}."
-                )
-            ),
-            other => panic!("{other:?}"),
-        }
+        let m = refusal(&file).expect("the file is refused");
+        assert_eq!(
+            m,
+            format!(
+                "this backup is of database \"someone-else\", not {A:?}. Nothing was \
+                 changed; choose a backup of {A:?}."
+            )
+        );
     }
 
     #[test]

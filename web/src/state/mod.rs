@@ -7,9 +7,9 @@
 //!
 //! [`PageState::apply`] only routes an action to the transition that handles it; transitions
 //! live with their concern, so each reads alone: `loading` (what is read from the browser),
-//! `dialogs` (previews and confirmations of migrate, rollback and repair), `backups` (the
-//! backup or file a restore or delete dialog is about), `operations` (the command that runs,
-//! its progress, and what became of it).
+//! `dialogs` (what every confirmation dialog shares, and the migrate, rollback and repair
+//! ones), `backups` (the backup or file a restore or delete dialog is about), `operations`
+//! (the command that runs, its progress, and what became of it).
 
 mod backups;
 mod dialogs;

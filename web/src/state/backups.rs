@@ -17,7 +17,7 @@ fn kept_for(manifest: &BackupManifest) -> Loadable<Vec<bool>> {
 }
 
 impl PageState {
-    pub fn backup(&self, id: &str) -> Option<&BackupManifest> {
+    fn backup(&self, id: &str) -> Option<&BackupManifest> {
         self.backups.ready()?.iter().find(|m| m.id == id)
     }
 

@@ -160,7 +160,7 @@ impl PageState {
     }
 
     /// The command the open dialog's confirm button runs, if it may be pressed.
-    pub fn confirmed_command(&self) -> Option<Command> {
+    pub(super) fn confirmed_command(&self) -> Option<Command> {
         let dialog = self.dialog.as_ref()?;
         if !dialog.can_confirm() || self.operation.is_some() {
             return None;

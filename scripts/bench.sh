@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (issue 7): Rewind vs dexie-export-import vs raw IndexedDB in one headless
+# The benchmark: Rewind vs dexie-export-import vs raw IndexedDB in one headless
 # Chromium page (bench/), on a deterministic dataset; prints a table of medians and ratios.
 #   scripts/bench.sh           the full run (10k, 10k with Blobs, 100k, 300k records; ~15 min)
 #   scripts/bench.sh --smoke   2,000 records, one repetition: checks that it runs and the

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test tier, whatever fails on the way, then prints one line per tier and a total.
-#   1 lint     cargo fmt --check; clippy -D warnings, native and wasm32
+#   1 lint     cargo fmt --check; clippy -D warnings, native and wasm32, and the library alone
+#              (without the tests' `test-hooks` feature, so that dead code is reported)
 #   2 native   unit tests of the pure core and the page's state (cargo test)
 #   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test);
 #              browser-firefox: the same in headless Firefox ESR (geckodriver);
@@ -66,7 +67,8 @@ lint() {
   local ok=0 fail=0
   for check in "cargo fmt --all -- --check" \
                "cargo clippy --workspace --all-targets -- -D warnings" \
-               "cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings"; do
+               "cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings" \
+               "cargo clippy -p rewind --lib --target wasm32-unknown-unknown -- -D warnings"; do
     if $check; then ok=$((ok + 1)); else fail=$((fail + 1)); echo "lint check failed: $check"; fi
   done
   echo "lint: $ok passed; $fail failed"

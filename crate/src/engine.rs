@@ -5,8 +5,8 @@
 //! decision here (plans, drift, direction, journal) is tested natively.
 
 use crate::diff::{diff, SchemaDiff};
-use crate::error::MigrationError;
 use crate::migration::Checksum;
+use crate::migration_error::MigrationError;
 use crate::plan::{MigrationPlan, MigrationSet, PlannedMigration};
 use crate::record::Transforms;
 use crate::schema::DatabaseSchema;
@@ -219,8 +219,26 @@ impl Migrator {
         backup_id: Option<String>,
     ) -> Result<OperationReport, MigrationError> {
         let state = db.read().await?;
-        let from = state.meta.schema_version;
         let plan = self.checked_plan(&state, to, operation)?;
+        self.run_planned(db, state, plan, to, operation, now, backup_id)
+            .await
+    }
+
+    /// Runs `plan` (made by [`Migrator::checked_plan`] from `state`, the database as read at
+    /// the start of the operation) in one atomic unit, and journals it; a failure is
+    /// journaled too.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn run_planned<B: Migrate>(
+        &self,
+        db: &mut B,
+        state: DatabaseState,
+        plan: MigrationPlan,
+        to: u32,
+        operation: Operation,
+        now: f64,
+        backup_id: Option<String>,
+    ) -> Result<OperationReport, MigrationError> {
+        let from = state.meta.schema_version;
         let expected = self.set.schema_at(to).cloned().unwrap_or_default();
         if state.exists && from == to {
             // Nothing to do: no upgrade (it would raise the IndexedDB version and wait for
@@ -239,7 +257,7 @@ impl Migrator {
                 backup_id,
             });
         }
-        let mut meta = state.meta.clone();
+        let mut meta = state.meta;
         meta.schema_version = to;
         meta.applied.retain(|a| a.version <= to);
         for pm in plan.migrations.iter().filter(|pm| pm.version > from) {
@@ -258,12 +276,7 @@ impl Migrator {
             .await
         {
             entry.error = Some(err.to_string());
-            // The failure itself changed nothing; a journal that cannot be written must not
-            // hide the real error. A blocked upgrade is still queued in the browser until the
-            // other tab lets go, and any new connection would wait behind it: write nothing.
-            if err != MigrationError::Blocked {
-                let _ = db.record(&entry).await;
-            }
+            record_failure(db, &entry, err == MigrationError::Blocked).await;
             return Err(err);
         }
         Ok(OperationReport {
@@ -371,6 +384,16 @@ impl Migrator {
         db.apply(&plan, &meta, &state.schema, &entry, &self.transforms)
             .await?;
         Ok(drifted.iter().map(|d| d.version).collect())
+    }
+}
+
+/// Journals an operation that failed and changed nothing. Best effort: a journal that cannot
+/// be written (the same lack of room, say) must not hide the real error. After `Blocked`
+/// nothing is written: the blocked upgrade stays queued in the browser until the other tab
+/// lets go, and any new connection would wait behind it.
+pub(crate) async fn record_failure<B: Migrate>(db: &mut B, entry: &JournalEntry, blocked: bool) {
+    if !blocked {
+        let _ = db.record(entry).await;
     }
 }
 

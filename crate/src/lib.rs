@@ -1,38 +1,54 @@
 //! Rewind: versioned schema migrations, snapshots, rollback and backup restore for IndexedDB.
 //!
 //! The crate is split so that everything that decides (schema model, migrations, plans, diffs,
-//! formats) is plain Rust, built and tested natively, while [`idb`] — the only module that
+//! formats) is plain Rust, built and tested natively, while the IndexedDB adapter — the only part that
 //! touches the browser — compiles for `wasm32` alone and carries out what the core decided.
 
 pub mod backup;
-pub mod catalog;
-pub mod diff;
-pub mod engine;
-pub mod error;
-pub mod fold;
-pub mod memory;
-pub mod migration;
-pub mod plan;
-pub mod record;
-pub mod rewind_error;
-pub mod schema;
+mod backup_policy;
+mod diff;
+mod engine;
+mod fold;
+mod memory;
+mod migration;
+mod migration_error;
+mod operations;
+mod plan;
+mod record;
+mod rewind_error;
+mod schema;
 
 #[cfg(target_arch = "wasm32")]
-pub mod idb;
+mod idb;
 
+pub use backup_policy::{check_restore, RestoreConsent, UnsupportedRecords};
 pub use diff::{diff, ProblemKind, SchemaDiff, SchemaProblem};
 pub use engine::{
-    AppliedMigration, DatabaseState, JournalEntry, Migrate, Migrator, Operation, OperationReport,
-    RewindMeta, Status,
+    AppliedMigration, DatabaseState, DriftedMigration, JournalEntry, Migrate, Migrator, Operation,
+    OperationReport, RewindMeta, Status,
 };
-pub use error::MigrationError;
-pub use memory::MemoryDatabase;
+pub use fold::apply_steps;
+pub use memory::{MemoryDatabase, MemorySource};
 pub use migration::{Checksum, Migration, Step};
+pub use migration_error::MigrationError;
+pub use operations::{BackupPolicy, BackupRequest, Backups};
 pub use plan::{Direction, MigrationPlan, MigrationSet, PlanEffects};
-pub use record::{RecordAccess, Transforms};
+pub use record::{JsonRecord, RecordAccess, Transforms};
 pub use rewind_error::RewindError;
 pub use schema::{
     DatabaseListing, DatabaseSchema, DatabaseSummary, IndexSchema, KeyPath, StoreSchema,
+};
+
+#[cfg(all(target_arch = "wasm32", feature = "test-hooks"))]
+#[doc(hidden)]
+pub use idb::test_hooks;
+/// The IndexedDB side (compiled for `wasm32` only): one app database with its migrations,
+/// backups and lock ([`Rewind`]); the origin's databases; the page's storage.
+#[cfg(target_arch = "wasm32")]
+pub use idb::{
+    as_blob, delete_database, describe_thrown, list_app_databases, on_version_change,
+    storage_estimate, summarize, IdbError, JsRecord, Progress, RestoreSource, Rewind,
+    StorageEstimate,
 };
 
 /// Embeds a directory of migration files (`NNNN_name.json`) at compile time, like

@@ -1,13 +1,16 @@
-//! An in-memory [`Migrate`] backend: the engine's logic runs on it under plain `cargo test`,
-//! and it is the reference for what the IndexedDB adapter must do (all-or-nothing apply,
-//! validation before commit).
+//! An in-memory [`Migrate`] and [`Backups`] backend: the engine's and the operations' logic
+//! runs on it under plain `cargo test`, and it is the reference for what the IndexedDB adapter
+//! must do (all-or-nothing apply and restore, validation before commit).
 
+use crate::backup::{BackupManifest, StoreManifest, FORMAT_VERSION};
 use crate::diff::diff;
 use crate::engine::{step_failed, DatabaseState, JournalEntry, Migrate, RewindMeta};
-use crate::error::MigrationError;
 use crate::fold::apply_step;
+use crate::migration_error::MigrationError;
+use crate::operations::{BackupRequest, Backups};
 use crate::plan::MigrationPlan;
 use crate::record::{apply_data_step, JsonRecord, Transforms};
+use crate::rewind_error::RewindError;
 use crate::schema::DatabaseSchema;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -22,11 +25,50 @@ pub struct MemoryDatabase {
     pub journal: Vec<JournalEntry>,
     /// Another tab holds the database open: every apply fails with `Blocked`.
     pub blocked: bool,
+    pub name: String,
+    /// The catalog: each backup's manifest and the database as it was then.
+    pub backups: Vec<(BackupManifest, MemoryDatabase)>,
+    /// Every backup fails with this error (no room, say), keeping nothing.
+    pub failing_backup: Option<RewindError>,
+    /// Every restore fails with this error before it commits, changing nothing.
+    pub failing_restore: Option<RewindError>,
+    /// What `now()` says.
+    pub clock: f64,
+}
+
+/// Where a restore of a [`MemoryDatabase`] reads from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemorySource {
+    /// A backup of the catalog, by id.
+    Backup(String),
+    /// A file: its manifest and the database it holds.
+    File(BackupManifest, Box<MemoryDatabase>),
 }
 
 impl MemoryDatabase {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A database named `name`, not created yet.
+    pub fn named(name: &str) -> Self {
+        MemoryDatabase {
+            name: name.to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// The database as a backup holds it: without its catalog or injected faults.
+    fn contents(&self) -> MemoryDatabase {
+        MemoryDatabase {
+            idb_version: self.idb_version,
+            schema: self.schema.clone(),
+            records: self.records.clone(),
+            meta: self.meta.clone(),
+            journal: self.journal.clone(),
+            name: self.name.clone(),
+            ..MemoryDatabase::default()
+        }
     }
 
     fn run(
@@ -112,6 +154,107 @@ impl Migrate for MemoryDatabase {
     }
 
     async fn record(&mut self, entry: &JournalEntry) -> Result<(), MigrationError> {
+        self.journal.push(entry.clone());
+        Ok(())
+    }
+}
+
+impl Backups for MemoryDatabase {
+    type Lock = ();
+    type Source = MemorySource;
+    type Verified = (BackupManifest, MemoryDatabase);
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn now(&self) -> f64 {
+        self.clock
+    }
+
+    async fn lock(&mut self) -> Result<(), RewindError> {
+        Ok(())
+    }
+
+    async fn take_backup(
+        &mut self,
+        request: &BackupRequest,
+    ) -> Result<BackupManifest, RewindError> {
+        if let Some(err) = &self.failing_backup {
+            return Err(err.clone());
+        }
+        let meta = self.meta.clone().unwrap_or_default();
+        let stores = self
+            .schema
+            .stores
+            .values()
+            .map(|schema| StoreManifest {
+                records: self.records.get(&schema.name).map_or(0, |r| r.len() as u64),
+                ..StoreManifest::new(schema.clone())
+            })
+            .collect();
+        let manifest = BackupManifest {
+            format_version: FORMAT_VERSION,
+            id: crate::backup_policy::backup_id(self.clock, self.backups.len() as u32),
+            database: self.name.clone(),
+            schema_version: meta.schema_version,
+            idb_version: self.idb_version,
+            created_at: self.clock,
+            label: request.label.clone(),
+            automatic: request.automatic,
+            meta,
+            stores,
+            skipped: Vec::new(),
+            bytes: 0,
+            sha256: String::new(),
+        };
+        self.backups.push((manifest.clone(), self.contents()));
+        Ok(manifest)
+    }
+
+    async fn list_backups(&mut self) -> Result<Vec<BackupManifest>, RewindError> {
+        let mut all: Vec<BackupManifest> = self.backups.iter().map(|(m, _)| m.clone()).collect();
+        crate::backup_policy::newest_first(&mut all);
+        Ok(all)
+    }
+
+    async fn delete_backup(&mut self, id: &str) -> Result<(), RewindError> {
+        self.backups.retain(|(m, _)| m.id != id);
+        Ok(())
+    }
+
+    async fn verify(
+        &mut self,
+        source: MemorySource,
+    ) -> Result<(BackupManifest, Self::Verified), RewindError> {
+        let (manifest, held) = match source {
+            MemorySource::Backup(id) => self
+                .backups
+                .iter()
+                .find(|(m, _)| m.id == id)
+                .cloned()
+                .ok_or(RewindError::NoSuchBackup { id })?,
+            MemorySource::File(manifest, held) => (manifest, *held),
+        };
+        Ok((manifest.clone(), (manifest, held)))
+    }
+
+    async fn restore(
+        &mut self,
+        (manifest, held): Self::Verified,
+        state: &DatabaseState,
+        entry: &JournalEntry,
+    ) -> Result<(), RewindError> {
+        if self.blocked {
+            return Err(MigrationError::Blocked.into());
+        }
+        if let Some(err) = &self.failing_restore {
+            return Err(err.clone());
+        }
+        self.idb_version = state.idb_version + 1;
+        self.schema = held.schema;
+        self.records = held.records;
+        self.meta = Some(manifest.meta);
         self.journal.push(entry.clone());
         Ok(())
     }

@@ -1,9 +1,9 @@
 //! The validated list of an app's migrations, and the planner that finds the way from any
 //! schema version to any other.
 
-use crate::error::MigrationError;
 use crate::fold::apply_steps;
 use crate::migration::{Checksum, Migration, Step};
+use crate::migration_error::MigrationError;
 use crate::record::Transforms;
 use crate::schema::DatabaseSchema;
 use serde::Serialize;

@@ -3,9 +3,10 @@
 //! changed — it never has — and what to do.
 
 use crate::backup::BackupError;
-use crate::error::MigrationError;
+use crate::migration_error::MigrationError;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RewindError {
     #[error(transparent)]
     Migration(#[from] MigrationError),
@@ -57,6 +58,10 @@ pub enum RewindError {
     )]
     FileTooLarge { bytes: u64 },
 
+    /// The browser's storage failed outside a migration: the catalog, a backup, a restore.
+    #[error("the browser's storage failed: {0}. Nothing was changed; try again, and reload the page if it happens again.")]
+    Storage(String),
+
     #[error(
         "after the restore, {what} did not match the backup. The restore was cancelled: the \
          database is exactly as it was."
@@ -73,6 +78,27 @@ fn in_parentheses(detail: &str) -> String {
 }
 
 impl RewindError {
+    /// Every code [`RewindError::code`] can give: what the JavaScript API documents.
+    pub const CODES: &'static [&'static str] = &[
+        "Blocked",
+        "CorruptBackup",
+        "ChecksumMismatch",
+        "UnsupportedFormat",
+        "WrongDatabase",
+        "UnknownVersion",
+        "IrreversibleMigration",
+        "MigrationFailed",
+        "QuotaExceeded",
+        "Drift",
+        "InvalidMigration",
+        "NoSuchBackup",
+        "RestoreFailed",
+        "Storage",
+        "UnsupportedValue",
+        "InvalidBackup",
+        "UnreadableFile",
+    ];
+
     /// The stable code the JavaScript API reports.
     pub fn code(&self) -> &'static str {
         match self {
@@ -87,6 +113,165 @@ impl RewindError {
             }
             RewindError::UnreadableFile(_) => "UnreadableFile",
             RewindError::RestoreMismatch { .. } => "RestoreFailed",
+            RewindError::Storage(_) => "Storage",
         }
+    }
+
+    /// Another tab blocked the operation's upgrade. The browser then queues every later open
+    /// of the database behind it, so nothing more may be written (not even to the journal).
+    pub fn is_blocked(&self) -> bool {
+        matches!(self, RewindError::Migration(MigrationError::Blocked))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of every variant of the library's error enums, each as the JavaScript API
+    /// would report it. The matches have no catch-all arm: a new variant does not compile
+    /// until it is listed here, and so checked against `RewindError::CODES`.
+    fn every_library_error() -> Vec<RewindError> {
+        use crate::backup::BackupError as B;
+        use crate::MigrationError as M;
+        use crate::RewindError as R;
+        let s = || "x".to_string();
+        let migration = [
+            M::InvalidMigration {
+                location: s(),
+                reason: s(),
+            },
+            M::UnknownVersion {
+                version: 9,
+                latest: 1,
+            },
+            M::WrongDirection { from: 2, to: 1 },
+            M::UnknownTarget {
+                target: 9,
+                latest: 1,
+            },
+            M::IrreversibleMigration {
+                version: 1,
+                name: s(),
+            },
+            M::StepFailed {
+                version: 1,
+                name: s(),
+                step_number: 1,
+                step: s(),
+                reason: s(),
+            },
+            M::Drift(vec![]),
+            M::ValidationFailed {
+                version: 1,
+                diff: crate::SchemaDiff::default(),
+            },
+            M::Rejected(s()),
+            M::Blocked,
+            M::QuotaExceeded(s()),
+            M::Storage(s()),
+        ];
+        let backup = [
+            B::Empty,
+            B::BadMagic,
+            B::Truncated { missing: 1 },
+            B::UnsupportedFormat {
+                found: 2,
+                supported: 1,
+            },
+            B::ChecksumMismatch { what: s() },
+            B::Corrupt { reason: s() },
+            B::TooDeep { limit: 1 },
+            B::UnsupportedValue {
+                store: s(),
+                key: s(),
+                type_name: s(),
+                path: s(),
+            },
+            B::Invalid { reason: s() },
+        ];
+        let rewind = [
+            R::WrongDatabase {
+                backup: s(),
+                target: s(),
+            },
+            R::NewerBackup {
+                version: 2,
+                latest: 1,
+            },
+            R::NoSuchBackup { id: s() },
+            R::QuotaExceeded {
+                needed: 1,
+                detail: s(),
+            },
+            R::RestoreNoRoom {
+                needed: 1,
+                detail: s(),
+            },
+            R::UnreadableFile(s()),
+            R::FileTooLarge { bytes: 1 },
+            R::RestoreMismatch { what: s() },
+            R::Storage(s()),
+        ];
+        for e in &migration {
+            match e {
+                M::InvalidMigration { .. }
+                | M::UnknownVersion { .. }
+                | M::WrongDirection { .. }
+                | M::UnknownTarget { .. }
+                | M::IrreversibleMigration { .. }
+                | M::StepFailed { .. }
+                | M::Drift(_)
+                | M::ValidationFailed { .. }
+                | M::Rejected(_)
+                | M::Blocked
+                | M::QuotaExceeded(_)
+                | M::Storage(_) => {}
+            }
+        }
+        for e in &backup {
+            match e {
+                B::Empty
+                | B::BadMagic
+                | B::Truncated { .. }
+                | B::UnsupportedFormat { .. }
+                | B::ChecksumMismatch { .. }
+                | B::Corrupt { .. }
+                | B::TooDeep { .. }
+                | B::UnsupportedValue { .. }
+                | B::Invalid { .. } => {}
+            }
+        }
+        for e in &rewind {
+            match e {
+                R::Migration(_)
+                | R::Backup(_)
+                | R::WrongDatabase { .. }
+                | R::NewerBackup { .. }
+                | R::NoSuchBackup { .. }
+                | R::QuotaExceeded { .. }
+                | R::RestoreNoRoom { .. }
+                | R::UnreadableFile(_)
+                | R::FileTooLarge { .. }
+                | R::RestoreMismatch { .. }
+                | R::Storage(_) => {}
+            }
+        }
+        migration
+            .into_iter()
+            .map(R::Migration)
+            .chain(backup.into_iter().map(R::Backup))
+            .chain(rewind)
+            .collect()
+    }
+
+    #[test]
+    fn every_variant_gives_a_listed_code_and_every_code_is_given() {
+        let mut given: Vec<&str> = every_library_error().iter().map(|e| e.code()).collect();
+        given.sort();
+        given.dedup();
+        let mut listed = RewindError::CODES.to_vec();
+        listed.sort();
+        assert_eq!(given, listed);
     }
 }

@@ -1,6 +1,6 @@
 //! The engine's decisions, run natively against the in-memory backend.
 
-use rewind::migration::Step;
+use rewind::Step;
 use rewind::{
     KeyPath, MemoryDatabase, Migration, MigrationError, MigrationSet, Migrator, Operation,
     RecordAccess, Transforms,
@@ -112,7 +112,7 @@ fn plans_between_every_pair_of_versions() {
             // Folding the plan over the schema of `from` gives the schema of `to`.
             let mut schema = set.schema_at(from).unwrap().clone();
             for m in &plan.migrations {
-                rewind::fold::apply_steps(&mut schema, &m.steps).unwrap();
+                rewind::apply_steps(&mut schema, &m.steps).unwrap();
             }
             assert_eq!(&schema, set.schema_at(to).unwrap(), "{from}->{to}");
         }
@@ -528,7 +528,7 @@ fn up_then_down_returns_the_identical_schema_and_data() {
                         }],
                     ),
                 };
-                rewind::fold::apply_step(&mut schema, &step).unwrap();
+                rewind::apply_steps(&mut schema, std::slice::from_ref(&step)).unwrap();
                 up.push(step);
                 down.splice(0..0, inverse);
             }

@@ -16,7 +16,7 @@ use rewind::backup::{
     BackupManifest, ColorSpace, ErrorKind, ErrorValue, Matrix, Num, PixelFormat, StoreManifest,
     StoreRecords, Text, Value, ViewKind, FORMAT_VERSION,
 };
-use rewind::migration::Checksum;
+use rewind::Checksum;
 use rewind::{AppliedMigration, IndexSchema, KeyPath, RewindMeta, StoreSchema};
 use rewind_test_support::{hex, reseal_trailer, SplitMix64};
 use std::collections::BTreeSet;

@@ -4,10 +4,10 @@
 use crate::convert::{self, describe_type};
 use crate::views::{plan_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use rewind::catalog::{RestoreConsent, UnsupportedRecords};
-use rewind::idb::restore::SharedProgress;
-use rewind::idb::{RestoreSource, Rewind as Inner};
-use rewind::{Migrator, RewindError};
+use rewind::{
+    Migrator, Progress, RestoreConsent, RestoreSource, Rewind as Inner, RewindError,
+    UnsupportedRecords,
+};
 use serde::Serialize;
 use std::cell::Cell;
 use std::future::Future;
@@ -31,11 +31,26 @@ fn invalid_argument(message: impl AsRef<str>) -> JsValue {
     error("InvalidArgument", message.as_ref())
 }
 
+/// A result that could not be handed to JavaScript: a fault of Rewind's, not of the
+/// database (whatever the operation did is done).
+fn internal(e: impl std::fmt::Display) -> JsValue {
+    error(
+        "Internal",
+        &format!(
+            "Rewind could not hand its result to JavaScript ({e}). This is a bug in Rewind: \
+             reload the page, check the database's status, and report it."
+        ),
+    )
+}
+
 /// A Rust value as the plain JavaScript value its JSON describes.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| error("Storage", &format!("a result could not be converted: {e}")))?;
-    js_sys::JSON::parse(&text)
+    let text = serde_json::to_string(value).map_err(internal)?;
+    js_sys::JSON::parse(&text).map_err(internal_thrown)
+}
+
+fn internal_thrown(e: JsValue) -> JsValue {
+    internal(rewind::describe_thrown(&e))
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -126,7 +141,7 @@ enum Source {
 fn restore_source(source: &JsValue, method: &str) -> Result<Source, JsValue> {
     if let Some(id) = source.as_string() {
         Ok(Source::Id(id))
-    } else if let Some(blob) = rewind::idb::storage::as_blob(source) {
+    } else if let Some(blob) = rewind::as_blob(source) {
         Ok(Source::Blob(blob))
     } else {
         Err(invalid_argument(format!(
@@ -137,7 +152,7 @@ fn restore_source(source: &JsValue, method: &str) -> Result<Source, JsValue> {
 }
 
 /// The options of a method whose only option is `onProgress`.
-fn progress_only(options: &JsValue) -> Result<Option<SharedProgress>, JsValue> {
+fn progress_only(options: &JsValue) -> Result<Option<Progress>, JsValue> {
     progress(
         &self::options(options, "options", &["onProgress"])?,
         "options",
@@ -150,7 +165,7 @@ fn string(v: &JsValue, what: &str) -> Result<String, JsValue> {
     })
 }
 
-fn progress(opts: &JsValue, what: &str) -> Result<Option<SharedProgress>, JsValue> {
+fn progress(opts: &JsValue, what: &str) -> Result<Option<Progress>, JsValue> {
     Ok(function(opts, "onProgress", what)?.map(|f| {
         Rc::new(move |done: u64, total: u64| {
             // A failing progress callback must not cancel the operation.
@@ -159,7 +174,7 @@ fn progress(opts: &JsValue, what: &str) -> Result<Option<SharedProgress>, JsValu
                 &(done as f64).into(),
                 &(total as f64).into(),
             );
-        }) as SharedProgress
+        }) as Progress
     }))
 }
 
@@ -234,10 +249,10 @@ impl JsRewind {
             .map_err(|e| rewind_error(e.into()))?;
         let mut inner = Inner::new(name, Migrator::new(set, transforms));
         if let Some(keep) = keep {
-            inner.keep_automatic = keep as usize;
+            inner.backup_policy.keep_automatic = keep as usize;
         }
         if skip_unsupported {
-            inner.automatic_unsupported = UnsupportedRecords::Skip;
+            inner.backup_policy.unsupported = UnsupportedRecords::Skip;
         }
         if let Some(ms) = timeout {
             inner.block_timeout_ms = ms as u32;
@@ -303,7 +318,7 @@ impl JsRewind {
     pub fn plan(&self, #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue) -> Promise {
         self.run_with(required_version(&to, "plan"), |rw, to| async move {
             let plan = rw.plan(to).await.map_err(rewind_error)?;
-            to_js(&plan_view(&plan).map_err(|e| error("Storage", &e.to_string()))?)
+            to_js(&plan_view(&plan).map_err(internal)?)
         })
     }
 
@@ -340,7 +355,7 @@ impl JsRewind {
     pub fn validate(&self) -> Promise {
         self.run(|rw| async move {
             let diff = rw.validate().await.map_err(rewind_error)?;
-            to_js(&validation_view(&diff).map_err(|e| error("Storage", &e.to_string()))?)
+            to_js(&validation_view(&diff).map_err(internal)?)
         })
     }
 
@@ -406,10 +421,7 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
     ) -> Promise {
         self.run_with(string(&id, "the backup id"), |rw, id| async move {
-            let (blob, name) = rw.export_backup(&id).await.map_err(rewind_error)?;
-            let file = rewind::idb::storage::blob_to_file(&blob, &name)
-                .map_err(|e| rewind_error(e.into()))?;
-            Ok(file.into())
+            Ok(rw.export_backup(&id).await.map_err(rewind_error)?.into())
         })
     }
 

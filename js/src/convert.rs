@@ -3,8 +3,7 @@
 
 use crate::views::generated_transform_name;
 use js_sys::{Array, Function, Object, Reflect};
-use rewind::idb::js_record::JsRecord;
-use rewind::{Migration, MigrationError, MigrationSet, RecordAccess, Step, Transforms};
+use rewind::{JsRecord, Migration, MigrationError, MigrationSet, RecordAccess, Step, Transforms};
 use serde_json::{Map, Number, Value};
 use std::collections::BTreeMap;
 use wasm_bindgen::{JsCast, JsValue};
@@ -171,7 +170,7 @@ fn call_transform(f: &Function, record: &mut dyn RecordAccess) -> Result<(), Str
         .ok_or("a JavaScript transform can only run on IndexedDB records")?;
     let out = f
         .call1(&JsValue::UNDEFINED, &record.0)
-        .map_err(|e| format!("the transform threw {}", rewind::idb::error::describe(&e)))?;
+        .map_err(|e| format!("the transform threw {}", rewind::describe_thrown(&e)))?;
     if is_thenable(&out) {
         return Err(
             "the transform returned a Promise: transforms must be synchronous \

@@ -1,4 +1,4 @@
-//! Rewind for JavaScript (issue 6): the `Rewind` class exported through wasm-bindgen and
+//! Rewind for JavaScript: the `Rewind` class exported through wasm-bindgen and
 //! packaged by `make pkg` (`scripts/pkg.sh`) into `pkg/` as an ES module, the `.wasm` and a
 //! `.d.ts`.
 //!

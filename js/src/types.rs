@@ -174,7 +174,7 @@ export type ErrorCode =
   | "Blocked" | "CorruptBackup" | "ChecksumMismatch" | "UnsupportedFormat" | "WrongDatabase"
   | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
   | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
-  | "InvalidBackup" | "UnreadableFile" | "InvalidArgument" | "Closed";
+  | "InvalidBackup" | "UnreadableFile" | "InvalidArgument" | "Closed" | "Internal";
 
 /** What every rejected promise of the API holds. */
 export interface RewindError extends Error { name: "RewindError"; code: ErrorCode }

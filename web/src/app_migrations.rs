@@ -34,7 +34,7 @@ pub fn latest_version() -> Result<u32, MigrationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rewind::record::JsonRecord;
+    use rewind::JsonRecord;
     use serde_json::json;
 
     #[test]

@@ -3,10 +3,10 @@
 //! with version-1 data, then migrated to the latest version, so its data went through every
 //! data step. Generated deterministically, so tests can count on exact figures.
 
-use rewind::catalog::UnsupportedRecords;
-use rewind::idb::{await_transaction, list_databases, open_existing, IdbError, Rewind};
-use rewind::RewindError;
-use wasm_bindgen::JsValue;
+use rewind::{list_app_databases, Rewind, UnsupportedRecords};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::IdbTransactionMode;
 
 use crate::app_migrations::DEMO_DATABASE;
@@ -15,18 +15,19 @@ pub const NOTES: u32 = 3000;
 pub const ATTACHMENTS: u32 = 200;
 
 /// Creates the demo database unless it exists already.
-pub async fn ensure_demo_database() -> Result<(), RewindError> {
-    if list_databases()
-        .await?
-        .iter()
-        .any(|d| d.name == DEMO_DATABASE)
-    {
+pub async fn ensure_demo_database() -> Result<(), String> {
+    let text = |e: rewind::RewindError| e.to_string();
+    let listed = list_app_databases().await.map_err(|e| e.to_string())?;
+    if listed.iter().any(|d| d.name == DEMO_DATABASE) {
         return Ok(());
     }
-    let rewind = Rewind::new(DEMO_DATABASE, crate::app_migrations::migrator()?);
-    rewind.migrate_to(Some(1), None).await?;
+    let rewind = Rewind::new(
+        DEMO_DATABASE,
+        crate::app_migrations::migrator().map_err(|e| e.to_string())?,
+    );
+    rewind.migrate_to(Some(1), None).await.map_err(text)?;
     write(&["notebooks", "notes", "settings"], fill_v1).await?;
-    rewind.migrate_to(None, None).await?;
+    rewind.migrate_to(None, None).await.map_err(text)?;
     write(&["attachments"], fill_attachments).await?;
     rewind
         .backup(
@@ -34,25 +35,62 @@ pub async fn ensure_demo_database() -> Result<(), RewindError> {
             UnsupportedRecords::Refuse,
             None,
         )
-        .await?;
+        .await
+        .map_err(text)?;
     Ok(())
 }
 
+/// Fills `stores` of the demo database in one transaction, as the app itself would: plain
+/// IndexedDB, no Rewind.
 async fn write(
     stores: &[&str],
-    fill: fn(&web_sys::IdbTransaction) -> Result<(), IdbError>,
-) -> Result<(), IdbError> {
-    let db = open_existing(DEMO_DATABASE).await?;
-    let names: js_sys::Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+    fill: fn(&web_sys::IdbTransaction) -> Result<(), JsValue>,
+) -> Result<(), String> {
     let outcome = async {
-        let tx =
-            db.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
-        fill(&tx)?;
-        await_transaction(&tx).await
+        let factory = web_sys::window()
+            .ok_or("no window")?
+            .indexed_db()?
+            .ok_or("IndexedDB is switched off")?;
+        let db: web_sys::IdbDatabase = settled(factory.open(DEMO_DATABASE)?.unchecked_ref(), false)
+            .await?
+            .unchecked_into();
+        let names: js_sys::Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        let filled = async {
+            let tx =
+                db.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
+            fill(&tx)?;
+            settled(&tx, true).await
+        }
+        .await;
+        db.close();
+        filled.map(|_| ())
     }
     .await;
-    db.close();
-    outcome
+    outcome.map_err(|e: JsValue| rewind::describe_thrown(&e))
+}
+
+/// Waits for a request's `success` (or a transaction's `complete`), failing on `error` or
+/// `abort`.
+async fn settled(target: &web_sys::EventTarget, transaction: bool) -> Result<JsValue, JsValue> {
+    let done_event = if transaction { "complete" } else { "success" };
+    let target = target.clone();
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        let result = target.clone();
+        let on_done = Closure::once_into_js(move || {
+            let value =
+                js_sys::Reflect::get(&result, &"result".into()).unwrap_or(JsValue::UNDEFINED);
+            let _ = resolve.call1(&JsValue::UNDEFINED, &value);
+        });
+        let failed = target.clone();
+        let on_failed = Closure::once_into_js(move || {
+            let error = js_sys::Reflect::get(&failed, &"error".into()).unwrap_or(JsValue::NULL);
+            let _ = reject.call1(&JsValue::UNDEFINED, &error);
+        });
+        let _ = target.add_event_listener_with_callback(done_event, on_done.unchecked_ref());
+        let _ = target.add_event_listener_with_callback("error", on_failed.unchecked_ref());
+        let _ = target.add_event_listener_with_callback("abort", on_failed.unchecked_ref());
+    });
+    JsFuture::from(promise).await
 }
 
 /// A tiny deterministic generator: the same demo data on every machine.
@@ -67,7 +105,7 @@ impl Lcg {
     }
 }
 
-fn object(fields: &[(&str, JsValue)]) -> Result<JsValue, IdbError> {
+fn object(fields: &[(&str, JsValue)]) -> Result<JsValue, JsValue> {
     let obj = js_sys::Object::new();
     for (k, v) in fields {
         js_sys::Reflect::set(&obj, &JsValue::from_str(k), v)?;
@@ -83,7 +121,7 @@ fn strings(items: &[&str]) -> JsValue {
         .into()
 }
 
-fn fill_v1(tx: &web_sys::IdbTransaction) -> Result<(), IdbError> {
+fn fill_v1(tx: &web_sys::IdbTransaction) -> Result<(), JsValue> {
     let notebooks = tx.object_store("notebooks")?;
     let notes = tx.object_store("notes")?;
     let settings = tx.object_store("settings")?;
@@ -151,7 +189,7 @@ fn fill_v1(tx: &web_sys::IdbTransaction) -> Result<(), IdbError> {
     Ok(())
 }
 
-fn fill_attachments(tx: &web_sys::IdbTransaction) -> Result<(), IdbError> {
+fn fill_attachments(tx: &web_sys::IdbTransaction) -> Result<(), JsValue> {
     let attachments = tx.object_store("attachments")?;
     let mut rng = Lcg(7);
     for n in 0..ATTACHMENTS {

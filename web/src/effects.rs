@@ -7,9 +7,7 @@ use crate::messages;
 use crate::policy::is_managed;
 use crate::state::{Action, Command, Health, Interrupted, Notice, StorageUse};
 use rewind::backup::BackupManifest;
-use rewind::catalog::{RestoreConsent, UnsupportedRecords};
-use rewind::fold::RESERVED_PREFIX;
-use rewind::idb::{self, RestoreSource, Rewind};
+use rewind::{Progress, RestoreConsent, RestoreSource, Rewind, UnsupportedRecords};
 use std::rc::Rc;
 
 pub type Dispatch = Rc<dyn Fn(Action)>;
@@ -32,21 +30,15 @@ pub async fn load_databases(dispatch: Dispatch) {
             return;
         }
     }
-    match idb::list_databases().await {
-        Ok(list) => dispatch(Action::DatabasesLoaded(
-            list.into_iter()
-                // Rewind's own databases, backup catalogs included (their prefix starts with
-                // RESERVED_PREFIX; tests/browser/tests/backup.rs checks it), are not shown.
-                .filter(|d| !d.name.starts_with(RESERVED_PREFIX))
-                .collect(),
-        )),
+    match rewind::list_app_databases().await {
+        Ok(list) => dispatch(Action::DatabasesLoaded(list)),
         Err(err) => dispatch(Action::DatabasesFailed(err.to_string())),
     }
 }
 
 /// Reads the summary, and for a managed database its health and backups.
 pub async fn load_details(name: String, dispatch: Dispatch) {
-    match idb::summarize(&name).await {
+    match rewind::summarize(&name).await {
         Ok(summary) => dispatch(Action::SummaryLoaded(summary)),
         Err(err) => dispatch(Action::SummaryFailed {
             name: name.clone(),
@@ -73,7 +65,7 @@ pub async fn load_details(name: String, dispatch: Dispatch) {
     let health = async {
         let status = rewind.status().await.map_err(|e| e.to_string())?;
         let validation = rewind.validate().await.map_err(|e| e.to_string());
-        let storage = idb::storage::estimate().await.map(|e| StorageUse {
+        let storage = rewind::storage_estimate().await.map(|e| StorageUse {
             usage: e.usage,
             quota: e.quota,
             persisted: e.persisted,
@@ -180,7 +172,7 @@ async fn run_inner(
 ) -> Result<String, String> {
     let rewind = rewind_for(name, dispatch)?;
     let d = dispatch.clone();
-    let progress: Option<idb::restore::SharedProgress> = Some(Rc::new(move |done, total| {
+    let progress: Option<Progress> = Some(Rc::new(move |done, total| {
         d(Action::Progress { done, total })
     }));
     let e = |e: rewind::RewindError| e.to_string();
@@ -246,8 +238,8 @@ async fn run_inner(
 pub async fn download(name: String, id: String, dispatch: Dispatch) {
     let outcome = async {
         let rewind = rewind_for(&name, &dispatch)?;
-        let (blob, file_name) = rewind.export_backup(&id).await.map_err(|e| e.to_string())?;
-        save_as(&blob, &file_name).map_err(|e| format!("the browser refused the download ({e})"))
+        let file = rewind.export_backup(&id).await.map_err(|e| e.to_string())?;
+        save_as(&file).map_err(|e| format!("the browser refused the download ({e})"))
     }
     .await;
     if let Err(message) = outcome {
@@ -257,10 +249,10 @@ pub async fn download(name: String, id: String, dispatch: Dispatch) {
     }
 }
 
-fn save_as(blob: &web_sys::Blob, file_name: &str) -> Result<(), String> {
+fn save_as(file: &web_sys::File) -> Result<(), String> {
     use wasm_bindgen::JsCast;
-    let describe = |e: wasm_bindgen::JsValue| idb::error::describe(&e);
-    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(describe)?;
+    let describe = |e: wasm_bindgen::JsValue| rewind::describe_thrown(&e);
+    let url = web_sys::Url::create_object_url_with_blob(file).map_err(describe)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
@@ -269,7 +261,7 @@ fn save_as(blob: &web_sys::Blob, file_name: &str) -> Result<(), String> {
         .map_err(describe)?
         .unchecked_into();
     a.set_href(&url);
-    a.set_download(file_name);
+    a.set_download(&file.name());
     a.click();
     // Let the download start before the URL goes away.
     let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {

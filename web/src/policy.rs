@@ -3,7 +3,7 @@
 
 use crate::app_migrations;
 use rewind::backup::BackupManifest;
-use rewind::catalog::{check_restore, RestoreConsent};
+use rewind::{check_restore, RestoreConsent};
 
 /// The databases this page's app manages (migrations, rollback, backups). Others are shown
 /// read-only: only their summary is read.

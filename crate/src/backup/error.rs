@@ -3,6 +3,7 @@
 /// Why a backup could not be written, read or trusted. Reading a backup never changes
 /// anything, so every reading error says so.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BackupError {
     #[error("the file is empty, so it holds no backup. Nothing was changed; choose the .rewind file you downloaded.")]
     Empty,

@@ -5,16 +5,18 @@
 //! is the expected one. Any failure aborts the transaction, so schema, data, metadata and IDB
 //! version stay exactly as they were. Only IndexedDB requests are awaited inside it.
 
+use super::error::thrown;
+use super::inspect::list_databases;
 use super::inspect::{read_store, store_names};
 use super::js_record::JsRecord;
 use super::open::{open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
 use super::request::{await_request, await_transaction, BatchReader};
-use super::{list_databases, IdbError};
+use super::{IdbError, Progress};
 use crate::diff::diff;
 use crate::engine::{step_failed, DatabaseState, JournalEntry, Migrate, RewindMeta};
-use crate::error::MigrationError;
 use crate::fold::RESERVED_PREFIX;
 use crate::migration::Step;
+use crate::migration_error::MigrationError;
 use crate::plan::{MigrationPlan, PlannedMigration};
 use crate::record::{apply_data_step, Transforms};
 use crate::schema::{DatabaseSchema, KeyPath};
@@ -40,31 +42,37 @@ impl From<IdbError> for MigrationError {
     }
 }
 
-impl From<JsValue> for MigrationError {
-    fn from(e: JsValue) -> Self {
-        IdbError::from_js(&e).into()
-    }
-}
-
-/// One app database, as the engine sees it.
+/// One app database, as one operation sees it.
 pub struct IdbBackend {
     pub name: String,
     /// How long an upgrade may stay blocked by other tabs before it gives up.
     pub block_timeout_ms: u32,
     /// Told when another tab blocks an upgrade (the page says "close the other tabs").
     pub on_blocked: Option<Rc<dyn Fn()>>,
+    /// Told how a backup or restore advances.
+    pub progress: Option<Progress>,
+    /// The IndexedDB version the last `read` saw: an operation reads the database once and
+    /// upgrades from there (its lock keeps every other Rewind out meanwhile).
+    pub known_version: Option<u64>,
 }
 
 impl IdbBackend {
+    #[cfg(feature = "test-hooks")]
     pub fn new(name: impl Into<String>) -> Self {
         IdbBackend {
             name: name.into(),
             block_timeout_ms: 5_000,
             on_blocked: None,
+            progress: None,
+            known_version: None,
         }
     }
 
+    /// The database's IndexedDB version (`None`: it does not exist), as last read.
     async fn current_version(&self) -> Result<Option<u64>, IdbError> {
+        if let Some(known) = self.known_version {
+            return Ok(Some(known));
+        }
         Ok(list_databases()
             .await?
             .into_iter()
@@ -228,8 +236,8 @@ async fn data_step(
     transforms: &Transforms,
 ) -> Result<(), MigrationError> {
     let fail = |reason: String| step_failed(pm, index, reason);
-    let os = up.tx.object_store(store)?;
-    let key_path = os.key_path()?;
+    let os = up.tx.object_store(store).map_err(thrown)?;
+    let key_path = os.key_path().map_err(thrown)?;
     let inline = !key_path.is_null() && !key_path.is_undefined();
     let factory = super::factory()?;
     let mut n = 0u64;
@@ -288,11 +296,20 @@ async fn run_upgrade(
     }
     await_request(
         up.tx
-            .object_store(META_STORE)?
-            .put_with_key(&to_json(&meta)?, &STATE_KEY.into())?,
+            .object_store(META_STORE)
+            .map_err(thrown)?
+            .put_with_key(&to_json(&meta)?, &STATE_KEY.into())
+            .map_err(thrown)?,
     )
     .await?;
-    await_request(up.tx.object_store(JOURNAL_STORE)?.add(&to_json(&entry)?)?).await?;
+    await_request(
+        up.tx
+            .object_store(JOURNAL_STORE)
+            .map_err(thrown)?
+            .add(&to_json(&entry)?)
+            .map_err(thrown)?,
+    )
+    .await?;
     let live = live_schema(&up.db, &up.tx)?;
     let d = diff(&expected, &live);
     if !d.is_empty() {
@@ -306,14 +323,22 @@ async fn run_upgrade(
 
 impl Migrate for IdbBackend {
     async fn read(&mut self) -> Result<DatabaseState, MigrationError> {
-        let Some(idb_version) = self.current_version().await? else {
-            return Ok(DatabaseState::default());
+        // Opened without listing the origin's databases: one that does not exist is not
+        // created (`open_existing` refuses it), and the connection tells the version.
+        let db = match open_existing(&self.name).await {
+            Ok(db) => db,
+            Err(IdbError::NoSuchDatabase(_)) => {
+                self.known_version = None;
+                return Ok(DatabaseState::default());
+            }
+            Err(other) => return Err(other.into()),
         };
-        let db = open_existing(&self.name).await?;
+        let idb_version = db.version() as u64;
         let outcome = read_state(&db).await;
         db.close();
         let mut state = outcome?;
         state.idb_version = idb_version;
+        self.known_version = Some(idb_version);
         Ok(state)
     }
 
@@ -346,21 +371,28 @@ impl Migrate for IdbBackend {
         )
         .await?;
         db.close();
+        // Upgraded: the next read tells the new version.
+        self.known_version = None;
         Ok(())
     }
 
     async fn record(&mut self, entry: &JournalEntry) -> Result<(), MigrationError> {
-        if self.current_version().await?.is_none() {
-            return Ok(());
-        }
-        let db = open_existing(&self.name).await?;
+        let db = match open_existing(&self.name).await {
+            Ok(db) => db,
+            Err(IdbError::NoSuchDatabase(_)) => return Ok(()),
+            Err(other) => return Err(other.into()),
+        };
         let outcome = async {
             if !store_names(&db).iter().any(|n| n == JOURNAL_STORE) {
                 return Ok(());
             }
-            let tx =
-                db.transaction_with_str_and_mode(JOURNAL_STORE, IdbTransactionMode::Readwrite)?;
-            tx.object_store(JOURNAL_STORE)?.add(&to_json(entry)?)?;
+            let tx = db
+                .transaction_with_str_and_mode(JOURNAL_STORE, IdbTransactionMode::Readwrite)
+                .map_err(thrown)?;
+            tx.object_store(JOURNAL_STORE)
+                .map_err(thrown)?
+                .add(&to_json(entry)?)
+                .map_err(thrown)?;
             await_transaction(&tx).await?;
             Ok(())
         }
@@ -374,7 +406,7 @@ impl Migrate for IdbBackend {
 pub(crate) async fn read_meta(
     store: &web_sys::IdbObjectStore,
 ) -> Result<RewindMeta, MigrationError> {
-    let value = await_request(store.get(&STATE_KEY.into())?).await?;
+    let value = await_request(store.get(&STATE_KEY.into()).map_err(thrown)?).await?;
     if value.is_undefined() {
         return Ok(RewindMeta::default());
     }
@@ -391,19 +423,23 @@ async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
         return Ok(state);
     }
     let array: js_sys::Array = names.iter().map(|n| JsValue::from_str(n)).collect();
-    let tx = db.transaction_with_str_sequence_and_mode(&array, IdbTransactionMode::Readonly)?;
+    let tx = db
+        .transaction_with_str_sequence_and_mode(&array, IdbTransactionMode::Readonly)
+        .map_err(thrown)?;
     for name in &names {
-        let store = tx.object_store(name)?;
+        let store = tx.object_store(name).map_err(thrown)?;
         if name == META_STORE {
             state.meta = read_meta(&store).await?;
         } else if name == JOURNAL_STORE {
-            let all: js_sys::Array = await_request(store.get_all()?).await?.unchecked_into();
+            let all: js_sys::Array = await_request(store.get_all().map_err(thrown)?)
+                .await?
+                .unchecked_into();
             for entry in all.iter() {
                 state.journal.push(parse_json("Rewind's journal", &entry)?);
             }
         } else if !name.starts_with(RESERVED_PREFIX) {
             state.schema = std::mem::take(&mut state.schema).with_store(read_store(&store)?);
-            let count = await_request(store.count()?).await?;
+            let count = await_request(store.count().map_err(thrown)?).await?;
             state
                 .counts
                 .insert(name.clone(), count.as_f64().unwrap_or(0.0) as u64);

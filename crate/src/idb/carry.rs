@@ -7,6 +7,7 @@
 //! does (same key path and key generator); otherwise it could land under another key, so it
 //! counts as missing. The restore's preview and the restore itself decide by the same rule.
 
+use super::error::thrown;
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
 use super::request::{await_request, await_transaction};
@@ -44,7 +45,7 @@ pub(crate) async fn read_carried(
             out.push(None);
             continue;
         }
-        let store = tx.object_store(&skipped.store)?;
+        let store = tx.object_store(&skipped.store).map_err(thrown)?;
         let same_keys = read_store(&store)
             .map(|s| s.key_path == schema.key_path && s.auto_increment == schema.auto_increment)?;
         if !same_keys {
@@ -53,7 +54,7 @@ pub(crate) async fn read_carried(
         }
         let key = super::clone::value_to_js(&skipped.decoded_key()?)
             .map_err(|e| e.in_record(&skipped.store, &skipped.key))?;
-        let value = await_request(store.get(&key)?).await?;
+        let value = await_request(store.get(&key).map_err(thrown)?).await?;
         out.push((!value.is_undefined()).then(|| Carried {
             store: skipped.store.clone(),
             key,
@@ -73,11 +74,11 @@ pub(crate) async fn write_carried(
 ) -> Result<(), RewindError> {
     let mut last = None;
     for c in carried {
-        let store = tx.object_store(&c.store)?;
+        let store = tx.object_store(&c.store).map_err(thrown)?;
         last = Some(if c.inline {
-            store.add(&c.value)?
+            store.add(&c.value).map_err(thrown)?
         } else {
-            store.add_with_key(&c.value, &c.key)?
+            store.add_with_key(&c.value, &c.key).map_err(thrown)?
         });
     }
     if let Some(request) = last {
@@ -109,8 +110,9 @@ pub async fn skipped_kept(name: &str, manifest: &BackupManifest) -> Result<Vec<b
         if stores.length() == 0 {
             return Ok(vec![false; manifest.skipped.len()]);
         }
-        let tx =
-            db.transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)?;
+        let tx = db
+            .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
+            .map_err(thrown)?;
         let carried = read_carried(&db, &tx, manifest).await?;
         await_transaction(&tx).await?;
         Ok(carried.iter().map(Option::is_some).collect())

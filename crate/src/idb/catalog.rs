@@ -7,7 +7,7 @@ use super::request::{await_request, await_transaction, RequestEvents};
 use super::storage::{blob_to_bytes, bytes_to_blob};
 use super::IdbError;
 use crate::backup::BackupManifest;
-use crate::catalog::newest_first;
+use crate::backup_policy::newest_first;
 use crate::rewind_error::RewindError;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbDatabase, IdbTransactionMode};
@@ -59,7 +59,7 @@ async fn with_catalog<T>(
 /// origin may not have). Where the browser cannot list databases, it is opened as before.
 async fn catalog_exists(database: &str) -> bool {
     let name = catalog_name(database);
-    match super::list_databases().await {
+    match super::inspect::list_databases().await {
         Ok(all) => all.iter().any(|d| d.name == name),
         Err(_) => true,
     }

@@ -3,6 +3,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IdbError {
     #[error("IndexedDB is not available here: {0}. Open the page in a normal browser window.")]
     Unavailable(String),
@@ -64,6 +65,13 @@ impl From<JsValue> for IdbError {
     }
 }
 
+/// A value the browser threw, classified here ([`IdbError::from_js`]); `?` then hands it to
+/// the caller's layer: `.map_err(thrown)?`. No conversion from `JsValue` exists above this
+/// layer, so nothing is classified twice or by accident.
+pub(crate) fn thrown(e: JsValue) -> IdbError {
+    IdbError::from_js(&e)
+}
+
 /// A one-line description of a thrown JavaScript value, for messages.
 pub fn describe(value: &JsValue) -> String {
     if let Some(err) = value.dyn_ref::<js_sys::Error>() {
@@ -80,17 +88,17 @@ pub fn describe(value: &JsValue) -> String {
         .unwrap_or_else(|| "an unknown error".into())
 }
 
-/// Lack of room becomes the neutral `MigrationError::QuotaExceeded` here; only the places that
-/// know what was being written say so (`catalog::storage_error` for a backup, `Rewind::restore`
-/// for a restore).
+/// The adapter's failures as the API reports them. `Blocked` and lack of room are the same
+/// facts whatever was being written (only the places that know what it was say more:
+/// `catalog::storage_error` for a backup, the restore for its own writes); anything else is
+/// the browser's storage failing.
 impl From<IdbError> for crate::RewindError {
     fn from(e: IdbError) -> Self {
-        crate::RewindError::Migration(e.into())
-    }
-}
-
-impl From<JsValue> for crate::RewindError {
-    fn from(e: JsValue) -> Self {
-        IdbError::from_js(&e).into()
+        use crate::migration_error::MigrationError;
+        match e {
+            IdbError::Blocked { .. } => MigrationError::Blocked.into(),
+            IdbError::QuotaExceeded(m) => MigrationError::QuotaExceeded(m).into(),
+            other => crate::RewindError::Storage(other.to_string()),
+        }
     }
 }

@@ -54,6 +54,14 @@ pub async fn list_databases() -> Result<Vec<DatabaseListing>, IdbError> {
     Ok(out)
 }
 
+/// The app databases of this origin, sorted by name: Rewind's own (its backup catalogs, under
+/// the reserved prefix) left out.
+pub async fn list_app_databases() -> Result<Vec<DatabaseListing>, IdbError> {
+    let mut all = list_databases().await?;
+    all.retain(|d| !d.name.starts_with(crate::fold::RESERVED_PREFIX));
+    Ok(all)
+}
+
 pub(crate) fn key_path_from_js(value: &JsValue) -> Result<Option<KeyPath>, IdbError> {
     if value.is_null() || value.is_undefined() {
         return Ok(None);

@@ -5,36 +5,64 @@
 //! Inside a `versionchange` transaction it chains only IndexedDB requests, never anything else,
 //! so that the browser cannot commit an upgrade halfway.
 
-pub mod api;
-pub mod backend;
-pub(crate) mod carry;
-pub mod catalog;
-pub mod clone;
-pub mod digest;
-pub mod error;
-pub mod inspect;
-pub mod js_record;
-pub mod lock;
-pub mod open;
-pub mod request;
-pub mod restore;
-pub mod snapshot;
-pub mod storage;
+mod api;
+mod backend;
+mod carry;
+mod catalog;
+mod clone;
+mod error;
+mod inspect;
+mod js_record;
+mod lock;
+mod open;
+mod request;
+mod restore;
+mod snapshot;
+mod storage;
+mod webcrypto;
 
 pub use api::{RestoreSource, Rewind};
-pub use backend::IdbBackend;
-pub use error::IdbError;
-pub use inspect::{list_databases, read_schema, summarize};
-pub use lock::{lock_database, LockGuard};
-pub use open::{
-    delete_database, on_version_change, open_existing, open_with_upgrade, BlockedPolicy, Upgrade,
-};
-pub use request::{
-    await_request, await_transaction, set_stall_timeout_ms, stall_timeout_ms, RequestEvents,
-    DEFAULT_STALL_TIMEOUT_MS,
-};
+pub use error::{describe as describe_thrown, IdbError};
+pub use inspect::{list_app_databases, summarize};
+pub use js_record::JsRecord;
+pub use open::{delete_database, on_version_change};
+pub use storage::{as_blob, estimate as storage_estimate, StorageEstimate};
+
+/// The adapter's internals that its browser tests (`tests/browser`) drive directly; only with
+/// the `test-hooks` feature, so that without it the compiler sees what nothing uses.
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks {
+    pub use super::api::{RestoreSource, Rewind};
+    pub use super::backend::IdbBackend;
+    pub use super::error::IdbError;
+    pub use super::inspect::{list_databases, read_schema, summarize};
+    pub use super::open::{
+        delete_database, on_version_change, open_existing, open_with_upgrade, BlockedPolicy,
+        Upgrade,
+    };
+    pub use super::request::{
+        await_request, await_transaction, set_stall_timeout_ms, RequestEvents,
+    };
+
+    pub mod clone {
+        pub use crate::idb::clone::{
+            decode_batch, describe_key, encode_batch, encode_batch_without_blob_bytes, js_to_value,
+            js_to_value_complete, value_to_js, PendingValue,
+        };
+    }
+    pub mod storage {
+        pub use crate::idb::storage::{blob_to_bytes, bytes_to_blob};
+    }
+    pub mod catalog {
+        pub use crate::idb::catalog::CATALOG_PREFIX;
+    }
+}
 
 use wasm_bindgen::JsCast;
+
+/// Told `(done, total)` records now and then while a backup or restore runs; shared so that
+/// it can live inside the upgrade transaction.
+pub type Progress = std::rc::Rc<dyn Fn(u64, u64)>;
 
 /// The `IDBFactory` of this window or worker.
 pub fn factory() -> Result<web_sys::IdbFactory, IdbError> {

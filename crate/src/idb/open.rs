@@ -15,8 +15,6 @@ use web_sys::{Event, IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransaction};
 pub struct Upgrade {
     pub db: IdbDatabase,
     pub tx: IdbTransaction,
-    pub old_version: u64,
-    pub new_version: u64,
 }
 
 type TimerClosure = Closure<dyn FnMut()>;
@@ -73,7 +71,7 @@ where
             aborting_listener.clone(),
         );
         Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(
-            move |event: web_sys::IdbVersionChangeEvent| {
+            move |_: web_sys::IdbVersionChangeEvent| {
                 started.set(true);
                 let tx = request.transaction();
                 upgrade_tx.borrow_mut().clone_from(&tx);
@@ -117,12 +115,7 @@ where
                         return;
                     }
                 };
-                let ctx = Upgrade {
-                    db,
-                    tx: tx.clone(),
-                    old_version: event.old_version() as u64,
-                    new_version: event.new_version().unwrap_or(version as f64) as u64,
-                };
+                let ctx = Upgrade { db, tx: tx.clone() };
                 let (failure, finished, aborting) =
                     (failure.clone(), finished.clone(), aborting.clone());
                 wasm_bindgen_futures::spawn_local(async move {

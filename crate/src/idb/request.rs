@@ -122,10 +122,6 @@ impl RequestEvents {
         }
     }
 
-    pub fn request(&self) -> &IdbRequest {
-        &self.request
-    }
-
     /// Ends the current wait with `outcome`, from outside the request (a timeout).
     pub fn settler(&self) -> impl Fn(Result<JsValue, IdbError>) + 'static {
         let slot = self.slot.clone();
@@ -189,12 +185,12 @@ thread_local! {
 
 /// How long a transaction's request or its commit may go without an answer from the browser
 /// before the wait fails with [`IdbError::Stalled`]: far above the slowest single request or
-/// commit measured (a 400 MB put commits in seconds; a 2 GB backup file on slow storage may
-/// take a minute or two), so only a browser that stopped answering meets it.
+/// commit measured (docs/engines.md), so only a browser that stopped answering meets it.
 pub const DEFAULT_STALL_TIMEOUT_MS: u32 = 300_000;
 
 /// The bound on every wait for a transaction's events (for tests, or an app that knows its
 /// devices are slower); `0` puts the default back.
+#[cfg(feature = "test-hooks")]
 pub fn set_stall_timeout_ms(ms: u32) {
     STALL_TIMEOUT_MS.with(|t| {
         t.set(if ms == 0 {

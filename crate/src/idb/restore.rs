@@ -12,10 +12,12 @@ use super::clone::{
     decode_batch, encode_batch_without_blob_bytes, js_to_value, make_bitmaps, value_to_js,
     value_to_js_with,
 };
+use super::error::thrown;
 use super::inspect::store_names;
 use super::open::{open_with_upgrade, BlockedPolicy, Upgrade};
 use super::request::{await_request, BatchReader, RequestEvents};
 use super::IdbError;
+use super::Progress;
 use crate::backup::codec::{read_value, Reader};
 use crate::backup::format::encode_record;
 use crate::backup::format::VerifiedFile;
@@ -40,9 +42,6 @@ extern "C" {
         inline: bool,
     ) -> Result<JsValue, JsValue>;
 }
-
-/// Progress callback that can live inside the upgrade transaction.
-pub type SharedProgress = Rc<dyn Fn(u64, u64)>;
 
 /// Records written per batch; after each, the transaction's own request is awaited, which lets
 /// the page repaint its progress bar without letting the transaction commit.
@@ -148,8 +147,8 @@ fn create_store(up: &Upgrade, schema: &StoreSchema) -> Result<web_sys::IdbObject
 ///
 /// Records come back in key order, the order a backup holds them in; a file in any other
 /// order does not match and is refused. (Reading each batch back right after writing it,
-/// interleaved with the puts, was measured slower: 10.4 s against 7.9 + 1.5 s at 100,000
-/// records — IndexedDB writes more slowly when reads come between the writes.)
+/// interleaved with the puts, was measured slower: IndexedDB writes more slowly when reads
+/// come between the writes; docs/benchmarks.md has the figures.)
 async fn read_back_matches(
     store: &web_sys::IdbObjectStore,
     section: &[u8],
@@ -191,7 +190,7 @@ async fn replace_everything(
     mut bitmaps: Bitmaps,
     meta_json: JsValue,
     entry_json: JsValue,
-    progress: Option<SharedProgress>,
+    progress: Option<Progress>,
 ) -> Result<(), RewindError> {
     // The records the backup left out, read before their stores are replaced.
     let carried: Vec<_> = read_carried(&up.db, &up.tx, &manifest)
@@ -201,7 +200,7 @@ async fn replace_everything(
         .collect();
     for name in store_names(&up.db) {
         if !name.starts_with(RESERVED_PREFIX) {
-            up.db.delete_object_store(&name)?;
+            up.db.delete_object_store(&name).map_err(thrown)?;
         }
     }
     ensure_meta_stores(&up.db)?;
@@ -228,7 +227,7 @@ async fn replace_everything(
                     decode_batch(&s.section, offset, (end - index) as u32);
                 offset = reached;
                 index += values.length() as usize;
-                let request = rewind_put_all(&store, &keys, &values, inline)?;
+                let request = rewind_put_all(&store, &keys, &values, inline).map_err(thrown)?;
                 if !request.is_null() {
                     last = Some(request.unchecked_into::<web_sys::IdbRequest>());
                 }
@@ -240,9 +239,9 @@ async fn replace_everything(
                     let value = value_to_js_with(&v, made)
                         .map_err(|e| e.in_record(store_name, &describe))?;
                     last = Some(if inline {
-                        store.put(&value)?
+                        store.put(&value).map_err(thrown)?
                     } else {
-                        store.put_with_key(&value, &key)?
+                        store.put_with_key(&value, &key).map_err(thrown)?
                     });
                     offset = next;
                     index += 1;
@@ -263,11 +262,20 @@ async fn replace_everything(
     }
     await_request(
         up.tx
-            .object_store(META_STORE)?
-            .put_with_key(&meta_json, &"state".into())?,
+            .object_store(META_STORE)
+            .map_err(thrown)?
+            .put_with_key(&meta_json, &"state".into())
+            .map_err(thrown)?,
     )
     .await?;
-    await_request(up.tx.object_store(JOURNAL_STORE)?.add(&entry_json)?).await?;
+    await_request(
+        up.tx
+            .object_store(JOURNAL_STORE)
+            .map_err(thrown)?
+            .add(&entry_json)
+            .map_err(thrown)?,
+    )
+    .await?;
 
     // Check before committing: the schema.
     let expected = stores.iter().fold(DatabaseSchema::default(), |s, st| {
@@ -278,7 +286,9 @@ async fn replace_everything(
         .into_iter()
         .filter(|n| !n.starts_with(RESERVED_PREFIX))
     {
-        live = live.with_store(super::inspect::read_store(&up.tx.object_store(&name)?)?);
+        live = live.with_store(super::inspect::read_store(
+            &up.tx.object_store(&name).map_err(thrown)?,
+        )?);
     }
     let d = diff(&expected, &live);
     if !d.is_empty() {
@@ -288,8 +298,11 @@ async fn replace_everything(
     }
     // Then counts and content.
     for s in &stores {
-        let (count, matched) =
-            read_back_matches(&up.tx.object_store(&s.schema.name)?, &s.section).await?;
+        let (count, matched) = read_back_matches(
+            &up.tx.object_store(&s.schema.name).map_err(thrown)?,
+            &s.section,
+        )
+        .await?;
         if count != s.records as u64 {
             return Err(RewindError::RestoreMismatch {
                 what: format!(
@@ -320,7 +333,7 @@ pub async fn restore_verified(
     verified: &VerifiedFile,
     entry: &JournalEntry,
     blocked: BlockedPolicy,
-    progress: Option<SharedProgress>,
+    progress: Option<Progress>,
 ) -> Result<(), RewindError> {
     let stores = prepare_file(file, verified);
     let bitmaps = make_all_bitmaps(&stores, verified).await?;
@@ -346,7 +359,7 @@ async fn replace_with(
     manifest: &BackupManifest,
     entry: &JournalEntry,
     blocked: BlockedPolicy,
-    progress: Option<SharedProgress>,
+    progress: Option<Progress>,
 ) -> Result<(), RewindError> {
     // Never write an empty metadata record: a serialization failure stops the restore
     // before anything changes.

@@ -10,10 +10,11 @@
 
 use super::backend::{read_meta, META_STORE};
 use super::clone::{describe_key, encode_batch, js_to_value, CloneError, PendingValue};
-use super::digest::{digests, sha256};
+use super::error::thrown;
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
 use super::request::{await_request, await_transaction, BatchReader};
+use super::webcrypto::{digests, sha256};
 use crate::backup::format::{encode_record, put_header, put_trailer, SectionSpan};
 use crate::backup::{
     encode_value, BackupError, BackupManifest, EncodedBackup, SkippedRecord, StoreManifest,
@@ -24,9 +25,6 @@ use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
 use wasm_bindgen::JsValue;
 use web_sys::IdbTransactionMode;
-
-/// Reports records done out of the total, now and then, during long operations.
-pub type Progress<'a> = Option<&'a dyn Fn(u64, u64)>;
 
 /// How often (in records) progress is reported.
 pub const PROGRESS_EVERY: u64 = 500;
@@ -88,7 +86,7 @@ async fn read_store_records(
     name: &str,
     read: &mut Read,
     (done, total): (&mut u64, u64),
-    progress: Progress<'_>,
+    progress: Option<&dyn Fn(u64, u64)>,
 ) -> Result<u64, RewindError> {
     let store_index = read.stores.len();
     let Read {
@@ -172,7 +170,7 @@ fn skipped_record(
 async fn read_everything(
     name: &str,
     skip_unsupported: bool,
-    progress: Progress<'_>,
+    progress: Option<&dyn Fn(u64, u64)>,
 ) -> Result<Read, RewindError> {
     let db = open_existing(name).await?;
     let outcome = async {
@@ -191,15 +189,17 @@ async fn read_everything(
             return Ok(read);
         }
         let all: js_sys::Array = names.iter().map(|n| JsValue::from_str(n)).collect();
-        let tx = db.transaction_with_str_sequence_and_mode(&all, IdbTransactionMode::Readonly)?;
+        let tx = db
+            .transaction_with_str_sequence_and_mode(&all, IdbTransactionMode::Readonly)
+            .map_err(thrown)?;
         let mut app = Vec::new();
         let mut total = 0u64;
         for n in &names {
-            let store = tx.object_store(n)?;
+            let store = tx.object_store(n).map_err(thrown)?;
             if n == META_STORE {
                 read.meta = read_meta(&store).await?;
             } else if !n.starts_with(RESERVED_PREFIX) {
-                let count = await_request(store.count()?).await?;
+                let count = await_request(store.count().map_err(thrown)?).await?;
                 total += count.as_f64().unwrap_or(0.0) as u64;
                 app.push((n, store));
             }
@@ -280,7 +280,7 @@ async fn complete_pending(read: &mut Read) -> Result<(), RewindError> {
 pub async fn snapshot(
     name: &str,
     info: SnapshotInfo,
-    progress: Progress<'_>,
+    progress: Option<&dyn Fn(u64, u64)>,
 ) -> Result<EncodedBackup, RewindError> {
     let mut read = read_everything(name, info.skip_unsupported, progress).await?;
     complete_pending(&mut read).await?;

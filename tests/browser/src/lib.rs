@@ -1,7 +1,7 @@
 //! Helpers shared by the browser test files in `tests/`.
 #![cfg(target_arch = "wasm32")]
 
-use rewind::idb::{delete_database, IdbError};
+use rewind::test_hooks::{delete_database, IdbError};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A database name no other test uses, deleted first in case a previous run left it.

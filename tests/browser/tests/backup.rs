@@ -2,9 +2,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use rewind::backup::{decode_backup, encode_backup, Value};
-use rewind::catalog::{RestoreConsent, UnsupportedRecords};
-use rewind::idb::{self, RestoreSource, Rewind};
+use rewind::test_hooks::{self as idb, RestoreSource, Rewind};
 use rewind::{Migrator, RewindError};
+use rewind::{RestoreConsent, UnsupportedRecords};
 use rewind_browser_tests::{dump, fresh_database, js};
 use rewind_test_support::{count_words, demo_migrations};
 use serde_json::json;
@@ -84,7 +84,8 @@ async fn backup_export_inspect_and_restore_round_trip() {
         vec![manifest.id.clone()]
     );
 
-    let (file, file_name) = rw.export_backup(&manifest.id).await.unwrap();
+    let file = rw.export_backup(&manifest.id).await.unwrap();
+    let file_name = file.name();
     assert!(
         file_name.starts_with(&format!("{}-v2-", rw.name())) && file_name.ends_with(".rewind"),
         "{file_name}"
@@ -123,7 +124,7 @@ async fn backup_export_inspect_and_restore_round_trip() {
 #[wasm_bindgen_test]
 async fn destructive_operations_take_a_backup_first_and_retention_keeps_the_last_n() {
     let mut rw = filled("retention").await;
-    rw.keep_automatic = 2;
+    rw.backup_policy.keep_automatic = 2;
     let manual = rw
         .backup("keep me", UnsupportedRecords::Refuse, None)
         .await
@@ -162,14 +163,24 @@ async fn destructive_operations_take_a_backup_first_and_retention_keeps_the_last
 
 #[wasm_bindgen_test]
 async fn backups_survive_deleting_the_app_database() {
-    // The page hides Rewind's own databases by this prefix: the catalogs must carry it.
-    assert!(idb::catalog::CATALOG_PREFIX.starts_with(rewind::fold::RESERVED_PREFIX));
     let rw = filled("survive").await;
     let before = content(rw.name()).await;
     let manifest = rw
         .backup("", UnsupportedRecords::Refuse, None)
         .await
         .unwrap();
+    // The catalog is a database of its own, which the app's listing leaves out.
+    let catalog = format!("{}{}", idb::catalog::CATALOG_PREFIX, rw.name());
+    let all = idb::list_databases().await.unwrap();
+    assert!(all.iter().any(|d| d.name == catalog), "{all:?}");
+    let apps = rewind::list_app_databases().await.unwrap();
+    assert!(apps.iter().any(|d| d.name == rw.name()));
+    assert!(
+        !apps
+            .iter()
+            .any(|d| d.name.starts_with(idb::catalog::CATALOG_PREFIX)),
+        "{apps:?}"
+    );
     idb::delete_database(rw.name()).await.unwrap();
     assert_eq!(rw.list_backups().await.unwrap().len(), 1);
     let report = rw
@@ -194,7 +205,7 @@ async fn exported(rw: &Rewind) -> Vec<u8> {
         .backup("", UnsupportedRecords::Refuse, None)
         .await
         .unwrap();
-    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
+    let file = rw.export_backup(&manifest.id).await.unwrap();
     idb::storage::blob_to_bytes(&file).await.unwrap()
 }
 

@@ -6,9 +6,9 @@
 //! every such event's path).
 #![cfg(target_arch = "wasm32")]
 
-use rewind::idb::{
-    self, await_request, await_transaction, open_with_upgrade, set_stall_timeout_ms, BlockedPolicy,
-    IdbError, RequestEvents,
+use rewind::test_hooks::{
+    self as idb, await_request, await_transaction, open_with_upgrade, set_stall_timeout_ms,
+    BlockedPolicy, IdbError, RequestEvents,
 };
 use rewind_browser_tests::{fresh_database, sleep};
 use wasm_bindgen::closure::Closure;

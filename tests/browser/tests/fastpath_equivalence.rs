@@ -1,6 +1,6 @@
 #![cfg(target_arch = "wasm32")]
 use rewind::backup::format::encode_record;
-use rewind::idb::clone;
+use rewind::test_hooks::clone;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;

@@ -6,8 +6,8 @@ use rewind::backup::{
     decode_backup, decode_value, encode_backup, encode_value, BackupManifest, StoreManifest,
     StoreRecords, Value,
 };
-use rewind::idb::clone::{self, describe_key};
-use rewind::idb::{self, IdbError, Upgrade};
+use rewind::test_hooks::clone::{self, describe_key};
+use rewind::test_hooks::{self as idb, IdbError, Upgrade};
 use rewind::{DatabaseSchema, KeyPath, RewindMeta};
 use rewind_browser_tests::fresh_database;
 use wasm_bindgen::{JsCast, JsValue};

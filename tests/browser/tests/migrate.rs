@@ -1,7 +1,7 @@
 //! The migration engine against real IndexedDB.
 #![cfg(target_arch = "wasm32")]
 
-use rewind::idb::{self, IdbBackend, IdbError};
+use rewind::test_hooks::{self as idb, IdbBackend, IdbError};
 use rewind::{
     Migration, MigrationError, MigrationSet, Migrator, ProblemKind, RecordAccess, Step, Transforms,
 };

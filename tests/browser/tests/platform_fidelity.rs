@@ -7,10 +7,10 @@
 
 use rewind::backup::format::encode_record;
 use rewind::backup::{inspect, BackupError, FORMAT_VERSION};
-use rewind::catalog::{RestoreConsent, UnsupportedRecords};
-use rewind::idb::clone::{self, describe_key};
-use rewind::idb::{self, IdbError, RestoreSource, Rewind, Upgrade};
+use rewind::test_hooks::clone::{self, describe_key};
+use rewind::test_hooks::{self as idb, IdbError, RestoreSource, Rewind, Upgrade};
 use rewind::{MigrationSet, Migrator, RewindError, Transforms};
+use rewind::{RestoreConsent, UnsupportedRecords};
 use rewind_browser_tests::fresh_database;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -242,7 +242,7 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
         .await
         .unwrap();
     assert_eq!(manifest.format_version, FORMAT_VERSION);
-    let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
+    let file = rw.export_backup(&manifest.id).await.unwrap();
     let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();
     assert_eq!(
         inspect(&bytes).unwrap().total_records(),

@@ -1,7 +1,7 @@
 //! The adapter reads back exactly the schema a database was created with.
 #![cfg(target_arch = "wasm32")]
 
-use rewind::idb::{self, IdbError, Upgrade};
+use rewind::test_hooks::{self as idb, IdbError, Upgrade};
 use rewind::{DatabaseSchema, IndexSchema, KeyPath, StoreSchema};
 use rewind_browser_tests::fresh_database;
 use wasm_bindgen::JsValue;

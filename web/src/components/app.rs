@@ -38,7 +38,7 @@ pub fn app() -> Html {
             if let Some(interrupted) = effects::take_interrupted() {
                 dispatch(Action::FoundInterrupted(interrupted));
             }
-            rewind::idb::on_version_change(move |name| {
+            rewind::on_version_change(move |name| {
                 dispatch(Action::ChangedElsewhere(name.to_string()))
             });
         });

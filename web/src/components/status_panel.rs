@@ -1,8 +1,8 @@
 use super::SchemaTable;
 use crate::format;
 use crate::state::{Action, Health, Loadable};
-use rewind::engine::{JournalEntry, Operation};
 use rewind::DatabaseSummary;
+use rewind::{JournalEntry, Operation};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]

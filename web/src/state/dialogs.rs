@@ -315,7 +315,7 @@ mod tests {
             "no drift, nothing to repair"
         );
         let mut h = health(3, 5);
-        h.status.drifted.push(rewind::engine::DriftedMigration {
+        h.status.drifted.push(rewind::DriftedMigration {
             version: 2,
             name: "tags".into(),
             recorded: rewind::Checksum("x".into()),

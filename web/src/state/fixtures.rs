@@ -3,7 +3,7 @@
 use super::{Action, Health, PageState};
 use crate::policy::APP_DATABASES;
 use rewind::backup::BackupManifest;
-use rewind::engine::RewindMeta;
+use rewind::RewindMeta;
 use rewind::{
     DatabaseListing, DatabaseSchema, DatabaseSummary, Direction, MigrationPlan, PlanEffects,
     SchemaDiff, Status,

@@ -3,6 +3,7 @@
 use crate::diff::SchemaDiff;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MigrationError {
     #[error("invalid migration in {location}: {reason}. Fix the definition; nothing was changed.")]
     InvalidMigration { location: String, reason: String },

@@ -1,7 +1,7 @@
 //! SHA-256 by the browser: WebCrypto's `crypto.subtle.digest`, native code, every range asked
-//! for at once — the edge of [`crate::backup::Digests`]. Measured here (Chromium 156) at about
-//! 640 MB/s against 180–360 MB/s for `sha2` compiled to wasm; Chromium computes it during the
-//! call, on the page's thread, so it is faster, not concurrent. Where WebCrypto is missing (a
+//! for at once — the edge of [`crate::backup::Digests`]. Measured faster than `sha2` compiled
+//! to wasm (docs/benchmarks.md); Chromium computes it during the call, on the page's thread,
+//! so it is faster, not concurrent. Where WebCrypto is missing (a
 //! page not served over HTTPS or from localhost) or fails, `sha2` hashes instead: slower, the
 //! same digests.
 //!

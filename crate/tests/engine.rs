@@ -2,9 +2,10 @@
 
 use rewind::Step;
 use rewind::{
-    embed_migrations, KeyPath, MemoryDatabase, Migration, MigrationError, MigrationSet, Migrator,
-    Operation, RecordAccess, Transforms,
+    KeyPath, MemoryDatabase, Migration, MigrationError, MigrationSet, Migrator, Operation,
+    RecordAccess, Transforms,
 };
+use rewind_test_support::{count_words, demo_migrations, SplitMix64, DEMO_MIGRATIONS};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -20,19 +21,8 @@ fn run<F: Future>(f: F) -> F::Output {
     }
 }
 
-static DEMO: &[(&str, &str)] = embed_migrations!("../migrations");
-
 fn demo_set() -> MigrationSet {
-    MigrationSet::from_files(DEMO).expect("the demo migrations are valid")
-}
-
-fn count_words() -> Transforms {
-    Transforms::new().register("count_words", |r: &mut dyn RecordAccess| {
-        let words = r
-            .get(&["content"])
-            .and_then(|v| v.as_str().map(|s| s.split_whitespace().count()));
-        r.set(&["meta", "wordCount"], json!(words.unwrap_or(0)))
-    })
+    demo_migrations(DEMO_MIGRATIONS.len())
 }
 
 fn migrator() -> Migrator {
@@ -56,9 +46,9 @@ fn v1_database(notes: usize) -> MemoryDatabase {
 }
 
 #[test]
-fn the_demo_history_has_five_versions_and_every_step_kind() {
+fn the_demo_history_has_a_version_per_file_and_every_step_kind() {
     let set = demo_set();
-    assert_eq!(set.latest(), 5);
+    assert_eq!(set.latest() as usize, DEMO_MIGRATIONS.len());
     let ops: std::collections::BTreeSet<String> = set
         .migrations()
         .iter()
@@ -345,7 +335,10 @@ fn a_failure_at_any_record_changes_nothing_and_is_journaled() {
 fn drift_is_shown_refused_and_repaired() {
     let mut db = v1_database(1);
     run(migrator().migrate_to(&mut db, Some(2), 2.0, None)).unwrap();
-    let mut files: Vec<(&str, String)> = DEMO.iter().map(|(n, c)| (*n, c.to_string())).collect();
+    let mut files: Vec<(&str, String)> = DEMO_MIGRATIONS
+        .iter()
+        .map(|(n, c)| (*n, c.to_string()))
+        .collect();
     files[1].1 = files[1]
         .1
         .replace("\"value\": []", "\"value\": [\"untagged\"]");
@@ -371,7 +364,7 @@ fn drift_is_shown_refused_and_repaired() {
 fn an_unknown_newer_version_is_refused() {
     let mut db = v1_database(1);
     run(migrator().migrate_to(&mut db, None, 2.0, None)).unwrap();
-    let older_app = Migrator::new(MigrationSet::from_files(&DEMO[..3]).unwrap(), count_words());
+    let older_app = Migrator::new(demo_migrations(3), count_words());
     let status = run(older_app.status(&mut db)).unwrap();
     assert!(status.unknown);
     let err = run(older_app.rollback_to(&mut db, 2, 3.0, None)).unwrap_err();
@@ -440,13 +433,8 @@ fn migrating_to_the_version_it_is_at_changes_nothing_and_journals_nothing() {
 /// and back down to any version returns the identical schema and records.
 #[test]
 fn up_then_down_returns_the_identical_schema_and_data() {
-    let mut seed = 7u64;
-    let mut rnd = |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut rng = SplitMix64::new(7);
+    let mut rnd = |n: u64| rng.below(n);
     for _round in 0..40 {
         let mut schema = rewind::DatabaseSchema::default();
         let mut migrations = Vec::new();

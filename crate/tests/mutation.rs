@@ -19,6 +19,7 @@ use rewind::backup::{
 };
 use rewind::Checksum;
 use rewind::{AppliedMigration, IndexSchema, KeyPath, RewindMeta, StoreSchema};
+use rewind_test_support::{hex, reseal_trailer, SplitMix64};
 use sha2::{Digest, Sha256};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -104,25 +105,6 @@ fn tracked<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
 // ---------------------------------------------------------------------------------------------
 // Realistic backups.
 
-/// SplitMix64, so every run tries the same inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next_u64() as u8).collect()
-    }
-}
-
 fn t(s: &str) -> Text {
     Text::from(s)
 }
@@ -173,7 +155,7 @@ fn manifest(database: &str, stores: Vec<StoreSchema>) -> BackupManifest {
 /// A notes app: notes with nested objects, tags and dates; notebooks; attachments as Blobs
 /// and Files; an empty store.
 fn notes_backup() -> (BackupManifest, Vec<StoreRecords>) {
-    let mut rng = Rng(1);
+    let mut rng = SplitMix64::new(1);
     let schemas = vec![
         StoreSchema::new("notes", Some(KeyPath::single("id")), true)
             .with_index(IndexSchema::new("by_tag", KeyPath::single("tags")).multi_entry(true))
@@ -301,7 +283,7 @@ fn notes_backup() -> (BackupManifest, Vec<StoreRecords>) {
 /// Binary data and unusual values: views sharing buffers, every view kind, Maps and Sets,
 /// cycles, boxed values, errors, lone surrogates, -0 and NaN, binary and array keys.
 fn binary_backup() -> (BackupManifest, Vec<StoreRecords>) {
-    let mut rng = Rng(2);
+    let mut rng = SplitMix64::new(2);
     let schemas = vec![
         StoreSchema::new("samples", None, false),
         StoreSchema::new("odd", Some(KeyPath::compound(["a", "b"])), false)
@@ -487,20 +469,6 @@ fn sha(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Recomputes the trailing checksum (when there is room for one).
-fn reseal_trailer(mut file: Vec<u8>) -> Vec<u8> {
-    if file.len() >= 32 {
-        let body = file.len() - 32;
-        let digest = sha(&file[..body]);
-        file[body..].copy_from_slice(&digest);
-    }
-    file
-}
-
 /// A file taken apart: its header, its manifest as JSON and its sections.
 #[derive(Clone)]
 struct Parts {
@@ -583,7 +551,7 @@ const HUGE_VARINTS: &[&[u8]] = &[
 /// Every mutation of every fixture, as is and resealed.
 fn cases(files: &[(&str, Vec<u8>)]) -> Vec<Case> {
     let mut cases = Vec::new();
-    let mut rng = Rng(0xC0FFEE);
+    let mut rng = SplitMix64::new(0xC0FFEE);
     let both = |cases: &mut Vec<Case>, what: String, bytes: Vec<u8>| {
         cases.push(Case {
             what: format!("{what}, resealed"),
@@ -620,7 +588,7 @@ fn cases(files: &[(&str, Vec<u8>)]) -> Vec<Case> {
         }
         // Inserted and deleted bytes.
         for p in positions(len, 16, 60) {
-            let n = 1 + rng.below(4);
+            let n = 1 + rng.usize(4);
             let mut ins = file.clone();
             let junk = rng.bytes(n);
             ins.splice(p..p, junk);
@@ -636,8 +604,8 @@ fn cases(files: &[(&str, Vec<u8>)]) -> Vec<Case> {
         // Splices with the other files: the start of one, the end of another.
         for (other_name, other) in files {
             for _ in 0..30 {
-                let i = rng.below(len + 1);
-                let j = rng.below(other.len() + 1);
+                let i = rng.usize(len + 1);
+                let j = rng.usize(other.len() + 1);
                 let mut b = file[..i].to_vec();
                 b.extend_from_slice(&other[j..]);
                 both(
@@ -755,12 +723,12 @@ fn cases(files: &[(&str, Vec<u8>)]) -> Vec<Case> {
     }
     // Random garbage: raw, and behind a valid header (resealed).
     for i in 0..200 {
-        let n = rng.below(3000);
+        let n = rng.usize(3000);
         let mut b = rng.bytes(n);
         if i % 2 == 1 {
             let mut head = MAGIC.to_vec();
             head.extend_from_slice(&1u32.to_le_bytes());
-            head.extend_from_slice(&(rng.below(n + 1) as u32).to_le_bytes());
+            head.extend_from_slice(&(rng.usize(n + 1) as u32).to_le_bytes());
             head.append(&mut b);
             b = head;
         }

@@ -18,46 +18,8 @@ use rewind::backup::{
 };
 use rewind::Checksum;
 use rewind::{AppliedMigration, IndexSchema, KeyPath, RewindMeta, StoreSchema};
+use rewind_test_support::{hex, reseal_trailer, SplitMix64};
 use std::collections::BTreeSet;
-
-/// SplitMix64: tiny, fast, and the same sequence on every platform.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-
-    pub fn usize(&mut self, n: usize) -> usize {
-        self.below(n as u64) as usize
-    }
-
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.usize(items.len())]
-    }
-
-    pub fn bytes(&mut self, max: usize) -> Vec<u8> {
-        let n = self.usize(max + 1);
-        (0..n).map(|_| self.next_u64() as u8).collect()
-    }
-}
 
 const CHARS: &[char] = &[
     'a',
@@ -87,13 +49,13 @@ const CHARS: &[char] = &[
 ];
 
 /// A well-formed string (sometimes empty, sometimes all ASCII).
-pub fn string(rng: &mut Rng, max: usize) -> String {
+pub fn string(rng: &mut SplitMix64, max: usize) -> String {
     let n = rng.usize(max + 1);
     (0..n).map(|_| *rng.pick(CHARS)).collect()
 }
 
 /// Any JavaScript string: well-formed, or with lone surrogates among other code units.
-pub fn text(rng: &mut Rng, max: usize) -> Text {
+pub fn text(rng: &mut SplitMix64, max: usize) -> Text {
     if rng.chance(80) {
         return Text::from(string(rng, max));
     }
@@ -116,7 +78,7 @@ pub fn text(rng: &mut Rng, max: usize) -> Text {
 
 /// Numbers that stress the encoding: both integer forms, -0, NaN payloads, infinities,
 /// subnormals, the 2^53 boundary, random bit patterns.
-pub fn number(rng: &mut Rng) -> f64 {
+pub fn number(rng: &mut SplitMix64) -> f64 {
     const SPECIAL: &[f64] = &[
         0.0,
         -0.0,
@@ -147,7 +109,7 @@ pub fn number(rng: &mut Rng) -> f64 {
     }
 }
 
-fn bigint(rng: &mut Rng) -> String {
+fn bigint(rng: &mut SplitMix64) -> String {
     if rng.chance(10) {
         return "0".into();
     }
@@ -164,7 +126,7 @@ fn bigint(rng: &mut Rng) -> String {
     s
 }
 
-fn mime(rng: &mut Rng) -> String {
+fn mime(rng: &mut SplitMix64) -> String {
     const TYPES: &[&str] = &[
         "",
         "text/plain",
@@ -211,17 +173,17 @@ impl ValueGen {
         self.next_id - 1
     }
 
-    fn buffer(&mut self, rng: &mut Rng) -> (Value, u64) {
+    fn buffer(&mut self, rng: &mut SplitMix64) -> (Value, u64) {
         let id = self.id();
-        let bytes = rng.bytes(24);
+        let bytes = rng.bytes_up_to(24);
         let len = bytes.len() as u64;
         self.buffers.push((id, len));
         (Value::ArrayBuffer(bytes), len)
     }
 
-    fn resizable_buffer(&mut self, rng: &mut Rng) -> (Value, u64) {
+    fn resizable_buffer(&mut self, rng: &mut SplitMix64) -> (Value, u64) {
         let id = self.id();
-        let bytes = rng.bytes(24);
+        let bytes = rng.bytes_up_to(24);
         let len = bytes.len() as u64;
         self.buffers.push((id, len));
         self.resizable.push((id, len));
@@ -235,7 +197,7 @@ impl ValueGen {
         )
     }
 
-    fn tracking_view(&mut self, rng: &mut Rng) -> Value {
+    fn tracking_view(&mut self, rng: &mut SplitMix64) -> Value {
         self.id();
         let kind = *rng.pick(&ViewKind::ALL);
         let (buffer, len) = if !self.resizable.is_empty() && rng.chance(50) {
@@ -253,9 +215,9 @@ impl ValueGen {
     }
 
     /// One of the platform objects (a FileList's files are not objects of their own).
-    fn platform(&mut self, rng: &mut Rng) -> Value {
+    fn platform(&mut self, rng: &mut SplitMix64) -> Value {
         self.id();
-        let coords = |rng: &mut Rng| [0; 4].map(|_| Num(number(rng)));
+        let coords = |rng: &mut SplitMix64| [0; 4].map(|_| Num(number(rng)));
         match rng.below(8) {
             0 => Value::DomPoint {
                 read_only: rng.chance(50),
@@ -302,7 +264,7 @@ impl ValueGen {
                         name: text(rng, 10),
                         mime: mime(rng),
                         last_modified: rng.next_u64() as i64 >> rng.below(64),
-                        bytes: rng.bytes(20),
+                        bytes: rng.bytes_up_to(20),
                     })
                     .collect(),
             ),
@@ -313,7 +275,7 @@ impl ValueGen {
         }
     }
 
-    fn view(&mut self, rng: &mut Rng, depth: usize) -> Value {
+    fn view(&mut self, rng: &mut SplitMix64, depth: usize) -> Value {
         self.id();
         let kind = *rng.pick(&ViewKind::ALL);
         let (buffer, len) = if !self.buffers.is_empty() && rng.chance(50) {
@@ -335,7 +297,12 @@ impl ValueGen {
         }
     }
 
-    fn props(&mut self, rng: &mut Rng, depth: usize, array_len: Option<u32>) -> Vec<(Text, Value)> {
+    fn props(
+        &mut self,
+        rng: &mut SplitMix64,
+        depth: usize,
+        array_len: Option<u32>,
+    ) -> Vec<(Text, Value)> {
         let n = rng.usize(5);
         let mut seen = BTreeSet::new();
         let mut props = Vec::new();
@@ -375,7 +342,7 @@ impl ValueGen {
     }
 
     /// One random value of any kind.
-    pub fn value(&mut self, rng: &mut Rng, depth: usize) -> Value {
+    pub fn value(&mut self, rng: &mut SplitMix64, depth: usize) -> Value {
         let leaf_only = depth >= self.max_depth;
         let kinds = if leaf_only { 8 } else { 27 };
         match rng.below(kinds) {
@@ -474,14 +441,14 @@ impl ValueGen {
                 if rng.chance(50) {
                     Value::Blob {
                         mime: mime(rng),
-                        bytes: rng.bytes(40),
+                        bytes: rng.bytes_up_to(40),
                     }
                 } else {
                     Value::File {
                         name: text(rng, 10),
                         mime: mime(rng),
                         last_modified: rng.next_u64() as i64 >> rng.below(64),
-                        bytes: rng.bytes(40),
+                        bytes: rng.bytes_up_to(40),
                     }
                 }
             }
@@ -490,12 +457,12 @@ impl ValueGen {
 }
 
 /// A random top-level value (its own object numbering).
-pub fn value(rng: &mut Rng, max_depth: usize) -> Value {
+pub fn value(rng: &mut SplitMix64, max_depth: usize) -> Value {
     ValueGen::new(max_depth).value(rng, 0)
 }
 
 /// A random valid IndexedDB key.
-pub fn key(rng: &mut Rng, depth: usize) -> Value {
+pub fn key(rng: &mut SplitMix64, depth: usize) -> Value {
     match rng.below(if depth >= 3 { 5 } else { 6 }) {
         0 => {
             let mut n = number(rng);
@@ -512,9 +479,9 @@ pub fn key(rng: &mut Rng, depth: usize) -> Value {
             }
             Value::Date(Num(n))
         }
-        3 => Value::ArrayBuffer(rng.bytes(12)),
+        3 => Value::ArrayBuffer(rng.bytes_up_to(12)),
         4 => {
-            let bytes = rng.bytes(16);
+            let bytes = rng.bytes_up_to(16);
             let len = bytes.len() as u64;
             Value::View {
                 kind: ViewKind::Uint8,
@@ -535,7 +502,7 @@ pub fn key(rng: &mut Rng, depth: usize) -> Value {
     }
 }
 
-pub fn key_path(rng: &mut Rng) -> KeyPath {
+pub fn key_path(rng: &mut SplitMix64) -> KeyPath {
     if rng.chance(70) {
         KeyPath::Single(
             rng.pick(&["", "id", "a.b.c", "meta.title", "ü"])
@@ -547,7 +514,7 @@ pub fn key_path(rng: &mut Rng) -> KeyPath {
 }
 
 /// A random store schema named `name`.
-pub fn store_schema(rng: &mut Rng, name: String) -> StoreSchema {
+pub fn store_schema(rng: &mut SplitMix64, name: String) -> StoreSchema {
     let primary = rng.chance(60).then(|| key_path(rng));
     let mut store = StoreSchema::new(name, primary, rng.chance(30));
     for _ in 0..rng.usize(4) {
@@ -561,7 +528,7 @@ pub fn store_schema(rng: &mut Rng, name: String) -> StoreSchema {
 
 /// A random manifest with `stores` (their counts still zero) and the records to go with it.
 pub fn backup(
-    rng: &mut Rng,
+    rng: &mut SplitMix64,
     max_stores: usize,
     max_records: usize,
 ) -> (BackupManifest, Vec<StoreRecords>) {
@@ -608,7 +575,7 @@ pub fn backup(
 }
 
 /// A finite time: whole milliseconds (what `Date.now()` gives), or fractional ones.
-pub fn time(rng: &mut Rng) -> f64 {
+pub fn time(rng: &mut SplitMix64) -> f64 {
     match rng.below(4) {
         0 => 0.0,
         1 => (rng.below(1 << 45)) as f64,
@@ -621,7 +588,7 @@ const SEEDS: u64 = 300;
 
 #[test]
 fn random_values_round_trip_bit_exactly() {
-    let mut rng = Rng::new(0x5EED_0001);
+    let mut rng = SplitMix64::new(0x5EED_0001);
     let mut bytes = Vec::new();
     for case in 0..3000 {
         let v = value(&mut rng, 5);
@@ -638,7 +605,7 @@ fn random_values_round_trip_bit_exactly() {
 
 #[test]
 fn random_keys_are_valid_and_round_trip() {
-    let mut rng = Rng::new(0x5EED_0002);
+    let mut rng = SplitMix64::new(0x5EED_0002);
     for case in 0..2000 {
         let k = key(&mut rng, 0);
         assert!(k.is_valid_key(), "case {case}: {k:?}");
@@ -651,7 +618,7 @@ fn random_keys_are_valid_and_round_trip() {
 #[test]
 fn random_backups_round_trip_and_inspect_agrees() {
     for seed in 0..SEEDS {
-        let mut rng = Rng::new(seed);
+        let mut rng = SplitMix64::new(seed);
         let (manifest, stores) = backup(&mut rng, 4, 6);
         let encoded = encode_backup(manifest.clone(), stores.clone())
             .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
@@ -706,18 +673,6 @@ fn random_backups_round_trip_and_inspect_agrees() {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Rewrites the trailing checksum so that damage inside the file is looked at.
-fn reseal(mut file: Vec<u8>) -> Vec<u8> {
-    let body = file.len() - 32;
-    let digest = Sha256::digest(&file[..body]);
-    file[body..].copy_from_slice(&digest);
-    file
-}
-
 /// Rewrites the manifest (and its length) and reseals.
 fn with_manifest(file: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     let len = u32::from_le_bytes(file[12..16].try_into().unwrap()) as usize;
@@ -728,7 +683,7 @@ fn with_manifest(file: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<
     out.extend_from_slice(&(new.len() as u32).to_le_bytes());
     out.extend_from_slice(&new);
     out.extend_from_slice(&file[16 + len..]);
-    reseal(out)
+    reseal_trailer(out)
 }
 
 fn corrupt(r: Result<impl std::fmt::Debug, BackupError>) -> String {
@@ -741,7 +696,7 @@ fn corrupt(r: Result<impl std::fmt::Debug, BackupError>) -> String {
 #[test]
 fn each_kind_of_damage_gives_its_error() {
     for seed in 0..SEEDS / 3 {
-        let mut rng = Rng::new(1_000 + seed);
+        let mut rng = SplitMix64::new(1_000 + seed);
         let (manifest, stores) = backup(&mut rng, 3, 4);
         let file = encode_backup(manifest, stores).unwrap().bytes;
         let manifest_len = u32::from_le_bytes(file[12..16].try_into().unwrap()) as usize;
@@ -803,7 +758,7 @@ fn each_kind_of_damage_gives_its_error() {
             let mut tampered = file.clone();
             let at = body_start + rng.usize(file.len() - 32 - body_start);
             tampered[at] ^= 1 << rng.below(8);
-            match inspect(&reseal(tampered)) {
+            match inspect(&reseal_trailer(tampered)) {
                 Err(BackupError::ChecksumMismatch { what }) => {
                     assert!(what.starts_with("store "), "{ctx}: {what}")
                 }
@@ -822,7 +777,7 @@ fn each_kind_of_damage_gives_its_error() {
         json_file.extend_from_slice(b"not json");
         json_file[12..16].copy_from_slice(&8u32.to_le_bytes());
         json_file.extend_from_slice(&[0; 32]);
-        corrupt(inspect(&reseal(json_file)));
+        corrupt(inspect(&reseal_trailer(json_file)));
         if let Some(first) = encode_backup_names(&file).first().cloned() {
             // The same store twice (sizes kept consistent by listing an empty copy).
             let dup = with_manifest(&file, |m| {
@@ -847,7 +802,7 @@ fn each_kind_of_damage_gives_its_error() {
             let mut f = file[..file.len() - 32].to_vec();
             f.push(0);
             f.extend_from_slice(&[0; 32]);
-            reseal(f)
+            reseal_trailer(f)
         };
         corrupt(inspect(&longer));
     }
@@ -865,7 +820,7 @@ fn encode_backup_names(file: &[u8]) -> Vec<String> {
 #[test]
 fn values_nested_too_deeply_are_too_deep() {
     use rewind::backup::{Value, MAX_DEPTH};
-    let mut rng = Rng::new(7);
+    let mut rng = SplitMix64::new(7);
     for _ in 0..20 {
         let depth = MAX_DEPTH + 1 + rng.usize(50);
         // Build the encoding directly: `depth` nested sets, each holding the next.
@@ -895,7 +850,7 @@ fn values_nested_too_deeply_are_too_deep() {
 fn truncated_files_count_every_missing_byte() {
     let mut wrong = Vec::new();
     for seed in 0..SEEDS / 3 {
-        let mut rng = Rng::new(1_000 + seed);
+        let mut rng = SplitMix64::new(1_000 + seed);
         let (manifest, stores) = backup(&mut rng, 3, 4);
         let file = encode_backup(manifest, stores).unwrap().bytes;
         let manifest_len = u32::from_le_bytes(file[12..16].try_into().unwrap()) as usize;

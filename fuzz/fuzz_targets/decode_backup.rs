@@ -7,7 +7,7 @@ use rewind::backup::{decode_backup, encode_backup, StoreManifest};
 
 fuzz_target!(|data: &[u8]| {
     let mut inputs = vec![data.to_vec()];
-    inputs.extend(rewind_fuzz::reseal(data));
+    inputs.extend(rewind_test_support::reseal(data));
     for input in &inputs {
         let Ok(decoded) = decode_backup(input) else {
             continue;

@@ -9,7 +9,7 @@ use rewind::backup::{decode_backup, inspect};
 
 fuzz_target!(|data: &[u8]| {
     let mut inputs = vec![data.to_vec()];
-    inputs.extend(rewind_fuzz::reseal(data));
+    inputs.extend(rewind_test_support::reseal(data));
     for input in &inputs {
         let inspected = inspect(input);
         match (&inspected, verify_file(input)) {

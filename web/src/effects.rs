@@ -2,8 +2,10 @@
 //! reporting back only through [`Action`]s. Nothing here decides anything.
 
 use crate::app_migrations;
+use crate::labels;
 use crate::messages;
-use crate::state::{is_managed, Action, Command, Health, Interrupted, Notice, Storage};
+use crate::policy::is_managed;
+use crate::state::{Action, Command, Health, Interrupted, Notice, StorageUse};
 use rewind::backup::BackupManifest;
 use rewind::{
     OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind, UnsupportedRecords,
@@ -65,7 +67,7 @@ pub async fn load_details(name: String, dispatch: Dispatch) {
     let health = async {
         let status = rewind.status().await.map_err(|e| e.to_string())?;
         let validation = rewind.validate().await.map_err(|e| e.to_string());
-        let storage = rewind::storage_estimate().await.map(|e| Storage {
+        let storage = rewind::storage_estimate().await.map(|e| StorageUse {
             usage: e.usage,
             quota: e.quota,
             persisted: e.persisted,
@@ -123,7 +125,7 @@ pub async fn run(name: String, command: Command, file: Option<web_sys::File>, di
     if changes_data {
         remember_running(&Interrupted {
             database: name.clone(),
-            description: command.describe(),
+            description: labels::running(&command),
             started_at: js_sys::Date::now(),
         });
     }

@@ -3,7 +3,7 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
     rewind_web::panic::install();
-    yew::Renderer::<rewind_web::components::App>::new().render();
+    yew::Renderer::<rewind_web::App>::new().render();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,6 +1,8 @@
-//! What the page says after an operation: what happened, what is kept, what to do next.
+//! What the page says after an operation — what happened, what is kept, what to do next —
+//! and when something outside it changes what the page shows.
 
-use crate::state::{format_bytes, Command};
+use crate::format;
+use crate::state::Command;
 use rewind::backup::BackupManifest;
 use rewind::OperationReport;
 
@@ -35,7 +37,7 @@ pub fn backup_created(manifest: &BackupManifest) -> String {
         manifest.id,
         manifest.total_records(),
         manifest.stores.len(),
-        format_bytes(manifest.bytes)
+        format::bytes(manifest.bytes)
     );
     if manifest.skipped.is_empty() {
         return created;
@@ -85,6 +87,32 @@ pub fn failed(command: &Command, error: &str) -> String {
         detail.replace_range(0..1, &upper);
     }
     format!("{what}. {detail}")
+}
+
+/// A listed backup this app refuses to restore, with the reason.
+pub fn cannot_restore(id: &str, reason: &str) -> String {
+    format!("Backup {id} cannot be restored: {reason}")
+}
+
+pub fn changed_elsewhere(database: &str) -> String {
+    format!(
+        "{database} was just changed by another tab of the app; what you see has been read \
+         again."
+    )
+}
+
+/// An operation a previous page left unfinished, whose journal entry shows it completed.
+pub fn interrupted_completed(description: &str) -> String {
+    format!("{description} had completed before the page closed. {RELOAD}")
+}
+
+/// An operation a previous page left unfinished, with no journal entry: an operation is
+/// all-or-nothing, so nothing changed.
+pub fn interrupted_nothing_changed(description: &str) -> String {
+    format!(
+        "{description} was interrupted before it completed (the page was closed or crashed). \
+         Nothing was changed: the database is exactly as it was before. You can run it again."
+    )
 }
 
 #[cfg(test)]

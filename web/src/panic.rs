@@ -31,7 +31,7 @@ fn show(detail: &str) {
 
 /// `?panic` in the URL of a demo build triggers a panic, so the end-to-end tests can see the
 /// hook at work.
-pub fn test_panic_requested() -> bool {
+pub(crate) fn test_panic_requested() -> bool {
     web_sys::window()
         .and_then(|w| w.location().search().ok())
         .is_some_and(|q| q.trim_start_matches('?').split('&').any(|p| p == "panic"))

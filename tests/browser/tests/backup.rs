@@ -3,21 +3,17 @@
 
 use rewind::backup::{decode_backup, encode_backup, Value};
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
-use rewind::{embed_migrations, MigrationSet, Migrator, RecordAccess, RewindError, Transforms};
+use rewind::{Migrator, RewindError};
 use rewind::{RestoreConsent, UnsupportedRecords};
 use rewind_browser_tests::{dump, fresh_database, js};
+use rewind_test_support::{count_words, demo_migrations};
 use serde_json::json;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-static DEMO: &[(&str, &str)] = embed_migrations!("../../migrations");
-
 fn migrator(upto: usize) -> Migrator {
-    let t = Transforms::new().register("count_words", |r: &mut dyn RecordAccess| {
-        r.set(&["meta", "wordCount"], json!(1))
-    });
-    Migrator::new(MigrationSet::from_files(&DEMO[..upto]).unwrap(), t)
+    Migrator::new(demo_migrations(upto), count_words())
 }
 
 /// A demo database at version 2 with notes (Dates, nested objects), notebooks and a Blob.

@@ -3,31 +3,17 @@
 
 use rewind::test_hooks::{self as idb, IdbBackend, IdbError, OperationOptions};
 use rewind::{
-    embed_migrations, Migration, MigrationError, MigrationSet, Migrator, ProblemKind, RecordAccess,
-    Step, Transforms,
+    Migration, MigrationError, MigrationSet, Migrator, ProblemKind, RecordAccess, Step, Transforms,
 };
 use rewind_browser_tests::{dump, fresh_database, js, sleep};
+use rewind_test_support::{count_words, demo_migrations, DEMO_MIGRATIONS};
 use serde_json::json;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-static DEMO: &[(&str, &str)] = embed_migrations!("../../migrations");
-
-fn count_words() -> Transforms {
-    Transforms::new().register("count_words", |r: &mut dyn RecordAccess| {
-        let words = r
-            .get(&["content"])
-            .and_then(|v| v.as_str().map(|s| s.split_whitespace().count()));
-        r.set(&["meta", "wordCount"], json!(words.unwrap_or(0)))
-    })
-}
-
 fn demo(upto: usize) -> Migrator {
-    Migrator::new(
-        MigrationSet::from_files(&DEMO[..upto]).unwrap(),
-        count_words(),
-    )
+    Migrator::new(demo_migrations(upto), count_words())
 }
 
 /// Puts v1-shaped notes (with a Date, which must survive data steps untouched).
@@ -118,7 +104,7 @@ async fn migrates_up_down_and_up_again_record_by_record() {
 #[wasm_bindgen_test]
 async fn the_whole_demo_history_applies_and_refuses_to_cross_the_irreversible_one() {
     let name = fresh_database("demo").await.unwrap();
-    let m = demo(DEMO.len());
+    let m = demo(DEMO_MIGRATIONS.len());
     let mut db = IdbBackend::new(&name);
     m.migrate_to(&mut db, Some(1), 1.0, None).await.unwrap();
     seed_v1(&name, 5).await;
@@ -150,10 +136,7 @@ fn failing_at(at: usize) -> Migrator {
             description: None,
         },
     );
-    let mut files: Vec<Migration> = MigrationSet::from_files(&DEMO[..1])
-        .unwrap()
-        .migrations()
-        .to_vec();
+    let mut files: Vec<Migration> = demo_migrations(1).migrations().to_vec();
     files.push(Migration {
         version: 2,
         name: "fails".into(),
@@ -221,10 +204,7 @@ async fn a_step_failing_at_any_position_changes_nothing() {
 #[wasm_bindgen_test]
 async fn a_unique_index_over_duplicates_fails_cleanly() {
     let name = fresh_database("unique").await.unwrap();
-    let mut files: Vec<Migration> = MigrationSet::from_files(&DEMO[..1])
-        .unwrap()
-        .migrations()
-        .to_vec();
+    let mut files: Vec<Migration> = demo_migrations(1).migrations().to_vec();
     files.push(serde_json::from_value(json!({"version": 2, "name": "unique notebooks", "up": [
         {"op": "createIndex", "store": "notes", "index": "by_nb", "keyPath": "notebookId", "unique": true}
     ], "down": [{"op": "deleteIndex", "store": "notes", "index": "by_nb"}]})).unwrap());
@@ -246,10 +226,7 @@ async fn drift_is_detected_in_a_real_database() {
     let name = fresh_database("drift").await.unwrap();
     let mut db = IdbBackend::new(&name);
     demo(2).migrate_to(&mut db, None, 1.0, None).await.unwrap();
-    let mut changed: Vec<Migration> = MigrationSet::from_files(&DEMO[..2])
-        .unwrap()
-        .migrations()
-        .to_vec();
+    let mut changed: Vec<Migration> = demo_migrations(2).migrations().to_vec();
     changed[1].name = "tags, renamed".into();
     let m = Migrator::new(MigrationSet::new(changed).unwrap(), Transforms::new());
     let status = m.status(&mut db).await.unwrap();

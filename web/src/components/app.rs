@@ -1,4 +1,4 @@
-use super::{send, BackupsPanel, DialogView, OperationView, StatusPanel};
+use super::{action_callback, BackupsPanel, DialogView, OperationView, StatusPanel};
 use crate::effects::{self, Dispatch};
 use crate::state::{Action, Loadable, PageState};
 use std::cell::RefCell;
@@ -145,7 +145,7 @@ pub fn app() -> Html {
         }
     };
     let managed = state.managed();
-    let send = send(&dispatch);
+    let send = action_callback(&dispatch);
 
     html! {
         <main>

@@ -1,5 +1,5 @@
-use super::Send;
-use crate::state::{format_bytes, format_time, records, Action, Command, Loadable};
+use crate::format;
+use crate::state::{Action, Command, Loadable};
 use rewind::backup::BackupManifest;
 use yew::prelude::*;
 
@@ -8,7 +8,7 @@ pub struct BackupsPanelProps {
     pub backups: Loadable<Vec<BackupManifest>>,
     pub busy: bool,
     pub can_download: bool,
-    pub send: Send,
+    pub send: Callback<Action>,
     pub on_file: Callback<web_sys::File>,
     pub on_download: Callback<String>,
 }
@@ -129,13 +129,13 @@ fn row(m: &BackupManifest, props: &BackupsPanelProps) -> Html {
     html! {
         <tr>
             <th scope="row">{ title }<div class="muted small">{ &m.id }</div></th>
-            <td>{ format_time(m.created_at) }</td>
+            <td>{ format::time(m.created_at) }</td>
             <td>{ m.schema_version }</td>
-            <td>{ format_bytes(m.bytes) }</td>
+            <td>{ format::bytes(m.bytes) }</td>
             <td>
                 { counts.join(", ") }
                 if !m.skipped.is_empty() {
-                    <div class="small">{ format!("{} left out", records(m.skipped.len())) }</div>
+                    <div class="small">{ format!("{} left out", format::records(m.skipped.len())) }</div>
                 }
             </td>
             <td>{ if m.automatic { "automatic" } else { "manual" } }</td>

@@ -1,5 +1,5 @@
-use super::Send;
-use crate::state::{format_bytes, format_time, records, Action, Dialog, Loadable};
+use crate::state::{Action, Dialog, DialogKind, Loadable};
+use crate::{format, labels};
 use rewind::backup::BackupManifest;
 use rewind::MigrationPlan;
 use yew::prelude::*;
@@ -9,7 +9,7 @@ pub struct DialogViewProps {
     pub dialog: Dialog,
     /// Versions the rollback dialog offers.
     pub targets: Vec<u32>,
-    pub send: Send,
+    pub send: Callback<Action>,
 }
 
 /// A confirmation dialog: what will happen, "I understand what will change", and a confirm
@@ -32,9 +32,8 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             }
         })
     };
-    let understood = d.understood();
-    let body = match d {
-        Dialog::Rollback { target, plan, .. } => {
+    let body = match &d.kind {
+        DialogKind::Rollback { target, plan } => {
             let on_target = send.reform(|e: Event| {
                 let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
                 match select.value().parse() {
@@ -57,32 +56,31 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 </>
             }
         }
-        Dialog::Migrate { plan, .. } => plan_view(plan),
-        Dialog::Repair { drifted, .. } => html! {
+        DialogKind::Migrate { plan } => plan_view(plan),
+        DialogKind::Repair { drifted } => html! {
             <>
                 <p>{ "These migrations were changed after they were applied to this database:" }</p>
                 <ul>{ for drifted.iter().map(|(v, n)| html! { <li>{ format!("{v} — {n}") }</li> }) }</ul>
                 <p>{ "Repair only records the new definitions as the applied ones; it changes no schema and no data. Do it only if the app's developers say the change is intended — otherwise install the app version that ships the original migrations." }</p>
             </>
         },
-        Dialog::RestoreBackup { manifest, kept, .. } => html! {
+        DialogKind::RestoreBackup { manifest, kept } => html! {
             <>
                 <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
                 { manifest_view(manifest, false) }
                 { skipped_view(manifest, kept) }
             </>
         },
-        Dialog::DeleteBackup { manifest, .. } => html! {
+        DialogKind::DeleteBackup { manifest } => html! {
             <>
                 <p>{ "This backup will be deleted for good. The database itself does not change." }</p>
                 { manifest_view(manifest, false) }
             </>
         },
-        Dialog::RestoreFile {
+        DialogKind::RestoreFile {
             file_name,
             manifest,
             kept,
-            ..
         } => match manifest {
             Loadable::Idle | Loadable::Loading => {
                 html! { <p class="muted">{ format!("Checking {file_name}…") }</p> }
@@ -102,15 +100,15 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
     html! {
         <div class="backdrop">
             <div role="dialog" aria-modal="true" aria-labelledby="dialog-title" class="dialog" onkeydown={on_key}>
-                <h2 id="dialog-title">{ d.title() }</h2>
+                <h2 id="dialog-title">{ labels::dialog_title(d) }</h2>
                 { body }
                 <div class="field">
-                    <input type="checkbox" id="understood" checked={understood} onchange={on_understood} />
+                    <input type="checkbox" id="understood" checked={d.understood} onchange={on_understood} />
                     <label for="understood">{ "I understand what will change" }</label>
                 </div>
                 <div class="actions">
                     <button type="button" onclick={close}>{ "Cancel" }</button>
-                    <button type="button" class="danger" onclick={confirm} disabled={!d.can_confirm()}>{ d.confirm_label() }</button>
+                    <button type="button" class="danger" onclick={confirm} disabled={!d.can_confirm()}>{ labels::confirm_button(d) }</button>
                 </div>
             </div>
         </div>
@@ -207,7 +205,7 @@ fn skipped_view(m: &BackupManifest, kept: &Loadable<Vec<bool>>) -> Html {
     };
     html! {
         <section aria-label="Records left out">
-            <p>{ format!("This backup left out {} it could not carry:", records(m.skipped.len())) }</p>
+            <p>{ format!("This backup left out {} it could not carry:", format::records(m.skipped.len())) }</p>
             <ul>{ for rows }</ul>
         </section>
     }
@@ -218,9 +216,9 @@ fn manifest_view(m: &BackupManifest, verified: bool) -> Html {
         <dl class="facts" aria-label="Backup contents">
             <dt>{ "Database" }</dt><dd>{ &m.database }</dd>
             <dt>{ "Schema version" }</dt><dd>{ m.schema_version }</dd>
-            <dt>{ "Created" }</dt><dd>{ format_time(m.created_at) }</dd>
+            <dt>{ "Created" }</dt><dd>{ format::time(m.created_at) }</dd>
             if !m.label.is_empty() { <dt>{ "Label" }</dt><dd>{ &m.label }</dd> }
-            <dt>{ "Size" }</dt><dd>{ format_bytes(m.bytes) }</dd>
+            <dt>{ "Size" }</dt><dd>{ format::bytes(m.bytes) }</dd>
             <dt>{ "Stores" }</dt>
             <dd>{ m.stores.iter().map(|s| format!("{}: {} records", s.schema.name, s.records)).collect::<Vec<_>>().join(", ") }</dd>
             if verified {

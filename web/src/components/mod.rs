@@ -15,14 +15,12 @@ pub use operation::OperationView;
 pub use schema_panel::SchemaTable;
 pub use status_panel::StatusPanel;
 
+use crate::effects::Dispatch;
 use crate::state::Action;
-use std::rc::Rc;
 use yew::Callback;
 
-/// How components send actions.
-pub type Send = Callback<Action>;
-
-pub(crate) fn send(dispatch: &Rc<dyn Fn(Action)>) -> Send {
+/// The effects' dispatcher as the callback components send their actions through.
+fn action_callback(dispatch: &Dispatch) -> Callback<Action> {
     let d = dispatch.clone();
     Callback::from(move |a: Action| d(a))
 }

@@ -1,13 +1,13 @@
-use super::Send;
-use crate::state::{Action, Notice, Operation};
+use crate::labels;
+use crate::state::{Action, Notice, RunningOperation};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct OperationViewProps {
-    pub operation: Option<Operation>,
+    pub operation: Option<RunningOperation>,
     pub notice: Option<Notice>,
     pub blocked: bool,
-    pub send: Send,
+    pub send: Callback<Action>,
 }
 
 /// The running operation's progress, and the outcome of the last one.
@@ -18,12 +18,12 @@ pub fn operation_view(props: &OperationViewProps) -> Html {
         <div class="operation" aria-live="polite">
             if let Some(op) = &props.operation {
                 <div class="progress">
-                    <label for="progress">{ op.command.describe() }{ "…" }</label>
+                    <label for="progress">{ labels::running(&op.command) }{ "…" }</label>
                     if op.total > 0 {
-                        <progress id="progress" aria-label={op.command.describe()} max={op.total.to_string()} value={op.done.to_string()}></progress>
+                        <progress id="progress" aria-label={labels::running(&op.command)} max={op.total.to_string()} value={op.done.to_string()}></progress>
                         <span>{ format!("{} of {} records", op.done, op.total) }</span>
                     } else {
-                        <progress id="progress" aria-label={op.command.describe()}></progress>
+                        <progress id="progress" aria-label={labels::running(&op.command)}></progress>
                     }
                 </div>
                 if props.blocked {

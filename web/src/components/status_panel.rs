@@ -1,5 +1,6 @@
-use super::{SchemaTable, Send};
-use crate::state::{format_bytes, format_time, Action, Health, Loadable};
+use super::SchemaTable;
+use crate::format;
+use crate::state::{Action, Health, Loadable};
 use rewind::DatabaseSummary;
 use rewind::{JournalEntry, Operation};
 use yew::prelude::*;
@@ -11,7 +12,7 @@ pub struct StatusPanelProps {
     pub managed: bool,
     pub can_migrate: bool,
     pub can_roll_back: bool,
-    pub send: Send,
+    pub send: Callback<Action>,
 }
 
 /// Where the database stands: versions, pending and modified migrations, validation, storage,
@@ -72,7 +73,7 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
                 <dt>{ "Validation" }</dt><dd>{ validation_view(h) }</dd>
                 if let Some(st) = &h.storage {
                     <dt>{ "Storage" }</dt>
-                    <dd>{ format!("{} used of {} available to this site{}", format_bytes(st.usage), format_bytes(st.quota),
+                    <dd>{ format!("{} used of {} available to this site{}", format::bytes(st.usage), format::bytes(st.quota),
                         if st.persisted { "; kept even when the device runs low on space" } else { "" }) }</dd>
                 }
             </dl>
@@ -132,5 +133,5 @@ fn journal_row(e: &JournalEntry) -> Html {
         },
         Some(err) => format!("failed, nothing changed: {err}"),
     };
-    html! { <tr><td>{ format_time(e.at) }</td><td>{ what }</td><td>{ result }</td></tr> }
+    html! { <tr><td>{ format::time(e.at) }</td><td>{ what }</td><td>{ result }</td></tr> }
 }

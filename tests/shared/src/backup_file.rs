@@ -1,9 +1,7 @@
-//! Helpers shared by the fuzz targets.
-//!
 //! A backup file ends in a SHA-256 of everything before it, and its manifest lists a SHA-256
-//! per store, so almost every random change is caught by the first checksum. To reach the
-//! manifest parser and the value decoder, the targets also try each input *resealed*: the
-//! store checksums and the trailing checksum recomputed to match whatever bytes are there.
+//! per store, so almost any change a test makes is caught by the first checksum. To reach the
+//! manifest parser and the value decoder, tests and fuzz targets *reseal* what they changed:
+//! the checksums recomputed to match whatever bytes are there.
 
 use sha2::{Digest, Sha256};
 
@@ -11,8 +9,20 @@ const MAGIC_LEN: usize = 8;
 const HEADER_LEN: usize = 16;
 const TRAILER_LEN: usize = 32;
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex, as the manifest writes checksums.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `file` with its trailing checksum recomputed (when it is long enough to have one), so that
+/// damage inside it is looked at.
+pub fn reseal_trailer(mut file: Vec<u8>) -> Vec<u8> {
+    if file.len() >= TRAILER_LEN {
+        let body_end = file.len() - TRAILER_LEN;
+        let digest = Sha256::digest(&file[..body_end]);
+        file[body_end..].copy_from_slice(&digest);
+    }
+    file
 }
 
 /// `data` with its checksums made consistent with its contents, or `None` when it does not
@@ -64,8 +74,5 @@ pub fn reseal(data: &[u8]) -> Option<Vec<u8>> {
             }
         }
     }
-    let body_end = out.len() - TRAILER_LEN;
-    let digest = Sha256::digest(&out[..body_end]);
-    out[body_end..].copy_from_slice(&digest);
-    Some(out)
+    Some(reseal_trailer(out))
 }

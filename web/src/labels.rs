@@ -1,0 +1,39 @@
+//! The names the page gives its dialogs, their confirm buttons and its operations. They are
+//! the accessible names people and the end-to-end tests find things by.
+
+use crate::state::{Command, Dialog, DialogKind};
+
+/// The dialog's accessible name.
+pub fn dialog_title(dialog: &Dialog) -> &'static str {
+    match dialog.kind {
+        DialogKind::Rollback { .. } => "Roll back database",
+        DialogKind::Migrate { .. } => "Migrate database",
+        DialogKind::RestoreBackup { .. } => "Restore backup",
+        DialogKind::DeleteBackup { .. } => "Delete backup",
+        DialogKind::RestoreFile { .. } => "Restore from file",
+        DialogKind::Repair { .. } => "Repair checksums",
+    }
+}
+
+/// The name of the dialog's confirm button.
+pub fn confirm_button(dialog: &Dialog) -> &'static str {
+    match dialog.kind {
+        DialogKind::Rollback { .. } => "Roll back",
+        DialogKind::Migrate { .. } => "Migrate",
+        DialogKind::RestoreBackup { .. } | DialogKind::RestoreFile { .. } => "Restore",
+        DialogKind::DeleteBackup { .. } => "Delete",
+        DialogKind::Repair { .. } => "Repair",
+    }
+}
+
+/// What the progress bar calls a running command, and the next page an interrupted one.
+pub fn running(command: &Command) -> String {
+    match command {
+        Command::Rollback(v) => format!("Rolling back to version {v}"),
+        Command::MigrateToLatest => "Migrating to the latest version".into(),
+        Command::RestoreBackup(_) | Command::RestoreFile => "Restoring the backup".into(),
+        Command::DeleteBackup(_) => "Deleting the backup".into(),
+        Command::CreateBackup { .. } => "Creating a backup".into(),
+        Command::Repair => "Repairing the checksums".into(),
+    }
+}

@@ -1,0 +1,94 @@
+//! The states and answers the reducer's tests start from.
+
+use super::{Action, Health, PageState};
+use crate::policy::APP_DATABASES;
+use rewind::backup::BackupManifest;
+use rewind::RewindMeta;
+use rewind::{
+    DatabaseListing, DatabaseSchema, DatabaseSummary, Direction, MigrationPlan, PlanEffects,
+    SchemaDiff, Status,
+};
+
+/// A database this app manages, and one it does not.
+pub const A: &str = APP_DATABASES[0];
+pub const B: &str = "b";
+
+pub fn listing(name: &str) -> DatabaseListing {
+    DatabaseListing {
+        name: name.into(),
+        idb_version: 1,
+    }
+}
+
+pub fn summary(name: &str) -> DatabaseSummary {
+    DatabaseSummary {
+        name: name.into(),
+        idb_version: 1,
+        schema: DatabaseSchema::default(),
+        record_counts: Default::default(),
+    }
+}
+
+fn status(version: u32, latest: u32) -> Status {
+    Status {
+        schema_version: version,
+        latest_version: latest,
+        idb_version: 9,
+        applied: vec![],
+        pending: (version + 1..=latest).collect(),
+        drifted: vec![],
+        unknown: version > latest,
+        journal: vec![],
+    }
+}
+
+pub fn health(version: u32, latest: u32) -> Health {
+    Health {
+        status: status(version, latest),
+        validation: Ok(SchemaDiff::default()),
+        storage: None,
+    }
+}
+
+pub fn manifest(id: &str) -> BackupManifest {
+    BackupManifest {
+        format_version: 1,
+        id: id.into(),
+        database: A.into(),
+        schema_version: 2,
+        idb_version: 3,
+        created_at: 0.0,
+        label: String::new(),
+        automatic: false,
+        meta: RewindMeta::default(),
+        stores: vec![],
+        skipped: Vec::new(),
+        bytes: 10,
+        sha256: "00".into(),
+    }
+}
+
+pub fn plan(from: u32, to: u32) -> MigrationPlan {
+    MigrationPlan {
+        from,
+        to,
+        direction: Direction::Down,
+        migrations: vec![],
+        effects: PlanEffects::default(),
+    }
+}
+
+/// Database A (managed) at version 3 of 5, with one backup; B is another app's.
+pub fn ready() -> PageState {
+    PageState::default()
+        .apply(Action::DatabasesLoaded(vec![listing(A), listing(B)]))
+        .apply(Action::SummaryLoaded(summary(A)))
+        .apply(Action::HealthLoaded {
+            name: A.into(),
+            health: Ok(health(3, 5)),
+        })
+        .apply(Action::BackupsLoaded {
+            name: A.into(),
+            backups: Ok(vec![manifest("b1")]),
+        })
+}

@@ -1,0 +1,212 @@
+//! The recovery page's state as a plain struct and the actions that change it.
+//!
+//! Components dispatch [`Action`]s and render [`PageState`]; nothing here touches the browser,
+//! so every transition — including the awkward ones, like an answer arriving for a database
+//! the user has already left, or a confirm clicked before the box was ticked — is tested
+//! natively. What the page must run in the browser is handed out as a [`Command`].
+//!
+//! [`PageState::apply`] only routes an action to the transition that handles it; transitions
+//! live with their concern, so each reads alone: `loading` (what is read from the browser),
+//! `dialogs` (what every confirmation dialog shares, and the migrate, rollback and repair
+//! ones), `backups` (the backup or file a restore or delete dialog is about), `operations`
+//! (the command that runs, its progress, and what became of it).
+
+mod backups;
+mod dialogs;
+#[cfg(test)]
+mod fixtures;
+mod loading;
+mod operations;
+
+use crate::policy::is_managed;
+use rewind::backup::BackupManifest;
+use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan};
+
+pub use dialogs::{Dialog, DialogKind};
+pub use loading::{Health, StorageUse};
+pub use operations::{Command, Interrupted, Notice, RunningOperation};
+
+/// Something that is fetched from the browser and may still be on its way.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Loadable<T> {
+    #[default]
+    Idle,
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+impl<T> Loadable<T> {
+    /// `Loading` when there is something to read, else `Idle`.
+    fn loading_if(read: bool) -> Self {
+        if read {
+            Loadable::Loading
+        } else {
+            Loadable::Idle
+        }
+    }
+
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Loadable::Ready(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl<T> From<Result<T, String>> for Loadable<T> {
+    fn from(r: Result<T, String>) -> Self {
+        match r {
+            Ok(v) => Loadable::Ready(v),
+            Err(e) => Loadable::Failed(e),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageState {
+    pub databases: Loadable<Vec<DatabaseListing>>,
+    pub selected: Option<String>,
+    pub summary: Loadable<DatabaseSummary>,
+    /// Only for databases this app manages.
+    pub health: Loadable<Health>,
+    pub backups: Loadable<Vec<BackupManifest>>,
+    pub dialog: Option<Dialog>,
+    pub operation: Option<RunningOperation>,
+    pub notice: Option<Notice>,
+    /// Bumped whenever everything shown must be read again (after an operation).
+    pub generation: u32,
+    /// Another tab holds the database open and blocks an operation.
+    pub blocked: bool,
+    /// Found at start: an operation the page never saw finish. Settled once the journal of its
+    /// database has been read.
+    pub interrupted: Option<Interrupted>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    DatabasesLoading,
+    DatabasesLoaded(Vec<DatabaseListing>),
+    DatabasesFailed(String),
+    Select(String),
+    SummaryLoaded(DatabaseSummary),
+    SummaryFailed {
+        name: String,
+        message: String,
+    },
+    HealthLoaded {
+        name: String,
+        health: Result<Health, String>,
+    },
+    BackupsLoaded {
+        name: String,
+        backups: Result<Vec<BackupManifest>, String>,
+    },
+    /// Another tab is changing database `name`: what is shown of it may be out of date.
+    ChangedElsewhere(String),
+
+    OpenRollback,
+    ChooseTarget(u32),
+    OpenMigrate,
+    OpenRepair,
+    PlanLoaded(Result<MigrationPlan, String>),
+    SetUnderstood(bool),
+    CloseDialog,
+
+    OpenRestoreBackup(String),
+    OpenDeleteBackup(String),
+    FileChosen(String),
+    FileInspected {
+        file_name: String,
+        manifest: Result<BackupManifest, String>,
+    },
+    /// Whether a restore of backup `id` keeps each record it left out (see [`Dialog`]).
+    KeptLoaded {
+        id: String,
+        kept: Result<Vec<bool>, String>,
+    },
+
+    Confirm,
+    Run(Command),
+    Progress {
+        done: u64,
+        total: u64,
+    },
+    Blocked,
+    /// The running operation ended, with its success or error message.
+    Finished(Result<String, String>),
+    /// Something outside any operation has something to say (e.g. a download failed). The
+    /// running operation, if any, is left as it is.
+    Notify(Notice),
+    DismissNotice,
+    /// At start: the previous page closed while this operation ran.
+    FoundInterrupted(Interrupted),
+}
+
+impl PageState {
+    /// The state after `action`.
+    pub fn apply(mut self, action: Action) -> PageState {
+        match action {
+            Action::DatabasesLoading => self.databases = Loadable::Loading,
+            Action::DatabasesLoaded(list) => self.databases_loaded(list),
+            Action::DatabasesFailed(message) => self.databases = Loadable::Failed(message),
+            Action::Select(name) => self.select(name),
+            Action::SummaryLoaded(summary) => self.summary_loaded(summary),
+            Action::SummaryFailed { name, message } => self.summary_failed(&name, message),
+            Action::HealthLoaded { name, health } => self.health_loaded(&name, health),
+            Action::BackupsLoaded { name, backups } => self.backups_loaded(&name, backups),
+            Action::ChangedElsewhere(name) => self.changed_elsewhere(&name),
+
+            Action::OpenRollback => self.open_rollback(),
+            Action::ChooseTarget(version) => self.choose_target(version),
+            Action::OpenMigrate => self.open_migrate(),
+            Action::OpenRepair => self.open_repair(),
+            Action::PlanLoaded(result) => self.plan_loaded(result),
+            Action::SetUnderstood(value) => self.set_understood(value),
+            Action::CloseDialog => self.close_dialog(),
+
+            Action::OpenRestoreBackup(id) => self.open_restore_backup(&id),
+            Action::OpenDeleteBackup(id) => self.open_delete_backup(&id),
+            Action::FileChosen(file_name) => self.file_chosen(file_name),
+            Action::FileInspected {
+                file_name,
+                manifest,
+            } => self.file_inspected(&file_name, manifest),
+            Action::KeptLoaded { id, kept } => self.kept_loaded(&id, kept),
+
+            Action::Confirm => self.confirm(),
+            Action::Run(command) => self.run(command),
+            Action::Progress { done, total } => self.progress(done, total),
+            Action::Blocked => self.block(),
+            Action::Finished(result) => self.finish(result),
+            Action::Notify(notice) => self.notice = Some(notice),
+            Action::DismissNotice => self.notice = None,
+            Action::FoundInterrupted(interrupted) => self.found_interrupted(interrupted),
+        }
+        self
+    }
+
+    /// Whether a database is selected and this app manages it.
+    pub fn managed(&self) -> bool {
+        self.selected.as_deref().is_some_and(is_managed)
+    }
+
+    fn is_selected(&self, name: &str) -> bool {
+        self.selected.as_deref() == Some(name)
+    }
+
+    /// Everything shown is read again: the list of databases and the selected one's details.
+    fn reload_everything(&mut self) {
+        self.generation += 1;
+        self.databases = Loadable::Loading;
+        self.reload_details();
+    }
+
+    /// What is shown about the selected database is being read (again), or there is none. Only
+    /// a database this app manages has health and backups to read.
+    fn reload_details(&mut self) {
+        self.summary = Loadable::loading_if(self.selected.is_some());
+        self.health = Loadable::loading_if(self.managed());
+        self.backups = Loadable::loading_if(self.managed());
+    }
+}

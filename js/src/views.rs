@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 /// Every `code` a rejected promise's `Error` can carry.
 pub const ERROR_CODES: &[&str] = &[
-    // Listed in the issue.
+    // The library's (RewindError::CODES).
     "Blocked",
     "CorruptBackup",
     "ChecksumMismatch",
@@ -26,6 +26,7 @@ pub const ERROR_CODES: &[&str] = &[
     "UnsupportedValue",
     "InvalidBackup",
     "UnreadableFile",
+    "FileTooLarge",
     // The JavaScript layer's own.
     "InvalidArgument",
     "Closed",

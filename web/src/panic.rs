@@ -8,6 +8,8 @@ this error. Reload the page to try again; if it happens again, keep this message
 /// Must run before Yew renders: Yew installs its own hook unless given this one.
 pub fn install() {
     yew::set_custom_panic_hook(Box::new(|info| {
+        // The operation's future never resumes: its upgrade must not commit half of it.
+        rewind::abort_running_upgrades();
         let detail = info.to_string();
         web_sys::console::error_1(&format!("Rewind panicked: {detail}").into());
         show(&detail);

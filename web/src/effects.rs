@@ -120,7 +120,13 @@ pub async fn inspect_file(file: web_sys::File, dispatch: Dispatch) {
 }
 
 /// Runs a confirmed command; `file` is the chosen file for [`Command::RestoreFile`].
-pub async fn run(name: String, command: Command, file: Option<web_sys::File>, dispatch: Dispatch) {
+pub async fn run(
+    name: String,
+    command: Command,
+    automatic_backup: bool,
+    file: Option<web_sys::File>,
+    dispatch: Dispatch,
+) {
     let changes_data = command.changes_data();
     if changes_data {
         remember_running(&Interrupted {
@@ -129,7 +135,7 @@ pub async fn run(name: String, command: Command, file: Option<web_sys::File>, di
             started_at: js_sys::Date::now(),
         });
     }
-    let outcome = run_inner(&name, &command, file, &dispatch).await;
+    let outcome = run_inner(&name, &command, automatic_backup, file, &dispatch).await;
     if changes_data {
         forget_running();
     }
@@ -169,6 +175,7 @@ pub fn take_interrupted() -> Option<Interrupted> {
 async fn run_inner(
     name: &str,
     command: &Command,
+    automatic_backup: bool,
     file: Option<web_sys::File>,
     dispatch: &Dispatch,
 ) -> Result<String, String> {
@@ -178,19 +185,17 @@ async fn run_inner(
         d(Action::Progress { done, total })
     }));
     let e = |e: rewind::RewindError| e.to_string();
+    let options = OperationOptions {
+        progress,
+        automatic_backup,
+    };
     match command {
         Command::Rollback(to) => {
-            let report = rewind
-                .rollback_to(*to, OperationOptions::with_progress(progress))
-                .await
-                .map_err(e)?;
+            let report = rewind.rollback_to(*to, options).await.map_err(e)?;
             Ok(messages::operation_done(command, &report))
         }
         Command::MigrateToLatest => {
-            let report = rewind
-                .migrate_to(None, OperationOptions::with_progress(progress))
-                .await
-                .map_err(e)?;
+            let report = rewind.migrate_to(None, options).await.map_err(e)?;
             Ok(messages::operation_done(command, &report))
         }
         Command::RestoreBackup(id) => {
@@ -198,7 +203,7 @@ async fn run_inner(
                 .restore(
                     RestoreSource::Backup(id.clone()),
                     RestoreConsent::default(),
-                    OperationOptions::with_progress(progress),
+                    options,
                 )
                 .await
                 .map_err(e)?;
@@ -211,7 +216,7 @@ async fn run_inner(
                 .restore(
                     RestoreSource::File(bytes),
                     RestoreConsent::default(),
-                    OperationOptions::with_progress(progress),
+                    options,
                 )
                 .await
                 .map_err(e)?;
@@ -234,7 +239,7 @@ async fn run_inner(
                 false => UnsupportedRecords::Refuse,
             };
             let manifest = rewind
-                .backup(label, unsupported, progress)
+                .backup(label, unsupported, options.progress)
                 .await
                 .map_err(e)?;
             Ok(messages::backup_created(&manifest))

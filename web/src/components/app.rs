@@ -82,11 +82,20 @@ pub fn app() -> Html {
         let dispatch = dispatch.clone();
         let selected = state.selected.clone();
         let file = chosen_file.clone();
-        let command = state.operation.as_ref().map(|o| o.command.clone());
-        use_effect_with(command, move |command| {
-            if let (Some(command), Some(name)) = (command.clone(), selected) {
+        let running = state
+            .operation
+            .as_ref()
+            .map(|o| (o.command.clone(), o.automatic_backup));
+        use_effect_with(running, move |running| {
+            if let (Some((command, automatic_backup)), Some(name)) = (running.clone(), selected) {
                 let file = file.borrow().clone();
-                spawn_local(effects::run(name, command, file, dispatch));
+                spawn_local(effects::run(
+                    name,
+                    command,
+                    automatic_backup,
+                    file,
+                    dispatch,
+                ));
             }
         });
     }

@@ -24,6 +24,10 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
         let input: web_sys::HtmlInputElement = e.target_unchecked_into();
         Action::SetUnderstood(input.checked())
     });
+    let on_without_backup = send.reform(|e: Event| {
+        let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+        Action::SetWithoutBackup(input.checked())
+    });
     let on_key = {
         let close_on_escape = send.clone();
         Callback::from(move |e: KeyboardEvent| {
@@ -102,6 +106,13 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             <div role="dialog" aria-modal="true" aria-labelledby="dialog-title" class="dialog" onkeydown={on_key}>
                 <h2 id="dialog-title">{ labels::dialog_title(d) }</h2>
                 { body }
+                if d.offers_without_backup() {
+                    <div class="field">
+                        <input type="checkbox" id="without-backup" checked={d.without_backup} onchange={on_without_backup} aria-describedby="without-backup-why" />
+                        <label for="without-backup">{ "Run without an automatic backup" }</label>
+                        <p id="without-backup-why" class="muted">{ "Only when the backup does not fit: download a backup first and keep it elsewhere. Without one, nothing can undo this operation." }</p>
+                    </div>
+                }
                 <div class="field">
                     <input type="checkbox" id="understood" checked={d.understood} onchange={on_understood} />
                     <label for="understood">{ "I understand what will change" }</label>

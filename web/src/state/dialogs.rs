@@ -12,6 +12,9 @@ use rewind::MigrationPlan;
 pub struct Dialog {
     pub kind: DialogKind,
     pub understood: bool,
+    /// The person chose to run it without the automatic backup before it (for a database whose
+    /// backup does not fit); unticked whenever a dialog opens.
+    pub without_backup: bool,
 }
 
 /// What a dialog is about, with the preview it shows.
@@ -59,6 +62,17 @@ impl Dialog {
         ready && self.understood
     }
 
+    /// Whether its operation takes an automatic backup first, which the person may decline.
+    pub fn offers_without_backup(&self) -> bool {
+        matches!(
+            self.kind,
+            DialogKind::Rollback { .. }
+                | DialogKind::Migrate { .. }
+                | DialogKind::RestoreBackup { .. }
+                | DialogKind::RestoreFile { .. }
+        )
+    }
+
     /// The command its confirm button runs.
     fn command(&self) -> Option<Command> {
         Some(match &self.kind {
@@ -81,6 +95,7 @@ impl PageState {
             self.dialog = Some(Dialog {
                 kind,
                 understood: false,
+                without_backup: false,
             });
         }
     }
@@ -97,6 +112,7 @@ impl PageState {
         if let Some(Dialog {
             kind: DialogKind::Rollback { target, plan },
             understood,
+            ..
         }) = &mut self.dialog
         {
             *target = Some(version);
@@ -149,6 +165,12 @@ impl PageState {
     pub(super) fn set_understood(&mut self, value: bool) {
         if let Some(d) = &mut self.dialog {
             d.understood = value;
+        }
+    }
+
+    pub(super) fn set_without_backup(&mut self, value: bool) {
+        if let Some(d) = &mut self.dialog {
+            d.without_backup = value && d.offers_without_backup();
         }
     }
 
@@ -208,6 +230,51 @@ mod tests {
     use crate::labels;
     use crate::state::fixtures::*;
     use crate::state::{Action, Command, Dialog, DialogKind, Loadable};
+
+    #[test]
+    fn an_operation_runs_without_its_automatic_backup_only_when_the_person_ticks_it() {
+        let open = ready()
+            .apply(Action::OpenMigrate)
+            .apply(Action::PlanLoaded(Ok(plan(1, 3))));
+        assert!(open.dialog.as_ref().unwrap().offers_without_backup());
+        assert!(
+            !open.dialog.as_ref().unwrap().without_backup,
+            "unticked at first"
+        );
+        let by_default = open
+            .clone()
+            .apply(Action::SetUnderstood(true))
+            .apply(Action::Confirm);
+        assert!(by_default.operation.unwrap().automatic_backup);
+        let chosen = open
+            .clone()
+            .apply(Action::SetWithoutBackup(true))
+            .apply(Action::SetUnderstood(true))
+            .apply(Action::Confirm);
+        let running = chosen.operation.unwrap();
+        assert_eq!(running.command, Command::MigrateToLatest);
+        assert!(!running.automatic_backup);
+        // Ticked and then unticked again: the backup is taken.
+        let changed_mind = open
+            .apply(Action::SetWithoutBackup(true))
+            .apply(Action::SetWithoutBackup(false))
+            .apply(Action::SetUnderstood(true))
+            .apply(Action::Confirm);
+        assert!(changed_mind.operation.unwrap().automatic_backup);
+        // A dialog that opens again starts unticked; one without a backup to decline ignores it.
+        let again = ready()
+            .apply(Action::OpenRollback)
+            .apply(Action::SetWithoutBackup(true))
+            .apply(Action::CloseDialog)
+            .apply(Action::OpenRollback);
+        assert!(!again.dialog.unwrap().without_backup);
+        let repair = Dialog {
+            kind: DialogKind::Repair { drifted: vec![] },
+            understood: false,
+            without_backup: false,
+        };
+        assert!(!repair.offers_without_backup());
+    }
 
     #[test]
     fn rollback_targets_are_the_versions_below_the_current_one() {
@@ -276,6 +343,7 @@ mod tests {
             Some(Dialog {
                 kind: DialogKind::Rollback { target, plan },
                 understood,
+                ..
             }) => {
                 assert_eq!(*target, Some(0));
                 assert_eq!(*plan, Loadable::Loading);

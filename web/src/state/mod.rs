@@ -111,6 +111,8 @@ pub enum Action {
     OpenRepair,
     PlanLoaded(Result<MigrationPlan, String>),
     SetUnderstood(bool),
+    /// Run the dialog's operation without its automatic backup (the person's explicit choice).
+    SetWithoutBackup(bool),
     CloseDialog,
 
     OpenRestoreBackup(String),
@@ -163,6 +165,7 @@ impl PageState {
             Action::OpenRepair => self.open_repair(),
             Action::PlanLoaded(result) => self.plan_loaded(result),
             Action::SetUnderstood(value) => self.set_understood(value),
+            Action::SetWithoutBackup(value) => self.set_without_backup(value),
             Action::CloseDialog => self.close_dialog(),
 
             Action::OpenRestoreBackup(id) => self.open_restore_backup(&id),

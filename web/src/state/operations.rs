@@ -37,6 +37,8 @@ impl Command {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunningOperation {
     pub command: Command,
+    /// Whether an automatic backup is taken first (unless the person chose otherwise).
+    pub automatic_backup: bool,
     pub done: u64,
     pub total: u64,
 }
@@ -59,18 +61,23 @@ pub struct Interrupted {
 impl PageState {
     pub(super) fn confirm(&mut self) {
         if let Some(command) = self.confirmed_command() {
-            self.dialog = None;
-            self.run(command);
+            let without_backup = self.dialog.take().is_some_and(|d| d.without_backup);
+            self.start(command, !without_backup);
         }
     }
 
-    /// A second command while one runs is ignored (a double click, say).
     pub(super) fn run(&mut self, command: Command) {
+        self.start(command, true);
+    }
+
+    /// A second command while one runs is ignored (a double click, say).
+    fn start(&mut self, command: Command, automatic_backup: bool) {
         if self.operation.is_none() {
             self.notice = None;
             self.blocked = false;
             self.operation = Some(RunningOperation {
                 command,
+                automatic_backup,
                 done: 0,
                 total: 0,
             });

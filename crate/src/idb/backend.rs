@@ -294,22 +294,7 @@ async fn run_upgrade(
             }
         }
     }
-    await_request(
-        up.tx
-            .object_store(META_STORE)
-            .map_err(thrown)?
-            .put_with_key(&to_json(&meta)?, &STATE_KEY.into())
-            .map_err(thrown)?,
-    )
-    .await?;
-    await_request(
-        up.tx
-            .object_store(JOURNAL_STORE)
-            .map_err(thrown)?
-            .add(&to_json(&entry)?)
-            .map_err(thrown)?,
-    )
-    .await?;
+    write_meta_and_entry(&up.tx, &to_json(&meta)?, &to_json(&entry)?).await?;
     let live = live_schema(&up.db, &up.tx)?;
     let d = diff(&expected, &live);
     if !d.is_empty() {
@@ -400,6 +385,24 @@ impl Migrate for IdbBackend {
         db.close();
         outcome
     }
+}
+
+/// Rewind's metadata and a journal entry (both JSON text), inside an upgrade.
+pub(crate) async fn write_meta_and_entry(
+    tx: &web_sys::IdbTransaction,
+    meta: &JsValue,
+    entry: &JsValue,
+) -> Result<(), IdbError> {
+    let meta_store = tx.object_store(META_STORE).map_err(thrown)?;
+    await_request(
+        meta_store
+            .put_with_key(meta, &STATE_KEY.into())
+            .map_err(thrown)?,
+    )
+    .await?;
+    let journal = tx.object_store(JOURNAL_STORE).map_err(thrown)?;
+    await_request(journal.add(entry).map_err(thrown)?).await?;
+    Ok(())
 }
 
 /// Rewind's metadata from its store (defaults when none was written yet).

@@ -6,7 +6,7 @@
 //! Everything that needs awaiting something other than IndexedDB (reading the file, decoding,
 //! making ImageBitmaps) happens before the transaction starts.
 
-use super::backend::{ensure_meta_stores, key_path_js, JOURNAL_STORE, META_STORE};
+use super::backend::{ensure_meta_stores, key_path_js, write_meta_and_entry};
 use super::carry::{read_carried, write_carried};
 use super::clone::{
     decode_batch, encode_batch_without_blob_bytes, js_to_value, make_bitmaps, value_to_js,
@@ -15,7 +15,7 @@ use super::clone::{
 use super::error::thrown;
 use super::inspect::store_names;
 use super::open::{open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::{await_request, BatchReader, RequestEvents};
+use super::request::{BatchReader, RequestEvents};
 use super::IdbError;
 use super::Progress;
 use crate::backup::codec::{read_value, Reader};
@@ -263,22 +263,7 @@ async fn replace_everything(
     if let Some(request) = previous.take() {
         request.next().await?;
     }
-    await_request(
-        up.tx
-            .object_store(META_STORE)
-            .map_err(thrown)?
-            .put_with_key(&meta_json, &"state".into())
-            .map_err(thrown)?,
-    )
-    .await?;
-    await_request(
-        up.tx
-            .object_store(JOURNAL_STORE)
-            .map_err(thrown)?
-            .add(&entry_json)
-            .map_err(thrown)?,
-    )
-    .await?;
+    write_meta_and_entry(&up.tx, &meta_json, &entry_json).await?;
 
     // Check before committing: the schema.
     let expected = stores.iter().fold(DatabaseSchema::default(), |s, st| {

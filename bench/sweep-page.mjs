@@ -44,7 +44,7 @@ async function putAll(name, list) {
     await txDone(tx);
   } finally { db.close(); }
 }
-async function count(name) {
+async function countRecords(name) {
   const db = await req(indexedDB.open(name));
   try { return await req(db.transaction("records").objectStore("records").count()); } finally { db.close(); }
 }
@@ -60,7 +60,7 @@ export const S = {
     await rw.migrateTo(1);
     await putAll(DB, records(kind, size, count));
     point = { kind, size, count };
-    return { records: await count(DB) };
+    return { records: await countRecords(DB) };
   },
   /** A put of every record in one transaction into an empty store (records made first). */
   async rawWrite() {
@@ -74,7 +74,7 @@ export const S = {
     const t0 = now();
     await putAll(RAW, list);
     const ms = now() - t0;
-    const n = await count(RAW);
+    const n = await countRecords(RAW);
     await deleteDb(RAW);
     return { ms, records: n };
   },
@@ -97,7 +97,7 @@ export const S = {
     await importInto(db, dexieFile, { clearTablesBeforeImport: true });
     const ms = now() - t0;
     db.close();
-    return { ms, records: await count(DB) };
+    return { ms, records: await countRecords(DB) };
   },
   /** backup() kept in the catalog, then exportBackup(): a File. */
   async rewindBackup() {
@@ -121,7 +121,7 @@ export const S = {
     const report = await rw.restore(rewindFile);
     const ms = now() - t0;
     for (const b of await rw.listBackups()) await rw.deleteBackup(b.id);
-    return { ms, records: await count(DB), automatic: report.backupId !== null };
+    return { ms, records: await countRecords(DB), automatic: report.backupId !== null };
   },
 };
 window.S = S;

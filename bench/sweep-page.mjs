@@ -4,8 +4,9 @@
 // drives it; each operation on `window.S` resolves to its time.
 import Dexie from "dexie";
 import { exportDB, importInto } from "/node_modules/dexie-export-import/dist/dexie-export-import.mjs";
-import init, { Rewind } from "../pkg/rewind.js";
-
+// pkg/ by default; `?pkg=/some/dir` loads another build (two builds side by side).
+const PKG = new URLSearchParams(location.search).get("pkg") ?? "../pkg";
+const { default: init, Rewind } = await import(`${PKG}/rewind.js`);
 await init();
 const DB = "sweep";
 const RAW = "sweep_raw";
@@ -112,6 +113,14 @@ export const S = {
     rewindFile = new File([await rewindFile.arrayBuffer()], rewindFile.name, { type: rewindFile.type });
     await rw.deleteBackup(manifest.id);
     return { ms: t2 - t0, backupMs: t1 - t0, bytes: rewindFile.size };
+  },
+  /** inspect(file): the whole file verified, as a restore verifies it first. */
+  async rewindInspect() {
+    const rw = await Rewind.open(DB, MIGRATIONS);
+    gc();
+    const t0 = now();
+    await rw.inspect(rewindFile);
+    return { ms: now() - t0 };
   },
   /** restore(file) into the existing database: its automatic backup included. */
   async rewindRestore() {

@@ -6,7 +6,7 @@
 #              browser-firefox: the same in headless Firefox ESR (geckodriver);
 #              browser-webkit: the same in WebKitGTK (WebKitWebDriver, MiniBrowser under xvfb-run)
 #   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright; e2e-firefox,
-#              e2e-webkit: the page builds and shows the demo database in Firefox and WebKit
+#              e2e-webkit: the same test files in Firefox and WebKit over WebDriver
 #   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/);
 #              js-firefox, js-webkit: the same in Firefox ESR and WebKitGTK over WebDriver
 #              (tests/shared/webdriver.mjs; WebKit's MiniBrowser under xvfb-run)
@@ -118,10 +118,10 @@ e2e() {
   DIST="$dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs
 }
 e2e_engine() {
-  # The page in another engine: it builds and shows the demo database (tests/e2e/engines.test.mjs).
+  # Every flow of the page in another engine: the same files, over WebDriver (tests/shared/browsers.mjs).
   local dist="$ROOT/target/e2e-dist"
   REWIND_DEMO=1 trunk build --dist "$dist" --public-url / || return 1
-  DIST="$dist" REWIND_ENGINE="$1" node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/engines.test.mjs
+  DIST="$dist" REWIND_ENGINE="$1" node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/*.test.mjs
 }
 
 fuzz() { "$ROOT/scripts/fuzz.sh" --replay; }

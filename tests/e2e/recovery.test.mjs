@@ -371,7 +371,7 @@ test("a migration changed after it was applied shows as drift, refuses changes, 
   await close();
 });
 
-test("after a crash or a closed tab mid-operation, the page says what became of the operation", async () => {
+test("after a crash or a closed tab mid-operation, the page says what became of the operation", async (t) => {
   // Chromium's renderer is crashed (CDP); WebDriver cannot crash one, so in Firefox and WebKit
   // the tab is closed mid-operation, as a person would, and the page opened again in another.
   const { page, context, openTab, close } = await browser.openPage(server.url);
@@ -402,6 +402,7 @@ test("after a crash or a closed tab mid-operation, the page says what became of 
     await notice.waitFor({ timeout: 60_000 });
     const text = await notice.innerText();
     const version = (await status.innerText()).match(/Schema version\s+(\d) of 5/)[1];
+    t.diagnostic(`${ENGINE}: the rollback ${version === "5" ? "was interrupted" : "had completed"} when the tab went`);
     if (version === "5") {
       assert.equal(await notice.getAttribute("role"), "alert");
       assert.match(text, /Rolling back to version 4 was interrupted before it completed .* Nothing was changed/);

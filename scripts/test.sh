@@ -14,8 +14,8 @@
 #              fixed-seed, fixed-count burst per target (scripts/fuzz.sh --replay)
 #   7 faults   make pkg, then pkg/ under injected faults in headless Chromium: crashes, quota,
 #              blocked tabs, failing transforms, cut files (tests/faults/); faults-firefox,
-#              faults-webkit: those that need neither CDP nor several tabs (failing transforms,
-#              cut files) in Firefox ESR and WebKitGTK
+#              faults-webkit: the same files over WebDriver, tabs closed where Chromium crashes
+#              them, quota skipped (it needs CDP)
 #   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane);
 #              bench-firefox, bench-webkit: the same in Firefox ESR and WebKitGTK
 # Pass tier names (lint native browser browser-firefox browser-webkit e2e e2e-firefox e2e-webkit

@@ -79,17 +79,16 @@ browser() {
 }
 # Known differences that fail a test in an engine, left out there by name and said so (see
 # docs/engines.md): an Error read back in Firefox gains an own `stack`; WebKit's WebDriver
-# session cannot store Blobs, which that test and backup.rs's set-up put in IndexedDB.
+# session cannot store Blobs, which that test, backup.rs's set-up and the version 1 fixture
+# (its notes hold Blobs) put in IndexedDB.
 FIDELITY_ALL_KINDS=every_value_kind_survives_indexeddb_and_the_backup_value_model
-# Firefox cannot read a File of a record once the record is deleted, and this test keeps what
-# IndexedDB returned before the restore replaced it, to compare (docs/engines.md).
-FIDELITY_V2=every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
+FIDELITY_V1=a_version_1_file_still_restores_record_for_record
 browser_firefox() {
   # The runner drives Firefox when GECKODRIVER is set (webdriver.json's moz:firefoxOptions).
-  echo "browser-firefox: not run here (known, docs/engines.md): $FIDELITY_ALL_KINDS, $FIDELITY_V2"
+  echo "browser-firefox: not run here (known, docs/engines.md): $FIDELITY_ALL_KINDS"
   env -u CHROMEDRIVER -u CHROME_BIN GECKODRIVER="$(command -v geckodriver)" \
     cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests \
-    -- --skip "$FIDELITY_ALL_KINDS" --skip "$FIDELITY_V2"
+    -- --skip "$FIDELITY_ALL_KINDS"
 }
 browser_webkit() {
   # The runner drives WebKitWebDriver as a remote "safaridriver" (it opens MiniBrowser when
@@ -103,11 +102,11 @@ browser_webkit() {
     curl -sf "http://127.0.0.1:$port/status" >/dev/null && break
     sleep 0.1
   done
-  echo "browser-webkit: not run here (WebKit's WebDriver session stores no Blobs): tests/backup.rs, $FIDELITY_ALL_KINDS"
+  echo "browser-webkit: not run here (WebKit's WebDriver session stores no Blobs): tests/backup.rs, $FIDELITY_ALL_KINDS, $FIDELITY_V1"
   env -u CHROMEDRIVER -u CHROME_BIN -u GECKODRIVER SAFARIDRIVER_REMOTE="http://127.0.0.1:$port" \
     cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests \
-    --test engines --test fastpath_equivalence --test fidelity --test migrate --test schema \
-    -- --skip "$FIDELITY_ALL_KINDS"
+    --test engines --test fastpath_equivalence --test fidelity --test migrate --test platform_fidelity \
+    --test schema -- --skip "$FIDELITY_ALL_KINDS" --skip "$FIDELITY_V1"
   rc=$?
   kill -- -"$pid" 2>/dev/null || true
   return "$rc"

@@ -168,6 +168,11 @@ const INSTRUMENT = `
       blobs.set(url, object);
       return url;
     };
+    const revokeObjectURL = w.URL.revokeObjectURL;
+    w.URL.revokeObjectURL = function (url) {
+      blobs.delete(url);
+      return revokeObjectURL.call(w.URL, url);
+    };
     const click = w.HTMLElement.prototype.click;
     w.HTMLElement.prototype.click = function () {
       if (this.localName === "a" && this.hasAttribute("download")) {

@@ -1,7 +1,7 @@
 // The recovery page in the engine REWIND_ENGINE names (chromium, firefox, webkit): it opens
 // under its CSP, builds the demo database (migrations, an automatic and a manual backup), and
 // shows its status, schema and backups, with no error on the page. The other e2e files drive
-// the page's flows through Playwright (Chromium).
+// the page's flows, in every engine too.
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { serve, DIST } from "./harness.mjs";

@@ -7,7 +7,7 @@
 #              browser-firefox: the same in headless Firefox ESR (geckodriver);
 #              browser-webkit: the same in WebKitGTK (WebKitWebDriver, MiniBrowser under xvfb-run)
 #   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright; e2e-firefox,
-#              e2e-webkit: the page builds and shows the demo database in Firefox and WebKit
+#              e2e-webkit: the same test files in Firefox and WebKit over WebDriver
 #   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/;
 #              a panic forced through the tests' own build, target/pkg-test/);
 #              js-firefox, js-webkit: the same in Firefox ESR and WebKitGTK over WebDriver
@@ -16,8 +16,8 @@
 #              fixed-seed, fixed-count burst per target (scripts/fuzz.sh --replay)
 #   7 faults   make pkg, then pkg/ under injected faults in headless Chromium: crashes, quota,
 #              blocked tabs, failing transforms, cut files (tests/faults/); faults-firefox,
-#              faults-webkit: those that need neither CDP nor several tabs (failing transforms,
-#              cut files) in Firefox ESR and WebKitGTK
+#              faults-webkit: the same files over WebDriver, tabs closed where Chromium crashes
+#              them, quota skipped (it needs CDP)
 #   8 bench    scripts/bench.sh --smoke: the benchmark on 2,000 records (runs, numbers sane);
 #              bench-firefox, bench-webkit: the same in Firefox ESR and WebKitGTK
 # Pass tier names (lint native browser browser-firefox browser-webkit e2e e2e-firefox e2e-webkit
@@ -82,17 +82,16 @@ browser() {
 }
 # Known differences that fail a test in an engine, left out there by name and said so (see
 # docs/engines.md): an Error read back in Firefox gains an own `stack`; WebKit's WebDriver
-# session cannot store Blobs, which that test and backup.rs's set-up put in IndexedDB.
+# session cannot store Blobs, which that test, backup.rs's set-up and the version 1 fixture
+# (its notes hold Blobs) put in IndexedDB.
 FIDELITY_ALL_KINDS=every_value_kind_survives_indexeddb_and_the_backup_value_model
-# Firefox cannot read a File of a record once the record is deleted, and this test keeps what
-# IndexedDB returned before the restore replaced it, to compare (docs/engines.md).
-FIDELITY_V2=every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
+FIDELITY_V1=a_version_1_file_still_restores_record_for_record
 browser_firefox() {
   # The runner drives Firefox when GECKODRIVER is set (webdriver.json's moz:firefoxOptions).
-  echo "browser-firefox: not run here (known, docs/engines.md): $FIDELITY_ALL_KINDS, $FIDELITY_V2"
+  echo "browser-firefox: not run here (known, docs/engines.md): $FIDELITY_ALL_KINDS"
   env -u CHROMEDRIVER -u CHROME_BIN GECKODRIVER="$(command -v geckodriver)" \
     cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests \
-    -- --skip "$FIDELITY_ALL_KINDS" --skip "$FIDELITY_V2"
+    -- --skip "$FIDELITY_ALL_KINDS"
 }
 browser_webkit() {
   # The runner drives WebKitWebDriver as a remote "safaridriver" (it opens MiniBrowser when
@@ -106,11 +105,11 @@ browser_webkit() {
     curl -sf "http://127.0.0.1:$port/status" >/dev/null && break
     sleep 0.1
   done
-  echo "browser-webkit: not run here (WebKit's WebDriver session stores no Blobs): tests/backup.rs, $FIDELITY_ALL_KINDS"
+  echo "browser-webkit: not run here (WebKit's WebDriver session stores no Blobs): tests/backup.rs, $FIDELITY_ALL_KINDS, $FIDELITY_V1"
   env -u CHROMEDRIVER -u CHROME_BIN -u GECKODRIVER SAFARIDRIVER_REMOTE="http://127.0.0.1:$port" \
     cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests \
-    --test engines --test fastpath_equivalence --test fidelity --test migrate --test schema \
-    -- --skip "$FIDELITY_ALL_KINDS"
+    --test engines --test fastpath_equivalence --test fidelity --test migrate --test platform_fidelity \
+    --test schema -- --skip "$FIDELITY_ALL_KINDS" --skip "$FIDELITY_V1"
   rc=$?
   kill -- -"$pid" 2>/dev/null || true
   return "$rc"
@@ -121,10 +120,10 @@ e2e() {
   DIST="$dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs
 }
 e2e_engine() {
-  # The page in another engine: it builds and shows the demo database (tests/e2e/engines.test.mjs).
+  # Every flow of the page in another engine: the same files, over WebDriver (tests/shared/browsers.mjs).
   local dist="$ROOT/target/e2e-dist"
   REWIND_DEMO=1 trunk build --dist "$dist" --public-url / || return 1
-  DIST="$dist" REWIND_ENGINE="$1" node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/engines.test.mjs
+  DIST="$dist" REWIND_ENGINE="$1" node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/*.test.mjs
 }
 
 fuzz() { "$ROOT/scripts/fuzz.sh" --replay; }

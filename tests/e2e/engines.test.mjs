@@ -1,14 +1,15 @@
 // The recovery page in the engine REWIND_ENGINE names (chromium, firefox, webkit): it opens
 // under its CSP, builds the demo database (migrations, an automatic and a manual backup), and
 // shows its status, schema and backups, with no error on the page. The other e2e files drive
-// the page's flows through Playwright (Chromium).
-import { test, before, after } from "node:test";
+// the page's flows, in every engine too.
+import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { serve, DIST } from "./harness.mjs";
 import { openBrowser, ENGINE } from "../shared/browsers.mjs";
 
 let server, browser;
 before(async () => { server = await serve(DIST); browser = await openBrowser(ENGINE); });
+afterEach(() => browser?.closePages());
 after(async () => { await browser?.close(); await server?.close(); });
 
 test(`the recovery page builds and shows the demo database in ${ENGINE}`, async () => {

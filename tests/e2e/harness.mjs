@@ -30,7 +30,13 @@ export async function serve(dir) {
   });
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
+  let closed;
+  const close = () => {
+    // Every connection goes at once (a browser's idle keep-alive ones included): the server is gone.
+    closed ??= new Promise((ok) => { server.close(ok); server.closeAllConnections(); });
+    return closed;
+  };
+  return { url: `http://127.0.0.1:${port}/`, close };
 }
 
 export async function launch() {

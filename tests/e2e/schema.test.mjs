@@ -1,14 +1,16 @@
 // A person opens the recovery page, picks a database and reads its schema.
-import { test, before, after } from "node:test";
+import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { serve, launch, openPage, DIST } from "./harness.mjs";
+import { serve, DIST } from "./harness.mjs";
+import { openBrowser, ENGINE } from "../shared/browsers.mjs";
 
 let server, browser;
-before(async () => { server = await serve(DIST); browser = await launch(); });
+before(async () => { server = await serve(DIST); browser = await openBrowser(ENGINE); });
+afterEach(() => browser?.closePages());
 after(async () => { await browser?.close(); await server?.close(); });
 
 test("the page lists the demo database and shows its stores, indexes and counts", async () => {
-  const { page, context, errors } = await openPage(browser, server.url);
+  const { page, errors, close } = await browser.openPage(server.url);
   await page.getByRole("heading", { level: 1, name: "Rewind — Recovery" }).waitFor();
   assert.equal(await page.title(), "Rewind — Recovery");
   const select = page.getByRole("combobox", { name: "Database" });
@@ -28,12 +30,12 @@ test("the page lists the demo database and shows its stores, indexes and counts"
   assert.equal(await stores.getByRole("rowheader", { name: "settings", exact: true }).count(), 0);
   assert.equal(await status.getByText("__rewind").count(), 0, "Rewind's own stores are not shown as app data");
   assert.match(await status.innerText(), /Records\s+3218/);
-  assert.deepEqual(errors(), []);
-  await context.close();
+  assert.deepEqual(await errors(), []);
+  await close();
 });
 
 test("switching databases shows the other one's schema", async () => {
-  const { page, context, errors } = await openPage(browser, server.url);
+  const { page, errors, close } = await browser.openPage(server.url);
   await page.getByRole("combobox", { name: "Database" }).waitFor();
   // A second database made by "another app" on the same origin.
   await page.evaluate(() => new Promise((ok, fail) => {
@@ -52,17 +54,17 @@ test("switching databases shows the other one's schema", async () => {
   assert.match(await status.innerText(), /key path \["a", "b"\]\s+0/);
   await select.selectOption("notes-demo");
   await status.getByRole("rowheader", { name: "notes", exact: true }).waitFor();
-  assert.deepEqual(errors(), []);
-  await context.close();
+  assert.deepEqual(await errors(), []);
+  await close();
 });
 
 test("a panic shows a readable error instead of a blank page", async () => {
-  const { page, context } = await openPage(browser, server.url + "?panic", { allowErrors: true });
+  const { page, close } = await browser.openPage(server.url + "?panic", { allowErrors: true });
   const alert = page.getByRole("alert");
   await alert.waitFor();
   const text = await alert.innerText();
   assert.match(text, /Rewind stopped because of an internal error/);
   assert.match(text, /Your data was not changed/);
   assert.match(text, /test panic requested/);
-  await context.close();
+  await close();
 });

@@ -1,12 +1,14 @@
 // The page runs under a strict Content-Security-Policy and never renders data as HTML.
-import { test, before, after } from "node:test";
+import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { serve, launch, openPage, DIST } from "./harness.mjs";
+import { serve, DIST } from "./harness.mjs";
+import { openBrowser, ENGINE } from "../shared/browsers.mjs";
 
 let server, browser;
-before(async () => { server = await serve(DIST); browser = await launch(); });
+before(async () => { server = await serve(DIST); browser = await openBrowser(ENGINE); });
+afterEach(() => browser?.closePages());
 after(async () => { await browser?.close(); await server?.close(); });
 
 test("the built page has the CSP and no inline script", async () => {
@@ -18,9 +20,9 @@ test("the built page has the CSP and no inline script", async () => {
 });
 
 test("the page works under the CSP, which blocks inline script", async () => {
-  const { page, context, errors } = await openPage(browser, server.url);
+  const { page, errors, close } = await browser.openPage(server.url);
   await page.getByRole("table", { name: "Backups" }).waitFor({ timeout: 60_000 });
-  assert.deepEqual(errors(), [], "the page itself violates nothing");
+  assert.deepEqual(await errors(), [], "the page itself violates nothing");
   const violation = await page.evaluate(() => new Promise((ok) => {
     document.addEventListener("securitypolicyviolation", (e) => ok(e.violatedDirective));
     const s = document.createElement("script");
@@ -30,11 +32,11 @@ test("the page works under the CSP, which blocks inline script", async () => {
   }));
   assert.match(violation, /^script-src/);
   assert.equal(await page.evaluate(() => window.__inline), undefined);
-  await context.close();
+  await close();
 });
 
 test("labels and file contents are shown as text, never as HTML", async () => {
-  const { page, context } = await openPage(browser, server.url, { allowErrors: true });
+  const { page, close } = await browser.openPage(server.url, { allowErrors: true });
   await page.getByRole("table", { name: "Backups" }).waitFor({ timeout: 60_000 });
   const label = `<img src=x onerror="window.__pwned=1"><b>bold</b>`;
   const backups = page.getByRole("region", { name: "Backups" });
@@ -44,5 +46,5 @@ test("labels and file contents are shown as text, never as HTML", async () => {
   await row.waitFor({ timeout: 60_000 });
   assert.equal(await row.locator("img, b").count(), 0, "no element was made from the label");
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
-  await context.close();
+  await close();
 });

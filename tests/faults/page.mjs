@@ -13,7 +13,7 @@ function point(kind) {
   const f = F.fault;
   f.counts[kind] = (f.counts[kind] ?? 0) + 1;
   if (f.kind === kind && f.counts[kind] === f.at) {
-    console.log(`fault:${kind}:${f.at}`);
+    say(`fault:${kind}:${f.at}`);
     const until = Date.now() + (f.stallMs ?? 300);
     while (Date.now() < until) { /* the test crashes the page now */ }
   }
@@ -22,6 +22,13 @@ function point(kind) {
     return f.how;
   }
 }
+/** Prints `text` on the console (Playwright's console event) and keeps it in `F.said` (what a
+ * WebDriver test polls for; it cannot see the console). */
+function say(text) {
+  console.log(text);
+  F.said.push(text);
+}
+
 /** What a transform returns at an injected fault: a value that cannot be stored, a Promise. */
 function bad(how, r) {
   if (how === "function") return { ...r, callback: () => 0 };
@@ -32,6 +39,7 @@ function bad(how, r) {
 
 export const F = {
   fault: { counts: {} },
+  said: [],
   /** Arms a fault point (`kind`: "up", "down" (transform calls), "progress"). */
   arm(kind, at, stallMs) { F.fault = { counts: {}, kind, at, stallMs }; },
   /** Makes transform call `at` of `kind` fail: `how` = "throw", or return a record holding a
@@ -67,11 +75,12 @@ export const F = {
   point,
 
   /** Runs one of the operations the crash tests interrupt; progress callbacks are fault
-   * points. Kept in `window.op` as { ok } or { code, message }; `F.blocked` counts the
-   * calls of onBlocked (the first also prints `fault:blocked`). */
+   * points. Kept in `window.op` as { ok } or { code, message } (and in `window.opResult` once
+   * settled); `F.blocked` counts the calls of onBlocked (the first also says `fault:blocked`). */
   start(op, name, options = {}) {
     F.blocked = 0;
-    const onBlocked = () => { if (!F.blocked++) console.log("fault:blocked"); };
+    window.opResult = null;
+    const onBlocked = () => { if (!F.blocked++) say("fault:blocked"); };
     const run = async () => {
       const rw = await F.open(name, { ...options, onBlocked });
       const onProgress = () => point("progress");
@@ -80,7 +89,8 @@ export const F = {
       const source = (await rw.listBackups()).find((m) => m.label === "source");
       return rw.restore(source.id, { onProgress });
     };
-    window.op = run().then((ok) => ({ ok }), (e) => ({ code: e.code, message: e.message }));
+    window.op = run().then((ok) => ({ ok }), (e) => ({ code: e.code, message: e.message }))
+      .then((result) => { window.opResult = result; return result; });
   },
   /** Ids of the backups listed for `name`. */
   async backupIds(name) {

@@ -3,12 +3,13 @@
 // origin storage, and the comparison of database dumps.
 //
 // In Firefox and WebKit (REWIND_ENGINE, tests/shared/browsers.mjs) a context is a WebDriver
-// session holding one page: the faults that need CDP (crashes, closed tabs, quota) or several
-// tabs of one context are Chromium's (`chromiumOnly` says so as a test's skip reason).
+// session, its pages are tabs of it (a blank one kept open, so that closing the others never
+// ends the session), and a page is killed by closing its tab: WebDriver cannot crash a page.
+// What needs CDP (crashes, quota) is Chromium's (`chromiumOnly` says so as a skip reason).
 import { before, after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { serve, launch } from "../e2e/harness.mjs";
-import { ENGINE, openBrowser } from "../shared/browsers.mjs";
+import { ENGINE, openBrowser, WebDriverPage } from "../shared/browsers.mjs";
 
 export { ENGINE };
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -27,17 +28,19 @@ export function chromiumOnly(needs) {
   return { skip: ENGINE !== "chromium" && `needs ${needs}, which only Chromium offers here (docs/engines.md)` };
 }
 
-/** A WebDriver session with one page, as a context (Firefox, WebKit). */
+/** A WebDriver session as a context: every page a tab of it (Firefox, WebKit). */
 class SessionContext {
   async openPage() {
-    if (this.page) throw new Error("one page per context over WebDriver");
-    const opened = await webdriver.openPage(url(), { allowErrors: true });
-    this.close = opened.close;
-    this.page = opened.page;
-    await this.page.waitForFunction(() => window.F && window.Rewind);
-    return Object.assign(this.page, { errors: [] });
+    if (!this.keeper) {
+      const opened = await webdriver.openPage("about:blank", { allowErrors: true });
+      this.keeper = opened.page;
+      this.closeSession = opened.close;
+    }
+    const page = await this.keeper.openTab(url());
+    await page.waitForFunction(() => window.F && window.Rewind);
+    return Object.assign(page, { errors: [], close: () => page.closeTab() });
   }
-  async close() {}
+  async close() { await this.closeSession?.(); }
 }
 
 export function url(path = PAGE) { return server.url + path; }
@@ -72,16 +75,39 @@ export async function openPage(context) {
   return Object.assign(page, { errors });
 }
 
-/** Resolves when the page prints `fault:…` (a fault point was reached). */
+/** Resolves when the page says `fault:…` (a fault point was reached). Over WebDriver it is
+ * polled (F.said): only points where the page's main thread is free to answer can be seen,
+ * such as a blocked upgrade, not the ones that hold the thread inside a transform. */
 export function faultReached(page) {
+  if (page instanceof WebDriverPage) {
+    const seen = page.evaluate(() => F.said.length);
+    return seen.then((n) => page.waitForFunction((n) => F.said.length > n, n, { timeout: 60_000 }))
+      .then(() => page.evaluate(() => F.said.at(-1)));
+  }
   return new Promise((ok) => {
     const on = (m) => { if (m.text().startsWith("fault:")) { page.off("console", on); ok(m.text()); } };
     page.on("console", on);
   });
 }
 
-/** Kills the page's renderer (CDP Page.crash) or closes its target (CDP Target.closeTarget). */
+/** The outcome of the operation F.start began: { ok } or { code, message }. Over WebDriver it
+ * is polled, so that the session's other tabs can be driven while it runs. */
+export async function outcome(page) {
+  if (page instanceof WebDriverPage) await page.waitForFunction(() => window.opResult, undefined, { timeout: 300_000, polling: 50 });
+  return page.evaluate(() => window.op);
+}
+
+/** How a page can be killed here: crashed or closed in Chromium; only closed over WebDriver. */
+export const KILLS = ENGINE === "chromium" ? ["crash", "close"] : ["close"];
+
+/** Kills the page's renderer (CDP Page.crash) or closes its target (CDP Target.closeTarget);
+ * over WebDriver, closes its tab (WebDriver Close Window). */
 export async function kill(page, how) {
+  if (page instanceof WebDriverPage) {
+    if (how !== "close") throw new Error(`${ENGINE}: a page can only be closed over WebDriver, not ${how}ed`);
+    await page.closeTab();
+    return;
+  }
   const cdp = await page.context().newCDPSession(page);
   if (how === "crash") {
     const crashed = new Promise((ok) => page.once("crash", ok));
@@ -165,7 +191,7 @@ export async function reference(page, op) {
   await page.evaluate(() => F.clone("P", "w"));
   const t0 = Date.now();
   await page.evaluate(({ op }) => F.start(op, "w"), { op });
-  const result = await page.evaluate(() => window.op);
+  const result = await outcome(page);
   const duration = Date.now() - t0;
   if (!result.ok) throw new Error(`${op} runs uninterrupted: ${result.message}`);
   return { after: (await inspectW(page)).dump, duration };

@@ -2,14 +2,19 @@
 // (chromium, the default; firefox; webkit). Chromium runs on playwright-core (its pages are
 // Playwright pages); Firefox and WebKit run over our own WebDriver client (webdriver.mjs), with
 // a page that has the part of Playwright's Page the tests use: goto, evaluate,
-// waitForFunction, url, title, reload, screenshot, setInputFiles (paths), and
-// getByRole/getByLabel locators (click, innerText, waitFor).
+// waitForFunction, url, title, reload, screenshot, setInputFiles (paths), waitForEvent
+// ("download", caught in the page), and locators by role, label, text and CSS (chained and
+// filtered; click, fill, check, selectOption, setInputFiles, innerText, getAttribute, waitFor…).
 //
 // Each page is a fresh context with its own storage: a Playwright browser context, or a new
-// WebDriver session (a new browser with a fresh profile).
+// WebDriver session (a new browser with a fresh profile). openTab opens another tab of the same
+// context (same storage), for the tests that need two.
 import { launch, openPage } from "../e2e/harness.mjs";
 import { startDriver, ELEMENT } from "./webdriver.mjs";
 import { writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const ENGINES = ["chromium", "firefox", "webkit"];
 
@@ -20,17 +25,33 @@ export const ENGINE = (() => {
   return e;
 })();
 
-/** Starts the engine's browser (Chromium) or WebDriver server (Firefox, WebKit). */
+/** Starts the engine's browser (Chromium) or WebDriver server (Firefox, WebKit).
+ * `closePages()` closes every page still open (for afterEach: a failed test leaves its page
+ * open, and geckodriver holds one session at a time). */
 export async function openBrowser(engine = ENGINE) {
+  const open = new Set();
+  const track = (page) => {
+    const close = page.close;
+    page.close = async () => { open.delete(page); await close(); };
+    open.add(page);
+    return page;
+  };
+  const closePages = async () => { for (const p of [...open]) await p.close().catch(() => {}); };
   if (engine === "chromium") {
     const browser = await launch();
     return {
       engine,
-      /** A page at `url` in a fresh context: { page, context, errors(), close() }. */
+      /** A page at `url` in a fresh context: { page, context, errors(), openTab(url), close() }. */
       async openPage(url, { allowErrors = false } = {}) {
         const { page, context, errors } = await openPage(browser, url, { allowErrors });
-        return { page, context, errors, close: () => context.close() };
+        const openTab = async (at) => {
+          const tab = await context.newPage();
+          await tab.goto(at);
+          return tab;
+        };
+        return track({ page, context, errors, openTab, close: () => context.close() });
       },
+      closePages,
       close: () => browser.close(),
     };
   }
@@ -39,20 +60,22 @@ export async function openBrowser(engine = ENGINE) {
     engine,
     async openPage(url, { allowErrors = false, prefs } = {}) {
       const session = await driver.newSession({ prefs });
-      const page = new WebDriverPage(session);
+      const page = new WebDriverPage(session, await session.windowHandle());
       try {
         await page.goto(url);
       } catch (e) {
         await session.delete().catch(() => {});
         throw e;
       }
-      return {
+      return track({
         page,
         context: null,
         errors: async () => (allowErrors ? [] : await page.pageErrors()),
+        openTab: (at) => page.openTab(at),
         close: () => session.delete(),
-      };
+      });
     },
+    closePages,
     close: () => driver.stop(),
   };
 }
@@ -112,113 +135,124 @@ function decode(t) {
   }
 }
 
-// In the page: the ARIA role and accessible name, as far as the tests need them.
-const ROLES = `
-  const __role = (el) => {
-    const r = el.getAttribute("role");
-    if (r) return r.split(" ")[0];
-    const t = el.localName, type = (el.getAttribute("type") || "").toLowerCase();
-    if (t === "button" || (t === "input" && ["button", "submit", "reset", "image"].includes(type))) return "button";
-    if (t === "a" && el.hasAttribute("href")) return "link";
-    if (/^h[1-6]$/.test(t)) return "heading";
-    if (t === "input" && type === "checkbox") return "checkbox";
-    if (t === "input" && type === "radio") return "radio";
-    if (t === "textarea" || (t === "input" && ["", "text", "search", "email", "url", "tel"].includes(type))) return "textbox";
-    if (t === "select") return el.multiple || el.size > 1 ? "listbox" : "combobox";
-    if (t === "progress") return "progressbar";
-    if (t === "output") return "status";
-    if (t === "dialog") return "dialog";
-    if (t === "table") return "table";
-    if (t === "tr") return "row";
-    if (t === "td") return "cell";
-    if (t === "th") return "columnheader";
-    if (t === "ul" || t === "ol") return "list";
-    if (t === "li") return "listitem";
-    if (t === "main") return "main";
-    if (t === "nav") return "navigation";
-    if (t === "form") return "form";
-    if (t === "section" && (el.hasAttribute("aria-label") || el.hasAttribute("aria-labelledby"))) return "region";
-    if (t === "img") return "img";
-    return null;
-  };
-  const __text = (el) => (el.innerText ?? el.textContent ?? "").replace(/\\s+/g, " ").trim();
-  const __labelled = (el) => {
-    const by = el.getAttribute("aria-labelledby");
-    if (by) return by.split(/\\s+/).map((id) => document.getElementById(id)).filter(Boolean).map(__text).join(" ");
-    const aria = el.getAttribute("aria-label");
-    if (aria) return aria.trim();
-    if (el.labels && el.labels.length) return [...el.labels].map(__text).join(" ");
-    return null;
-  };
-  const __name = (el) => {
-    const l = __labelled(el);
-    if (l !== null) return l;
-    const role = __role(el);
-    if (["button", "link", "heading", "checkbox", "radio", "cell", "columnheader", "listitem", "row", "tab", "option", "menuitem"].includes(role)) {
-      return el.localName === "input" ? (el.value || "") : __text(el);
-    }
-    return el.getAttribute("title") || el.getAttribute("alt") || "";
-  };
-  const __visible = (el) => el.checkVisibility ? el.checkVisibility() : !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
-  const __matches = (text, want) => want.re
-    ? new RegExp(want.re[0], want.re[1]).test(text)
-    : want.exact ? text === want.s : text.toLowerCase().includes(want.s.toLowerCase());
-  const __find = (q) => [...document.querySelectorAll("*")].filter((el) => {
-    if (!__visible(el)) return false;
-    if (q.role && __role(el) !== q.role) return false;
-    if (q.name && !__matches(q.role ? __name(el) : (__labelled(el) ?? ""), q.name)) return false;
-    return true;
-  });
-`;
-
-function textQuery(name, exact) {
-  if (name === undefined) return undefined;
-  if (name instanceof RegExp) return { re: [name.source, name.flags] };
-  return { s: String(name), exact: !!exact };
+function textQuery(text, exact) {
+  if (text === undefined) return undefined;
+  if (text instanceof RegExp) return { re: [text.source, text.flags] };
+  return { s: String(text), exact: !!exact };
 }
 
+// The in-page locator engine (tests/shared/locate.js), sent at the start of every script that
+// looks an element up.
+const LOCATE = readFileSync(new URL("./locate.js", import.meta.url), "utf8");
+
+// In the page, after every load: uncaught errors, unhandled rejections and console errors are
+// collected, and the page's downloads are caught. A download in WebDriver cannot be caught as
+// Playwright does (no download event, and the browser's save dialog or folder is out of reach),
+// so what the page hands the browser is kept instead: the name of the <a download> it clicks and
+// the Blob its object URL was made of. The browser's own saving is left out (the anchor's click
+// goes no further), which is the part of a download that is the browser's, not Rewind's.
+const INSTRUMENT = `
+  const w = window.wrappedJSObject ?? window;
+  if (!w.__rewindErrors) {
+    const errors = w.__rewindErrors = [];
+    w.addEventListener("error", (e) => errors.push(String(e.error ?? e.message)));
+    w.addEventListener("unhandledrejection", (e) => errors.push("unhandled rejection: " + String(e.reason)));
+    const original = w.console.error;
+    w.console.error = function (...args) { errors.push(args.map(String).join(" ")); return original.apply(w.console, args); };
+
+    const downloads = w.__rewindDownloads = [];
+    const blobs = new Map();
+    const createObjectURL = w.URL.createObjectURL;
+    w.URL.createObjectURL = function (object) {
+      const url = createObjectURL.call(w.URL, object);
+      blobs.set(url, object);
+      return url;
+    };
+    const revokeObjectURL = w.URL.revokeObjectURL;
+    w.URL.revokeObjectURL = function (url) {
+      blobs.delete(url);
+      return revokeObjectURL.call(w.URL, url);
+    };
+    const click = w.HTMLElement.prototype.click;
+    w.HTMLElement.prototype.click = function () {
+      if (this.localName === "a" && this.hasAttribute("download")) {
+        downloads.push({ name: this.download, href: this.href, blob: blobs.get(this.href) ?? null });
+        return;
+      }
+      return click.call(this);
+    };
+  }
+`;
+
+/** A WebDriver page: one window (tab) of a session. Commands of one session go out one at a
+ * time, each after switching to its page's window, so several pages of one session (tabs
+ * sharing storage) can be driven in turn. */
 export class WebDriverPage {
-  constructor(session) {
+  constructor(session, handle) {
     this.session = session;
+    this.handle = handle;
     this.defaultTimeout = 30_000;
+    this.downloadsTaken = 0;
+  }
+
+  /** Runs `f(session)` with this page's window the current one. */
+  do(f) {
+    const session = this.session;
+    const run = (session.queue ?? Promise.resolve()).then(async () => {
+      if (this.handle && session.currentWindow !== this.handle) {
+        await session.switchToWindow(this.handle);
+        session.currentWindow = this.handle;
+      }
+      return f(session);
+    });
+    session.queue = run.catch(() => {});
+    return run;
   }
 
   async goto(url) {
-    await this.session.navigate(url);
-    await this.watchErrors();
+    await this.do((s) => s.navigate(url));
+    await this.instrument();
   }
 
   async reload() {
-    await this.session.refresh();
-    await this.watchErrors();
+    await this.do((s) => s.refresh());
+    await this.instrument();
   }
 
-  /** Collects uncaught errors, unhandled rejections and console errors from now on. */
-  async watchErrors() {
-    await this.session.execute(`
-      if (!window.__rewindErrors) {
-        const errors = window.__rewindErrors = [];
-        addEventListener("error", (e) => errors.push(String(e.error ?? e.message)));
-        addEventListener("unhandledrejection", (e) => errors.push("unhandled rejection: " + String(e.reason)));
-        const original = console.error;
-        console.error = (...args) => { errors.push(args.map(String).join(" ")); return original.apply(console, args); };
-      }
-    `);
+  async instrument() {
+    this.downloadsTaken = 0;
+    await this.do((s) => s.execute(INSTRUMENT));
+  }
+
+  /** Another tab of the same session (same storage) at `url`. */
+  async openTab(url) {
+    const { handle } = await this.do((s) => s.newWindow("tab"));
+    const page = new WebDriverPage(this.session, handle);
+    await page.goto(url);
+    return page;
+  }
+
+  /** Closes this page's tab, whatever it is doing (as a person closing it would). */
+  async closeTab() {
+    await this.do(async (s) => {
+      await s.closeWindow();
+      s.currentWindow = null;
+    });
   }
 
   async pageErrors() {
     try {
-      return (await this.session.execute("return window.__rewindErrors ?? []")) ?? [];
+      return (await this.do((s) => s.execute("return (window.wrappedJSObject ?? window).__rewindErrors ?? []"))) ?? [];
     } catch (e) {
       return [`could not read the page's errors: ${e.message}`];
     }
   }
 
-  url() { return this.session.url(); }
-  title() { return this.session.title(); }
+  url() { return this.do((s) => s.url()); }
+  title() { return this.do((s) => s.title()); }
 
   async screenshot({ path } = {}) {
-    const png = await this.session.screenshot();
+    const png = await this.do((s) => s.screenshot());
     if (path) await writeFile(path, png);
     return png;
   }
@@ -249,7 +283,7 @@ export class WebDriverPage {
       try { f = new window.Function("__argText", arguments[1]); } catch (e) { f = function (__argText) { ${body} }; }
       f(arguments[0]).then(__done, (e) => __done({ error: { name: "Error", message: String(e), stack: "" } }));
     `;
-    const answer = await this.session.executeAsync(script, [arg === undefined ? null : JSON.stringify(arg), body]);
+    const answer = await this.do((s) => s.executeAsync(script, [arg === undefined ? null : JSON.stringify(arg), body]));
     if (answer?.error) {
       const e = new Error(`page.evaluate: ${answer.error.name}: ${answer.error.message}`);
       e.pageStack = answer.error.stack;
@@ -276,58 +310,205 @@ export class WebDriverPage {
     }
   }
 
-  /** Chooses files (paths on this machine) in the file input `selector`. */
-  async setInputFiles(selector, files) {
-    const paths = [files].flat();
-    if (paths.some((p) => typeof p !== "string")) throw new Error("setInputFiles over WebDriver takes paths");
-    await this.session.sendKeys(await this.session.findElement(selector), paths.join("\n"));
-  }
-
-  getByRole(role, { name, exact } = {}) {
-    return new Locator(this, { role, name: textQuery(name, exact) }, `getByRole(${role}, ${name ?? ""})`);
-  }
-
-  getByLabel(label, { exact } = {}) {
-    return new Locator(this, { name: textQuery(label, exact) }, `getByLabel(${label})`);
-  }
-}
-
-class Locator {
-  constructor(page, query, description) {
-    this.page = page;
-    this.query = query;
-    this.description = description;
-  }
-
-  /** The one element matching, waited for (a DOM element reference). */
-  async element({ timeout = this.page.defaultTimeout } = {}) {
+  /** The next download the page makes (see INSTRUMENT): Playwright's Download, in part. */
+  async waitForEvent(event, { timeout = this.defaultTimeout } = {}) {
+    if (event !== "download") throw new Error(`waitForEvent(${event}): only "download" is caught over WebDriver`);
+    const index = this.downloadsTaken++;
     const deadline = Date.now() + timeout;
     for (;;) {
-      const found = await this.page.session.execute(`${ROLES}; return __find(arguments[0]);`, [this.query]);
-      if (found.length > 1) throw new Error(`${this.description}: ${found.length} elements match`);
-      if (found.length === 1) return found[0];
-      if (Date.now() > deadline) throw new Error(`${this.description}: no element within ${timeout} ms`);
+      const count = await this.do((s) => s.execute("return (window.wrappedJSObject ?? window).__rewindDownloads.length"));
+      if (count > index) {
+        const download = new Download(this, index);
+        ({ name: download.name } = await download.entry());
+        return download;
+      }
+      if (Date.now() > deadline) throw new Error(`no download within ${timeout} ms`);
       await new Promise((ok) => setTimeout(ok, 100));
     }
   }
 
-  async waitFor(options) { await this.element(options); }
-  async count() {
-    return (await this.page.session.execute(`${ROLES}; return __find(arguments[0]).length;`, [this.query]));
+  /** Chooses files (paths on this machine) in the file input `selector`. */
+  async setInputFiles(selector, files) {
+    await this.locator(selector).setInputFiles(files);
   }
-  async click(options) { await this.page.session.click(await this.element(options)); }
-  async innerText(options) {
-    return this.page.session.execute("return arguments[0].innerText", [await this.element(options)]);
+
+  getByRole(role, options) { return new Locator(this, []).getByRole(role, options); }
+  getByLabel(label, options) { return new Locator(this, []).getByLabel(label, options); }
+  getByText(text, options) { return new Locator(this, []).getByText(text, options); }
+  locator(css) { return new Locator(this, []).locator(css); }
+}
+
+/** A file the page handed the browser to save. */
+class Download {
+  constructor(page, index) {
+    this.page = page;
+    this.index = index;
+    this.saved = null;
+    this.name = null;
   }
-  async textContent(options) {
-    return this.page.session.execute("return arguments[0].textContent", [await this.element(options)]);
+
+  async entry() {
+    return this.page.do((s) => s.execute(`
+      const d = (window.wrappedJSObject ?? window).__rewindDownloads[arguments[0]];
+      return { name: d.name, href: d.href, isBlob: !!d.blob };
+    `, [this.index]));
   }
-  async isVisible() { return (await this.count()) === 1; }
-  async isChecked(options) {
-    return this.page.session.execute("return !!arguments[0].checked", [await this.element(options)]);
+
+  suggestedFilename() { return this.name; }
+
+  /** The bytes of the Blob the page's object URL was made of (fetched from the URL if the
+   * page made it some other way). */
+  async bytes() {
+    const base64 = await this.page.do((s) => s.executeAsync(`
+      const done = arguments[arguments.length - 1];
+      const w = window.wrappedJSObject ?? window;
+      const d = w.__rewindDownloads[arguments[0]];
+      const blob = d.blob ? Promise.resolve(d.blob) : w.fetch(d.href).then((r) => r.blob());
+      blob.then((b) => new Promise((ok, fail) => {
+        const reader = new w.FileReader();
+        reader.onload = () => ok(String(reader.result).replace(/^data:[^,]*,/, ""));
+        reader.onerror = () => fail(reader.error);
+        reader.readAsDataURL(b);
+      })).then(done, (e) => done({ error: String(e) }));
+    `, [this.index]));
+    if (base64?.error) throw new Error(`the download's bytes could not be read: ${base64.error}`);
+    return Buffer.from(base64, "base64");
   }
-  async isDisabled(options) {
-    return this.page.session.execute("return !!arguments[0].disabled", [await this.element(options)]);
+
+  async saveAs(path) {
+    await writeFile(path, await this.bytes());
+    this.saved = path;
+  }
+
+  async path() {
+    if (!this.saved) await this.saveAs(join(tmpdir(), `rewind-download-${process.pid}-${this.index}-${Date.now()}`));
+    return this.saved;
+  }
+}
+
+/** Playwright's Locator, the part the tests use: a chain of steps (locate.js) looked up again
+ * for every action, waited for as Playwright does, and strict (an action on more than one
+ * element fails). */
+class Locator {
+  constructor(page, steps) {
+    this.page = page;
+    this.steps = steps;
+  }
+
+  with(step) { return new Locator(this.page, [...this.steps, step]); }
+  getByRole(role, { name, exact, level } = {}) { return this.with({ by: "role", role, name: textQuery(name, exact), level }); }
+  getByLabel(label, { exact } = {}) { return this.with({ by: "label", text: textQuery(label, exact) }); }
+  getByText(text, { exact } = {}) { return this.with({ by: "text", text: textQuery(text, exact) }); }
+  locator(css) { return this.with({ by: "css", css }); }
+  filter({ hasText, has } = {}) {
+    return this.with({ by: "filter", hasText: textQuery(hasText), has: has?.steps });
+  }
+
+  get description() { return `locator ${JSON.stringify(this.steps)}`; }
+
+  /** { count, visible } of what the chain finds now; `element` when exactly one is found. */
+  async look() {
+    return this.page.do((s) => s.execute(`${LOCATE}
+      const found = rewindLocate(arguments[0]);
+      return { count: found.length, element: found.length === 1 ? found[0] : null,
+               visible: found.length === 1 && rewindVisible(found[0]),
+               enabled: found.length === 1 && !found[0].disabled };`, [this.steps]));
+  }
+
+  /** Waits until the one element is found (and `visible`/`enabled` when asked); resolves to it. */
+  async element({ timeout = this.page.defaultTimeout, visible = false, enabled = false } = {}) {
+    const deadline = Date.now() + timeout;
+    let last;
+    for (;;) {
+      last = await this.look();
+      if (last.count > 1) throw new Error(`${this.description}: strict mode violation, ${last.count} elements match`);
+      if (last.count === 1 && (!visible || last.visible) && (!enabled || last.enabled)) return last.element;
+      if (Date.now() > deadline) {
+        throw new Error(`${this.description}: ${last.count === 0 ? "no element" : visible && !last.visible ? "not visible" : "not enabled"} within ${timeout} ms`);
+      }
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+
+  /** Waits for the state Playwright names: visible (default), attached, detached, hidden. */
+  async waitFor({ state = "visible", timeout = this.page.defaultTimeout } = {}) {
+    if (state === "visible" || state === "attached") {
+      await this.element({ timeout, visible: state === "visible" });
+      return;
+    }
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const now = await this.look();
+      if (now.count === 0 || (state === "hidden" && now.count === 1 && !now.visible)) return;
+      if (Date.now() > deadline) throw new Error(`${this.description}: still ${state === "hidden" ? "visible" : "attached"} after ${timeout} ms`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+
+  async count() { return (await this.look()).count; }
+  async isVisible() { const now = await this.look(); return now.count === 1 && now.visible; }
+
+  async on(script, options) {
+    const element = await this.element(options);
+    return this.page.do((s) => s.execute(script, [element]));
+  }
+
+  innerText(options) { return this.on("return arguments[0].innerText", options); }
+  textContent(options) { return this.on("return arguments[0].textContent", options); }
+  getAttribute(name, options) { return this.on(`return arguments[0].getAttribute(${JSON.stringify(name)})`, options); }
+  isChecked(options) { return this.on("return !!arguments[0].checked", options); }
+  isDisabled(options) { return this.on("return !!arguments[0].disabled", options); }
+  async isEnabled(options) { return !(await this.isDisabled(options)); }
+
+  /** A WebDriver click (real pointer events), once the element is visible and enabled. */
+  async click(options) {
+    const element = await this.element({ ...options, visible: true, enabled: true });
+    await this.page.do((s) => s.click(element));
+  }
+
+  /** Ticks a checkbox by clicking it, unless it is ticked already. */
+  async check(options) {
+    if (await this.isChecked(options)) return;
+    await this.click(options);
+    if (!(await this.isChecked(options))) throw new Error(`${this.description}: still not checked after a click`);
+  }
+
+  /** Empties the field, then types `text` into it (WebDriver Element Clear and Send Keys). */
+  async fill(text, options) {
+    const element = await this.element({ ...options, visible: true, enabled: true });
+    await this.page.do(async (s) => {
+      await s.clear(element);
+      if (text !== "") await s.sendKeys(element, text);
+    });
+  }
+
+  /** Selects the option of a <select> whose value or label is `value`, and dispatches input and
+   * change, as Playwright's selectOption does. */
+  async selectOption(value, { timeout = this.page.defaultTimeout } = {}) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const element = await this.element({ timeout, visible: true, enabled: true });
+      const chosen = await this.page.do((s) => s.execute(`
+        const select = arguments[0], want = arguments[1];
+        const option = [...select.options].find((o) => o.value === want) ?? [...select.options].find((o) => o.label === want);
+        if (!option) return null;
+        select.value = option.value;
+        select.dispatchEvent(new Event("input", { bubbles: true }));
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+        return option.value;
+      `, [element, String(value)]));
+      if (chosen !== null) return [chosen];
+      if (Date.now() > deadline) throw new Error(`${this.description}: no option ${value} within ${timeout} ms`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+
+  /** Chooses files (paths on this machine) in a file input: WebDriver Send Keys with the paths. */
+  async setInputFiles(files, options) {
+    const paths = [files].flat();
+    if (paths.some((p) => typeof p !== "string")) throw new Error("setInputFiles over WebDriver takes paths");
+    const element = await this.element(options);
+    await this.page.do((s) => s.sendKeys(element, paths.join("\n")));
   }
 }
 

@@ -258,6 +258,9 @@ export class Session {
   text(element) { return this.cmd("GET", `/element/${element[ELEMENT]}/text`); }
   /** Types `text` into an element (for a file input: a path of this machine). */
   sendKeys(element, text) { return this.cmd("POST", `/element/${element[ELEMENT]}/value`, { text }); }
+  /** Empties an editable element (W3C Element Clear). */
+  clear(element) { return this.cmd("POST", `/element/${element[ELEMENT]}/clear`, {}); }
+  windowHandle() { return this.cmd("GET", "/window"); }
   windowHandles() { return this.cmd("GET", "/window/handles"); }
   newWindow(type = "tab") { return this.cmd("POST", "/window/new", { type }); }
   switchToWindow(handle) { return this.cmd("POST", "/window", { handle }); }

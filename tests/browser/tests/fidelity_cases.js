@@ -213,6 +213,29 @@ function viewLength(v) {
   }
 }
 
+// The bytes of the Blobs and Files of a reference value, read while they still could be: in
+// Firefox a File read from IndexedDB cannot be read once its record is deleted (a restore
+// deletes it), so the comparison takes the bytes read before (keep_blob_bytes).
+const keptBytes = new WeakMap();
+
+/** Reads now the bytes of every Blob and File in `value` (also in FileLists, arrays, objects,
+ * Maps and Sets), for compare() to use instead of reading them later. */
+export async function keep_blob_bytes(value, seen = new Set()) {
+  if (typeof value !== "object" || value === null || seen.has(value)) return;
+  seen.add(value);
+  if (value instanceof Blob) {
+    keptBytes.set(value, new Uint8Array(await value.arrayBuffer()));
+  } else if (value instanceof FileList) {
+    for (const f of value) await keep_blob_bytes(f, seen);
+  } else if (value instanceof Map || value instanceof Set) {
+    for (const e of value.entries()) for (const v of e) await keep_blob_bytes(v, seen);
+  } else if (!ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer)) {
+    for (const k of Object.keys(value)) await keep_blob_bytes(value[k], seen);
+  }
+}
+
+const blobBytes = async (blob) => keptBytes.get(blob) ?? new Uint8Array(await blob.arrayBuffer());
+
 /** "" when `a` and `b` are the same value, else where and how they differ. Platform objects
  * are compared by what defines them; views over resizable buffers also by how their lengths
  * follow a resize (so the values are changed: pass fresh copies). */
@@ -302,7 +325,7 @@ export async function compare(a, b) {
   if (d) return d;
   for (const [x, y, path] of later) {
     if (x instanceof Blob) {
-      const p = new Uint8Array(await x.arrayBuffer()), q = new Uint8Array(await y.arrayBuffer());
+      const p = await blobBytes(x), q = await blobBytes(y);
       if (p.length !== q.length || p.some((v, i) => v !== q[i])) return `${path}: bytes differ`;
     }
   }

@@ -26,6 +26,7 @@ extern "C" {
     fn refused_cases() -> js_sys::Promise;
     fn storage_refusals(db: &IdbDatabase, store: &str) -> js_sys::Promise;
     fn compare(a: &JsValue, b: &JsValue) -> js_sys::Promise;
+    fn keep_blob_bytes(value: &JsValue) -> js_sys::Promise;
 }
 
 const STORE: &str = "cases";
@@ -101,7 +102,8 @@ async fn garbles_exception_messages() -> bool {
     .unwrap_or(false)
 }
 
-/// Puts each record alone; returns the indexes of those this engine's IndexedDB refused.
+/// Puts each record alone; returns the indexes of those this engine's IndexedDB refused, at
+/// the put or at the commit (WebKit's ephemeral sessions refuse a File only when committing).
 async fn put_each(db: &IdbDatabase, records: &[(JsValue, JsValue)]) -> Vec<usize> {
     let mut refused = Vec::new();
     for (i, (k, v)) in records.iter().enumerate() {
@@ -109,7 +111,11 @@ async fn put_each(db: &IdbDatabase, records: &[(JsValue, JsValue)]) -> Vec<usize
             .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
             .unwrap();
         match tx.object_store(STORE).unwrap().put_with_key(v, k) {
-            Ok(_) => idb::await_transaction(&tx).await.unwrap(),
+            Ok(_) => {
+                if idb::await_transaction(&tx).await.is_err() {
+                    refused.push(i);
+                }
+            }
             Err(_) => {
                 let _ = tx.abort();
                 refused.push(i);
@@ -151,6 +157,51 @@ async fn reopen(name: &str) -> IdbDatabase {
     idb::open_existing(name).await.unwrap()
 }
 
+fn refused_keys(records: &[(JsValue, JsValue)], refused: &[usize]) -> Vec<String> {
+    refused
+        .iter()
+        .map(|&i| records[i].0.as_string().unwrap_or_default())
+        .collect()
+}
+
+/// The cases an engine other than Chromium cannot restore exactly. WebKit: an ImageBitmap with
+/// alpha, made again by `createImageBitmap` from the pixels a canvas read of it, does not read
+/// back as the same pixels (why is not established; premultiplied alpha is the suspect), so
+/// the restore's read-back refuses it and nothing changes.
+const ENGINE_CANNOT_RESTORE: [&str; 1] = ["ImageBitmap with alpha"];
+
+/// Which cases, each backed up and restored alone, the restore refuses, with why.
+async fn cases_a_restore_refuses(
+    records: &[(JsValue, JsValue)],
+    skip: &[String],
+) -> Vec<(String, String)> {
+    let mut failing = Vec::new();
+    for (k, v) in records {
+        let case = k.as_string().unwrap_or_default();
+        if skip.contains(&case) {
+            continue;
+        }
+        let (name, db) = database_with_store("fidelity-one").await;
+        put_all(&db, &[(k.clone(), v.clone())]).await;
+        db.close();
+        let rw = rewind(&name);
+        let manifest = rw
+            .backup("one", UnsupportedRecords::Refuse, None)
+            .await
+            .unwrap();
+        let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
+        let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();
+        if let Err(e) = rw
+            .restore(RestoreSource::File(bytes), RestoreConsent::default(), OperationOptions::default())
+            .await
+        {
+            failing.push((case, e.to_string()));
+        }
+        idb::delete_database(&name).await.unwrap();
+    }
+    failing
+}
+
 #[wasm_bindgen_test]
 async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it() {
     let all: js_sys::Array = resolved(fidelity_cases()).await.unchecked_into();
@@ -190,8 +241,34 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
         .collect();
     if chromium().await {
         assert!(not_stored.is_empty(), "Chromium refused {not_stored:?}");
-    } else if !not_stored.is_empty() {
-        console_log!("not stored by this engine's IndexedDB, left out: {not_stored:?}");
+    } else {
+        if !not_stored.is_empty() {
+            console_log!("not stored by this engine's IndexedDB, left out: {not_stored:?}");
+        }
+        // Known in WebKit (docs/engines.md): a case this engine cannot restore exactly, which
+        // the restore's read-back therefore refuses (nothing changed), is left out by name.
+        for (case, error) in cases_a_restore_refuses(&to_put, &not_stored).await {
+            assert!(
+                ENGINE_CANNOT_RESTORE.contains(&case.as_str()),
+                "{case}: refused by a restore in this engine, not known to be: {error}"
+            );
+            console_log!(
+                "this engine cannot restore it exactly (the restore refuses it), left out: {case}"
+            );
+            let tx = db
+                .transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite)
+                .unwrap();
+            tx.object_store(STORE)
+                .unwrap()
+                .delete(&JsValue::from_str(&case))
+                .unwrap();
+            idb::await_transaction(&tx).await.unwrap();
+            refused.extend(
+                records
+                    .iter()
+                    .position(|(k, _)| k.as_string() == Some(case.clone())),
+            );
+        }
     }
     let cases: js_sys::Array = all
         .iter()
@@ -201,6 +278,8 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
         .collect();
     // What IndexedDB alone returns is the reference: twice, since comparing resizes buffers.
     let (keys, reference) = read_all(&db).await;
+    // Its Files' bytes read now: Firefox cannot read them once the restore deleted their records.
+    resolved(keep_blob_bytes(&reference)).await;
     let (_, reference_for_fast_path) = read_all(&db).await;
     assert_eq!(keys.length(), cases.length(), "every case is one record");
 
@@ -252,13 +331,17 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
     let db = reopen(&name).await;
     clear(&db).await;
     db.close();
-    rw.restore(
-        RestoreSource::File(bytes),
-        RestoreConsent::default(),
-        OperationOptions::default(),
-    )
-    .await
-    .unwrap();
+    if let Err(e) = rw
+        .restore(
+            RestoreSource::File(bytes),
+            RestoreConsent::default(),
+            OperationOptions::default(),
+        )
+        .await
+    {
+        let alone = cases_a_restore_refuses(&to_put, &refused_keys(&records, &refused)).await;
+        panic!("the restore failed ({e}); alone, these cases fail it: {alone:?}");
+    }
 
     let db = reopen(&name).await;
     let (restored_keys, restored) = read_all(&db).await;
@@ -331,6 +414,20 @@ async fn the_comparator_sees_each_kind_of_change() {
         }
         let (_, values) = read_all(&db).await;
         let d = differences(&values.get(0), &values.get(1)).await;
+        if d.is_empty() && !chromium {
+            // The engine's IndexedDB itself loses what tells them apart (WebKit: an ImageData's
+            // colorSpace): the comparator must still see it in the pair as made.
+            let made_d = differences(&made.get(0), &made.get(1)).await;
+            if made_d.is_empty() {
+                console_log!(
+                    "{what}: this engine makes the pair alike (an option it ignores), left out"
+                );
+            } else {
+                assert!(made_d.contains(what), "{what}: {made_d:?}");
+                console_log!("{what}: this engine's IndexedDB loses the difference, left out");
+            }
+            continue;
+        }
         assert!(d.contains(what), "{what}: {d:?}");
         let (_, values) = read_all(&db).await;
         assert_eq!(
@@ -412,7 +509,14 @@ async fn indexeddb_itself_refuses_the_objects_that_are_not_for_storage() {
             console_log!("{what}: cannot be made in this browser");
             continue;
         }
-        assert_eq!(outcome, "DataCloneError", "{what}");
+        // Chromium says DataCloneError; any refusal will do elsewhere (WebKit: a MessagePort is
+        // a TypeError), but none may be stored.
+        assert_ne!(outcome, "stored", "{what}");
+        if chromium().await {
+            assert_eq!(outcome, "DataCloneError", "{what}");
+        } else if outcome != "DataCloneError" {
+            console_log!("{what}: refused with {outcome}");
+        }
         seen.push(what);
     }
     console_log!("refused by IndexedDB: {}", seen.join(", "));

@@ -189,10 +189,14 @@ async fn cases_a_restore_refuses(
             .backup("one", UnsupportedRecords::Refuse, None)
             .await
             .unwrap();
-        let (file, _) = rw.export_backup(&manifest.id).await.unwrap();
+        let file = rw.export_backup(&manifest.id).await.unwrap();
         let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();
         if let Err(e) = rw
-            .restore(RestoreSource::File(bytes), RestoreConsent::default(), OperationOptions::default())
+            .restore(
+                RestoreSource::File(bytes),
+                RestoreConsent::default(),
+                OperationOptions::default(),
+            )
             .await
         {
             failing.push((case, e.to_string()));

@@ -13,9 +13,11 @@
 //! To rewrite the fixtures after a deliberate format change:
 //! `REWIND_WRITE_FIXTURES=1 cargo test -p rewind --test mutation`.
 
+use rewind::backup::chunked::read_chunked_slice;
 use rewind::backup::{
-    decode_backup, encode_backup, inspect, BackupError, BackupManifest, ErrorKind, ErrorValue, Num,
-    StoreManifest, StoreRecords, Text, Value, ViewKind, FORMAT_VERSION, MAGIC,
+    decode_backup, encode_backup, format_version, inspect, BackupError, BackupManifest,
+    ChunkedReader, ErrorKind, ErrorValue, Num, ReadMode, StoreManifest, StoreRecords, Text, Value,
+    ViewKind, CHUNKED_FORMAT_VERSION, FORMAT_VERSION, MAGIC,
 };
 use rewind::Checksum;
 use rewind::{AppliedMigration, IndexSchema, KeyPath, RewindMeta, StoreSchema};
@@ -858,12 +860,34 @@ fn check(case: &Case) -> Result<(Outcome, usize), String> {
             allocation_limit(len)
         )));
     }
-    // What a restore runs (`verify_file`, then writes from the bytes) must agree as well.
+    // What a restore runs (`verify_file`, then writes from the bytes; for a chunked file the
+    // chunked reader, handing out records) must agree as well.
+    let chunked = format_version(&case.bytes) == Ok(CHUNKED_FORMAT_VERSION);
     let verified = catch_unwind(AssertUnwindSafe(|| {
         rewind::backup::format::verify_file(&case.bytes)
     }))
     .map_err(|p| describe(format!("verify_file panicked: {}", panic_text(&p))))?;
+    let read_in_chunks = catch_unwind(AssertUnwindSafe(|| {
+        let mut reader = ChunkedReader::new(case.bytes.len() as u64, ReadMode::Records);
+        read_chunked_slice(&case.bytes, &mut reader, &mut |_| {})
+    }))
+    .map_err(|p| describe(format!("the chunked reader panicked: {}", panic_text(&p))))?;
+    if chunked {
+        let agree = match (&inspected, &read_in_chunks) {
+            (Ok(a), Ok(b)) => a == b,
+            (Err(a), Err(b)) => a == b,
+            _ => false,
+        };
+        if !agree || verified.is_ok() {
+            return Err(describe(format!(
+                "inspect and the chunked reader disagree, or verify_file accepts a chunked \
+                 file: {inspected:?} / {read_in_chunks:?} / {:?}",
+                verified.as_ref().map(|_| "verified")
+            )));
+        }
+    }
     match (&inspected, &verified) {
+        _ if chunked => {}
         (Ok(m), Ok(v)) if *m == v.manifest => {}
         (Err(a), Err(b)) if a == b => {}
         _ => {

@@ -164,6 +164,8 @@ pub struct ChunkedWriter {
     store: usize,
     chunk: Vec<u8>,
     chunk_records: u32,
+    max_chunk_records: u32,
+    chunk_target_bytes: usize,
     /// Records pushed into the current store, for messages.
     store_records: u64,
     entries: Vec<(IndexEntry, bool)>,
@@ -189,10 +191,20 @@ impl ChunkedWriter {
             store: 0,
             chunk: Vec::new(),
             chunk_records: 0,
+            max_chunk_records: MAX_CHUNK_RECORDS,
+            chunk_target_bytes: CHUNK_TARGET_BYTES,
             store_records: 0,
             entries: Vec::new(),
             offset: CHUNKED_HEADER_LEN,
         })
+    }
+
+    /// Smaller chunks than the defaults (never larger, nor empty): for a caller whose batches
+    /// are smaller, and for tests that want many chunks from few records.
+    pub fn with_chunk_limits(mut self, max_records: u32, target_bytes: usize) -> ChunkedWriter {
+        self.max_chunk_records = max_records.clamp(1, MAX_CHUNK_RECORDS);
+        self.chunk_target_bytes = target_bytes.clamp(1, CHUNK_TARGET_BYTES);
+        self
     }
 
     /// The file's first bytes.
@@ -260,7 +272,8 @@ impl ChunkedWriter {
             ))));
         }
         if self.chunk_records > 0
-            && (self.chunk.len() > CHUNK_TARGET_BYTES || self.chunk_records >= MAX_CHUNK_RECORDS)
+            && (self.chunk.len() > self.chunk_target_bytes
+                || self.chunk_records >= self.max_chunk_records)
         {
             let record = self.chunk.split_off(start);
             self.seal(&mut frames)?;

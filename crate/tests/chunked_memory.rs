@@ -108,7 +108,9 @@ fn photo(i: u32) -> (Value, Value) {
 }
 
 fn part_bytes(i: u32) -> Vec<u8> {
-    (0..PART_BYTES).map(|j| ((j as u32 * 7) ^ i) as u8).collect()
+    (0..PART_BYTES)
+        .map(|j| ((j as u32 * 7) ^ i) as u8)
+        .collect()
 }
 
 fn note_record(i: u32) -> (Value, Value) {

@@ -237,13 +237,8 @@ impl ChunkedWriter {
                 "store {name:?} was given after a store that comes after it"
             )));
         }
-        let mut frames = Vec::new();
-        if store > self.store {
-            self.seal(&mut frames)?;
-            self.store = store;
-            self.store_records = 0;
-        }
-        let number = self.store_records + 1;
+        let new_store = store > self.store;
+        let number = if new_store { 1 } else { self.store_records + 1 };
         let in_store = |e: BackupError| match e {
             BackupError::Invalid { reason } => {
                 BackupError::invalid(format!("store {name:?}, record {number}: {reason}"))
@@ -256,6 +251,7 @@ impl ChunkedWriter {
                 key.type_name()
             ))));
         }
+        // Encoded behind the open chunk first, so that a record refused leaves it as it was.
         let start = self.chunk.len();
         let encoded = codec::encode_value(key, &mut self.chunk)
             .and_then(|()| codec::encode_value_with_parts(value, out_of_line, &mut self.chunk));
@@ -271,13 +267,17 @@ impl ChunkedWriter {
                  its Blobs can go out of line"
             ))));
         }
-        if self.chunk_records > 0
-            && (self.chunk.len() > self.chunk_target_bytes
-                || self.chunk_records >= self.max_chunk_records)
-        {
+        let mut frames = Vec::new();
+        let full = self.chunk.len() > self.chunk_target_bytes
+            || self.chunk_records >= self.max_chunk_records;
+        if self.chunk_records > 0 && (new_store || full) {
             let record = self.chunk.split_off(start);
             self.seal(&mut frames)?;
             self.chunk = record;
+        }
+        if new_store {
+            self.store = store;
+            self.store_records = 0;
         }
         self.chunk_records += 1;
         self.store_records += 1;

@@ -714,3 +714,70 @@ fn skipped_records_are_listed_and_checked() {
         "does not hold",
     );
 }
+
+/// The fuzz seeds of chunked files (`fuzz/corpus/{chunked,inspect,decode_backup}/v3-*`) are
+/// good files of this build. `REWIND_WRITE_FUZZ_SEEDS=1` writes them again.
+#[test]
+fn the_chunked_fuzz_seeds_are_good_files() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    let empty = write(&[Vec::new(), Vec::new()], ChunkDigests::HashedHere, SMALL).unwrap();
+    let one_chunk = write(
+        &sample_of(3, 4, 40, false),
+        ChunkDigests::HashedHere,
+        (u32::MAX, usize::MAX),
+    )
+    .unwrap();
+    let seeds = [
+        ("v3-many-frames.rewind", tiny_file().0),
+        ("v3-empty.rewind", empty.0),
+        ("v3-one-chunk.rewind", one_chunk.0),
+    ];
+    if std::env::var_os("REWIND_WRITE_FUZZ_SEEDS").is_some() {
+        for target in ["chunked", "inspect", "decode_backup"] {
+            for (name, bytes) in &seeds {
+                std::fs::write(corpus.join(target).join(name), bytes).unwrap();
+            }
+        }
+    }
+    for target in ["chunked", "inspect", "decode_backup"] {
+        for (name, bytes) in &seeds {
+            let path = corpus.join(target).join(name);
+            let stored = std::fs::read(&path).unwrap_or_default();
+            assert!(stored.len() < 10 * 1024, "{}", path.display());
+            assert_eq!(&stored, bytes, "{} is stale", path.display());
+            assert!(inspect(&stored).is_ok());
+        }
+    }
+}
+
+#[test]
+fn a_refused_record_leaves_the_open_chunk_as_it_was() {
+    let mut w = ChunkedWriter::new(manifest(), ChunkDigests::HashedHere).unwrap();
+    let mut file = w.header().to_vec();
+    let mut take = |frames: Vec<Frame>| {
+        for f in frames {
+            if let Frame::Chunk { bytes, .. } = f {
+                file.extend_from_slice(&bytes);
+            }
+        }
+    };
+    take(w.push(0, &Value::number(1.0), &Value::Null, &[]).unwrap());
+    // Refused as the first record of the next store: the first store's chunk is not lost.
+    assert!(w.push(2, &Value::Null, &Value::Null, &[]).is_err());
+    let bad_blob = [OutOfLineBlob { blob: 5, len: 1 }];
+    assert!(w
+        .push(2, &Value::number(1.0), &Value::Null, &bad_blob)
+        .is_err());
+    take(
+        w.push(2, &Value::number(2.0), &Value::Bool(true), &[])
+            .unwrap(),
+    );
+    take(w.end().unwrap());
+    file.extend_from_slice(&w.finish().unwrap().bytes);
+    let d = decode_backup(&file).unwrap();
+    assert_eq!(d.stores[0].records, vec![(Value::number(1.0), Value::Null)]);
+    assert_eq!(
+        d.stores[2].records,
+        vec![(Value::number(2.0), Value::Bool(true))]
+    );
+}

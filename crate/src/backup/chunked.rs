@@ -1106,9 +1106,12 @@ pub fn format_version(head: &[u8]) -> Result<u32, BackupError> {
     Ok(version)
 }
 
-/// Whether `data` starts as a chunked file does (its checks come later).
+/// Whether `data` has a whole header that says chunked (its checks come later; a shorter
+/// start is cut short whatever its version).
 pub(crate) fn is_chunked(data: &[u8]) -> bool {
-    data.len() >= 12 && data[..8] == MAGIC && le_u32(data, 8) == CHUNKED_FORMAT_VERSION
+    data.len() >= CHUNKED_HEADER_LEN as usize
+        && data[..8] == MAGIC
+        && le_u32(data, 8) == CHUNKED_FORMAT_VERSION
 }
 
 /// Runs `reader` over a file held in memory, calling `on_step` with every step that is not a

@@ -1140,14 +1140,14 @@ fn slice_of<'a>(data: &'a [u8], range: &Range<u64>) -> Result<&'a [u8], BackupEr
 }
 
 /// Verifies a chunked file held in memory completely, keeping no records.
-pub fn inspect_chunked(data: &[u8]) -> Result<BackupManifest, BackupError> {
+pub(crate) fn inspect_chunked(data: &[u8]) -> Result<BackupManifest, BackupError> {
     let mut reader = ChunkedReader::new(data.len() as u64, ReadMode::Verify);
     read_chunked_slice(data, &mut reader, &mut |_| {})
 }
 
 /// Reads a chunked file held in memory completely, with the bytes of its out-of-line Blobs
 /// put back into the values.
-pub fn decode_chunked(data: &[u8]) -> Result<DecodedBackup, BackupError> {
+pub(crate) fn decode_chunked(data: &[u8]) -> Result<DecodedBackup, BackupError> {
     let mut reader = ChunkedReader::new(data.len() as u64, ReadMode::Records);
     let mut stores: Vec<StoreRecords> = Vec::new();
     let mut failure = None;

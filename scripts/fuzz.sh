@@ -7,7 +7,7 @@
 #                                          commit always gives the same verdict.
 #   scripts/fuzz.sh [seconds] [target…]    open-ended (what `make fuzz` runs): each target for
 #                                          `seconds` (default 300), from a random seed.
-# Targets: inspect decode_backup decode_value migrations (all unless named).
+# Targets: inspect decode_backup chunked decode_value migrations (all unless named).
 # Committed inputs are only read; what an open-ended run finds goes to fuzz/target/corpus/<target>
 # (kept between runs, not committed) and crashes to fuzz/artifacts/<target>. A crash, once fixed,
 # is committed to fuzz/regressions/<target>/ so that every later `make test` replays it.
@@ -23,7 +23,7 @@ REPLAY_RUNS=30000
 
 mode=open
 if [ "${1:-}" = "--replay" ]; then mode=replay; shift; else seconds="${1:-300}"; shift || true; fi
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(inspect decode_backup decode_value migrations)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(inspect decode_backup chunked decode_value migrations)
 
 have="$(cargo fuzz --version 2>/dev/null | awk '{print $2}' || true)"
 if [ "$have" != "$CARGO_FUZZ_VERSION" ]; then
@@ -37,7 +37,7 @@ log "building the fuzz targets"
 cargo fuzz build --fuzz-dir fuzz
 
 # Inputs: backups up to 64 KiB (the seeds are under 10 KiB); values and migration files 16 KiB.
-max_len() { case "$1" in inspect|decode_backup) echo 65536 ;; *) echo 16384 ;; esac; }
+max_len() { case "$1" in inspect|decode_backup|chunked) echo 65536 ;; *) echo 16384 ;; esac; }
 
 passed=0; failed=0; total_runs=0; lines=()
 for t in "${targets[@]}"; do

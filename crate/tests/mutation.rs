@@ -13,9 +13,11 @@
 //! To rewrite the fixtures after a deliberate format change:
 //! `REWIND_WRITE_FIXTURES=1 cargo test -p rewind --test mutation`.
 
+use rewind::backup::chunked::read_chunked_slice;
 use rewind::backup::{
-    decode_backup, encode_backup, inspect, BackupError, BackupManifest, ErrorKind, ErrorValue, Num,
-    StoreManifest, StoreRecords, Text, Value, ViewKind, FORMAT_VERSION, MAGIC,
+    decode_backup, encode_backup, format_version, inspect, BackupError, BackupManifest,
+    ChunkedReader, ErrorKind, ErrorValue, Num, ReadMode, StoreManifest, StoreRecords, Text, Value,
+    ViewKind, CHUNKED_FORMAT_VERSION, FORMAT_VERSION, MAGIC,
 };
 use rewind::Checksum;
 use rewind::{AppliedMigration, IndexSchema, KeyPath, RewindMeta, StoreSchema};
@@ -826,12 +828,34 @@ fn check(case: &Case) -> Result<(Outcome, usize), String> {
             allocation_limit(len)
         )));
     }
-    // What a restore runs (`verify_file`, then writes from the bytes) must agree as well.
+    // What a restore runs (`verify_file`, then writes from the bytes; for a chunked file the
+    // chunked reader, handing out records) must agree as well.
+    let chunked = format_version(&case.bytes) == Ok(CHUNKED_FORMAT_VERSION);
     let verified = catch_unwind(AssertUnwindSafe(|| {
         rewind::backup::format::verify_file(&case.bytes)
     }))
     .map_err(|p| describe(format!("verify_file panicked: {}", panic_text(&p))))?;
+    let read_in_chunks = catch_unwind(AssertUnwindSafe(|| {
+        let mut reader = ChunkedReader::new(case.bytes.len() as u64, ReadMode::Records);
+        read_chunked_slice(&case.bytes, &mut reader, &mut |_| {})
+    }))
+    .map_err(|p| describe(format!("the chunked reader panicked: {}", panic_text(&p))))?;
+    if chunked {
+        let agree = match (&inspected, &read_in_chunks) {
+            (Ok(a), Ok(b)) => a == b,
+            (Err(a), Err(b)) => a == b,
+            _ => false,
+        };
+        if !agree || verified.is_ok() {
+            return Err(describe(format!(
+                "inspect and the chunked reader disagree, or verify_file accepts a chunked \
+                 file: {inspected:?} / {read_in_chunks:?} / {:?}",
+                verified.as_ref().map(|_| "verified")
+            )));
+        }
+    }
     match (&inspected, &verified) {
+        _ if chunked => {}
         (Ok(m), Ok(v)) if *m == v.manifest => {}
         (Err(a), Err(b)) if a == b => {}
         _ => {
@@ -1004,4 +1028,147 @@ fn varint(mut n: u64) -> Vec<u8> {
         }
         out.push(byte | 0x80);
     }
+}
+
+/// A chunked (format 3) file with every digest recomputed to match its bytes (each frame's in
+/// the index, each store's records, bytes and digest in the manifest, the root), so damage
+/// reaches the index checks and the value decoder; the file as it is when its trailer's sizes
+/// do not add up.
+fn reseal_chunked(file: &[u8]) -> Vec<u8> {
+    let n = file.len();
+    if n < 80 || file[8..12] != CHUNKED_FORMAT_VERSION.to_le_bytes() {
+        return file.to_vec();
+    }
+    let le = |at: usize| u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
+    let (index_at, count, json_len) = (le(n - 64), le(n - 56), le(n - 48));
+    let index_end = count.checked_mul(56).and_then(|l| l.checked_add(index_at));
+    let Some(index_end) = index_end.filter(|e| {
+        index_at >= 16 && e.checked_add(json_len).and_then(|l| l.checked_add(64)) == Some(n)
+    }) else {
+        return file.to_vec();
+    };
+    let mut index = file[index_at..index_end].to_vec();
+    let mut at = 16usize;
+    for e in index.chunks_mut(56) {
+        let end = at
+            .saturating_add(u64::from_le_bytes(e[16..24].try_into().unwrap()) as usize)
+            .min(index_at);
+        e[24..56].copy_from_slice(&sha(&file[at.min(end)..end]));
+        at = end;
+    }
+    let mut json = file[index_end..index_end + json_len].to_vec();
+    if let Ok(mut m) = serde_json::from_slice::<serde_json::Value>(&json) {
+        if let Some(stores) = m.get_mut("stores").and_then(|s| s.as_array_mut()) {
+            for (i, store) in stores.iter_mut().enumerate() {
+                let mut digests = Sha256::new();
+                let (mut records, mut bytes) = (0u64, 0u64);
+                for e in index.chunks(56) {
+                    if u32::from_le_bytes(e[4..8].try_into().unwrap()) as usize == i {
+                        digests.update(&e[24..56]);
+                        records += u64::from(u32::from_le_bytes(e[8..12].try_into().unwrap()));
+                        bytes =
+                            bytes.saturating_add(u64::from_le_bytes(e[16..24].try_into().unwrap()));
+                    }
+                }
+                if let Some(o) = store.as_object_mut() {
+                    o.insert("sha256".into(), hex(&digests.finalize()).into());
+                    o.insert("records".into(), records.into());
+                    o.insert("bytes".into(), bytes.into());
+                }
+            }
+        }
+        json = serde_json::to_vec(&m).unwrap();
+    }
+    let mut fields = Vec::new();
+    for v in [index_at, count, json.len()] {
+        fields.extend_from_slice(&(v as u64).to_le_bytes());
+    }
+    let mut root = Sha256::new();
+    root.update(&file[..16]);
+    root.update(sha(&index));
+    root.update(sha(&json));
+    root.update(&fields);
+    let mut out = file[..index_at].to_vec();
+    out.extend_from_slice(&index);
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&fields);
+    out.extend_from_slice(&root.finalize());
+    out.extend_from_slice(&file[n - 8..]);
+    out
+}
+
+/// The same checks over chunked files (the committed fuzz seeds): bit flips, cuts, inserted and
+/// deleted bytes and splices, each as is and resealed.
+#[test]
+fn mutated_chunked_backups_give_a_manifest_or_an_error() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/chunked");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "the chunked seeds are missing");
+    let mut rng = Rng(0xC4A7);
+    let mut cases = Vec::new();
+    let mut both = |what: String, bytes: Vec<u8>| {
+        cases.push(Case {
+            what: format!("{what}, resealed"),
+            bytes: reseal_chunked(&bytes),
+        });
+        cases.push(Case { what, bytes });
+    };
+    for (name, file) in &files {
+        let len = file.len();
+        let trailer = len.saturating_sub(64)..len;
+        for p in positions(len, 96, 600).into_iter().chain(trailer) {
+            let bit = rng.below(8);
+            let mut b = file.clone();
+            b[p] ^= 1 << bit;
+            both(format!("{name}: bit {bit} of byte {p} flipped"), b);
+        }
+        for cut in (0..len).step_by((len / 200).max(1)) {
+            both(format!("{name}: cut to {cut}"), file[..cut].to_vec());
+        }
+        for p in positions(len, 16, 60) {
+            let n = 1 + rng.below(4);
+            let mut ins = file.clone();
+            ins.splice(p..p, rng.bytes(n));
+            both(format!("{name}: {n} bytes inserted at {p}"), ins);
+            let mut del = file.clone();
+            del.drain(p..(p + n).min(len));
+            both(format!("{name}: {n} bytes deleted at {p}"), del);
+        }
+        for (other_name, other) in &files {
+            let (a, b) = (rng.below(len), rng.below(other.len()));
+            let mut spliced = file[..a].to_vec();
+            spliced.extend_from_slice(&other[b..]);
+            both(format!("{name} [..{a}] + {other_name} [{b}..]"), spliced);
+        }
+    }
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut failures = Vec::new();
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for case in &cases {
+        match check(case) {
+            Ok((Outcome::Accepted, _)) => *kinds.entry("accepted").or_default() += 1,
+            Ok((Outcome::Rejected(k), _)) => *kinds.entry(k).or_default() += 1,
+            Err(problem) => failures.push(problem),
+        }
+    }
+    std::panic::set_hook(hook);
+    let report = format!(
+        "mutation (chunked): {} inputs tried, {} failed; {kinds:?}\n",
+        cases.len(),
+        failures.len()
+    );
+    let _ = std::io::stderr().write_all(report.as_bytes());
+    assert!(
+        failures.is_empty(),
+        "{report}{}",
+        failures[..failures.len().min(10)].join("\n")
+    );
+    // Resealed damage must reach past the digests: some inputs are refused as Corrupt.
+    assert!(kinds.get("Corrupt").copied().unwrap_or(0) > 100, "{report}");
 }

@@ -48,10 +48,82 @@ const T_IMAGE_DATA: u8 = 0x27;
 const T_IMAGE_BITMAP: u8 = 0x28;
 const T_FILE_LIST: u8 = 0x29;
 const T_DOM_EXCEPTION: u8 = 0x2A;
+// Format version 3, in chunks only: Blobs and Files whose bytes are a part of the file.
+const T_BLOB_PART: u8 = 0x2B;
+const T_FILE_PART: u8 = 0x2C;
+const T_FILE_LIST_PARTS: u8 = 0x2D;
+const FILE_INLINE: u8 = 0;
+const FILE_IN_PART: u8 = 1;
 
 /// Whether a tag starts an object (which takes the next object number).
 fn is_object_tag(tag: u8) -> bool {
-    (T_DATE..T_REF).contains(&tag) || (T_RESIZABLE_BUFFER..=T_DOM_EXCEPTION).contains(&tag)
+    (T_DATE..T_REF).contains(&tag) || (T_RESIZABLE_BUFFER..=T_FILE_LIST_PARTS).contains(&tag)
+}
+
+/// A Blob or File of a value whose bytes are not in the value's encoding but in a part of the
+/// file of their own. `blob` counts the value's Blobs and Files (those of FileLists included)
+/// from 0 in the order of a depth-first pre-order walk — the order of
+/// [`Value::for_each_blob_mut`]; the value itself holds it with no bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfLineBlob {
+    pub blob: usize,
+    pub len: u64,
+}
+
+/// The Blobs of one value as encoding or decoding meets them.
+#[derive(Default)]
+struct Blobs {
+    /// Whether parts may be referred to at all (only in the records of a chunk).
+    parts_allowed: bool,
+    /// Blobs and Files met so far.
+    seen: usize,
+    /// Writing: the ones to put out of line, in walk order.
+    out_of_line: Vec<OutOfLineBlob>,
+    /// The parts referred to so far, in walk order.
+    parts: Vec<OutOfLineBlob>,
+}
+
+impl Blobs {
+    /// Writing: whether the next Blob goes out of line, and then its length.
+    fn next_for_writing(&mut self, inline_len: usize) -> Result<Option<u64>, BackupError> {
+        let ordinal = self.seen;
+        self.seen += 1;
+        let Some(&part) = self.out_of_line.get(self.parts.len()) else {
+            return Ok(None);
+        };
+        if part.blob != ordinal {
+            return Ok(None);
+        }
+        if inline_len != 0 {
+            return Err(BackupError::invalid(
+                "a Blob written out of line also carries its bytes",
+            ));
+        }
+        self.parts.push(part);
+        Ok(Some(part.len))
+    }
+
+    /// Whether the next `n` Blobs hold one to write out of line.
+    fn any_out_of_line_among_next(&self, n: usize) -> bool {
+        self.out_of_line
+            .get(self.parts.len())
+            .is_some_and(|p| p.blob < self.seen.saturating_add(n))
+    }
+
+    /// Reading: a part of `len` bytes referred to by the next Blob.
+    fn read_part(&mut self, len: u64) -> Result<(), BackupError> {
+        if !self.parts_allowed {
+            return Err(BackupError::corrupt(
+                "a Blob refers to a part of the file outside a chunk",
+            ));
+        }
+        self.parts.push(OutOfLineBlob {
+            blob: self.seen,
+            len,
+        });
+        self.seen += 1;
+        Ok(())
+    }
 }
 
 pub(crate) const KEY_INDEX: u8 = 0;
@@ -107,7 +179,7 @@ impl Buffer {
                 len: bytes.len() as u64,
                 resizable: true,
             }),
-            Value::Ref(id) => ids.0.get(*id as usize).copied().flatten(),
+            Value::Ref(id) => ids.objects.get(*id as usize).copied().flatten(),
             _ => None,
         }
     }
@@ -115,14 +187,17 @@ impl Buffer {
 
 /// Objects numbered so far in one top-level value: `Some` for an ArrayBuffer.
 #[derive(Default)]
-struct Ids(Vec<Option<Buffer>>);
+struct Ids {
+    objects: Vec<Option<Buffer>>,
+    blobs: Blobs,
+}
 
 impl Ids {
     fn add(&mut self, buffer: Option<Buffer>) {
-        self.0.push(buffer);
+        self.objects.push(buffer);
     }
     fn next(&self) -> usize {
-        self.0.len()
+        self.objects.len()
     }
 }
 
@@ -218,6 +293,31 @@ fn write_key(out: &mut Vec<u8>, key: &Text) {
 pub fn encode_value(value: &Value, out: &mut Vec<u8>) -> Result<(), BackupError> {
     let mut ids = Ids::default();
     write_value(value, out, &mut ids, 0)
+}
+
+/// Appends the encoding of `value` as a chunk holds it: the Blobs `out_of_line` names (in walk
+/// order, each holding no bytes in `value`) as references to parts of their lengths.
+pub(crate) fn encode_value_with_parts(
+    value: &Value,
+    out_of_line: &[OutOfLineBlob],
+    out: &mut Vec<u8>,
+) -> Result<(), BackupError> {
+    if out_of_line.windows(2).any(|w| w[0].blob >= w[1].blob) {
+        return Err(BackupError::invalid(
+            "the out-of-line Blobs of a record are not in walk order",
+        ));
+    }
+    let mut ids = Ids::default();
+    ids.blobs.parts_allowed = true;
+    ids.blobs.out_of_line = out_of_line.to_vec();
+    write_value(value, out, &mut ids, 0)?;
+    if ids.blobs.parts.len() != out_of_line.len() {
+        return Err(BackupError::invalid(format!(
+            "an out-of-line Blob is not among the record's {} Blobs",
+            ids.blobs.seen
+        )));
+    }
+    Ok(())
 }
 
 fn write_props(
@@ -321,7 +421,7 @@ fn write_value(
         | Value::ImageBitmap { .. }
         | Value::FileList(_)
         | Value::DomException { .. }
-        | Value::ResizableArrayBuffer { .. } => write_platform(value, out),
+        | Value::ResizableArrayBuffer { .. } => write_platform(value, out, &mut ids.blobs),
         _ => write_leaf(value, out, ids),
     }
 }
@@ -406,12 +506,14 @@ fn image_len(width: u32, height: u32, pixel_size: u64) -> Option<u64> {
         .checked_mul(pixel_size)
 }
 
+/// A File's payload; `part` is the length of its part when its bytes are out of line.
 fn write_file(
     out: &mut Vec<u8>,
     name: &Text,
     mime: &str,
     last_modified: i64,
     bytes: &[u8],
+    part: Option<u64>,
 ) -> Result<(), BackupError> {
     if !check_mime(mime) {
         return Err(BackupError::invalid(format!("{mime:?} is not a File type")));
@@ -419,7 +521,10 @@ fn write_file(
     write_text(out, name);
     write_str(out, mime);
     write_varint(out, zigzag(last_modified));
-    write_bytes(out, bytes);
+    match part {
+        None => write_bytes(out, bytes),
+        Some(len) => write_varint(out, len),
+    }
     Ok(())
 }
 
@@ -431,7 +536,7 @@ fn write_f64s(out: &mut Vec<u8>, numbers: &[Num]) {
 
 /// The platform objects of format version 2 (none of them holds another value).
 #[inline(never)]
-fn write_platform(value: &Value, out: &mut Vec<u8>) -> Result<(), BackupError> {
+fn write_platform(value: &Value, out: &mut Vec<u8>, blobs: &mut Blobs) -> Result<(), BackupError> {
     match value {
         Value::ResizableArrayBuffer {
             bytes,
@@ -509,7 +614,12 @@ fn write_platform(value: &Value, out: &mut Vec<u8>) -> Result<(), BackupError> {
             write_bytes(out, pixels);
         }
         Value::FileList(files) => {
-            out.push(T_FILE_LIST);
+            let with_parts = blobs.any_out_of_line_among_next(files.len());
+            out.push(if with_parts {
+                T_FILE_LIST_PARTS
+            } else {
+                T_FILE_LIST
+            });
             write_varint(out, files.len() as u64);
             for file in files {
                 let Value::File {
@@ -524,7 +634,15 @@ fn write_platform(value: &Value, out: &mut Vec<u8>) -> Result<(), BackupError> {
                         file.type_name()
                     )));
                 };
-                write_file(out, name, mime, *last_modified, bytes)?;
+                let part = blobs.next_for_writing(bytes.len())?;
+                if with_parts {
+                    out.push(if part.is_some() {
+                        FILE_IN_PART
+                    } else {
+                        FILE_INLINE
+                    });
+                }
+                write_file(out, name, mime, *last_modified, bytes, part)?;
             }
         }
         Value::DomException { name, message } => {
@@ -591,9 +709,18 @@ fn write_leaf(value: &Value, out: &mut Vec<u8>, ids: &mut Ids) -> Result<(), Bac
             if !check_mime(mime) {
                 return Err(BackupError::invalid(format!("{mime:?} is not a Blob type")));
             }
-            out.push(T_BLOB);
-            write_str(out, mime);
-            write_bytes(out, bytes);
+            match ids.blobs.next_for_writing(bytes.len())? {
+                None => {
+                    out.push(T_BLOB);
+                    write_str(out, mime);
+                    write_bytes(out, bytes);
+                }
+                Some(len) => {
+                    out.push(T_BLOB_PART);
+                    write_str(out, mime);
+                    write_varint(out, len);
+                }
+            }
         }
         Value::File {
             name,
@@ -601,9 +728,10 @@ fn write_leaf(value: &Value, out: &mut Vec<u8>, ids: &mut Ids) -> Result<(), Bac
             last_modified,
             bytes,
         } => {
-            out.push(T_FILE);
+            let part = ids.blobs.next_for_writing(bytes.len())?;
+            out.push(if part.is_some() { T_FILE_PART } else { T_FILE });
             let start = out.len();
-            write_file(out, name, mime, *last_modified, bytes).inspect_err(|_| {
+            write_file(out, name, mime, *last_modified, bytes, part).inspect_err(|_| {
                 out.truncate(start - 1);
             })?;
         }
@@ -765,6 +893,17 @@ pub(crate) fn read_value(r: &mut Reader<'_>) -> Result<Value, BackupError> {
     read(r, &mut ids, 0)
 }
 
+/// Reads one top-level value of a chunk's record, which may refer to parts: the value (those
+/// Blobs without bytes) and the parts it refers to, in walk order.
+pub(crate) fn read_value_with_parts(
+    r: &mut Reader<'_>,
+) -> Result<(Value, Vec<OutOfLineBlob>), BackupError> {
+    let mut ids = Ids::default();
+    ids.blobs.parts_allowed = true;
+    let value = read(r, &mut ids, 0)?;
+    Ok((value, ids.blobs.parts))
+}
+
 fn read_props(
     r: &mut Reader<'_>,
     ids: &mut Ids,
@@ -831,6 +970,7 @@ fn read(r: &mut Reader<'_>, ids: &mut Ids, depth: usize) -> Result<Value, Backup
         T_VIEW => read_view(r, ids, depth, false),
         T_TRACKING_VIEW => read_view(r, ids, depth, true),
         T_RESIZABLE_BUFFER..=T_DOM_EXCEPTION => read_platform(tag, r, ids),
+        T_BLOB_PART..=T_FILE_LIST_PARTS => read_part(tag, r, &mut ids.blobs),
         T_MAP => read_map(r, ids, depth),
         T_SET => read_set(r, ids, depth),
         T_ARRAY => read_array(r, ids, depth),
@@ -897,9 +1037,13 @@ fn read_leaf(tag: u8, r: &mut Reader<'_>, ids: &mut Ids) -> Result<Value, Backup
             }
             let len = r.varint()?;
             let bytes = r.take(len)?.to_vec();
+            ids.blobs.seen += 1;
             Value::Blob { mime, bytes }
         }
-        T_FILE => read_file(r)?,
+        T_FILE => {
+            ids.blobs.seen += 1;
+            read_file(r, false)?.0
+        }
         T_REF => {
             let id = r.varint()?;
             if id >= ids.next() as u64 {
@@ -982,8 +1126,9 @@ fn read_view(
     })
 }
 
-/// A File's name, type, last modification and contents (after its tag, or in a FileList).
-fn read_file(r: &mut Reader<'_>) -> Result<Value, BackupError> {
+/// A File's name, type, last modification and contents (after its tag, or in a FileList);
+/// `in_part`: the contents are a part, and the length of that part is returned too.
+fn read_file(r: &mut Reader<'_>, in_part: bool) -> Result<(Value, Option<u64>), BackupError> {
     let name = r.text()?;
     let mime = r.str()?;
     if !check_mime(&mime) {
@@ -991,13 +1136,18 @@ fn read_file(r: &mut Reader<'_>) -> Result<Value, BackupError> {
     }
     let last_modified = unzigzag(r.varint()?);
     let len = r.varint()?;
-    let bytes = r.take(len)?.to_vec();
-    Ok(Value::File {
+    let (bytes, part) = if in_part {
+        (Vec::new(), Some(len))
+    } else {
+        (r.take(len)?.to_vec(), None)
+    };
+    let file = Value::File {
         name,
         mime,
         last_modified,
         bytes,
-    })
+    };
+    Ok((file, part))
 }
 
 fn read_f64s<const N: usize>(r: &mut Reader<'_>) -> Result<[Num; N], BackupError> {
@@ -1119,7 +1269,8 @@ fn read_platform(tag: u8, r: &mut Reader<'_>, ids: &mut Ids) -> Result<Value, Ba
             let n = r.count(4)?;
             let mut files = Vec::new();
             for _ in 0..n {
-                files.push(read_file(r)?);
+                ids.blobs.seen += 1;
+                files.push(read_file(r, false)?.0);
             }
             Value::FileList(files)
         }
@@ -1132,6 +1283,56 @@ fn read_platform(tag: u8, r: &mut Reader<'_>, ids: &mut Ids) -> Result<Value, Ba
             return Err(BackupError::corrupt(format!(
                 "unknown value tag {tag:#04x}"
             )))
+        }
+    })
+}
+
+/// A Blob, File or FileList whose bytes are (partly) in parts of the file.
+#[inline(never)]
+fn read_part(tag: u8, r: &mut Reader<'_>, blobs: &mut Blobs) -> Result<Value, BackupError> {
+    if !blobs.parts_allowed {
+        return Err(BackupError::corrupt(
+            "a Blob refers to a part of the file outside a chunk",
+        ));
+    }
+    Ok(match tag {
+        T_BLOB_PART => {
+            let mime = r.str()?;
+            if !check_mime(&mime) {
+                return Err(BackupError::corrupt("a Blob's type is not a valid type"));
+            }
+            blobs.read_part(r.varint()?)?;
+            Value::Blob {
+                mime,
+                bytes: Vec::new(),
+            }
+        }
+        T_FILE_PART => {
+            let (file, len) = read_file(r, true)?;
+            blobs.read_part(len.unwrap_or(0))?;
+            file
+        }
+        _ => {
+            let n = r.count(5)?;
+            let mut files = Vec::new();
+            for _ in 0..n {
+                let in_part = match r.byte()? {
+                    FILE_INLINE => false,
+                    FILE_IN_PART => true,
+                    _ => {
+                        return Err(BackupError::corrupt(
+                            "a FileList's file has an unknown form",
+                        ))
+                    }
+                };
+                let (file, len) = read_file(r, in_part)?;
+                match len {
+                    Some(len) => blobs.read_part(len)?,
+                    None => blobs.seen += 1,
+                }
+                files.push(file);
+            }
+            Value::FileList(files)
         }
     })
 }

@@ -1,6 +1,7 @@
 //! The backup file: magic, format version, manifest, one record section per store, and a
 //! trailing SHA-256 of everything before it. See `docs/backup-format.md`.
 
+use super::chunked::{decode_chunked, inspect_chunked, is_chunked, CHUNKED_FORMAT_VERSION};
 use super::codec::{self, Reader};
 use super::digests::Digests;
 use super::error::BackupError;
@@ -294,6 +295,22 @@ pub fn put_trailer(manifest: &mut BackupManifest, file: &mut Vec<u8>, body_sha25
 /// The file's start: magic, format version and the manifest (as stored: without `bytes` and
 /// `sha256`). The caller's manifest must already carry the stores' counts and checksums.
 pub fn encode_header(manifest: &BackupManifest) -> Result<Vec<u8>, BackupError> {
+    let json = encode_stored_manifest(manifest, FORMAT_VERSION)?;
+    let json_len = u32::try_from(json.len())
+        .map_err(|_| BackupError::invalid("the manifest is larger than 4 GiB"))?;
+    let mut out = Vec::with_capacity(HEADER_LEN + json.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&json_len.to_le_bytes());
+    out.extend_from_slice(&json);
+    Ok(out)
+}
+
+/// The manifest as a file of format `version` stores it (without `bytes` and `sha256`).
+pub(crate) fn encode_stored_manifest(
+    manifest: &BackupManifest,
+    version: u32,
+) -> Result<Vec<u8>, BackupError> {
     if !manifest.created_at.is_finite() {
         return Err(BackupError::invalid("the creation time is not a number"));
     }
@@ -307,19 +324,11 @@ pub fn encode_header(manifest: &BackupManifest) -> Result<Vec<u8>, BackupError> 
         }
     }
     let mut stored = manifest.clone();
-    stored.format_version = FORMAT_VERSION;
+    stored.format_version = version;
     stored.bytes = 0;
     stored.sha256 = String::new();
-    let json = serde_json::to_vec(&stored)
-        .map_err(|e| BackupError::invalid(format!("the manifest cannot be written: {e}")))?;
-    let json_len = u32::try_from(json.len())
-        .map_err(|_| BackupError::invalid("the manifest is larger than 4 GiB"))?;
-    let mut out = Vec::with_capacity(HEADER_LEN + json.len());
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&json_len.to_le_bytes());
-    out.extend_from_slice(&json);
-    Ok(out)
+    serde_json::to_vec(&stored)
+        .map_err(|e| BackupError::invalid(format!("the manifest cannot be written: {e}")))
 }
 
 /// Writes a whole backup. `manifest.stores` names the stores (with their schemas) in the
@@ -399,6 +408,13 @@ fn read_head(data: &[u8]) -> Result<Head, BackupError> {
         return Err(truncated((HEADER_LEN + TRAILER_LEN) as u64, data.len()));
     }
     let version = le_u32(&data[8..12]);
+    if version > CHUNKED_FORMAT_VERSION {
+        return Err(BackupError::UnsupportedFormat {
+            found: version,
+            supported: CHUNKED_FORMAT_VERSION,
+        });
+    }
+    // Only the functions that hand out whole-file sections get here with a chunked file.
     if version > FORMAT_VERSION {
         return Err(BackupError::UnsupportedFormat {
             found: version,
@@ -592,8 +608,12 @@ fn check_section(
     Ok(checked)
 }
 
-/// Reads and fully verifies a backup, records included.
+/// Reads and fully verifies a backup of any format, records included (out-of-line Blobs of a
+/// chunked file with their bytes).
 pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
+    if is_chunked(data) {
+        return decode_chunked(data);
+    }
     let layout = verify_sha2(data)?;
     let mut stores = Vec::with_capacity(layout.sections.len());
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
@@ -607,14 +627,19 @@ pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
     })
 }
 
-/// Verifies a backup completely — magic, format version, every checksum, every record
-/// decodable and counted as the manifest says — and returns its manifest. Keeps no records.
+/// Verifies a backup of any format completely — magic, format version, every checksum, every
+/// record decodable and counted as the manifest says — and returns its manifest. Keeps no
+/// records.
 pub fn inspect(data: &[u8]) -> Result<BackupManifest, BackupError> {
     inspect_with(data, &Digests::sha2(data, &digest_ranges(data)))
 }
 
 /// [`inspect`] with the digests of [`digest_ranges`] computed elsewhere.
+/// A chunked file is verified by [`super::ChunkedReader`], which hashes as it reads.
 pub fn inspect_with(data: &[u8], digests: &Digests) -> Result<BackupManifest, BackupError> {
+    if is_chunked(data) {
+        return inspect_chunked(data);
+    }
     let layout = verify(data, digests)?;
     for (entry, section) in layout.manifest.stores.iter().zip(&layout.sections) {
         check_section(&entry.schema.name, section, entry.records, Keep::Nothing)?;
@@ -633,8 +658,9 @@ pub struct VerifiedFile {
     pub bitmap_records: Vec<Vec<usize>>,
 }
 
-/// Verifies a backup completely, as [`inspect`] does, keeping no records: for reading them
-/// straight from the bytes afterwards (a restore in batches).
+/// Verifies a backup of format 1 or 2 completely, as [`inspect`] does, keeping no records:
+/// for reading them straight from the bytes afterwards (a restore in batches). A chunked file
+/// has no such sections: it is read with [`super::ChunkedReader`].
 pub fn verify_file(data: &[u8]) -> Result<VerifiedFile, BackupError> {
     verify_file_with(data, &Digests::sha2(data, &digest_ranges(data)))
 }

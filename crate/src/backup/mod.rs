@@ -6,12 +6,15 @@
 //! - [`codec`]: the compact binary encoding of one value.
 //! - [`format`]: the file — magic, format version, manifest, per-store record sections,
 //!   trailing SHA-256 — with [`encode_backup`], [`decode_backup`] and [`inspect`].
+//! - [`chunked`]: the chunked file (format 3), written and read a chunk at a time in
+//!   bounded memory: [`ChunkedWriter`], and [`ChunkedReader`], which does no I/O.
 //! - [`digests`]: [`Digests`], the SHA-256 seam (which ranges to hash; who hashes them).
 //! - [`readback`]: [`SectionMatch`], what a restore reads back checked against the file.
 //! - [`error`]: [`BackupError`], with the codes the JavaScript API reports.
 //!
 //! The byte layout is documented in `docs/backup-format.md`.
 
+pub mod chunked;
 pub mod codec;
 pub mod digests;
 pub mod error;
@@ -19,7 +22,11 @@ pub mod format;
 pub mod readback;
 pub mod value;
 
-pub use codec::{decode_value, encode_value, MAX_DEPTH};
+pub use chunked::{
+    format_version, BlobPartRange, ChunkDigests, ChunkRecord, ChunkedReader, ChunkedTail,
+    ChunkedWriter, Frame, ReadMode, RecordBatch, Step, CHUNKED_FORMAT_VERSION,
+};
+pub use codec::{decode_value, encode_value, OutOfLineBlob, MAX_DEPTH};
 pub use digests::{Digests, Sha256Digest};
 pub use error::BackupError;
 pub use format::{
@@ -32,6 +39,8 @@ pub use value::{
     ColorSpace, ErrorKind, ErrorValue, Matrix, Num, PixelFormat, Text, Value, ViewKind,
 };
 
+#[cfg(test)]
+mod chunked_tests;
 #[cfg(test)]
 mod fidelity_tests;
 #[cfg(test)]

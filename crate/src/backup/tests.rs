@@ -4,11 +4,11 @@ use crate::migration::Checksum;
 use crate::schema::{IndexSchema, KeyPath, StoreSchema};
 use sha2::Digest;
 
-fn t(s: &str) -> Text {
+pub(super) fn t(s: &str) -> Text {
     Text::from(s)
 }
 
-fn obj(props: Vec<(&str, Value)>) -> Value {
+pub(super) fn obj(props: Vec<(&str, Value)>) -> Value {
     Value::Object(props.into_iter().map(|(k, v)| (t(k), v)).collect())
 }
 
@@ -19,7 +19,7 @@ fn round_trip(v: &Value) -> Value {
 }
 
 /// One value of every kind, with shared and cyclic references and views sharing a buffer.
-fn every_kind() -> Value {
+pub(super) fn every_kind() -> Value {
     let lone = Text::from_utf16(vec![0x61, 0xD800, 0x62, 0xDC00]);
     assert!(lone.as_str().is_none());
     obj(vec![
@@ -308,7 +308,7 @@ fn references_must_point_backwards() {
     assert!(decode_value(&[0x1C, 1, 1, 0, 1, 0x01]).is_err());
 }
 
-fn manifest() -> BackupManifest {
+pub(super) fn manifest() -> BackupManifest {
     BackupManifest {
         format_version: 0,
         id: "b-1".into(),
@@ -342,7 +342,7 @@ fn manifest() -> BackupManifest {
     }
 }
 
-fn stores() -> Vec<StoreRecords> {
+pub(super) fn stores() -> Vec<StoreRecords> {
     let binary_key = Value::ArrayBuffer(vec![1, 2, 3]);
     let array_key = Value::Array {
         length: 3,
@@ -468,13 +468,13 @@ fn empty_wrong_magic_and_newer_files_are_refused() {
         .to_string()
         .contains("not a Rewind backup file"));
     let mut newer = small_file().bytes;
-    newer[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    newer[8..12].copy_from_slice(&(CHUNKED_FORMAT_VERSION + 1).to_le_bytes());
     let err = inspect(&newer).unwrap_err();
     assert_eq!(
         err,
         BackupError::UnsupportedFormat {
-            found: FORMAT_VERSION + 1,
-            supported: FORMAT_VERSION
+            found: CHUNKED_FORMAT_VERSION + 1,
+            supported: CHUNKED_FORMAT_VERSION
         }
     );
     assert_eq!(err.code(), "UnsupportedFormat");

@@ -76,3 +76,73 @@ pub fn reseal(data: &[u8]) -> Option<Vec<u8>> {
     }
     Some(reseal_trailer(out))
 }
+
+/// A chunked (format 3) file with every digest made consistent with its contents: each index
+/// entry's digest of its frame, each store's records, bytes and digest in the manifest, and the
+/// root. `None` unless its header says format 3 and its trailer's sizes add up.
+pub fn reseal_chunked(data: &[u8]) -> Option<Vec<u8>> {
+    const ENTRY: usize = 56;
+    const TRAILER: usize = 64;
+    if data.len() < HEADER_LEN + TRAILER
+        || data[..MAGIC_LEN] != rewind::backup::MAGIC
+        || data[8..12] != 3u32.to_le_bytes()
+    {
+        return None;
+    }
+    let le = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap_or([0; 8]));
+    let n = data.len();
+    let index_at = usize::try_from(le(n - TRAILER)).ok()?;
+    let count = usize::try_from(le(n - TRAILER + 8)).ok()?;
+    let json_len = usize::try_from(le(n - TRAILER + 16)).ok()?;
+    let index_end = index_at.checked_add(count.checked_mul(ENTRY)?)?;
+    if index_at < HEADER_LEN || index_end.checked_add(json_len)?.checked_add(TRAILER)? != n {
+        return None;
+    }
+    let mut index = data[index_at..index_end].to_vec();
+    let mut at = HEADER_LEN;
+    for entry in index.chunks_mut(ENTRY) {
+        let len = usize::try_from(u64::from_le_bytes(entry[16..24].try_into().ok()?)).ok()?;
+        let end = at.saturating_add(len).min(index_at);
+        let digest = Sha256::digest(&data[at.min(end)..end]);
+        entry[24..56].copy_from_slice(&digest);
+        at = end;
+    }
+    let mut json = data[index_end..index_end + json_len].to_vec();
+    if let Ok(mut manifest) = serde_json::from_slice::<serde_json::Value>(&json) {
+        if let Some(stores) = manifest.get_mut("stores").and_then(|s| s.as_array_mut()) {
+            for (i, store) in stores.iter_mut().enumerate() {
+                let mut digests = Sha256::new();
+                let (mut records, mut bytes) = (0u64, 0u64);
+                for e in index.chunks(ENTRY) {
+                    if u32::from_le_bytes(e[4..8].try_into().ok()?) as usize == i {
+                        digests.update(&e[24..56]);
+                        records += u64::from(u32::from_le_bytes(e[8..12].try_into().ok()?));
+                        bytes = bytes.saturating_add(u64::from_le_bytes(e[16..24].try_into().ok()?));
+                    }
+                }
+                if let Some(obj) = store.as_object_mut() {
+                    obj.insert("sha256".into(), hex(&digests.finalize()).into());
+                    obj.insert("records".into(), records.into());
+                    obj.insert("bytes".into(), bytes.into());
+                }
+            }
+        }
+        json = serde_json::to_vec(&manifest).ok()?;
+    }
+    let mut fields = Vec::with_capacity(24);
+    fields.extend_from_slice(&(index_at as u64).to_le_bytes());
+    fields.extend_from_slice(&(count as u64).to_le_bytes());
+    fields.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    let mut root = Sha256::new();
+    root.update(&data[..HEADER_LEN]);
+    root.update(Sha256::digest(&index));
+    root.update(Sha256::digest(&json));
+    root.update(&fields);
+    let mut out = data[..index_at].to_vec();
+    out.extend_from_slice(&index);
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&fields);
+    out.extend_from_slice(&root.finalize());
+    out.extend_from_slice(&data[n - 8..]);
+    Some(out)
+}

@@ -1,0 +1,783 @@
+//! The chunked file (format 3): written and read back, damaged every way, and the seams the
+//! adapter drives (digests given later, ranges asked for one at a time).
+
+use super::chunked::{read_chunked_slice, MAX_MANIFEST_BYTES};
+use super::tests::{every_kind, manifest, obj, stores, t};
+use super::*;
+use sha2::{Digest, Sha256};
+
+fn sha(bytes: &[u8]) -> Sha256Digest {
+    Sha256::digest(bytes).into()
+}
+
+/// A record to write: its value with every Blob's bytes, and which Blobs (by walk order) go
+/// out of line.
+struct Rec {
+    key: Value,
+    value: Value,
+    out_of_line: Vec<usize>,
+}
+
+fn rec(key: Value, value: Value, out_of_line: Vec<usize>) -> Rec {
+    Rec {
+        key,
+        value,
+        out_of_line,
+    }
+}
+
+/// The value as the writer takes it (out-of-line Blobs without bytes), their sizes, and the
+/// bytes the caller appends for each.
+fn split(r: &Rec) -> (Value, Vec<OutOfLineBlob>, Vec<Vec<u8>>) {
+    let mut value = r.value.clone();
+    let mut ordinal = 0;
+    let mut sizes = Vec::new();
+    let mut parts = Vec::new();
+    value.for_each_blob_mut(&mut |bytes| {
+        if r.out_of_line.contains(&ordinal) {
+            sizes.push(OutOfLineBlob {
+                blob: ordinal,
+                len: bytes.len() as u64,
+            });
+            parts.push(std::mem::take(bytes));
+        }
+        ordinal += 1;
+    });
+    (value, sizes, parts)
+}
+
+/// Writes a file the way the adapter would: header, frames as they come (parts appended from
+/// the record's Blobs, their digests given back), the tail. `limits`: chunk records, bytes.
+fn write(
+    stores: &[Vec<Rec>],
+    digests: ChunkDigests,
+    limits: (u32, usize),
+) -> Result<(Vec<u8>, BackupManifest), BackupError> {
+    let mut m = manifest();
+    m.stores.truncate(0);
+    for i in 0..stores.len() {
+        m.stores
+            .push(StoreManifest::new(crate::schema::StoreSchema::new(
+                format!("s{i}"),
+                None,
+                false,
+            )));
+    }
+    let mut w = ChunkedWriter::new(m, digests)?.with_chunk_limits(limits.0, limits.1);
+    let mut file = w.header().to_vec();
+    let mut put = |w: &mut ChunkedWriter, frames: Vec<Frame>, parts: &[(usize, Vec<u8>)]| {
+        for f in frames {
+            match f {
+                Frame::Chunk { number, bytes } => {
+                    if digests == ChunkDigests::GivenByCaller {
+                        w.set_digest(number, sha(&bytes)).unwrap();
+                    }
+                    file.extend_from_slice(&bytes);
+                }
+                Frame::Part { number, blob, len } => {
+                    let bytes = &parts.iter().find(|(b, _)| *b == blob).unwrap().1;
+                    assert_eq!(bytes.len() as u64, len);
+                    w.set_digest(number, sha(bytes)).unwrap();
+                    file.extend_from_slice(bytes);
+                }
+            }
+        }
+    };
+    for (i, records) in stores.iter().enumerate() {
+        for r in records {
+            let (value, sizes, bytes) = split(r);
+            let frames = w.push(i, &r.key, &value, &sizes)?;
+            let parts: Vec<(usize, Vec<u8>)> = sizes.iter().map(|s| s.blob).zip(bytes).collect();
+            put(&mut w, frames, &parts);
+        }
+    }
+    let last = w.end()?;
+    put(&mut w, last, &[]);
+    assert_eq!(w.bytes_written(), file.len() as u64);
+    let tail = w.finish()?;
+    file.extend_from_slice(&tail.bytes);
+    assert_eq!(tail.manifest.bytes, file.len() as u64);
+    Ok((file, tail.manifest))
+}
+
+fn blob(mime: &str, bytes: &[u8]) -> Value {
+    Value::Blob {
+        mime: mime.into(),
+        bytes: bytes.to_vec(),
+    }
+}
+
+fn file_value(name: &str, bytes: &[u8]) -> Value {
+    Value::File {
+        name: t(name),
+        mime: "image/png".into(),
+        last_modified: -5,
+        bytes: bytes.to_vec(),
+    }
+}
+
+/// Three stores (one empty) with Blobs, Files and FileLists inline and out of line, shared
+/// Blobs, every kind of value, and records big enough to spread over several chunks.
+fn sample() -> Vec<Vec<Rec>> {
+    sample_of(40, 50, 20_000, true)
+}
+
+/// [`sample`] with `notes_count` notes, photos growing by `step` bytes, a big File of `big`
+/// bytes, and a record of every kind of value if `every`.
+fn sample_of(notes_count: u8, step: usize, big: usize, every: bool) -> Vec<Vec<Rec>> {
+    let pattern = |n: usize, seed: u8| -> Vec<u8> {
+        (0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect()
+    };
+    let mut notes = Vec::new();
+    for i in 0..notes_count {
+        let value = obj(vec![
+            ("id", Value::number(f64::from(i))),
+            (
+                "text",
+                Value::string(&"words ".repeat(i as usize * step / 7)),
+            ),
+            (
+                "photo",
+                blob("image/jpeg", &pattern(10 + i as usize * step, i)),
+            ),
+            ("thumb", blob("image/png", &pattern(i as usize, i ^ 1))),
+            (
+                "files",
+                Value::FileList(vec![
+                    file_value("a.png", &pattern(3 * step, i)),
+                    file_value("b.png", &pattern(7, i)),
+                ]),
+            ),
+            ("again", Value::Ref(2)),
+        ]);
+        // Walk order: photo 0, thumb 1, a.png 2, b.png 3. Vary which go out of line.
+        let out = match i % 4 {
+            0 => vec![0, 2],
+            1 => vec![],
+            2 => vec![0, 1, 2, 3],
+            _ => vec![3],
+        };
+        notes.push(rec(Value::number(f64::from(i)), value, out));
+    }
+    if every {
+        notes.push(rec(Value::number(100.0), every_kind(), vec![]));
+    }
+    let files = vec![
+        rec(
+            Value::string("big"),
+            file_value("big.bin", &pattern(big, 9)),
+            vec![0],
+        ),
+        rec(Value::string("empty"), blob("", b""), vec![0]),
+        rec(Value::string("inline"), blob("text/plain", b"hi"), vec![]),
+    ];
+    vec![notes, Vec::new(), files]
+}
+
+fn expected(stores: &[Vec<Rec>]) -> Vec<StoreRecords> {
+    stores
+        .iter()
+        .enumerate()
+        .map(|(i, records)| StoreRecords {
+            name: format!("s{i}"),
+            records: records
+                .iter()
+                .map(|r| (r.key.clone(), r.value.clone()))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Small chunks, so that a small file has many frames.
+const SMALL: (u32, usize) = (5, 2048);
+
+fn small_file() -> (Vec<u8>, BackupManifest) {
+    write(&sample(), ChunkDigests::HashedHere, SMALL).unwrap()
+}
+
+/// A file of a few KiB with every kind of frame, for damage at every byte.
+fn tiny_file() -> (Vec<u8>, BackupManifest) {
+    write(
+        &sample_of(9, 5, 200, false),
+        ChunkDigests::HashedHere,
+        (3, 200),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_chunked_backup_round_trips_with_blobs_inline_and_out_of_line() {
+    let input = sample();
+    let (file, manifest) = write(&input, ChunkDigests::HashedHere, SMALL).unwrap();
+    assert_eq!(format_version(&file), Ok(CHUNKED_FORMAT_VERSION));
+    assert_eq!(manifest.format_version, CHUNKED_FORMAT_VERSION);
+    assert_eq!(manifest.stores[0].records, 41);
+    assert_eq!(manifest.stores[1].records, 0);
+    assert_eq!(manifest.stores[2].records, 3);
+    assert_eq!(manifest.total_records(), 44);
+    assert_eq!(inspect(&file), Ok(manifest.clone()));
+    let decoded = decode_backup(&file).unwrap();
+    assert_eq!(decoded.manifest, manifest);
+    assert_eq!(decoded.stores, expected(&input));
+    // Digests given by the caller make the same file.
+    let (given, _) = write(&input, ChunkDigests::GivenByCaller, SMALL).unwrap();
+    assert_eq!(given, file);
+    // With the default limits everything fits in one chunk per store: same records.
+    let (one, _) = write(&input, ChunkDigests::HashedHere, (u32::MAX, usize::MAX)).unwrap();
+    assert!(one.len() < file.len());
+    assert_eq!(decode_backup(&one).unwrap().stores, expected(&input));
+    // Sections are a format 2 notion: the section readers refuse, without guessing.
+    assert!(format::verify_file(&file).is_err());
+}
+
+#[test]
+fn the_reader_hands_out_batches_with_the_ranges_of_out_of_line_blobs() {
+    let input = sample();
+    let (file, manifest) = small_file();
+    let mut reader = ChunkedReader::new(file.len() as u64, ReadMode::Records);
+    let mut steps = Vec::new();
+    let mut largest_read = 0u64;
+    let mut seen = vec![Vec::new(); 3];
+    loop {
+        match reader.next_step().unwrap() {
+            Step::Read(r) => {
+                largest_read = largest_read.max(r.end - r.start);
+                steps.push("read");
+                reader
+                    .give_bytes(&file[r.start as usize..r.end as usize])
+                    .unwrap();
+            }
+            Step::Digest(r) => {
+                steps.push("digest");
+                reader
+                    .give_digest(sha(&file[r.start as usize..r.end as usize]))
+                    .unwrap();
+            }
+            Step::Manifest(m) => {
+                assert_eq!(m, manifest);
+                assert!(!steps.contains(&"records"), "the manifest comes first");
+                steps.push("manifest");
+            }
+            Step::Records(batch) => {
+                steps.push("records");
+                assert!(batch.records.len() <= SMALL.0 as usize);
+                for r in batch.records {
+                    seen[batch.store].push(r);
+                }
+            }
+            Step::Done(m) => {
+                assert_eq!(m, manifest);
+                break;
+            }
+        }
+    }
+    assert!(reader.next_step().is_err(), "nothing after the end");
+    assert!(largest_read <= 64 * 1024, "largest read {largest_read}");
+    for (store, records) in seen.iter().enumerate() {
+        assert_eq!(records.len(), input[store].len());
+        for (got, want) in records.iter().zip(&input[store]) {
+            assert_eq!(got.key, want.key);
+            let (value, sizes, bytes) = split(want);
+            assert_eq!(got.value, value, "out-of-line Blobs come without bytes");
+            assert_eq!(got.parts.len(), sizes.len());
+            for ((part, size), bytes) in got.parts.iter().zip(&sizes).zip(&bytes) {
+                assert_eq!(part.blob, size.blob);
+                let range = part.range.start as usize..part.range.end as usize;
+                assert_eq!(&file[range], &bytes[..], "the part is where the range says");
+            }
+        }
+    }
+}
+
+#[test]
+fn digests_missing_or_answers_out_of_turn_are_refused() {
+    let mut w = ChunkedWriter::new(manifest(), ChunkDigests::GivenByCaller).unwrap();
+    w.push(0, &Value::number(1.0), &Value::Null, &[]).unwrap();
+    assert!(matches!(w.finish(), Err(BackupError::Invalid { .. })));
+    let mut w = ChunkedWriter::new(manifest(), ChunkDigests::GivenByCaller).unwrap();
+    w.push(0, &Value::number(1.0), &Value::Null, &[]).unwrap();
+    w.end().unwrap();
+    assert!(w.set_digest(7, [0; 32]).is_err());
+    let err = w.finish().unwrap_err();
+    assert!(err.to_string().contains("digest of frame 0"), "{err}");
+
+    let (file, _) = small_file();
+    let mut reader = ChunkedReader::new(file.len() as u64, ReadMode::Verify);
+    assert!(matches!(reader.next_step(), Ok(Step::Read(_))));
+    assert!(reader.give_digest([0; 32]).is_err());
+    let mut reader = ChunkedReader::new(file.len() as u64, ReadMode::Verify);
+    assert!(reader.give_bytes(&file[..3]).is_err(), "wrong length");
+}
+
+#[test]
+fn the_writer_refuses_what_it_cannot_write() {
+    let m = manifest();
+    let mut w = ChunkedWriter::new(m.clone(), ChunkDigests::HashedHere).unwrap();
+    let bad_key = w.push(0, &Value::Null, &Value::Null, &[]).unwrap_err();
+    assert!(bad_key.to_string().contains("\"notes\""), "{bad_key}");
+    w.push(2, &Value::number(1.0), &Value::Null, &[]).unwrap();
+    let back = w
+        .push(0, &Value::number(1.0), &Value::Null, &[])
+        .unwrap_err();
+    assert!(matches!(back, BackupError::Invalid { .. }));
+    assert!(w.push(3, &Value::number(1.0), &Value::Null, &[]).is_err());
+    let with_bytes = w.push(
+        2,
+        &Value::number(2.0),
+        &blob("", b"x"),
+        &[OutOfLineBlob { blob: 0, len: 1 }],
+    );
+    assert!(with_bytes
+        .unwrap_err()
+        .to_string()
+        .contains("carries its bytes"));
+    let missing = w.push(
+        2,
+        &Value::number(3.0),
+        &Value::Null,
+        &[OutOfLineBlob { blob: 0, len: 1 }],
+    );
+    assert!(missing.is_err());
+    // A failed push leaves nothing behind: the file still reads.
+    let frames = w.end().unwrap();
+    assert_eq!(frames.len(), 1);
+    let mut dup = m;
+    dup.stores[1].schema.name = "notes".into();
+    assert!(ChunkedWriter::new(dup, ChunkDigests::HashedHere).is_err());
+}
+
+#[test]
+fn a_record_larger_than_a_chunk_is_a_chunk_of_its_own() {
+    let big = Value::ArrayBuffer(vec![7; 50_000]);
+    let input = vec![vec![
+        rec(Value::number(1.0), Value::Null, vec![]),
+        rec(Value::number(2.0), big.clone(), vec![]),
+        rec(Value::number(3.0), Value::Null, vec![]),
+    ]];
+    let (file, m) = write(&input, ChunkDigests::HashedHere, (100, 1024)).unwrap();
+    let mut chunks = Vec::new();
+    let mut reader = ChunkedReader::new(file.len() as u64, ReadMode::Records);
+    read_chunked_slice(&file, &mut reader, &mut |s| {
+        if let Step::Records(b) = s {
+            chunks.push(b.records.len());
+        }
+    })
+    .unwrap();
+    assert_eq!(chunks, vec![1, 1, 1]);
+    assert_eq!(m.stores[0].records, 3);
+    assert_eq!(decode_backup(&file).unwrap().stores[0].records[1].1, big);
+}
+
+#[test]
+fn an_empty_backup_is_a_header_and_a_tail() {
+    let (file, m) = write(&[Vec::new(), Vec::new()], ChunkDigests::HashedHere, SMALL).unwrap();
+    let (index, index_end, _) = regions(&file);
+    assert_eq!((index, index_end), (16, 16), "no frames, an empty index");
+    assert_eq!(inspect(&file), Ok(m.clone()));
+    let d = decode_backup(&file).unwrap();
+    assert_eq!(d.stores.len(), 2);
+    assert!(d.stores.iter().all(|s| s.records.is_empty()));
+}
+
+/// The file's regions: where the frames end, the index ends, the manifest ends.
+fn regions(file: &[u8]) -> (usize, usize, usize) {
+    let n = file.len();
+    let le = |at: usize| u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
+    let index = le(n - 64);
+    let frames = le(n - 56);
+    let manifest = le(n - 48);
+    (index, index + frames * 56, index + frames * 56 + manifest)
+}
+
+/// The frames' boundaries, from the index.
+fn frame_bounds(file: &[u8]) -> Vec<usize> {
+    let (index, index_end, _) = regions(file);
+    let mut at = 16;
+    let mut bounds = vec![at];
+    for e in file[index..index_end].chunks(56) {
+        at += u64::from_le_bytes(e[16..24].try_into().unwrap()) as usize;
+        bounds.push(at);
+    }
+    bounds
+}
+
+/// The file rebuilt around `frames`, `index` and `manifest` (as JSON) with a root that
+/// matches: damage a checksum cannot catch, so the other checks must.
+fn resealed(frames: &[u8], index: &[u8], manifest: &serde_json::Value) -> Vec<u8> {
+    let json = serde_json::to_vec(manifest).unwrap();
+    let mut file = frames.to_vec();
+    let mut fields = Vec::new();
+    fields.extend_from_slice(&(frames.len() as u64).to_le_bytes());
+    fields.extend_from_slice(&(index.len() as u64 / 56).to_le_bytes());
+    fields.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    let mut root = Sha256::new();
+    root.update(&frames[..16]);
+    root.update(sha(index));
+    root.update(sha(&json));
+    root.update(&fields);
+    file.extend_from_slice(index);
+    file.extend_from_slice(&json);
+    file.extend_from_slice(&fields);
+    file.extend_from_slice(&root.finalize());
+    file.extend_from_slice(b"RWND-END");
+    file
+}
+
+fn parts_of(file: &[u8]) -> (Vec<u8>, Vec<u8>, serde_json::Value) {
+    let (index, index_end, manifest_end) = regions(file);
+    (
+        file[..index].to_vec(),
+        file[index..index_end].to_vec(),
+        serde_json::from_slice(&file[index_end..manifest_end]).unwrap(),
+    )
+}
+
+fn corrupt_saying(r: Result<BackupManifest, BackupError>, words: &str) {
+    match r {
+        Err(BackupError::Corrupt { reason }) if reason.contains(words) => {}
+        other => panic!("expected Corrupt saying {words:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_file_cut_anywhere_is_refused() {
+    let (file, _) = tiny_file();
+    for cut in 0..file.len() {
+        let got = inspect(&file[..cut]);
+        match &got {
+            Err(BackupError::Empty) => assert_eq!(cut, 0),
+            Err(BackupError::Truncated { missing }) => assert!(*missing > 0 && cut < 80),
+            Err(BackupError::Corrupt { reason }) => {
+                assert!(reason.contains("cut short"), "cut at {cut}: {reason}")
+            }
+            other => panic!("cut at {cut}: {other:?}"),
+        }
+        assert_eq!(decode_backup(&file[..cut]).map(|d| d.manifest), got);
+    }
+    // At every frame boundary in particular, and with bytes added after the end.
+    for b in frame_bounds(&file).into_iter().filter(|b| *b >= 80) {
+        corrupt_saying(inspect(&file[..b]), "cut short");
+    }
+    let mut longer = file.clone();
+    longer.push(0);
+    corrupt_saying(inspect(&longer), "added after its end");
+}
+
+#[test]
+fn every_flipped_bit_is_refused_with_the_damaged_part_named() {
+    let (file, _) = tiny_file();
+    let (index, _, _) = regions(&file);
+    let n = file.len();
+    let bounds = frame_bounds(&file);
+    for at in 0..n {
+        for bit in [0, 5] {
+            let mut bad = file.clone();
+            bad[at] ^= 1 << bit;
+            let got = inspect(&bad);
+            assert_eq!(decode_backup(&bad).map(|d| d.manifest), got, "byte {at}");
+            let what = |got: &Result<BackupManifest, BackupError>| match got {
+                Err(BackupError::ChecksumMismatch { what }) => what.clone(),
+                other => panic!("byte {at} bit {bit}: {other:?}"),
+            };
+            if at < 8 {
+                assert_eq!(got, Err(BackupError::BadMagic));
+            } else if at < 16 {
+                assert!(got.is_err(), "byte {at}");
+            } else if at < index {
+                let w = what(&got);
+                let frame = bounds.iter().filter(|b| **b <= at).count();
+                assert!(
+                    w.starts_with("chunk ") || w.starts_with("a Blob of store"),
+                    "byte {at} (frame {frame}): {w}"
+                );
+            } else if at < n - 64 || (n - 40..n - 8).contains(&at) {
+                assert_eq!(what(&got), "its index and manifest", "byte {at}");
+            } else if at < n - 40 {
+                assert!(
+                    matches!(got, Err(BackupError::Corrupt { .. }))
+                        || what(&got) == "its index and manifest",
+                    "byte {at}"
+                );
+            } else {
+                corrupt_saying(got, "cut short");
+            }
+        }
+    }
+}
+
+#[test]
+fn wrong_counts_reordered_chunks_and_lost_parts_are_refused_behind_a_matching_root() {
+    let (file, _) = tiny_file();
+    let (frames, index, manifest) = parts_of(&file);
+    // Resealed unchanged (the manifest's keys reordered): still a good file.
+    assert!(inspect(&resealed(&frames, &index, &manifest)).is_ok());
+
+    let mut m = manifest.clone();
+    m["stores"][0]["records"] = (m["stores"][0]["records"].as_u64().unwrap() + 1).into();
+    corrupt_saying(inspect(&resealed(&frames, &index, &m)), "manifest says");
+
+    let mut m = manifest.clone();
+    m["stores"][2]["sha256"] = "00".repeat(32).into();
+    assert!(matches!(
+        inspect(&resealed(&frames, &index, &m)),
+        Err(BackupError::ChecksumMismatch { what }) if what == "store \"s2\""
+    ));
+
+    let mut m = manifest.clone();
+    m["formatVersion"] = 2.into();
+    corrupt_saying(inspect(&resealed(&frames, &index, &m)), "disagree");
+
+    let mut m = manifest.clone();
+    m["stores"].as_array_mut().unwrap().pop();
+    corrupt_saying(inspect(&resealed(&frames, &index, &m)), "does not hold");
+
+    // Two chunks of the first store swapped, index entries too: each frame matches its
+    // entry, but the store's digest of digests does not.
+    let bounds = frame_bounds(&file);
+    let entries: Vec<&[u8]> = index.chunks(56).collect();
+    let chunks: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i][0] == 1 && entries[i][4] == 0)
+        .collect();
+    let (a, b) = (chunks[0], chunks[1]);
+    let frame = |i: usize| &file[bounds[i]..bounds[i + 1]];
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.swap(a, b);
+    let swapped_frames: Vec<u8> = file[..16]
+        .iter()
+        .copied()
+        .chain(order.iter().flat_map(|&i| frame(i).to_vec()))
+        .collect();
+    let swapped_index: Vec<u8> = order.iter().flat_map(|&i| entries[i].to_vec()).collect();
+    assert!(matches!(
+        inspect(&resealed(&swapped_frames, &swapped_index, &manifest)),
+        Err(BackupError::ChecksumMismatch { what }) if what == "store \"s0\""
+    ));
+    // The chunk bytes swapped but not the index: the first of them fails its digest.
+    let swapped_bytes: Vec<u8> = file[..16]
+        .iter()
+        .copied()
+        .chain(order.iter().flat_map(|&i| frame(i).to_vec()))
+        .collect();
+    let got = inspect(&resealed(&swapped_bytes, &index, &manifest));
+    assert!(
+        matches!(&got, Err(BackupError::ChecksumMismatch { what }) if what.starts_with("chunk")),
+        "{got:?}"
+    );
+
+    // A part dropped with its entry (manifest adjusted so that counts agree): the chunk's
+    // records refer to more parts than come before it.
+    let part = (0..entries.len()).find(|&i| entries[i][0] == 2).unwrap();
+    let kept: Vec<usize> = (0..entries.len()).filter(|&i| i != part).collect();
+    let fewer_frames: Vec<u8> = file[..16]
+        .iter()
+        .copied()
+        .chain(kept.iter().flat_map(|&i| frame(i).to_vec()))
+        .collect();
+    let fewer_index: Vec<u8> = kept.iter().flat_map(|&i| entries[i].to_vec()).collect();
+    let store = entries[part][4] as usize;
+    let mut m = manifest.clone();
+    let mut digests = Sha256::new();
+    let (mut records, mut bytes) = (0u64, 0u64);
+    for e in fewer_index.chunks(56).filter(|e| e[4] as usize == store) {
+        digests.update(&e[24..56]);
+        records += u64::from(u32::from_le_bytes(e[8..12].try_into().unwrap()));
+        bytes += u64::from_le_bytes(e[16..24].try_into().unwrap());
+    }
+    m["stores"][store]["sha256"] = crate::migration::hex(&digests.finalize()).into();
+    m["stores"][store]["records"] = records.into();
+    m["stores"][store]["bytes"] = bytes.into();
+    corrupt_saying(
+        inspect(&resealed(&fewer_frames, &fewer_index, &m)),
+        "not before the chunk",
+    );
+
+    // A part last, with no chunk after it; an index entry with an unknown kind.
+    let last_part = (0..entries.len())
+        .rev()
+        .find(|&i| entries[i][0] == 2)
+        .unwrap();
+    let mut tail_part = index.clone();
+    tail_part.extend_from_slice(entries[last_part]);
+    let mut more = frames.clone();
+    more.extend_from_slice(frame(last_part));
+    corrupt_saying(
+        inspect(&resealed(&more, &tail_part, &manifest)),
+        "belongs to no chunk",
+    );
+    let mut unknown = index.clone();
+    unknown[0] = 9;
+    corrupt_saying(
+        inspect(&resealed(&frames, &unknown, &manifest)),
+        "unknown kind",
+    );
+}
+
+#[test]
+fn damaged_trailers_and_manifests_are_refused_before_anything_is_decoded() {
+    let (file, _) = tiny_file();
+    let n = file.len();
+    // Sizes that overflow or do not add up.
+    for (at, value) in [
+        (0, u64::MAX),
+        (8, u64::MAX / 56 + 1),
+        (16, u64::MAX),
+        (0, 3),
+    ] {
+        let mut bad = file.clone();
+        bad[n - 64 + at..n - 56 + at].copy_from_slice(&value.to_le_bytes());
+        corrupt_saying(inspect(&bad), "do not add up");
+    }
+    // A manifest longer than allowed, though the sizes add up.
+    let mut huge = file[..16].to_vec();
+    let json_len = MAX_MANIFEST_BYTES + 1;
+    huge.resize(16 + json_len as usize, b' ');
+    let mut fields = Vec::new();
+    fields.extend_from_slice(&16u64.to_le_bytes());
+    fields.extend_from_slice(&0u64.to_le_bytes());
+    fields.extend_from_slice(&json_len.to_le_bytes());
+    huge.extend_from_slice(&fields);
+    huge.extend_from_slice(&[0; 32]);
+    huge.extend_from_slice(b"RWND-END");
+    corrupt_saying(inspect(&huge), "manifest is larger");
+    // A manifest that is not JSON, resealed.
+    let (frames, index, _) = parts_of(&file);
+    let mut bad = resealed(&frames, &index, &serde_json::json!({}));
+    corrupt_saying(inspect(&bad), "cannot be read");
+    // Reserved header bytes.
+    bad = file.clone();
+    bad[12] = 1;
+    corrupt_saying(inspect(&bad), "header");
+}
+
+#[test]
+fn formats_1_and_2_still_read_and_the_header_tells_the_formats_apart() {
+    let v2 = encode_backup(manifest(), stores()).unwrap();
+    assert_eq!(format_version(&v2.bytes), Ok(FORMAT_VERSION));
+    assert_eq!(inspect(&v2.bytes), Ok(v2.manifest.clone()));
+    assert_eq!(decode_backup(&v2.bytes).unwrap().stores, stores());
+    assert!(format::verify_file(&v2.bytes).is_ok());
+    for fixture in ["binary", "empty", "notes"] {
+        let path = format!(
+            "{}/tests/fixtures/{fixture}.rewind",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(format_version(&bytes), Ok(1), "{fixture}");
+        assert!(inspect(&bytes).is_ok(), "{fixture}");
+        assert!(format::verify_file(&bytes).is_ok(), "{fixture}");
+    }
+    assert_eq!(format_version(b""), Err(BackupError::Empty));
+    assert_eq!(format_version(b"PK\x03\x04"), Err(BackupError::BadMagic));
+    assert!(matches!(
+        format_version(&MAGIC),
+        Err(BackupError::Truncated { .. })
+    ));
+    let mut newer = v2.bytes.clone();
+    newer[8..12].copy_from_slice(&4u32.to_le_bytes());
+    assert_eq!(
+        format_version(&newer),
+        Err(BackupError::UnsupportedFormat {
+            found: 4,
+            supported: CHUNKED_FORMAT_VERSION
+        })
+    );
+    // The reader of chunks does not read a format 2 file as if it were one.
+    let mut reader = ChunkedReader::new(v2.bytes.len() as u64, ReadMode::Verify);
+    assert!(read_chunked_slice(&v2.bytes, &mut reader, &mut |_| {}).is_err());
+    // Part tags outside a chunk are refused, even in a format 2 file's section.
+    assert!(decode_value(&[0x2B, 0, 0]).is_err());
+}
+
+#[test]
+fn skipped_records_are_listed_and_checked() {
+    let mut w = ChunkedWriter::new(manifest(), ChunkDigests::HashedHere).unwrap();
+    let mut key = Vec::new();
+    encode_value(&Value::number(9.0), &mut key).unwrap();
+    w.skip(SkippedRecord {
+        store: "notes".into(),
+        key: "9".into(),
+        key_bytes: crate::migration::hex(&key),
+        type_name: "CryptoKey".into(),
+        path: ".k".into(),
+    });
+    let mut file = w.header().to_vec();
+    let frames = w.end().unwrap();
+    assert!(frames.is_empty());
+    let tail = w.finish().unwrap();
+    file.extend_from_slice(&tail.bytes);
+    let m = inspect(&file).unwrap();
+    assert_eq!(m.skipped.len(), 1);
+    let (frames, index, mut manifest) = parts_of(&file);
+    manifest["skipped"][0]["store"] = "nowhere".into();
+    corrupt_saying(
+        inspect(&resealed(&frames, &index, &manifest)),
+        "does not hold",
+    );
+}
+
+/// The fuzz seeds of chunked files (`fuzz/corpus/{chunked,inspect,decode_backup}/v3-*`) are
+/// good files of this build. `REWIND_WRITE_FUZZ_SEEDS=1` writes them again.
+#[test]
+fn the_chunked_fuzz_seeds_are_good_files() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    let empty = write(&[Vec::new(), Vec::new()], ChunkDigests::HashedHere, SMALL).unwrap();
+    let one_chunk = write(
+        &sample_of(3, 4, 40, false),
+        ChunkDigests::HashedHere,
+        (u32::MAX, usize::MAX),
+    )
+    .unwrap();
+    let seeds = [
+        ("v3-many-frames.rewind", tiny_file().0),
+        ("v3-empty.rewind", empty.0),
+        ("v3-one-chunk.rewind", one_chunk.0),
+    ];
+    if std::env::var_os("REWIND_WRITE_FUZZ_SEEDS").is_some() {
+        for target in ["chunked", "inspect", "decode_backup"] {
+            for (name, bytes) in &seeds {
+                std::fs::write(corpus.join(target).join(name), bytes).unwrap();
+            }
+        }
+    }
+    for target in ["chunked", "inspect", "decode_backup"] {
+        for (name, bytes) in &seeds {
+            let path = corpus.join(target).join(name);
+            let stored = std::fs::read(&path).unwrap_or_default();
+            assert!(stored.len() < 10 * 1024, "{}", path.display());
+            assert_eq!(&stored, bytes, "{} is stale", path.display());
+            assert!(inspect(&stored).is_ok());
+        }
+    }
+}
+
+#[test]
+fn a_refused_record_leaves_the_open_chunk_as_it_was() {
+    let mut w = ChunkedWriter::new(manifest(), ChunkDigests::HashedHere).unwrap();
+    let mut file = w.header().to_vec();
+    let mut take = |frames: Vec<Frame>| {
+        for f in frames {
+            if let Frame::Chunk { bytes, .. } = f {
+                file.extend_from_slice(&bytes);
+            }
+        }
+    };
+    take(w.push(0, &Value::number(1.0), &Value::Null, &[]).unwrap());
+    // Refused as the first record of the next store: the first store's chunk is not lost.
+    assert!(w.push(2, &Value::Null, &Value::Null, &[]).is_err());
+    let bad_blob = [OutOfLineBlob { blob: 5, len: 1 }];
+    assert!(w
+        .push(2, &Value::number(1.0), &Value::Null, &bad_blob)
+        .is_err());
+    take(
+        w.push(2, &Value::number(2.0), &Value::Bool(true), &[])
+            .unwrap(),
+    );
+    take(w.end().unwrap());
+    file.extend_from_slice(&w.finish().unwrap().bytes);
+    let d = decode_backup(&file).unwrap();
+    assert_eq!(d.stores[0].records, vec![(Value::number(1.0), Value::Null)]);
+    assert_eq!(
+        d.stores[2].records,
+        vec![(Value::number(2.0), Value::Bool(true))]
+    );
+}

@@ -1109,7 +1109,7 @@ fn mutated_chunked_backups_give_a_manifest_or_an_error() {
         .collect();
     files.sort();
     assert!(files.len() >= 3, "the chunked seeds are missing");
-    let mut rng = Rng(0xC4A7);
+    let mut rng = SplitMix64::new(0xC4A7);
     let mut cases = Vec::new();
     let mut both = |what: String, bytes: Vec<u8>| {
         cases.push(Case {
@@ -1122,7 +1122,7 @@ fn mutated_chunked_backups_give_a_manifest_or_an_error() {
         let len = file.len();
         let trailer = len.saturating_sub(64)..len;
         for p in positions(len, 96, 600).into_iter().chain(trailer) {
-            let bit = rng.below(8);
+            let bit = rng.usize(8);
             let mut b = file.clone();
             b[p] ^= 1 << bit;
             both(format!("{name}: bit {bit} of byte {p} flipped"), b);
@@ -1131,7 +1131,7 @@ fn mutated_chunked_backups_give_a_manifest_or_an_error() {
             both(format!("{name}: cut to {cut}"), file[..cut].to_vec());
         }
         for p in positions(len, 16, 60) {
-            let n = 1 + rng.below(4);
+            let n = 1 + rng.usize(4);
             let mut ins = file.clone();
             ins.splice(p..p, rng.bytes(n));
             both(format!("{name}: {n} bytes inserted at {p}"), ins);
@@ -1140,7 +1140,7 @@ fn mutated_chunked_backups_give_a_manifest_or_an_error() {
             both(format!("{name}: {n} bytes deleted at {p}"), del);
         }
         for (other_name, other) in &files {
-            let (a, b) = (rng.below(len), rng.below(other.len()));
+            let (a, b) = (rng.usize(len), rng.usize(other.len()));
             let mut spliced = file[..a].to_vec();
             spliced.extend_from_slice(&other[b..]);
             both(format!("{name} [..{a}] + {other_name} [{b}..]"), spliced);

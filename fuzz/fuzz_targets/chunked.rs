@@ -13,7 +13,7 @@ use rewind::backup::{
 
 fuzz_target!(|data: &[u8]| {
     let mut inputs = vec![data.to_vec()];
-    inputs.extend(rewind_fuzz::reseal_chunked(data));
+    inputs.extend(rewind_test_support::reseal_chunked(data));
     for input in &inputs {
         let len = input.len() as u64;
         let mut reader = ChunkedReader::new(len, ReadMode::Records);

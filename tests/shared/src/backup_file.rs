@@ -117,7 +117,8 @@ pub fn reseal_chunked(data: &[u8]) -> Option<Vec<u8>> {
                     if u32::from_le_bytes(e[4..8].try_into().ok()?) as usize == i {
                         digests.update(&e[24..56]);
                         records += u64::from(u32::from_le_bytes(e[8..12].try_into().ok()?));
-                        bytes = bytes.saturating_add(u64::from_le_bytes(e[16..24].try_into().ok()?));
+                        bytes =
+                            bytes.saturating_add(u64::from_le_bytes(e[16..24].try_into().ok()?));
                     }
                 }
                 if let Some(obj) = store.as_object_mut() {

@@ -8,6 +8,6 @@ mod backup_file;
 mod demo;
 mod rng;
 
-pub use backup_file::{hex, reseal, reseal_trailer};
+pub use backup_file::{hex, reseal, reseal_chunked, reseal_trailer};
 pub use demo::{count_words, demo_migrations, DEMO_MIGRATIONS};
 pub use rng::SplitMix64;

@@ -142,7 +142,7 @@ test("damaged files: CorruptBackup, ChecksumMismatch, UnsupportedFormat; nothing
         truncated: file.slice(0, size - 40),
         flipped: await T.edited(file, (b) => { b[size - 60] ^= 0xff; }),
         trailer: await T.edited(file, (b) => { b[size - 1] ^= 1; }),
-        newerFormat: await T.edited(file, (b) => { b[8] = 3; }),
+        newerFormat: await T.edited(file, (b) => { b[8] = 99; }),  // newer than any format this build reads
       };
       const out = {};
       for (const [k, blob] of Object.entries(cases)) {

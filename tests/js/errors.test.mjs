@@ -256,7 +256,11 @@ test("automaticBackup: false runs an operation without its automatic backup, by 
       const afterMigrate = await rw.listBackups();
       const rolledBack = await rw.rollbackTo(1);
       const status = await rw.status();
-      return { badChoice, migrated, afterMigrate, rolledBack, journal: status.journal, backups: await rw.listBackups() };
+      const backups = await rw.listBackups();
+      const restored = await rw.restore(backups[0].id, { automaticBackup: false });
+      const afterRestore = await rw.status();
+      return { badChoice, migrated, afterMigrate, rolledBack, journal: status.journal, backups,
+               restored, restoreEntry: afterRestore.journal[0], backupsAfter: (await rw.listBackups()).length };
     });
     assertCode(r.badChoice, "InvalidArgument", "automaticBackup must be a boolean");
     assert.deepEqual(r.migrated, { from: 1, to: 2, backupId: null });
@@ -266,6 +270,9 @@ test("automaticBackup: false runs an operation without its automatic backup, by 
     assert.equal(rollback.withoutBackup, undefined, "the default takes a backup, and says nothing");
     assert.equal(rollback.backupId, r.rolledBack.backupId);
     assert.equal(r.backups.length, 1);
+    assert.equal(r.restored.backupId, null, "the restore took no backup either");
+    assert.deepEqual([r.restoreEntry.operation, r.restoreEntry.withoutBackup], ["restore", true]);
+    assert.equal(r.backupsAfter, 1);
   });
 });
 

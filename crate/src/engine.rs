@@ -57,6 +57,26 @@ pub struct JournalEntry {
     pub without_backup: bool,
 }
 
+impl JournalEntry {
+    /// What the journal says of a restore found interrupted before its swap (its tab closed or
+    /// the browser stopped), when its staged copy is removed: it failed, and changed nothing.
+    pub fn interrupted_restore(at: f64, version: u32) -> JournalEntry {
+        JournalEntry {
+            at,
+            operation: Operation::Restore,
+            from: version,
+            to: version,
+            error: Some(
+                "interrupted before it changed anything (its tab was closed or the browser \
+                 stopped); the copy it had staged was removed"
+                    .into(),
+            ),
+            backup_id: None,
+            without_backup: false,
+        }
+    }
+}
+
 /// Everything a backend reports about the database, read at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DatabaseState {

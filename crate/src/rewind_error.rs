@@ -79,6 +79,13 @@ pub enum RewindError {
          database is exactly as it was."
     )]
     RestoreMismatch { what: String },
+
+    /// The person cancelled a restore before its swap.
+    #[error(
+        "the restore was cancelled before it changed anything: the database is exactly as it \
+         was."
+    )]
+    Cancelled,
 }
 
 /// The browser's own words, when it gave any, after a space and in parentheses.
@@ -110,6 +117,7 @@ impl RewindError {
         "InvalidBackup",
         "UnreadableFile",
         "FileTooLarge",
+        "Cancelled",
     ];
 
     /// The stable code the JavaScript API reports.
@@ -127,6 +135,7 @@ impl RewindError {
             RewindError::UnreadableFile(_) => "UnreadableFile",
             RewindError::RestoreMismatch { .. } => "RestoreFailed",
             RewindError::Storage(_) => "Storage",
+            RewindError::Cancelled => "Cancelled",
         }
     }
 
@@ -226,6 +235,7 @@ mod tests {
             R::BackupTooLarge { bytes: 1 },
             R::RestoreMismatch { what: s() },
             R::Storage(s()),
+            R::Cancelled,
         ];
         for e in &migration {
             match e {
@@ -269,7 +279,8 @@ mod tests {
                 | R::FileTooLarge { .. }
                 | R::BackupTooLarge { .. }
                 | R::RestoreMismatch { .. }
-                | R::Storage(_) => {}
+                | R::Storage(_)
+                | R::Cancelled => {}
             }
         }
         migration

@@ -9,7 +9,7 @@ use super::open::BlockedPolicy;
 use super::restore::restore_verified;
 use super::snapshot::{snapshot, SnapshotInfo};
 use super::storage::{blob_to_bytes, blob_to_file};
-use super::{catalog, webcrypto, IdbError, Progress};
+use super::{catalog, webcrypto, CancelFlag, IdbError, Progress};
 use crate::backup::format::VerifiedFile;
 use crate::backup::{backup_file_name, BackupManifest};
 use crate::backup_policy::{backup_id, RestoreConsent, UnsupportedRecords};
@@ -37,6 +37,8 @@ pub struct OperationOptions {
     /// Take the automatic backup first (the default). Turned off only by a person's explicit
     /// choice, for a database whose backup will not fit; the journal says so.
     pub automatic_backup: bool,
+    /// Set to cancel a restore; heard until its swap begins.
+    pub cancel: Option<CancelFlag>,
 }
 
 impl Default for OperationOptions {
@@ -44,6 +46,7 @@ impl Default for OperationOptions {
         OperationOptions {
             progress: None,
             automatic_backup: true,
+            cancel: None,
         }
     }
 }
@@ -93,6 +96,7 @@ impl Rewind {
             block_timeout_ms: self.block_timeout_ms,
             on_blocked: self.on_blocked.clone(),
             progress,
+            cancel: None,
             known_version: None,
         }
     }
@@ -233,8 +237,10 @@ impl Rewind {
         options: OperationOptions,
     ) -> Result<OperationReport, RewindError> {
         let policy = self.policy_for(&options);
+        let mut backend = self.backend(options.progress);
+        backend.cancel = options.cancel;
         self.migrator
-            .restore(&mut self.backend(options.progress), policy, source, consent)
+            .restore(&mut backend, policy, source, consent)
             .await
     }
 }
@@ -306,7 +312,7 @@ impl Backups for IdbBackend {
         entry: &JournalEntry,
     ) -> Result<(), RewindError> {
         let needed = bytes.len() as u64;
-        let policy = BlockedPolicy {
+        let policy = || BlockedPolicy {
             on_blocked: self
                 .on_blocked
                 .clone()
@@ -319,8 +325,9 @@ impl Backups for IdbBackend {
             bytes,
             &verified,
             entry,
-            policy,
+            &policy,
             self.progress.clone(),
+            self.cancel.clone(),
         )
         .await
         .map_err(|err| match err {

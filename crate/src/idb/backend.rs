@@ -10,8 +10,9 @@ use super::inspect::list_databases;
 use super::inspect::{read_store, store_names};
 use super::js_record::JsRecord;
 use super::open::{open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::{await_request, await_transaction, BatchReader};
-use super::{IdbError, Progress};
+use super::request::{await_request, await_transaction, BatchReader, RequestEvents};
+use super::staging::remove_leftovers;
+use super::{CancelFlag, IdbError, Progress};
 use crate::diff::diff;
 use crate::engine::{step_failed, DatabaseState, JournalEntry, Migrate, RewindMeta};
 use crate::fold::RESERVED_PREFIX;
@@ -51,6 +52,8 @@ pub struct IdbBackend {
     pub on_blocked: Option<Rc<dyn Fn()>>,
     /// Told how a backup or restore advances.
     pub progress: Option<Progress>,
+    /// Set when the person cancels a restore (heard until its swap).
+    pub cancel: Option<CancelFlag>,
     /// The IndexedDB version the last `read` saw: an operation reads the database once and
     /// upgrades from there (its lock keeps every other Rewind out meanwhile).
     pub known_version: Option<u64>,
@@ -64,6 +67,7 @@ impl IdbBackend {
             block_timeout_ms: 5_000,
             on_blocked: None,
             progress: None,
+            cancel: None,
             known_version: None,
         }
     }
@@ -285,6 +289,11 @@ async fn run_upgrade(
     entry: JournalEntry,
     transforms: Transforms,
 ) -> Result<(), MigrationError> {
+    // What a restore interrupted before its swap left behind goes first, journaled.
+    let interrupted = JournalEntry::interrupted_restore(entry.at, entry.from);
+    if let Some(journaled) = remove_leftovers(&up, &to_json(&interrupted)?)? {
+        journaled.next().await?;
+    }
     ensure_meta_stores(&up.db)?;
     for pm in &plan.migrations {
         for (i, step) in pm.steps.iter().enumerate() {
@@ -393,16 +402,36 @@ pub(crate) async fn write_meta_and_entry(
     meta: &JsValue,
     entry: &JsValue,
 ) -> Result<(), IdbError> {
+    issue_meta_and_entry(tx, meta, entry)?.done().await
+}
+
+/// The two requests writing Rewind's metadata and a journal entry, issued together.
+pub(crate) struct MetaWrites(RequestEvents, RequestEvents);
+
+impl MetaWrites {
+    pub(crate) async fn done(self) -> Result<(), IdbError> {
+        self.0.next().await?;
+        self.1.next().await?;
+        Ok(())
+    }
+}
+
+/// Issues the writes of Rewind's metadata and a journal entry without awaiting them, so that a
+/// caller can issue everything its transaction does before it awaits anything.
+pub(crate) fn issue_meta_and_entry(
+    tx: &web_sys::IdbTransaction,
+    meta: &JsValue,
+    entry: &JsValue,
+) -> Result<MetaWrites, IdbError> {
     let meta_store = tx.object_store(META_STORE).map_err(thrown)?;
-    await_request(
+    let meta_put = RequestEvents::new(
         meta_store
             .put_with_key(meta, &STATE_KEY.into())
             .map_err(thrown)?,
-    )
-    .await?;
+    );
     let journal = tx.object_store(JOURNAL_STORE).map_err(thrown)?;
-    await_request(journal.add(entry).map_err(thrown)?).await?;
-    Ok(())
+    let entry_add = RequestEvents::new(journal.add(entry).map_err(thrown)?);
+    Ok(MetaWrites(meta_put, entry_add))
 }
 
 /// Rewind's metadata from its store (defaults when none was written yet).

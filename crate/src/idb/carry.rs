@@ -26,6 +26,18 @@ pub(crate) struct Carried {
     inline: bool,
 }
 
+impl Carried {
+    /// The store it is written into.
+    pub(crate) fn store(&self) -> &str {
+        &self.store
+    }
+
+    /// The same record, written into store `store` instead (a restore's staging store).
+    pub(crate) fn into_store(self, store: String) -> Self {
+        Carried { store, ..self }
+    }
+}
+
 /// For each of the manifest's skipped records, in order: the live record, when the live
 /// database holds it in a store that keys records as the backup's store does. Only `tx`'s own
 /// requests are awaited, so it may run inside the restore's upgrade transaction.

@@ -18,6 +18,7 @@ mod open;
 mod request;
 mod restore;
 mod snapshot;
+mod staging;
 mod storage;
 mod webcrypto;
 
@@ -64,6 +65,9 @@ use wasm_bindgen::JsCast;
 /// Told `(done, total)` records now and then while a backup or restore runs; shared so that
 /// it can live inside the upgrade transaction.
 pub type Progress = std::rc::Rc<dyn Fn(u64, u64)>;
+
+/// Set to ask a running restore to stop: heard between its batches, until its swap begins.
+pub type CancelFlag = std::rc::Rc<std::cell::Cell<bool>>;
 
 /// The `IDBFactory` of this window or worker.
 pub fn factory() -> Result<web_sys::IdbFactory, IdbError> {

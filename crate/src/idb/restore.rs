@@ -1,12 +1,14 @@
-//! Restoring a verified backup: the whole database — stores, indexes, records, Rewind's
-//! metadata — replaced inside one `versionchange` transaction, checked (schema, counts and a
-//! content hash read back from IndexedDB) before it may commit. Any failure aborts it and leaves
-//! the database exactly as it was.
+//! Restoring a verified backup, staged: the backup's stores are made under reserved names and
+//! filled over as many transactions as they need, without touching the app's stores; what was
+//! written is read back and matched against the file; then one short `versionchange`
+//! transaction swaps them in (deletes the app's stores, renames the staged ones, checks the
+//! schema and counts, writes metadata and journal). A failure or a closed tab before the swap
+//! leaves the app's data exactly as it was; the swap itself commits whole or not at all.
 //!
 //! Everything that needs awaiting something other than IndexedDB (reading the file, decoding,
-//! making ImageBitmaps) happens before the transaction starts.
+//! making ImageBitmaps) happens before any transaction starts.
 
-use super::backend::{ensure_meta_stores, key_path_js, write_meta_and_entry};
+use super::backend::{ensure_meta_stores, issue_meta_and_entry, key_path_js};
 use super::carry::{read_carried, write_carried};
 use super::clone::{
     decode_batch, encode_batch_without_blob_bytes, js_to_value, make_bitmaps, value_to_js,
@@ -14,10 +16,11 @@ use super::clone::{
 };
 use super::error::thrown;
 use super::inspect::store_names;
-use super::open::{open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::{BatchReader, RequestEvents};
+use super::open::{delete_database, open_with_upgrade, BlockedPolicy, Upgrade};
+use super::request::{await_transaction, BatchReader, RequestEvents};
+use super::staging::{remove_leftovers, remove_staging, staging_name};
 use super::IdbError;
-use super::Progress;
+use super::{CancelFlag, Progress};
 use crate::backup::codec::{read_value, Reader};
 use crate::backup::format::encode_record;
 use crate::backup::format::VerifiedFile;
@@ -30,7 +33,7 @@ use crate::schema::{DatabaseSchema, KeyPath, StoreSchema};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{IdbIndexParameters, IdbObjectStoreParameters};
+use web_sys::{IdbIndexParameters, IdbObjectStoreParameters, IdbTransactionMode};
 
 #[wasm_bindgen(module = "/src/idb/batch_put.js")]
 extern "C" {
@@ -184,59 +187,96 @@ async fn read_back_matches(
     Ok((count, matched && matcher.is_complete()))
 }
 
-async fn replace_everything(
-    up: Upgrade,
-    stores: Vec<JsStore>,
-    manifest: BackupManifest,
-    mut bitmaps: Bitmaps,
-    meta_json: JsValue,
-    entry_json: JsValue,
+/// Records written per staging transaction. Each commits on its own, so no transaction of a
+/// restore of any size stays open for long, and a cancel is heard between them.
+const RECORDS_PER_TRANSACTION: usize = 20 * BATCH;
+
+/// Where the records go and who hears how far they got.
+struct Filling<'a> {
+    db: &'a web_sys::IdbDatabase,
+    bitmaps: Bitmaps,
+    done: u64,
+    total: u64,
     progress: Option<Progress>,
-) -> Result<(), RewindError> {
-    // The records the backup left out, read before their stores are replaced.
-    let carried: Vec<_> = read_carried(&up.db, &up.tx, &manifest)
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
-    for name in store_names(&up.db) {
-        if !name.starts_with(RESERVED_PREFIX) {
-            up.db.delete_object_store(&name).map_err(thrown)?;
+    cancel: Option<CancelFlag>,
+}
+
+impl Filling<'_> {
+    fn check_cancel(&self) -> Result<(), RewindError> {
+        match &self.cancel {
+            Some(flag) if flag.get() => Err(RewindError::Cancelled),
+            _ => Ok(()),
         }
     }
-    ensure_meta_stores(&up.db)?;
-    let total: u64 = stores.iter().map(|s| s.records as u64).sum();
-    let mut done = 0u64;
-    // The last request of the batch before: awaited once the next batch is queued, so
-    // IndexedDB always has work while the next batch is made.
-    let mut previous: Option<RequestEvents> = None;
-    for (store_index, s) in stores.iter().enumerate() {
-        let store = create_store(&up, &s.schema)?;
-        let store_name = &s.schema.name;
-        let inline = s.schema.key_path.is_some();
+
+    /// Writes the `store_index`-th store's records into its staging store `staged`, over as
+    /// many transactions as it needs; inside each only its own requests are awaited.
+    async fn fill(
+        &mut self,
+        store_index: usize,
+        staged: &str,
+        s: &JsStore,
+    ) -> Result<(), RewindError> {
         let mut offset = 0usize;
         let mut index = 0usize;
         while index < s.records {
-            // A batch put straight from the file's bytes by the fast path; a record it leaves
-            // (Blobs, Maps…) is decoded in Rust and built from its value.
-            // A failing put fails its request, which aborts the whole transaction.
-            let end = (index + BATCH).min(s.records);
+            self.check_cancel()?;
+            let tx = self
+                .db
+                .transaction_with_str_and_mode(staged, IdbTransactionMode::Readwrite)
+                .map_err(thrown)?;
+            let written = self
+                .fill_transaction(&tx, (store_index, staged), s, &mut offset, &mut index)
+                .await;
+            if let Err(err) = written {
+                return Err(failure_of(&tx, err).await);
+            }
+            await_transaction(&tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes records from `index` (at `offset` in the section) in transaction `tx`, up to
+    /// its share, and waits for the last of them.
+    async fn fill_transaction(
+        &mut self,
+        tx: &web_sys::IdbTransaction,
+        (store_index, staged): (usize, &str),
+        s: &JsStore,
+        offset: &mut usize,
+        index: &mut usize,
+    ) -> Result<(), RewindError> {
+        let store_name = &s.schema.name;
+        let inline = s.schema.key_path.is_some();
+        let store = tx.object_store(staged).map_err(thrown)?;
+        let tx_end = (*index + RECORDS_PER_TRANSACTION).min(s.records);
+        // The last request of the batch before: awaited once the next batch is queued, so
+        // IndexedDB always has work while the next batch is made.
+        let mut previous: Option<RequestEvents> = None;
+        while *index < tx_end {
+            // A batch put straight from the file's bytes by the fast path; a record it
+            // leaves (Blobs, Maps…) is decoded in Rust and built from its value. A failing
+            // put fails its request, which aborts the transaction.
+            let end = (*index + BATCH).min(tx_end);
             let mut last = None;
-            let start = index;
-            while index < end {
+            let start = *index;
+            while *index < end {
                 let (reached, keys, values) =
-                    decode_batch(&s.section, offset, (end - index) as u32);
-                offset = reached;
-                index += values.length() as usize;
+                    decode_batch(&s.section, *offset, (end - *index) as u32);
+                *offset = reached;
+                *index += values.length() as usize;
                 let request = rewind_put_all(&store, &keys, &values, inline).map_err(thrown)?;
                 if !request.is_null() {
                     last = Some(request.unchecked_into::<web_sys::IdbRequest>());
                 }
-                if index < end {
-                    let (k, v, next) = read_record(&s.section, offset)?;
+                if *index < end {
+                    let (k, v, next) = read_record(&s.section, *offset)?;
                     let describe = super::clone::describe_key(&k);
                     let key = value_to_js(&k).map_err(|e| e.in_record(store_name, "?"))?;
-                    let made = bitmaps.remove(&(store_index, offset)).unwrap_or_default();
+                    let made = self
+                        .bitmaps
+                        .remove(&(store_index, *offset))
+                        .unwrap_or_default();
                     let value = value_to_js_with(&v, made)
                         .map_err(|e| e.in_record(store_name, &describe))?;
                     last = Some(if inline {
@@ -244,30 +284,163 @@ async fn replace_everything(
                     } else {
                         store.put_with_key(&value, &key).map_err(thrown)?
                     });
-                    offset = next;
-                    index += 1;
+                    *offset = next;
+                    *index += 1;
                 }
             }
             let last = last.map(RequestEvents::new);
             if let Some(request) = std::mem::replace(&mut previous, last) {
                 request.next().await?;
             }
-            done += (index - start) as u64;
+            self.done += (*index - start) as u64;
             #[cfg(feature = "test-hooks")]
             panic_point();
-            if let Some(p) = &progress {
-                p(done, total);
+            if let Some(p) = &self.progress {
+                p(self.done, self.total);
             }
         }
+        if let Some(request) = previous.take() {
+            request.next().await?;
+        }
+        Ok(())
     }
-    if let Some(request) = previous.take() {
-        request.next().await?;
-    }
-    write_meta_and_entry(&up.tx, &meta_json, &entry_json).await?;
+}
 
-    // Check before committing: the schema.
-    let expected = stores.iter().fold(DatabaseSchema::default(), |s, st| {
-        s.with_store(st.schema.clone())
+/// Why transaction `tx` failed with `err`: the browser's own reason when it aborted the
+/// transaction (a failing put fails its request, and the others then fail with `AbortError`),
+/// else `err`, after aborting `tx` so that none of its writes stay.
+async fn failure_of(tx: &web_sys::IdbTransaction, err: RewindError) -> RewindError {
+    if let Some(dom) = tx.error() {
+        return IdbError::from_js(&dom.into()).into();
+    }
+    let _ = tx.abort();
+    match (await_transaction(tx).await, tx.error()) {
+        (_, Some(dom)) => IdbError::from_js(&dom.into()).into(),
+        _ => err,
+    }
+}
+
+/// Reads every staging store back and matches it against its section of the file: the
+/// restore's proof that what it is about to swap in is exactly the file's content.
+async fn check_staged(
+    db: &web_sys::IdbDatabase,
+    stores: &[JsStore],
+    staged: &[String],
+) -> Result<(), RewindError> {
+    if stores.is_empty() {
+        return Ok(());
+    }
+    let names: js_sys::Array = staged.iter().map(|n| JsValue::from_str(n)).collect();
+    let tx = db
+        .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readonly)
+        .map_err(thrown)?;
+    for (s, name) in stores.iter().zip(staged) {
+        let (count, matched) =
+            read_back_matches(&tx.object_store(name).map_err(thrown)?, &s.section).await?;
+        if count != s.records as u64 {
+            return Err(RewindError::RestoreMismatch {
+                what: format!(
+                    "the record count of store {:?} ({count} instead of {})",
+                    s.schema.name, s.records
+                ),
+            });
+        }
+        if !matched {
+            return Err(RewindError::RestoreMismatch {
+                what: format!("the content of store {:?}", s.schema.name),
+            });
+        }
+    }
+    await_transaction(&tx).await?;
+    Ok(())
+}
+
+/// Carries the records the backup left out from the app's live stores into the staging
+/// stores, once the file's records are proven. Returns how many each staging store got.
+async fn carry_into_staging(
+    db: &web_sys::IdbDatabase,
+    manifest: &BackupManifest,
+    staged: &[String],
+) -> Result<Vec<u64>, RewindError> {
+    let mut counts = vec![0u64; staged.len()];
+    if manifest.skipped.is_empty() {
+        return Ok(counts);
+    }
+    let live = store_names(db);
+    let sources: js_sys::Array = manifest
+        .skipped
+        .iter()
+        .map(|s| &s.store)
+        .filter(|s| live.contains(s))
+        .map(|s| JsValue::from_str(s))
+        .collect();
+    if sources.length() == 0 {
+        return Ok(counts);
+    }
+    let tx = db
+        .transaction_with_str_sequence_and_mode(&sources, IdbTransactionMode::Readonly)
+        .map_err(thrown)?;
+    let carried = read_carried(db, &tx, manifest).await?;
+    await_transaction(&tx).await?;
+    let position = |store: &str| {
+        manifest
+            .stores
+            .iter()
+            .position(|m| m.schema.name == store)
+            .filter(|&i| i < staged.len())
+    };
+    let carried: Vec<_> = carried
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let i = position(c.store())?;
+            counts[i] += 1;
+            Some(c.into_store(staged[i].clone()))
+        })
+        .collect();
+    if carried.is_empty() {
+        return Ok(counts);
+    }
+    let targets: js_sys::Array = staged.iter().map(|n| JsValue::from_str(n)).collect();
+    let tx = db
+        .transaction_with_str_sequence_and_mode(&targets, IdbTransactionMode::Readwrite)
+        .map_err(thrown)?;
+    write_carried(&tx, carried).await?;
+    await_transaction(&tx).await?;
+    Ok(counts)
+}
+
+/// The swap, inside one upgrade: deletes the app's stores, renames the staged ones, checks the
+/// schema, writes metadata and journal. Every change and every request is made before anything
+/// is awaited, so a tab closed while it runs leaves all of it or none.
+async fn swap(
+    up: Upgrade,
+    stores: Vec<(String, StoreSchema)>,
+    counts: Vec<u64>,
+    meta_json: JsValue,
+    entry_json: JsValue,
+) -> Result<(), RewindError> {
+    let present = store_names(&up.db);
+    if let Some((_, gone)) = stores.iter().find(|(staged, _)| !present.contains(staged)) {
+        return Err(RewindError::RestoreMismatch {
+            what: format!(
+                "the staged copy of store {:?}, which is gone before the swap",
+                gone.name
+            ),
+        });
+    }
+    for name in present.iter().filter(|n| !n.starts_with(RESERVED_PREFIX)) {
+        up.db.delete_object_store(name).map_err(thrown)?;
+    }
+    for (staged, schema) in &stores {
+        let store = up.tx.object_store(staged).map_err(thrown)?;
+        js_sys::Reflect::set(&store, &"name".into(), &JsValue::from_str(&schema.name))
+            .map_err(thrown)?;
+    }
+    remove_staging(&up)?;
+    ensure_meta_stores(&up.db)?;
+    let expected = stores.iter().fold(DatabaseSchema::default(), |s, (_, st)| {
+        s.with_store(st.clone())
     });
     let mut live = DatabaseSchema::default();
     for name in store_names(&up.db)
@@ -284,29 +457,25 @@ async fn replace_everything(
             what: format!("the schema ({d})"),
         });
     }
-    // Then counts and content.
-    for s in &stores {
-        let (count, matched) = read_back_matches(
-            &up.tx.object_store(&s.schema.name).map_err(thrown)?,
-            &s.section,
-        )
-        .await?;
-        if count != s.records as u64 {
+    let mut counting = Vec::with_capacity(stores.len());
+    for (_, schema) in &stores {
+        let store = up.tx.object_store(&schema.name).map_err(thrown)?;
+        counting.push(RequestEvents::new(store.count().map_err(thrown)?));
+    }
+    let written = issue_meta_and_entry(&up.tx, &meta_json, &entry_json)?;
+    for (((_, schema), counted), expected) in stores.iter().zip(counting).zip(counts) {
+        let count = counted.next().await?.as_f64().unwrap_or(-1.0);
+        if count != expected as f64 {
             return Err(RewindError::RestoreMismatch {
                 what: format!(
-                    "the record count of store {:?} ({count} instead of {})",
-                    s.schema.name, s.records
+                    "the record count of store {:?} after the swap ({count} instead of {expected})",
+                    schema.name
                 ),
             });
         }
-        if !matched {
-            return Err(RewindError::RestoreMismatch {
-                what: format!("the content of store {:?}", s.schema.name),
-            });
-        }
     }
-    // Last, once the file's records are proven: the records it left out, kept from before.
-    write_carried(&up.tx, carried).await
+    written.done().await?;
+    Ok(())
 }
 
 #[cfg(feature = "test-hooks")]
@@ -335,41 +504,21 @@ fn panic_point() {
 /// with the backup in `file`, verified by [`verify_file`], recording `entry` in the journal.
 /// No record is ever held decoded, only the file and a batch of JavaScript values at a time.
 ///
+/// Staged: the records go into staging stores first (the app's stores untouched), are read
+/// back and matched, and only then one upgrade swaps them in. A failure or a cancel before
+/// the swap removes the staging stores again (or, if that cannot run, the next change does).
+///
 /// [`verify_file`]: crate::backup::format::verify_file
+#[allow(clippy::too_many_arguments)]
 pub async fn restore_verified(
     name: &str,
     current_idb_version: u64,
     file: Vec<u8>,
     verified: &VerifiedFile,
     entry: &JournalEntry,
-    blocked: BlockedPolicy,
+    blocked: &dyn Fn() -> BlockedPolicy,
     progress: Option<Progress>,
-) -> Result<(), RewindError> {
-    let stores = prepare_file(file, verified);
-    let bitmaps = make_all_bitmaps(&stores, verified).await?;
-    replace_with(
-        name,
-        current_idb_version,
-        stores,
-        bitmaps,
-        &verified.manifest,
-        entry,
-        blocked,
-        progress,
-    )
-    .await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn replace_with(
-    name: &str,
-    current_idb_version: u64,
-    stores: Vec<JsStore>,
-    bitmaps: Bitmaps,
-    manifest: &BackupManifest,
-    entry: &JournalEntry,
-    blocked: BlockedPolicy,
-    progress: Option<Progress>,
+    cancel: Option<CancelFlag>,
 ) -> Result<(), RewindError> {
     // Never write an empty metadata record: a serialization failure stops the restore
     // before anything changes.
@@ -378,20 +527,122 @@ async fn replace_with(
             RewindError::Migration(crate::MigrationError::Storage(format!("{what}: {e}")))
         })
     };
+    let manifest = &verified.manifest;
     let meta_json = json("Rewind's metadata", serde_json::to_string(&manifest.meta))?;
     let entry_json = json("the journal entry", serde_json::to_string(entry))?;
-    let manifest = manifest.clone();
+    let interrupted = JournalEntry::interrupted_restore(js_sys::Date::now(), entry.from);
+    let interrupted_json = json("the journal entry", serde_json::to_string(&interrupted))?;
+
+    let stores = prepare_file(file, verified);
+    let bitmaps = make_all_bitmaps(&stores, verified).await?;
+    let staged: Vec<String> = (0..stores.len()).map(staging_name).collect();
+    let staged_schemas: Vec<StoreSchema> = stores
+        .iter()
+        .zip(&staged)
+        .map(|(s, name)| StoreSchema {
+            name: name.clone(),
+            ..s.schema.clone()
+        })
+        .collect();
     let db = open_with_upgrade(
         name,
         current_idb_version + 1,
-        move |up| {
-            replace_everything(
-                up, stores, manifest, bitmaps, meta_json, entry_json, progress,
-            )
+        move |up| async move {
+            let journaled = remove_leftovers(&up, &interrupted_json)?;
+            for schema in &staged_schemas {
+                create_store(&up, schema)?;
+            }
+            if let Some(request) = journaled {
+                request.next().await?;
+            }
+            Ok::<(), RewindError>(())
         },
-        blocked,
+        blocked(),
     )
     .await?;
+    let staged_version = db.version() as u64;
+    let total: u64 = stores.iter().map(|s| s.records as u64).sum();
+    let prepared = async {
+        let mut filling = Filling {
+            db: &db,
+            bitmaps,
+            done: 0,
+            total,
+            progress,
+            cancel: cancel.clone(),
+        };
+        for (i, (s, name)) in stores.iter().zip(&staged).enumerate() {
+            filling.fill(i, name, s).await?;
+        }
+        check_staged(&db, &stores, &staged).await?;
+        let carried = carry_into_staging(&db, manifest, &staged).await?;
+        filling.check_cancel()?;
+        Ok::<_, RewindError>(carried)
+    }
+    .await;
     db.close();
-    Ok(())
+    let carried = match prepared {
+        Ok(carried) => carried,
+        Err(err) => {
+            discard_staging(name, current_idb_version, staged_version, blocked, &err).await;
+            return Err(err);
+        }
+    };
+    let counts = stores
+        .iter()
+        .zip(carried)
+        .map(|(s, c)| s.records as u64 + c)
+        .collect();
+    let swapping: Vec<(String, StoreSchema)> = staged
+        .into_iter()
+        .zip(stores.iter().map(|s| s.schema.clone()))
+        .collect();
+    drop(stores);
+    let swapped = open_with_upgrade(
+        name,
+        staged_version + 1,
+        move |up| swap(up, swapping, counts, meta_json, entry_json),
+        blocked(),
+    )
+    .await;
+    match swapped {
+        Ok(db) => {
+            db.close();
+            Ok(())
+        }
+        Err(err) => {
+            discard_staging(name, current_idb_version, staged_version, blocked, &err).await;
+            Err(err)
+        }
+    }
+}
+
+/// Removes the staging stores of a restore that failed before or in its swap. Best effort:
+/// after `Blocked` nothing is opened (the browser queues every later open behind the blocked
+/// upgrade), and whatever is left the next change to the database removes and journals. A
+/// database the restore itself created (it did not exist before) is deleted again.
+async fn discard_staging(
+    name: &str,
+    before_version: u64,
+    staged_version: u64,
+    blocked: &dyn Fn() -> BlockedPolicy,
+    failure: &RewindError,
+) {
+    if failure.is_blocked() {
+        return;
+    }
+    if before_version == 0 {
+        let _ = delete_database(name).await;
+        return;
+    }
+    let discarded = open_with_upgrade(
+        name,
+        staged_version + 1,
+        |up| async move { remove_staging(&up).map(|_| ()) },
+        blocked(),
+    )
+    .await;
+    if let Ok(db) = discarded {
+        db.close();
+    }
 }

@@ -47,8 +47,8 @@ pub use idb::test_hooks;
 #[cfg(target_arch = "wasm32")]
 pub use idb::{
     abort_running_upgrades, as_blob, delete_database, describe_thrown, list_app_databases,
-    on_version_change, storage_estimate, summarize, IdbError, JsRecord, OperationOptions, Progress,
-    RestoreSource, Rewind, StorageEstimate,
+    on_version_change, storage_estimate, summarize, CancelFlag, IdbError, JsRecord,
+    OperationOptions, Progress, RestoreSource, Rewind, StorageEstimate,
 };
 
 /// Embeds a directory of migration files (`NNNN_name.json`) at compile time, like

@@ -169,8 +169,47 @@ fn operation_options(
     let chosen = OperationOptions {
         progress: progress(&opts, "options")?,
         automatic_backup,
+        cancel: None,
     };
     Ok((opts, chosen))
+}
+
+/// Watches an `AbortSignal` for as long as it lives: an abort sets the restore's cancel flag.
+struct SignalWatch {
+    signal: web_sys::AbortSignal,
+    on_abort: Closure<dyn FnMut()>,
+}
+
+impl Drop for SignalWatch {
+    fn drop(&mut self) {
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", self.on_abort.as_ref().unchecked_ref());
+    }
+}
+
+/// `options.signal`, an `AbortSignal` (or nothing): the flag a restore hears, and what keeps
+/// it listening.
+fn cancel_signal(opts: &JsValue) -> Result<Option<(rewind::CancelFlag, SignalWatch)>, JsValue> {
+    let v = get(opts, "signal");
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    let signal = v.dyn_into::<web_sys::AbortSignal>().map_err(|v| {
+        invalid_argument(format!(
+            "options.signal must be an AbortSignal (from an AbortController), not {}",
+            describe_type(&v)
+        ))
+    })?;
+    let flag = Rc::new(Cell::new(signal.aborted()));
+    let on_abort = {
+        let flag = flag.clone();
+        Closure::<dyn FnMut()>::new(move || flag.set(true))
+    };
+    signal
+        .add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref())
+        .map_err(|e| internal(rewind::describe_thrown(&e)))?;
+    Ok(Some((flag, SignalWatch { signal, on_abort })))
 }
 
 fn string(v: &JsValue, what: &str) -> Result<String, JsValue> {
@@ -477,15 +516,23 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_optional_param_type = "RestoreOptions")] options: JsValue,
     ) -> Promise {
         let args = (|| {
-            let (opts, chosen) =
-                operation_options(&options, &["allowOtherDatabase", "allowUnknownVersion"])?;
+            let (opts, mut chosen) = operation_options(
+                &options,
+                &["allowOtherDatabase", "allowUnknownVersion", "signal"],
+            )?;
             let consent = RestoreConsent {
                 allow_other_database: boolean(&opts, "allowOtherDatabase", "options")?,
                 allow_unknown_version: boolean(&opts, "allowUnknownVersion", "options")?,
             };
-            Ok::<_, JsValue>((restore_source(&source, "restore")?, consent, chosen))
+            let watch = cancel_signal(&opts)?.map(|(flag, watch)| {
+                chosen.cancel = Some(flag);
+                watch
+            });
+            Ok::<_, JsValue>((restore_source(&source, "restore")?, consent, chosen, watch))
         })();
-        self.run_with(args, |rw, (source, consent, chosen)| async move {
+        self.run_with(args, |rw, (source, consent, chosen, watch)| async move {
+            // Listening until the restore settles.
+            let _watch = watch;
             let source = match source {
                 Source::Id(id) => RestoreSource::Backup(id),
                 Source::Blob(blob) => {

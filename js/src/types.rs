@@ -68,6 +68,9 @@ export interface BackupOptions extends ProgressOptions {
 export interface RestoreOptions extends OperationOptions {
   /** Restore a backup taken of a database with another name. */
   allowOtherDatabase?: boolean;
+  /** Cancels the restore until its swap begins: it then rejects with code `Cancelled`, and
+   *  the database is as it was. */
+  signal?: AbortSignal;
   /** Restore a backup at a schema version newer than these migrations know. */
   allowUnknownVersion?: boolean;
 }
@@ -182,8 +185,8 @@ export type ErrorCode =
   | "Blocked" | "CorruptBackup" | "ChecksumMismatch" | "UnsupportedFormat" | "WrongDatabase"
   | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
   | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
-  | "InvalidBackup" | "UnreadableFile" | "FileTooLarge" | "InvalidArgument" | "Closed"
-  | "Internal";
+  | "InvalidBackup" | "UnreadableFile" | "FileTooLarge" | "Cancelled" | "InvalidArgument"
+  | "Closed" | "Internal";
 
 /** What every rejected promise of the API holds. */
 export interface RewindError extends Error { name: "RewindError"; code: ErrorCode }

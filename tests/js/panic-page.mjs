@@ -1,5 +1,6 @@
 // The panic test's page: the tests' build of the package (with its switch that makes the next
-// restore panic inside its upgrade) and a raw IndexedDB dump to compare databases by.
+// restore panic while it stages or inside its swap) and a raw IndexedDB dump to compare
+// databases by.
 import init, { Rewind, testPanicInRestore } from "../../target/pkg-test/rewind.js";
 
 const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });

@@ -463,6 +463,8 @@ async fn swap(
         counting.push(RequestEvents::new(store.count().map_err(thrown)?));
     }
     let written = issue_meta_and_entry(&up.tx, &meta_json, &entry_json)?;
+    #[cfg(feature = "test-hooks")]
+    panic_point();
     for (((_, schema), counted), expected) in stores.iter().zip(counting).zip(counts) {
         let count = counted.next().await?.as_f64().unwrap_or(-1.0);
         if count != expected as f64 {
@@ -483,8 +485,9 @@ thread_local! {
     static PANIC_AFTER_BATCHES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
-/// Makes the next restore panic after writing `batches` batches (0: never), inside its
-/// upgrade: how the tests prove that a panic settles every Promise and commits nothing.
+/// Makes the next restore panic after writing `batches` batches (0: never), while it fills its
+/// staging stores; one more than it has batches, inside its swap, with every request issued:
+/// how the tests prove that a panic settles every Promise and changes none of the app's data.
 #[cfg(feature = "test-hooks")]
 pub fn panic_after_batches(batches: u32) {
     PANIC_AFTER_BATCHES.with(|p| p.set(batches));

@@ -1,0 +1,57 @@
+// A restore cancelled through an AbortSignal: refused with `Cancelled`, the database as it was,
+// no staging store left behind; a signal that is not one is refused before anything runs.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { withPage } from "./setup.mjs";
+
+const SETUP = `
+  window.M = [
+    { version: 1, name: "items", up: [{ op: "createStore", store: "items", keyPath: "id" }],
+      down: [{ op: "deleteStore", store: "items" }] },
+  ];
+  window.everyStore = (name) => T.withDb(name, (db) => [...db.objectStoreNames]);
+`;
+
+test("a restore aborted through its signal changes nothing and leaves no staging store", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("cancelled", M);
+      await rw.migrateTo();
+      const records = Array.from({ length: 3000 }, (_, i) => ({ id: i, text: "record " + i }));
+      await T.put("cancelled", "items", records);
+      const backup = await rw.backup("all of it");
+      await T.put("cancelled", "items", [{ id: "changed since", text: "kept" }]);
+      const storesBefore = await everyStore("cancelled");
+
+      // Aborted once its first batch is written.
+      const controller = new AbortController();
+      const midway = await T.failure(rw.restore(backup.id, {
+        signal: controller.signal,
+        onProgress: (done, total) => { if (total === 3000) controller.abort(); },
+      }));
+      const itemsAfter = (await T.getAll("cancelled", "items")).length;
+      const storesAfter = await everyStore("cancelled");
+      const journal = (await rw.status()).journal;
+
+      // Aborted before it starts.
+      const early = await T.failure(rw.restore(backup.id, { signal: AbortSignal.abort() }));
+      // Not a signal.
+      const wrong = await T.failure(rw.restore(backup.id, { signal: { aborted: true } }));
+      // Left alone, the same restore runs.
+      await rw.restore(backup.id, { signal: new AbortController().signal });
+      const restored = (await T.getAll("cancelled", "items")).length;
+      return { midway, itemsAfter, storesBefore, storesAfter, journal, early, wrong, restored };
+    });
+    assert.equal(r.midway.code, "Cancelled", JSON.stringify(r.midway));
+    assert.match(r.midway.message, /cancelled before it changed anything/);
+    assert.equal(r.itemsAfter, 3001, "the record written after the backup is still there");
+    assert.deepEqual(r.storesAfter, r.storesBefore, "no staging store is left");
+    assert.equal(r.journal[0].operation, "restore");
+    assert.match(r.journal[0].error, /cancelled/);
+    assert.equal(r.early.code, "Cancelled");
+    assert.equal(r.wrong.code, "InvalidArgument");
+    assert.match(r.wrong.message, /options\.signal must be an AbortSignal/);
+    assert.equal(r.restored, 3000);
+  });
+});

@@ -1,4 +1,4 @@
-// The values of the value-model fidelity test (`fidelity.rs`) and its comparator.
+// The values of the value-model fidelity test (`fidelity.rs`).
 
 /** One record holding every kind of value structured clone supports. */
 export function every_kind_of_value() {
@@ -52,80 +52,6 @@ export function every_kind_of_value() {
   rec.self = rec;
   rec.map.set(rec, rec.set);
   return rec;
-}
-
-/** Deep equality that checks types, prototypes, -0/NaN, property order and descriptors,
- * sharing and cycles (a one-to-one object correspondence), views and buffers, Blob and File
- * contents and metadata. Resolves to "" when equal, else the first difference. */
-export async function compare(a, b) {
-  const pairs = new Map();
-  const taken = new Set();
-  const blobs = [];
-  const tag = (v) => Object.prototype.toString.call(v);
-  const show = (v) => { try { return typeof v === 'bigint' ? v + 'n' : Object.is(v, -0) ? '-0' : JSON.stringify(v) ?? String(v); } catch (e) { return String(v); } };
-  function cmp(a, b, path) {
-    if (typeof a !== typeof b) return `${path}: typeof ${typeof a} vs ${typeof b}`;
-    if (typeof a !== 'object' || a === null || b === null) {
-      return Object.is(a, b) ? '' : `${path}: ${show(a)} vs ${show(b)}`;
-    }
-    if (pairs.has(a)) return pairs.get(a) === b ? '' : `${path}: sharing differs`;
-    if (taken.has(b)) return `${path}: the copy shares an object the original does not`;
-    pairs.set(a, b);
-    taken.add(b);
-    if (tag(a) !== tag(b)) return `${path}: ${tag(a)} vs ${tag(b)}`;
-    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${path}: prototypes differ`;
-    let d = '';
-    if (a instanceof Date) {
-      if (!Object.is(a.getTime(), b.getTime())) return `${path}: date ${a.getTime()} vs ${b.getTime()}`;
-    } else if (a instanceof RegExp) {
-      if (a.source !== b.source || a.flags !== b.flags) return `${path}: ${a} vs ${b}`;
-    } else if (a instanceof Number || a instanceof String || a instanceof Boolean || a instanceof BigInt) {
-      if (!Object.is(a.valueOf(), b.valueOf())) return `${path}: boxed ${show(a.valueOf())} vs ${show(b.valueOf())}`;
-    } else if (a instanceof Error) {
-      for (const k of ['name', 'message', 'stack']) {
-        if (a[k] !== b[k]) return `${path}.${k}: ${show(a[k])} vs ${show(b[k])}`;
-      }
-    } else if (a instanceof ArrayBuffer) {
-      const x = new Uint8Array(a), y = new Uint8Array(b);
-      if (x.length !== y.length) return `${path}: ${x.length} bytes vs ${y.length}`;
-      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return `${path}[${i}]: ${x[i]} vs ${y[i]}`;
-    } else if (ArrayBuffer.isView(a)) {
-      for (const k of ['byteOffset', 'byteLength']) if (a[k] !== b[k]) return `${path}.${k}: ${a[k]} vs ${b[k]}`;
-      if ((d = cmp(a.buffer, b.buffer, path + '.buffer'))) return d;
-    } else if (a instanceof Blob) {
-      if (a.type !== b.type || a.size !== b.size) return `${path}: blob ${a.type}/${a.size} vs ${b.type}/${b.size}`;
-      if (a instanceof File && (a.name !== b.name || a.lastModified !== b.lastModified)) {
-        return `${path}: file ${a.name}@${a.lastModified} vs ${b.name}@${b.lastModified}`;
-      }
-      blobs.push([a, b, path]);
-    } else if (a instanceof Map || a instanceof Set) {
-      if (a.size !== b.size) return `${path}: size ${a.size} vs ${b.size}`;
-      const x = [...a.entries()], y = [...b.entries()];
-      for (let i = 0; i < x.length; i++) {
-        if ((d = cmp(x[i][0], y[i][0], `${path}<key ${i}>`))) return d;
-        if ((d = cmp(x[i][1], y[i][1], `${path}<value ${i}>`))) return d;
-      }
-    }
-    const ka = Reflect.ownKeys(a), kb = Reflect.ownKeys(b);
-    const names = (ks) => ks.map(String).join(',');
-    if (a instanceof Error) {
-      ka.sort(); kb.sort();
-    }
-    if (names(ka) !== names(kb)) return `${path}: keys [${names(ka)}] vs [${names(kb)}]`;
-    for (const k of ka) {
-      const da = Object.getOwnPropertyDescriptor(a, k), db = Object.getOwnPropertyDescriptor(b, k);
-      if (da.enumerable !== db.enumerable) return `${path}.${String(k)}: enumerable differs`;
-      if ('value' in da && (d = cmp(da.value, db.value, `${path}.${String(k)}`))) return d;
-    }
-    return '';
-  }
-  const d = cmp(a, b, '$');
-  if (d) return d;
-  for (const [x, y, path] of blobs) {
-    const [p, q] = [new Uint8Array(await x.arrayBuffer()), new Uint8Array(await y.arrayBuffer())];
-    if (p.length !== q.length || p.some((v, i) => v !== q[i])) return `${path}: blob bytes differ`;
-  }
-  return '';
 }
 
 // One change a case each, to a copy of `every_kind_of_value()`'s record: the comparator must

@@ -17,11 +17,15 @@ use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTran
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[wasm_bindgen(module = "/tests/fidelity_cases.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn compare(a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue>;
+}
+
 #[wasm_bindgen(module = "/tests/fidelity.js")]
 extern "C" {
     fn every_kind_of_value() -> JsValue;
-    #[wasm_bindgen(catch)]
-    async fn compare(a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     fn changed(label: &str, record: &JsValue) -> Result<JsValue, JsValue>;
     fn every_kind_of_key() -> js_sys::Array;

@@ -1,7 +1,7 @@
 // The values of the browser fidelity tests (`platform_fidelity.rs`), the comparator that
-// decides whether two of them are the same (for the types plain deep equality cannot see
-// into), the probes of what this engine does, and the records of the fast path's tests
-// (`fastpath_equivalence.rs`).
+// decides whether two values are the same (also for `fidelity.rs`: deep equality cannot see
+// into these types), the probes of what this engine does, and the records of the fast path's
+// tests (`fastpath_equivalence.rs`).
 
 /** Every case: [category, name, value]. Each value is put alone as one record. */
 export async function fidelity_cases() {
@@ -237,8 +237,10 @@ export async function keep_blob_bytes(value, seen = new Set()) {
 
 const blobBytes = async (blob) => keptBytes.get(blob) ?? new Uint8Array(await blob.arrayBuffer());
 
-/** "" when `a` and `b` are the same value, else where and how they differ. Platform objects
- * are compared by what defines them; views over resizable buffers also by how their lengths
+/** "" when `a` and `b` are the same value, else where and how they differ: types,
+ * prototypes, -0 and NaN, property order and descriptors, sharing and cycles (a one-to-one
+ * correspondence of objects), Blob and File contents and metadata. Platform objects are
+ * compared by what defines them; views over resizable buffers also by how their lengths
  * follow a resize (so the values are changed: pass fresh copies). */
 export async function compare(a, b) {
   const pairs = new Map(), taken = new Set(), later = [], buffers = [];
@@ -262,7 +264,13 @@ export async function compare(a, b) {
     if (tag(x) !== tag(y)) return `${path}: ${tag(x)} vs ${tag(y)}`;
     if (Object.getPrototypeOf(x) !== Object.getPrototypeOf(y)) return `${path}: prototypes differ`;
     let d = "";
-    if (x instanceof ArrayBuffer) {
+    if (x instanceof Date) {
+      if ((d = same(x.getTime(), y.getTime(), `${path} (date)`))) return d;
+    } else if (x instanceof RegExp) {
+      if ((d = fields(x, y, ["source", "flags"], path))) return d;
+    } else if (x instanceof Number || x instanceof String || x instanceof Boolean || x instanceof BigInt) {
+      if ((d = same(x.valueOf(), y.valueOf(), `${path} (boxed)`))) return d;
+    } else if (x instanceof ArrayBuffer) {
       if ((d = fields(x, y, ["resizable", "maxByteLength", "byteLength"], path))) return d;
       const p = new Uint8Array(x), q = new Uint8Array(y);
       for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) return `${path}[${i}]: ${p[i]} vs ${q[i]}`;
@@ -301,6 +309,8 @@ export async function compare(a, b) {
       for (let i = 0; i < x.length; i++) later.push([x[i], y[i], `${path}[${i}]`]);
     } else if (x instanceof DOMException) {
       if ((d = fields(x, y, ["name", "message", "code"], path))) return d;
+    } else if (x instanceof Error) {
+      if ((d = fields(x, y, ["name", "message", "stack"], path))) return d;
     } else if (x instanceof Blob) {
       if ((d = fields(x, y, ["type", "size", "name", "lastModified"], path))) return d;
       later.push([x, y, path]);
@@ -313,7 +323,14 @@ export async function compare(a, b) {
       }
     }
     const ka = Reflect.ownKeys(x), kb = Reflect.ownKeys(y);
-    if (ka.map(String).join() !== kb.map(String).join()) return `${path}: keys differ`;
+    // An Error's own properties (message, stack, cause) come back from a clone in an order
+    // of the engine's choosing.
+    if (x instanceof Error && !(x instanceof DOMException)) {
+      ka.sort();
+      kb.sort();
+    }
+    const names = (keys) => keys.map(String).join();
+    if (names(ka) !== names(kb)) return `${path}: keys [${names(ka)}] vs [${names(kb)}]`;
     if (Array.isArray(x) && x.length !== y.length) return `${path}: length ${x.length} vs ${y.length}`;
     for (const k of ka) {
       const da = Object.getOwnPropertyDescriptor(x, k), db = Object.getOwnPropertyDescriptor(y, k);

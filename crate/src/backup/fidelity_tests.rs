@@ -3,24 +3,13 @@
 //! keeping the codec law (whatever it accepts re-encodes to bytes that decode to the same).
 
 use super::codec::write_varint;
+use super::tests::{obj, round_trip, t};
 use super::*;
-
-fn t(s: &str) -> Text {
-    Text::from(s)
-}
-
-fn obj(props: Vec<(&str, Value)>) -> Value {
-    Value::Object(props.into_iter().map(|(k, v)| (t(k), v)).collect())
-}
 
 fn encode(v: &Value) -> Vec<u8> {
     let mut bytes = Vec::new();
     encode_value(v, &mut bytes).unwrap();
     bytes
-}
-
-fn round_trip(v: &Value) -> Value {
-    decode_value(&encode(v)).unwrap()
 }
 
 fn n4(a: f64, b: f64, c: f64, d: f64) -> [Num; 4] {

@@ -2,6 +2,7 @@ use super::*;
 use crate::engine::{AppliedMigration, RewindMeta};
 use crate::migration::Checksum;
 use crate::schema::{IndexSchema, KeyPath, StoreSchema};
+use rewind_test_support::{reseal_trailer, SplitMix64};
 use sha2::Digest;
 
 pub(super) fn t(s: &str) -> Text {
@@ -12,7 +13,7 @@ pub(super) fn obj(props: Vec<(&str, Value)>) -> Value {
     Value::Object(props.into_iter().map(|(k, v)| (t(k), v)).collect())
 }
 
-fn round_trip(v: &Value) -> Value {
+pub(super) fn round_trip(v: &Value) -> Value {
     let mut bytes = Vec::new();
     encode_value(v, &mut bytes).unwrap();
     decode_value(&bytes).unwrap()
@@ -526,13 +527,11 @@ fn every_single_bit_flip_is_an_error() {
 
 #[test]
 fn a_tampered_store_with_a_fixed_up_file_checksum_is_caught() {
-    use sha2::{Digest, Sha256};
     let mut bytes = small_file().bytes;
     let n = bytes.len();
     // The last byte before the trailer belongs to the last store's section.
     bytes[n - 33] ^= 1;
-    let digest = Sha256::digest(&bytes[..n - 32]);
-    bytes[n - 32..].copy_from_slice(&digest);
+    let bytes = reseal_trailer(bytes);
     assert_eq!(
         inspect(&bytes).unwrap_err(),
         BackupError::ChecksumMismatch {
@@ -545,17 +544,9 @@ fn a_tampered_store_with_a_fixed_up_file_checksum_is_caught() {
 fn garbage_behind_valid_checksums_is_corrupt_not_a_panic() {
     use sha2::{Digest, Sha256};
     // A well-formed container whose one section is random bytes with correct checksums.
-    let mut seed = 0x1234_5678_9abc_def0u64;
+    let mut rng = SplitMix64::new(0x1234_5678_9abc_def0);
     for round in 0..300 {
-        let len = (round % 60) + 2;
-        let section: Vec<u8> = (0..len)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed >> 24) as u8
-            })
-            .collect();
+        let section = rng.bytes((round % 60) + 2);
         let mut m = manifest();
         m.stores.truncate(1);
         m.stores[0].records = 1;

@@ -3,6 +3,8 @@
 
 use rewind::test_hooks::{delete_database, IdbError};
 use std::sync::atomic::{AtomicU32, Ordering};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 
 /// A database name no other test uses, deleted first in case a previous run left it.
 pub async fn fresh_database(prefix: &str) -> Result<String, IdbError> {
@@ -28,41 +30,32 @@ pub async fn sleep(ms: u32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// Runs a piece of JavaScript (an async function body) and returns its result.
-pub async fn js(body: &str) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
-    let make = js_sys::Function::new_no_args(&format!("return (async () => {{ {body} }})();"));
-    let promise: js_sys::Promise = make.call0(&wasm_bindgen::JsValue::NULL)?.into();
-    wasm_bindgen_futures::JsFuture::from(promise).await
+/// IndexedDB used raw (`indexeddb.js`): what a test writes and reads without the adapter.
+#[wasm_bindgen(module = "/src/indexeddb.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = dump)]
+    async fn dump_json(name: &str) -> Result<JsValue, JsValue>;
+    /// Another tab's connection, which ignores `versionchange`; close it to let go.
+    #[wasm_bindgen(catch)]
+    pub async fn open_ignoring_versionchange(name: &str) -> Result<JsValue, JsValue>;
+    /// `count` notes as the demo's version 1 has them, and a setting.
+    #[wasm_bindgen(catch)]
+    pub async fn put_v1_notes(name: &str, count: u32) -> Result<(), JsValue>;
+    /// The notes as JSON, each with `updatedIsDate`.
+    #[wasm_bindgen(catch)]
+    pub async fn notes_json(name: &str) -> Result<JsValue, JsValue>;
+    /// Notes, notebooks and settings (a Blob "greeting" and a Map) of the demo's version 2.
+    #[wasm_bindgen(catch)]
+    pub async fn put_v2_records(name: &str) -> Result<(), JsValue>;
+    /// The "greeting" setting as "type:text", or "not a blob".
+    #[wasm_bindgen(catch)]
+    pub async fn greeting_text(name: &str) -> Result<JsValue, JsValue>;
 }
 
 /// Everything in a database as one JSON text: IDB version, every store's schema options and
 /// every key and record (Rewind's own stores included). Two equal dumps mean nothing changed.
 pub async fn dump(name: &str) -> String {
-    let script = format!(
-        r#"
-        const db = await new Promise((ok, fail) => {{
-          const r = indexedDB.open({name:?});
-          r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error);
-        }});
-        const out = {{ version: db.version, stores: {{}} }};
-        const names = [...db.objectStoreNames];
-        if (names.length) {{
-          const tx = db.transaction(names, "readonly");
-          for (const n of names) {{
-            const s = tx.objectStore(n);
-            const get = (r) => new Promise((ok, fail) => {{ r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
-            out.stores[n] = {{
-              keyPath: s.keyPath, autoIncrement: s.autoIncrement,
-              indexes: [...s.indexNames].map((i) => {{ const x = s.index(i); return [i, x.keyPath, x.unique, x.multiEntry]; }}),
-              keys: await get(s.getAllKeys()), values: await get(s.getAll()),
-            }};
-          }}
-        }}
-        db.close();
-        return JSON.stringify(out);
-        "#
-    );
-    match js(&script).await {
+    match dump_json(name).await {
         Ok(v) => v.as_string().unwrap_or_default(),
         Err(e) => format!("dump failed: {e:?}"),
     }

@@ -5,7 +5,7 @@ use rewind::backup::{decode_backup, encode_backup, Value};
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
 use rewind::{Migrator, RewindError};
 use rewind::{RestoreConsent, UnsupportedRecords};
-use rewind_browser_tests::{dump, fresh_database, js};
+use rewind_browser_tests::{dump, fresh_database, greeting_text, put_v2_records};
 use rewind_test_support::{count_words, demo_migrations};
 use serde_json::json;
 use wasm_bindgen_test::*;
@@ -23,23 +23,7 @@ async fn filled(prefix: &str) -> Rewind {
     rw.migrate_to(None, OperationOptions::default())
         .await
         .unwrap();
-    js(&format!(
-        r#"
-        const db = await new Promise((ok, fail) => {{ const r = indexedDB.open({name:?}); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
-        const tx = db.transaction(["notes", "notebooks", "settings"], "readwrite");
-        for (let i = 1; i <= 50; i++) {{
-          tx.objectStore("notes").put({{ notebookId: "nb-" + (i % 4), title: "n" + i, body: "x", tags: i % 2 ? ["a", "b"] : [],
-            updatedAt: new Date(Date.UTC(2026, 1, i)), meta: {{ n: i, nested: {{ deep: [i, -0, NaN] }} }} }});
-        }}
-        for (let i = 0; i < 4; i++) tx.objectStore("notebooks").put({{ id: "nb-" + i, name: "Notebook " + i }});
-        tx.objectStore("settings").put(new Blob(["hello"], {{ type: "text/plain" }}), "greeting");
-        tx.objectStore("settings").put(new Map([[1, "one"]]), "map");
-        await new Promise((ok, fail) => {{ tx.oncomplete = ok; tx.onerror = () => fail(tx.error); }});
-        db.close();
-        "#
-    ))
-    .await
-    .unwrap();
+    put_v2_records(&name).await.unwrap();
     rw
 }
 
@@ -52,18 +36,7 @@ async fn content(name: &str) -> serde_json::Value {
 }
 
 async fn blob_text(name: &str) -> String {
-    js(&format!(
-        r#"
-        const db = await new Promise((ok, fail) => {{ const r = indexedDB.open({name:?}); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
-        const b = await new Promise((ok) => {{ const r = db.transaction("settings").objectStore("settings").get("greeting"); r.onsuccess = () => ok(r.result); }});
-        db.close();
-        return b instanceof Blob ? b.type + ":" + await b.text() : "not a blob";
-        "#
-    ))
-    .await
-    .unwrap()
-    .as_string()
-    .unwrap()
+    greeting_text(name).await.unwrap().as_string().unwrap()
 }
 
 #[wasm_bindgen_test]

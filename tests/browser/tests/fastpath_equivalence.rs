@@ -2,36 +2,19 @@
 use rewind::backup::format::encode_record;
 use rewind::test_hooks::clone;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
-const MAKE: &str = r#"
-const out = [];
-const keys = [];
-const words = ["a", "café", "東京", "x".repeat(70), "ü".repeat(50), "", "0", "01", "4294967294", "4294967295", "12", "__proto__", "😀"];
-for (let i = 0; i < 400; i++) {
-  const shared = { s: i };
-  const o = { id: i, t: words[i % words.length], n: [0, -0, 1.5, -7, 2**31, 2**52, -(2**52), 2**53, NaN, Infinity, -Infinity, 1e300, 123456789012, -1][i % 14],
-    d: new Date(1700000000000 + i), bad: new Date(NaN), nested: { a: [1, , 3, shared, shared], b: null, u: undefined, t: true, f: false },
-    arr: Object.assign([1, 2], { extra: "x" }), proto: Object.create(null) };
-  o.proto.k = words[(i + 3) % words.length];
-  o[words[i % words.length]] = i;
-  if (i % 7 === 0) o.self = o;
-  const wk = words[i % words.length];
-  o[wk] = wk;
-  out.push(o);
-  keys.push(i % 3 === 0 ? i * 1.5 : i % 3 === 1 ? "k" + i : -i);
+#[wasm_bindgen(module = "/tests/fidelity_cases.js")]
+extern "C" {
+    fn plain_records() -> js_sys::Array;
+    fn records_with_blobs() -> js_sys::Array;
+    fn generated_records(seed: u32, count: u32) -> js_sys::Array;
 }
-return [keys, out];
-"#;
 
 #[wasm_bindgen_test]
 fn fast_path_encodes_exactly_like_the_rust_codec() {
-    let made: js_sys::Array = js_sys::Function::new_no_args(MAKE)
-        .call0(&JsValue::UNDEFINED)
-        .unwrap()
-        .into();
+    let made = plain_records();
     let keys = made.get(0);
     let values = made.get(1);
     let ka: js_sys::Array = keys.clone().into();
@@ -88,21 +71,6 @@ fn fast_path_encodes_exactly_like_the_rust_codec() {
     console_log!("fallbacks enc {fallbacks} dec {dfall} of {n}");
 }
 
-const MAKE_BLOBS: &str = r#"
-const values = [];
-const keys = [];
-for (let i = 0; i < 60; i++) {
-  const blob = new Blob([new Uint8Array([i, 1, 2, 255])], { type: i % 3 ? "image/png" : "" });
-  const file = new File([`file ${i} ✓`], ["notes.txt", "東京.md", "", "x"][i % 4], { type: "text/plain", lastModified: 1700000000000 + i * 1000 });
-  const v = { id: i, photo: blob, attachments: [file, blob], empty: new Blob([]), note: "n" + i };
-  if (i % 5 === 0) v.old = new File(["old"], "before 1970", { lastModified: -86400000 });
-  if (i % 10 === 0) v.tags = new Map([["blob", blob]]); // a Map: the fast path's limit
-  values.push(v);
-  keys.push(i);
-}
-return [keys, values];
-"#;
-
 /// The Rust walker's encoding of `keys[i]`/`values[i]`, Blob and File bytes left empty.
 fn walked(ka: &js_sys::Array, va: &js_sys::Array, i: u32, out: &mut Vec<u8>) {
     let k = clone::js_to_value(&ka.get(i)).unwrap().value().clone();
@@ -112,10 +80,7 @@ fn walked(ka: &js_sys::Array, va: &js_sys::Array, i: u32, out: &mut Vec<u8>) {
 
 #[wasm_bindgen_test]
 fn blobs_and_files_are_checked_on_the_fast_path_exactly_as_the_walker_leaves_them() {
-    let made: js_sys::Array = js_sys::Function::new_no_args(MAKE_BLOBS)
-        .call0(&JsValue::UNDEFINED)
-        .unwrap()
-        .into();
+    let made = records_with_blobs();
     let (keys, values) = (made.get(0), made.get(1));
     let (ka, va): (js_sys::Array, js_sys::Array) = (keys.clone().into(), values.clone().into());
     let n = ka.length();
@@ -145,10 +110,7 @@ fn blobs_and_files_are_checked_on_the_fast_path_exactly_as_the_walker_leaves_the
 
 #[wasm_bindgen_test]
 async fn blobs_and_files_are_rebuilt_by_the_fast_decoder_with_their_bytes() {
-    let made: js_sys::Array = js_sys::Function::new_no_args(MAKE_BLOBS)
-        .call0(&JsValue::UNDEFINED)
-        .unwrap()
-        .into();
+    let made = records_with_blobs();
     let (ka, va): (js_sys::Array, js_sys::Array) = (made.get(0).into(), made.get(1).into());
     let mut rebuilt_fast = 0;
     for i in 0..ka.length() {
@@ -171,11 +133,6 @@ async fn blobs_and_files_are_rebuilt_by_the_fast_decoder_with_their_bytes() {
         assert!(js_sys::Object::is(&again.get(1), &photo), "record {i}");
     }
     assert_eq!(rebuilt_fast, 54, "records rebuilt by the fast decoder");
-}
-
-#[wasm_bindgen(module = "/tests/fidelity_cases.js")]
-extern "C" {
-    fn generated_records(seed: u32, count: u32) -> js_sys::Array;
 }
 
 /// The property test's fixed seed and count: the same records on every run.

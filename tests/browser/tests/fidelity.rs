@@ -10,150 +10,33 @@ use rewind::test_hooks::clone::{self, describe_key};
 use rewind::test_hooks::{self as idb, IdbError, Upgrade};
 use rewind::{DatabaseSchema, KeyPath, RewindMeta};
 use rewind_browser_tests::fresh_database;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransactionMode};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// One record holding every kind of value structured clone supports.
-const MAKE_RECORD: &str = r#"
-const buf = new ArrayBuffer(32);
-const bytes = new Uint8Array(buf);
-for (let i = 0; i < 32; i++) bytes[i] = (i * 37) & 255;
-const shared = { s: 1 };
-const cyc = { name: 'cyc' };
-cyc.self = cyc;
-const sparse = [1, , 3];
-sparse[10] = 'ten';
-sparse.extra = 'x';
-const protoKey = JSON.parse('{"a": 1, "__proto__": {"b": 2}, "c": 3}');
-const nullProto = Object.create(null);
-nullProto.x = 1;
-nullProto.y = { z: 2 };
-const err = new RangeError('boom');
-const typeErr = new TypeError('bad type');
-const plainErr = new Error();
-const causeErr = new Error('with cause', { cause: shared });
-const custom = new Error('custom');
-custom.name = 'MyError';
-const rec = {
-  und: undefined, nul: null, t: true, f: false,
-  negz: -0, nan: NaN, inf: Infinity, ninf: -Infinity, num: 1.5, int: 42, tiny: 5e-324,
-  big: -123456789012345678901234567890n, bigZero: 0n,
-  str: 'héllo ✓ 😀', empty: '', lone: 'a\uD800b\uDC00', loneEnd: '\uDBFF',
-  date: new Date(1700000000123), badDate: new Date(NaN),
-  re: /a+(b)?\//giu, re2: new RegExp('', 'y'),
-  bs: new String('boxed'), bn: new Number(-0), bnan: new Number(NaN), bb: new Boolean(false),
-  bbig: Object(7n),
-  err, typeErr, plainErr, causeErr, custom,
-  buf,
-  u8: new Uint8Array(buf, 1, 5), i8: new Int8Array(buf, 3), clamped: new Uint8ClampedArray(buf),
-  i16: new Int16Array(buf, 2, 3), u16: new Uint16Array(buf, 0, 4),
-  i32: new Int32Array(buf, 8), u32: new Uint32Array(buf, 12, 1),
-  f32: new Float32Array(buf, 4, 2), f64: new Float64Array(buf, 8, 2),
-  i64: new BigInt64Array(buf, 16, 1), u64: new BigUint64Array(buf, 24, 1),
-  dv: new DataView(buf, 5, 9), dvAll: new DataView(buf),
-  own: new Float64Array([1.5, -0, NaN]), emptyView: new Uint8Array(0),
-  f16: typeof Float16Array === 'function' ? new Float16Array([1.5, -2]) : null,
-  map: new Map([[1, 'one'], [shared, cyc], ['buf', buf], [NaN, -0]]),
-  set: new Set([NaN, 0, shared, 'x', buf]),
-  sparse, holes: new Array(5), protoKey, nullProto, shared, shared2: shared, cyc,
-  blob: new Blob([new Uint8Array([1, 2, 3, 0, 255])], { type: 'application/x-test' }),
-  file: new File(['hello ✓'], 'a ✓.txt', { type: 'text/plain', lastModified: 1600000000123 }),
-  emptyBlob: new Blob([]),
-  nested: { deep: { deeper: [shared, [cyc, buf]] } },
-  'key with spaces': 1, '0': 'zero', '': 'empty key',
-};
-rec.self = rec;
-rec.map.set(rec, rec.set);
-return rec;
-"#;
+#[wasm_bindgen(module = "/tests/fidelity_cases.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn compare(a: &JsValue, b: &JsValue) -> Result<JsValue, JsValue>;
+}
 
-/// Deep equality that checks types, prototypes, -0/NaN, property order and descriptors,
-/// sharing and cycles (a one-to-one object correspondence), views and buffers, Blob and File
-/// contents and metadata. Resolves to "" when equal, else the first difference.
-const COMPARE: &str = r#"
-return (async () => {
-  const pairs = new Map();
-  const taken = new Set();
-  const blobs = [];
-  const tag = (v) => Object.prototype.toString.call(v);
-  const show = (v) => { try { return typeof v === 'bigint' ? v + 'n' : Object.is(v, -0) ? '-0' : JSON.stringify(v) ?? String(v); } catch (e) { return String(v); } };
-  function cmp(a, b, path) {
-    if (typeof a !== typeof b) return `${path}: typeof ${typeof a} vs ${typeof b}`;
-    if (typeof a !== 'object' || a === null || b === null) {
-      return Object.is(a, b) ? '' : `${path}: ${show(a)} vs ${show(b)}`;
-    }
-    if (pairs.has(a)) return pairs.get(a) === b ? '' : `${path}: sharing differs`;
-    if (taken.has(b)) return `${path}: the copy shares an object the original does not`;
-    pairs.set(a, b);
-    taken.add(b);
-    if (tag(a) !== tag(b)) return `${path}: ${tag(a)} vs ${tag(b)}`;
-    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${path}: prototypes differ`;
-    let d = '';
-    if (a instanceof Date) {
-      if (!Object.is(a.getTime(), b.getTime())) return `${path}: date ${a.getTime()} vs ${b.getTime()}`;
-    } else if (a instanceof RegExp) {
-      if (a.source !== b.source || a.flags !== b.flags) return `${path}: ${a} vs ${b}`;
-    } else if (a instanceof Number || a instanceof String || a instanceof Boolean || a instanceof BigInt) {
-      if (!Object.is(a.valueOf(), b.valueOf())) return `${path}: boxed ${show(a.valueOf())} vs ${show(b.valueOf())}`;
-    } else if (a instanceof Error) {
-      for (const k of ['name', 'message', 'stack']) {
-        if (a[k] !== b[k]) return `${path}.${k}: ${show(a[k])} vs ${show(b[k])}`;
-      }
-    } else if (a instanceof ArrayBuffer) {
-      const x = new Uint8Array(a), y = new Uint8Array(b);
-      if (x.length !== y.length) return `${path}: ${x.length} bytes vs ${y.length}`;
-      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return `${path}[${i}]: ${x[i]} vs ${y[i]}`;
-    } else if (ArrayBuffer.isView(a)) {
-      for (const k of ['byteOffset', 'byteLength']) if (a[k] !== b[k]) return `${path}.${k}: ${a[k]} vs ${b[k]}`;
-      if ((d = cmp(a.buffer, b.buffer, path + '.buffer'))) return d;
-    } else if (a instanceof Blob) {
-      if (a.type !== b.type || a.size !== b.size) return `${path}: blob ${a.type}/${a.size} vs ${b.type}/${b.size}`;
-      if (a instanceof File && (a.name !== b.name || a.lastModified !== b.lastModified)) {
-        return `${path}: file ${a.name}@${a.lastModified} vs ${b.name}@${b.lastModified}`;
-      }
-      blobs.push([a, b, path]);
-    } else if (a instanceof Map || a instanceof Set) {
-      if (a.size !== b.size) return `${path}: size ${a.size} vs ${b.size}`;
-      const x = [...a.entries()], y = [...b.entries()];
-      for (let i = 0; i < x.length; i++) {
-        if ((d = cmp(x[i][0], y[i][0], `${path}<key ${i}>`))) return d;
-        if ((d = cmp(x[i][1], y[i][1], `${path}<value ${i}>`))) return d;
-      }
-    }
-    const ka = Reflect.ownKeys(a), kb = Reflect.ownKeys(b);
-    const names = (ks) => ks.map(String).join(',');
-    if (a instanceof Error) {
-      ka.sort(); kb.sort();
-    }
-    if (names(ka) !== names(kb)) return `${path}: keys [${names(ka)}] vs [${names(kb)}]`;
-    for (const k of ka) {
-      const da = Object.getOwnPropertyDescriptor(a, k), db = Object.getOwnPropertyDescriptor(b, k);
-      if (da.enumerable !== db.enumerable) return `${path}.${String(k)}: enumerable differs`;
-      if ('value' in da && (d = cmp(da.value, db.value, `${path}.${String(k)}`))) return d;
-    }
-    return '';
-  }
-  const d = cmp(a, b, '$');
-  if (d) return d;
-  for (const [x, y, path] of blobs) {
-    const [p, q] = [new Uint8Array(await x.arrayBuffer()), new Uint8Array(await y.arrayBuffer())];
-    if (p.length !== q.length || p.some((v, i) => v !== q[i])) return `${path}: blob bytes differ`;
-  }
-  return '';
-})();
-"#;
+#[wasm_bindgen(module = "/tests/fidelity.js")]
+extern "C" {
+    fn every_kind_of_value() -> JsValue;
+    #[wasm_bindgen(catch)]
+    fn changed(label: &str, record: &JsValue) -> Result<JsValue, JsValue>;
+    fn every_kind_of_key() -> js_sys::Array;
+    #[wasm_bindgen(catch)]
+    fn unsupported_value(name: &str) -> Result<JsValue, JsValue>;
+    fn a_blob_twice_and_a_file() -> JsValue;
+}
 
+/// "" when `a` and `b` are the same value, else the first difference (see `compare`).
 async fn differences(a: &JsValue, b: &JsValue) -> String {
-    let compare = js_sys::Function::new_with_args("a, b", COMPARE);
-    let promise: js_sys::Promise = compare
-        .call2(&JsValue::NULL, a, b)
-        .unwrap()
-        .unchecked_into();
-    JsFuture::from(promise)
+    compare(a, b)
         .await
         .unwrap()
         .as_string()
@@ -267,9 +150,7 @@ async fn every_value_kind_survives_indexeddb_and_the_backup_value_model() {
     )
     .await
     .unwrap();
-    let made = js_sys::Function::new_no_args(MAKE_RECORD)
-        .call0(&JsValue::NULL)
-        .unwrap();
+    let made = every_kind_of_value();
     put_all(
         &db,
         "values",
@@ -298,40 +179,18 @@ async fn every_value_kind_survives_indexeddb_and_the_backup_value_model() {
     assert!(!js_sys::Object::get_prototype_of(&null_proto).is_null());
 
     // The comparator does see differences.
-    let other = js_sys::Function::new_no_args(MAKE_RECORD)
-        .call0(&JsValue::NULL)
-        .unwrap();
+    let other = every_kind_of_value();
     js_sys::Reflect::set(&other, &"negz".into(), &JsValue::from_f64(0.0)).unwrap();
     assert!(differences(&original, &other).await.contains("negz"));
-    for (label, mutate) in [
-        ("u8", "r.u8 = new Uint8Array(r.buf.slice(0), 1, 5);"),
-        ("lone", "r.lone = 'a\\uFFFDb\\uFFFD';"),
-        ("blob", "r.blob = new Blob([new Uint8Array([1, 2, 3, 0, 254])], { type: 'application/x-test' });"),
-        ("file", "r.file = new File(['hello ✓'], 'a ✓.txt', { type: 'text/plain', lastModified: 1 });"),
-        ("self", "r.self = { ...r };"),
-    ] {
-        let changed = js_sys::Function::new_with_args("r", &format!("{mutate} return r;"))
-            .call1(&JsValue::NULL, &through_backup_value(&original).await)
-            .unwrap();
-        let d = differences(&original, &changed).await;
+    for label in ["u8", "lone", "blob", "file", "self"] {
+        let altered = changed(label, &through_backup_value(&original).await).unwrap();
+        let d = differences(&original, &altered).await;
         assert!(d.contains(label), "{label}: {d:?}");
     }
 
     db.close();
     idb::delete_database(&name).await.unwrap();
 }
-
-const KEYED_STORES: &str = r#"
-const keys = [
-  -Infinity, -1.5, -0, 0.5, 7, Infinity, 2 ** 53 + 2,
-  '', 'a', 'a\uD800', 'zzz ✓',
-  new Date(0), new Date(1700000000123), new Date(-5e11),
-  new Uint8Array([]).buffer, new Uint8Array([1, 2, 3]), new Int16Array([-1, 2]).buffer,
-  new DataView(new Uint8Array([9, 8, 7]).buffer, 1),
-  [], [1, 'a', new Date(5), new Uint8Array([4]).buffer, [2, ['x']]],
-];
-return keys;
-"#;
 
 #[wasm_bindgen_test]
 async fn every_key_type_store_kind_and_index_survives_a_whole_backup() {
@@ -379,10 +238,7 @@ async fn every_key_type_store_kind_and_index_survives_a_whole_backup() {
     .await
     .unwrap();
 
-    let keys: js_sys::Array = js_sys::Function::new_no_args(KEYED_STORES)
-        .call0(&JsValue::NULL)
-        .unwrap()
-        .unchecked_into();
+    let keys = every_kind_of_key();
     let records: Vec<(JsValue, JsValue)> = keys
         .iter()
         .enumerate()
@@ -526,21 +382,19 @@ async fn every_key_type_store_kind_and_index_survives_a_whole_backup() {
 #[wasm_bindgen_test]
 async fn a_value_a_backup_cannot_carry_is_an_error_naming_its_type() {
     let cases = [
-        ("({ a: { f: function () {} } })", "a function", ".a.f"),
-        ("({ list: [1, Symbol('x')] })", "a Symbol", ".list[1]"),
-        ("({ w: new WeakMap() })", "a WeakMap object", ".w"),
-        ("new Map([['k', () => 1]])", "a function", ".<value 0>"),
+        ("a function in an object", "a function", ".a.f"),
+        ("a Symbol in an array", "a Symbol", ".list[1]"),
+        ("a WeakMap", "a WeakMap object", ".w"),
+        ("a function as a Map value", "a function", ".<value 0>"),
     ];
-    for (expr, type_name, path) in cases {
-        let value = js_sys::Function::new_no_args(&format!("return {expr};"))
-            .call0(&JsValue::NULL)
-            .unwrap();
+    for (case, type_name, path) in cases {
+        let value = unsupported_value(case).unwrap();
         let err = match clone::js_to_value(&value) {
-            Ok(_) => panic!("{expr} was accepted"),
+            Ok(_) => panic!("{case} was accepted"),
             Err(e) => e,
         };
-        assert_eq!(err.type_name, type_name, "{expr}");
-        assert_eq!(err.path, path, "{expr}");
+        assert_eq!(err.type_name, type_name, "{case}");
+        assert_eq!(err.path, path, "{case}");
         let key = describe_key(&Value::string("note-1"));
         let message = err.in_record("notes", &key).to_string();
         assert!(message.contains("\"notes\""), "{message}");
@@ -551,11 +405,7 @@ async fn a_value_a_backup_cannot_carry_is_an_error_naming_its_type() {
 
 #[wasm_bindgen_test]
 async fn blob_bytes_are_read_after_the_walk() {
-    let value = js_sys::Function::new_no_args(
-        "const b = new Blob(['abc'], {type: 'text/plain'}); return [b, b, new File([new Uint8Array([7])], 'f')];",
-    )
-    .call0(&JsValue::NULL)
-    .unwrap();
+    let value = a_blob_twice_and_a_file();
     let pending = clone::js_to_value(&value).unwrap();
     assert!(pending.has_blobs());
     let Value::Array { props, .. } = pending.value() else {

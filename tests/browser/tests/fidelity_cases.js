@@ -1,6 +1,7 @@
 // The values of the browser fidelity tests (`platform_fidelity.rs`), the comparator that
-// decides whether two of them are the same (for the types plain deep equality cannot see
-// into), and the generated records of the fast path's property test (`fastpath_equivalence.rs`).
+// decides whether two values are the same (also for `fidelity.rs`: deep equality cannot see
+// into these types), the probes of what this engine does, and the records of the fast path's
+// tests (`fastpath_equivalence.rs`).
 
 /** Every case: [category, name, value]. Each value is put alone as one record. */
 export async function fidelity_cases() {
@@ -236,8 +237,10 @@ export async function keep_blob_bytes(value, seen = new Set()) {
 
 const blobBytes = async (blob) => keptBytes.get(blob) ?? new Uint8Array(await blob.arrayBuffer());
 
-/** "" when `a` and `b` are the same value, else where and how they differ. Platform objects
- * are compared by what defines them; views over resizable buffers also by how their lengths
+/** "" when `a` and `b` are the same value, else where and how they differ: types,
+ * prototypes, -0 and NaN, property order and descriptors, sharing and cycles (a one-to-one
+ * correspondence of objects), Blob and File contents and metadata. Platform objects are
+ * compared by what defines them; views over resizable buffers also by how their lengths
  * follow a resize (so the values are changed: pass fresh copies). */
 export async function compare(a, b) {
   const pairs = new Map(), taken = new Set(), later = [], buffers = [];
@@ -261,7 +264,13 @@ export async function compare(a, b) {
     if (tag(x) !== tag(y)) return `${path}: ${tag(x)} vs ${tag(y)}`;
     if (Object.getPrototypeOf(x) !== Object.getPrototypeOf(y)) return `${path}: prototypes differ`;
     let d = "";
-    if (x instanceof ArrayBuffer) {
+    if (x instanceof Date) {
+      if ((d = same(x.getTime(), y.getTime(), `${path} (date)`))) return d;
+    } else if (x instanceof RegExp) {
+      if ((d = fields(x, y, ["source", "flags"], path))) return d;
+    } else if (x instanceof Number || x instanceof String || x instanceof Boolean || x instanceof BigInt) {
+      if ((d = same(x.valueOf(), y.valueOf(), `${path} (boxed)`))) return d;
+    } else if (x instanceof ArrayBuffer) {
       if ((d = fields(x, y, ["resizable", "maxByteLength", "byteLength"], path))) return d;
       const p = new Uint8Array(x), q = new Uint8Array(y);
       for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) return `${path}[${i}]: ${p[i]} vs ${q[i]}`;
@@ -300,6 +309,8 @@ export async function compare(a, b) {
       for (let i = 0; i < x.length; i++) later.push([x[i], y[i], `${path}[${i}]`]);
     } else if (x instanceof DOMException) {
       if ((d = fields(x, y, ["name", "message", "code"], path))) return d;
+    } else if (x instanceof Error) {
+      if ((d = fields(x, y, ["name", "message", "stack"], path))) return d;
     } else if (x instanceof Blob) {
       if ((d = fields(x, y, ["type", "size", "name", "lastModified"], path))) return d;
       later.push([x, y, path]);
@@ -312,7 +323,14 @@ export async function compare(a, b) {
       }
     }
     const ka = Reflect.ownKeys(x), kb = Reflect.ownKeys(y);
-    if (ka.map(String).join() !== kb.map(String).join()) return `${path}: keys differ`;
+    // An Error's own properties (message, stack, cause) come back from a clone in an order
+    // of the engine's choosing.
+    if (x instanceof Error && !(x instanceof DOMException)) {
+      ka.sort();
+      kb.sort();
+    }
+    const names = (keys) => keys.map(String).join();
+    if (names(ka) !== names(kb)) return `${path}: keys [${names(ka)}] vs [${names(kb)}]`;
     if (Array.isArray(x) && x.length !== y.length) return `${path}: length ${x.length} vs ${y.length}`;
     for (const k of ka) {
       const da = Object.getOwnPropertyDescriptor(x, k), db = Object.getOwnPropertyDescriptor(y, k);
@@ -418,4 +436,120 @@ export function generated_records(seed, count) {
   }
   for (let i = 0; i < keys.length; i++) if (Number.isNaN(keys[i])) keys[i] = i;
   return [keys, values];
+}
+
+/** 400 plain records of the fast path's first test, [keys, values]: numbers at the edges of
+ * their forms, non-ASCII and index-like names, holes, extra array properties, shared objects,
+ * prototype-less objects, cycles. */
+export function plain_records() {
+  const out = [];
+  const keys = [];
+  const words = ["a", "café", "東京", "x".repeat(70), "ü".repeat(50), "", "0", "01", "4294967294", "4294967295", "12", "__proto__", "😀"];
+  for (let i = 0; i < 400; i++) {
+    const shared = { s: i };
+    const o = { id: i, t: words[i % words.length], n: [0, -0, 1.5, -7, 2**31, 2**52, -(2**52), 2**53, NaN, Infinity, -Infinity, 1e300, 123456789012, -1][i % 14],
+      d: new Date(1700000000000 + i), bad: new Date(NaN), nested: { a: [1, , 3, shared, shared], b: null, u: undefined, t: true, f: false },
+      arr: Object.assign([1, 2], { extra: "x" }), proto: Object.create(null) };
+    o.proto.k = words[(i + 3) % words.length];
+    o[words[i % words.length]] = i;
+    if (i % 7 === 0) o.self = o;
+    const wk = words[i % words.length];
+    o[wk] = wk;
+    out.push(o);
+    keys.push(i % 3 === 0 ? i * 1.5 : i % 3 === 1 ? "k" + i : -i);
+  }
+  return [keys, out];
+}
+
+/** 60 records holding Blobs and Files (the same Blob twice in each, some Files dated before
+ * 1970), every tenth also a Map, the fast path's limit: [keys, values]. */
+export function records_with_blobs() {
+  const values = [];
+  const keys = [];
+  for (let i = 0; i < 60; i++) {
+    const blob = new Blob([new Uint8Array([i, 1, 2, 255])], { type: i % 3 ? "image/png" : "" });
+    const file = new File([`file ${i} ✓`], ["notes.txt", "東京.md", "", "x"][i % 4], { type: "text/plain", lastModified: 1700000000000 + i * 1000 });
+    const v = { id: i, photo: blob, attachments: [file, blob], empty: new Blob([]), note: "n" + i };
+    if (i % 5 === 0) v.old = new File(["old"], "before 1970", { lastModified: -86400000 });
+    if (i % 10 === 0) v.tags = new Map([["blob", blob]]); // a Map: the fast path's limit
+    values.push(v);
+    keys.push(i);
+  }
+  return [keys, values];
+}
+
+/** Whether this is Chromium, whose IndexedDB stores every case. */
+export function is_chromium() {
+  return navigator.userAgent.includes("Chrome/");
+}
+
+/** Whether this engine's IndexedDB garbles a DOMException's non-ASCII message when it writes
+ * one (probed in a database of its own, deleted afterwards). */
+export async function garbles_exception_messages() {
+  const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+  const open = indexedDB.open("probe-exception-message", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("s");
+  const db = await req(open);
+  const tx = db.transaction("s", "readwrite");
+  tx.objectStore("s").put(new DOMException("✓", "Probe"), 1);
+  await new Promise((ok) => { tx.oncomplete = ok; });
+  const back = await req(db.transaction("s").objectStore("s").get(1));
+  db.close();
+  await req(indexedDB.deleteDatabase("probe-exception-message"));
+  return back.message !== "✓";
+}
+
+// Pairs of values that differ in one defining property, by what the comparator must name.
+const pairs = {
+  "resizable": () => [new ArrayBuffer(4, { maxByteLength: 8 }), new ArrayBuffer(4)],
+  "maxByteLength": () =>
+    [new ArrayBuffer(4, { maxByteLength: 8 }), new ArrayBuffer(4, { maxByteLength: 9 })],
+  "resized to 8": () => [new Uint8Array(new ArrayBuffer(4, { maxByteLength: 8 })),
+    new Uint8Array(new ArrayBuffer(4, { maxByteLength: 8 }), 0, 4)],
+  ".w": () => [new DOMPoint(1, 2, 3, 4), new DOMPoint(1, 2, 3, 5)],
+  "DOMPointReadOnly": () => [new DOMPoint(1, 2), new DOMPointReadOnly(1, 2)],
+  ".height": () => [new DOMRect(1, 2, 3, 4), new DOMRect(1, 2, 3, -4)],
+  ".p3.z": () => [new DOMQuad({}, {}, { z: 1 }, {}), new DOMQuad({}, {}, { z: 2 }, {})],
+  "is2D": () => [new DOMMatrix([1, 0, 0, 1, 0, 0]),
+    new DOMMatrix([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])],
+  "colorSpace": () => [new ImageData(1, 1), new ImageData(1, 1, { colorSpace: "display-p3" })],
+  ".data": () => [new ImageData(new Uint8ClampedArray([1, 2, 3, 4]), 1),
+    new ImageData(new Uint8ClampedArray([1, 2, 3, 5]), 1)],
+  "pixel byte 1": async () => [
+    await createImageBitmap(new ImageData(new Uint8ClampedArray([1, 2, 3, 255]), 1)),
+    await createImageBitmap(new ImageData(new Uint8ClampedArray([1, 9, 3, 255]), 1))],
+  "[0]: bytes differ": () => {
+    const list = (bytes) => {
+      const t = new DataTransfer();
+      t.items.add(new File([bytes], "f", { lastModified: 1 }));
+      return t.files;
+    };
+    return [list("a"), list("b")];
+  },
+  ".name": () => [new DOMException("m", "A"), new DOMException("m", "B")],
+};
+
+/** The pair of values that differ only in what `what` names: [a, b]. */
+export async function pair_differing_in(what) {
+  return pairs[what]();
+}
+
+// What the walker must refuse, by name: look-alikes of platform objects, and objects it
+// cannot read or carry.
+const walker_refusals = {
+  "a DOMPoint look-alike": () => ({ p: Object.create(DOMPoint.prototype) }),
+  "an ImageData look-alike": () => [Object.create(ImageData.prototype)],
+  "a closed ImageBitmap": async () => {
+    const b = await createImageBitmap(new ImageData(1, 1));
+    b.close();
+    return { b };
+  },
+  "a QuotaExceededError": () => ({ e: new QuotaExceededError("full") }),
+  "a CryptoKey": async () =>
+    ({ k: await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]) }),
+};
+
+/** The value named `name` of those the walker refuses. */
+export async function refused_by_walker(name) {
+  return walker_refusals[name]();
 }

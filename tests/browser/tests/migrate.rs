@@ -5,10 +5,14 @@ use rewind::test_hooks::{self as idb, IdbBackend, IdbError, OperationOptions};
 use rewind::{
     Migration, MigrationError, MigrationSet, Migrator, ProblemKind, RecordAccess, Step, Transforms,
 };
-use rewind_browser_tests::{dump, fresh_database, js, sleep};
+use rewind_browser_tests::{
+    dump, fresh_database, notes_json, open_ignoring_versionchange, put_v1_notes, sleep,
+};
 use rewind_test_support::{count_words, demo_migrations, DEMO_MIGRATIONS};
 use serde_json::json;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
+use web_sys::IdbDatabase;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -18,36 +22,11 @@ fn demo(upto: usize) -> Migrator {
 
 /// Puts v1-shaped notes (with a Date, which must survive data steps untouched).
 async fn seed_v1(name: &str, notes: u32) {
-    js(&format!(
-        r#"
-        const db = await new Promise((ok, fail) => {{ const r = indexedDB.open({name:?}); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
-        const tx = db.transaction(["notes", "settings"], "readwrite");
-        for (let i = 1; i <= {notes}; i++) {{
-          tx.objectStore("notes").put({{ notebookId: "nb-" + (i % 3), title: "note " + i, body: "w ".repeat(i).trim(),
-            updatedAt: new Date(Date.UTC(2026, 0, i)), meta: {{ rating: i }} }});
-        }}
-        tx.objectStore("settings").put("dark", "theme");
-        await new Promise((ok, fail) => {{ tx.oncomplete = ok; tx.onerror = () => fail(tx.error); }});
-        db.close();
-        "#
-    ))
-    .await
-    .unwrap();
+    put_v1_notes(name, notes).await.unwrap();
 }
 
 async fn notes(name: &str) -> serde_json::Value {
-    let text = js(&format!(
-        r#"
-        const db = await new Promise((ok, fail) => {{ const r = indexedDB.open({name:?}); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
-        const all = await new Promise((ok, fail) => {{ const r = db.transaction("notes").objectStore("notes").getAll(); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
-        db.close();
-        return JSON.stringify(all.map((n) => ({{ ...n, updatedIsDate: n.updatedAt instanceof Date }})));
-        "#
-    ))
-    .await
-    .unwrap()
-    .as_string()
-    .unwrap();
+    let text = notes_json(name).await.unwrap().as_string().unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -246,15 +225,10 @@ async fn a_tab_that_holds_on_gives_blocked_within_the_bound_and_nothing_runs_lat
     let mut db = IdbBackend::new(&name);
     m.migrate_to(&mut db, Some(1), 1.0, None).await.unwrap();
     // Another "tab": a connection that ignores versionchange.
-    js(&format!(
-        r#"
-        const db = await new Promise((ok, fail) => {{ const r = indexedDB.open({name:?}); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); }});
-        db.onversionchange = () => {{}};
-        globalThis.__blocker = db;
-        "#
-    ))
-    .await
-    .unwrap();
+    let blocker: IdbDatabase = open_ignoring_versionchange(&name)
+        .await
+        .unwrap()
+        .unchecked_into();
     let before = dump(&name).await;
     db.block_timeout_ms = 300;
     let told = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -271,7 +245,7 @@ async fn a_tab_that_holds_on_gives_blocked_within_the_bound_and_nothing_runs_lat
         "gave up after {waited} ms"
     );
     // The other tab lets go: the abandoned upgrade must not run.
-    js("globalThis.__blocker.close();").await.unwrap();
+    blocker.close();
     sleep(200).await;
     let status = m.status(&mut db).await.unwrap();
     assert_eq!(status.schema_version, 1);

@@ -1,0 +1,91 @@
+// IndexedDB used raw, behind Rewind's back, as an app or another tab would: the tests' records
+// put and read without the adapter, so that what they check does not rest on the code tested.
+
+const result = (request) => new Promise((ok, fail) => {
+  request.onsuccess = () => ok(request.result);
+  request.onerror = () => fail(request.error);
+});
+
+const committed = (tx) => new Promise((ok, fail) => {
+  tx.oncomplete = ok;
+  tx.onerror = () => fail(tx.error);
+});
+
+const open = (name) => result(indexedDB.open(name));
+
+/** Everything in database `name` as one JSON text: IDB version, every store's schema options
+ * and every key and record (Rewind's own stores included). */
+export async function dump(name) {
+  const db = await open(name);
+  const out = { version: db.version, stores: {} };
+  const names = [...db.objectStoreNames];
+  if (names.length) {
+    const tx = db.transaction(names, "readonly");
+    for (const n of names) {
+      const s = tx.objectStore(n);
+      out.stores[n] = {
+        keyPath: s.keyPath, autoIncrement: s.autoIncrement,
+        indexes: [...s.indexNames].map((i) => {
+          const x = s.index(i);
+          return [i, x.keyPath, x.unique, x.multiEntry];
+        }),
+        keys: await result(s.getAllKeys()), values: await result(s.getAll()),
+      };
+    }
+  }
+  db.close();
+  return JSON.stringify(out);
+}
+
+/** A connection to `name` that ignores `versionchange`: another tab holding on. */
+export async function open_ignoring_versionchange(name) {
+  const db = await open(name);
+  db.onversionchange = () => {};
+  return db;
+}
+
+/** Puts `count` notes shaped as the demo's version 1 has them (each with a Date, which data
+ * steps must leave a Date) and a setting. */
+export async function put_v1_notes(name, count) {
+  const db = await open(name);
+  const tx = db.transaction(["notes", "settings"], "readwrite");
+  for (let i = 1; i <= count; i++) {
+    tx.objectStore("notes").put({ notebookId: "nb-" + (i % 3), title: "note " + i, body: "w ".repeat(i).trim(),
+      updatedAt: new Date(Date.UTC(2026, 0, i)), meta: { rating: i } });
+  }
+  tx.objectStore("settings").put("dark", "theme");
+  await committed(tx);
+  db.close();
+}
+
+/** The notes as JSON, each with `updatedIsDate`: whether its `updatedAt` is still a Date. */
+export async function notes_json(name) {
+  const db = await open(name);
+  const all = await result(db.transaction("notes").objectStore("notes").getAll());
+  db.close();
+  return JSON.stringify(all.map((n) => ({ ...n, updatedIsDate: n.updatedAt instanceof Date })));
+}
+
+/** Fills a demo database at version 2: 50 notes (Dates, nested objects, -0 and NaN), four
+ * notebooks, and settings holding a Blob ("greeting") and a Map. */
+export async function put_v2_records(name) {
+  const db = await open(name);
+  const tx = db.transaction(["notes", "notebooks", "settings"], "readwrite");
+  for (let i = 1; i <= 50; i++) {
+    tx.objectStore("notes").put({ notebookId: "nb-" + (i % 4), title: "n" + i, body: "x", tags: i % 2 ? ["a", "b"] : [],
+      updatedAt: new Date(Date.UTC(2026, 1, i)), meta: { n: i, nested: { deep: [i, -0, NaN] } } });
+  }
+  for (let i = 0; i < 4; i++) tx.objectStore("notebooks").put({ id: "nb-" + i, name: "Notebook " + i });
+  tx.objectStore("settings").put(new Blob(["hello"], { type: "text/plain" }), "greeting");
+  tx.objectStore("settings").put(new Map([[1, "one"]]), "map");
+  await committed(tx);
+  db.close();
+}
+
+/** The "greeting" setting as "type:text", or "not a blob". */
+export async function greeting_text(name) {
+  const db = await open(name);
+  const b = await result(db.transaction("settings").objectStore("settings").get("greeting"));
+  db.close();
+  return b instanceof Blob ? b.type + ":" + await b.text() : "not a blob";
+}

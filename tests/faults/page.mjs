@@ -192,10 +192,12 @@ export const F = {
       return out;
     });
   },
-  /** SHA-256 (hex) of the dump: for databases too big to bring out of the page. */
-  async digest(name, { journal = true } = {}) {
+  /** SHA-256 (hex) of the dump: for databases too big to bring out of the page. Without the
+   * journal, or the IndexedDB version (a failed staged restore leaves it higher), when asked. */
+  async digest(name, { journal = true, version = true } = {}) {
     const d = await F.dump(name);
     if (!journal && d.stores) delete d.stores.__rewind_journal;
+    if (!version) delete d.version;
     const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(d)));
     return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("");
   },

@@ -109,7 +109,7 @@ browser_webkit() {
   env -u CHROMEDRIVER -u CHROME_BIN -u GECKODRIVER SAFARIDRIVER_REMOTE="http://127.0.0.1:$port" \
     cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests \
     --test engines --test fastpath_equivalence --test fidelity --test migrate --test platform_fidelity \
-    --test schema -- --skip "$FIDELITY_ALL_KINDS" --skip "$FIDELITY_V1"
+    --test schema --test staged_restore -- --skip "$FIDELITY_ALL_KINDS" --skip "$FIDELITY_V1"
   rc=$?
   kill -- -"$pid" 2>/dev/null || true
   return "$rc"

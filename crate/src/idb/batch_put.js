@@ -2,12 +2,53 @@
 // from wasm per batch instead of one per record. A put that throws (a value or key IndexedDB
 // refuses) throws out of here; the requests already made fail with the transaction.
 
+/** The parts of a key path: a string's dotted names, or an array's paths. */
+function pathParts(keyPath) {
+  return Array.isArray(keyPath)
+    ? keyPath.map((p) => (p === "" ? [] : p.split(".")))
+    : keyPath === "" ? [] : keyPath.split(".");
+}
+
+/** The key `value` holds at a path (its parts), as IndexedDB evaluates a key path on a plain
+ * value; undefined where it holds none. */
+function keyAt(value, parts) {
+  let v = value;
+  for (const part of parts) {
+    if (typeof v === "string" && part === "length") v = v.length;
+    else if (v === null || typeof v !== "object" || !(part in v)) return undefined;
+    else v = v[part];
+  }
+  return v;
+}
+
+/** Whether `key` is the key IndexedDB will file `value` under in a store whose key path has
+ * these parts (a compound path's parts are arrays). */
+function holdsKey(value, parts, compound, key) {
+  const held = compound ? parts.map((p) => keyAt(value, p)) : keyAt(value, parts);
+  if (held === undefined) return false;
+  try {
+    return globalThis.indexedDB.cmp(held, key) === 0;
+  } catch {
+    return false; // not a valid key: IndexedDB would generate or refuse one
+  }
+}
+
 /** Puts `values[i]` (with `keys[i]` unless the store's keys are in-line); returns the last
- * request, or null for an empty batch. */
+ * request, or null for an empty batch. In a store with in-line keys, a value that does not hold
+ * its record's key (IndexedDB would file it under another) is not put: its index in the batch is
+ * returned instead, before anything of the batch is put. */
 export function rewind_put_all(store, keys, values, inline) {
   let last = null;
-  for (let i = 0; i < values.length; i++) {
-    last = inline ? store.put(values[i]) : store.put(values[i], keys[i]);
+  if (inline) {
+    const keyPath = store.keyPath;
+    const compound = Array.isArray(keyPath);
+    const parts = pathParts(keyPath);
+    for (let i = 0; i < values.length; i++) {
+      if (!holdsKey(values[i], parts, compound, keys[i])) return i;
+    }
+    for (let i = 0; i < values.length; i++) last = store.put(values[i]);
+  } else {
+    for (let i = 0; i < values.length; i++) last = store.put(values[i], keys[i]);
   }
   return last;
 }

@@ -27,11 +27,11 @@ const ZIGZAG_SAFE = 4503599627370496;
 
 /**
  * Encodes records `start..end` of `values` (each after its key `keys[i]`) until `end` or the
- * first record the fast path does not handle. With `emptyBlobs`, Blobs and Files are written
- * with their bytes left out (what a restore's check compares). Returns `[reached, bytes]`:
+ * first record the fast path does not handle (Blobs and Files among them: their bytes must be
+ * read first). Returns `[reached, bytes]`:
  * the index of the first record not encoded, and the bytes of those before it.
  */
-export function rewind_fast_encode(codec, keys, values, start, end, emptyBlobs, sizeHint) {
+export function rewind_fast_encode(codec, keys, values, start, end, sizeHint) {
   const T = codec.tags;
   let buf = new Uint8Array(Math.max(sizeHint, 1 << 12));
   let view = new DataView(buf.buffer);
@@ -141,18 +141,6 @@ export function rewind_fast_encode(codec, keys, values, start, end, emptyBlobs, 
     } else if (proto === Date.prototype) {
       seen.set(v, nextId++);
       f64(T.date, v.getTime());
-    } else if (emptyBlobs && (proto === FileOnce.prototype || proto === BlobOnce.prototype)) {
-      // Only for checking what a restore wrote: the contents cannot be read synchronously,
-      // so they are written empty, as the Rust walker leaves them.
-      const file = proto === FileOnce.prototype;
-      const lastModified = file ? v.lastModified : 0;
-      if (file && !Number.isSafeInteger(lastModified)) throw NOT_PLAIN;
-      seen.set(v, nextId++);
-      byte(file ? T.file : T.blob);
-      if (file) text(v.name);
-      text(v.type);
-      if (file) varint(lastModified >= 0 ? lastModified * 2 : -lastModified * 2 - 1);
-      varint(0);
     } else {
       throw NOT_PLAIN;
     }

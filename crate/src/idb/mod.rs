@@ -48,8 +48,8 @@ pub mod test_hooks {
 
     pub mod clone {
         pub use crate::idb::clone::{
-            decode_batch, describe_key, encode_batch, encode_batch_without_blob_bytes, js_to_value,
-            js_to_value_complete, value_to_js, PendingValue,
+            decode_batch, describe_key, encode_batch, js_to_value, js_to_value_complete,
+            value_to_js, PendingValue,
         };
     }
     pub mod storage {

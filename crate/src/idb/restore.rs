@@ -10,14 +10,11 @@
 
 use super::backend::{ensure_meta_stores, issue_meta_and_entry, key_path_js};
 use super::carry::{read_carried, write_carried};
-use super::clone::{
-    decode_batch, encode_batch_without_blob_bytes, js_to_value, make_bitmaps, value_to_js,
-    value_to_js_with,
-};
+use super::clone::{decode_batch, js_to_value, make_bitmaps, value_to_js, value_to_js_with};
 use super::error::thrown;
 use super::inspect::store_names;
 use super::open::{delete_database, open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::{await_transaction, BatchReader, RequestEvents};
+use super::request::{await_transaction, RequestEvents};
 use super::staging::{remove_leftovers, remove_staging, staging_name};
 use super::IdbError;
 use super::{CancelFlag, Progress};
@@ -144,49 +141,6 @@ fn create_store(up: &Upgrade, schema: &StoreSchema) -> Result<web_sys::IdbObject
     Ok(store)
 }
 
-/// Reads a store back in batches ([`BatchReader`]: IndexedDB reads the next while this one is
-/// checked), encodes its records as a backup section holds them and
-/// matches them against `section`. Returns the records read and whether they all matched.
-///
-/// Records come back in key order, the order a backup holds them in; a file in any other
-/// order does not match and is refused. (Reading each batch back right after writing it,
-/// interleaved with the puts, was measured slower: IndexedDB writes more slowly when reads
-/// come between the writes; docs/benchmarks.md has the figures.)
-async fn read_back_matches(
-    store: &web_sys::IdbObjectStore,
-    section: &[u8],
-) -> Result<(u64, bool), RewindError> {
-    let name = store.name();
-    let mut matcher = SectionMatch::new(section);
-    let mut bytes = Vec::new();
-    let mut count = 0u64;
-    let mut matched = true;
-    let mut batches = BatchReader::new(store, BATCH as u32)?;
-    while let Some((keys, values)) = batches.next().await? {
-        let n = keys.length();
-        let mut i = 0;
-        while i < n {
-            i = encode_batch_without_blob_bytes(&keys, &values, i, n, &mut bytes)
-                .map_err(|bytes| RewindError::BackupTooLarge { bytes })?;
-            if i < n {
-                let key = js_to_value(&keys.get(i))
-                    .map_err(|e| e.in_record(&name, "?"))?
-                    .value()
-                    .clone();
-                let value = js_to_value(&values.get(i))
-                    .and_then(|v| v.value_with_bitmaps())
-                    .map_err(|e| e.in_record(&name, "?"))?;
-                encode_record(&key, &value, count + u64::from(i) + 1, &mut bytes)?;
-                i += 1;
-            }
-        }
-        matched = matched && matcher.feed(&bytes);
-        bytes.clear();
-        count += u64::from(n);
-    }
-    Ok((count, matched && matcher.is_complete()))
-}
-
 /// Records written per staging transaction. Each commits on its own, so no transaction of a
 /// restore of any size stays open for long, and a cancel is heard between them.
 const RECORDS_PER_TRANSACTION: usize = 20 * BATCH;
@@ -195,6 +149,9 @@ const RECORDS_PER_TRANSACTION: usize = 20 * BATCH;
 struct Filling<'a> {
     db: &'a web_sys::IdbDatabase,
     bitmaps: Bitmaps,
+    /// By store: the byte ranges of the records built in Rust (the fast path left them), the
+    /// ones whose stored values the restore reads back and matches.
+    built: Vec<Vec<std::ops::Range<usize>>>,
     done: u64,
     total: u64,
     progress: Option<Progress>,
@@ -266,6 +223,15 @@ impl Filling<'_> {
                 *offset = reached;
                 *index += values.length() as usize;
                 let request = rewind_put_all(&store, &keys, &values, inline).map_err(thrown)?;
+                if let Some(at) = request.as_f64() {
+                    let record = *index - values.length() as usize + at as usize + 1;
+                    return Err(RewindError::RestoreMismatch {
+                        what: format!(
+                            "the key of record {record} of store {store_name:?} (its value holds \
+                             another key than the file gives it)"
+                        ),
+                    });
+                }
                 if !request.is_null() {
                     last = Some(request.unchecked_into::<web_sys::IdbRequest>());
                 }
@@ -284,6 +250,7 @@ impl Filling<'_> {
                     } else {
                         store.put_with_key(&value, &key).map_err(thrown)?
                     });
+                    self.built[store_index].push(*offset..next);
                     *offset = next;
                     *index += 1;
                 }
@@ -320,12 +287,23 @@ async fn failure_of(tx: &web_sys::IdbTransaction, err: RewindError) -> RewindErr
     }
 }
 
-/// Reads every staging store back and matches it against its section of the file: the
-/// restore's proof that what it is about to swap in is exactly the file's content.
+/// The restore's proof, before the swap, that the staging stores hold exactly the file's
+/// records, at a fraction of reading everything back (docs/benchmarks.md has the figures):
+/// - each store holds as many records as the file gives it (no two records of the file share
+///   a key), and every record went under the file's key (given explicitly, or, for in-line
+///   keys, checked in the value before the put);
+/// - a record the fast path wrote is, value for value, what the file encodes: the fast
+///   decoder and the Rust codec are proven byte-identical by the browser tests in every
+///   engine, and IndexedDB stores such plain values (primitives, strings, Dates, plain
+///   objects and arrays, Blobs) by a structured clone that keeps them exactly;
+/// - every record built in Rust (Maps, typed arrays, ImageBitmaps, DOMExceptions…: the kinds
+///   where an engine may store something else) is read back by its key and matched against
+///   its bytes in the file.
 async fn check_staged(
     db: &web_sys::IdbDatabase,
     stores: &[JsStore],
     staged: &[String],
+    built: &[Vec<std::ops::Range<usize>>],
 ) -> Result<(), RewindError> {
     if stores.is_empty() {
         return Ok(());
@@ -334,20 +312,54 @@ async fn check_staged(
     let tx = db
         .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readonly)
         .map_err(thrown)?;
-    for (s, name) in stores.iter().zip(staged) {
-        let (count, matched) =
-            read_back_matches(&tx.object_store(name).map_err(thrown)?, &s.section).await?;
-        if count != s.records as u64 {
+    let mut counting = Vec::with_capacity(stores.len());
+    for name in staged {
+        let store = tx.object_store(name).map_err(thrown)?;
+        counting.push(RequestEvents::new(store.count().map_err(thrown)?));
+    }
+    for ((s, name), ranges) in stores.iter().zip(staged).zip(built) {
+        let store = tx.object_store(name).map_err(thrown)?;
+        let mismatch = || RewindError::RestoreMismatch {
+            what: format!("the content of store {:?}", s.schema.name),
+        };
+        let mut bytes = Vec::new();
+        for batch in ranges.chunks(BATCH) {
+            let mut asked = Vec::with_capacity(batch.len());
+            for range in batch {
+                let (key, _, _) = read_record(&s.section, range.start)?;
+                let js_key = value_to_js(&key).map_err(|e| e.in_record(&s.schema.name, "?"))?;
+                asked.push((
+                    range,
+                    key,
+                    RequestEvents::new(store.get(&js_key).map_err(thrown)?),
+                ));
+            }
+            for (range, key, request) in asked {
+                let value = request.next().await?;
+                if value.is_undefined() {
+                    return Err(mismatch());
+                }
+                let describe = super::clone::describe_key(&key);
+                let value = js_to_value(&value)
+                    .and_then(|v| v.value_with_bitmaps())
+                    .map_err(|e| e.in_record(&s.schema.name, &describe))?;
+                bytes.clear();
+                encode_record(&key, &value, 1, &mut bytes)?;
+                let mut matcher = SectionMatch::new(&s.section[range.clone()]);
+                if !(matcher.feed(&bytes) && matcher.is_complete()) {
+                    return Err(mismatch());
+                }
+            }
+        }
+    }
+    for (s, counted) in stores.iter().zip(counting) {
+        let count = counted.next().await?.as_f64().unwrap_or(-1.0);
+        if count != s.records as f64 {
             return Err(RewindError::RestoreMismatch {
                 what: format!(
                     "the record count of store {:?} ({count} instead of {})",
                     s.schema.name, s.records
                 ),
-            });
-        }
-        if !matched {
-            return Err(RewindError::RestoreMismatch {
-                what: format!("the content of store {:?}", s.schema.name),
             });
         }
     }
@@ -569,6 +581,7 @@ pub async fn restore_verified(
         let mut filling = Filling {
             db: &db,
             bitmaps,
+            built: vec![Vec::new(); stores.len()],
             done: 0,
             total,
             progress,
@@ -577,7 +590,7 @@ pub async fn restore_verified(
         for (i, (s, name)) in stores.iter().zip(&staged).enumerate() {
             filling.fill(i, name, s).await?;
         }
-        check_staged(&db, &stores, &staged).await?;
+        check_staged(&db, &stores, &staged, &filling.built).await?;
         let carried = carry_into_staging(&db, manifest, &staged).await?;
         filling.check_cancel()?;
         Ok::<_, RewindError>(carried)

@@ -249,11 +249,20 @@ async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits(
             Box::new(|r| r[1] = r[0].clone()),
             "the record count of store \"notebooks\"",
         ),
-        // Out of key order: IndexedDB keeps records in key order, so they read back otherwise.
+        // A value that holds another key than the file gives its record: IndexedDB would
+        // file it under the value's key.
         (
-            "records out of order",
-            Box::new(|r| r.swap(0, 1)),
-            "the content of store \"notebooks\"",
+            "a value holding another key",
+            Box::new(|r| {
+                if let Value::Object(props) = &mut r[0].1 {
+                    for (k, v) in props.iter_mut() {
+                        if k.as_str() == Some("id") {
+                            *v = Value::String("nb-elsewhere".into());
+                        }
+                    }
+                }
+            }),
+            "the key of record 1 of store \"notebooks\"",
         ),
     ];
     for (what, edit, says) in cases {
@@ -287,14 +296,25 @@ async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits(
             "{what}: journaled"
         );
     }
-    // The file as it was written restores.
+    // The file as it was written restores; so does one with its records out of key order (the
+    // same records: IndexedDB keeps them in key order whatever the order they came in).
     rw.restore(
-        RestoreSource::File(good),
+        RestoreSource::File(good.clone()),
         RestoreConsent::default(),
         OperationOptions::default(),
     )
     .await
     .unwrap();
+    let restored = content(rw.name()).await;
+    let shuffled = with_records(&good, "notebooks", |r| r.swap(0, 1));
+    rw.restore(
+        RestoreSource::File(shuffled),
+        RestoreConsent::default(),
+        OperationOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(content(rw.name()).await, restored);
     idb::delete_database(rw.name()).await.unwrap();
 }
 

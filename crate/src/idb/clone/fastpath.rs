@@ -11,7 +11,6 @@ extern "C" {
         values: &JsValue,
         start: u32,
         end: u32,
-        empty_blobs: bool,
         size_hint: u32,
     ) -> js_sys::Array;
     fn rewind_fast_decode(codec: &JsValue, bytes: &[u8], offset: u32, max: u32) -> js_sys::Array;
@@ -65,33 +64,9 @@ pub fn encode_batch(
     end: u32,
     out: &mut Vec<u8>,
 ) -> Result<u32, u64> {
-    encode_batch_with(keys, values, start, end, false, out)
-}
-
-/// [`encode_batch`] for checking what a restore wrote: Blobs and Files are encoded with their
-/// bytes left out (empty), as [`js_to_value`] leaves them, so they stay on the fast path.
-pub fn encode_batch_without_blob_bytes(
-    keys: &JsValue,
-    values: &JsValue,
-    start: u32,
-    end: u32,
-    out: &mut Vec<u8>,
-) -> Result<u32, u64> {
-    encode_batch_with(keys, values, start, end, true, out)
-}
-
-fn encode_batch_with(
-    keys: &JsValue,
-    values: &JsValue,
-    start: u32,
-    end: u32,
-    empty_blobs: bool,
-    out: &mut Vec<u8>,
-) -> Result<u32, u64> {
     // Room for about as much as the last batch took, so the encoder's buffer rarely grows.
     let hint = LAST_BATCH_BYTES.with(std::cell::Cell::get);
-    let result = FAST_CODEC
-        .with(|codec| rewind_fast_encode(codec, keys, values, start, end, empty_blobs, hint));
+    let result = FAST_CODEC.with(|codec| rewind_fast_encode(codec, keys, values, start, end, hint));
     let reached = result.get(0).as_f64().map_or(start, |n| n as u32);
     let bytes: js_sys::Uint8Array = result.get(1).unchecked_into();
     LAST_BATCH_BYTES.with(|last| last.set(bytes.length().min(64 << 20)));

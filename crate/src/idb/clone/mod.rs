@@ -239,7 +239,7 @@ mod pending;
 mod walk;
 
 pub use build::{make_bitmaps, value_to_js, value_to_js_with};
-pub use fastpath::{decode_batch, encode_batch, encode_batch_without_blob_bytes};
+pub use fastpath::{decode_batch, encode_batch};
 #[cfg(feature = "test-hooks")]
 pub use pending::js_to_value_complete;
 pub use pending::PendingValue;

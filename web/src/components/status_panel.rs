@@ -125,6 +125,7 @@ fn journal_row(e: &JournalEntry) -> Html {
         Operation::Rollback => format!("roll back {} → {}", e.from, e.to),
         Operation::Repair => format!("repair checksums at {}", e.from),
         Operation::Restore => format!("restore {} → {}", e.from, e.to),
+        Operation::Adopt => format!("adopt at {} (made before Rewind)", e.to),
     };
     let result = match &e.error {
         None => match &e.backup_id {

@@ -39,6 +39,20 @@ pub enum Operation {
     Rollback,
     Repair,
     Restore,
+    /// A database made before the app used Rewind, adopted at a version whose schema it had:
+    /// Rewind's metadata written, no app store or record changed (Flyway's baseline).
+    Adopt,
+}
+
+/// How to adopt a database made before the app used Rewind (its stores there, no record of
+/// Rewind's): at which version to record it, after checking that its schema is that version's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// The live schema must equal this version's.
+    Version(u32),
+    /// The highest version whose schema equals the live one. Versions that differ only in
+    /// data steps have the same schema: name the version when that matters.
+    Auto,
 }
 
 /// One line of the operation journal.
@@ -90,6 +104,20 @@ pub struct DatabaseState {
     pub journal: Vec<JournalEntry>,
 }
 
+impl DatabaseState {
+    /// The database holds app stores but Rewind has no record of any version (no metadata, or
+    /// version 0, whose schema is empty): it was made before the app used Rewind, or restored
+    /// from a backup of such a database. It must be adopted before it is migrated.
+    pub fn is_unmanaged(&self) -> bool {
+        self.meta.schema_version == 0 && !self.schema.stores.is_empty()
+    }
+
+    /// The app stores, by name (what an unmanaged database holds).
+    fn store_names(&self) -> Vec<String> {
+        self.schema.stores.keys().cloned().collect()
+    }
+}
+
 /// What the engine asks of a database.
 #[allow(async_fn_in_trait)]
 pub trait Migrate {
@@ -133,6 +161,12 @@ pub struct Status {
     pub unknown: bool,
     /// Newest first.
     pub journal: Vec<JournalEntry>,
+    /// `false` when the database holds app stores Rewind has no record of (made before the app
+    /// used Rewind): operations refuse it (`Unmanaged`) until it is adopted.
+    pub managed: bool,
+    /// For an unmanaged database, the versions whose schema equals the live one (compared as
+    /// `validate` compares), lowest first; empty otherwise.
+    pub matching_versions: Vec<u32>,
 }
 
 /// What a finished operation reports.
@@ -149,11 +183,98 @@ pub struct OperationReport {
 pub struct Migrator {
     set: MigrationSet,
     transforms: Transforms,
+    baseline: Option<Baseline>,
 }
 
 impl Migrator {
     pub fn new(set: MigrationSet, transforms: Transforms) -> Self {
-        Migrator { set, transforms }
+        Migrator {
+            set,
+            transforms,
+            baseline: None,
+        }
+    }
+
+    /// Adopts an unmanaged database (see [`DatabaseState::is_unmanaged`]) at `baseline` before
+    /// the first operation that would change it; a managed one is left as it is.
+    pub fn with_baseline(mut self, baseline: Baseline) -> Self {
+        self.baseline = Some(baseline);
+        self
+    }
+
+    pub fn baseline(&self) -> Option<Baseline> {
+        self.baseline
+    }
+
+    /// The versions whose schema equals `schema` (compared as `validate` compares).
+    pub fn matching_versions(&self, schema: &DatabaseSchema) -> Vec<u32> {
+        (0..=self.set.latest())
+            .filter(|&v| {
+                self.set
+                    .schema_at(v)
+                    .is_some_and(|s| diff(s, schema).is_empty())
+            })
+            .collect()
+    }
+
+    /// The version an unmanaged database is adopted at: `baseline`'s, once its schema is
+    /// proven to be the live one.
+    pub fn baseline_version(
+        &self,
+        state: &DatabaseState,
+        baseline: Baseline,
+    ) -> Result<u32, MigrationError> {
+        let latest = self.set.latest();
+        match baseline {
+            Baseline::Version(version) => {
+                let expected =
+                    self.set
+                        .schema_at(version)
+                        .ok_or(MigrationError::UnknownTarget {
+                            target: version,
+                            latest,
+                        })?;
+                let d = diff(expected, &state.schema);
+                match d.is_empty() {
+                    true => Ok(version),
+                    false => Err(MigrationError::BaselineMismatch { version, diff: d }),
+                }
+            }
+            Baseline::Auto => {
+                if let Some(&v) = self.matching_versions(&state.schema).last() {
+                    return Ok(v);
+                }
+                // The nearest: fewest problems, the highest version among equals.
+                let (nearest, d) = (0..=latest)
+                    .filter_map(|v| Some((v, diff(self.set.schema_at(v)?, &state.schema))))
+                    .min_by_key(|(v, d)| (d.problems.len(), std::cmp::Reverse(*v)))
+                    .unwrap_or_default();
+                Err(MigrationError::NoBaselineMatch {
+                    latest,
+                    nearest,
+                    diff: d,
+                })
+            }
+        }
+    }
+
+    /// Rewind's metadata of a database adopted at `version`: every migration up to it recorded
+    /// as applied at `now`, with its checksum today (so that later drift is seen).
+    pub(crate) fn adopted(&self, version: u32, now: f64) -> RewindMeta {
+        RewindMeta {
+            schema_version: version,
+            applied: (1..=version)
+                .filter_map(|v| {
+                    let m = self.set.get(v)?;
+                    Some(AppliedMigration {
+                        version: v,
+                        name: m.name.clone(),
+                        checksum: m.checksum(),
+                        applied_at: now,
+                    })
+                })
+                .collect(),
+        }
     }
 
     pub fn migrations(&self) -> &MigrationSet {
@@ -181,7 +302,14 @@ impl Migrator {
         let v = state.meta.schema_version;
         let mut journal = state.journal.clone();
         journal.reverse();
+        let managed = !state.is_unmanaged();
+        let matching_versions = match managed {
+            true => Vec::new(),
+            false => self.matching_versions(&state.schema),
+        };
         Ok(Status {
+            managed,
+            matching_versions,
             schema_version: v,
             latest_version: latest,
             idb_version: state.idb_version,
@@ -199,7 +327,12 @@ impl Migrator {
         db: &mut B,
         to: u32,
     ) -> Result<MigrationPlan, MigrationError> {
-        let state = db.read().await?;
+        let mut state = db.read().await?;
+        if let (true, Some(baseline)) = (state.is_unmanaged(), self.baseline) {
+            // The operation would adopt the database first: plan from there.
+            let version = self.baseline_version(&state, baseline)?;
+            state.meta = self.adopted(version, 0.0);
+        }
         // The same checks the operation itself makes (drift, unknown version), so a preview
         // never promises what the operation would refuse.
         let operation = if to < state.meta.schema_version {
@@ -325,6 +458,11 @@ impl Migrator {
             return Err(MigrationError::UnknownVersion {
                 version: from,
                 latest,
+            });
+        }
+        if state.is_unmanaged() {
+            return Err(MigrationError::Unmanaged {
+                stores: state.store_names(),
             });
         }
         let wrong_way = match operation {

@@ -24,8 +24,8 @@ mod idb;
 pub use backup_policy::{check_restore, RestoreConsent, UnsupportedRecords};
 pub use diff::{diff, ProblemKind, SchemaDiff, SchemaProblem};
 pub use engine::{
-    AppliedMigration, DatabaseState, DriftedMigration, JournalEntry, Migrate, Migrator, Operation,
-    OperationReport, RewindMeta, Status,
+    AppliedMigration, Baseline, DatabaseState, DriftedMigration, JournalEntry, Migrate, Migrator,
+    Operation, OperationReport, RewindMeta, Status,
 };
 pub use fold::apply_steps;
 pub use memory::{MemoryDatabase, MemorySource};

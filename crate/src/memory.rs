@@ -154,7 +154,11 @@ impl Migrate for MemoryDatabase {
     }
 
     async fn record(&mut self, entry: &JournalEntry) -> Result<(), MigrationError> {
-        self.journal.push(entry.clone());
+        // As in IndexedDB: a database without Rewind's stores (none created yet, or made
+        // before the app used Rewind) has no journal to append to.
+        if self.meta.is_some() {
+            self.journal.push(entry.clone());
+        }
         Ok(())
     }
 }

@@ -74,6 +74,45 @@ pub enum MigrationError {
 
     #[error("the browser's storage failed: {0}. Nothing was changed.")]
     Storage(String),
+
+    /// App stores Rewind has no record of: made by the app before it used Rewind.
+    #[error(
+        "the database holds stores Rewind has no record of ({}): it was made before the app used \
+         Rewind. Nothing was changed. Adopt it at the schema version it already has: pass \
+         `baseline` (a version, or \"auto\" for the highest whose schema matches; `status()` lists \
+         them in `matchingVersions`) to `Rewind.open` or `adopt()` (in Rust \
+         `Migrator::with_baseline`). Adopting backs it up and records that version without \
+         changing the app's stores or records.",
+        quoted(.stores)
+    )]
+    Unmanaged { stores: Vec<String> },
+
+    /// The schema of a database to adopt is not the one the baseline version implies.
+    #[error(
+        "the database's schema is not that of version {version}, so it cannot be adopted at \
+         {version}: {diff}. Nothing was changed. Adopt it at a version whose schema it has \
+         (`status()` lists them in `matchingVersions`), or declare the schema it has as a \
+         version of the migrations."
+    )]
+    BaselineMismatch { version: u32, diff: SchemaDiff },
+
+    /// A baseline of "auto" found no version whose schema is the database's.
+    #[error(
+        "no schema version of this app (0 to {latest}) has the database's schema, so it cannot \
+         be adopted. The nearest is version {nearest}: {diff}. Nothing was changed. Declare the \
+         schema the earlier app made as a version of the migrations, then adopt it at that \
+         version."
+    )]
+    NoBaselineMatch {
+        latest: u32,
+        nearest: u32,
+        diff: SchemaDiff,
+    },
+}
+
+fn quoted(names: &[String]) -> String {
+    let parts: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    parts.join(", ")
 }
 
 fn describe_drift(drifted: &[(u32, String)]) -> String {
@@ -100,6 +139,10 @@ impl MigrationError {
             MigrationError::Blocked => "Blocked",
             MigrationError::QuotaExceeded(_) => "QuotaExceeded",
             MigrationError::Storage(_) => "Storage",
+            MigrationError::Unmanaged { .. } => "Unmanaged",
+            MigrationError::BaselineMismatch { .. } | MigrationError::NoBaselineMatch { .. } => {
+                "BaselineMismatch"
+            }
         }
     }
 }

@@ -12,8 +12,10 @@ use crate::backup_policy::{
     check_restore, expired, unsupported_before_restore, RestoreConsent, UnsupportedRecords,
     DEFAULT_KEEP_AUTOMATIC,
 };
-use crate::engine::{record_failure, DatabaseState, JournalEntry, Migrate, Migrator};
+use crate::engine::{record_failure, Baseline, DatabaseState, JournalEntry, Migrate, Migrator};
 use crate::engine::{Operation, OperationReport};
+use crate::migration_error::MigrationError;
+use crate::record::Transforms;
 use crate::rewind_error::RewindError;
 
 /// A backup to take now.
@@ -96,7 +98,17 @@ impl Migrator {
         operation: Operation,
     ) -> Result<OperationReport, RewindError> {
         let _lock = db.lock().await?;
-        let state = db.read().await?;
+        let mut state = db.read().await?;
+        if let (true, Some(baseline)) = (state.is_unmanaged(), self.baseline()) {
+            // Adopted first, once every check of the operation itself passes on the database
+            // as it will be: an operation that would be refused adopts nothing.
+            let version = self.baseline_version(&state, baseline)?;
+            let mut adopted = state.clone();
+            adopted.meta = self.adopted(version, 0.0);
+            self.checked_plan(&adopted, to, operation)?;
+            self.adopt_unmanaged(db, policy, state, version).await?;
+            state = db.read().await?;
+        }
         let plan = self.checked_plan(&state, to, operation)?;
         let changes_data = !plan.migrations.is_empty() && state.exists;
         let backup_id = match changes_data && policy.automatic {
@@ -128,6 +140,88 @@ impl Migrator {
                 without_backup,
             )
             .await?)
+    }
+
+    /// Adopts a database made before the app used Rewind (Flyway's baseline): after checking
+    /// that its schema is `baseline`'s version's and an automatic backup, records that version
+    /// (Rewind's metadata and a journal entry, in one atomic unit that checks the app's schema
+    /// again before it commits); no app store or record changes. A database that is not
+    /// unmanaged (Rewind's already, or without app stores) is left as it is: the report says
+    /// where it stands.
+    pub async fn adopt<D: Backups>(
+        &self,
+        db: &mut D,
+        policy: BackupPolicy,
+        baseline: Baseline,
+    ) -> Result<OperationReport, RewindError> {
+        let _lock = db.lock().await?;
+        let state = db.read().await?;
+        if !state.is_unmanaged() {
+            let at = state.meta.schema_version;
+            return Ok(OperationReport {
+                from: at,
+                to: at,
+                backup_id: None,
+            });
+        }
+        let version = self.baseline_version(&state, baseline)?;
+        self.adopt_unmanaged(db, policy, state, version).await
+    }
+
+    /// Backs up the unmanaged database (as `state` describes it), then records it at
+    /// `version`, whose schema was checked to be the live one.
+    async fn adopt_unmanaged<D: Backups>(
+        &self,
+        db: &mut D,
+        policy: BackupPolicy,
+        state: DatabaseState,
+        version: u32,
+    ) -> Result<OperationReport, RewindError> {
+        let from = state.meta.schema_version;
+        let backup_id = match policy.automatic {
+            true => {
+                let request = BackupRequest {
+                    label: format!("before adopting at version {version}"),
+                    automatic: true,
+                    unsupported: policy.unsupported,
+                };
+                Some(automatic_backup(db, policy, &request, Operation::Adopt, from, version).await?)
+            }
+            false => None,
+        };
+        let now = db.now();
+        let meta = self.adopted(version, now);
+        let expected = self
+            .migrations()
+            .schema_at(version)
+            .cloned()
+            .unwrap_or_default();
+        // No step: the plan from `version` to itself.
+        let plan = self
+            .migrations()
+            .plan(version, version, &state.counts, &Transforms::new())?;
+        let mut entry = JournalEntry {
+            at: now,
+            operation: Operation::Adopt,
+            from,
+            to: version,
+            error: None,
+            backup_id: backup_id.clone(),
+            without_backup: !policy.automatic,
+        };
+        if let Err(err) = db
+            .apply(&plan, &meta, &expected, &entry, &Transforms::new())
+            .await
+        {
+            entry.error = Some(err.to_string());
+            record_failure(db, &entry, err == MigrationError::Blocked).await;
+            return Err(err.into());
+        }
+        Ok(OperationReport {
+            from,
+            to: version,
+            backup_id,
+        })
     }
 
     /// A manual backup, kept until deleted.
@@ -604,5 +698,262 @@ mod tests {
         assert_eq!((report.from, report.to, report.backup_id), (0, 1, None));
         assert!(new.backups.is_empty());
         assert_eq!(new.records, db.records);
+    }
+
+    /// "notes" as earlier app code left it: the schema of version `at`, three notes, IndexedDB
+    /// version 3, and no record of Rewind's.
+    fn unmanaged(at: u32) -> MemoryDatabase {
+        let mut db = database(at);
+        db.meta = None;
+        db.journal.clear();
+        db.idb_version = 3;
+        db
+    }
+
+    fn adopt(db: &mut MemoryDatabase, baseline: Baseline) -> Result<OperationReport, RewindError> {
+        run(migrator().adopt(db, BackupPolicy::default(), baseline))
+    }
+
+    #[test]
+    fn adopting_backs_up_then_records_the_version_and_changes_no_app_store_or_record() {
+        let mut db = unmanaged(2);
+        let before = db.clone();
+        let report = adopt(&mut db, Baseline::Version(2)).unwrap();
+        assert_eq!((report.from, report.to), (0, 2));
+        let (manifest, held) = &db.backups[0];
+        assert_eq!(report.backup_id.as_deref(), Some(manifest.id.as_str()));
+        assert_eq!(manifest.label, "before adopting at version 2");
+        assert!(manifest.automatic);
+        assert_eq!(
+            (&held.schema, &held.records),
+            (&before.schema, &before.records)
+        );
+        assert_eq!((&db.schema, &db.records), (&before.schema, &before.records));
+        assert_eq!(db.idb_version, 4, "one versionchange");
+        let meta = db.meta.clone().unwrap();
+        assert_eq!(meta.schema_version, 2);
+        let applied: Vec<u32> = meta.applied.iter().map(|a| a.version).collect();
+        assert_eq!(applied, [1, 2]);
+        assert_eq!(db.journal.len(), 1);
+        let entry = &db.journal[0];
+        assert_eq!(
+            (entry.operation, entry.from, entry.to, entry.error.clone()),
+            (Operation::Adopt, 0, 2, None)
+        );
+        assert_eq!(entry.backup_id, report.backup_id);
+        let json = serde_json::to_string(entry).unwrap();
+        assert!(json.contains("\"operation\":\"adopt\""), "{json}");
+        // Then it is Rewind's: managed, and migrated like any other.
+        let status = run(migrator().status(&mut db)).unwrap();
+        assert!(status.managed && status.matching_versions.is_empty());
+        assert!(status.drifted.is_empty());
+        migrate(&mut db, 3).unwrap();
+        assert_eq!(version(&db), 3);
+        assert!(db.records["notes"][0].1["meta"]["wordCount"].is_number());
+    }
+
+    #[test]
+    fn status_says_unmanaged_and_which_versions_match() {
+        let mut db = unmanaged(2);
+        let status = run(migrator().status(&mut db)).unwrap();
+        assert!(!status.managed);
+        assert_eq!(status.matching_versions, [2]);
+        assert_eq!(status.schema_version, 0);
+        let mut managed = database(2);
+        let status = run(migrator().status(&mut managed)).unwrap();
+        assert!(status.managed && status.matching_versions.is_empty());
+        let mut empty = MemoryDatabase::named("notes");
+        assert!(run(migrator().status(&mut empty)).unwrap().managed);
+    }
+
+    /// Version 2 changes data only, so versions 1 and 2 have the same schema.
+    fn data_only_history() -> Migrator {
+        let m: Vec<crate::migration::Migration> = serde_json::from_value(json!([
+            {"version": 1, "name": "notes", "up": [
+                {"op": "createStore", "store": "notes", "keyPath": "id"},
+                {"op": "createIndex", "store": "notes", "index": "by_title", "keyPath": "title"}],
+             "down": [{"op": "deleteStore", "store": "notes"}]},
+            {"version": 2, "name": "starred", "up": [
+                {"op": "addField", "store": "notes", "field": "starred", "value": false}],
+             "down": [{"op": "removeField", "store": "notes", "field": "starred"}]},
+            {"version": 3, "name": "by starred", "up": [
+                {"op": "createIndex", "store": "notes", "index": "by_starred", "keyPath": "starred"}],
+             "down": [{"op": "deleteIndex", "store": "notes", "index": "by_starred"}]}
+        ]))
+        .unwrap();
+        Migrator::new(MigrationSet::new(m).unwrap(), Transforms::new())
+    }
+
+    #[test]
+    fn auto_adopts_at_the_highest_matching_version() {
+        let history = data_only_history();
+        let mut db = MemoryDatabase::named("notes");
+        run(history.migrate_to(&mut db, Some(1), 1.0, None)).unwrap();
+        db.meta = None;
+        db.journal.clear();
+        let status = run(history.status(&mut db)).unwrap();
+        assert_eq!(status.matching_versions, [1, 2]);
+        let report = run(history.adopt(&mut db, BackupPolicy::default(), Baseline::Auto)).unwrap();
+        assert_eq!(report.to, 2);
+        assert_eq!(version(&db), 2);
+    }
+
+    #[test]
+    fn a_schema_that_is_not_the_baseline_s_is_refused_and_nothing_changes() {
+        let mut db = unmanaged(2);
+        let before = db.clone();
+        let err = adopt(&mut db, Baseline::Version(1)).unwrap_err();
+        assert_eq!(err.code(), "BaselineMismatch", "{err}");
+        let said = err.to_string();
+        assert!(said.contains("cannot be adopted at 1"), "{said}");
+        assert!(
+            said.contains("by_tag"),
+            "the problems, as validate says them: {said}"
+        );
+        assert_eq!(db, before, "no backup, no journal, no change");
+        // No version matches: "auto" says so, and what differs from the nearest.
+        db.schema
+            .stores
+            .get_mut("notes")
+            .unwrap()
+            .indexes
+            .remove("by_tag");
+        let before = db.clone();
+        let err = adopt(&mut db, Baseline::Auto).unwrap_err();
+        assert_eq!(err.code(), "BaselineMismatch", "{err}");
+        let said = err.to_string();
+        assert!(
+            said.contains("no schema version of this app (0 to 5)"),
+            "{said}"
+        );
+        assert!(said.contains("nearest is version 2"), "{said}");
+        assert!(said.contains("\"by_tag\""), "{said}");
+        assert_eq!(db, before);
+        let err = adopt(&mut db, Baseline::Version(9)).unwrap_err();
+        assert_eq!(err.code(), "UnknownVersion", "{err}");
+        assert_eq!(db, before);
+    }
+
+    #[test]
+    fn an_unmanaged_database_is_refused_until_adopted() {
+        let mut db = unmanaged(1);
+        let before = db.clone();
+        for err in [
+            migrate(&mut db, 2).unwrap_err(),
+            migrate(&mut db, 1).unwrap_err(),
+            roll_back(&mut db, 0).unwrap_err(),
+            run(migrator().plan(&mut db, 2)).unwrap_err().into(),
+        ] {
+            assert_eq!(err.code(), "Unmanaged", "{err}");
+            let said = err.to_string();
+            assert!(
+                said.contains("\"notebooks\", \"notes\", \"settings\""),
+                "{said}"
+            );
+            assert!(said.contains("`baseline`"), "{said}");
+        }
+        assert_eq!(db, before, "no backup, no journal, no change");
+        // A database without app stores is not unmanaged: it migrates from 0.
+        let mut empty = MemoryDatabase::named("notes");
+        empty.idb_version = 1;
+        migrate(&mut empty, 1).unwrap();
+        assert_eq!(version(&empty), 1);
+    }
+
+    #[test]
+    fn a_restore_replaces_an_unmanaged_database_after_backing_it_up() {
+        let mut db = database(1);
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        let (manifest, held) = db.backups[0].clone();
+        let mut old = unmanaged(2);
+        let report = restore_from(
+            &mut old,
+            MemorySource::File(manifest, Box::new(held)),
+            RestoreConsent::default(),
+        )
+        .unwrap();
+        assert_eq!((report.from, report.to), (0, 1));
+        assert!(report.backup_id.is_some());
+        assert_eq!(version(&old), 1);
+        assert_eq!(old.schema, db.schema);
+    }
+
+    #[test]
+    fn adopting_whose_backup_failed_writes_nothing() {
+        let mut db = unmanaged(2);
+        db.failing_backup = Some(RewindError::QuotaExceeded {
+            needed: 10,
+            detail: String::new(),
+        });
+        let before = db.clone();
+        let err = adopt(&mut db, Baseline::Version(2)).unwrap_err();
+        assert_eq!(err.code(), "QuotaExceeded");
+        assert_eq!(db, before, "no metadata, and no journal to write to");
+        // Blocked: nothing either.
+        db.failing_backup = None;
+        db.blocked = true;
+        let err = adopt(&mut db, Baseline::Version(2)).unwrap_err();
+        assert!(err.is_blocked());
+        assert_eq!((db.meta.clone(), db.journal.len()), (None, 0));
+    }
+
+    #[test]
+    fn adopting_a_managed_or_empty_database_changes_nothing() {
+        let mut db = database(3);
+        let before = db.clone();
+        let report = adopt(&mut db, Baseline::Version(1)).unwrap();
+        assert_eq!((report.from, report.to, report.backup_id), (3, 3, None));
+        assert_eq!(db, before);
+        let mut new = MemoryDatabase::named("notes");
+        let report = adopt(&mut new, Baseline::Auto).unwrap();
+        assert_eq!((report.from, report.to), (0, 0));
+        assert_eq!(new, MemoryDatabase::named("notes"));
+    }
+
+    #[test]
+    fn with_a_baseline_the_first_operation_adopts_then_runs() {
+        let adopting = migrator().with_baseline(Baseline::Version(1));
+        let mut db = unmanaged(1);
+        let before = db.clone();
+        // A preview plans from the baseline, and changes nothing.
+        let plan = run(adopting.plan(&mut db, 2)).unwrap();
+        assert_eq!((plan.from, plan.to), (1, 2));
+        assert_eq!(db, before);
+        // An operation its own checks refuse adopts nothing.
+        let policy = BackupPolicy::default();
+        let err =
+            run(adopting.migrate_or_roll_back(&mut db, policy, 9, Operation::Migrate)).unwrap_err();
+        assert_eq!(err.code(), "UnknownVersion", "{err}");
+        assert_eq!(db, before);
+        let report =
+            run(adopting.migrate_or_roll_back(&mut db, policy, 2, Operation::Migrate)).unwrap();
+        assert_eq!((report.from, report.to), (1, 2));
+        let done: Vec<(Operation, u32, u32)> = db
+            .journal
+            .iter()
+            .map(|e| (e.operation, e.from, e.to))
+            .collect();
+        assert_eq!(done, [(Operation::Adopt, 0, 1), (Operation::Migrate, 1, 2)]);
+        assert_eq!(db.backups.len(), 2, "before adopting, and before migrating");
+        assert_eq!(
+            db.records["notes"][0].1["tags"],
+            json!([]),
+            "the migration ran"
+        );
+        // Managed from then on: the baseline is not looked at again.
+        run(adopting.migrate_or_roll_back(&mut db, policy, 1, Operation::Rollback)).unwrap();
+        assert_eq!(version(&db), 1);
+        // A database that does not exist migrates from 0.
+        let mut new = MemoryDatabase::named("notes");
+        run(adopting.migrate_or_roll_back(&mut new, policy, 2, Operation::Migrate)).unwrap();
+        assert_eq!(new.journal.len(), 1);
+        // A baseline the schema is not refuses the operation, changing nothing.
+        let wrong = migrator().with_baseline(Baseline::Version(2));
+        let mut db = unmanaged(1);
+        let before = db.clone();
+        let err =
+            run(wrong.migrate_or_roll_back(&mut db, policy, 3, Operation::Migrate)).unwrap_err();
+        assert_eq!(err.code(), "BaselineMismatch", "{err}");
+        assert_eq!(db, before);
     }
 }

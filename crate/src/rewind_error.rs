@@ -118,6 +118,8 @@ impl RewindError {
         "UnreadableFile",
         "FileTooLarge",
         "Cancelled",
+        "Unmanaged",
+        "BaselineMismatch",
     ];
 
     /// The stable code the JavaScript API reports.
@@ -192,6 +194,16 @@ mod tests {
             M::Blocked,
             M::QuotaExceeded(s()),
             M::Storage(s()),
+            M::Unmanaged { stores: vec![s()] },
+            M::BaselineMismatch {
+                version: 1,
+                diff: crate::SchemaDiff::default(),
+            },
+            M::NoBaselineMatch {
+                latest: 1,
+                nearest: 1,
+                diff: crate::SchemaDiff::default(),
+            },
         ];
         let backup = [
             B::Empty,
@@ -250,7 +262,10 @@ mod tests {
                 | M::Rejected(_)
                 | M::Blocked
                 | M::QuotaExceeded(_)
-                | M::Storage(_) => {}
+                | M::Storage(_)
+                | M::Unmanaged { .. }
+                | M::BaselineMismatch { .. }
+                | M::NoBaselineMatch { .. } => {}
             }
         }
         for e in &backup {

@@ -5,7 +5,7 @@ use crate::convert::{self, describe_type};
 use crate::views::{plan_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use rewind::{
-    Migrator, OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind as Inner,
+    Baseline, Migrator, OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind as Inner,
     RewindError, UnsupportedRecords,
 };
 use serde::Serialize;
@@ -129,6 +129,29 @@ fn version(v: &JsValue, what: &str) -> Result<Option<u32>, JsValue> {
 fn required_version(v: &JsValue, method: &str) -> Result<u32, JsValue> {
     version(v, "the target version")?
         .ok_or_else(|| invalid_argument(format!("{method} needs the target version")))
+}
+
+/// The version to adopt a database made before the app used Rewind at: a schema version from 1
+/// to `latest`, or `"auto"` (the highest whose schema matches).
+fn baseline(v: &JsValue, what: &str, latest: u32) -> Result<Option<Baseline>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    if v.as_string().as_deref() == Some("auto") {
+        return Ok(Some(Baseline::Auto));
+    }
+    match v.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= latest as f64 => {
+            Ok(Some(Baseline::Version(n as u32)))
+        }
+        _ => Err(invalid_argument(format!(
+            "{what} must be a schema version from 1 to {latest} or \"auto\", not {}",
+            js_sys::JSON::stringify(v)
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_else(|| describe_type(v))
+        ))),
+    }
 }
 
 /// A backup named by a catalog id or given as a file.
@@ -274,6 +297,7 @@ impl JsRewind {
                 "onBlocked",
                 "transforms",
                 "skipUnsupported",
+                "baseline",
             ],
         )?;
         let skip_unsupported = boolean(&opts, "skipUnsupported", "options")?;
@@ -296,7 +320,12 @@ impl JsRewind {
         let on_blocked = function(&opts, "onBlocked", "options")?;
         let (set, transforms) = convert::migrations(migrations, &get(&opts, "transforms"))
             .map_err(|e| rewind_error(e.into()))?;
-        let mut inner = Inner::new(name, Migrator::new(set, transforms));
+        let mut migrator = Migrator::new(set, transforms);
+        let latest = migrator.migrations().latest();
+        if let Some(b) = baseline(&get(&opts, "baseline"), "options.baseline", latest)? {
+            migrator = migrator.with_baseline(b);
+        }
+        let mut inner = Inner::new(name, migrator);
         if let Some(keep) = keep {
             inner.backup_policy.keep_automatic = keep as usize;
         }
@@ -405,6 +434,36 @@ impl JsRewind {
         self.run(|rw| async move {
             let diff = rw.validate().await.map_err(rewind_error)?;
             to_js(&validation_view(&diff).map_err(internal)?)
+        })
+    }
+
+    /// Adopts a database made before the app used Rewind (app stores, no record of Rewind's) at
+    /// `baseline` — a schema version whose schema it has, or `"auto"`; the `baseline` option of
+    /// `Rewind.open` when left out — after an automatic backup: Rewind's metadata is written,
+    /// no app store or record changes. A database Rewind already manages, or one without app
+    /// stores, is left as it is. Rejects with `BaselineMismatch` when the schema is not that
+    /// version's (nothing changed).
+    #[wasm_bindgen(unchecked_return_type = "Promise<OperationReport>")]
+    pub fn adopt(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | \"auto\" | null")]
+        baseline: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "OperationOptions")] options: JsValue,
+    ) -> Promise {
+        let latest = self.inner.migrator().migrations().latest();
+        let args = operation_options(&options, &[]).and_then(|(_, chosen)| {
+            let chosen_baseline = self::baseline(&baseline, "the baseline", latest)?
+                .or(self.inner.migrator().baseline())
+                .ok_or_else(|| {
+                    invalid_argument(
+                        "adopt needs a baseline: a schema version or \"auto\" (or open with the \
+                         baseline option)",
+                    )
+                })?;
+            Ok((chosen_baseline, chosen))
+        });
+        self.run_with(args, |rw, (baseline, chosen)| async move {
+            to_js(&rw.adopt(baseline, chosen).await.map_err(rewind_error)?)
         })
     }
 

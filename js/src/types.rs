@@ -49,6 +49,12 @@ export interface RewindOptions {
   /** Automatic backups leave out (and list) records holding a value no backup can carry,
    *  instead of refusing the operation. */
   skipUnsupported?: boolean;
+  /** For a database made before the app used Rewind (app stores, no record of Rewind's):
+   *  the schema version it already has, or "auto" for the highest whose schema matches
+   *  (`Status.matchingVersions`). The first operation that would change it adopts it there
+   *  (after an automatic backup; no app store or record changes). Ignored once Rewind
+   *  manages the database. Without it, such a database is refused with `Unmanaged`. */
+  baseline?: number | "auto";
 }
 
 export interface ProgressOptions { onProgress?: ProgressCallback }
@@ -79,7 +85,8 @@ export interface AppliedMigration { version: number; name: string; checksum: str
 export interface DriftedMigration { version: number; name: string; recorded: string; current: string }
 export interface JournalEntry {
   at: number;
-  operation: "migrate" | "rollback" | "repair" | "restore";
+  /** "adopt": a database made before the app used Rewind recorded at `to` (no app change). */
+  operation: "migrate" | "rollback" | "repair" | "restore" | "adopt";
   from: number;
   to: number;
   /** `null` when it succeeded; why it failed (and changed nothing) otherwise. */
@@ -100,6 +107,12 @@ export interface Status {
   unknown: boolean;
   /** Newest first. */
   journal: JournalEntry[];
+  /** `false` when the database holds app stores Rewind has no record of (made before the app
+   *  used Rewind): operations reject with `Unmanaged` until it is adopted (`baseline`). */
+  managed: boolean;
+  /** For an unmanaged database, the versions whose schema equals the live one (as `validate`
+   *  compares), lowest first; empty otherwise. */
+  matchingVersions: number[];
 }
 
 export interface PlannedStep { version: number; migration: string; description: string; step: Step }
@@ -185,8 +198,8 @@ export type ErrorCode =
   | "Blocked" | "CorruptBackup" | "ChecksumMismatch" | "UnsupportedFormat" | "WrongDatabase"
   | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
   | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
-  | "InvalidBackup" | "UnreadableFile" | "FileTooLarge" | "Cancelled" | "InvalidArgument"
-  | "Closed" | "Internal";
+  | "InvalidBackup" | "UnreadableFile" | "FileTooLarge" | "Cancelled" | "Unmanaged"
+  | "BaselineMismatch" | "InvalidArgument" | "Closed" | "Internal";
 
 /** What every rejected promise of the API holds. */
 export interface RewindError extends Error { name: "RewindError"; code: ErrorCode }

@@ -36,6 +36,7 @@ test("rewind.d.ts has real types: no `any` on the public surface", async () => {
     rollbackTo: "rollbackTo(to: number, options?: OperationOptions): Promise<OperationReport>;",
     validate: "validate(): Promise<ValidationResult>;",
     repair: "repair(): Promise<number[]>;",
+    adopt: "adopt(baseline?: number | \"auto\" | null, options?: OperationOptions): Promise<OperationReport>;",
     backup: "backup(label?: string, options?: BackupOptions): Promise<Manifest>;",
     listBackups: "listBackups(): Promise<Manifest[]>;",
     deleteBackup: "deleteBackup(id: string): Promise<void>;",

@@ -8,7 +8,7 @@ use crate::policy::is_managed;
 use crate::state::{Action, Command, Health, Interrupted, Notice, StorageUse};
 use rewind::backup::BackupManifest;
 use rewind::{
-    OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind, UnsupportedRecords,
+    Baseline, OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind, UnsupportedRecords,
 };
 use std::rc::Rc;
 
@@ -225,6 +225,13 @@ async fn run_inner(
         Command::DeleteBackup(id) => {
             rewind.delete_backup(id).await.map_err(e)?;
             Ok(messages::backup_deleted(id))
+        }
+        Command::Adopt(version) => {
+            let report = rewind
+                .adopt(Baseline::Version(*version), options)
+                .await
+                .map_err(e)?;
+            Ok(messages::operation_done(command, &report))
         }
         Command::Repair => {
             let versions = rewind.repair().await.map_err(e)?;

@@ -12,6 +12,7 @@ pub fn dialog_title(dialog: &Dialog) -> &'static str {
         DialogKind::DeleteBackup { .. } => "Delete backup",
         DialogKind::RestoreFile { .. } => "Restore from file",
         DialogKind::Repair { .. } => "Repair checksums",
+        DialogKind::Adopt { .. } => "Adopt database",
     }
 }
 
@@ -23,6 +24,7 @@ pub fn confirm_button(dialog: &Dialog) -> &'static str {
         DialogKind::RestoreBackup { .. } | DialogKind::RestoreFile { .. } => "Restore",
         DialogKind::DeleteBackup { .. } => "Delete",
         DialogKind::Repair { .. } => "Repair",
+        DialogKind::Adopt { .. } => "Adopt",
     }
 }
 
@@ -35,5 +37,6 @@ pub fn running(command: &Command) -> String {
         Command::DeleteBackup(_) => "Deleting the backup".into(),
         Command::CreateBackup { .. } => "Creating a backup".into(),
         Command::Repair => "Repairing the checksums".into(),
+        Command::Adopt(v) => format!("Adopting the database at version {v}"),
     }
 }

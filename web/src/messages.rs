@@ -26,6 +26,13 @@ pub fn operation_done(command: &Command, report: &OperationReport) -> String {
         Command::MigrateToLatest => format!("Migrated from schema version {from} to {to}."),
         Command::RestoreBackup(id) => format!("Restored backup {id} (schema version {to})."),
         Command::RestoreFile => format!("Restored the backup file (schema version {to})."),
+        Command::Adopt(_) if from == to => {
+            format!("Rewind already manages this database (schema version {to}): nothing to do.")
+        }
+        Command::Adopt(_) => format!(
+            "Adopted at schema version {to}: Rewind now manages this database. No store or \
+             record was changed."
+        ),
         Command::DeleteBackup(_) | Command::CreateBackup { .. } | Command::Repair => String::new(),
     };
     format!("{what}{} {RELOAD}", kept(&report.backup_id))
@@ -80,6 +87,7 @@ pub fn failed(command: &Command, error: &str) -> String {
         Command::DeleteBackup(_) => "The backup was not deleted".into(),
         Command::CreateBackup { .. } => "The backup was not created".into(),
         Command::Repair => "The checksums were not repaired".into(),
+        Command::Adopt(v) => format!("The database was not adopted at version {v}"),
     };
     let mut detail = error.to_string();
     if let Some(first) = detail.get(0..1) {

@@ -14,7 +14,9 @@ use crate::backup::format::VerifiedFile;
 use crate::backup::{backup_file_name, BackupManifest};
 use crate::backup_policy::{backup_id, RestoreConsent, UnsupportedRecords};
 use crate::diff::SchemaDiff;
-use crate::engine::{DatabaseState, JournalEntry, Migrator, Operation, OperationReport, Status};
+use crate::engine::{
+    Baseline, DatabaseState, JournalEntry, Migrator, Operation, OperationReport, Status,
+};
 use crate::migration_error::MigrationError;
 use crate::operations::{BackupPolicy, BackupRequest, Backups};
 use crate::plan::MigrationPlan;
@@ -154,6 +156,21 @@ impl Rewind {
                 to,
                 Operation::Rollback,
             )
+            .await
+    }
+
+    /// Adopts a database made before the app used Rewind at `baseline`'s version, after an
+    /// automatic backup: Rewind's metadata written, no app store or record changed. One that is
+    /// not unmanaged is left as it is. (A `Migrator::with_baseline` does this before the first
+    /// operation that would change the database.)
+    pub async fn adopt(
+        &self,
+        baseline: Baseline,
+        options: OperationOptions,
+    ) -> Result<OperationReport, RewindError> {
+        let policy = self.policy_for(&options);
+        self.migrator
+            .adopt(&mut self.backend(options.progress), policy, baseline)
             .await
     }
 

@@ -168,6 +168,7 @@ pub fn app() -> Html {
                 {managed}
                 can_migrate={state.can_migrate()}
                 can_roll_back={state.can_roll_back()}
+                can_adopt={state.operation.is_none()}
                 send={send.clone()}
             />
             if managed {

@@ -68,6 +68,12 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 <p>{ "Repair only records the new definitions as the applied ones; it changes no schema and no data. Do it only if the app's developers say the change is intended — otherwise install the app version that ships the original migrations." }</p>
             </>
         },
+        DialogKind::Adopt { version } => html! {
+            <>
+                <p>{ format!("This database was made before the app used Rewind. Its schema is that of version {version}: Rewind will record that it is at version {version}, and manage it from then on (migrate, roll back, restore).") }</p>
+                <p>{ "No store and no record changes: only Rewind's own records are added. A backup of the database as it is now is taken first." }</p>
+            </>
+        },
         DialogKind::RestoreBackup { manifest, kept } => html! {
             <>
                 <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>

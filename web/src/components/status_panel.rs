@@ -12,6 +12,8 @@ pub struct StatusPanelProps {
     pub managed: bool,
     pub can_migrate: bool,
     pub can_roll_back: bool,
+    /// No operation runs (adopting is offered only for a database made before Rewind).
+    pub can_adopt: bool,
     pub send: Callback<Action>,
 }
 
@@ -77,6 +79,9 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
                         if st.persisted { "; kept even when the device runs low on space" } else { "" }) }</dd>
                 }
             </dl>
+            if !s.managed {
+                { unmanaged_view(s, props) }
+            }
             if s.unknown {
                 <p role="alert" class="error">{ "The database was changed by a newer version of the app. This page will not change it: open the newer app's recovery page, or restore a backup made before the update." }</p>
             }
@@ -98,6 +103,28 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
                     <tbody>{ for s.journal.iter().take(5).map(journal_row) }</tbody>
                 </table>
             }
+        </>
+    }
+}
+
+/// A database made before the app used Rewind: the versions its schema matches, and adopting it
+/// at the highest of them.
+fn unmanaged_view(s: &rewind::Status, props: &StatusPanelProps) -> Html {
+    let Some(&version) = s.matching_versions.last() else {
+        return html! {
+            <p role="alert" class="error">{ "This database was made before the app used Rewind, and its schema is that of no version of this app (see the differences below). Rewind will not change it until the app declares the schema it has as a version." }</p>
+        };
+    };
+    let list: Vec<String> = s.matching_versions.iter().map(u32::to_string).collect();
+    let open_adopt = props.send.reform(move |_| Action::OpenAdopt(version));
+    html! {
+        <>
+            <p role="alert" class="error">{ format!(
+                "This database was made before the app used Rewind: Rewind has no record of its schema version, so it will not migrate or roll it back. Its schema matches version {}.",
+                list.join(", ")) }</p>
+            <div class="actions">
+                <button type="button" onclick={open_adopt} disabled={!props.can_adopt} aria-haspopup="dialog">{ format!("Adopt at version {version}…") }</button>
+            </div>
         </>
     }
 }
@@ -125,6 +152,7 @@ fn journal_row(e: &JournalEntry) -> Html {
         Operation::Rollback => format!("roll back {} → {}", e.from, e.to),
         Operation::Repair => format!("repair checksums at {}", e.from),
         Operation::Restore => format!("restore {} → {}", e.from, e.to),
+        Operation::Adopt => format!("adopt at {} (made before Rewind)", e.to),
     };
     let result = match &e.error {
         None => match &e.backup_id {

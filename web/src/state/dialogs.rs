@@ -44,6 +44,10 @@ pub enum DialogKind {
     Repair {
         drifted: Vec<(u32, String)>,
     },
+    /// Record a database made before the app used Rewind at `version`, whose schema it has.
+    Adopt {
+        version: u32,
+    },
 }
 
 impl Dialog {
@@ -54,7 +58,9 @@ impl Dialog {
             DialogKind::Rollback { target, plan } => target.is_some() && plan.ready().is_some(),
             DialogKind::Migrate { plan } => plan.ready().is_some(),
             DialogKind::RestoreBackup { kept, .. } => kept.ready().is_some(),
-            DialogKind::DeleteBackup { .. } | DialogKind::Repair { .. } => true,
+            DialogKind::DeleteBackup { .. }
+            | DialogKind::Repair { .. }
+            | DialogKind::Adopt { .. } => true,
             DialogKind::RestoreFile { manifest, kept, .. } => {
                 manifest.ready().is_some() && kept.ready().is_some()
             }
@@ -70,6 +76,7 @@ impl Dialog {
                 | DialogKind::Migrate { .. }
                 | DialogKind::RestoreBackup { .. }
                 | DialogKind::RestoreFile { .. }
+                | DialogKind::Adopt { .. }
         )
     }
 
@@ -84,6 +91,7 @@ impl Dialog {
             DialogKind::DeleteBackup { manifest } => Command::DeleteBackup(manifest.id.clone()),
             DialogKind::RestoreFile { .. } => Command::RestoreFile,
             DialogKind::Repair { .. } => Command::Repair,
+            DialogKind::Adopt { version } => Command::Adopt(*version),
         })
     }
 }
@@ -142,6 +150,17 @@ impl PageState {
             .unwrap_or_default();
         if !drifted.is_empty() {
             self.open(DialogKind::Repair { drifted });
+        }
+    }
+
+    /// Only for a database made before the app used Rewind, at a version its schema matches.
+    pub(super) fn open_adopt(&mut self, version: u32) {
+        let matches = self
+            .health
+            .ready()
+            .is_some_and(|h| !h.status.managed && h.status.matching_versions.contains(&version));
+        if matches {
+            self.open(DialogKind::Adopt { version });
         }
     }
 
@@ -204,20 +223,22 @@ impl PageState {
         }
     }
 
-    /// The versions a rollback can target from here: every version below the current one.
+    /// The versions a rollback can target from here: every version below the current one (none
+    /// until a database made before the app used Rewind is adopted).
     pub fn rollback_targets(&self) -> Vec<u32> {
         match self.health.ready() {
-            Some(h) if !h.status.unknown => (0..h.status.schema_version).rev().collect(),
+            Some(h) if !h.status.unknown && h.status.managed => {
+                (0..h.status.schema_version).rev().collect()
+            }
             _ => Vec::new(),
         }
     }
 
     pub fn can_migrate(&self) -> bool {
         self.operation.is_none()
-            && self
-                .health
-                .ready()
-                .is_some_and(|h| !h.status.unknown && !h.status.pending.is_empty())
+            && self.health.ready().is_some_and(|h| {
+                !h.status.unknown && h.status.managed && !h.status.pending.is_empty()
+            })
     }
 
     pub fn can_roll_back(&self) -> bool {
@@ -402,5 +423,37 @@ mod tests {
         assert_eq!(state.confirmed_command(), None);
         let state = state.apply(Action::SetUnderstood(true));
         assert_eq!(state.confirmed_command(), Some(Command::Repair));
+    }
+
+    #[test]
+    fn an_unmanaged_database_is_offered_adoption_at_a_matching_version_and_nothing_else() {
+        assert_eq!(
+            ready().apply(Action::OpenAdopt(3)).dialog,
+            None,
+            "a managed database is not adopted"
+        );
+        let mut h = health(0, 5);
+        h.status.managed = false;
+        h.status.matching_versions = vec![2, 3];
+        let state = ready().apply(Action::HealthLoaded {
+            name: A.into(),
+            health: Ok(h),
+        });
+        assert!(!state.can_migrate() && !state.can_roll_back());
+        assert_eq!(state.clone().apply(Action::OpenAdopt(4)).dialog, None);
+        let state = state.apply(Action::OpenAdopt(3));
+        let dialog = state.dialog.as_ref().unwrap();
+        assert_eq!(labels::dialog_title(dialog), "Adopt database");
+        assert_eq!(labels::confirm_button(dialog), "Adopt");
+        assert!(dialog.offers_without_backup());
+        assert_eq!(state.confirmed_command(), None, "the box is not ticked");
+        let state = state.apply(Action::SetUnderstood(true));
+        assert_eq!(state.confirmed_command(), Some(Command::Adopt(3)));
+        let running = state.apply(Action::Confirm).operation.unwrap();
+        assert!(running.automatic_backup && running.command.changes_data());
+        assert_eq!(
+            labels::running(&running.command),
+            "Adopting the database at version 3"
+        );
     }
 }

@@ -39,6 +39,8 @@ fn status(version: u32, latest: u32) -> Status {
         drifted: vec![],
         unknown: version > latest,
         journal: vec![],
+        managed: true,
+        matching_versions: vec![],
     }
 }
 

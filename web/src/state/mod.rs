@@ -109,6 +109,8 @@ pub enum Action {
     ChooseTarget(u32),
     OpenMigrate,
     OpenRepair,
+    /// Adopt the database (made before the app used Rewind) at a version its schema matches.
+    OpenAdopt(u32),
     PlanLoaded(Result<MigrationPlan, String>),
     SetUnderstood(bool),
     /// Run the dialog's operation without its automatic backup (the person's explicit choice).
@@ -163,6 +165,7 @@ impl PageState {
             Action::ChooseTarget(version) => self.choose_target(version),
             Action::OpenMigrate => self.open_migrate(),
             Action::OpenRepair => self.open_repair(),
+            Action::OpenAdopt(version) => self.open_adopt(version),
             Action::PlanLoaded(result) => self.plan_loaded(result),
             Action::SetUnderstood(value) => self.set_understood(value),
             Action::SetWithoutBackup(value) => self.set_without_backup(value),

@@ -20,6 +20,8 @@ pub enum Command {
         skip_unsupported: bool,
     },
     Repair,
+    /// Adopt a database made before the app used Rewind at this version (its schema's).
+    Adopt(u32),
 }
 
 impl Command {

@@ -188,6 +188,7 @@ async fn run_inner(
     let options = OperationOptions {
         progress,
         automatic_backup,
+        cancel: None,
     };
     match command {
         Command::Rollback(to) => {

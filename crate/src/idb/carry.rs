@@ -99,6 +99,31 @@ pub(crate) async fn write_carried(
     Ok(())
 }
 
+/// [`read_carried`] in a read-only transaction of its own over the live stores that may hold
+/// skipped records; `None` when none of them exists.
+pub(crate) async fn read_live(
+    db: &IdbDatabase,
+    manifest: &BackupManifest,
+) -> Result<Option<Vec<Option<Carried>>>, RewindError> {
+    let live = store_names(db);
+    let stores: js_sys::Array = manifest
+        .skipped
+        .iter()
+        .map(|s| &s.store)
+        .filter(|s| live.contains(s))
+        .map(|s| JsValue::from_str(s))
+        .collect();
+    if stores.length() == 0 {
+        return Ok(None);
+    }
+    let tx = db
+        .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
+        .map_err(thrown)?;
+    let carried = read_carried(db, &tx, manifest).await?;
+    await_transaction(&tx).await?;
+    Ok(Some(carried))
+}
+
 /// For each of the manifest's skipped records, in order: whether a restore of that backup
 /// into database `name`, as it is now, would keep it. Changes nothing.
 pub async fn skipped_kept(name: &str, manifest: &BackupManifest) -> Result<Vec<bool>, RewindError> {
@@ -111,23 +136,10 @@ pub async fn skipped_kept(name: &str, manifest: &BackupManifest) -> Result<Vec<b
         Err(e) => return Err(e.into()),
     };
     let outcome = async {
-        let live = store_names(&db);
-        let stores: js_sys::Array = manifest
-            .skipped
-            .iter()
-            .map(|s| &s.store)
-            .filter(|s| live.contains(s))
-            .map(|s| JsValue::from_str(s))
-            .collect();
-        if stores.length() == 0 {
-            return Ok(vec![false; manifest.skipped.len()]);
-        }
-        let tx = db
-            .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
-            .map_err(thrown)?;
-        let carried = read_carried(&db, &tx, manifest).await?;
-        await_transaction(&tx).await?;
-        Ok(carried.iter().map(Option::is_some).collect())
+        Ok(match read_live(&db, manifest).await? {
+            Some(carried) => carried.iter().map(Option::is_some).collect(),
+            None => vec![false; manifest.skipped.len()],
+        })
     }
     .await;
     db.close();

@@ -9,7 +9,7 @@
 //! making ImageBitmaps) happens before any transaction starts.
 
 use super::backend::{ensure_meta_stores, issue_meta_and_entry, key_path_js};
-use super::carry::{read_carried, write_carried};
+use super::carry::{read_live, write_carried};
 use super::clone::{decode_batch, js_to_value, make_bitmaps, value_to_js, value_to_js_with};
 use super::error::thrown;
 use super::inspect::store_names;
@@ -378,22 +378,9 @@ async fn carry_into_staging(
     if manifest.skipped.is_empty() {
         return Ok(counts);
     }
-    let live = store_names(db);
-    let sources: js_sys::Array = manifest
-        .skipped
-        .iter()
-        .map(|s| &s.store)
-        .filter(|s| live.contains(s))
-        .map(|s| JsValue::from_str(s))
-        .collect();
-    if sources.length() == 0 {
+    let Some(carried) = read_live(db, manifest).await? else {
         return Ok(counts);
-    }
-    let tx = db
-        .transaction_with_str_sequence_and_mode(&sources, IdbTransactionMode::Readonly)
-        .map_err(thrown)?;
-    let carried = read_carried(db, &tx, manifest).await?;
-    await_transaction(&tx).await?;
+    };
     let position = |store: &str| {
         manifest
             .stores

@@ -1,23 +1,56 @@
 #!/usr/bin/env bash
-# Builds the JavaScript package into pkg/: rewind.js (ES module), rewind_bg.wasm, rewind.d.ts.
-#   import init, { Rewind } from "./pkg/rewind.js"; await init();
+# Builds the npm package into pkg/: rewind.js (ES module), rewind_bg.wasm, rewind.d.ts, snippets/,
+# package.json and README.md (from js/package/, the version the crate's). `cd pkg && npm pack`
+# gives the tarball an app installs.
+#   import init, { Rewind } from "rewind-indexeddb"; await init();
 #   scripts/pkg.sh --test-build   the same with the tests' switches (feature test-panic), into
-#                                 target/pkg-test/ (never pkg/)
+#                                 target/pkg-test/ (never pkg/); the same Cargo profile, without
+#                                 wasm-opt (it changes size, not behaviour) and without package.json
+# The Cargo profile `pkg` and the wasm-opt level are chosen by measurement: docs/size.md.
 # Honours CARGO_TARGET_DIR (default: target/ of the repository).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
 
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
-out="$ROOT/pkg"; features=(); build_dir="$target_dir"
+out="$ROOT/pkg"; features=(); build_dir="$target_dir"; test_build=0
 if [ "${1:-}" = "--test-build" ]; then
   # Its own target directory, so that it never replaces pkg/'s build (and each stays cached).
   out="$target_dir/pkg-test"; features=(--features test-panic); build_dir="$target_dir/test-build"
+  test_build=1
 fi
-log "building rewind-js for wasm32 (release) ${features[*]}"
-CARGO_TARGET_DIR="$build_dir" cargo build -p rewind-js --target wasm32-unknown-unknown --release "${features[@]}"
+log "building rewind-js for wasm32 (profile pkg) ${features[*]}"
+CARGO_TARGET_DIR="$build_dir" cargo build -p rewind-js --target wasm32-unknown-unknown --profile pkg "${features[@]}"
 log "wasm-bindgen --target web into ${out#$ROOT/}/"
 rm -rf "$out"
 wasm-bindgen --target web --out-dir "$out" --out-name rewind \
-  "$build_dir/wasm32-unknown-unknown/release/rewind_js.wasm"
+  "$build_dir/wasm32-unknown-unknown/pkg/rewind_js.wasm"
+
+if [ "$test_build" = 0 ]; then
+  # Binaryen's wasm-opt from the npm dev tools (Debian's is too old for this wasm), with the
+  # features rustc's wasm32 target enables (the module's target_features section). -O1 and the
+  # names, producers and features sections dropped: the smallest gzipped (-Oz, -Os and -O3 make
+  # the file smaller but its gzip larger; docs/size.md). Its output is kept per input: an
+  # unchanged build is not optimised again.
+  WASM_OPT_FLAGS=(-O1 --strip-debug --strip-producers --strip-target-features
+                  --enable-bulk-memory --enable-bulk-memory-opt --enable-call-indirect-overlong
+                  --enable-multivalue --enable-mutable-globals --enable-nontrapping-float-to-int
+                  --enable-reference-types --enable-sign-ext)
+  cache="$target_dir/wasm-opt-cache"; mkdir -p "$cache"
+  key="$( { wasm-opt --version; echo "${WASM_OPT_FLAGS[*]}"; cat "$out/rewind_bg.wasm"; } | sha256sum | cut -c1-32)"
+  if [ ! -f "$cache/$key.wasm" ]; then
+    log "wasm-opt ${WASM_OPT_FLAGS[0]}"
+    wasm-opt "${WASM_OPT_FLAGS[@]}" "$out/rewind_bg.wasm" -o "$cache/$key.tmp"
+    mv "$cache/$key.tmp" "$cache/$key.wasm"
+  else
+    log "wasm-opt: unchanged input, output reused from ${cache#$ROOT/}/"
+  fi
+  cp "$cache/$key.wasm" "$out/rewind_bg.wasm"
+
+  version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/js/Cargo.toml" | head -n1)"
+  [ -n "$version" ] || { echo "cannot read the version from js/Cargo.toml" >&2; exit 1; }
+  sed "s/@VERSION@/$version/" "$ROOT/js/package/package.json" >"$out/package.json"
+  cp "$ROOT/js/package/README.md" "$out/README.md"
+  log "rewind_bg.wasm: $(stat -c%s "$out/rewind_bg.wasm") bytes, $(gzip -9c "$out/rewind_bg.wasm" | wc -c) gzipped"
+fi
 log "${out#$ROOT/}/: $(cd "$out" && ls | tr '\n' ' ')"

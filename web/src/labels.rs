@@ -37,3 +37,9 @@ pub fn running(command: &Command) -> String {
         Command::Repair => "Repairing the checksums".into(),
     }
 }
+
+/// The button that cancels a running restore.
+pub const CANCEL_RESTORE: &str = "Cancel the restore";
+
+/// The facts a backup or restore dialog shows about the room it needs.
+pub const SPACE: &str = "Space";

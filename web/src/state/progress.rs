@@ -52,7 +52,7 @@ impl RunningOperation {
         let (since, from) = self.pace.since?;
         let elapsed = self.pace.at - since;
         let advanced = self.done.checked_sub(from).filter(|&a| a > 0)?;
-        if self.total == 0 || self.done > self.total || !(elapsed > 0.0) {
+        if self.total == 0 || self.done > self.total || elapsed.is_nan() || elapsed <= 0.0 {
             return None;
         }
         if elapsed < SETTLE_MS && (advanced as f64) < SETTLE_SHARE * self.total as f64 {

@@ -21,7 +21,7 @@ pub fn records(n: usize) -> String {
     if n == 1 {
         "1 record".into()
     } else {
-        format!("{n} records")
+        format!("{} records", count(n as u64))
     }
 }
 
@@ -96,6 +96,7 @@ mod tests {
         assert_eq!(bytes(1_500_000), "1.5 MB");
         assert_eq!(records(1), "1 record");
         assert_eq!(records(0), "0 records");
+        assert_eq!(records(3218), "3,218 records");
         assert_eq!(time(1_767_225_600_000.0), "2026-01-01 00:00 UTC");
     }
 

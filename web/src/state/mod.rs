@@ -9,7 +9,9 @@
 //! live with their concern, so each reads alone: `loading` (what is read from the browser),
 //! `dialogs` (what every confirmation dialog shares, and the migrate, rollback and repair
 //! ones), `backups` (the backup or file a restore or delete dialog is about), `operations`
-//! (the command that runs, its progress, and what became of it).
+//! (the command that runs and what became of it), `progress` (its records, bytes and time
+//! left, by step), `cancel` (a restore cancelled), and `space` (what a backup or restore
+//! needs, shown before it runs).
 
 mod backups;
 mod cancel;

@@ -8,7 +8,8 @@ use crate::policy::is_managed;
 use crate::state::{Action, Command, Health, Interrupted, Notice, StorageUse};
 use rewind::backup::BackupManifest;
 use rewind::{
-    Baseline, OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind, UnsupportedRecords,
+    Baseline, CancelFlag, OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind,
+    RewindError, UnsupportedRecords,
 };
 use std::rc::Rc;
 
@@ -119,12 +120,14 @@ pub async fn inspect_file(file: web_sys::File, dispatch: Dispatch) {
     });
 }
 
-/// Runs a confirmed command; `file` is the chosen file for [`Command::RestoreFile`].
+/// Runs a confirmed command; `file` is the chosen file for [`Command::RestoreFile`]; `cancel`
+/// is the flag a restore hears until its swap.
 pub async fn run(
     name: String,
     command: Command,
     automatic_backup: bool,
     file: Option<web_sys::File>,
+    cancel: CancelFlag,
     dispatch: Dispatch,
 ) {
     let changes_data = command.changes_data();
@@ -135,13 +138,42 @@ pub async fn run(
             started_at: js_sys::Date::now(),
         });
     }
-    let outcome = run_inner(&name, &command, automatic_backup, file, &dispatch).await;
+    let outcome = run_inner(&name, &command, automatic_backup, file, cancel, &dispatch).await;
     if changes_data {
         forget_running();
     }
-    dispatch(Action::Finished(
-        outcome.map_err(|e| messages::failed(&command, &e)),
-    ));
+    dispatch(match outcome {
+        Ok(message) => Action::Finished(Ok(message)),
+        Err(Failure::Cancelled) => Action::Cancelled,
+        Err(Failure::Error(e)) => Action::Finished(Err(messages::failed(&command, &e))),
+    });
+}
+
+/// How a command did not complete: cancelled (a restore, before its swap), or an error.
+enum Failure {
+    Cancelled,
+    Error(String),
+}
+
+impl From<RewindError> for Failure {
+    fn from(e: RewindError) -> Self {
+        match e {
+            RewindError::Cancelled => Failure::Cancelled,
+            e => Failure::Error(e.to_string()),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Self {
+        Failure::Error(e)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(e: &str) -> Self {
+        Failure::Error(e.into())
+    }
 }
 
 /// Where the page notes the operation it is running, so that the next page can say what
@@ -177,18 +209,23 @@ async fn run_inner(
     command: &Command,
     automatic_backup: bool,
     file: Option<web_sys::File>,
+    cancel: CancelFlag,
     dispatch: &Dispatch,
-) -> Result<String, String> {
+) -> Result<String, Failure> {
     let rewind = rewind_for(name, dispatch)?;
     let d = dispatch.clone();
     let progress: Option<Progress> = Some(Rc::new(move |done, total| {
-        d(Action::Progress { done, total })
+        d(Action::Progress {
+            done,
+            total,
+            at: js_sys::Date::now(),
+        })
     }));
-    let e = |e: rewind::RewindError| e.to_string();
+    let e = |e: RewindError| Failure::from(e);
     let options = OperationOptions {
         progress,
         automatic_backup,
-        cancel: None,
+        cancel: Some(cancel),
     };
     match command {
         Command::Rollback(to) => {

@@ -40,3 +40,9 @@ pub fn running(command: &Command) -> String {
         Command::Adopt(v) => format!("Adopting the database at version {v}"),
     }
 }
+
+/// The button that cancels a running restore.
+pub const CANCEL_RESTORE: &str = "Cancel the restore";
+
+/// The facts a backup or restore dialog shows about the room it needs.
+pub const SPACE: &str = "Space";

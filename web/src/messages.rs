@@ -2,7 +2,7 @@
 //! and when something outside it changes what the page shows.
 
 use crate::format;
-use crate::state::Command;
+use crate::state::{Command, RunningOperation, Space, Step};
 use rewind::backup::BackupManifest;
 use rewind::OperationReport;
 
@@ -123,6 +123,63 @@ pub fn interrupted_nothing_changed(description: &str) -> String {
     )
 }
 
+/// A restore cancelled before its swap: the library changed nothing.
+pub fn restore_cancelled() -> String {
+    "Restore cancelled: nothing was changed. The database is exactly as it was before; the \
+     journal records the cancelled restore."
+        .into()
+}
+
+/// Appended to a restore's success when Cancel was pressed after its swap had begun.
+pub fn too_late_to_cancel() -> String {
+    "Cancel came too late: the restore was already swapping the backup in, which cannot be \
+     stopped part-way, so it completed."
+        .into()
+}
+
+/// While a restore runs: what Cancel does, and when it no longer can.
+pub const CANCEL_HINT: &str = "Cancel stops the restore and leaves the database as it is, \
+     unless the restore has already begun swapping the backup in: then it completes.";
+
+/// Once Cancel was pressed.
+pub const CANCELLING: &str = "Cancelling… the restore stops at its next step and changes \
+     nothing (if it is already swapping the backup in, it completes instead).";
+
+/// "Writing the backup: 1,234 of 10,000 records (1.2 MB of 9.6 MB), about 40 seconds left";
+/// `None` until the operation reports records.
+pub fn progress(op: &RunningOperation) -> Option<String> {
+    if op.total == 0 {
+        return None;
+    }
+    let step = match op.step() {
+        Step::AutomaticBackup => "Backing up the database as it is now",
+        Step::Writing => "Writing the backup",
+        Step::Reading => "Reading the database",
+    };
+    let mut text = format!("{step}: {}", format::records_of(op.done, op.total));
+    if let Some((done, total)) = op.bytes() {
+        text.push_str(&format!(" ({})", format::bytes_of(done, total)));
+    }
+    if let Some(left) = op.ms_left().and_then(format::time_left) {
+        text.push_str(&format!(", {left}"));
+    }
+    Some(text)
+}
+
+/// The warning when the estimates say an operation may not fit (it still may be run).
+pub fn may_not_fit(space: &Space) -> Option<String> {
+    if !space.short() {
+        return None;
+    }
+    Some(format!(
+        "This may not fit: it needs about {}, and the browser reports {} free for this site. \
+         These are estimates; if it does not fit, it fails without changing anything. Free \
+         some space first (delete old backups, or download them and delete them here).",
+        format::bytes(space.needed.unwrap_or_default()),
+        format::bytes(space.free().unwrap_or_default())
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +223,79 @@ mod tests {
             failed(&Command::RestoreFile, ""),
             "The restore did not happen. "
         );
+    }
+
+    #[test]
+    fn progress_says_the_step_the_records_the_bytes_and_the_time_left() {
+        use crate::state::{Action, PageState};
+        let restoring = PageState::default()
+            .apply(Action::Run(Command::RestoreBackup("b1".into())))
+            .apply(Action::Progress {
+                done: 0,
+                total: 3_218,
+                at: 0.0,
+            });
+        let op = restoring.operation.as_ref().unwrap();
+        assert_eq!(
+            progress(op).as_deref(),
+            Some("Backing up the database as it is now: 0 of 3,218 records")
+        );
+        let mut writing = restoring
+            .apply(Action::Progress {
+                done: 3_218,
+                total: 3_218,
+                at: 500.0,
+            })
+            .apply(Action::Progress {
+                done: 1_000,
+                total: 10_000,
+                at: 1_000.0,
+            })
+            .apply(Action::Progress {
+                done: 1_234,
+                total: 10_000,
+                at: 2_000.0,
+            });
+        writing.operation.as_mut().unwrap().file_bytes = Some(96_000_000);
+        let op = writing.operation.as_ref().unwrap();
+        assert_eq!(
+            progress(op).as_deref(),
+            Some("Writing the backup: 1,234 of 10,000 records (11.8 MB of 96.0 MB), about 37 seconds left")
+        );
+        let starting = PageState::default().apply(Action::Run(Command::Repair));
+        assert_eq!(progress(starting.operation.as_ref().unwrap()), None);
+    }
+
+    #[test]
+    fn a_cancel_says_that_nothing_changed_or_that_it_came_too_late() {
+        assert!(restore_cancelled().starts_with("Restore cancelled: nothing was changed"));
+        assert!(too_late_to_cancel().contains("completed"));
+    }
+
+    #[test]
+    fn the_warning_shows_only_when_the_estimates_say_it_may_not_fit() {
+        use crate::state::StorageUse;
+        let mut space = Space {
+            records: Some(10),
+            database_bytes: Some(2_000_000),
+            storage: Some(StorageUse {
+                usage: 9_000_000,
+                quota: 10_000_000,
+                persisted: false,
+            }),
+            file_bytes: None,
+            needed: Some(2_000_000),
+        };
+        let text = may_not_fit(&space).unwrap();
+        assert!(
+            text.starts_with(
+                "This may not fit: it needs about 2.0 MB, and the browser reports 1.0 MB free"
+            ),
+            "{text}"
+        );
+        space.needed = Some(500_000);
+        assert_eq!(may_not_fit(&space), None);
+        space.needed = None;
+        assert_eq!(may_not_fit(&space), None);
     }
 }

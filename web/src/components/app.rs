@@ -27,6 +27,9 @@ pub fn app() -> Html {
     };
     // The file chosen for "Restore from file" (a browser object, so not in the plain state).
     let chosen_file: Rc<RefCell<Option<web_sys::File>>> = use_mut_ref(|| None);
+    // The running operation's cancel flag (a browser-side cell the library reads, set when
+    // the state says the person asked to cancel).
+    let cancel_flag: Rc<RefCell<rewind::CancelFlag>> = use_mut_ref(Default::default);
 
     {
         let dispatch = dispatch.clone();
@@ -82,6 +85,7 @@ pub fn app() -> Html {
         let dispatch = dispatch.clone();
         let selected = state.selected.clone();
         let file = chosen_file.clone();
+        let cancel_flag = cancel_flag.clone();
         let running = state
             .operation
             .as_ref()
@@ -89,13 +93,24 @@ pub fn app() -> Html {
         use_effect_with(running, move |running| {
             if let (Some((command, automatic_backup)), Some(name)) = (running.clone(), selected) {
                 let file = file.borrow().clone();
+                let cancel = rewind::CancelFlag::default();
+                *cancel_flag.borrow_mut() = cancel.clone();
                 spawn_local(effects::run(
                     name,
                     command,
                     automatic_backup,
                     file,
+                    cancel,
                     dispatch,
                 ));
+            }
+        });
+    }
+    {
+        let cancel_flag = cancel_flag.clone();
+        use_effect_with(state.cancel_requested(), move |requested| {
+            if *requested {
+                cancel_flag.borrow().set(true);
             }
         });
     }
@@ -176,13 +191,14 @@ pub fn app() -> Html {
                     backups={state.backups.clone()}
                     busy={state.operation.is_some()}
                     can_download={state.can_download()}
+                    space={state.space_for_backup()}
                     send={send.clone()}
                     {on_file}
                     {on_download}
                 />
             }
             if let Some(dialog) = state.dialog.clone() {
-                <DialogView {dialog} targets={state.rollback_targets()} send={send.clone()} />
+                <DialogView {dialog} targets={state.rollback_targets()} space={state.space_for_restore()} send={send.clone()} />
             }
         </main>
     }

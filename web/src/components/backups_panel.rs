@@ -1,5 +1,6 @@
+use super::space::space_view;
 use crate::format;
-use crate::state::{Action, Command, Loadable};
+use crate::state::{Action, Command, Loadable, Space};
 use rewind::backup::BackupManifest;
 use yew::prelude::*;
 
@@ -8,6 +9,8 @@ pub struct BackupsPanelProps {
     pub backups: Loadable<Vec<BackupManifest>>,
     pub busy: bool,
     pub can_download: bool,
+    /// What a new backup needs, and the room there is.
+    pub space: Space,
     pub send: Callback<Action>,
     pub on_file: Callback<web_sys::File>,
     pub on_download: Callback<String>,
@@ -96,6 +99,7 @@ pub fn backups_panel(props: &BackupsPanelProps) -> Html {
                     <input type="file" aria-label="Upload backup file" accept=".rewind,application/vnd.rewind.backup" onchange={on_file} disabled={props.busy} />
                 </label>
             </div>
+            { space_view(&props.space) }
             { list }
         </section>
     }

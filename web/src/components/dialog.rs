@@ -1,4 +1,5 @@
-use crate::state::{Action, Dialog, DialogKind, Loadable};
+use super::space::space_view;
+use crate::state::{Action, Dialog, DialogKind, Loadable, Space};
 use crate::{format, labels};
 use rewind::backup::BackupManifest;
 use rewind::MigrationPlan;
@@ -9,6 +10,8 @@ pub struct DialogViewProps {
     pub dialog: Dialog,
     /// Versions the rollback dialog offers.
     pub targets: Vec<u32>,
+    /// For a restore: the room it needs and what there is.
+    pub space: Option<Space>,
     pub send: Callback<Action>,
 }
 
@@ -112,6 +115,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             <div role="dialog" aria-modal="true" aria-labelledby="dialog-title" class="dialog" onkeydown={on_key}>
                 <h2 id="dialog-title">{ labels::dialog_title(d) }</h2>
                 { body }
+                if let Some(space) = &props.space { { space_view(space) } }
                 if d.offers_without_backup() {
                     <div class="field">
                         <input type="checkbox" id="without-backup" checked={d.without_backup} onchange={on_without_backup} aria-describedby="without-backup-why" />

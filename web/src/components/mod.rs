@@ -6,6 +6,7 @@ mod backups_panel;
 mod dialog;
 mod operation;
 mod schema_panel;
+mod space;
 mod status_panel;
 
 pub use app::App;

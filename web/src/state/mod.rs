@@ -9,14 +9,19 @@
 //! live with their concern, so each reads alone: `loading` (what is read from the browser),
 //! `dialogs` (what every confirmation dialog shares, and the migrate, rollback and repair
 //! ones), `backups` (the backup or file a restore or delete dialog is about), `operations`
-//! (the command that runs, its progress, and what became of it).
+//! (the command that runs and what became of it), `progress` (its records, bytes and time
+//! left, by step), `cancel` (a restore cancelled), and `space` (what a backup or restore
+//! needs, shown before it runs).
 
 mod backups;
+mod cancel;
 mod dialogs;
 #[cfg(test)]
 mod fixtures;
 mod loading;
 mod operations;
+mod progress;
+mod space;
 
 use crate::policy::is_managed;
 use rewind::backup::BackupManifest;
@@ -25,6 +30,8 @@ use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan};
 pub use dialogs::{Dialog, DialogKind};
 pub use loading::{Health, StorageUse};
 pub use operations::{Command, Interrupted, Notice, RunningOperation};
+pub use progress::Step;
+pub use space::Space;
 
 /// Something that is fetched from the browser and may still be on its way.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -132,10 +139,16 @@ pub enum Action {
 
     Confirm,
     Run(Command),
+    /// Records done of the current step's total, `at` milliseconds since the epoch.
     Progress {
         done: u64,
         total: u64,
+        at: f64,
     },
+    /// The person asks to cancel the running restore.
+    CancelRestore,
+    /// The running restore was cancelled before it changed anything.
+    Cancelled,
     Blocked,
     /// The running operation ended, with its success or error message.
     Finished(Result<String, String>),
@@ -182,7 +195,9 @@ impl PageState {
 
             Action::Confirm => self.confirm(),
             Action::Run(command) => self.run(command),
-            Action::Progress { done, total } => self.progress(done, total),
+            Action::Progress { done, total, at } => self.progress(done, total, at),
+            Action::CancelRestore => self.request_cancel(),
+            Action::Cancelled => self.cancelled(),
             Action::Blocked => self.block(),
             Action::Finished(result) => self.finish(result),
             Action::Notify(notice) => self.notice = Some(notice),

@@ -2,6 +2,7 @@
 //! progress, another tab blocking it, how it ended, and what became of one a previous page
 //! left unfinished.
 
+use super::progress::Pace;
 use super::PageState;
 use crate::messages;
 
@@ -43,11 +44,19 @@ pub struct RunningOperation {
     pub automatic_backup: bool,
     pub done: u64,
     pub total: u64,
+    /// The pace of the current step, for the time left.
+    pub pace: Pace,
+    /// The size of the backup a restore writes, for the bytes written.
+    pub file_bytes: Option<u64>,
+    /// The person asked to cancel (a restore only; see `cancel.rs`).
+    pub cancel_requested: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
     Success(String),
+    /// Neither a success nor a failure: e.g. a restore cancelled, which changed nothing.
+    Info(String),
     Error(String),
 }
 
@@ -63,8 +72,12 @@ pub struct Interrupted {
 impl PageState {
     pub(super) fn confirm(&mut self) {
         if let Some(command) = self.confirmed_command() {
+            let file_bytes = self.dialog.as_ref().and_then(|d| d.file_bytes());
             let without_backup = self.dialog.take().is_some_and(|d| d.without_backup);
             self.start(command, !without_backup);
+            if let Some(op) = &mut self.operation {
+                op.file_bytes = file_bytes;
+            }
         }
     }
 
@@ -82,14 +95,10 @@ impl PageState {
                 automatic_backup,
                 done: 0,
                 total: 0,
+                pace: Pace::default(),
+                file_bytes: None,
+                cancel_requested: false,
             });
-        }
-    }
-
-    pub(super) fn progress(&mut self, done: u64, total: u64) {
-        if let Some(op) = &mut self.operation {
-            op.done = done;
-            op.total = total;
         }
     }
 
@@ -100,11 +109,14 @@ impl PageState {
     }
 
     /// Everything shown is read again: the operation may have changed any of it. A late
-    /// duplicate changes nothing.
+    /// duplicate changes nothing. A cancel the operation could no longer hear is said so.
     pub(super) fn finish(&mut self, result: Result<String, String>) {
-        if self.operation.take().is_some() {
+        if let Some(op) = self.operation.take() {
             self.blocked = false;
             self.notice = Some(match result {
+                Ok(message) if op.cancel_requested => {
+                    Notice::Success(format!("{message} {}", messages::too_late_to_cancel()))
+                }
                 Ok(message) => Notice::Success(message),
                 Err(message) => Notice::Error(message),
             });
@@ -192,7 +204,11 @@ mod tests {
             "the database cannot change mid-operation"
         );
         let state = state
-            .apply(Action::Progress { done: 5, total: 10 })
+            .apply(Action::Progress {
+                done: 5,
+                total: 10,
+                at: 0.0,
+            })
             .apply(Action::Blocked);
         assert_eq!(
             state.operation.as_ref().map(|o| (o.done, o.total)),

@@ -1,0 +1,198 @@
+/** A value JSON can carry: what `addField` values are made of. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** An IndexedDB key path: one (possibly dotted) path, or a compound list of paths. */
+export type KeyPath = string | string[];
+
+/** Runs on every record of the step's store inside the upgrade transaction. Synchronous: it
+ * returns the new record, or changes the record in place and returns nothing. */
+export type TransformFunction = (record: Record<string, unknown>) => unknown;
+
+export interface CreateStoreStep { op: "createStore"; store: string; keyPath?: KeyPath | null; autoIncrement?: boolean }
+export interface DeleteStoreStep { op: "deleteStore"; store: string }
+export interface RenameStoreStep { op: "renameStore"; from: string; to: string }
+export interface CreateIndexStep { op: "createIndex"; store: string; index: string; keyPath: KeyPath; unique?: boolean; multiEntry?: boolean }
+export interface DeleteIndexStep { op: "deleteIndex"; store: string; index: string }
+export interface AddFieldStep { op: "addField"; store: string; field: string; value: JsonValue }
+export interface RemoveFieldStep { op: "removeField"; store: string; field: string }
+export interface RenameFieldStep { op: "renameField"; store: string; from: string; to: string }
+/** A transform: a function of the step (`fn`), or one passed in `RewindOptions.transforms`
+ * under `name`. A step with a function and no name is named `v<version>.<up|down>[<index>]`. */
+export interface TransformStep { op: "transform"; store: string; name?: string; description?: string; fn?: TransformFunction }
+
+/** One step of a migration, the same JSON shape as in `migrations/*.json`. */
+export type Step =
+  | CreateStoreStep | DeleteStoreStep | RenameStoreStep | CreateIndexStep | DeleteIndexStep
+  | AddFieldStep | RemoveFieldStep | RenameFieldStep | TransformStep;
+
+/** One schema version: versions are 1, 2, 3… without gaps; no `down` means irreversible. */
+export interface Migration { version: number; name: string; up: Step[]; down?: Step[] }
+
+export type ProgressCallback = (done: number, total: number) => void;
+
+export interface RewindOptions {
+  /** Automatic (pre-operation) backups kept; manual ones are always kept. Default 5. */
+  keepAutomaticBackups?: number;
+  /** How long an upgrade waits for other tabs to close the database before `Blocked`. Default 5000. */
+  blockTimeoutMs?: number;
+  /** Called when an upgrade is blocked by another tab. */
+  onBlocked?: () => void;
+  /** Transforms by name, for `transform` steps that carry no function. */
+  transforms?: Record<string, TransformFunction>;
+  /** Automatic backups leave out (and list) records holding a value no backup can carry,
+   *  instead of refusing the operation. */
+  skipUnsupported?: boolean;
+  /** For a database made before the app used Rewind (app stores, no record of Rewind's):
+   *  the schema version it already has, or "auto" for the highest whose schema matches
+   *  (`Status.matchingVersions`). The first operation that would change it adopts it there
+   *  (after an automatic backup; no app store or record changes). Ignored once Rewind
+   *  manages the database. Without it, such a database is refused with `Unmanaged`. */
+  baseline?: number | "auto";
+}
+
+export interface ProgressOptions { onProgress?: ProgressCallback }
+
+export interface OperationOptions extends ProgressOptions {
+  /** `false` runs the operation without the automatic backup before it: only by a person's
+   *  explicit choice, for a database whose backup will not fit. The journal says so. */
+  automaticBackup?: boolean;
+}
+
+export interface BackupOptions extends ProgressOptions {
+  /** Leave out records holding a value no backup can carry (listed in the manifest's
+   *  `skipped`) instead of refusing the backup. A restore keeps the live ones. */
+  skipUnsupported?: boolean;
+}
+
+export interface RestoreOptions extends OperationOptions {
+  /** Restore a backup taken of a database with another name. */
+  allowOtherDatabase?: boolean;
+  /** Cancels the restore until its swap begins: it then rejects with code `Cancelled`, and
+   *  the database is as it was. */
+  signal?: AbortSignal;
+  /** Restore a backup at a schema version newer than these migrations know. */
+  allowUnknownVersion?: boolean;
+}
+
+export interface AppliedMigration { version: number; name: string; checksum: string; appliedAt: number }
+export interface DriftedMigration { version: number; name: string; recorded: string; current: string }
+export interface JournalEntry {
+  at: number;
+  /** "adopt": a database made before the app used Rewind recorded at `to` (no app change). */
+  operation: "migrate" | "rollback" | "repair" | "restore" | "adopt";
+  from: number;
+  to: number;
+  /** `null` when it succeeded; why it failed (and changed nothing) otherwise. */
+  error: string | null;
+  backupId: string | null;
+  /** Present (true) when a person chose to run it without the automatic backup before it. */
+  withoutBackup?: true;
+}
+
+export interface Status {
+  schemaVersion: number;
+  latestVersion: number;
+  idbVersion: number;
+  applied: AppliedMigration[];
+  pending: number[];
+  drifted: DriftedMigration[];
+  /** The database is at a schema version these migrations do not know. */
+  unknown: boolean;
+  /** Newest first. */
+  journal: JournalEntry[];
+  /** `false` when the database holds app stores Rewind has no record of (made before the app
+   *  used Rewind): operations reject with `Unmanaged` until it is adopted (`baseline`). */
+  managed: boolean;
+  /** For an unmanaged database, the versions whose schema equals the live one (as `validate`
+   *  compares), lowest first; empty otherwise. */
+  matchingVersions: number[];
+}
+
+export interface PlannedStep { version: number; migration: string; description: string; step: Step }
+export interface PlannedMigration { version: number; name: string; steps: Step[] }
+export interface PlanEffects {
+  storesCreated: string[];
+  storesDeleted: string[];
+  /** [from, to] */
+  storesRenamed: [string, string][];
+  /** [store, index] */
+  indexesCreated: [string, string][];
+  /** [store, index] */
+  indexesDeleted: [string, string][];
+  fieldsChanged: string[];
+  recordsTouched: Record<string, number>;
+  dataDropped: string[];
+}
+export interface MigrationPlan {
+  from: number;
+  to: number;
+  direction: "up" | "down" | "none";
+  /** Every step in the order it runs. */
+  steps: PlannedStep[];
+  migrations: PlannedMigration[];
+  effects: PlanEffects;
+}
+
+export interface OperationReport { from: number; to: number; backupId: string | null }
+
+export type ProblemKind =
+  | "missingStore" | "extraStore" | "keyPath" | "autoIncrement" | "missingIndex" | "extraIndex"
+  | "indexKeyPath" | "unique" | "multiEntry";
+export interface SchemaProblem {
+  kind: ProblemKind;
+  store: string;
+  index: string | null;
+  expected: string | null;
+  actual: string | null;
+  message: string;
+}
+export interface ValidationResult { ok: boolean; problems: SchemaProblem[] }
+
+export interface IndexSchema { name: string; keyPath: KeyPath; unique: boolean; multiEntry: boolean }
+export interface StoreSchema { name: string; keyPath: KeyPath | null; autoIncrement: boolean; indexes: Record<string, IndexSchema> }
+export interface StoreManifest { schema: StoreSchema; records: number; bytes: number; sha256: string }
+/** A record a backup left out because it holds a value no backup can carry. */
+export interface SkippedRecord {
+  store: string;
+  /** The key as people read it. */
+  key: string;
+  /** The key as the backup file encodes it, hex. */
+  keyBytes: string;
+  /** What could not be carried, e.g. "CryptoKey". */
+  type: string;
+  /** Where in the record, e.g. ".secret" ("" for the value itself). */
+  path: string;
+  /** From `inspect()` only: whether restoring the backup now keeps the live record. */
+  kept?: boolean;
+}
+/** What a backup holds. */
+export interface Manifest {
+  formatVersion: number;
+  id: string;
+  database: string;
+  schemaVersion: number;
+  idbVersion: number;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+  label: string;
+  /** Made by Rewind before an operation rather than asked for. */
+  automatic: boolean;
+  meta: { schemaVersion: number; applied: AppliedMigration[] };
+  stores: StoreManifest[];
+  /** Records left out by a backup taken with `skipUnsupported` (absent when none). */
+  skipped?: SkippedRecord[];
+  /** Size of the file. */
+  bytes: number;
+  /** SHA-256 of the whole file, lowercase hex. */
+  sha256: string;
+}
+
+export type ErrorCode =
+  | "Blocked" | "CorruptBackup" | "ChecksumMismatch" | "UnsupportedFormat" | "WrongDatabase"
+  | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
+  | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
+  | "InvalidBackup" | "UnreadableFile" | "FileTooLarge" | "Cancelled" | "Unmanaged"
+  | "BaselineMismatch" | "InvalidArgument" | "Closed" | "Internal";
+
+/** What every rejected promise of the API holds. */
+export interface RewindError extends Error { name: "RewindError"; code: ErrorCode }

@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn the_declarations_list_every_code() {
-        let declared = include_str!("types.rs");
+        let declared = include_str!("types.d.ts");
         let union = &declared[declared.find("export type ErrorCode").unwrap()..];
         let union = &union[..union.find(';').unwrap()];
         let mut listed: Vec<&str> = union.split('"').skip(1).step_by(2).collect();

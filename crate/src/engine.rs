@@ -478,6 +478,20 @@ impl Migrator {
                 drifted.into_iter().map(|d| (d.version, d.name)).collect(),
             ));
         }
+        if state.exists && from != to {
+            // The steps assume the schema of `from`; on another they would fail half-way
+            // (an index that is already there) or change what the app never declared.
+            let d = diff(
+                &self.set.schema_at(from).cloned().unwrap_or_default(),
+                &state.schema,
+            );
+            if !d.is_empty() {
+                return Err(MigrationError::SchemaMismatch {
+                    version: from,
+                    diff: d,
+                });
+            }
+        }
         self.set.plan(from, to, &state.counts, &self.transforms)
     }
 

@@ -55,6 +55,17 @@ pub enum MigrationError {
     )]
     ValidationFailed { version: u32, diff: SchemaDiff },
 
+    /// The live schema is not the one recorded for the version the database is at, so the
+    /// plan's steps would meet stores and indexes they do not expect.
+    #[error(
+        "the database's schema is not version {version}'s, which Rewind recorded it at: {diff}. \
+         Nothing was changed. Something other than Rewind changed the schema (`validate()` lists \
+         the differences): undo that change, or restore a backup of version {version}. (Firefox \
+         can list an index that an aborted upgrade made when a tab closed during the upgrade; \
+         see Rewind's docs/engines.md.)"
+    )]
+    SchemaMismatch { version: u32, diff: SchemaDiff },
+
     #[error(
         "IndexedDB refused the migrated data: {0}. A unique index over duplicate values or a \
          value that is not a valid key is the usual cause; fix the migration or the data. The \
@@ -140,6 +151,7 @@ impl MigrationError {
             MigrationError::QuotaExceeded(_) => "QuotaExceeded",
             MigrationError::Storage(_) => "Storage",
             MigrationError::Unmanaged { .. } => "Unmanaged",
+            MigrationError::SchemaMismatch { .. } => "SchemaMismatch",
             MigrationError::BaselineMismatch { .. } | MigrationError::NoBaselineMatch { .. } => {
                 "BaselineMismatch"
             }

@@ -120,6 +120,7 @@ impl RewindError {
         "Cancelled",
         "Unmanaged",
         "BaselineMismatch",
+        "SchemaMismatch",
     ];
 
     /// The stable code the JavaScript API reports.
@@ -195,6 +196,10 @@ mod tests {
             M::QuotaExceeded(s()),
             M::Storage(s()),
             M::Unmanaged { stores: vec![s()] },
+            M::SchemaMismatch {
+                version: 1,
+                diff: crate::SchemaDiff::default(),
+            },
             M::BaselineMismatch {
                 version: 1,
                 diff: crate::SchemaDiff::default(),
@@ -264,6 +269,7 @@ mod tests {
                 | M::QuotaExceeded(_)
                 | M::Storage(_)
                 | M::Unmanaged { .. }
+                | M::SchemaMismatch { .. }
                 | M::BaselineMismatch { .. }
                 | M::NoBaselineMatch { .. } => {}
             }

@@ -387,19 +387,68 @@ fn blocked_and_validation_failures_change_nothing() {
     assert_eq!(err.code(), "Blocked");
     assert_eq!(db.records, before);
     db.blocked = false;
-    // A store created behind Rewind's back makes the result not validate.
+    // A store created behind Rewind's back: refused before anything runs, since the steps
+    // assume version 1's schema.
     db.schema.stores.insert(
         "rogue".into(),
         rewind::StoreSchema::new("rogue", None, false),
     );
+    let (version, journal) = (db.idb_version, db.journal.len());
     let err = run(migrator().migrate_to(&mut db, Some(2), 2.0, None)).unwrap_err();
     assert!(
-        matches!(err, MigrationError::ValidationFailed { version: 2, .. }),
+        matches!(err, MigrationError::SchemaMismatch { version: 1, .. }),
         "{err}"
     );
+    assert_eq!(err.code(), "SchemaMismatch");
     assert!(err.to_string().contains("store \"rogue\" should not exist"));
+    assert_eq!(db.records, before);
+    assert_eq!((db.idb_version, db.journal.len()), (version, journal));
     let diff = run(migrator().validate(&mut db)).unwrap();
     assert_eq!(diff.problems.len(), 1);
+}
+
+/// What Firefox can leave after a tab closed during an upgrade (docs/reliability.md,
+/// Findings 4): the aborted upgrade's new index listed, all else as before. The next migration
+/// and rollback are refused before they change anything, naming the index, instead of failing
+/// half-way on "an index with that name already exists".
+#[test]
+fn an_index_left_listed_by_an_aborted_upgrade_is_refused_before_anything_changes() {
+    let mut db = v1_database(3);
+    let v2 = migrator().migrations().schema_at(2).cloned().unwrap();
+    let (store, added) = v2
+        .stores
+        .values()
+        .find_map(|s| {
+            let before = db.schema.stores.get(&s.name)?;
+            let extra = s
+                .indexes
+                .keys()
+                .find(|i| !before.indexes.contains_key(*i))?;
+            Some((s.name.clone(), s.indexes[extra].clone()))
+        })
+        .expect("migration 2 adds an index to an existing store");
+    let phantom = added.name.clone();
+    db.schema
+        .stores
+        .get_mut(&store)
+        .unwrap()
+        .indexes
+        .insert(phantom.clone(), added);
+    let (records, version, journal) = (db.records.clone(), db.idb_version, db.journal.len());
+    let err = run(migrator().migrate_to(&mut db, None, 2.0, None)).unwrap_err();
+    assert_eq!(err.code(), "SchemaMismatch", "{err}");
+    assert!(err.to_string().contains(&phantom), "{err}");
+    assert!(err.to_string().contains("Nothing was changed"), "{err}");
+    assert_eq!(db.records, records);
+    assert_eq!((db.idb_version, db.journal.len()), (version, journal));
+    // Once the index is gone, the same migration runs.
+    db.schema
+        .stores
+        .get_mut(&store)
+        .unwrap()
+        .indexes
+        .remove(&phantom);
+    run(migrator().migrate_to(&mut db, None, 2.0, None)).unwrap();
 }
 
 #[test]

@@ -192,7 +192,7 @@ export type ErrorCode =
   | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
   | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
   | "InvalidBackup" | "UnreadableFile" | "FileTooLarge" | "Cancelled" | "Unmanaged"
-  | "BaselineMismatch" | "InvalidArgument" | "Closed" | "Internal";
+  | "BaselineMismatch" | "SchemaMismatch" | "InvalidArgument" | "Closed" | "Internal";
 
 /** What every rejected promise of the API holds. */
 export interface RewindError extends Error { name: "RewindError"; code: ErrorCode }

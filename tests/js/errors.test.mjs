@@ -146,6 +146,45 @@ test("UnknownVersion, IrreversibleMigration, MigrationFailed", async () => {
   });
 });
 
+test("a schema changed below Rewind (an index Firefox can leave listed) is SchemaMismatch before anything changes", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("sm", [m1, m2]);
+      await rw.migrateTo(1);
+      await T.put("sm", "items", [{ id: 1, title: "a" }, { id: 2, title: "b" }]);
+      await T.addIndexBelow("sm", "items", "by_title", "title");
+      const backups = (await rw.listBackups()).length;
+      const migrate = await T.failure(rw.migrateTo(2));
+      const out = {
+        migrate,
+        validate: await rw.validate(),
+        status: await rw.status(),
+        records: await T.getAll("sm", "items"),
+        backupsAdded: (await rw.listBackups()).length - backups,
+      };
+      // Undone below Rewind, the same migration runs.
+      const version = await T.withDb("sm", (db) => db.version);
+      const open = indexedDB.open("sm", version + 1);
+      open.onupgradeneeded = () => open.transaction.objectStore("items").deleteIndex("by_title");
+      await new Promise((ok) => { open.onsuccess = () => { open.result.close(); ok(); }; });
+      out.after = await rw.migrateTo(2).then((x) => x, (e) => ({ failed: e.message }));
+      out.indexes = await T.indexes("sm", "items");
+      return out;
+    });
+    assertCode(r.migrate, "SchemaMismatch", "migrate over an extra index");
+    assert.match(r.migrate.message, /by_title/);
+    assert.match(r.migrate.message, /Nothing was changed/);
+    assert.equal(r.status.schemaVersion, 1, "still at version 1");
+    assert.deepEqual(r.records, [{ id: 1, title: "a" }, { id: 2, title: "b" }]);
+    assert.equal(r.backupsAdded, 0, "refused before its automatic backup");
+    assert.equal(r.validate.ok, false);
+    assert.equal(r.validate.problems.length, 1, JSON.stringify(r.validate));
+    assert.equal(r.after.failed, undefined, JSON.stringify(r.after));
+    assert.deepEqual(r.indexes, ["by_title"]);
+  });
+});
+
 test("a modified applied migration is Drift until repaired", async () => {
   await withPage(async (page) => {
     await page.evaluate(SETUP);

@@ -33,6 +33,14 @@ export const T = {
   async indexes(name, store) {
     return T.withDb(name, (db) => [...db.transaction(store).objectStore(store).indexNames]);
   },
+  /** Adds an index to `store` below Rewind (an upgrade of its own): what Firefox can leave
+   * listed after a tab closed during Rewind's upgrade (docs/reliability.md, Findings 4). */
+  async addIndexBelow(name, store, index, keyPath) {
+    const version = await T.withDb(name, (db) => db.version);
+    const open = indexedDB.open(name, version + 1);
+    open.onupgradeneeded = () => open.transaction.objectStore(store).createIndex(index, keyPath);
+    (await req(open)).close();
+  },
   /** The rejection of `p` as plain data (or a failure when it resolves). */
   failure,
   shape,

@@ -288,15 +288,13 @@ async fn validate_catches_a_schema_changed_behind_rewinds_back() {
         vec![ProblemKind::ExtraIndex, ProblemKind::MissingStore]
     );
     assert_eq!(diff.problems[0].index.as_deref(), Some("sneaky"));
-    // An operation whose result would not validate is refused and changes nothing.
+    // An operation on a schema that is not its version's is refused before anything runs.
     let err = m.rollback_to(&mut db, 1, 2.0, None).await.unwrap_err();
     assert!(
-        matches!(
-            err,
-            MigrationError::StepFailed { .. } | MigrationError::ValidationFailed { .. }
-        ),
+        matches!(err, MigrationError::SchemaMismatch { version: 2, .. }),
         "{err}"
     );
+    assert!(err.to_string().contains("sneaky"), "{err}");
     assert_eq!(m.status(&mut db).await.unwrap().schema_version, 2);
     idb::delete_database(&name).await.unwrap();
 }

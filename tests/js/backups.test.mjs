@@ -62,7 +62,7 @@ test("backup, list, export, inspect and restore keep every value exactly; progre
     assert.equal(m.automatic, false);
     assert.equal(m.database, "notes");
     assert.equal(m.schemaVersion, 2);
-    assert.equal(m.formatVersion, 2);
+    assert.equal(m.formatVersion, 3);
     assert.equal(typeof m.createdAt, "number");
     assert.ok(Math.abs(m.createdAt - Date.now()) < 60_000);
     assert.match(m.sha256, /^[0-9a-f]{64}$/);
@@ -140,8 +140,10 @@ test("damaged files: CorruptBackup, ChecksumMismatch, UnsupportedFormat; nothing
         garbage: new Blob(["this is not a backup"]),
         empty: new Blob([]),
         truncated: file.slice(0, size - 40),
-        flipped: await T.edited(file, (b) => { b[size - 60] ^= 0xff; }),
-        trailer: await T.edited(file, (b) => { b[size - 1] ^= 1; }),
+        // Format 3 (docs/backup-format.md): a byte of the first chunk, a byte of the root.
+        flipped: await T.edited(file, (b) => { b[20] ^= 0xff; }),
+        trailer: await T.edited(file, (b) => { b[size - 20] ^= 1; }),
+        endMark: await T.edited(file, (b) => { b[size - 1] ^= 1; }),
         newerFormat: await T.edited(file, (b) => { b[8] = 99; }),  // newer than any format this build reads
       };
       const out = {};
@@ -153,7 +155,7 @@ test("damaged files: CorruptBackup, ChecksumMismatch, UnsupportedFormat; nothing
       return out;
     });
     const expect = { garbage: "CorruptBackup", empty: "CorruptBackup", truncated: "CorruptBackup",
-      flipped: "ChecksumMismatch", trailer: "ChecksumMismatch", newerFormat: "UnsupportedFormat" };
+      flipped: "ChecksumMismatch", trailer: "ChecksumMismatch", endMark: "CorruptBackup", newerFormat: "UnsupportedFormat" };
     for (const [k, code] of Object.entries(expect)) {
       for (const op of ["inspect", "restore"]) {
         assert.equal(r[k][op].isError, true, `${k} ${op}`);
@@ -201,6 +203,37 @@ test("another database's backup needs allowOtherDatabase; a newer one allowUnkno
     assert.equal(r.status.schemaVersion, 3);
     assert.equal(r.write.code, "UnknownVersion");
     assert.equal(r.validate.code, "UnknownVersion");
+  });
+});
+
+// Format 2 files restored: tests/browser/tests/backup.rs (files the core still writes in it).
+test("files of formats 1 and 2 (made by earlier Rewind, kept in users' catalogs) still inspect; format 1 restores", async () => {
+  await withPage(async (page) => {
+    const r = await page.evaluate(async () => {
+      const out = {};
+      const fetched = async (file) => (await fetch(`../../fuzz/corpus/decode_backup/${file}`)).blob();
+      out.v2 = await (await Rewind.open("v2-look", [])).inspect(await fetched("v2-platform.rewind"));
+      for (const [file, database] of [["notes.rewind", "notes"]]) {
+        const blob = await fetched(file);
+        const rw = await Rewind.open(`old-${database}`, []);
+        const inspected = await rw.inspect(blob);
+        const restored = await rw.restore(blob, { allowOtherDatabase: true, allowUnknownVersion: true });
+        const counts = {};
+        for (const s of inspected.stores) counts[s.schema.name] = (await T.getAll(`old-${database}`, s.schema.name)).length;
+        out[file] = { format: inspected.formatVersion, listed: inspected.stores.map((s) => [s.schema.name, s.records]),
+          counts, to: restored.to, schemaVersion: inspected.schemaVersion };
+        rw.close();
+      }
+      return out;
+    });
+    const { v2, ...restored } = r;
+    assert.equal(v2.formatVersion, 2);
+    assert.equal(v2.stores[0].records, 16);
+    assert.equal(r["notes.rewind"].format, 1);
+    for (const f of Object.values(restored)) {
+      assert.equal(f.to, f.schemaVersion);
+      assert.deepEqual(Object.entries(f.counts), f.listed, "every record of every store restored");
+    }
   });
 });
 

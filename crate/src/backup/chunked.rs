@@ -292,6 +292,55 @@ impl ChunkedWriter {
         Ok(frames)
     }
 
+    /// Adds `records` records already encoded as a chunk holds them (key, value, key, value …;
+    /// no out-of-line Blobs): a run the caller encoded in one go. A run is never split: the
+    /// open chunk is sealed first when the run would take it past the limits, so a caller keeps
+    /// chunks near the target by the size of its runs. Returns the frames now complete.
+    pub fn push_encoded(
+        &mut self,
+        store: usize,
+        bytes: &[u8],
+        records: u32,
+    ) -> Result<Vec<Frame>, BackupError> {
+        let name = match self.manifest.stores.get(store) {
+            Some(s) => s.schema.name.clone(),
+            None => return Err(BackupError::invalid(format!("there is no store {store}"))),
+        };
+        if store < self.store {
+            return Err(BackupError::invalid(format!(
+                "store {name:?} was given after a store that comes after it"
+            )));
+        }
+        if records == 0 || records > self.max_chunk_records || bytes.is_empty() {
+            return Err(BackupError::invalid(format!(
+                "store {name:?}: a run of {records} records in {} bytes (1 to {} records)",
+                bytes.len(),
+                self.max_chunk_records
+            )));
+        }
+        if bytes.len() as u64 > MAX_CHUNK_BYTES {
+            return Err(BackupError::invalid(format!(
+                "store {name:?}: a run of {} bytes, more than a chunk may hold ({MAX_CHUNK_BYTES})",
+                bytes.len()
+            )));
+        }
+        let new_store = store > self.store;
+        let mut frames = Vec::new();
+        let full = self.chunk.len() + bytes.len() > self.chunk_target_bytes
+            || self.chunk_records + records > self.max_chunk_records;
+        if self.chunk_records > 0 && (new_store || full) {
+            self.seal(&mut frames)?;
+        }
+        if new_store {
+            self.store = store;
+            self.store_records = 0;
+        }
+        self.chunk.extend_from_slice(bytes);
+        self.chunk_records += records;
+        self.store_records += u64::from(records);
+        Ok(frames)
+    }
+
     /// Seals the last chunk: the frames after the last [`ChunkedWriter::push`].
     pub fn end(&mut self) -> Result<Vec<Frame>, BackupError> {
         let mut frames = Vec::new();
@@ -1207,4 +1256,69 @@ fn with_part_bytes(data: &[u8], record: ChunkRecord) -> Result<(Value, Value), B
         Some(e) => Err(e),
         None => Ok((key, value)),
     }
+}
+
+/// A chunked file held in memory as a file of format 2 with the same manifest fields and
+/// records (every Blob inline, counts and checksums computed anew): for a reader that works on
+/// whole record sections — today's restore. Everything is checked first as the
+/// [`ChunkedReader`] checks it. A chunk without out-of-line Blobs is copied as it is (its bytes
+/// are a run of a section); only records with parts are decoded and encoded again.
+pub fn chunked_as_sections(data: &[u8]) -> Result<super::EncodedBackup, BackupError> {
+    use super::format::{encode_record, finish_backup, SectionSpan};
+    let mut reader = ChunkedReader::new(data.len() as u64, ReadMode::Records);
+    let mut body = Vec::new();
+    let mut spans: Vec<SectionSpan> = Vec::new();
+    let mut failure = None;
+    let convert = |batch: RecordBatch, body: &mut Vec<u8>, span: &mut SectionSpan| {
+        if span.records == 0 {
+            span.range = body.len()..body.len();
+        }
+        let whole = usize::try_from(batch.chunk.start)
+            .ok()
+            .zip(usize::try_from(batch.chunk.end).ok())
+            .and_then(|(a, b)| data.get(a..b));
+        match whole {
+            Some(bytes) if batch.records.iter().all(|r| r.parts.is_empty()) => {
+                body.extend_from_slice(bytes);
+                span.records += batch.records.len() as u64;
+            }
+            _ => {
+                for record in batch.records {
+                    span.records += 1;
+                    let (key, value) = with_part_bytes(data, record)?;
+                    encode_record(&key, &value, span.records, body)?;
+                }
+            }
+        }
+        span.range.end = body.len();
+        Ok::<(), BackupError>(())
+    };
+    let manifest = read_chunked_slice(data, &mut reader, &mut |step| match step {
+        Step::Manifest(m) => {
+            spans = m
+                .stores
+                .iter()
+                .map(|_| SectionSpan {
+                    records: 0,
+                    range: 0..0,
+                })
+                .collect();
+        }
+        Step::Records(batch) if failure.is_none() => {
+            let store = batch.store;
+            match spans.get_mut(store) {
+                Some(span) => {
+                    if let Err(e) = convert(batch, &mut body, span) {
+                        failure = Some(e);
+                    }
+                }
+                None => failure = Some(BackupError::corrupt("a chunk of a store not listed")),
+            }
+        }
+        _ => {}
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    finish_backup(manifest, body, &spans)
 }

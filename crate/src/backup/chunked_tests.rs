@@ -781,3 +781,105 @@ fn a_refused_record_leaves_the_open_chunk_as_it_was() {
         vec![(Value::number(2.0), Value::Bool(true))]
     );
 }
+
+#[test]
+fn a_chunked_file_becomes_a_format_2_file_with_the_same_records() {
+    let input = sample();
+    let (file, manifest) = write(&input, ChunkDigests::HashedHere, SMALL).unwrap();
+    let sections = chunked_as_sections(&file).unwrap();
+    assert_eq!(format_version(&sections.bytes), Ok(FORMAT_VERSION));
+    let verified = format::verify_file(&sections.bytes).unwrap();
+    assert_eq!(verified.manifest.id, manifest.id);
+    assert_eq!(verified.manifest.total_records(), manifest.total_records());
+    let decoded = decode_backup(&sections.bytes).unwrap();
+    assert_eq!(decoded.stores, expected(&input));
+    // A damaged chunked file is refused as its reader refuses it, nothing converted.
+    let (frames_end, _, _) = regions(&file);
+    let mut damaged = file.clone();
+    damaged[frames_end - 1] ^= 1;
+    assert_eq!(
+        chunked_as_sections(&damaged).map(|e| e.manifest),
+        inspect(&damaged)
+    );
+    assert!(chunked_as_sections(&damaged).is_err());
+    assert!(chunked_as_sections(&file[..file.len() - 1]).is_err());
+}
+
+#[test]
+fn runs_encoded_by_the_caller_make_the_same_records_and_respect_the_chunk_limits() {
+    let input = sample_of(30, 0, 0, false);
+    let plain: Vec<&Rec> = input[0]
+        .iter()
+        .filter(|r| r.out_of_line.is_empty())
+        .collect();
+    let mut m = manifest();
+    m.stores = vec![StoreManifest::new(crate::schema::StoreSchema::new(
+        "s0", None, false,
+    ))];
+    let mut w = ChunkedWriter::new(m, ChunkDigests::HashedHere)
+        .unwrap()
+        .with_chunk_limits(5, 1 << 20);
+    let mut file = w.header().to_vec();
+    let mut chunks = Vec::new();
+    let mut add = |frames: Vec<Frame>, file: &mut Vec<u8>| {
+        for f in frames {
+            let Frame::Chunk { bytes, .. } = f else {
+                panic!("no parts in plain records")
+            };
+            chunks.push(bytes.len());
+            file.extend_from_slice(&bytes);
+        }
+    };
+    for run in plain.chunks(3) {
+        let mut bytes = Vec::new();
+        for r in run {
+            format::encode_record(&r.key, &r.value, 1, &mut bytes).unwrap();
+        }
+        add(
+            w.push_encoded(0, &bytes, run.len() as u32).unwrap(),
+            &mut file,
+        );
+    }
+    add(w.end().unwrap(), &mut file);
+    let tail = w.finish().unwrap();
+    file.extend_from_slice(&tail.bytes);
+    let decoded = decode_backup(&file).unwrap();
+    let want: Vec<(Value, Value)> = plain
+        .iter()
+        .map(|r| (r.key.clone(), r.value.clone()))
+        .collect();
+    assert_eq!(decoded.stores[0].records, want);
+    assert_eq!(tail.manifest.stores[0].records, plain.len() as u64);
+    // Runs of 3 into chunks of at most 5 records: a chunk is sealed before a run that would
+    // not fit, and a run is never split.
+    let mut expected_chunks = 0;
+    let mut open = 0;
+    for run in plain.chunks(3) {
+        if open == 0 || open + run.len() > 5 {
+            expected_chunks += 1;
+            open = 0;
+        }
+        open += run.len();
+    }
+    assert!(plain.len() > 5, "the sample has several chunks' worth");
+    assert_eq!(chunks.len(), expected_chunks, "{chunks:?}");
+    // Refused: an empty run, a run over the record limit, a store out of order.
+    let mut m = manifest();
+    m.stores = vec![
+        StoreManifest::new(crate::schema::StoreSchema::new("a", None, false)),
+        StoreManifest::new(crate::schema::StoreSchema::new("b", None, false)),
+    ];
+    let mut w = ChunkedWriter::new(m, ChunkDigests::HashedHere)
+        .unwrap()
+        .with_chunk_limits(4, 1 << 20);
+    assert!(w.push_encoded(0, &[], 0).is_err());
+    assert!(w.push_encoded(0, &[0; 10], 5).is_err());
+    assert!(w.push_encoded(2, &[0; 10], 1).is_err());
+    let mut bytes = Vec::new();
+    format::encode_record(&plain[0].key, &plain[0].value, 1, &mut bytes).unwrap();
+    w.push_encoded(1, &bytes, 1).unwrap();
+    assert!(
+        w.push_encoded(0, &bytes, 1).is_err(),
+        "store a after store b"
+    );
+}

@@ -23,8 +23,9 @@ pub mod readback;
 pub mod value;
 
 pub use chunked::{
-    format_version, BlobPartRange, ChunkDigests, ChunkRecord, ChunkedReader, ChunkedTail,
-    ChunkedWriter, Frame, ReadMode, RecordBatch, Step, CHUNKED_FORMAT_VERSION,
+    chunked_as_sections, format_version, BlobPartRange, ChunkDigests, ChunkRecord, ChunkedReader,
+    ChunkedTail, ChunkedWriter, Frame, ReadMode, RecordBatch, Step, CHUNKED_FORMAT_VERSION,
+    CHUNK_TARGET_BYTES, MAX_CHUNK_RECORDS,
 };
 pub use codec::{decode_value, encode_value, OutOfLineBlob, MAX_DEPTH};
 pub use digests::{Digests, Sha256Digest};

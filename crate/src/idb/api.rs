@@ -297,9 +297,9 @@ impl Backups for IdbBackend {
             created_at,
             skip_unsupported: request.unsupported == UnsupportedRecords::Skip,
         };
-        let encoded = snapshot(&self.name, info, self.progress.as_deref()).await?;
-        catalog::save(&encoded.manifest, &encoded.bytes).await?;
-        Ok(encoded.manifest)
+        let made = snapshot(&self.name, info, self.progress.as_deref()).await?;
+        catalog::save(&made.manifest, &made.blob).await?;
+        Ok(made.manifest)
     }
 
     async fn list_backups(&mut self) -> Result<Vec<BackupManifest>, RewindError> {
@@ -314,10 +314,14 @@ impl Backups for IdbBackend {
         &mut self,
         source: RestoreSource,
     ) -> Result<(BackupManifest, Self::Verified), RewindError> {
-        let bytes = match source {
+        let mut bytes = match source {
             RestoreSource::Backup(id) => catalog::read(&self.name, &id).await?,
             RestoreSource::File(bytes) => bytes,
         };
+        if crate::backup::format_version(&bytes) == Ok(crate::backup::CHUNKED_FORMAT_VERSION) {
+            // Checked completely while it becomes record sections, which today's restore reads.
+            bytes = crate::backup::chunked_as_sections(&bytes)?.bytes;
+        }
         let verified = webcrypto::verify_file(&bytes).await?;
         Ok((verified.manifest.clone(), (bytes, verified)))
     }

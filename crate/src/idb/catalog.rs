@@ -27,6 +27,7 @@ pub fn catalog_name(database: &str) -> String {
 fn storage_error(e: IdbError, needed: u64) -> RewindError {
     match e {
         IdbError::QuotaExceeded(detail) => RewindError::QuotaExceeded { needed, detail },
+        IdbError::TooLarge { bytes } => RewindError::FileTooLarge { bytes },
         other => RewindError::Migration(other.into()),
     }
 }
@@ -98,11 +99,11 @@ async fn blobs_storable(db: &IdbDatabase) -> bool {
     storable
 }
 
-/// Keeps a backup: its manifest and its file, together or not at all. The file is kept as a
-/// Blob (in the browser's own storage, never in the JS heap), or as an ArrayBuffer where the
-/// session cannot store Blobs.
-pub async fn save(manifest: &BackupManifest, bytes: &[u8]) -> Result<(), RewindError> {
-    let needed = bytes.len() as u64;
+/// Keeps a backup: its manifest and its file, together or not at all. The file is kept as the
+/// Blob it was made as (in the browser's own storage, never in the JS heap), or as an
+/// ArrayBuffer where the session cannot store Blobs (read whole then).
+pub async fn save(manifest: &BackupManifest, file: &web_sys::Blob) -> Result<(), RewindError> {
+    let needed = manifest.bytes;
     let json = serde_json::to_string(manifest)
         .map_err(|e| RewindError::Migration(crate::MigrationError::Storage(e.to_string())))?;
     // No room by the browser's own estimate: refused before anything is written. (A write
@@ -118,9 +119,11 @@ pub async fn save(manifest: &BackupManifest, bytes: &[u8]) -> Result<(), RewindE
     }
     with_catalog(&manifest.database, async |db| {
         let file: JsValue = if blobs_storable(db).await {
-            bytes_to_blob(bytes, BACKUP_MIME)?.into()
+            file.clone().into()
         } else {
-            js_sys::Uint8Array::from(bytes).buffer().into()
+            wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+                .await
+                .map_err(|e| IdbError::from_js(&e))?
         };
         let tx =
             db.transaction_with_str_sequence_and_mode(&both(), IdbTransactionMode::Readwrite)?;

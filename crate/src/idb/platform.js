@@ -53,6 +53,12 @@ export function rewind_blob_of_buffer(buffer, type) {
   if (BlobOnce === null) throw new TypeError("this browser has no Blob");
   return new BlobOnce([buffer], { type });
 }
+/** One Blob of `parts` (Uint8Arrays and Blobs), which the browser joins without copying
+ * the Blobs. */
+export function rewind_blob_of_parts(parts, type) {
+  if (BlobOnce === null) throw new TypeError("this browser has no Blob");
+  return new BlobOnce(parts, { type });
+}
 export function rewind_file_of_blob(blob, name) {
   if (FileOnce === null) throw new TypeError("this browser has no File");
   return new FileOnce([blob], name, { type: blob.type });

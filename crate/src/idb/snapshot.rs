@@ -1,25 +1,25 @@
 //! Taking a backup: every app store (schema, keys, records) and Rewind's metadata, read in one
-//! read-only transaction so they describe one moment; Blob bytes and ImageBitmap pixels are
-//! read after it finished.
+//! read-only transaction so they describe one moment, written as a chunked file (format 3,
+//! `docs/backup-format.md`) that is never whole in memory.
 //!
-//! Records are read a batch at a time (`getAll` from after the last key read) and encoded
-//! straight into the file's buffer while the transaction runs, so no more than a batch of
-//! them is ever held as JavaScript values, and none as a value tree. A record with Blobs (or
-//! ImageBitmaps) is walked at once but encoded after the transaction, when they can be read,
-//! and put in its place.
+//! Records are read a batch at a time (`getAll` from after the last key read) and encoded into
+//! chunks while the transaction runs: plain records by the fast path a run at a time, others
+//! walked one by one (ImageBitmap pixels are read synchronously). Each sealed chunk leaves wasm
+//! memory at once as a part of the file's Blob; a record's Blobs and Files go into the file as
+//! parts of their own, the original Blobs, never read into wasm memory. The browser keeps the
+//! parts of a Blob in its own storage (on disk when large), so what the page holds is one chunk
+//! and one batch. After the transaction, each Blob part is hashed (WebCrypto) for the index.
 
 use super::backend::{read_meta, META_STORE};
-use super::clone::{describe_key, encode_batch, js_to_value, CloneError, PendingValue};
+use super::clone::{blob_of_parts, describe_key, encode_batch, js_to_value, CloneError};
 use super::error::thrown;
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
 use super::request::{await_request, await_transaction, BatchReader};
-use super::storage::make_room;
-use super::webcrypto::{digests, sha256};
-use crate::backup::format::{encode_record, put_header, put_trailer, SectionSpan};
+use super::webcrypto::sha256_of_blobs;
 use crate::backup::{
-    encode_value, BackupError, BackupManifest, EncodedBackup, SkippedRecord, StoreManifest,
-    FORMAT_VERSION,
+    encode_value, BackupError, BackupManifest, ChunkDigests, ChunkedWriter, Frame, OutOfLineBlob,
+    SkippedRecord, StoreManifest, CHUNKED_FORMAT_VERSION, CHUNK_TARGET_BYTES, MAX_CHUNK_RECORDS,
 };
 use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
@@ -41,55 +41,143 @@ pub struct SnapshotInfo {
     pub skip_unsupported: bool,
 }
 
-/// How many records' Blobs are being read at any time while a backup completes.
-const READ_AHEAD: usize = 32;
+/// A backup made: its file (a Blob whose parts the browser holds) and its manifest.
+pub struct SnapshotFile {
+    pub blob: web_sys::Blob,
+    pub manifest: BackupManifest,
+}
 
-/// Records read and encoded per batch (and progress reported as often).
-const CHUNK: u32 = PROGRESS_EVERY as u32;
+/// Records read per batch (and progress reported as often).
+const BATCH: u32 = PROGRESS_EVERY as u32;
 
-/// A record whose Blobs are still to be read, and where its bytes go.
-struct Pending {
-    /// Offset in the body (before any pending record is put in).
-    at: usize,
-    number: u64,
-    /// The store's position among the backed-up stores, and its name.
-    index: usize,
+/// Sealed chunks are gathered into one Blob once they add up to this many bytes, so that the
+/// JavaScript heap holds at most this much of the file at a time.
+const SPOOL_BYTES: usize = 16 << 20;
+
+/// How many Blob parts are being hashed at any time after the transaction.
+const HASH_AHEAD: usize = 8;
+
+/// The file as it is made: Blobs made of sealed chunks and of the records' own Blobs.
+struct Spool {
+    /// Blobs, in file order.
+    made: js_sys::Array,
+    /// Chunks (`Uint8Array`s) and Blob parts not yet gathered into a Blob.
+    loose: js_sys::Array,
+    loose_bytes: usize,
+}
+
+impl Spool {
+    fn new() -> Spool {
+        Spool {
+            made: js_sys::Array::new(),
+            loose: js_sys::Array::new(),
+            loose_bytes: 0,
+        }
+    }
+
+    /// Copies `bytes` out of wasm memory into the file.
+    fn bytes(&mut self, bytes: &[u8]) -> Result<(), RewindError> {
+        self.loose.push(&js_sys::Uint8Array::from(bytes));
+        self.loose_bytes += bytes.len();
+        if self.loose_bytes >= SPOOL_BYTES {
+            self.gather()?;
+        }
+        Ok(())
+    }
+
+    fn blob(&mut self, blob: &web_sys::Blob) {
+        self.loose.push(blob);
+    }
+
+    fn gather(&mut self) -> Result<(), RewindError> {
+        if self.loose.length() == 0 {
+            return Ok(());
+        }
+        let blob = blob_of_parts(&self.loose, "").map_err(storage)?;
+        self.made.push(&blob);
+        self.loose = js_sys::Array::new();
+        self.loose_bytes = 0;
+        Ok(())
+    }
+
+    fn finish(mut self, mime: &str) -> Result<web_sys::Blob, RewindError> {
+        self.gather()?;
+        blob_of_parts(&self.made, mime).map_err(storage)
+    }
+}
+
+fn storage(e: JsValue) -> RewindError {
+    RewindError::Migration(crate::MigrationError::Storage(super::error::describe(&e)))
+}
+
+/// A Blob part whose SHA-256 the index still needs, and the record it belongs to.
+struct PartToHash {
+    frame: u64,
+    blob: web_sys::Blob,
     store: String,
-    key: crate::backup::Value,
-    value: PendingValue,
+    key: String,
 }
 
-/// What the read-only transaction produced.
-struct Read {
-    idb_version: u64,
-    meta: RewindMeta,
-    stores: Vec<StoreManifest>,
-    spans: Vec<SectionSpan>,
-    body: Vec<u8>,
-    pending: Vec<Pending>,
-    /// Set when records holding a value no backup can carry are to be left out.
+/// What the read-only transaction is making.
+struct Writing {
+    writer: ChunkedWriter,
+    spool: Spool,
+    parts: Vec<PartToHash>,
     skip_unsupported: bool,
-    skipped: Vec<SkippedRecord>,
+    /// Bytes per record of the last run the fast path encoded: how long the next run may be.
+    bytes_per_record: usize,
 }
 
-/// A backup file that cannot be held in memory (`bytes` it would have needed).
-fn too_large(bytes: u64) -> RewindError {
-    RewindError::BackupTooLarge { bytes }
-}
+impl Writing {
+    /// A file begun: its header is in the spool.
+    fn new(manifest: BackupManifest, skip_unsupported: bool) -> Result<Writing, RewindError> {
+        let writer = ChunkedWriter::new(manifest, ChunkDigests::HashedHere)?;
+        let mut spool = Spool::new();
+        spool.bytes(&writer.header())?;
+        Ok(Writing {
+            writer,
+            spool,
+            parts: Vec::new(),
+            skip_unsupported,
+            bytes_per_record: 0,
+        })
+    }
 
-/// One record encoded onto `body`, which grows only as far as it can.
-fn encode_record_into(
-    key: &crate::backup::Value,
-    value: &crate::backup::Value,
-    number: u64,
-    body: &mut Vec<u8>,
-    store: &str,
-) -> Result<(), RewindError> {
-    let mut record = Vec::new();
-    encode_record(key, value, number, &mut record).map_err(in_store(store))?;
-    make_room(body, record.len()).map_err(too_large)?;
-    body.extend_from_slice(&record);
-    Ok(())
+    /// Puts frames into the file; `blobs` are the Blobs of the record just pushed.
+    fn frames(
+        &mut self,
+        frames: Vec<Frame>,
+        blobs: &[web_sys::Blob],
+        store: &str,
+        key: &str,
+    ) -> Result<(), RewindError> {
+        for frame in frames {
+            match frame {
+                Frame::Chunk { bytes, .. } => self.spool.bytes(&bytes)?,
+                Frame::Part { number, blob, .. } => {
+                    let Some(blob) = blobs.get(blob) else {
+                        return Err(BackupError::invalid("a Blob part of no Blob").into());
+                    };
+                    self.spool.blob(blob);
+                    self.parts.push(PartToHash {
+                        frame: number,
+                        blob: blob.clone(),
+                        store: store.to_string(),
+                        key: key.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// How many records the fast path may encode as one run: about a chunk's target size.
+    fn run_length(&self) -> u32 {
+        match self.bytes_per_record {
+            0 => 64,
+            n => (CHUNK_TARGET_BYTES / n).clamp(1, MAX_CHUNK_RECORDS as usize) as u32,
+        }
+    }
 }
 
 fn in_store(store: &str) -> impl Fn(BackupError) -> BackupError + '_ {
@@ -101,76 +189,71 @@ fn in_store(store: &str) -> impl Fn(BackupError) -> BackupError + '_ {
     }
 }
 
-/// Encodes one store's records onto `body`, a batch at a time, inside the transaction.
-async fn read_store_records(
+/// Writes one store's records into the file, a batch at a time, inside the transaction.
+async fn write_store_records(
     store: &web_sys::IdbObjectStore,
-    name: &str,
-    read: &mut Read,
+    (index, name): (usize, &str),
+    writing: &mut Writing,
     (done, total): (&mut u64, u64),
     progress: Option<&dyn Fn(u64, u64)>,
-) -> Result<u64, RewindError> {
-    let store_index = read.stores.len();
-    let Read {
-        body,
-        pending,
-        skip_unsupported,
-        skipped,
-        ..
-    } = read;
-    let mut number = 0u64;
-    let mut batches = BatchReader::new(store, CHUNK)?;
+) -> Result<(), RewindError> {
+    let mut batches = BatchReader::new(store, BATCH)?;
     while let Some((keys, values)) = batches.next().await? {
         let n = keys.length();
         let mut i = 0u32;
         while i < n {
-            let reached = encode_batch(&keys, &values, i, n, body).map_err(too_large)?;
-            number += u64::from(reached - i);
-            i = reached;
-            if i < n {
-                number += 1;
-                let key = js_to_value(&keys.get(i))
-                    .map_err(|e| e.in_record(name, "?"))?
-                    .value()
-                    .clone();
-                let value = match js_to_value(&values.get(i)) {
-                    Ok(value) => value,
-                    Err(e) if *skip_unsupported => {
-                        number -= 1;
-                        skipped.push(skipped_record(name, &key, e)?);
-                        i += 1;
-                        continue;
-                    }
-                    Err(e) => return Err(e.in_record(name, &describe_key(&key)).into()),
-                };
-                if value.needs_reading() {
-                    pending.push(Pending {
-                        at: body.len(),
-                        number,
-                        index: store_index,
-                        store: name.to_string(),
-                        key,
-                        value,
-                    });
-                } else {
-                    encode_record_into(&key, value.value(), number, body, name)?;
-                }
-                i += 1;
+            let end = n.min(i.saturating_add(writing.run_length()));
+            let mut run = Vec::new();
+            let reached = encode_batch(&keys, &values, i, end, &mut run)
+                .map_err(|bytes| RewindError::BackupTooLarge { bytes })?;
+            if reached > i {
+                let records = reached - i;
+                writing.bytes_per_record = run.len() / records as usize;
+                let frames = writing
+                    .writer
+                    .push_encoded(index, &run, records)
+                    .map_err(in_store(name))?;
+                writing.frames(frames, &[], name, "")?;
+                i = reached;
+                continue;
             }
+            // A record the fast path leaves: walked here, its Blobs out of line.
+            let key = js_to_value(&keys.get(i))
+                .map_err(|e| e.in_record(name, "?"))?
+                .value()
+                .clone();
+            i += 1;
+            let walked = js_to_value(&values.get(i - 1))
+                .and_then(|pending| Ok((pending.value_with_bitmaps()?, pending)));
+            let (value, pending) = match walked {
+                Ok(walked) => walked,
+                Err(e) if writing.skip_unsupported => {
+                    writing.writer.skip(skipped_record(name, &key, e)?);
+                    continue;
+                }
+                Err(e) => return Err(e.in_record(name, &describe_key(&key)).into()),
+            };
+            let out_of_line: Vec<OutOfLineBlob> = pending
+                .blobs()
+                .iter()
+                .enumerate()
+                .map(|(blob, b)| OutOfLineBlob {
+                    blob,
+                    len: b.size() as u64,
+                })
+                .collect();
+            let frames = writing
+                .writer
+                .push(index, &key, &value, &out_of_line)
+                .map_err(in_store(name))?;
+            writing.frames(frames, pending.blobs(), name, &describe_key(&key))?;
         }
         *done += u64::from(n);
-        if n > 0 && *done == u64::from(n) && *done < total {
-            // After the first batch: room for the whole file at this batch's size per record
-            // (plus a tenth), so the buffer is not copied again and again as it doubles.
-            let estimate = body.len() as u64 * total / *done;
-            let more = (estimate + estimate / 10).saturating_sub(body.len() as u64);
-            // Only a hint: where it cannot be had, growth later says so.
-            let _ = make_room(body, usize::try_from(more).unwrap_or(usize::MAX));
-        }
         if let Some(report) = progress {
             report(*done, total);
         }
     }
-    Ok(number)
+    Ok(())
 }
 
 /// The manifest's entry for a record left out because of `error`.
@@ -190,26 +273,34 @@ fn skipped_record(
     })
 }
 
-async fn read_everything(
+/// Reads everything in one read-only transaction, writing the file's frames as it goes.
+async fn write_everything(
     name: &str,
-    skip_unsupported: bool,
+    info: SnapshotInfo,
     progress: Option<&dyn Fn(u64, u64)>,
-) -> Result<Read, RewindError> {
+) -> Result<Writing, RewindError> {
     let db = open_existing(name).await?;
     let outcome = async {
         let names = store_names(&db);
-        let mut read = Read {
+        let mut manifest = BackupManifest {
+            format_version: CHUNKED_FORMAT_VERSION,
+            id: info.id,
+            database: name.to_string(),
+            schema_version: 0,
             idb_version: db.version() as u64,
+            created_at: info.created_at,
+            label: info.label,
+            automatic: info.automatic,
             meta: RewindMeta::default(),
             stores: Vec::new(),
-            spans: Vec::new(),
-            body: Vec::new(),
-            pending: Vec::new(),
-            skip_unsupported,
             skipped: Vec::new(),
+            bytes: 0,
+            sha256: String::new(),
         };
         if names.is_empty() {
-            return Ok(read);
+            let mut writing = Writing::new(manifest, info.skip_unsupported)?;
+            writing.writer.end()?;
+            return Ok(writing);
         }
         let all: js_sys::Array = names.iter().map(|n| JsValue::from_str(n)).collect();
         let tx = db
@@ -220,123 +311,81 @@ async fn read_everything(
         for n in &names {
             let store = tx.object_store(n).map_err(thrown)?;
             if n == META_STORE {
-                read.meta = read_meta(&store).await?;
+                manifest.meta = read_meta(&store).await?;
             } else if !n.starts_with(RESERVED_PREFIX) {
                 let count = await_request(store.count().map_err(thrown)?).await?;
                 total += count.as_f64().unwrap_or(0.0) as u64;
+                manifest
+                    .stores
+                    .push(StoreManifest::new(read_store(&store)?));
                 app.push((n, store));
             }
         }
+        manifest.schema_version = manifest.meta.schema_version;
+        let mut writing = Writing::new(manifest, info.skip_unsupported)?;
         let mut done = 0u64;
-        for (n, store) in app {
-            let start = read.body.len();
-            let records =
-                read_store_records(&store, n, &mut read, (&mut done, total), progress).await?;
-            read.stores.push(StoreManifest::new(read_store(&store)?));
-            read.spans.push(SectionSpan {
-                records,
-                range: start..read.body.len(),
-            });
+        for (index, (n, store)) in app.into_iter().enumerate() {
+            write_store_records(
+                &store,
+                (index, n),
+                &mut writing,
+                (&mut done, total),
+                progress,
+            )
+            .await?;
         }
+        let last = writing.writer.end()?;
+        writing.frames(last, &[], "", "")?;
         await_transaction(&tx).await?;
-        Ok(read)
+        Ok(writing)
     }
     .await;
     db.close();
     outcome
 }
 
-/// Reads the Blobs of the pending records (the transaction is over) and puts each record's
-/// bytes in its place, moving the sections after it.
-async fn complete_pending(read: &mut Read) -> Result<(), RewindError> {
-    if read.pending.is_empty() {
-        return Ok(());
-    }
-    let pending = std::mem::take(&mut read.pending);
-    let old = std::mem::take(&mut read.body);
-    let mut body = Vec::new();
-    make_room(&mut body, old.len()).map_err(too_large)?;
-    let mut copied = 0usize;
-    // How many bytes went into each store's section.
-    let mut grown = vec![0usize; read.spans.len()];
-    // The Blobs of the next READ_AHEAD records are always asked for: the browser reads them
-    // side by side instead of one after another.
-    let mut pending: Vec<Option<Pending>> = pending.into_iter().map(Some).collect();
-    let mut reads: Vec<Vec<js_sys::Promise>> = Vec::with_capacity(pending.len());
-    for i in 0..pending.len() {
-        while reads.len() < pending.len() && reads.len() <= i + READ_AHEAD {
-            let started = pending[reads.len()]
-                .as_ref()
-                .map(|p| p.value.start_reads())
-                .unwrap_or_default();
-            reads.push(started);
-        }
-        let Some(p) = pending[i].take() else {
-            continue;
-        };
-        make_room(&mut body, p.at - copied).map_err(too_large)?;
-        body.extend_from_slice(&old[copied..p.at]);
-        copied = p.at;
-        let key = describe_key(&p.key);
-        let value = p
-            .value
-            .complete(std::mem::take(&mut reads[i]))
-            .await
-            .map_err(|e| e.in_record(&p.store, &key))?;
-        let before = body.len();
-        encode_record_into(&p.key, &value, p.number, &mut body, &p.store)?;
-        if let Some(g) = grown.get_mut(p.index) {
-            *g += body.len() - before;
+/// Hashes every Blob part (the transaction is over), a few at a time, for the index.
+async fn hash_parts(writing: &mut Writing) -> Result<(), RewindError> {
+    let parts = std::mem::take(&mut writing.parts);
+    for group in parts.chunks(HASH_AHEAD) {
+        let blobs: Vec<web_sys::Blob> = group.iter().map(|p| p.blob.clone()).collect();
+        let digests = sha256_of_blobs(&blobs).await.map_err(|e| {
+            // Which one failed is not told: the first of the group is named.
+            CloneError::new(
+                format!(
+                    "a Blob that can no longer be read ({})",
+                    super::error::describe(&e)
+                ),
+                &[],
+            )
+            .in_record(&group[0].store, &group[0].key)
+        })?;
+        for (part, digest) in group.iter().zip(digests) {
+            writing.writer.set_digest(part.frame, digest)?;
         }
     }
-    make_room(&mut body, old.len() - copied).map_err(too_large)?;
-    body.extend_from_slice(&old[copied..]);
-    drop(old);
-    let mut shift = 0usize;
-    for (span, g) in read.spans.iter_mut().zip(grown) {
-        let start = span.range.start + shift;
-        shift += g;
-        span.range = start..span.range.end + shift;
-    }
-    read.body = body;
     Ok(())
 }
 
-/// Backs up database `name` into one file's bytes and its manifest.
+/// Backs up database `name` into one chunked file.
 pub async fn snapshot(
     name: &str,
     info: SnapshotInfo,
     progress: Option<&dyn Fn(u64, u64)>,
-) -> Result<EncodedBackup, RewindError> {
-    let mut read = read_everything(name, info.skip_unsupported, progress).await?;
-    complete_pending(&mut read).await?;
-    let total: u64 = read.spans.iter().map(|s| s.records).sum();
+) -> Result<SnapshotFile, RewindError> {
+    let mut writing = write_everything(name, info, progress).await?;
+    hash_parts(&mut writing).await?;
+    let Writing {
+        writer, mut spool, ..
+    } = writing;
+    let tail = writer.finish()?;
+    spool.bytes(&tail.bytes)?;
+    let total = tail.manifest.total_records();
     if let Some(report) = progress {
         report(total, total);
     }
-    let mut manifest = BackupManifest {
-        format_version: FORMAT_VERSION,
-        id: info.id,
-        database: name.to_string(),
-        schema_version: read.meta.schema_version,
-        idb_version: read.idb_version,
-        created_at: info.created_at,
-        label: info.label,
-        automatic: info.automatic,
-        meta: read.meta,
-        stores: read.stores,
-        skipped: read.skipped,
-        bytes: 0,
-        sha256: String::new(),
-    };
-    // Hashed by the browser (WebCrypto), now that the transaction is over: every section at
-    // once, then the body before the trailer, then the whole file.
-    let ranges: Vec<_> = read.spans.iter().map(|s| s.range.clone()).collect();
-    let sections = digests(&read.body, &ranges).await;
-    let mut bytes = read.body;
-    put_header(&mut manifest, &mut bytes, &read.spans, &sections)?;
-    let body = sha256(&bytes).await;
-    put_trailer(&mut manifest, &mut bytes, body);
-    manifest.sha256 = crate::migration::hex(&sha256(&bytes).await);
-    Ok(EncodedBackup { bytes, manifest })
+    Ok(SnapshotFile {
+        blob: spool.finish(super::catalog::BACKUP_MIME)?,
+        manifest: tail.manifest,
+    })
 }

@@ -148,6 +148,9 @@ pub async fn blob_to_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, IdbError> {
     let mut out = Vec::new();
     let too_large = || IdbError::TooLarge { bytes: size as u64 };
     let len = usize::try_from(size as u64).map_err(|_| too_large())?;
+    if len > BUFFER_LIMIT.with(std::cell::Cell::get) {
+        return Err(too_large());
+    }
     out.try_reserve_exact(len).map_err(|_| too_large())?;
     let mut at = 0f64;
     while at < size {

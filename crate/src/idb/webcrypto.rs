@@ -66,14 +66,6 @@ pub async fn digests(data: &[u8], ranges: &[Range<usize>]) -> Digests {
     }
 }
 
-/// The SHA-256 of all of `data`.
-pub async fn sha256(data: &[u8]) -> Sha256Digest {
-    let all = 0..data.len();
-    digests(data, std::slice::from_ref(&all))
-        .await
-        .of(data, all)
-}
-
 /// [`crate::backup::format::verify_file`], hashing with WebCrypto.
 pub async fn verify_file(data: &[u8]) -> Result<VerifiedFile, BackupError> {
     let given = digests(data, &digest_ranges(data)).await;
@@ -84,4 +76,41 @@ pub async fn verify_file(data: &[u8]) -> Result<VerifiedFile, BackupError> {
 pub async fn inspect(data: &[u8]) -> Result<BackupManifest, BackupError> {
     let given = digests(data, &digest_ranges(data)).await;
     inspect_with(data, &given)
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/idb/blob_digest.js")]
+extern "C" {
+    fn rewind_sha256_of_blobs(blobs: &Array) -> Promise;
+}
+
+/// The SHA-256 of each of `blobs`, read and hashed by the browser side by side (with `sha2`
+/// over the bytes where WebCrypto is missing). Fails when a Blob can no longer be read.
+pub async fn sha256_of_blobs(blobs: &[web_sys::Blob]) -> Result<Vec<Sha256Digest>, JsValue> {
+    let all: Array = blobs.iter().collect();
+    let answer = JsFuture::from(rewind_sha256_of_blobs(&all)).await?;
+    let mut out = Vec::with_capacity(blobs.len());
+    if answer.is_null() {
+        for blob in blobs {
+            let buffer = JsFuture::from(blob.array_buffer()).await?;
+            let bytes = Uint8Array::new(&buffer).to_vec();
+            out.push(
+                crate::backup::Digests::sha2(&bytes, std::slice::from_ref(&(0..bytes.len())))
+                    .of(&bytes, 0..bytes.len()),
+            );
+        }
+        return Ok(out);
+    }
+    let answer: Array = answer.dyn_into()?;
+    for digest in answer.iter() {
+        let bytes = Uint8Array::new(&digest);
+        let mut d: Sha256Digest = [0; 32];
+        if bytes.length() as usize != d.len() {
+            return Err(JsValue::from_str(
+                "WebCrypto gave a digest of the wrong length",
+            ));
+        }
+        bytes.copy_to(&mut d);
+        out.push(d);
+    }
+    Ok(out)
 }

@@ -82,6 +82,19 @@ export async function put_v2_records(name) {
   db.close();
 }
 
+/** Adds `count` notes of `bytes` characters each (varied, so nothing compresses them away):
+ * a database larger than a test's buffer limit. */
+export async function put_large_notes(name, count, bytes) {
+  const db = await open(name);
+  const tx = db.transaction("notes", "readwrite");
+  for (let i = 0; i < count; i++) {
+    const body = Array.from({ length: Math.ceil(bytes / 8) }, (_, j) => ((i * 7919 + j * 104729) % 1e8).toString(36).padStart(8, "0")).join("").slice(0, bytes);
+    tx.objectStore("notes").put({ notebookId: "nb-big", title: "big " + i, body, tags: [], updatedAt: new Date(Date.UTC(2026, 2, 1)), meta: { n: i } });
+  }
+  await committed(tx);
+  db.close();
+}
+
 /** The "greeting" setting as "type:text", or "not a blob". */
 export async function greeting_text(name) {
   const db = await open(name);

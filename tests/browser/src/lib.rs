@@ -47,6 +47,9 @@ extern "C" {
     /// Notes, notebooks and settings (a Blob "greeting" and a Map) of the demo's version 2.
     #[wasm_bindgen(catch)]
     pub async fn put_v2_records(name: &str) -> Result<(), JsValue>;
+    /// `count` more notes of `bytes` characters each.
+    #[wasm_bindgen(catch)]
+    pub async fn put_large_notes(name: &str, count: u32, bytes: u32) -> Result<(), JsValue>;
     /// The "greeting" setting as "type:text", or "not a blob".
     #[wasm_bindgen(catch)]
     pub async fn greeting_text(name: &str) -> Result<JsValue, JsValue>;

@@ -5,7 +5,7 @@ use rewind::backup::{decode_backup, encode_backup, Value};
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
 use rewind::{Migrator, RewindError};
 use rewind::{RestoreConsent, UnsupportedRecords};
-use rewind_browser_tests::{dump, fresh_database, greeting_text, put_v2_records};
+use rewind_browser_tests::{dump, fresh_database, greeting_text, put_large_notes, put_v2_records};
 use rewind_test_support::{count_words, demo_migrations};
 use serde_json::json;
 use wasm_bindgen_test::*;
@@ -466,43 +466,68 @@ async fn bad_files_are_refused_with_clear_errors() {
     assert_eq!(err.code(), "NoSuchBackup");
 }
 
+/// A backup is never one buffer: under a limit on any one buffer far below the file's size (it
+/// stands for the memory a backup of gigabytes would need), backups, automatic ones included,
+/// are made and are whole; what still reads a file whole (a restore) is refused, nothing changed.
 #[wasm_bindgen_test]
-async fn a_backup_too_large_to_hold_is_refused_and_an_operation_may_go_on_without_one() {
-    let rw = filled("too_large").await;
+async fn a_backup_streams_under_a_buffer_limit_far_below_its_size() {
+    let rw = filled("streams").await;
+    // About 12 MB of notes: more than twice the limit below, which is above one chunk (4 MiB).
+    put_large_notes(rw.name(), 1500, 8000).await.unwrap();
     let before = content(rw.name()).await;
-    // The database is a few kilobytes: a buffer limit of one kilobyte stands for the memory a
-    // backup of gigabytes would need.
-    idb::storage::set_buffer_limit(1024);
-    let err = rw
-        .backup("", UnsupportedRecords::Refuse, None)
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), "FileTooLarge", "{err}");
-    assert!(err.to_string().contains("automaticBackup: false"), "{err}");
+    let limit = 5 << 20;
+    idb::storage::set_buffer_limit(limit);
+    let made = rw.backup("", UnsupportedRecords::Refuse, None).await;
     let next = Rewind::new(rw.name(), migrator(3));
-    let err = next
-        .migrate_to(None, OperationOptions::default())
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), "FileTooLarge", "{err}");
-    assert_eq!(content(rw.name()).await, before, "nothing changed");
-    assert!(rw.list_backups().await.unwrap().is_empty(), "nothing kept");
-    let journal = next.status().await.unwrap().journal;
-    assert!(
-        journal[0]
-            .error
-            .as_deref()
-            .is_some_and(|e| e.starts_with("the automatic backup before it failed")),
-        "{journal:?}"
-    );
-    let without = OperationOptions {
-        automatic_backup: false,
-        ..OperationOptions::default()
+    let migrated = next.migrate_to(None, OperationOptions::default()).await;
+    let listed = rw.list_backups().await;
+    let restored = match &made {
+        Ok(m) => Some(
+            next.restore(
+                RestoreSource::Backup(m.id.clone()),
+                RestoreConsent::default(),
+                OperationOptions::default(),
+            )
+            .await,
+        ),
+        Err(_) => None,
     };
-    let report = next.migrate_to(None, without).await;
+    let after_refusal = content(rw.name()).await;
     idb::storage::set_buffer_limit(0);
-    let report = report.unwrap();
-    assert_eq!((report.from, report.to, report.backup_id), (2, 3, None));
-    assert!(next.status().await.unwrap().journal[0].without_backup);
+    let manifest = made.unwrap();
+    assert!(
+        manifest.bytes > 2 * limit as u64,
+        "the file ({} bytes) is larger than any buffer may be",
+        manifest.bytes
+    );
+    assert_eq!(
+        manifest.format_version,
+        rewind::backup::CHUNKED_FORMAT_VERSION
+    );
+    assert_eq!(manifest.store("notes").unwrap().records, 1550);
+    let report = migrated.unwrap();
+    assert_eq!((report.from, report.to), (2, 3));
+    assert!(report.backup_id.is_some(), "the automatic backup was taken");
+    assert_eq!(listed.unwrap().len(), 2);
+    let err = restored.unwrap().unwrap_err();
+    assert_eq!(err.code(), "FileTooLarge", "{err}");
+    assert_ne!(
+        after_refusal, before,
+        "the migration ran, the refused restore changed nothing"
+    );
+    assert_eq!(next.status().await.unwrap().schema_version, 3);
+    // Without the limit the backup restores whole: the version 2 content exactly.
+    next.restore(
+        RestoreSource::Backup(manifest.id.clone()),
+        RestoreConsent::default(),
+        OperationOptions::default(),
+    )
+    .await
+    .unwrap();
+    let mut restored = content(rw.name()).await;
+    let mut expected = before.clone();
+    restored["stores"]["__rewind_meta"] = json!(null);
+    expected["stores"]["__rewind_meta"] = json!(null);
+    assert_eq!(restored, expected);
     idb::delete_database(rw.name()).await.unwrap();
 }

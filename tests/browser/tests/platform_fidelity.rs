@@ -6,7 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use rewind::backup::format::encode_record;
-use rewind::backup::{inspect, BackupError, FORMAT_VERSION};
+use rewind::backup::{inspect, BackupError, CHUNKED_FORMAT_VERSION};
 use rewind::test_hooks::clone::{self, describe_key};
 use rewind::test_hooks::{self as idb, IdbError, OperationOptions, RestoreSource, Rewind, Upgrade};
 use rewind::{MigrationSet, Migrator, RewindError, Transforms};
@@ -310,7 +310,7 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
         .backup("fidelity", UnsupportedRecords::Refuse, None)
         .await
         .unwrap();
-    assert_eq!(manifest.format_version, FORMAT_VERSION);
+    assert_eq!(manifest.format_version, CHUNKED_FORMAT_VERSION);
     let file = rw.export_backup(&manifest.id).await.unwrap();
     let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();
     assert_eq!(

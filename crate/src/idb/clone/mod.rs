@@ -44,6 +44,8 @@ extern "C" {
     #[wasm_bindgen(catch)]
     fn rewind_file_of_blob(blob: &JsValue, name: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
+    fn rewind_blob_of_parts(parts: &js_sys::Array, mime: &str) -> Result<web_sys::Blob, JsValue>;
+    #[wasm_bindgen(catch)]
     fn rewind_blob_of_buffer(buffer: &js_sys::ArrayBuffer, mime: &str) -> Result<JsValue, JsValue>;
     fn rewind_is_dom_exception(v: &JsValue) -> bool;
     #[wasm_bindgen(catch)]
@@ -105,7 +107,7 @@ pub struct CloneError {
 }
 
 impl CloneError {
-    fn new(type_name: impl Into<String>, path: &[String]) -> Self {
+    pub(crate) fn new(type_name: impl Into<String>, path: &[String]) -> Self {
         CloneError {
             type_name: type_name.into(),
             path: path.concat(),
@@ -148,6 +150,11 @@ pub(crate) fn make_blob(bytes: &[u8], mime: &str) -> Result<JsValue, JsValue> {
 /// A Blob of an ArrayBuffer's bytes (copied by the constructor).
 pub(crate) fn blob_of_buffer(buffer: &js_sys::ArrayBuffer, mime: &str) -> Result<JsValue, JsValue> {
     rewind_blob_of_buffer(buffer, mime)
+}
+
+/// One Blob of `parts` (Uint8Arrays, copied; Blobs, joined as they are).
+pub(crate) fn blob_of_parts(parts: &js_sys::Array, mime: &str) -> Result<web_sys::Blob, JsValue> {
+    rewind_blob_of_parts(parts, mime)
 }
 
 /// A File of a Blob's contents, with the Blob's type.

@@ -22,9 +22,10 @@ impl PendingValue {
         !self.blobs.is_empty()
     }
 
-    /// Whether anything is still to be read: Blobs or ImageBitmaps.
-    pub fn needs_reading(&self) -> bool {
-        !self.blobs.is_empty() || !self.bitmaps.is_empty()
+    /// The value's Blobs and Files, in walk order (the order of
+    /// [`Value::for_each_blob_mut`]).
+    pub fn blobs(&self) -> &[web_sys::Blob] {
+        &self.blobs
     }
 
     /// The value with its ImageBitmaps' pixels read now (synchronously, so inside a
@@ -45,12 +46,14 @@ impl PendingValue {
 
     /// Asks for every Blob's bytes at once, so that the browser reads them side by side
     /// (and reads for other values can be asked for before these are awaited).
+    #[cfg(feature = "test-hooks")]
     pub fn start_reads(&self) -> Vec<js_sys::Promise> {
         self.blobs.iter().map(|b| b.array_buffer()).collect()
     }
 
     /// The complete value, from the reads [`Self::start_reads`] asked for (ImageBitmap pixels
     /// are read here, synchronously).
+    #[cfg(feature = "test-hooks")]
     pub async fn complete(self, reads: Vec<js_sys::Promise>) -> Result<Value, CloneError> {
         let PendingValue {
             mut value,

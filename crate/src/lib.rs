@@ -17,6 +17,7 @@ mod plan;
 mod record;
 mod rewind_error;
 mod schema;
+mod stored;
 
 #[cfg(target_arch = "wasm32")]
 mod idb;

@@ -161,6 +161,16 @@ impl Migrate for MemoryDatabase {
         }
         Ok(())
     }
+
+    async fn store_meta(&mut self, meta: &RewindMeta) -> Result<(), MigrationError> {
+        if self.meta.is_none() {
+            return Err(MigrationError::Storage(
+                "Rewind's metadata store is missing; nothing was changed".into(),
+            ));
+        }
+        self.meta = Some(meta.clone());
+        Ok(())
+    }
 }
 
 impl Backups for MemoryDatabase {

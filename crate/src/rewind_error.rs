@@ -204,6 +204,22 @@ mod tests {
                 nearest: 1,
                 diff: crate::SchemaDiff::default(),
             },
+            M::NotStored {
+                version: 2,
+                name: s(),
+                latest: 1,
+            },
+            M::StoredDrift {
+                version: 2,
+                name: s(),
+                latest: 1,
+            },
+            M::UnknownStoredTransform {
+                version: 2,
+                name: s(),
+                transform: s(),
+                latest: 1,
+            },
         ];
         let backup = [
             B::Empty,
@@ -265,7 +281,10 @@ mod tests {
                 | M::Storage(_)
                 | M::Unmanaged { .. }
                 | M::BaselineMismatch { .. }
-                | M::NoBaselineMatch { .. } => {}
+                | M::NoBaselineMatch { .. }
+                | M::NotStored { .. }
+                | M::StoredDrift { .. }
+                | M::UnknownStoredTransform { .. } => {}
             }
         }
         for e in &backup {

@@ -71,7 +71,8 @@ impl MemoryDatabase {
         }
     }
 
-    fn run(
+    /// The database after `plan`, or the step that failed (this one unchanged).
+    pub(crate) fn run(
         &self,
         plan: &MigrationPlan,
         transforms: &Transforms,

@@ -5,7 +5,7 @@
 //! decision here (plans, drift, direction, journal) is tested natively.
 
 use crate::diff::{diff, SchemaDiff};
-use crate::migration::Checksum;
+use crate::migration::{Checksum, Migration};
 use crate::migration_error::MigrationError;
 use crate::plan::{MigrationPlan, MigrationSet, PlannedMigration};
 use crate::record::Transforms;
@@ -22,6 +22,12 @@ pub struct AppliedMigration {
     pub checksum: Checksum,
     /// Milliseconds since the Unix epoch.
     pub applied_at: f64,
+    /// The migration as it was applied (its `down` steps above all), kept in the database so
+    /// that an older release of the app, which does not know it, can still undo it
+    /// ([`Migrator::plan_from_stored`]). `None` in metadata written before Rewind kept them,
+    /// until a release that knows the migration backfills it ([`Migrator::backfilled`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<Migration>,
 }
 
 /// What Rewind keeps inside the database about its schema.
@@ -136,6 +142,10 @@ pub trait Migrate {
 
     /// Appends a journal entry on its own (a failed operation's record).
     async fn record(&mut self, entry: &JournalEntry) -> Result<(), MigrationError>;
+
+    /// Replaces Rewind's metadata of an existing, managed database on its own, changing no
+    /// app store (the definitions of applied migrations backfilled). All or nothing.
+    async fn store_meta(&mut self, meta: &RewindMeta) -> Result<(), MigrationError>;
 }
 
 /// A recorded migration whose definition changed since it was applied.
@@ -167,6 +177,10 @@ pub struct Status {
     /// For an unmanaged database, the versions whose schema equals the live one (compared as
     /// `validate` compares), lowest first; empty otherwise.
     pub matching_versions: Vec<u32>,
+    /// The applied versions whose definitions the database keeps, lowest first: when it is at
+    /// a version this app does not know, those above the app's latest are what a rollback
+    /// from the stored steps would undo (`Migrator::plan_from_stored`).
+    pub stored_versions: Vec<u32>,
 }
 
 /// What a finished operation reports.
@@ -271,6 +285,7 @@ impl Migrator {
                         name: m.name.clone(),
                         checksum: m.checksum(),
                         applied_at: now,
+                        definition: Some(m.clone()),
                     })
                 })
                 .collect(),
@@ -281,7 +296,11 @@ impl Migrator {
         &self.set
     }
 
-    fn drift(&self, meta: &RewindMeta) -> Vec<DriftedMigration> {
+    pub(crate) fn transforms(&self) -> &Transforms {
+        &self.transforms
+    }
+
+    pub(crate) fn drift(&self, meta: &RewindMeta) -> Vec<DriftedMigration> {
         meta.applied
             .iter()
             .filter_map(|a| {
@@ -316,6 +335,13 @@ impl Migrator {
             pending: (v + 1..=latest).collect(),
             drifted: self.drift(&state.meta),
             unknown: v > latest,
+            stored_versions: state
+                .meta
+                .applied
+                .iter()
+                .filter(|a| a.definition.is_some())
+                .map(|a| a.version)
+                .collect(),
             applied: state.meta.applied,
             journal,
         })
@@ -408,14 +434,21 @@ impl Migrator {
                     diff: d,
                 });
             }
+            // Metadata written before Rewind kept definitions gets them now, so that a later
+            // release can still be undone by an earlier one. Metadata only: no upgrade, no
+            // journal entry (no app store or record changes).
+            if let Some(meta) = self.backfilled(&state.meta) {
+                db.store_meta(&meta).await?;
+            }
             return Ok(OperationReport {
                 from,
                 to,
                 backup_id,
             });
         }
-        let mut meta = state.meta;
+        let mut meta = self.backfilled(&state.meta).unwrap_or(state.meta);
         meta.schema_version = to;
+        // A rollback forgets what it undid, definitions included.
         meta.applied.retain(|a| a.version <= to);
         for pm in plan.migrations.iter().filter(|pm| pm.version > from) {
             meta.applied.push(self.applied(pm, now));
@@ -496,9 +529,9 @@ impl Migrator {
     }
 
     fn applied(&self, pm: &PlannedMigration, now: f64) -> AppliedMigration {
-        let checksum = self
-            .set
-            .get(pm.version)
+        let definition = self.set.get(pm.version).cloned();
+        let checksum = definition
+            .as_ref()
             .map(|m| m.checksum())
             .unwrap_or(Checksum(String::new()));
         AppliedMigration {
@@ -506,7 +539,28 @@ impl Migrator {
             name: pm.name.clone(),
             checksum,
             applied_at: now,
+            definition,
         }
+    }
+
+    /// `meta` with the definition of every applied migration that has none stored yet and
+    /// that this app knows unchanged (same checksum) filled in; `None` when there is none to
+    /// fill. A drifted migration is left without one: what the database would keep must be
+    /// what was applied, and a changed definition is not.
+    pub fn backfilled(&self, meta: &RewindMeta) -> Option<RewindMeta> {
+        let mut filled = meta.clone();
+        let mut changed = false;
+        for a in filled.applied.iter_mut().filter(|a| a.definition.is_none()) {
+            if let Some(m) = self
+                .set
+                .get(a.version)
+                .filter(|m| m.checksum() == a.checksum)
+            {
+                a.definition = Some(m.clone());
+                changed = true;
+            }
+        }
+        changed.then_some(filled)
     }
 
     /// Compares the live schema with the one the recorded version implies.
@@ -540,6 +594,9 @@ impl Migrator {
         }
         let drifted = self.drift(&state.meta);
         if drifted.is_empty() {
+            if let Some(meta) = self.backfilled(&state.meta) {
+                db.store_meta(&meta).await?;
+            }
             return Ok(vec![]);
         }
         let mut meta = state.meta.clone();
@@ -547,6 +604,8 @@ impl Migrator {
             if let Some(m) = self.set.get(a.version) {
                 a.checksum = m.checksum();
                 a.name = m.name.clone();
+                // The definition the person confirmed is now the one a rollback trusts.
+                a.definition = Some(m.clone());
             }
         }
         let plan = self.set.plan(v, v, &state.counts, &self.transforms)?;

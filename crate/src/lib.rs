@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod backup_policy;
+mod check;
 mod diff;
 mod engine;
 mod fold;
@@ -17,11 +18,13 @@ mod plan;
 mod record;
 mod rewind_error;
 mod schema;
+mod stored;
 
 #[cfg(target_arch = "wasm32")]
 mod idb;
 
 pub use backup_policy::{check_restore, RestoreConsent, UnsupportedRecords};
+pub use check::{RecordDifference, RoundTrip};
 pub use diff::{diff, ProblemKind, SchemaDiff, SchemaProblem};
 pub use engine::{
     AppliedMigration, Baseline, DatabaseState, DriftedMigration, JournalEntry, Migrate, Migrator,

@@ -71,7 +71,8 @@ impl MemoryDatabase {
         }
     }
 
-    fn run(
+    /// The database after `plan`, or the step that failed (this one unchanged).
+    pub(crate) fn run(
         &self,
         plan: &MigrationPlan,
         transforms: &Transforms,
@@ -159,6 +160,16 @@ impl Migrate for MemoryDatabase {
         if self.meta.is_some() {
             self.journal.push(entry.clone());
         }
+        Ok(())
+    }
+
+    async fn store_meta(&mut self, meta: &RewindMeta) -> Result<(), MigrationError> {
+        if self.meta.is_none() {
+            return Err(MigrationError::Storage(
+                "Rewind's metadata store is missing; nothing was changed".into(),
+            ));
+        }
+        self.meta = Some(meta.clone());
         Ok(())
     }
 }

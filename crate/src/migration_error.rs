@@ -119,6 +119,46 @@ pub enum MigrationError {
         nearest: u32,
         diff: SchemaDiff,
     },
+
+    /// Rolling back from stored steps over a migration whose definition the database does not
+    /// keep (applied before Rewind kept them, and not backfilled since).
+    #[error(
+        "migration {version} ({name:?}) was applied by a newer version of the app, and the \
+         database does not keep its steps (it was migrated before Rewind kept them), so this app \
+         cannot undo it. Nothing was changed. Restore a backup at version {latest} or lower, or \
+         roll back with the version of the app that applied it."
+    )]
+    NotStored {
+        version: u32,
+        name: String,
+        latest: u32,
+    },
+
+    /// The definition the database keeps for a migration does not match the checksum recorded
+    /// when it was applied.
+    #[error(
+        "the steps the database keeps for migration {version} ({name:?}) do not match the \
+         checksum recorded when it was applied: they were changed since and cannot be trusted. \
+         Nothing was changed. Restore a backup at version {latest} or lower."
+    )]
+    StoredDrift {
+        version: u32,
+        name: String,
+        latest: u32,
+    },
+
+    /// A stored `down` step runs a transform this app does not register.
+    #[error(
+        "migration {version} ({name:?}) is undone by transform {transform:?}, which this app \
+         does not register, so this app cannot undo it. Nothing was changed. Restore a backup \
+         at version {latest} or lower, or roll back with the version of the app that applied it."
+    )]
+    UnknownStoredTransform {
+        version: u32,
+        name: String,
+        transform: String,
+        latest: u32,
+    },
 }
 
 fn quoted(names: &[String]) -> String {
@@ -142,11 +182,13 @@ impl MigrationError {
             MigrationError::UnknownVersion { .. }
             | MigrationError::UnknownTarget { .. }
             | MigrationError::WrongDirection { .. } => "UnknownVersion",
-            MigrationError::IrreversibleMigration { .. } => "IrreversibleMigration",
+            MigrationError::IrreversibleMigration { .. }
+            | MigrationError::NotStored { .. }
+            | MigrationError::UnknownStoredTransform { .. } => "IrreversibleMigration",
             MigrationError::StepFailed { .. }
             | MigrationError::ValidationFailed { .. }
             | MigrationError::Rejected(_) => "MigrationFailed",
-            MigrationError::Drift(_) => "Drift",
+            MigrationError::Drift(_) | MigrationError::StoredDrift { .. } => "Drift",
             MigrationError::Blocked => "Blocked",
             MigrationError::QuotaExceeded(_) => "QuotaExceeded",
             MigrationError::Storage(_) => "Storage",

@@ -97,6 +97,35 @@ impl Migrator {
         to: u32,
         operation: Operation,
     ) -> Result<OperationReport, RewindError> {
+        self.operate(db, policy, to, operation, false).await
+    }
+
+    /// Rolls back to `to` from a version this app may not know, with the steps the database
+    /// keeps for the versions above this app's latest ([`Migrator::stored_plan`]): every check
+    /// first, then the automatic backup, then one atomic unit validated against this app's
+    /// schema for `to`. At a version this app knows it is an ordinary rollback.
+    pub async fn roll_back_from_stored<D: Backups>(
+        &self,
+        db: &mut D,
+        policy: BackupPolicy,
+        to: u32,
+    ) -> Result<OperationReport, RewindError> {
+        self.operate(db, policy, to, Operation::Rollback, true)
+            .await
+    }
+
+    async fn operate<D: Backups>(
+        &self,
+        db: &mut D,
+        policy: BackupPolicy,
+        to: u32,
+        operation: Operation,
+        from_stored: bool,
+    ) -> Result<OperationReport, RewindError> {
+        let plan_for = |state: &DatabaseState| match from_stored {
+            true => self.stored_plan(state, to),
+            false => self.checked_plan(state, to, operation),
+        };
         let _lock = db.lock().await?;
         let mut state = db.read().await?;
         if let (true, Some(baseline)) = (state.is_unmanaged(), self.baseline()) {
@@ -105,11 +134,11 @@ impl Migrator {
             let version = self.baseline_version(&state, baseline)?;
             let mut adopted = state.clone();
             adopted.meta = self.adopted(version, 0.0);
-            self.checked_plan(&adopted, to, operation)?;
+            plan_for(&adopted)?;
             self.adopt_unmanaged(db, policy, state, version).await?;
             state = db.read().await?;
         }
-        let plan = self.checked_plan(&state, to, operation)?;
+        let plan = plan_for(&state)?;
         let changes_data = !plan.migrations.is_empty() && state.exists;
         let backup_id = match changes_data && policy.automatic {
             true => {

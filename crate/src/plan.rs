@@ -209,6 +209,7 @@ impl MigrationSet {
             direction,
             migrations: planned,
             effects,
+            from_database: Vec::new(),
         })
     }
 }
@@ -237,6 +238,10 @@ pub struct MigrationPlan {
     pub direction: Direction,
     pub migrations: Vec<PlannedMigration>,
     pub effects: PlanEffects,
+    /// The versions whose steps come from the database rather than from this app's
+    /// migrations (a rollback from a version this app does not know); empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from_database: Vec<u32>,
 }
 
 impl MigrationPlan {
@@ -267,7 +272,7 @@ pub struct PlanEffects {
 }
 
 impl PlanEffects {
-    fn of(planned: &[PlannedMigration], counts: &BTreeMap<String, u64>) -> PlanEffects {
+    pub(crate) fn of(planned: &[PlannedMigration], counts: &BTreeMap<String, u64>) -> PlanEffects {
         let mut e = PlanEffects::default();
         let mut counts = counts.clone();
         for step in planned.iter().flat_map(|m| &m.steps) {

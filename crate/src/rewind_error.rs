@@ -209,6 +209,22 @@ mod tests {
                 nearest: 1,
                 diff: crate::SchemaDiff::default(),
             },
+            M::NotStored {
+                version: 2,
+                name: s(),
+                latest: 1,
+            },
+            M::StoredDrift {
+                version: 2,
+                name: s(),
+                latest: 1,
+            },
+            M::UnknownStoredTransform {
+                version: 2,
+                name: s(),
+                transform: s(),
+                latest: 1,
+            },
         ];
         let backup = [
             B::Empty,
@@ -271,7 +287,10 @@ mod tests {
                 | M::Unmanaged { .. }
                 | M::SchemaMismatch { .. }
                 | M::BaselineMismatch { .. }
-                | M::NoBaselineMatch { .. } => {}
+                | M::NoBaselineMatch { .. }
+                | M::NotStored { .. }
+                | M::StoredDrift { .. }
+                | M::UnknownStoredTransform { .. } => {}
             }
         }
         for e in &backup {

@@ -144,6 +144,7 @@ fn manifest(database: &str, stores: Vec<StoreSchema>) -> BackupManifest {
                     name: format!("step {v}"),
                     checksum: Checksum(format!("{v:x}").repeat(64)),
                     applied_at: 1_795_700_000_000.0 + f64::from(v),
+                    definition: None,
                 })
                 .collect(),
         },

@@ -563,6 +563,7 @@ pub fn backup(
                     name: string(rng, 10),
                     checksum: Checksum(format!("{:016x}", rng.next_u64())),
                     applied_at: time(rng),
+                    definition: None,
                 })
                 .collect(),
         },

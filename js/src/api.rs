@@ -391,11 +391,23 @@ impl JsRewind {
         self.run(|rw| async move { to_js(&rw.status().await.map_err(rewind_error)?) })
     }
 
-    /// What going to version `to` would do, without doing it.
+    /// What going to version `to` would do, without doing it; with `{ fromStoredSteps: true }`
+    /// the rollback from the steps the database keeps.
     #[wasm_bindgen(unchecked_return_type = "Promise<MigrationPlan>")]
-    pub fn plan(&self, #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue) -> Promise {
-        self.run_with(required_version(&to, "plan"), |rw, to| async move {
-            let plan = rw.plan(to).await.map_err(rewind_error)?;
+    pub fn plan(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "PlanOptions")] options: JsValue,
+    ) -> Promise {
+        let args = self::options(&options, "options", &["fromStoredSteps"])
+            .and_then(|opts| boolean(&opts, "fromStoredSteps", "options"))
+            .and_then(|stored| Ok((required_version(&to, "plan")?, stored)));
+        self.run_with(args, |rw, (to, stored)| async move {
+            let plan = match stored {
+                true => rw.plan_from_stored(to).await,
+                false => rw.plan(to).await,
+            }
+            .map_err(rewind_error)?;
             to_js(&plan_view(&plan).map_err(internal)?)
         })
     }
@@ -419,12 +431,18 @@ impl JsRewind {
     pub fn rollback_to(
         &self,
         #[wasm_bindgen(unchecked_param_type = "number")] to: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "OperationOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "RollbackOptions")] options: JsValue,
     ) -> Promise {
-        let args = operation_options(&options, &[])
-            .and_then(|(_, chosen)| Ok((required_version(&to, "rollbackTo")?, chosen)));
-        self.run_with(args, |rw, (to, chosen)| async move {
-            to_js(&rw.rollback_to(to, chosen).await.map_err(rewind_error)?)
+        let args = operation_options(&options, &["fromStoredSteps"]).and_then(|(opts, chosen)| {
+            let stored = boolean(&opts, "fromStoredSteps", "options")?;
+            Ok((required_version(&to, "rollbackTo")?, chosen, stored))
+        });
+        self.run_with(args, |rw, (to, chosen, stored)| async move {
+            let report = match stored {
+                true => rw.rollback_from_stored(to, chosen).await,
+                false => rw.rollback_to(to, chosen).await,
+            };
+            to_js(&report.map_err(rewind_error)?)
         })
     }
 

@@ -58,6 +58,20 @@ export interface OperationOptions extends ProgressOptions {
   automaticBackup?: boolean;
 }
 
+export interface RollbackOptions extends OperationOptions {
+  /** Roll back a database at a version these migrations do not know (changed by a newer
+   *  release of the app) with the steps it keeps for those versions, each checked against
+   *  the checksum recorded when it was applied: a changed one rejects with `Drift`, one the
+   *  database does not keep, without `down`, or with a transform these migrations do not
+   *  register with `IrreversibleMigration`; nothing changes then. */
+  fromStoredSteps?: boolean;
+}
+
+export interface PlanOptions {
+  /** The plan `rollbackTo(to, { fromStoredSteps: true })` would run. */
+  fromStoredSteps?: boolean;
+}
+
 export interface BackupOptions extends ProgressOptions {
   /** Leave out records holding a value no backup can carry (listed in the manifest's
    *  `skipped`) instead of refusing the backup. A restore keeps the live ones. */
@@ -74,7 +88,12 @@ export interface RestoreOptions extends OperationOptions {
   allowUnknownVersion?: boolean;
 }
 
-export interface AppliedMigration { version: number; name: string; checksum: string; appliedAt: number }
+export interface AppliedMigration {
+  version: number; name: string; checksum: string; appliedAt: number;
+  /** The migration as it was applied, kept in the database so that an older release of the
+   *  app can undo it (absent in metadata written before Rewind kept it). */
+  definition?: Migration;
+}
 export interface DriftedMigration { version: number; name: string; recorded: string; current: string }
 export interface JournalEntry {
   at: number;
@@ -106,6 +125,9 @@ export interface Status {
   /** For an unmanaged database, the versions whose schema equals the live one (as `validate`
    *  compares), lowest first; empty otherwise. */
   matchingVersions: number[];
+  /** The applied versions whose steps the database keeps, lowest first: when `unknown`,
+   *  `rollbackTo(latestVersion, { fromStoredSteps: true })` undoes those above `latestVersion`. */
+  storedVersions: number[];
 }
 
 export interface PlannedStep { version: number; migration: string; description: string; step: Step }
@@ -131,6 +153,8 @@ export interface MigrationPlan {
   steps: PlannedStep[];
   migrations: PlannedMigration[];
   effects: PlanEffects;
+  /** The versions whose steps come from the database rather than these migrations. */
+  fromDatabase: number[];
 }
 
 export interface OperationReport { from: number; to: number; backupId: string | null }

@@ -26,8 +26,9 @@ pub fn generated_transform_name(
     format!("{which}.{list}[{step}]")
 }
 
-/// A plan as JavaScript sees it: `{ from, to, direction, steps, migrations, effects }`, where
-/// `steps` lists every step in the order it runs, with its migration and a sentence.
+/// A plan as JavaScript sees it: `{ from, to, direction, steps, migrations, effects,
+/// fromDatabase }`, where `steps` lists every step in the order it runs, with its migration
+/// and a sentence, and `fromDatabase` the versions whose steps the database kept.
 pub fn plan_view(plan: &MigrationPlan) -> Result<Value, serde_json::Error> {
     let steps: Vec<Value> = plan
         .migrations
@@ -50,6 +51,7 @@ pub fn plan_view(plan: &MigrationPlan) -> Result<Value, serde_json::Error> {
         "steps": steps,
         "migrations": serde_json::to_value(&plan.migrations)?,
         "effects": serde_json::to_value(&plan.effects)?,
+        "fromDatabase": plan.from_database,
     }))
 }
 

@@ -23,7 +23,7 @@ test("rewind.d.ts has real types: no `any` on the public surface", async () => {
   const anys = surface.split("\n").filter((l) => /\bany\b/.test(l.replace(/\/\*\*.*|^\s*\*.*/g, "")));
   assert.deepEqual(anys, []);
   for (const t of ["Status", "MigrationPlan", "Manifest", "ValidationResult", "RewindOptions", "RestoreOptions",
-    "ProgressOptions", "OperationOptions", "Migration", "OperationReport", "JournalEntry", "SchemaProblem", "RewindError"]) {
+    "ProgressOptions", "OperationOptions", "RollbackOptions", "PlanOptions", "Migration", "OperationReport", "JournalEntry", "SchemaProblem", "RewindError"]) {
     assert.match(surface, new RegExp(`export interface ${t}\\b`), t);
   }
   assert.match(surface, /export type Step =/);
@@ -31,9 +31,9 @@ test("rewind.d.ts has real types: no `any` on the public surface", async () => {
   const signatures = {
     open: "static open(name: string, migrations: Migration[], options?: RewindOptions): Promise<Rewind>;",
     status: "status(): Promise<Status>;",
-    plan: "plan(to: number): Promise<MigrationPlan>;",
+    plan: "plan(to: number, options?: PlanOptions): Promise<MigrationPlan>;",
     migrateTo: "migrateTo(to?: number | null, options?: OperationOptions): Promise<OperationReport>;",
-    rollbackTo: "rollbackTo(to: number, options?: OperationOptions): Promise<OperationReport>;",
+    rollbackTo: "rollbackTo(to: number, options?: RollbackOptions): Promise<OperationReport>;",
     validate: "validate(): Promise<ValidationResult>;",
     repair: "repair(): Promise<number[]>;",
     adopt: "adopt(baseline?: number | \"auto\" | null, options?: OperationOptions): Promise<OperationReport>;",

@@ -96,6 +96,18 @@ pub async fn load_plan(name: String, target: u32, dispatch: Dispatch) {
     dispatch(Action::PlanLoaded(result));
 }
 
+/// The rollback to `target` with the steps the database keeps: a dry run.
+pub async fn load_stored_plan(name: String, target: u32, dispatch: Dispatch) {
+    let result = match rewind_for(&name, &dispatch) {
+        Ok(rewind) => rewind
+            .plan_from_stored(target)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    dispatch(Action::PlanLoaded(result));
+}
+
 /// Whether restoring `manifest` now keeps each record it left out.
 pub async fn load_kept(name: String, manifest: BackupManifest, dispatch: Dispatch) {
     let kept = match rewind_for(&name, &dispatch) {
@@ -230,6 +242,10 @@ async fn run_inner(
     match command {
         Command::Rollback(to) => {
             let report = rewind.rollback_to(*to, options).await.map_err(e)?;
+            Ok(messages::operation_done(command, &report))
+        }
+        Command::RollbackFromStored(to) => {
+            let report = rewind.rollback_from_stored(*to, options).await.map_err(e)?;
             Ok(messages::operation_done(command, &report))
         }
         Command::MigrateToLatest => {

@@ -7,6 +7,7 @@ use crate::state::{Command, Dialog, DialogKind};
 pub fn dialog_title(dialog: &Dialog) -> &'static str {
     match dialog.kind {
         DialogKind::Rollback { .. } => "Roll back database",
+        DialogKind::StoredRollback { .. } => "Roll back the newer version's changes",
         DialogKind::Migrate { .. } => "Migrate database",
         DialogKind::RestoreBackup { .. } => "Restore backup",
         DialogKind::DeleteBackup { .. } => "Delete backup",
@@ -19,7 +20,7 @@ pub fn dialog_title(dialog: &Dialog) -> &'static str {
 /// The name of the dialog's confirm button.
 pub fn confirm_button(dialog: &Dialog) -> &'static str {
     match dialog.kind {
-        DialogKind::Rollback { .. } => "Roll back",
+        DialogKind::Rollback { .. } | DialogKind::StoredRollback { .. } => "Roll back",
         DialogKind::Migrate { .. } => "Migrate",
         DialogKind::RestoreBackup { .. } | DialogKind::RestoreFile { .. } => "Restore",
         DialogKind::DeleteBackup { .. } => "Delete",
@@ -31,7 +32,9 @@ pub fn confirm_button(dialog: &Dialog) -> &'static str {
 /// What the progress bar calls a running command, and the next page an interrupted one.
 pub fn running(command: &Command) -> String {
     match command {
-        Command::Rollback(v) => format!("Rolling back to version {v}"),
+        Command::Rollback(v) | Command::RollbackFromStored(v) => {
+            format!("Rolling back to version {v}")
+        }
         Command::MigrateToLatest => "Migrating to the latest version".into(),
         Command::RestoreBackup(_) | Command::RestoreFile => "Restoring the backup".into(),
         Command::DeleteBackup(_) => "Deleting the backup".into(),
@@ -39,6 +42,16 @@ pub fn running(command: &Command) -> String {
         Command::Repair => "Repairing the checksums".into(),
         Command::Adopt(v) => format!("Adopting the database at version {v}"),
     }
+}
+
+/// The button that opens the rollback of a database changed by a newer release.
+pub fn stored_rollback_button(latest: u32) -> String {
+    format!("Roll back to version {latest}…")
+}
+
+/// The button that opens the restore of the backup offered when that rollback is refused.
+pub fn fallback_restore_button(version: u32) -> String {
+    format!("Restore the newest backup at version {version}…")
 }
 
 /// The button that cancels a running restore.

@@ -20,6 +20,9 @@ pub fn operation_done(command: &Command, report: &OperationReport) -> String {
     let (from, to) = (report.from, report.to);
     let what = match command {
         Command::Rollback(_) => format!("Rolled back from schema version {from} to {to}."),
+        Command::RollbackFromStored(_) => format!(
+            "Rolled back from schema version {from} to {to} with the steps the database kept."
+        ),
         Command::MigrateToLatest if from == to => {
             format!("Already at schema version {to}: nothing to do.")
         }
@@ -81,7 +84,9 @@ pub fn backup_deleted(id: &str) -> String {
 /// changed and what to do).
 pub fn failed(command: &Command, error: &str) -> String {
     let what = match command {
-        Command::Rollback(v) => format!("The rollback to version {v} did not happen"),
+        Command::Rollback(v) | Command::RollbackFromStored(v) => {
+            format!("The rollback to version {v} did not happen")
+        }
         Command::MigrateToLatest => "The migration did not happen".into(),
         Command::RestoreBackup(_) | Command::RestoreFile => "The restore did not happen".into(),
         Command::DeleteBackup(_) => "The backup was not deleted".into(),
@@ -95,6 +100,25 @@ pub fn failed(command: &Command, error: &str) -> String {
         detail.replace_range(0..1, &upper);
     }
     format!("{what}. {detail}")
+}
+
+/// What the page says of a database changed by a newer release.
+pub fn newer_release(version: u32, latest: u32) -> String {
+    format!(
+        "This database was changed by a newer version of the app (version {version}). Roll back \
+         to version {latest}, the newest this app knows: the steps come from the database, where \
+         the newer version kept them. A backup is taken first."
+    )
+}
+
+/// Said in the preview of that rollback.
+pub fn from_database(versions: &[u32]) -> String {
+    let list: Vec<String> = versions.iter().map(u32::to_string).collect();
+    format!(
+        "The steps of version {} come from the database: the newer version of the app kept \
+         them there when it applied them, and each was checked against its recorded checksum.",
+        list.join(", ")
+    )
 }
 
 /// A listed backup this app refuses to restore, with the reason.

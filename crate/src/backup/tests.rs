@@ -326,6 +326,7 @@ pub(super) fn manifest() -> BackupManifest {
                 name: "init".into(),
                 checksum: Checksum("ab".repeat(32)),
                 applied_at: 1.0,
+                definition: None,
             }],
         },
         stores: vec![

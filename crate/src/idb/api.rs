@@ -159,6 +159,27 @@ impl Rewind {
             .await
     }
 
+    /// Rolls back to `to` with the steps the database keeps for the versions this app does not
+    /// know (a database changed by a newer release), after an automatic backup.
+    pub async fn rollback_from_stored(
+        &self,
+        to: u32,
+        options: OperationOptions,
+    ) -> Result<OperationReport, RewindError> {
+        let policy = self.policy_for(&options);
+        self.migrator
+            .roll_back_from_stored(&mut self.backend(options.progress), policy, to)
+            .await
+    }
+
+    /// The rollback to `to` with the steps the database keeps: a dry run.
+    pub async fn plan_from_stored(&self, to: u32) -> Result<MigrationPlan, RewindError> {
+        Ok(self
+            .migrator
+            .plan_from_stored(&mut self.backend(None), to)
+            .await?)
+    }
+
     /// Adopts a database made before the app used Rewind at `baseline`'s version, after an
     /// automatic backup: Rewind's metadata written, no app store or record changed. One that is
     /// not unmanaged is left as it is. (A `Migrator::with_baseline` does this before the first

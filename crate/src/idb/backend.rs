@@ -394,6 +394,25 @@ impl Migrate for IdbBackend {
         db.close();
         outcome
     }
+
+    async fn store_meta(&mut self, meta: &RewindMeta) -> Result<(), MigrationError> {
+        // An ordinary transaction on Rewind's own store: no upgrade, so no other tab waits.
+        let db = open_existing(&self.name).await?;
+        let outcome = async {
+            let tx = db
+                .transaction_with_str_and_mode(META_STORE, IdbTransactionMode::Readwrite)
+                .map_err(thrown)?;
+            tx.object_store(META_STORE)
+                .map_err(thrown)?
+                .put_with_key(&to_json(meta)?, &STATE_KEY.into())
+                .map_err(thrown)?;
+            await_transaction(&tx).await?;
+            Ok(())
+        }
+        .await;
+        db.close();
+        outcome
+    }
 }
 
 /// Rewind's metadata and a journal entry (both JSON text), inside an upgrade.

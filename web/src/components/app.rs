@@ -75,6 +75,15 @@ pub fn app() -> Html {
     {
         let dispatch = dispatch.clone();
         let selected = state.selected.clone();
+        use_effect_with(state.needs_stored_plan(), move |target| {
+            if let (Some(target), Some(name)) = (*target, selected) {
+                spawn_local(effects::load_stored_plan(name, target, dispatch));
+            }
+        });
+    }
+    {
+        let dispatch = dispatch.clone();
+        let selected = state.selected.clone();
         use_effect_with(state.needs_kept().cloned(), move |manifest| {
             if let (Some(manifest), Some(name)) = (manifest.clone(), selected) {
                 spawn_local(effects::load_kept(name, manifest, dispatch));
@@ -184,6 +193,7 @@ pub fn app() -> Html {
                 can_migrate={state.can_migrate()}
                 can_roll_back={state.can_roll_back()}
                 can_adopt={state.operation.is_none()}
+                can_roll_back_stored={state.can_roll_back_stored()}
                 send={send.clone()}
             />
             if managed {
@@ -198,7 +208,7 @@ pub fn app() -> Html {
                 />
             }
             if let Some(dialog) = state.dialog.clone() {
-                <DialogView {dialog} targets={state.rollback_targets()} space={state.space_for_restore()} send={send.clone()} />
+                <DialogView {dialog} targets={state.rollback_targets()} space={state.space_for_restore()} fallback={state.fallback_backup().cloned()} send={send.clone()} />
             }
         </main>
     }

@@ -1,6 +1,6 @@
 use super::space::space_view;
 use crate::state::{Action, Dialog, DialogKind, Loadable, Space};
-use crate::{format, labels};
+use crate::{format, labels, messages};
 use rewind::backup::BackupManifest;
 use rewind::MigrationPlan;
 use yew::prelude::*;
@@ -12,6 +12,9 @@ pub struct DialogViewProps {
     pub targets: Vec<u32>,
     /// For a restore: the room it needs and what there is.
     pub space: Option<Space>,
+    /// What a refused rollback from the stored steps offers instead: the newest backup at a
+    /// version this app knows.
+    pub fallback: Option<BackupManifest>,
     pub send: Callback<Action>,
 }
 
@@ -64,6 +67,18 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             }
         }
         DialogKind::Migrate { plan } => plan_view(plan),
+        DialogKind::StoredRollback { from, target, plan } => html! {
+            <>
+                <p>{ format!("Roll back from version {from}, made by a newer version of the app, to version {target}, the newest this app knows.") }</p>
+                if let Loadable::Ready(p) = plan {
+                    <p class="from-database">{ messages::from_database(&p.from_database) }</p>
+                }
+                { plan_view(plan) }
+                if let Loadable::Failed(_) = plan {
+                    { fallback_view(props.fallback.as_ref(), send) }
+                }
+            </>
+        },
         DialogKind::Repair { drifted } => html! {
             <>
                 <p>{ "These migrations were changed after they were applied to this database:" }</p>
@@ -133,6 +148,25 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 </div>
             </div>
         </div>
+    }
+}
+
+/// Instead of a refused rollback from the stored steps: the newest backup this app can restore.
+fn fallback_view(fallback: Option<&BackupManifest>, send: &Callback<Action>) -> Html {
+    match fallback {
+        Some(m) => {
+            let id = m.id.clone();
+            let open = send.reform(move |_| Action::OpenRestoreBackup(id.clone()));
+            html! {
+                <div class="actions">
+                    <p>{ format!("Instead, restore the newest backup this app knows: {} (version {}, {}).", m.id, m.schema_version, format::time(m.created_at)) }</p>
+                    <button type="button" onclick={open} aria-haspopup="dialog">{ labels::fallback_restore_button(m.schema_version) }</button>
+                </div>
+            }
+        }
+        None => html! {
+            <p>{ "No backup at a version this app knows is kept here: use the newer version of the app, or restore a backup file made before the update." }</p>
+        },
     }
 }
 

@@ -1,6 +1,6 @@
 use super::SchemaTable;
-use crate::format;
 use crate::state::{Action, Health, Loadable};
+use crate::{format, labels, messages};
 use rewind::DatabaseSummary;
 use rewind::{JournalEntry, Operation};
 use yew::prelude::*;
@@ -14,6 +14,8 @@ pub struct StatusPanelProps {
     pub can_roll_back: bool,
     /// No operation runs (adopting is offered only for a database made before Rewind).
     pub can_adopt: bool,
+    /// The database is at a version this app does not know, and no operation runs.
+    pub can_roll_back_stored: bool,
     pub send: Callback<Action>,
 }
 
@@ -83,7 +85,7 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
                 { unmanaged_view(s, props) }
             }
             if s.unknown {
-                <p role="alert" class="error">{ "The database was changed by a newer version of the app. This page will not change it: open the newer app's recovery page, or restore a backup made before the update." }</p>
+                { newer_view(s, props) }
             }
             if !s.drifted.is_empty() {
                 <p role="alert" class="error">{ format!(
@@ -104,6 +106,21 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
                 </table>
             }
         </>
+    }
+}
+
+/// A database changed by a newer release: rolling it back to the newest version this app knows
+/// with the steps the database keeps (the dialog previews it, or says why it cannot).
+fn newer_view(s: &rewind::Status, props: &StatusPanelProps) -> Html {
+    let open = props.send.reform(|_| Action::OpenStoredRollback);
+    html! {
+        <section aria-labelledby="newer-heading" class="newer">
+            <h3 id="newer-heading">{ "Changed by a newer version of the app" }</h3>
+            <p role="alert" class="error">{ messages::newer_release(s.schema_version, s.latest_version) }</p>
+            <div class="actions">
+                <button type="button" onclick={open} disabled={!props.can_roll_back_stored} aria-haspopup="dialog">{ labels::stored_rollback_button(s.latest_version) }</button>
+            </div>
+        </section>
     }
 }
 

@@ -27,6 +27,13 @@ pub enum DialogKind {
     Migrate {
         plan: Loadable<MigrationPlan>,
     },
+    /// Roll back a database changed by a newer release (at `from`, a version this app does
+    /// not know) to `target`, the newest it knows, with the steps the database keeps.
+    StoredRollback {
+        from: u32,
+        target: u32,
+        plan: Loadable<MigrationPlan>,
+    },
     RestoreBackup {
         manifest: BackupManifest,
         /// For each record the backup left out: whether the restore keeps the live one.
@@ -56,7 +63,9 @@ impl Dialog {
     pub fn can_confirm(&self) -> bool {
         let ready = match &self.kind {
             DialogKind::Rollback { target, plan } => target.is_some() && plan.ready().is_some(),
-            DialogKind::Migrate { plan } => plan.ready().is_some(),
+            DialogKind::Migrate { plan } | DialogKind::StoredRollback { plan, .. } => {
+                plan.ready().is_some()
+            }
             DialogKind::RestoreBackup { kept, .. } => kept.ready().is_some(),
             DialogKind::DeleteBackup { .. }
             | DialogKind::Repair { .. }
@@ -74,6 +83,7 @@ impl Dialog {
             self.kind,
             DialogKind::Rollback { .. }
                 | DialogKind::Migrate { .. }
+                | DialogKind::StoredRollback { .. }
                 | DialogKind::RestoreBackup { .. }
                 | DialogKind::RestoreFile { .. }
                 | DialogKind::Adopt { .. }
@@ -85,6 +95,7 @@ impl Dialog {
         Some(match &self.kind {
             DialogKind::Rollback { target, .. } => Command::Rollback((*target)?),
             DialogKind::Migrate { .. } => Command::MigrateToLatest,
+            DialogKind::StoredRollback { target, .. } => Command::RollbackFromStored(*target),
             DialogKind::RestoreBackup { manifest, .. } => {
                 Command::RestoreBackup(manifest.id.clone())
             }
@@ -175,6 +186,12 @@ impl PageState {
                 plan,
                 target: Some(t),
             } if result.as_ref().map_or(true, |p| p.to == *t) => *plan = result.into(),
+            DialogKind::StoredRollback { plan, target, .. }
+                if *plan == Loadable::Loading
+                    && result.as_ref().map_or(true, |p| p.to == *target) =>
+            {
+                *plan = result.into()
+            }
             DialogKind::Migrate { plan } => *plan = result.into(),
             _ => return,
         }

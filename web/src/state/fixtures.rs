@@ -41,6 +41,7 @@ fn status(version: u32, latest: u32) -> Status {
         journal: vec![],
         managed: true,
         matching_versions: vec![],
+        stored_versions: vec![],
     }
 }
 
@@ -77,6 +78,7 @@ pub fn plan(from: u32, to: u32) -> MigrationPlan {
         direction: Direction::Down,
         migrations: vec![],
         effects: PlanEffects::default(),
+        from_database: vec![],
     }
 }
 

@@ -10,8 +10,9 @@
 //! `dialogs` (what every confirmation dialog shares, and the migrate, rollback and repair
 //! ones), `backups` (the backup or file a restore or delete dialog is about), `operations`
 //! (the command that runs and what became of it), `progress` (its records, bytes and time
-//! left, by step), `cancel` (a restore cancelled), and `space` (what a backup or restore
-//! needs, shown before it runs).
+//! left, by step), `cancel` (a restore cancelled), `space` (what a backup or restore
+//! needs, shown before it runs), and `newer` (a database changed by a newer release: rolled
+//! back with the steps it keeps, or else the newest backup this app knows).
 
 mod backups;
 mod cancel;
@@ -19,6 +20,7 @@ mod dialogs;
 #[cfg(test)]
 mod fixtures;
 mod loading;
+mod newer;
 mod operations;
 mod progress;
 mod space;
@@ -118,6 +120,9 @@ pub enum Action {
     OpenRepair,
     /// Adopt the database (made before the app used Rewind) at a version its schema matches.
     OpenAdopt(u32),
+    /// Roll a database changed by a newer release back to the newest version this app knows,
+    /// with the steps the database keeps.
+    OpenStoredRollback,
     PlanLoaded(Result<MigrationPlan, String>),
     SetUnderstood(bool),
     /// Run the dialog's operation without its automatic backup (the person's explicit choice).
@@ -179,6 +184,7 @@ impl PageState {
             Action::OpenMigrate => self.open_migrate(),
             Action::OpenRepair => self.open_repair(),
             Action::OpenAdopt(version) => self.open_adopt(version),
+            Action::OpenStoredRollback => self.open_stored_rollback(),
             Action::PlanLoaded(result) => self.plan_loaded(result),
             Action::SetUnderstood(value) => self.set_understood(value),
             Action::SetWithoutBackup(value) => self.set_without_backup(value),

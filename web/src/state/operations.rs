@@ -10,6 +10,8 @@ use crate::messages;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Rollback(u32),
+    /// Roll back from a version this app does not know with the steps the database keeps.
+    RollbackFromStored(u32),
     MigrateToLatest,
     RestoreBackup(String),
     DeleteBackup(String),

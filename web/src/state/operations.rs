@@ -256,7 +256,7 @@ mod tests {
             journal_entry(50.0, None),
             journal_entry(150.0, Some("failed")),
         ];
-        let state = PageState::default()
+        let state = page()
             .apply(Action::FoundInterrupted(interrupted.clone()))
             .apply(Action::DatabasesLoaded(vec![listing(A)]));
         assert!(state.notice.is_none(), "waits for the journal");
@@ -273,7 +273,7 @@ mod tests {
         // An entry after it started: it completed.
         let mut h = health(2, 5);
         h.status.journal = vec![journal_entry(120.0, None)];
-        let state = PageState::default()
+        let state = page()
             .apply(Action::DatabasesLoaded(vec![listing(A)]))
             .apply(Action::HealthLoaded {
                 name: A.into(),

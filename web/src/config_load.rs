@@ -46,6 +46,10 @@ impl Databases {
             .map(|(name, m)| AppDatabase {
                 name: name.clone(),
                 latest: m.migrations().latest(),
+                baseline: match m.baseline() {
+                    Some(rewind::Baseline::Version(v)) => Some(v),
+                    _ => None,
+                },
             })
             .collect()
     }

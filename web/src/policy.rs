@@ -12,6 +12,9 @@ use rewind::{check_restore, RestoreConsent};
 pub struct AppDatabase {
     pub name: String,
     pub latest: u32,
+    /// The version to adopt a database made before the app used Rewind at, when the app names
+    /// one (`"baseline": N`); `None` for `"auto"` or none (the highest matching version).
+    pub baseline: Option<u32>,
 }
 
 /// Why `manifest` cannot be restored into database `target`, whose app knows schema versions

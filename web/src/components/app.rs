@@ -213,6 +213,7 @@ pub fn app(props: &AppProps) -> Html {
                 can_migrate={state.can_migrate()}
                 can_roll_back={state.can_roll_back()}
                 can_adopt={state.operation.is_none()}
+                baseline={state.selected.as_deref().and_then(|n| state.app_database(n)).and_then(|d| d.baseline)}
                 send={send.clone()}
             />
             if managed {

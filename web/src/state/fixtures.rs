@@ -20,6 +20,7 @@ pub fn page() -> PageState {
     PageState::default().apply(Action::ConfigLoaded(vec![AppDatabase {
         name: A.into(),
         latest: LATEST,
+        baseline: None,
     }]))
 }
 

@@ -107,8 +107,13 @@ mod tests {
     fn only_the_configured_databases_are_managed_and_a_failed_configuration_is_kept() {
         let unconfigured =
             PageState::default().apply(Action::DatabasesLoaded(vec![listing(A), listing(B)]));
-        assert!(!unconfigured.managed(), "nothing is managed before the configuration");
-        assert!(page().apply(Action::DatabasesLoaded(vec![listing(A)])).managed());
+        assert!(
+            !unconfigured.managed(),
+            "nothing is managed before the configuration"
+        );
+        assert!(page()
+            .apply(Action::DatabasesLoaded(vec![listing(A)]))
+            .managed());
         assert_eq!(page().app_database(A).map(|d| d.latest), Some(LATEST));
         assert_eq!(page().app_database(B), None);
         let failed = PageState::default().apply(Action::ConfigFailed("rewind.json: x".into()));

@@ -157,7 +157,7 @@ impl PageState {
 #[cfg(test)]
 mod tests {
     use crate::state::fixtures::*;
-    use crate::state::{Action, Command, Interrupted, Loadable, Notice, PageState};
+    use crate::state::{Action, Command, Interrupted, Loadable, Notice};
 
     #[test]
     fn only_commands_that_change_the_database_are_noted_while_they_run() {

@@ -184,7 +184,7 @@ pub fn parse(text: &str) -> Result<Vec<DatabaseConfig>, ConfigError> {
         }
         let migrations = match entry.get("migrations") {
             Some(Value::String(s)) if !s.trim().is_empty() => MigrationsSource::Url(s.clone()),
-            Some(Value::Array(_)) => MigrationsSource::Inline(entry["migrations"].clone()),
+            Some(list @ Value::Array(_)) => MigrationsSource::Inline(list.clone()),
             None => {
                 return Err(invalid(
                     at("migrations"),

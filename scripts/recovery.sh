@@ -15,8 +15,8 @@ out="${1:-$ROOT/dist/recovery}"
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 # What the build is made of: an unchanged tree gives the same folder, so it is kept (the e2e
 # tiers call this before every run).
-stamp="$( { git ls-files -s web crate macros index.html Trunk.toml Cargo.toml Cargo.lock scripts/csp.mjs scripts/recovery.sh
-            git diff HEAD -- web crate macros index.html Trunk.toml Cargo.toml Cargo.lock scripts/csp.mjs scripts/recovery.sh
+stamp="$( { git ls-files -s web crate macros index.html Trunk.toml Cargo.toml Cargo.lock scripts/csp.mjs scripts/recovery.sh scripts/lib.sh
+            git diff HEAD -- web crate macros index.html Trunk.toml Cargo.toml Cargo.lock scripts/csp.mjs scripts/recovery.sh scripts/lib.sh
             git ls-files -o --exclude-standard web crate macros | xargs -r sha256sum; } | sha256sum | cut -c1-32)"
 if [ -f "$out/.build-stamp" ] && [ "$(cat "$out/.build-stamp")" = "$stamp" ]; then
   log "${out#$ROOT/}/ is up to date"
@@ -27,20 +27,9 @@ log "trunk build --release (Cargo profile pkg, as the npm package) into ${out#$R
 rm -rf "$out"
 env -u REWIND_DEMO CARGO_TARGET_DIR="$target_dir" trunk build --release --cargo-profile pkg --dist "$out" --public-url ./
 
-# The same wasm-opt settings as the npm package (docs/size.md), its output kept per input.
-WASM_OPT_FLAGS=(-O1 --strip-debug --strip-producers --strip-target-features
-                --enable-bulk-memory --enable-bulk-memory-opt --enable-call-indirect-overlong
-                --enable-multivalue --enable-mutable-globals --enable-nontrapping-float-to-int
-                --enable-reference-types --enable-sign-ext)
-cache="$target_dir/wasm-opt-cache"; mkdir -p "$cache"
+# The same wasm-opt settings as the npm package (scripts/lib.sh, docs/size.md).
 for wasm in "$out"/*.wasm; do
-  key="$( { wasm-opt --version; echo "${WASM_OPT_FLAGS[*]}"; cat "$wasm"; } | sha256sum | cut -c1-32)"
-  if [ ! -f "$cache/$key.wasm" ]; then
-    log "wasm-opt ${WASM_OPT_FLAGS[0]} $(basename "$wasm")"
-    wasm-opt "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$cache/$key.tmp"
-    mv "$cache/$key.tmp" "$cache/$key.wasm"
-  fi
-  cp "$cache/$key.wasm" "$wasm"
+  wasm_opt_cached "$wasm"
   # Trunk's preload of the wasm carries its digest (Subresource Integrity): the digest of the
   # file as it is now, or the browser refuses the preload.
   digest="sha384-$(openssl dgst -sha384 -binary "$wasm" | base64 -w0)"

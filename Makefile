@@ -1,5 +1,5 @@
 # Thin: every target calls a script in scripts/.
-.PHONY: serve test setup lint pkg fuzz bench
+.PHONY: serve test setup lint pkg recovery fuzz bench
 serve:
 	scripts/serve.sh
 test:
@@ -10,6 +10,8 @@ lint:
 	scripts/test.sh lint
 pkg:
 	scripts/pkg.sh
+recovery:
+	scripts/recovery.sh
 fuzz:
 	scripts/fuzz.sh 300
 bench:

@@ -28,7 +28,9 @@ const moved = [];
 html = html.replace(inline, (_, body) => {
   const name = `boot-${createHash("sha256").update(body).digest("hex").slice(0, 16)}.js`;
   moved.push(writeFile(join(dir, name), body));
-  return `<script type="module" src="/${name}"></script>`;
+  // Under Trunk's public URL, as its own files are: "./" in the release build (`make recovery`),
+  // whose folder an app copies under any path of its site.
+  return `<script type="module" src="${process.env.TRUNK_PUBLIC_URL ?? "/"}${name}"></script>`;
 });
 await Promise.all(moved);
 const count = moved.length;

@@ -27,25 +27,7 @@ wasm-bindgen --target web --out-dir "$out" --out-name rewind \
   "$build_dir/wasm32-unknown-unknown/pkg/rewind_js.wasm"
 
 if [ "$test_build" = 0 ]; then
-  # Binaryen's wasm-opt from the npm dev tools (Debian's is too old for this wasm), with the
-  # features rustc's wasm32 target enables (the module's target_features section). -O1 and the
-  # names, producers and features sections dropped: the smallest gzipped (-Oz, -Os and -O3 make
-  # the file smaller but its gzip larger; docs/size.md). Its output is kept per input: an
-  # unchanged build is not optimised again.
-  WASM_OPT_FLAGS=(-O1 --strip-debug --strip-producers --strip-target-features
-                  --enable-bulk-memory --enable-bulk-memory-opt --enable-call-indirect-overlong
-                  --enable-multivalue --enable-mutable-globals --enable-nontrapping-float-to-int
-                  --enable-reference-types --enable-sign-ext)
-  cache="$target_dir/wasm-opt-cache"; mkdir -p "$cache"
-  key="$( { wasm-opt --version; echo "${WASM_OPT_FLAGS[*]}"; cat "$out/rewind_bg.wasm"; } | sha256sum | cut -c1-32)"
-  if [ ! -f "$cache/$key.wasm" ]; then
-    log "wasm-opt ${WASM_OPT_FLAGS[0]}"
-    wasm-opt "${WASM_OPT_FLAGS[@]}" "$out/rewind_bg.wasm" -o "$cache/$key.tmp"
-    mv "$cache/$key.tmp" "$cache/$key.wasm"
-  else
-    log "wasm-opt: unchanged input, output reused from ${cache#$ROOT/}/"
-  fi
-  cp "$cache/$key.wasm" "$out/rewind_bg.wasm"
+  wasm_opt_cached "$out/rewind_bg.wasm"   # scripts/lib.sh
 
   version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/js/Cargo.toml" | head -n1)"
   [ -n "$version" ] || { echo "cannot read the version from js/Cargo.toml" >&2; exit 1; }

@@ -6,8 +6,10 @@
 #   3 browser  adapter tests against real IndexedDB in headless Chromium (wasm-bindgen-test);
 #              browser-firefox: the same in headless Firefox ESR (geckodriver);
 #              browser-webkit: the same in WebKitGTK (WebKitWebDriver, MiniBrowser under xvfb-run)
-#   4 e2e      trunk build, serve on 127.0.0.1, drive the page with Playwright; e2e-firefox,
-#              e2e-webkit: the same test files in Firefox and WebKit over WebDriver
+#   4 e2e      trunk build (the demo build) and scripts/recovery.sh (dist/recovery/, the page apps
+#              copy, configured by tests/e2e/app/), serve on 127.0.0.1, drive the page with
+#              Playwright; e2e-firefox, e2e-webkit: the same test files in Firefox and WebKit
+#              over WebDriver
 #   5 js       make pkg, then pkg/ driven from plain JavaScript in headless Chromium (tests/js/;
 #              a panic forced through the tests' own build, target/pkg-test/);
 #              js-firefox, js-webkit: the same in Firefox ESR and WebKitGTK over WebDriver
@@ -114,16 +116,22 @@ browser_webkit() {
   kill -- -"$pid" 2>/dev/null || true
   return "$rc"
 }
+# The demo build (DIST) for most files, and the release build apps copy (dist/recovery/, from
+# `make recovery`, kept while nothing it is built from changed) for configured.test.mjs.
+e2e_builds() {
+  REWIND_DEMO=1 trunk build --dist "$ROOT/target/e2e-dist" --public-url / || return 1
+  "$ROOT/scripts/recovery.sh"
+}
 e2e() {
-  local dist="$ROOT/target/e2e-dist"
-  REWIND_DEMO=1 trunk build --dist "$dist" --public-url / || return 1
-  DIST="$dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs
+  e2e_builds || return 1
+  DIST="$ROOT/target/e2e-dist" RECOVERY_DIST="$ROOT/dist/recovery" \
+    node --test --test-concurrency=1 tests/e2e/*.test.mjs
 }
 e2e_engine() {
   # Every flow of the page in another engine: the same files, over WebDriver (tests/shared/browsers.mjs).
-  local dist="$ROOT/target/e2e-dist"
-  REWIND_DEMO=1 trunk build --dist "$dist" --public-url / || return 1
-  DIST="$dist" REWIND_ENGINE="$1" node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/*.test.mjs
+  e2e_builds || return 1
+  DIST="$ROOT/target/e2e-dist" RECOVERY_DIST="$ROOT/dist/recovery" REWIND_ENGINE="$1" \
+    node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/*.test.mjs
 }
 
 fuzz() { "$ROOT/scripts/fuzz.sh" --replay; }

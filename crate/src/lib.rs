@@ -49,9 +49,10 @@ pub use idb::test_hooks;
 /// backups and lock ([`Rewind`]); the origin's databases; the page's storage.
 #[cfg(target_arch = "wasm32")]
 pub use idb::{
-    abort_running_upgrades, as_blob, delete_database, describe_thrown, list_app_databases,
-    on_version_change, storage_estimate, summarize, CancelFlag, IdbError, JsRecord,
-    OperationOptions, Progress, RestoreSource, Rewind, StorageEstimate,
+    abort_running_upgrades, as_blob, delete_database, describe_js_type, describe_thrown,
+    list_app_databases, migrations_from_js, on_version_change, storage_estimate, summarize,
+    CancelFlag, IdbError, JsRecord, OperationOptions, Progress, RestoreSource, Rewind,
+    StorageEstimate,
 };
 
 /// Embeds a directory of migration files (`NNNN_name.json`) at compile time, like

@@ -251,3 +251,35 @@ fn write_canonical(v: &serde_json::Value, out: &mut String) {
         other => out.push_str(&other.to_string()),
     }
 }
+
+/// The name a `transform` step gets when it carries a function but no name: stable across page
+/// loads (it is part of the migration's checksum), unique within the history.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn generated_transform_name(
+    version: Option<u32>,
+    index: usize,
+    down: bool,
+    step: usize,
+) -> String {
+    let which = match version {
+        Some(v) => format!("v{v}"),
+        None => format!("migrations[{index}]"),
+    };
+    let list = if down { "down" } else { "up" };
+    format!("{which}.{list}[{step}]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generated_transform_name;
+
+    #[test]
+    fn generated_names_are_stable_and_distinct() {
+        assert_eq!(generated_transform_name(Some(3), 2, false, 1), "v3.up[1]");
+        assert_eq!(generated_transform_name(Some(3), 2, true, 1), "v3.down[1]");
+        assert_eq!(
+            generated_transform_name(None, 4, false, 0),
+            "migrations[4].up[0]"
+        );
+    }
+}

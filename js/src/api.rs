@@ -1,12 +1,11 @@
 //! The `Rewind` class JavaScript sees. Every method returns a Promise; failures reject with an
 //! `Error` (name `RewindError`) whose `code` is stable and whose message is for people.
 
-use crate::convert::{self, describe_type};
 use crate::views::{plan_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use rewind::{
-    Baseline, Migrator, OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind as Inner,
-    RewindError, UnsupportedRecords,
+    describe_js_type as describe_type, migrations_from_js, Baseline, Migrator, OperationOptions,
+    Progress, RestoreConsent, RestoreSource, Rewind as Inner, RewindError, UnsupportedRecords,
 };
 use serde::Serialize;
 use std::cell::Cell;
@@ -318,8 +317,9 @@ impl JsRewind {
             u32::MAX as f64,
         )?;
         let on_blocked = function(&opts, "onBlocked", "options")?;
-        let (set, transforms) = convert::migrations(migrations, &get(&opts, "transforms"))
-            .map_err(|e| rewind_error(e.into()))?;
+        let (set, transforms) =
+            migrations_from_js(migrations, &get(&opts, "transforms"), "options.transforms")
+                .map_err(|e| rewind_error(e.into()))?;
         let mut migrator = Migrator::new(set, transforms);
         let latest = migrator.migrations().latest();
         if let Some(b) = baseline(&get(&opts, "baseline"), "options.baseline", latest)? {

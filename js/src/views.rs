@@ -1,5 +1,5 @@
 //! What the JavaScript API returns, as plain JSON values (camelCase), and the facts about it
-//! that need no browser: error codes and generated transform names.
+//! that need no browser: error codes.
 
 use rewind::{MigrationPlan, SchemaDiff};
 use serde::Serialize;
@@ -9,22 +9,6 @@ use serde_json::{json, Value};
 /// Together they are every `code` a rejected promise's `Error` can carry (`ErrorCode` in the
 /// declarations, the README's table).
 pub const OWN_ERROR_CODES: &[&str] = &["InvalidArgument", "Closed", "Internal"];
-
-/// The name a `transform` step gets when it carries a function but no name: stable across page
-/// loads (it is part of the migration's checksum), unique within the history.
-pub fn generated_transform_name(
-    version: Option<u32>,
-    index: usize,
-    down: bool,
-    step: usize,
-) -> String {
-    let which = match version {
-        Some(v) => format!("v{v}"),
-        None => format!("migrations[{index}]"),
-    };
-    let list = if down { "down" } else { "up" };
-    format!("{which}.{list}[{step}]")
-}
 
 /// A plan as JavaScript sees it: `{ from, to, direction, steps, migrations, effects,
 /// fromDatabase }`, where `steps` lists every step in the order it runs, with its migration
@@ -126,16 +110,6 @@ mod tests {
     fn validation_is_ok_without_problems() {
         let v = validation_view(&SchemaDiff::default()).unwrap();
         assert_eq!(v, json!({"ok": true, "problems": []}));
-    }
-
-    #[test]
-    fn generated_names_are_stable_and_distinct() {
-        assert_eq!(generated_transform_name(Some(3), 2, false, 1), "v3.up[1]");
-        assert_eq!(generated_transform_name(Some(3), 2, true, 1), "v3.down[1]");
-        assert_eq!(
-            generated_transform_name(None, 4, false, 0),
-            "migrations[4].up[0]"
-        );
     }
 
     #[test]

@@ -1,9 +1,13 @@
 // Shared by the end-to-end tests: serve the built page on 127.0.0.1 and drive Debian's
-// Chromium with playwright-core (never a downloaded browser).
+// Chromium with playwright-core (never a downloaded browser); the set-up every test file
+// repeats (a server and a browser for the file, each test's pages closed after it) and the
+// reads of a page's state they share.
+import { before, after, afterEach } from "node:test";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
+import { openBrowser, ENGINE } from "../shared/browsers.mjs";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -14,11 +18,23 @@ const TYPES = {
   ".json": "application/json",
 };
 
-/** Serves `dir` on a free loopback port; resolves to { url, close }. */
-export async function serve(dir) {
+/** Serves `dir` on a free loopback port; resolves to { url, files, close }. With `at` (a path
+ * such as "/app/recovery/") the folder is served there, as an app serves the page's folder,
+ * and `url` is its address. `files` maps paths of the site to bodies (strings or Buffers) served
+ * before the folder's, or to null for a 404; tests change it as they go. */
+export async function serve(dir, { at = "/", files = {} } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-    const file = normalize(join(dir, path === "/" ? "index.html" : path));
+    if (Object.hasOwn(files, path)) {
+      const body = files[path];
+      if (body === null) { res.writeHead(404).end("not found"); return; }
+      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
+      res.end(body);
+      return;
+    }
+    if (!path.startsWith(at)) { res.writeHead(404).end("not found"); return; }
+    const inside = path.slice(at.length);
+    const file = normalize(join(dir, inside === "" ? "index.html" : inside));
     if (!file.startsWith(normalize(dir))) { res.writeHead(403).end(); return; }
     try {
       const body = await readFile(file);
@@ -36,7 +52,7 @@ export async function serve(dir) {
     closed ??= new Promise((ok) => { server.close(ok); server.closeAllConnections(); });
     return closed;
   };
-  return { url: `http://127.0.0.1:${port}/`, close };
+  return { url: `http://127.0.0.1:${port}${at}`, origin: `http://127.0.0.1:${port}`, files, close };
 }
 
 export async function launch() {
@@ -62,3 +78,42 @@ export async function openPage(browser, url, { allowErrors = false } = {}) {
 }
 
 export const DIST = process.env.DIST ?? "dist";
+
+/** A server of `dir` (serve's options) and the engine's browser for the whole test file, every
+ * page a test left open closed after it. Resolves nothing: read `.server` and `.browser` in
+ * the tests. */
+export function servedBrowser(dir = DIST, options = {}) {
+  const shared = { server: null, browser: null };
+  before(async () => { shared.server = await serve(dir, options); shared.browser = await openBrowser(ENGINE); });
+  afterEach(() => shared.browser?.closePages());
+  after(async () => { await shared.browser?.close(); await shared.server?.close(); });
+  return shared;
+}
+
+/** Waits until the Status region says the selected database is valid, and the backups are listed. */
+export async function ready(page) {
+  const status = page.getByRole("region", { name: "Status" });
+  await status.getByText(/valid: the database matches schema version/).waitFor({ timeout: 60_000 });
+  await page.getByRole("table", { name: "Backups" }).waitFor();
+  return status;
+}
+
+/** Waits for the outcome of an operation: the success status or an alert. */
+export async function outcome(page, timeout = 60_000) {
+  const done = page.locator(".notice");
+  await done.waitFor({ timeout });
+  return { role: await done.getAttribute("role"), text: await done.innerText() };
+}
+
+/** How many records store `store` of database `db` holds, read as the app would. */
+export async function countRecords(page, db = "notes-demo", store = "notes") {
+  return page.evaluate(([db, store]) => new Promise((ok, fail) => {
+    const r = indexedDB.open(db);
+    r.onsuccess = () => {
+      const c = r.result.transaction(store).objectStore(store).count();
+      c.onsuccess = () => { r.result.close(); ok(c.result); };
+      c.onerror = () => fail(c.error);
+    };
+    r.onerror = () => fail(r.error);
+  }), [db, store]);
+}

@@ -1,25 +1,14 @@
 // The page at scale: the room a backup or a restore needs, shown before it runs; progress in
 // records with the time left; and a restore cancelled from the page, which changes nothing.
-import { test, before, after, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serve, DIST } from "./harness.mjs";
-import { openBrowser, ENGINE } from "../shared/browsers.mjs";
+import { servedBrowser, ready, countRecords } from "./harness.mjs";
 
-let server, browser;
-before(async () => { server = await serve(DIST); browser = await openBrowser(ENGINE); });
-afterEach(() => browser?.closePages());
-after(async () => { await browser?.close(); await server?.close(); });
+const shared = servedBrowser();
 
 // Enough notes that the restore's automatic backup alone lasts far longer than a click takes
 // (seconds in every engine), so that Cancel is always pressed before the swap.
 const EXTRA_NOTES = 60_000;
-
-async function ready(page) {
-  const status = page.getByRole("region", { name: "Status" });
-  await status.getByText(/valid: the database matches schema version/).waitFor({ timeout: 60_000 });
-  await page.getByRole("table", { name: "Backups" }).waitFor();
-  return status;
-}
 
 /** Adds `n` notes to the demo database as the app would (plain IndexedDB); resolves to the count. */
 async function addNotes(page, n) {
@@ -45,23 +34,11 @@ async function addNotes(page, n) {
   }), n);
 }
 
-async function countNotes(page) {
-  return page.evaluate(() => new Promise((ok, fail) => {
-    const r = indexedDB.open("notes-demo");
-    r.onsuccess = () => {
-      const c = r.result.transaction("notes").objectStore("notes").count();
-      c.onsuccess = () => { r.result.close(); ok(c.result); };
-      c.onerror = () => fail(c.error);
-    };
-    r.onerror = () => fail(r.error);
-  }));
-}
-
 // WebKitGTK has no navigator.storage: the page says the browser does not report free space.
 const FREE = /Free space\s+(\d[\d.]* (bytes|KB|MB|GB|TB) \(.* used of .* available to this site\)|not reported by this browser)/;
 
 test("the backup panel and the restore dialog show the database's size, the free space and the file's size", async () => {
-  const { page, errors, close } = await browser.openPage(server.url);
+  const { page, errors, close } = await shared.browser.openPage(shared.server.url);
   await ready(page);
   const backups = page.getByRole("region", { name: "Backups" });
   const panel = await backups.innerText();
@@ -84,7 +61,7 @@ test("the backup panel and the restore dialog show the database's size, the free
 });
 
 test("a restore shows its progress in records with the time left, and Cancel stops it without changing anything", async () => {
-  const { page, errors, close } = await browser.openPage(server.url);
+  const { page, errors, close } = await shared.browser.openPage(shared.server.url);
   const status = await ready(page);
   const notes = await addNotes(page, EXTRA_NOTES);
   assert.equal(notes, 3000 + EXTRA_NOTES);
@@ -111,7 +88,7 @@ test("a restore shows its progress in records with the time left, and Cancel sto
   assert.equal(role, "status", said);
   assert.match(said, /^Restore cancelled: nothing was changed\./);
   assert.equal(await cancel.count(), 0, "no operation runs any more");
-  assert.equal(await countNotes(page), 3000 + EXTRA_NOTES, "the data is as it was");
+  assert.equal(await countRecords(page), 3000 + EXTRA_NOTES, "the data is as it was");
   await status.getByText("valid: the database matches schema version 5").waitFor();
   assert.deepEqual(await errors(), []);
   await close();

@@ -1,18 +1,15 @@
 // A person recovers their data with the recovery page, through the names and roles a screen
 // reader would use, in the engine REWIND_ENGINE names (tests/shared/browsers.mjs: Playwright in
 // Chromium, our WebDriver client in Firefox and WebKit).
-import { test, before, after, afterEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve, DIST } from "./harness.mjs";
-import { openBrowser, ENGINE } from "../shared/browsers.mjs";
+import { serve, DIST, servedBrowser, ready, outcome, countRecords } from "./harness.mjs";
+import { ENGINE } from "../shared/browsers.mjs";
 
-let server, browser;
-before(async () => { server = await serve(DIST); browser = await openBrowser(ENGINE); });
-afterEach(() => browser?.closePages());
-after(async () => { await browser?.close(); await server?.close(); });
+const shared = servedBrowser();
 
 // The screenshots in docs/ are Chromium's.
 const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" && ENGINE === "chromium" ? "docs/screenshots" : null;
@@ -22,34 +19,8 @@ async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-async function ready(page) {
-  const status = page.getByRole("region", { name: "Status" });
-  await status.getByText(/valid: the database matches schema version/).waitFor({ timeout: 60_000 });
-  await page.getByRole("table", { name: "Backups" }).waitFor();
-  return status;
-}
-
-/** Waits for the outcome of an operation: the success status or an alert. */
-async function outcome(page) {
-  const done = page.locator(".notice");
-  await done.waitFor({ timeout: 60_000 });
-  return { role: await done.getAttribute("role"), text: await done.innerText() };
-}
-
-async function countNotes(page) {
-  return page.evaluate(() => new Promise((ok, fail) => {
-    const r = indexedDB.open("notes-demo");
-    r.onsuccess = () => {
-      const c = r.result.transaction("notes").objectStore("notes").count();
-      c.onsuccess = () => { r.result.close(); ok(c.result); };
-      c.onerror = () => fail(c.error);
-    };
-    r.onerror = () => fail(r.error);
-  }));
-}
-
 test("roll back to an earlier version, see status and validation change, then migrate to latest", async () => {
-  const { page, errors, close } = await browser.openPage(server.url);
+  const { page, errors, close } = await shared.browser.openPage(shared.server.url);
   const status = await ready(page);
   await shot(page, "status");
   assert.match(await status.innerText(), /Schema version\s+5 of 5/);
@@ -84,13 +55,13 @@ test("roll back to an earlier version, see status and validation change, then mi
   assert.equal(again.role, "status", again.text);
   await status.getByText("valid: the database matches schema version 5").waitFor();
   assert.equal(await page.getByRole("button", { name: "Migrate to latest" }).isDisabled(), true);
-  assert.equal(await countNotes(page), 3000);
+  assert.equal(await countRecords(page), 3000);
   assert.deepEqual(await errors(), []);
   await close();
 });
 
 test("a rollback across the irreversible migration is refused with a way out", async () => {
-  const { page, close } = await browser.openPage(server.url);
+  const { page, close } = await shared.browser.openPage(shared.server.url);
   await ready(page);
   await page.getByRole("button", { name: "Roll back…" }).click();
   const dialog = page.getByRole("dialog", { name: "Roll back database" });
@@ -108,7 +79,7 @@ test("a rollback across the irreversible migration is refused with a way out", a
 });
 
 test("create a backup, download it, lose the data, upload the file and restore it", async () => {
-  const { page, errors, close } = await browser.openPage(server.url);
+  const { page, errors, close } = await shared.browser.openPage(shared.server.url);
   await ready(page);
   const backups = page.getByRole("region", { name: "Backups" });
   await backups.getByRole("textbox", { name: "Backup label" }).fill("before the trip");
@@ -138,7 +109,7 @@ test("create a backup, download it, lose the data, upload the file and restore i
       tx.onerror = () => fail(tx.error);
     };
   }));
-  assert.equal(await countNotes(page), 0);
+  assert.equal(await countRecords(page), 0);
 
   await backups.getByLabel("Upload backup file").setInputFiles(file);
   const dialog = page.getByRole("dialog", { name: "Restore from file" });
@@ -155,14 +126,14 @@ test("create a backup, download it, lose the data, upload the file and restore i
   const restored = await outcome(page);
   assert.equal(restored.role, "status", restored.text);
   assert.match(restored.text, /Restored the backup file \(schema version 5\)\. The database as it was before is kept as backup/);
-  assert.equal(await countNotes(page), 3000);
+  assert.equal(await countRecords(page), 3000);
   await page.getByRole("region", { name: "Status" }).getByText("valid: the database matches schema version 5").waitFor();
   assert.deepEqual(await errors(), []);
   await close();
 });
 
 test("a corrupted file shows an alert and changes nothing", async () => {
-  const { page, close } = await browser.openPage(server.url);
+  const { page, close } = await shared.browser.openPage(shared.server.url);
   await ready(page);
   const backups = page.getByRole("region", { name: "Backups" });
   const [download] = await Promise.all([
@@ -173,7 +144,7 @@ test("a corrupted file shows an alert and changes nothing", async () => {
   bytes[Math.floor(bytes.length / 2)] ^= 0x40;
   const file = join(tmpdir(), `rewind-e2e-bad-${ENGINE}-${process.pid}.rewind`);
   await writeFile(file, bytes);
-  const before = await countNotes(page);
+  const before = await countRecords(page);
   await backups.getByLabel("Upload backup file").setInputFiles(file);
   const dialog = page.getByRole("dialog", { name: "Restore from file" });
   const alert = dialog.getByRole("alert");
@@ -183,7 +154,7 @@ test("a corrupted file shows an alert and changes nothing", async () => {
   assert.equal(await dialog.getByRole("button", { name: "Restore", exact: true }).isDisabled(), true);
   await shot(page, "corrupted-file");
   await dialog.getByRole("button", { name: "Cancel" }).click();
-  assert.equal(await countNotes(page), before);
+  assert.equal(await countRecords(page), before);
 
   // Not a backup at all.
   const text = join(tmpdir(), `rewind-e2e-text-${ENGINE}-${process.pid}.rewind`);
@@ -194,7 +165,7 @@ test("a corrupted file shows an alert and changes nothing", async () => {
 });
 
 test("a download that fails says so in an alert", async () => {
-  const { page, errors, close } = await browser.openPage(server.url);
+  const { page, errors, close } = await shared.browser.openPage(shared.server.url);
   await ready(page);
   const backups = page.getByRole("region", { name: "Backups" });
   const row = backups.getByRole("row").filter({ hasText: "demo: notes with attachments" });
@@ -219,7 +190,7 @@ test("a download that fails says so in an alert", async () => {
 });
 
 test("restore and delete a listed backup after confirming", async () => {
-  const { page, close } = await browser.openPage(server.url);
+  const { page, close } = await shared.browser.openPage(shared.server.url);
   const status = await ready(page);
   const backups = page.getByRole("region", { name: "Backups" });
   const automatic = backups.getByRole("row").filter({ hasText: "before migrating from version 1 to 5" });
@@ -245,7 +216,7 @@ test("restore and delete a listed backup after confirming", async () => {
 });
 
 test("a record no backup can carry: refused by name, then left out by choice and kept by the restore", async () => {
-  const { page, close } = await browser.openPage(server.url);
+  const { page, close } = await shared.browser.openPage(shared.server.url);
   await ready(page);
   const stored = await page.evaluate(async () => {
     const secret = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt"]);
@@ -260,7 +231,7 @@ test("a record no backup can carry: refused by name, then left out by choice and
     });
   });
   assert.equal(stored, true);
-  const notesBefore = await countNotes(page);
+  const notesBefore = await countRecords(page);
   const backups = page.getByRole("region", { name: "Backups" });
   await backups.getByRole("textbox", { name: "Backup label" }).fill("with a key");
   await backups.getByRole("button", { name: "Create backup" }).click();
@@ -289,7 +260,7 @@ test("a record no backup can carry: refused by name, then left out by choice and
   await dialog.getByRole("button", { name: "Restore", exact: true }).click();
   const done = await outcome(page);
   assert.equal(done.role, "status", done.text);
-  assert.equal(await countNotes(page), notesBefore, "every note, the key's record included");
+  assert.equal(await countRecords(page), notesBefore, "every note, the key's record included");
   const kept = await page.evaluate(() => new Promise((ok) => {
     const r = indexedDB.open("notes-demo");
     r.onsuccess = () => {
@@ -305,7 +276,7 @@ test("the page opens with its server gone once it has been visited", async () =>
   // A server of its own, stopped halfway: the same for every engine (WebDriver has no offline
   // switch), and what the service worker is for (the app's server or the network is gone).
   const own = await serve(DIST);
-  const { page, close } = await browser.openPage(own.url, { allowErrors: true });
+  const { page, close } = await shared.browser.openPage(own.url, { allowErrors: true });
   try {
     await ready(page);
     await page.evaluate(() => navigator.serviceWorker.ready);
@@ -326,7 +297,7 @@ test("the page opens with its server gone once it has been visited", async () =>
 });
 
 test("a migration changed after it was applied shows as drift, refuses changes, and can be repaired", async () => {
-  const { page, errors, close } = await browser.openPage(server.url);
+  const { page, errors, close } = await shared.browser.openPage(shared.server.url);
   await ready(page);
   // The app shipped a modified migration 2: its recorded checksum no longer matches.
   await page.evaluate(() => new Promise((ok, fail) => {
@@ -366,7 +337,7 @@ test("a migration changed after it was applied shows as drift, refuses changes, 
   assert.match(done.text, /Re-recorded the checksums of migration 2\. No schema or data changed/);
   await drift.waitFor({ state: "detached" });
   await status.getByText("repair checksums at 5").waitFor();
-  assert.equal(await countNotes(page), 3000);
+  assert.equal(await countRecords(page), 3000);
   assert.deepEqual(await errors(), []);
   await close();
 });
@@ -374,7 +345,7 @@ test("a migration changed after it was applied shows as drift, refuses changes, 
 test("after a crash or a closed tab mid-operation, the page says what became of the operation", async (t) => {
   // Chromium's renderer is crashed (CDP); WebDriver cannot crash one, so in Firefox and WebKit
   // the tab is closed mid-operation, as a person would, and the page opened again in another.
-  const { page, context, openTab, close } = await browser.openPage(server.url);
+  const { page, context, openTab, close } = await shared.browser.openPage(shared.server.url);
   try {
     await ready(page);
     const spare = await openTab("about:blank");
@@ -396,7 +367,7 @@ test("after a crash or a closed tab mid-operation, the page says what became of 
     }
 
     const again = spare;
-    await again.goto(server.url);
+    await again.goto(shared.server.url);
     const status = await ready(again);
     const notice = again.locator(".notice");
     await notice.waitFor({ timeout: 60_000 });
@@ -411,7 +382,7 @@ test("after a crash or a closed tab mid-operation, the page says what became of 
       assert.equal(await notice.getAttribute("role"), "status");
       assert.match(text, /Rolling back to version 4 had completed before the page closed/);
     }
-    assert.equal(await countNotes(again), 3000);
+    assert.equal(await countRecords(again), 3000);
   } finally {
     await close();
   }

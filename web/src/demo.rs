@@ -1,5 +1,5 @@
 //! The demo database of `make serve` and the end-to-end tests: the notes app of
-//! `migrations/`, created the way a real app's database grows — migrated to version 1, filled
+//! `migrations/` (configured by the demo build's `rewind.json`, `web/demo/`), created the way a real app's database grows — migrated to version 1, filled
 //! with version-1 data, then migrated to the latest version, so its data went through every
 //! data step. Generated deterministically, so tests can count on exact figures.
 
@@ -9,7 +9,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::IdbTransactionMode;
 
-use crate::app_migrations::DEMO_DATABASE;
+/// The demo notes app's database, one database of the demo build's `rewind.json`.
+pub const DEMO_DATABASE: &str = "notes-demo";
 pub const NOTEBOOKS: u32 = 12;
 pub const NOTES: u32 = 3000;
 pub const ATTACHMENTS: u32 = 200;
@@ -21,10 +22,7 @@ pub async fn ensure_demo_database() -> Result<(), String> {
     if listed.iter().any(|d| d.name == DEMO_DATABASE) {
         return Ok(());
     }
-    let rewind = Rewind::new(
-        DEMO_DATABASE,
-        crate::app_migrations::migrator().map_err(|e| e.to_string())?,
-    );
+    let rewind = Rewind::new(DEMO_DATABASE, crate::config_load::migrator(DEMO_DATABASE)?);
     rewind
         .migrate_to(Some(1), OperationOptions::default())
         .await

@@ -1,10 +1,9 @@
 //! The page's side effects: read what the page shows and run the commands a person confirmed,
 //! reporting back only through [`Action`]s. Nothing here decides anything.
 
-use crate::app_migrations;
+use crate::config_load;
 use crate::labels;
 use crate::messages;
-use crate::policy::is_managed;
 use crate::state::{Action, Command, Health, Interrupted, Notice, StorageUse};
 use rewind::backup::BackupManifest;
 use rewind::{
@@ -16,11 +15,27 @@ use std::rc::Rc;
 pub type Dispatch = Rc<dyn Fn(Action)>;
 
 fn rewind_for(name: &str, dispatch: &Dispatch) -> Result<Rewind, String> {
-    let migrator = app_migrations::migrator().map_err(|e| e.to_string())?;
+    let migrator = config_load::migrator(name)?;
     let mut rewind = Rewind::new(name, migrator);
     let d = dispatch.clone();
     rewind.on_blocked = Some(Rc::new(move || d(Action::Blocked)));
     Ok(rewind)
+}
+
+/// Reads the page's configuration (`rewind.json` and what it names) unless an app that embeds
+/// the page gave its databases.
+pub async fn load_config(given: Option<config_load::Databases>, dispatch: Dispatch) {
+    let loaded = match given {
+        Some(databases) => Ok(databases),
+        None => config_load::load().await,
+    };
+    match loaded {
+        Ok(databases) => {
+            config_load::use_databases(&databases);
+            dispatch(Action::ConfigLoaded(databases.listed()));
+        }
+        Err(e) => dispatch(Action::ConfigFailed(e.to_string())),
+    }
 }
 
 pub async fn load_databases(dispatch: Dispatch) {
@@ -48,22 +63,9 @@ pub async fn load_details(name: String, dispatch: Dispatch) {
             message: err.to_string(),
         }),
     }
-    if !is_managed(&name) {
+    // Only a database of the page's configuration has health and backups to read.
+    let Ok(rewind) = rewind_for(&name, &dispatch) else {
         return;
-    }
-    let rewind = match rewind_for(&name, &dispatch) {
-        Ok(r) => r,
-        Err(message) => {
-            dispatch(Action::HealthLoaded {
-                name: name.clone(),
-                health: Err(message.clone()),
-            });
-            dispatch(Action::BackupsLoaded {
-                name,
-                backups: Err(message),
-            });
-            return;
-        }
     };
     let health = async {
         let status = rewind.status().await.map_err(|e| e.to_string())?;

@@ -5,13 +5,16 @@
 //! `effects` runs the library's operations and reports back as actions. What the app decides
 //! (`policy`) and how the page writes things (`format`, `labels`, `messages`) sit apart from
 //! the reducer, so an app that ships the page changes them without touching transitions.
+//! Which databases the app manages, and their migrations, come at run time from `rewind.json`
+//! beside the page (`config`, `config_load`), or from an app that embeds [`App`] with its own
+//! ([`AppProps`], [`Databases`]).
 
 // Natively only the pure modules are built, for their tests, and most of what they offer is
 // used by the browser-only modules; the wasm32 build (and its clippy) has every user and so
 // is where unused code is reported.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code, unused_imports))]
 
-mod app_migrations;
+mod config;
 mod format;
 mod labels;
 mod messages;
@@ -21,6 +24,8 @@ mod state;
 #[cfg(target_arch = "wasm32")]
 mod components;
 #[cfg(target_arch = "wasm32")]
+mod config_load;
+#[cfg(target_arch = "wasm32")]
 mod demo;
 #[cfg(target_arch = "wasm32")]
 mod effects;
@@ -28,7 +33,9 @@ mod effects;
 pub mod panic;
 
 #[cfg(target_arch = "wasm32")]
-pub use components::App;
+pub use components::{App, AppProps};
+#[cfg(target_arch = "wasm32")]
+pub use config_load::Databases;
 
 /// Whether this build carries the demo database and the test hooks (`REWIND_DEMO=1` at build
 /// time, as `make serve` and the end-to-end tests do). A release build for users does not.

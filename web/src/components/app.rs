@@ -17,8 +17,16 @@ impl Reducible for Store {
     }
 }
 
+/// The page's root component. Without props it reads its configuration, `rewind.json`,
+/// from beside the page; an app that embeds it with its own migrations gives `databases`.
+#[derive(Properties, PartialEq, Default)]
+pub struct AppProps {
+    #[prop_or_default]
+    pub databases: Option<crate::Databases>,
+}
+
 #[function_component(App)]
-pub fn app() -> Html {
+pub fn app(props: &AppProps) -> Html {
     let store = use_reducer(Store::default);
     let state = &store.0;
     let dispatch: Dispatch = {
@@ -48,8 +56,17 @@ pub fn app() -> Html {
     }
     {
         let dispatch = dispatch.clone();
-        use_effect_with(state.generation, move |_| {
-            spawn_local(effects::load_databases(dispatch))
+        use_effect_with(props.databases.clone(), move |given| {
+            spawn_local(effects::load_config(given.clone(), dispatch))
+        });
+    }
+    {
+        let dispatch = dispatch.clone();
+        let configured = state.config.ready().is_some();
+        use_effect_with((state.generation, configured), move |(_, configured)| {
+            if *configured {
+                spawn_local(effects::load_databases(dispatch))
+            }
         });
     }
     {
@@ -177,6 +194,18 @@ pub fn app() -> Html {
             }
         }
     };
+    match &state.config {
+        Loadable::Ready(_) => {}
+        Loadable::Failed(message) => return config_error(message),
+        _ => {
+            return html! {
+                <main>
+                    <h1>{ "Rewind — Recovery" }</h1>
+                    <p role="status">{ "Reading this page's configuration (rewind.json)…" }</p>
+                </main>
+            }
+        }
+    }
     let managed = state.managed();
     let send = action_callback(&dispatch);
 
@@ -194,6 +223,7 @@ pub fn app() -> Html {
                 can_roll_back={state.can_roll_back()}
                 can_adopt={state.operation.is_none()}
                 can_roll_back_stored={state.can_roll_back_stored()}
+                baseline={state.selected.as_deref().and_then(|n| state.app_database(n)).and_then(|d| d.baseline)}
                 send={send.clone()}
             />
             if managed {
@@ -210,6 +240,24 @@ pub fn app() -> Html {
             if let Some(dialog) = state.dialog.clone() {
                 <DialogView {dialog} targets={state.rollback_targets()} space={state.space_for_restore()} fallback={state.fallback_backup().cloned()} send={send.clone()} />
             }
+        </main>
+    }
+}
+
+/// A configuration that cannot be used: what is wrong (the message names the file and the
+/// field) and where to read how to write one; nothing else, since without it the page cannot
+/// tell which databases are the app's.
+fn config_error(message: &str) -> Html {
+    html! {
+        <main>
+            <h1>{ "Rewind — Recovery" }</h1>
+            <section role="alert" aria-labelledby="config-error" class="error">
+                <h2 id="config-error">{ "This recovery page is not set up correctly" }</h2>
+                <p>{ message }</p>
+                <p>{ "The page reads rewind.json from its own folder; it lists the app's databases, each with its migrations (a JSON array, or the URL of one), optionally a transforms module of this site and a baseline version. For example:" }</p>
+                <pre>{ crate::config::EXAMPLE }</pre>
+                <p>{ "Your data has not been touched. If you are not the app's developer, send them this message." }</p>
+            </section>
         </main>
     }
 }

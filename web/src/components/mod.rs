@@ -9,7 +9,7 @@ mod schema_panel;
 mod space;
 mod status_panel;
 
-pub use app::App;
+pub use app::{App, AppProps};
 pub use backups_panel::BackupsPanel;
 pub use dialog::DialogView;
 pub use operation::OperationView;

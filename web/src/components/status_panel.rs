@@ -16,6 +16,10 @@ pub struct StatusPanelProps {
     pub can_adopt: bool,
     /// The database is at a version this app does not know, and no operation runs.
     pub can_roll_back_stored: bool,
+    /// The version the app's configuration says to adopt at (its `baseline`), when it names
+    /// one; otherwise the highest matching version is offered.
+    #[prop_or_default]
+    pub baseline: Option<u32>,
     pub send: Callback<Action>,
 }
 
@@ -127,7 +131,8 @@ fn newer_view(s: &rewind::Status, props: &StatusPanelProps) -> Html {
 /// A database made before the app used Rewind: the versions its schema matches, and adopting it
 /// at the highest of them.
 fn unmanaged_view(s: &rewind::Status, props: &StatusPanelProps) -> Html {
-    let Some(&version) = s.matching_versions.last() else {
+    let configured = props.baseline.filter(|v| s.matching_versions.contains(v));
+    let Some(version) = configured.or(s.matching_versions.last().copied()) else {
         return html! {
             <p role="alert" class="error">{ "This database was made before the app used Rewind, and its schema is that of no version of this app (see the differences below). Rewind will not change it until the app declares the schema it has as a version." }</p>
         };

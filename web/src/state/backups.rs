@@ -29,7 +29,9 @@ impl PageState {
 
     /// Why a backup cannot be restored into the selected database; `None` when it can.
     fn restore_refusal(&self, manifest: &BackupManifest) -> Option<String> {
-        policy::restore_refusal(manifest, self.selected.as_deref().unwrap_or_default())
+        let target = self.selected.as_deref().unwrap_or_default();
+        let latest = self.app_database(target)?.latest;
+        policy::restore_refusal(manifest, target, latest)
     }
 
     /// A refused backup gets the reason instead of a dialog.
@@ -229,7 +231,7 @@ mod tests {
 
     #[test]
     fn a_backup_newer_than_the_app_is_refused_before_confirming() {
-        let latest = crate::app_migrations::latest_version().unwrap();
+        let latest = LATEST;
         let newer = BackupManifest {
             schema_version: latest + 1,
             ..manifest("n")

@@ -1,7 +1,7 @@
 //! The states and answers the reducer's tests start from.
 
 use super::{Action, Health, PageState};
-use crate::policy::APP_DATABASES;
+use crate::policy::AppDatabase;
 use rewind::backup::BackupManifest;
 use rewind::RewindMeta;
 use rewind::{
@@ -10,8 +10,19 @@ use rewind::{
 };
 
 /// A database this app manages, and one it does not.
-pub const A: &str = APP_DATABASES[0];
+pub const A: &str = "notes-demo";
 pub const B: &str = "b";
+/// The latest schema version of A's migrations.
+pub const LATEST: u32 = 5;
+
+/// A page whose configuration lists A (up to version [`LATEST`]).
+pub fn page() -> PageState {
+    PageState::default().apply(Action::ConfigLoaded(vec![AppDatabase {
+        name: A.into(),
+        latest: LATEST,
+        baseline: None,
+    }]))
+}
 
 pub fn listing(name: &str) -> DatabaseListing {
     DatabaseListing {
@@ -84,7 +95,7 @@ pub fn plan(from: u32, to: u32) -> MigrationPlan {
 
 /// Database A (managed) at version 3 of 5, with one backup; B is another app's.
 pub fn ready() -> PageState {
-    PageState::default()
+    page()
         .apply(Action::DatabasesLoaded(vec![listing(A), listing(B)]))
         .apply(Action::SummaryLoaded(summary(A)))
         .apply(Action::HealthLoaded {

@@ -94,7 +94,7 @@ mod tests {
 
     #[test]
     fn loading_the_list_selects_the_first_database_and_loads_everything_about_it() {
-        let state = PageState::default()
+        let state = page()
             .apply(Action::DatabasesLoading)
             .apply(Action::DatabasesLoaded(vec![listing(A), listing(B)]));
         assert_eq!(state.selected.as_deref(), Some(A));
@@ -104,8 +104,25 @@ mod tests {
     }
 
     #[test]
+    fn only_the_configured_databases_are_managed_and_a_failed_configuration_is_kept() {
+        let unconfigured =
+            PageState::default().apply(Action::DatabasesLoaded(vec![listing(A), listing(B)]));
+        assert!(
+            !unconfigured.managed(),
+            "nothing is managed before the configuration"
+        );
+        assert!(page()
+            .apply(Action::DatabasesLoaded(vec![listing(A)]))
+            .managed());
+        assert_eq!(page().app_database(A).map(|d| d.latest), Some(LATEST));
+        assert_eq!(page().app_database(B), None);
+        let failed = PageState::default().apply(Action::ConfigFailed("rewind.json: x".into()));
+        assert_eq!(failed.config, Loadable::Failed("rewind.json: x".into()));
+    }
+
+    #[test]
     fn an_empty_origin_selects_nothing() {
-        let state = PageState::default().apply(Action::DatabasesLoaded(vec![]));
+        let state = page().apply(Action::DatabasesLoaded(vec![]));
         assert_eq!(state.selected, None);
         assert_eq!(state.summary, Loadable::Idle);
     }
@@ -146,8 +163,7 @@ mod tests {
 
     #[test]
     fn a_database_this_app_does_not_manage_waits_for_its_summary_only() {
-        let state =
-            PageState::default().apply(Action::DatabasesLoaded(vec![listing(B), listing(A)]));
+        let state = page().apply(Action::DatabasesLoaded(vec![listing(B), listing(A)]));
         assert_eq!(state.selected.as_deref(), Some(B));
         assert!(!state.managed());
         assert_eq!(state.summary, Loadable::Loading);

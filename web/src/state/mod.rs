@@ -25,7 +25,7 @@ mod operations;
 mod progress;
 mod space;
 
-use crate::policy::is_managed;
+use crate::policy::AppDatabase;
 use rewind::backup::BackupManifest;
 use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan};
 
@@ -74,6 +74,9 @@ impl<T> From<Result<T, String>> for Loadable<T> {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PageState {
+    /// The databases the app manages, from the page's configuration; nothing else is read
+    /// until it is there, and a configuration that failed is all the page shows.
+    pub config: Loadable<Vec<AppDatabase>>,
     pub databases: Loadable<Vec<DatabaseListing>>,
     pub selected: Option<String>,
     pub summary: Loadable<DatabaseSummary>,
@@ -94,6 +97,8 @@ pub struct PageState {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    ConfigLoaded(Vec<AppDatabase>),
+    ConfigFailed(String),
     DatabasesLoading,
     DatabasesLoaded(Vec<DatabaseListing>),
     DatabasesFailed(String),
@@ -169,6 +174,8 @@ impl PageState {
     /// The state after `action`.
     pub fn apply(mut self, action: Action) -> PageState {
         match action {
+            Action::ConfigLoaded(list) => self.config = Loadable::Ready(list),
+            Action::ConfigFailed(message) => self.config = Loadable::Failed(message),
             Action::DatabasesLoading => self.databases = Loadable::Loading,
             Action::DatabasesLoaded(list) => self.databases_loaded(list),
             Action::DatabasesFailed(message) => self.databases = Loadable::Failed(message),
@@ -215,7 +222,14 @@ impl PageState {
 
     /// Whether a database is selected and this app manages it.
     pub fn managed(&self) -> bool {
-        self.selected.as_deref().is_some_and(is_managed)
+        self.selected
+            .as_deref()
+            .is_some_and(|name| self.app_database(name).is_some())
+    }
+
+    /// Database `name`, if the app manages it.
+    pub fn app_database(&self, name: &str) -> Option<&AppDatabase> {
+        self.config.ready()?.iter().find(|d| d.name == name)
     }
 
     fn is_selected(&self, name: &str) -> bool {

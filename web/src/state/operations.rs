@@ -159,7 +159,7 @@ impl PageState {
 #[cfg(test)]
 mod tests {
     use crate::state::fixtures::*;
-    use crate::state::{Action, Command, Interrupted, Loadable, Notice, PageState};
+    use crate::state::{Action, Command, Interrupted, Loadable, Notice};
 
     #[test]
     fn only_commands_that_change_the_database_are_noted_while_they_run() {
@@ -258,7 +258,7 @@ mod tests {
             journal_entry(50.0, None),
             journal_entry(150.0, Some("failed")),
         ];
-        let state = PageState::default()
+        let state = page()
             .apply(Action::FoundInterrupted(interrupted.clone()))
             .apply(Action::DatabasesLoaded(vec![listing(A)]));
         assert!(state.notice.is_none(), "waits for the journal");
@@ -275,7 +275,7 @@ mod tests {
         // An entry after it started: it completed.
         let mut h = health(2, 5);
         h.status.journal = vec![journal_entry(120.0, None)];
-        let state = PageState::default()
+        let state = page()
             .apply(Action::DatabasesLoaded(vec![listing(A)]))
             .apply(Action::HealthLoaded {
                 name: A.into(),

@@ -1,9 +1,12 @@
-//! JavaScript values in: migrations (strict plain data; the functions of `transform` steps taken
-//! out and registered as Rust transforms) and options.
+//! Migrations given as JavaScript values, checked as strict plain data, with the functions of
+//! `transform` steps taken out and registered as Rust transforms. Here, not in `js/`, because
+//! both front ends take them: the JavaScript API (`Rewind.open`) and the recovery page (the
+//! migrations and transforms module its `rewind.json` names), and they must agree.
 
-use crate::views::generated_transform_name;
+use super::JsRecord;
+use crate::migration::generated_transform_name;
+use crate::{Migration, MigrationError, MigrationSet, RecordAccess, Step, Transforms};
 use js_sys::{Array, Function, Object, Reflect};
-use rewind::{JsRecord, Migration, MigrationError, MigrationSet, RecordAccess, Step, Transforms};
 use serde_json::{Map, Number, Value};
 use std::collections::BTreeMap;
 use wasm_bindgen::{JsCast, JsValue};
@@ -72,7 +75,7 @@ fn entries(obj: &JsValue) -> Vec<(String, JsValue)> {
 }
 
 /// A JavaScript value as JSON, refusing anything JSON would silently change or drop.
-pub fn plain_json(v: &JsValue, path: &str, depth: usize) -> Result<Value, String> {
+fn plain_json(v: &JsValue, path: &str, depth: usize) -> Result<Value, String> {
     if depth > MAX_DEPTH {
         return Err(format!(
             "{path} is nested more than {MAX_DEPTH} levels deep (a cycle?)"
@@ -127,12 +130,12 @@ pub fn plain_json(v: &JsValue, path: &str, depth: usize) -> Result<Value, String
 
 /// Transform functions by name, each registered once.
 #[derive(Default)]
-pub struct JsTransforms {
+struct JsTransforms {
     by_name: BTreeMap<String, Function>,
 }
 
 impl JsTransforms {
-    pub fn add(&mut self, name: &str, f: Function, path: &str) -> Result<(), MigrationError> {
+    fn add(&mut self, name: &str, f: Function, path: &str) -> Result<(), MigrationError> {
         if let Some(existing) = self.by_name.get(name) {
             if !Object::is(existing, &f) {
                 return Err(invalid(
@@ -145,11 +148,11 @@ impl JsTransforms {
         Ok(())
     }
 
-    pub fn contains(&self, name: &str) -> bool {
+    fn contains(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
     }
 
-    pub fn into_transforms(self) -> Transforms {
+    fn into_transforms(self) -> Transforms {
         self.by_name
             .into_iter()
             .fold(Transforms::new(), |t, (name, f)| {
@@ -170,7 +173,7 @@ fn call_transform(f: &Function, record: &mut dyn RecordAccess) -> Result<(), Str
         .ok_or("a JavaScript transform can only run on IndexedDB records")?;
     let out = f
         .call1(&JsValue::UNDEFINED, &record.0)
-        .map_err(|e| format!("the transform threw {}", rewind::describe_thrown(&e)))?;
+        .map_err(|e| format!("the transform threw {}", super::describe_thrown(&e)))?;
     if is_thenable(&out) {
         return Err(
             "the transform returned a Promise: transforms must be synchronous \
@@ -258,21 +261,24 @@ fn steps_json(
 }
 
 /// The migrations and transforms an app passes to `Rewind.open`, checked completely: shapes,
-/// types, versions 1, 2, 3… and every step, and every transform has its function.
-pub fn migrations(
+/// types, versions 1, 2, 3… and every step, and every transform has its function. `named` is
+/// an object of functions by name (or nothing); `named_from` says where it came from in the
+/// messages (`options.transforms` for the API, the module's URL for the page).
+pub fn migrations_from_js(
     list: &JsValue,
     named: &JsValue,
+    named_from: &str,
 ) -> Result<(MigrationSet, Transforms), MigrationError> {
     let mut transforms = JsTransforms::default();
     if !named.is_undefined() && !named.is_null() {
         if !is_plain_object(named) {
             return Err(invalid(
-                "options.transforms",
+                named_from,
                 "expected an object of functions by name",
             ));
         }
         for (name, f) in entries(named) {
-            let path = format!("options.transforms.{name}");
+            let path = format!("{named_from}.{name}");
             let f = f
                 .dyn_into::<Function>()
                 .map_err(|_| invalid(&path, "is not a function"))?;
@@ -337,7 +343,7 @@ pub fn migrations(
                             ),
                             format!(
                                 "transform {name:?} has no function: give the step one \
-                                 (`fn: (record) => record`) or pass it in options.transforms"
+                                 (`fn: (record) => record`) or pass it in {named_from}"
                             ),
                         ));
                     }
@@ -348,6 +354,7 @@ pub fn migrations(
     Ok((set, transforms.into_transforms()))
 }
 
+/// A JavaScript value's type as a message names it ("a string", "an array", "a Map").
 pub fn describe_type(v: &JsValue) -> String {
     if v.is_null() {
         "null".into()

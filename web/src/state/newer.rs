@@ -72,7 +72,7 @@ impl PageState {
             .ready()?
             .iter()
             .filter(|m| m.schema_version <= newer.latest)
-            .filter(|m| policy::restore_refusal(m, target).is_none())
+            .filter(|m| policy::restore_refusal(m, target, newer.latest).is_none())
             .max_by(|a, b| a.created_at.total_cmp(&b.created_at))
     }
 }

@@ -124,7 +124,7 @@ async function phone(t, size) {
 
   assert.deepEqual(await page.evaluate(layoutProblems, { touch: TOUCH }), []);
 
-  for (const name of ["Backups", "Object stores"]) {
+  for (const name of ["Backups", "Object stores", "Recent operations"]) {
     const { headShown, tableWidth, cells } = await page.evaluate(tableCells, name);
     assert.equal(headShown, false, `${name}: the column headers give way to labels on each cell`);
     assert.ok(cells.length > 0, `${name} has rows`);

@@ -16,11 +16,12 @@ export function url(path) { return server.url + path; }
 
 /** Opens the test page (pkg/ loaded), runs `f(page, context)`, fails on uncaught page errors.
  * `context` is the Playwright browser context in Chromium, null elsewhere; `prefs` are
- * Firefox preferences for this page's browser. */
-export async function withPage(f, { path = "tests/js/index.html", allowErrors = false, prefs } = {}) {
-  const { page, context, errors, close } = await browser.openPage(url(path), { allowErrors, prefs });
+ * Firefox preferences for this page's browser; `at`, a whole URL, opens a page of another
+ * server (another origin) instead of `path`. */
+export async function withPage(f, { path = "tests/js/index.html", at, allowErrors = false, prefs } = {}) {
+  const { page, context, errors, close } = await browser.openPage(at ?? url(path), { allowErrors, prefs });
   try {
-    if (path === "tests/js/index.html") await page.waitForFunction(() => window.T && window.Rewind);
+    if (!at && path === "tests/js/index.html") await page.waitForFunction(() => window.T && window.Rewind);
     const result = await f(page, context);
     const seen = await errors();
     if (seen.length) throw new Error(`errors on the page: ${seen.join("\n")}`);

@@ -248,6 +248,25 @@ export class WebDriverPage {
     }
   }
 
+  /** Playwright's setViewportSize over WebDriver, which sets only the outer window: the window
+   * is sized, the viewport (innerWidth/innerHeight) measured, and the window sized again by the
+   * difference (toolbars, borders). Throws `ViewportError` naming the engine when the viewport
+   * still is not the size asked (a window manager or minimum window size may refuse it). */
+  async setViewportSize({ width, height }) {
+    const inner = () => this.do((s) => s.execute("return [window.innerWidth, window.innerHeight]"));
+    await this.do((s) => s.setWindowRect({ width, height }));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [w, h] = await inner();
+      if (w === width && h === height) return;
+      const outer = await this.do((s) => s.windowRect());
+      await this.do((s) => s.setWindowRect({ width: outer.width + width - w, height: outer.height + height - h }));
+    }
+    const [w, h] = await inner();
+    if (w !== width || h !== height) {
+      throw new ViewportError(`${this.session.driver.engine}: WebDriver Set Window Rect gave a ${w}×${h} viewport, not ${width}×${height}`);
+    }
+  }
+
   url() { return this.do((s) => s.url()); }
   title() { return this.do((s) => s.title()); }
 
@@ -336,6 +355,14 @@ export class WebDriverPage {
   getByLabel(label, options) { return new Locator(this, []).getByLabel(label, options); }
   getByText(text, options) { return new Locator(this, []).getByText(text, options); }
   locator(css) { return new Locator(this, []).locator(css); }
+}
+
+/** The engine could not give the page the viewport size a test asked for. */
+export class ViewportError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ViewportError";
+  }
 }
 
 /** A file the page handed the browser to save. */

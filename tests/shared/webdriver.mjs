@@ -260,6 +260,9 @@ export class Session {
   sendKeys(element, text) { return this.cmd("POST", `/element/${element[ELEMENT]}/value`, { text }); }
   /** Empties an editable element (W3C Element Clear). */
   clear(element) { return this.cmd("POST", `/element/${element[ELEMENT]}/clear`, {}); }
+  /** The window's outer size and place (W3C Get/Set Window Rect). */
+  windowRect() { return this.cmd("GET", "/window/rect"); }
+  setWindowRect(rect) { return this.cmd("POST", "/window/rect", rect); }
   windowHandle() { return this.cmd("GET", "/window"); }
   windowHandles() { return this.cmd("GET", "/window/handles"); }
   newWindow(type = "tab") { return this.cmd("POST", "/window/new", { type }); }

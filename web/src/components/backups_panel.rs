@@ -68,19 +68,19 @@ pub fn backups_panel(props: &BackupsPanelProps) -> Html {
             <p>{ "No backups yet. Rewind makes one automatically before every change; you can also create one now." }</p>
         },
         Loadable::Ready(list) => html! {
-            <table aria-label="Backups">
-                <thead>
-                    <tr>
-                        <th scope="col">{ "Backup" }</th>
-                        <th scope="col">{ "Created" }</th>
-                        <th scope="col">{ "Schema version" }</th>
-                        <th scope="col">{ "Size" }</th>
-                        <th scope="col">{ "Records" }</th>
-                        <th scope="col">{ "Kind" }</th>
-                        <th scope="col">{ "Actions" }</th>
+            <table aria-label="Backups" class="stack" role="table">
+                <thead role="rowgroup">
+                    <tr role="row">
+                        <th scope="col" role="columnheader">{ "Backup" }</th>
+                        <th scope="col" role="columnheader">{ "Created" }</th>
+                        <th scope="col" role="columnheader">{ "Schema version" }</th>
+                        <th scope="col" role="columnheader">{ "Size" }</th>
+                        <th scope="col" role="columnheader">{ "Records" }</th>
+                        <th scope="col" role="columnheader">{ "Kind" }</th>
+                        <th scope="col" role="columnheader">{ "Actions" }</th>
                     </tr>
                 </thead>
-                <tbody>{ for list.iter().map(|m| row(m, props)) }</tbody>
+                <tbody role="rowgroup">{ for list.iter().map(|m| row(m, props)) }</tbody>
             </table>
         },
     };
@@ -131,19 +131,19 @@ fn row(m: &BackupManifest, props: &BackupsPanelProps) -> Html {
         .map(|s| format!("{}: {}", s.schema.name, s.records))
         .collect();
     html! {
-        <tr>
-            <th scope="row">{ title }<div class="muted small">{ &m.id }</div></th>
-            <td>{ format::time(m.created_at) }</td>
-            <td>{ m.schema_version }</td>
-            <td>{ format::bytes(m.bytes) }</td>
-            <td>
+        <tr role="row">
+            <th scope="row" role="rowheader">{ title }<div class="muted small">{ &m.id }</div></th>
+            <td role="cell" data-label="Created">{ format::time(m.created_at) }</td>
+            <td role="cell" data-label="Schema version">{ m.schema_version }</td>
+            <td role="cell" data-label="Size">{ format::bytes(m.bytes) }</td>
+            <td role="cell" data-label="Records">
                 { counts.join(", ") }
                 if !m.skipped.is_empty() {
                     <div class="small">{ format!("{} left out", format::records(m.skipped.len())) }</div>
                 }
             </td>
-            <td>{ if m.automatic { "automatic" } else { "manual" } }</td>
-            <td class="row-actions">
+            <td role="cell" data-label="Kind">{ if m.automatic { "automatic" } else { "manual" } }</td>
+            <td role="cell" class="row-actions" data-label="Actions">
                 <button type="button" onclick={download} disabled={!props.can_download}>{ "Download" }</button>
                 <button type="button" onclick={restore} disabled={props.busy} aria-haspopup="dialog">{ "Restore" }</button>
                 <button type="button" onclick={delete} disabled={props.busy} aria-haspopup="dialog">{ "Delete" }</button>

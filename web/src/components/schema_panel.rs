@@ -19,16 +19,16 @@ pub fn schema_table(props: &SchemaTableProps) -> Html {
             if summary.schema.stores.is_empty() {
                 <p>{ "This database has no object stores." }</p>
             } else {
-                <table aria-label="Object stores">
-                    <thead>
-                        <tr>
-                            <th scope="col">{ "Store" }</th>
-                            <th scope="col">{ "Key" }</th>
-                            <th scope="col">{ "Records" }</th>
-                            <th scope="col">{ "Indexes" }</th>
+                <table aria-label="Object stores" class="stack" role="table">
+                    <thead role="rowgroup">
+                        <tr role="row">
+                            <th scope="col" role="columnheader">{ "Store" }</th>
+                            <th scope="col" role="columnheader">{ "Key" }</th>
+                            <th scope="col" role="columnheader">{ "Records" }</th>
+                            <th scope="col" role="columnheader">{ "Indexes" }</th>
                         </tr>
                     </thead>
-                    <tbody>
+                    <tbody role="rowgroup">
                         { for summary.schema.stores.values().map(|store| store_row(summary, store)) }
                     </tbody>
                 </table>
@@ -49,11 +49,11 @@ fn store_row(summary: &DatabaseSummary, store: &StoreSchema) -> Html {
     };
     let count = summary.record_counts.get(&store.name).copied().unwrap_or(0);
     html! {
-        <tr>
-            <th scope="row">{ &store.name }</th>
-            <td>{ key }</td>
-            <td>{ count }</td>
-            <td>
+        <tr role="row">
+            <th scope="row" role="rowheader">{ &store.name }</th>
+            <td role="cell" data-label="Key">{ key }</td>
+            <td role="cell" data-label="Records">{ count }</td>
+            <td role="cell" data-label="Indexes">
                 if store.indexes.is_empty() {
                     { "none" }
                 } else {

@@ -104,9 +104,9 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
                 <button type="button" onclick={open_rollback} disabled={!props.can_roll_back} aria-haspopup="dialog">{ "Roll back…" }</button>
             </div>
             if !s.journal.is_empty() {
-                <table aria-label="Recent operations">
-                    <thead><tr><th scope="col">{ "When" }</th><th scope="col">{ "Operation" }</th><th scope="col">{ "Result" }</th></tr></thead>
-                    <tbody>{ for s.journal.iter().take(5).map(journal_row) }</tbody>
+                <table aria-label="Recent operations" class="stack" role="table">
+                    <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">{ "When" }</th><th scope="col" role="columnheader">{ "Operation" }</th><th scope="col" role="columnheader">{ "Result" }</th></tr></thead>
+                    <tbody role="rowgroup">{ for s.journal.iter().take(5).map(journal_row) }</tbody>
                 </table>
             }
         </>
@@ -183,5 +183,5 @@ fn journal_row(e: &JournalEntry) -> Html {
         },
         Some(err) => format!("failed, nothing changed: {err}"),
     };
-    html! { <tr><td>{ format::time(e.at) }</td><td>{ what }</td><td>{ result }</td></tr> }
+    html! { <tr role="row"><td role="cell" data-label="When">{ format::time(e.at) }</td><td role="cell" data-label="Operation">{ what }</td><td role="cell" data-label="Result">{ result }</td></tr> }
 }

@@ -8,7 +8,8 @@
 //! memory at once as a part of the file's Blob; a record's Blobs and Files go into the file as
 //! parts of their own, the original Blobs, never read into wasm memory. The browser keeps the
 //! parts of a Blob in its own storage (on disk when large), so what the page holds is one chunk
-//! and one batch. After the transaction, each Blob part is hashed (WebCrypto) for the index.
+//! and one batch. Each chunk's SHA-256 is started (WebCrypto) as it is sealed and collected
+//! after the transaction; each Blob part is hashed after it.
 
 use super::backend::{read_meta, META_STORE};
 use super::clone::{blob_of_parts, describe_key, encode_batch, js_to_value, CloneError};
@@ -16,7 +17,7 @@ use super::error::thrown;
 use super::inspect::{read_store, store_names};
 use super::open::open_existing;
 use super::request::{await_request, await_transaction, BatchReader};
-use super::webcrypto::sha256_of_blobs;
+use super::webcrypto::{sha256_of_blobs, sha256_start, sha256_started};
 use crate::backup::{
     encode_value, BackupError, BackupManifest, ChunkDigests, ChunkedWriter, Frame, OutOfLineBlob,
     SkippedRecord, StoreManifest, CHUNKED_FORMAT_VERSION, CHUNK_TARGET_BYTES, MAX_CHUNK_RECORDS,
@@ -24,6 +25,7 @@ use crate::backup::{
 use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
+use sha2::{Digest, Sha256};
 use wasm_bindgen::JsValue;
 use web_sys::IdbTransactionMode;
 
@@ -75,14 +77,15 @@ impl Spool {
         }
     }
 
-    /// Copies `bytes` out of wasm memory into the file.
-    fn bytes(&mut self, bytes: &[u8]) -> Result<(), RewindError> {
-        self.loose.push(&js_sys::Uint8Array::from(bytes));
+    /// Copies `bytes` out of wasm memory into the file; the copy is returned.
+    fn bytes(&mut self, bytes: &[u8]) -> Result<js_sys::Uint8Array, RewindError> {
+        let copy = js_sys::Uint8Array::from(bytes);
+        self.loose.push(&copy);
         self.loose_bytes += bytes.len();
         if self.loose_bytes >= SPOOL_BYTES {
             self.gather()?;
         }
-        Ok(())
+        Ok(copy)
     }
 
     fn blob(&mut self, blob: &web_sys::Blob) {
@@ -123,6 +126,8 @@ struct Writing {
     writer: ChunkedWriter,
     spool: Spool,
     parts: Vec<PartToHash>,
+    /// Sealed chunks whose SHA-256 WebCrypto is computing: frame number, digest to come.
+    chunks: Vec<(u64, js_sys::Promise)>,
     skip_unsupported: bool,
     /// Bytes per record of the last run the fast path encoded: how long the next run may be.
     bytes_per_record: usize,
@@ -131,13 +136,14 @@ struct Writing {
 impl Writing {
     /// A file begun: its header is in the spool.
     fn new(manifest: BackupManifest, skip_unsupported: bool) -> Result<Writing, RewindError> {
-        let writer = ChunkedWriter::new(manifest, ChunkDigests::HashedHere)?;
+        let writer = ChunkedWriter::new(manifest, ChunkDigests::GivenByCaller)?;
         let mut spool = Spool::new();
         spool.bytes(&writer.header())?;
         Ok(Writing {
             writer,
             spool,
             parts: Vec::new(),
+            chunks: Vec::new(),
             skip_unsupported,
             bytes_per_record: 0,
         })
@@ -153,7 +159,17 @@ impl Writing {
     ) -> Result<(), RewindError> {
         for frame in frames {
             match frame {
-                Frame::Chunk { bytes, .. } => self.spool.bytes(&bytes)?,
+                Frame::Chunk { number, bytes } => {
+                    // Hashed by WebCrypto (faster than `sha2` in wasm), awaited after the
+                    // transaction; by `sha2` here where WebCrypto is missing.
+                    let copy = self.spool.bytes(&bytes)?;
+                    match sha256_start(&copy) {
+                        Some(started) => self.chunks.push((number, started)),
+                        None => self
+                            .writer
+                            .set_digest(number, Sha256::digest(&bytes).into())?,
+                    }
+                }
                 Frame::Part { number, blob, .. } => {
                     let Some(blob) = blobs.get(blob) else {
                         return Err(BackupError::invalid("a Blob part of no Blob").into());
@@ -344,8 +360,13 @@ async fn write_everything(
     outcome
 }
 
-/// Hashes every Blob part (the transaction is over), a few at a time, for the index.
+/// Hashes every Blob part and collects the chunks' digests (the transaction is over), for the
+/// index.
 async fn hash_parts(writing: &mut Writing) -> Result<(), RewindError> {
+    for (frame, started) in std::mem::take(&mut writing.chunks) {
+        let digest = sha256_started(started).await.map_err(storage)?;
+        writing.writer.set_digest(frame, digest)?;
+    }
     let parts = std::mem::take(&mut writing.parts);
     for group in parts.chunks(HASH_AHEAD) {
         let blobs: Vec<web_sys::Blob> = group.iter().map(|p| p.blob.clone()).collect();

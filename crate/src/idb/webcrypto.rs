@@ -81,6 +81,27 @@ pub async fn inspect(data: &[u8]) -> Result<BackupManifest, BackupError> {
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/idb/blob_digest.js")]
 extern "C" {
     fn rewind_sha256_of_blobs(blobs: &Array) -> Promise;
+    fn rewind_sha256_start(bytes: &Uint8Array) -> Option<Promise>;
+}
+
+/// Starts hashing `bytes` (WebCrypto copies them at once), for [`sha256_started`] to await
+/// later; `None` where WebCrypto is missing. Safe inside a transaction: nothing is awaited.
+pub fn sha256_start(bytes: &Uint8Array) -> Option<Promise> {
+    rewind_sha256_start(bytes)
+}
+
+/// The digest a [`sha256_start`] promise gives.
+pub async fn sha256_started(started: Promise) -> Result<Sha256Digest, JsValue> {
+    let buffer = JsFuture::from(started).await?;
+    let bytes = Uint8Array::new(&buffer);
+    let mut d: Sha256Digest = [0; 32];
+    if bytes.length() as usize != d.len() {
+        return Err(JsValue::from_str(
+            "WebCrypto gave a digest of the wrong length",
+        ));
+    }
+    bytes.copy_to(&mut d);
+    Ok(d)
 }
 
 /// The SHA-256 of each of `blobs`, read and hashed by the browser side by side (with `sha2`

@@ -98,10 +98,17 @@ export async function ready(page) {
   return status;
 }
 
-/** Waits for the outcome of an operation: the success status or an alert. */
-export async function outcome(page, timeout = 60_000) {
+/** Waits for the outcome of an operation: the success status or an alert. An operation with
+ * its automatic backup took WebKit over 60 s once in a clean-clone run (25 s alone): 120 s, and
+ * on a timeout the error says what the page showed. */
+export async function outcome(page, timeout = 120_000) {
   const done = page.locator(".notice");
-  await done.waitFor({ timeout });
+  try {
+    await done.waitFor({ timeout });
+  } catch (e) {
+    const shown = await page.evaluate(() => document.querySelector("main")?.innerText?.slice(0, 600) ?? "").catch(() => "?");
+    throw new Error(`${e.message}; the page showed: ${shown}`);
+  }
   return { role: await done.getAttribute("role"), text: await done.innerText() };
 }
 

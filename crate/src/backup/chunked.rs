@@ -228,15 +228,7 @@ impl ChunkedWriter {
         value: &Value,
         out_of_line: &[OutOfLineBlob],
     ) -> Result<Vec<Frame>, BackupError> {
-        let name = match self.manifest.stores.get(store) {
-            Some(s) => s.schema.name.clone(),
-            None => return Err(BackupError::invalid(format!("there is no store {store}"))),
-        };
-        if store < self.store {
-            return Err(BackupError::invalid(format!(
-                "store {name:?} was given after a store that comes after it"
-            )));
-        }
+        let name = self.store_in_order(store)?;
         let new_store = store > self.store;
         let number = if new_store { 1 } else { self.store_records + 1 };
         let in_store = |e: BackupError| match e {
@@ -302,15 +294,7 @@ impl ChunkedWriter {
         bytes: &[u8],
         records: u32,
     ) -> Result<Vec<Frame>, BackupError> {
-        let name = match self.manifest.stores.get(store) {
-            Some(s) => s.schema.name.clone(),
-            None => return Err(BackupError::invalid(format!("there is no store {store}"))),
-        };
-        if store < self.store {
-            return Err(BackupError::invalid(format!(
-                "store {name:?} was given after a store that comes after it"
-            )));
-        }
+        let name = self.store_in_order(store)?;
         if records == 0 || records > self.max_chunk_records || bytes.is_empty() {
             return Err(BackupError::invalid(format!(
                 "store {name:?}: a run of {records} records in {} bytes (1 to {} records)",
@@ -339,6 +323,21 @@ impl ChunkedWriter {
         self.chunk_records += records;
         self.store_records += u64::from(records);
         Ok(frames)
+    }
+
+    /// The name of store `store` (its position in the manifest), which may not come before the
+    /// store being written.
+    fn store_in_order(&self, store: usize) -> Result<String, BackupError> {
+        let name = match self.manifest.stores.get(store) {
+            Some(s) => s.schema.name.clone(),
+            None => return Err(BackupError::invalid(format!("there is no store {store}"))),
+        };
+        if store < self.store {
+            return Err(BackupError::invalid(format!(
+                "store {name:?} was given after a store that comes after it"
+            )));
+        }
+        Ok(name)
     }
 
     /// Seals the last chunk: the frames after the last [`ChunkedWriter::push`].

@@ -487,9 +487,12 @@ class Locator {
   isDisabled(options) { return this.on("return !!arguments[0].disabled", options); }
   async isEnabled(options) { return !(await this.isDisabled(options)); }
 
-  /** A WebDriver click (real pointer events), once the element is visible and enabled. */
+  /** A WebDriver click (real pointer events), once the element is visible and enabled,
+   * scrolled into view first as Playwright does (WebKit's WebDriver does not scroll a
+   * scrolled container, such as a tall dialog, to the element: "element not interactable"). */
   async click(options) {
     const element = await this.element({ ...options, visible: true, enabled: true });
+    await this.page.do((s) => s.execute("arguments[0].scrollIntoView({ block: 'center' })", [element]));
     await this.page.do((s) => s.click(element));
   }
 

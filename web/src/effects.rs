@@ -4,7 +4,9 @@
 use crate::config_load;
 use crate::labels;
 use crate::messages;
-use crate::state::{Action, Command, Health, Interrupted, Notice, StorageUse};
+use crate::state::{
+    Action, ChangesSource, Command, Health, Interrupted, Notice, PersistAnswer, StorageUse,
+};
 use rewind::backup::BackupManifest;
 use rewind::{
     Baseline, CancelFlag, OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind,
@@ -123,6 +125,37 @@ pub async fn load_kept(name: String, manifest: BackupManifest, dispatch: Dispatc
         id: manifest.id,
         kept,
     });
+}
+
+/// What restoring `source` (the chosen `file` for a file) would change; reads only.
+pub async fn load_changes(
+    name: String,
+    source: ChangesSource,
+    file: Option<web_sys::File>,
+    dispatch: Dispatch,
+) {
+    let from = match (&source, file) {
+        (ChangesSource::Backup(id), _) => Ok(RestoreSource::Backup(id.clone())),
+        (ChangesSource::File(_), Some(file)) => Ok(RestoreSource::Blob(file.into())),
+        (ChangesSource::File(_), None) => {
+            Err("the chosen file is no longer available; choose it again".to_string())
+        }
+    };
+    let changes = match (rewind_for(&name, &dispatch), from) {
+        (Ok(rewind), Ok(from)) => rewind.diff(from).await.map_err(|e| e.to_string()),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    dispatch(Action::ChangesLoaded { source, changes });
+}
+
+/// Asks the browser to keep the site's storage, and says what it answered.
+pub async fn persist(dispatch: Dispatch) {
+    let answer = match rewind::persist().await {
+        rewind::Persistence::Granted => PersistAnswer::Granted,
+        rewind::Persistence::Refused => PersistAnswer::Refused,
+        rewind::Persistence::Unsupported => PersistAnswer::Unsupported,
+    };
+    dispatch(Action::PersistAnswered(answer));
 }
 
 pub async fn inspect_file(file: web_sys::File, dispatch: Dispatch) {
@@ -267,10 +300,9 @@ async fn run_inner(
         }
         Command::RestoreFile => {
             let file = file.ok_or("the chosen file is no longer available; choose it again")?;
-            let bytes = Rewind::read_file(&file).await.map_err(e)?;
             let report = rewind
                 .restore(
-                    RestoreSource::File(bytes),
+                    RestoreSource::Blob(file.into()),
                     RestoreConsent::default(),
                     options,
                 )

@@ -59,3 +59,14 @@ pub const CANCEL_RESTORE: &str = "Cancel the restore";
 
 /// The facts a backup or restore dialog shows about the room it needs.
 pub const SPACE: &str = "Space";
+
+/// What the page says about persistent storage, and its button's name.
+pub const PERSIST_YES: &str = "Yes: the browser keeps this site's data, backups included, even when the device runs low on space.";
+pub const PERSIST_NO: &str = "No: when the device runs low on space, the browser may delete this site's data, backups included, without asking.";
+pub const PERSIST_UNSUPPORTED: &str =
+    "Unknown: this browser neither says whether it keeps this site's data nor can be asked to.";
+pub const PERSIST_BUTTON: &str = "Ask the browser to keep this site's data";
+pub const PERSIST_ASKING: &str = "Asking the browser… (it may ask you first)";
+pub const PERSIST_GRANTED: &str =
+    "Granted: the browser will keep this site's data when the device runs low on space.";
+pub const PERSIST_REFUSED: &str = "Refused by the browser: it grants this by its own rules (a site you use often or bookmarked, or your answer to its question). Download a backup to keep a copy elsewhere.";

@@ -252,24 +252,8 @@ mod tests {
     #[test]
     fn progress_says_the_step_the_records_the_bytes_and_the_time_left() {
         use crate::state::{Action, PageState};
-        let restoring = PageState::default()
+        let mut writing = PageState::default()
             .apply(Action::Run(Command::RestoreBackup("b1".into())))
-            .apply(Action::Progress {
-                done: 0,
-                total: 3_218,
-                at: 0.0,
-            });
-        let op = restoring.operation.as_ref().unwrap();
-        assert_eq!(
-            progress(op).as_deref(),
-            Some("Backing up the database as it is now: 0 of 3,218 records")
-        );
-        let mut writing = restoring
-            .apply(Action::Progress {
-                done: 3_218,
-                total: 3_218,
-                at: 500.0,
-            })
             .apply(Action::Progress {
                 done: 1_000,
                 total: 10_000,
@@ -285,6 +269,21 @@ mod tests {
         assert_eq!(
             progress(op).as_deref(),
             Some("Writing the backup: 1,234 of 10,000 records (11.8 MB of 96.0 MB), about 37 seconds left")
+        );
+        let backing_up = writing
+            .apply(Action::Progress {
+                done: 10_000,
+                total: 10_000,
+                at: 3_000.0,
+            })
+            .apply(Action::Progress {
+                done: 0,
+                total: 3_218,
+                at: 3_500.0,
+            });
+        assert_eq!(
+            progress(backing_up.operation.as_ref().unwrap()).as_deref(),
+            Some("Backing up the database as it is now: 0 of 3,218 records")
         );
         let starting = PageState::default().apply(Action::Run(Command::Repair));
         assert_eq!(progress(starting.operation.as_ref().unwrap()), None);

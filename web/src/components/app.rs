@@ -111,6 +111,25 @@ pub fn app(props: &AppProps) -> Html {
         let dispatch = dispatch.clone();
         let selected = state.selected.clone();
         let file = chosen_file.clone();
+        use_effect_with(state.needs_changes(), move |source| {
+            if let (Some(source), Some(name)) = (source.clone(), selected) {
+                let file = file.borrow().clone();
+                spawn_local(effects::load_changes(name, source, file, dispatch));
+            }
+        });
+    }
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with(state.needs_persist(), move |needed| {
+            if *needed {
+                spawn_local(effects::persist(dispatch));
+            }
+        });
+    }
+    {
+        let dispatch = dispatch.clone();
+        let selected = state.selected.clone();
+        let file = chosen_file.clone();
         let cancel_flag = cancel_flag.clone();
         let running = state
             .operation
@@ -224,6 +243,7 @@ pub fn app(props: &AppProps) -> Html {
                 can_adopt={state.operation.is_none()}
                 can_roll_back_stored={state.can_roll_back_stored()}
                 baseline={state.selected.as_deref().and_then(|n| state.app_database(n)).and_then(|d| d.baseline)}
+                persist={state.persist.clone()}
                 send={send.clone()}
             />
             if managed {

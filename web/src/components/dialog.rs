@@ -2,7 +2,7 @@ use super::space::space_view;
 use crate::state::{Action, Dialog, DialogKind, Loadable, Space};
 use crate::{format, labels, messages};
 use rewind::backup::BackupManifest;
-use rewind::MigrationPlan;
+use rewind::{MigrationPlan, RestoreDiff};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -92,10 +92,15 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 <p>{ "No store and no record changes: only Rewind's own records are added. A backup of the database as it is now is taken first." }</p>
             </>
         },
-        DialogKind::RestoreBackup { manifest, kept } => html! {
+        DialogKind::RestoreBackup {
+            manifest,
+            kept,
+            changes,
+        } => html! {
             <>
                 <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
                 { manifest_view(manifest, false) }
+                { changes_view(changes) }
                 { skipped_view(manifest, kept) }
             </>
         },
@@ -109,6 +114,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             file_name,
             manifest,
             kept,
+            changes,
         } => match manifest {
             Loadable::Idle | Loadable::Loading => {
                 html! { <p class="muted">{ format!("Checking {file_name}…") }</p> }
@@ -120,6 +126,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 <>
                     <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
                     { manifest_view(m, true) }
+                    { changes_view(changes) }
                     { skipped_view(m, kept) }
                 </>
             },
@@ -231,6 +238,43 @@ fn plan_view(plan: &Loadable<MigrationPlan>) -> Html {
 }
 
 /// The records the backup left out, and which of them the restore keeps from the database.
+/// What the restore will change against the live database, in sentences, with the schema's
+/// differences.
+fn changes_view(changes: &Loadable<RestoreDiff>) -> Html {
+    let body = match changes {
+        Loadable::Idle => return html! {},
+        Loadable::Loading => {
+            html! { <p class="muted">{ "Comparing the backup with the database…" }</p> }
+        }
+        Loadable::Failed(message) => html! {
+            <p class="error">{ format!("What the restore will change could not be worked out: {message}") }</p>
+        },
+        Loadable::Ready(d) if d.is_empty() => html! {
+            <p>{ "The database holds exactly what this backup holds: the restore changes no record." }</p>
+        },
+        Loadable::Ready(d) => html! {
+            <ul>
+                { for d.sentences.iter().map(|s| html! { <li>{ capitalized(s) }{ "." }</li> }) }
+                { for d.schema.iter().map(|p| html! { <li>{ format!("Schema: {} (the restore puts the backup's back).", p.message) }</li> }) }
+            </ul>
+        },
+    };
+    html! {
+        <section aria-label="What the restore will change" class="changes">
+            <h3>{ "What the restore will change" }</h3>
+            { body }
+        </section>
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn skipped_view(m: &BackupManifest, kept: &Loadable<Vec<bool>>) -> Html {
     if m.skipped.is_empty() {
         return html! {};

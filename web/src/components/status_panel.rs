@@ -1,5 +1,5 @@
 use super::SchemaTable;
-use crate::state::{Action, Health, Loadable};
+use crate::state::{Action, Health, Loadable, PersistAnswer, StorageUse};
 use crate::{format, labels, messages};
 use rewind::DatabaseSummary;
 use rewind::{JournalEntry, Operation};
@@ -20,6 +20,9 @@ pub struct StatusPanelProps {
     /// one; otherwise the highest matching version is offered.
     #[prop_or_default]
     pub baseline: Option<u32>,
+    /// The person asked the browser to keep the site's storage: asking, or its answer.
+    #[prop_or_default]
+    pub persist: Loadable<PersistAnswer>,
     pub send: Callback<Action>,
 }
 
@@ -59,6 +62,41 @@ pub fn status_panel(props: &StatusPanelProps) -> Html {
     }
 }
 
+/// Whether the browser keeps the site's data when space runs low, and a button to ask for it.
+fn persistence_view(
+    storage: Option<&StorageUse>,
+    asked: &Loadable<PersistAnswer>,
+    send: &Callback<Action>,
+) -> Html {
+    let (state, offer) = match (storage, asked) {
+        (_, Loadable::Ready(PersistAnswer::Unsupported)) | (None, _) => {
+            (labels::PERSIST_UNSUPPORTED, false)
+        }
+        (Some(st), _) if st.persisted => (labels::PERSIST_YES, false),
+        (Some(_), _) => (labels::PERSIST_NO, true),
+    };
+    let answer = match asked {
+        Loadable::Loading => Some(labels::PERSIST_ASKING),
+        Loadable::Ready(PersistAnswer::Granted) => Some(labels::PERSIST_GRANTED),
+        Loadable::Ready(PersistAnswer::Refused) => Some(labels::PERSIST_REFUSED),
+        _ => None,
+    };
+    let ask = send.reform(|_| Action::RequestPersist);
+    html! {
+        <>
+            { state }
+            if offer {
+                <div class="actions">
+                    <button type="button" onclick={ask} disabled={*asked == Loadable::Loading}>{ labels::PERSIST_BUTTON }</button>
+                </div>
+            }
+            if let Some(answer) = answer {
+                <p role="status">{ answer }</p>
+            }
+        </>
+    }
+}
+
 fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
     let s = &h.status;
     let open_migrate = props.send.reform(|_| Action::OpenMigrate);
@@ -81,9 +119,10 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
                 <dt>{ "Validation" }</dt><dd>{ validation_view(h) }</dd>
                 if let Some(st) = &h.storage {
                     <dt>{ "Storage" }</dt>
-                    <dd>{ format!("{} used of {} available to this site{}", format::bytes(st.usage), format::bytes(st.quota),
-                        if st.persisted { "; kept even when the device runs low on space" } else { "" }) }</dd>
+                    <dd>{ format!("{} used of {} available to this site", format::bytes(st.usage), format::bytes(st.quota)) }</dd>
                 }
+                <dt>{ "Persistent storage" }</dt>
+                <dd>{ persistence_view(h.storage.as_ref(), &props.persist, &props.send) }</dd>
             </dl>
             if !s.managed {
                 { unmanaged_view(s, props) }

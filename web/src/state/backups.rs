@@ -49,6 +49,7 @@ impl PageState {
             None => self.open(DialogKind::RestoreBackup {
                 kept: kept_for(&manifest),
                 manifest,
+                changes: Loadable::Loading,
             }),
         }
     }
@@ -65,6 +66,7 @@ impl PageState {
             file_name,
             manifest: Loadable::Loading,
             kept: Loadable::Idle,
+            changes: Loadable::Idle,
         });
     }
 
@@ -88,11 +90,13 @@ impl PageState {
             file_name: current,
             manifest,
             kept,
+            changes,
         }) = self.dialog_kind()
         {
             if current == file_name {
                 if let Ok(m) = &result {
                     *kept = kept_for(m);
+                    *changes = Loadable::Loading;
                 }
                 *manifest = result.into();
             }
@@ -102,7 +106,7 @@ impl PageState {
     /// An answer for another backup than the open dialog's is stale.
     pub(super) fn kept_loaded(&mut self, id: &str, result: Result<Vec<bool>, String>) {
         match self.dialog_kind() {
-            Some(DialogKind::RestoreBackup { manifest, kept }) if manifest.id == id => {
+            Some(DialogKind::RestoreBackup { manifest, kept, .. }) if manifest.id == id => {
                 *kept = result.into();
             }
             Some(DialogKind::RestoreFile {
@@ -121,6 +125,7 @@ impl PageState {
             DialogKind::RestoreBackup {
                 manifest,
                 kept: Loadable::Loading,
+                ..
             }
             | DialogKind::RestoreFile {
                 manifest: Loadable::Ready(manifest),

@@ -4,7 +4,7 @@
 
 use super::{Command, Loadable, PageState};
 use rewind::backup::BackupManifest;
-use rewind::MigrationPlan;
+use rewind::{MigrationPlan, RestoreDiff};
 
 /// An open confirmation dialog. Each shows what will happen and needs "I understand what will
 /// change" ticked before its confirm button works.
@@ -38,6 +38,8 @@ pub enum DialogKind {
         manifest: BackupManifest,
         /// For each record the backup left out: whether the restore keeps the live one.
         kept: Loadable<Vec<bool>>,
+        /// What the restore would change against the live database (shown, never awaited).
+        changes: Loadable<RestoreDiff>,
     },
     DeleteBackup {
         manifest: BackupManifest,
@@ -46,6 +48,7 @@ pub enum DialogKind {
         file_name: String,
         manifest: Loadable<BackupManifest>,
         kept: Loadable<Vec<bool>>,
+        changes: Loadable<RestoreDiff>,
     },
     /// Re-record the checksums of migrations changed after they were applied.
     Repair {

@@ -16,12 +16,14 @@
 
 mod backups;
 mod cancel;
+mod changes;
 mod dialogs;
 #[cfg(test)]
 mod fixtures;
 mod loading;
 mod newer;
 mod operations;
+mod persist;
 mod progress;
 mod space;
 
@@ -29,9 +31,11 @@ use crate::policy::AppDatabase;
 use rewind::backup::BackupManifest;
 use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan};
 
+pub use changes::ChangesSource;
 pub use dialogs::{Dialog, DialogKind};
 pub use loading::{Health, StorageUse};
 pub use operations::{Command, Interrupted, Notice, RunningOperation};
+pub use persist::PersistAnswer;
 pub use progress::Step;
 pub use space::Space;
 
@@ -93,6 +97,8 @@ pub struct PageState {
     /// Found at start: an operation the page never saw finish. Settled once the journal of its
     /// database has been read.
     pub interrupted: Option<Interrupted>,
+    /// The person asked the browser to keep the site's storage: asking, or its answer.
+    pub persist: Loadable<PersistAnswer>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,6 +152,11 @@ pub enum Action {
         id: String,
         kept: Result<Vec<bool>, String>,
     },
+    /// What a restore of `source` would change (see [`ChangesSource`]).
+    ChangesLoaded {
+        source: ChangesSource,
+        changes: Result<rewind::RestoreDiff, String>,
+    },
 
     Confirm,
     Run(Command),
@@ -168,6 +179,9 @@ pub enum Action {
     DismissNotice,
     /// At start: the previous page closed while this operation ran.
     FoundInterrupted(Interrupted),
+    /// The person asks the browser to make the site's storage persistent.
+    RequestPersist,
+    PersistAnswered(PersistAnswer),
 }
 
 impl PageState {
@@ -205,6 +219,7 @@ impl PageState {
                 manifest,
             } => self.file_inspected(&file_name, manifest),
             Action::KeptLoaded { id, kept } => self.kept_loaded(&id, kept),
+            Action::ChangesLoaded { source, changes } => self.changes_loaded(&source, changes),
 
             Action::Confirm => self.confirm(),
             Action::Run(command) => self.run(command),
@@ -216,6 +231,8 @@ impl PageState {
             Action::Notify(notice) => self.notice = Some(notice),
             Action::DismissNotice => self.notice = None,
             Action::FoundInterrupted(interrupted) => self.found_interrupted(interrupted),
+            Action::RequestPersist => self.request_persist(),
+            Action::PersistAnswered(answer) => self.persist_answered(answer),
         }
         self
     }

@@ -134,10 +134,9 @@ mod tests {
 
     fn store(name: &str, records: u64, bytes: u64) -> StoreManifest {
         StoreManifest {
-            schema: StoreSchema::new(name, None, false),
             records,
             bytes,
-            sha256: String::new(),
+            ..StoreManifest::new(StoreSchema::new(name, None, false))
         }
     }
 

@@ -123,6 +123,27 @@ test("a new user's empty database migrates from 0", async () => {
   }, { at: site.url });
 });
 
+test("the app's migration history round-trips: every down gives back the schema and the notes (its test/history.html)", async () => {
+  // The app's folder as installed (node_modules/rewind-indexeddb from pkg/), as a developer
+  // serves it to run the check.
+  const folder = await serve(APP);
+  try {
+    await withPage(async (page) => {
+      await page.waitForFunction(() => window.historyReport, undefined, { timeout: 60_000 });
+      const { report, scratch } = await page.evaluate(async () => ({
+        report: window.historyReport,
+        scratch: (await indexedDB.databases()).map((d) => d.name).filter((n) => n.startsWith("__rewind")),
+      }));
+      assert.equal(report.passed, true, JSON.stringify(report, null, 1));
+      assert.deepEqual(report.migrations.map((m) => [m.version, m.passed, m.firstDifference]),
+        [[1, true, null], [2, true, null], [3, true, null]]);
+      assert.deepEqual(scratch, [], "the scratch database was deleted");
+    }, { at: `${folder.url}test/history.html` });
+  } finally {
+    await folder.close();
+  }
+});
+
 test("after a first visit the app starts and shows its notes with the server gone (service worker)", async (t) => {
   // A server of its own (an origin of its own), stopped halfway: "offline" the same way in
   // every engine, where only Chromium could switch the network off.

@@ -1,0 +1,203 @@
+//! What a restore would change, carried out: the core's walk (`crate::restore_diff`) over the
+//! backup file, a chunk at a time (format 3; formats 1 and 2 are read whole, as a restore reads
+//! them), and the live stores, a key-ordered batch at a time, each batch in a read-only
+//! transaction of its own (a file read in between would let one transaction end). Nothing is
+//! written: no backup is taken, no store is made.
+
+use super::chunked_file::{open_file, OpenedFile, Read};
+use super::clone::js_to_value;
+use super::inspect::read_schema;
+use super::open::open_existing;
+use super::request::RequestEvents;
+use super::IdbError;
+use crate::backup::codec::{read_value, read_value_with_parts, Reader};
+use crate::backup::format::SectionReader;
+use crate::backup::BackupManifest;
+use crate::restore_diff::{value_fingerprint, walk_restore, DiffSource, Keyed, RestoreDiff};
+use crate::rewind_error::RewindError;
+use crate::schema::DatabaseSchema;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Live records read per transaction.
+const LIVE_BATCH: u32 = 500;
+/// Records of a whole (format 1 or 2) file handed to the walk at a time.
+const FILE_BATCH: usize = 500;
+
+/// Where the backup's records come from.
+enum BackupSide {
+    /// A chunked file, read a chunk at a time.
+    Chunked(super::chunked_file::ChunkedFile),
+    /// A file of format 1 or 2, verified whole: its sections, the store being read.
+    Whole {
+        bytes: Vec<u8>,
+        sections: Vec<std::ops::Range<usize>>,
+        store: usize,
+        offset: usize,
+    },
+}
+
+struct IdbDiff<'a> {
+    manifest: &'a BackupManifest,
+    backup: BackupSide,
+    db: Option<web_sys::IdbDatabase>,
+    /// By live store: the last key read (none before the first batch).
+    after: Vec<(String, JsValue)>,
+}
+
+fn storage(e: IdbError) -> RewindError {
+    RewindError::Storage(e.to_string())
+}
+
+impl DiffSource for IdbDiff<'_> {
+    async fn next_backup(&mut self) -> Result<Option<(String, Vec<Keyed>)>, RewindError> {
+        let stores = &self.manifest.stores;
+        match &mut self.backup {
+            BackupSide::Chunked(file) => loop {
+                match file.next().await? {
+                    Read::Manifest(_) => continue,
+                    Read::Done(_) => return Ok(None),
+                    Read::Chunk { spans, bytes } => {
+                        let mut batch = Vec::with_capacity(spans.records.len());
+                        for span in &spans.records {
+                            let mut r = Reader::new(&bytes[span.bytes.clone()]);
+                            let key = read_value(&mut r)?;
+                            let (value, parts) = read_value_with_parts(&mut r)?;
+                            let sizes: Vec<_> = parts.iter().map(|p| (p.blob, p.len)).collect();
+                            batch.push((key, value_fingerprint(value, &sizes)?));
+                        }
+                        let store = stores.get(spans.store).map(|s| s.schema.name.clone());
+                        return Ok(store.map(|s| (s, batch)));
+                    }
+                }
+            },
+            BackupSide::Whole {
+                bytes,
+                sections,
+                store,
+                offset,
+            } => loop {
+                let Some(range) = sections.get(*store) else {
+                    return Ok(None);
+                };
+                let section = &bytes[range.clone()];
+                let mut reader = SectionReader::new(&section[*offset..]);
+                let records = reader.next_batch(FILE_BATCH)?;
+                if records.is_empty() {
+                    (*store, *offset) = (*store + 1, 0);
+                    continue;
+                }
+                *offset += reader.offset(&section[*offset..]);
+                let name = stores[*store].schema.name.clone();
+                let batch = records
+                    .into_iter()
+                    .map(|(k, v)| Ok((k, value_fingerprint(v, &[])?)))
+                    .collect::<Result<_, crate::backup::BackupError>>()?;
+                return Ok(Some((name, batch)));
+            },
+        }
+    }
+
+    async fn next_live(&mut self, store: &str) -> Result<Vec<Keyed>, RewindError> {
+        let Some(db) = &self.db else {
+            return Ok(Vec::new());
+        };
+        let after = self.after.iter().find(|(s, _)| s == store).map(|(_, k)| k);
+        let (keys, values) = live_batch(db, store, after).await.map_err(storage)?;
+        let mut batch = Vec::with_capacity(keys.length() as usize);
+        for (key, value) in keys.iter().zip(values.iter()) {
+            let key_value = js_to_value(&key)
+                .map_err(|e| RewindError::Storage(e.in_record(store, "?").to_string()))?
+                .value()
+                .clone();
+            // A value no backup can carry (a CryptoKey…) cannot be the backup's: changed.
+            let fingerprint = match js_to_value(&value) {
+                Ok(pending) => {
+                    let sizes: Vec<_> = pending
+                        .blobs()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, b)| (i, b.size() as u64))
+                        .collect();
+                    match pending.value_with_bitmaps() {
+                        Ok(v) => value_fingerprint(v, &sizes)?,
+                        Err(_) => vec![0xff],
+                    }
+                }
+                Err(_) => vec![0xff],
+            };
+            batch.push((key_value, fingerprint));
+            self.after.retain(|(s, _)| s != store);
+            self.after.push((store.to_string(), key));
+        }
+        Ok(batch)
+    }
+}
+
+/// The next `LIVE_BATCH` keys and values of `store` after `after`, in one read-only transaction.
+async fn live_batch(
+    db: &web_sys::IdbDatabase,
+    store: &str,
+    after: Option<&JsValue>,
+) -> Result<(js_sys::Array, js_sys::Array), IdbError> {
+    let tx = db.transaction_with_str(store)?;
+    let os = tx.object_store(store)?;
+    let range: JsValue = match after {
+        Some(k) => web_sys::IdbKeyRange::lower_bound_with_open(k, true)?.into(),
+        None => JsValue::UNDEFINED,
+    };
+    let keys = RequestEvents::new(os.get_all_keys_with_key_and_limit(&range, LIVE_BATCH)?);
+    let values = RequestEvents::new(os.get_all_with_key_and_limit(&range, LIVE_BATCH)?);
+    let keys = keys.next().await?.unchecked_into();
+    let values = values.next().await?.unchecked_into();
+    Ok((keys, values))
+}
+
+/// What restoring the backup in `blob` over database `name` would change. Reads only.
+pub async fn diff_restore(name: &str, blob: web_sys::Blob) -> Result<RestoreDiff, RewindError> {
+    let opened = open_file(blob).await?;
+    let db = match open_existing(name).await {
+        Ok(db) => Some(db),
+        Err(IdbError::NoSuchDatabase(_)) => None,
+        Err(e) => return Err(storage(e)),
+    };
+    let outcome = diff_opened(opened, db.clone()).await;
+    if let Some(db) = db {
+        db.close();
+    }
+    outcome
+}
+
+async fn diff_opened(
+    opened: OpenedFile,
+    db: Option<web_sys::IdbDatabase>,
+) -> Result<RestoreDiff, RewindError> {
+    let live = match &db {
+        Some(db) => read_schema(db).await.map_err(storage)?.0,
+        None => DatabaseSchema::default(),
+    };
+    let (manifest, backup) = match opened {
+        OpenedFile::Chunked { file, manifest } => (manifest, BackupSide::Chunked(file)),
+        OpenedFile::Whole { bytes, verified } => (
+            verified.manifest,
+            BackupSide::Whole {
+                bytes,
+                sections: verified.sections,
+                store: 0,
+                offset: 0,
+            },
+        ),
+    };
+    let backup_schema = manifest
+        .stores
+        .iter()
+        .fold(DatabaseSchema::default(), |s, m| {
+            s.with_store(m.schema.clone())
+        });
+    let mut source = IdbDiff {
+        manifest: &manifest,
+        backup,
+        db,
+        after: Vec::new(),
+    };
+    walk_restore(&mut source, &backup_schema, &live, &manifest.skipped).await
+}

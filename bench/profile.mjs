@@ -2,6 +2,8 @@
 // summed by function (self time), wasm functions included.
 //   node bench/profile.mjs [records] [op…]     e.g. node bench/profile.mjs 100000 rewindBackup
 //   BLOBS=1 node bench/profile.mjs 10000 …     the dataset with Blob attachments
+//   SWEEP=blob:4096 node bench/profile.mjs 1209 rewindBackup rewindRestore
+//                                              a point of the sweep (bench/sweep.html): kind:size
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,16 +23,23 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 try {
   const page = await context.newPage();
-  await page.goto(server.url + "bench/index.html" + (process.env.REWIND_PKG ? `?pkg=${encodeURIComponent(process.env.REWIND_PKG)}` : ""));
-  await page.waitForFunction(() => window.B);
-  await page.evaluate(([t, blobs]) => B.setup(t, { blobs }), [total, !!process.env.BLOBS]);
+  const pkg = process.env.REWIND_PKG ? `?pkg=${encodeURIComponent(process.env.REWIND_PKG)}` : "";
+  const sweep = process.env.SWEEP?.split(":");
+  const api = sweep ? "S" : "B";
+  await page.goto(server.url + (sweep ? "bench/sweep.html" : "bench/index.html") + pkg);
+  await page.waitForFunction((api) => window[api], api);
+  if (sweep) {
+    await page.evaluate(([kind, size, count]) => S.setup(kind, size, count), [sweep[0], Number(sweep[1]), total]);
+  } else {
+    await page.evaluate(([t, blobs]) => B.setup(t, { blobs }), [total, !!process.env.BLOBS]);
+  }
   const cdp = await context.newCDPSession(page);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
   for (const op of ops) {
     await cdp.send("Profiler.start");
     const t0 = Date.now();
-    await page.evaluate((o) => B[o](), op);
+    await page.evaluate(([api, o]) => window[api][o](), [api, op]);
     const ms = Date.now() - t0;
     const { profile: p } = await cdp.send("Profiler.stop");
     const self = new Map();

@@ -4,16 +4,22 @@
 //! schema) may still lose data — a field removed on the way down that `up` had filled from
 //! values now gone, a transform that does not undo its twin — and only running it shows that.
 //!
-//! This runs on the in-memory backend, the reference for what the IndexedDB adapter does, so an
-//! app checks its history in plain `cargo test`.
+//! The walk and the comparison are here; a database carries them out through
+//! [`RoundTripDatabase`]: the in-memory backend (`check_round_trips`, in plain `cargo test`) or
+//! a scratch IndexedDB database (`Rewind.checkMigrations` in JavaScript), where the steps run as
+//! the browser runs them.
 
 use crate::diff::{diff, SchemaDiff};
-use crate::engine::Migrator;
+use crate::engine::{Migrate, Migrator};
 use crate::memory::MemoryDatabase;
-use crate::schema::KeyPath;
+use crate::migration_error::MigrationError;
+use crate::schema::{KeyPath, StoreSchema};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 /// What one migration's round trip (up, down) showed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,33 +107,96 @@ fn first_difference(
     None
 }
 
+/// What a round-trip check asks of a database besides [`Migrate`]: sample records put into a
+/// store, and every app store's records read back. The in-memory backend and the IndexedDB
+/// adapter (a scratch database) implement it; the walk and the comparison are the core's.
+#[allow(async_fn_in_trait)]
+pub trait RoundTripDatabase: Migrate {
+    /// Puts `records` (each `(key, value)`, the key computed by the core: the in-line one, or
+    /// the record's position for a store without a key path) into the existing, empty `store`
+    /// whose schema is `schema`. All or nothing.
+    async fn put_sample(
+        &mut self,
+        store: &StoreSchema,
+        records: &[(Value, Value)],
+    ) -> Result<(), MigrationError>;
+
+    /// Every app store's records, each `(key, value)` as JSON, in key order.
+    async fn all_records(
+        &mut self,
+    ) -> Result<BTreeMap<String, Vec<(Value, Value)>>, MigrationError>;
+}
+
+impl RoundTripDatabase for MemoryDatabase {
+    async fn put_sample(
+        &mut self,
+        store: &StoreSchema,
+        records: &[(Value, Value)],
+    ) -> Result<(), MigrationError> {
+        self.records.insert(store.name.clone(), records.to_vec());
+        Ok(())
+    }
+
+    async fn all_records(
+        &mut self,
+    ) -> Result<BTreeMap<String, Vec<(Value, Value)>>, MigrationError> {
+        Ok(self.records.clone())
+    }
+}
+
 impl Migrator {
-    /// For every migration, oldest first: its store's sample records put in (for each store
-    /// named in `sample` once it exists and is empty), then `up`, `down`, and `up` again, on an
-    /// in-memory database; reports whether `down` gave back the schema and records there were
-    /// before `up`. The walk goes on from the state after `up` again; after a failed step it
-    /// stops (the later versions cannot be reached).
-    pub fn check_round_trips(&self, sample: &BTreeMap<String, Vec<Value>>) -> Vec<RoundTrip> {
-        let set = self.migrations();
-        let no_counts = BTreeMap::new();
+    /// [`Migrator::check_round_trips_on`] over a fresh in-memory database, so that an app checks
+    /// its history in plain `cargo test`.
+    pub fn check_round_trips(
+        &self,
+        sample: &BTreeMap<String, Vec<Value>>,
+    ) -> Result<Vec<RoundTrip>, MigrationError> {
         let mut db = MemoryDatabase::named("rewind-check");
+        let check = pin!(self.check_round_trips_on(&mut db, sample, 0.0));
+        match check.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(report) => report,
+            // The memory backend answers every call at once.
+            Poll::Pending => Err(MigrationError::Storage(
+                "the in-memory check waited, which it never does: this is a bug in Rewind, \
+                 report it"
+                    .into(),
+            )),
+        }
+    }
+
+    /// For every migration, oldest first, on `db` (a new, empty database the check may
+    /// change as it likes): the sample records of every store that exists by then and has
+    /// none yet put in, then `up`, `down`, and `up` again, as operations (`migrate_to`,
+    /// `rollback_to`: checked plans, one atomic unit each, journaled); reports whether `down`
+    /// gave back the schema and records there were before `up`. The walk goes on from the
+    /// state after `up` again; after a failed step it stops (the later versions cannot be
+    /// reached). An irreversible migration is run up only. `Err`: the database itself failed
+    /// (reading it, putting the sample in).
+    pub async fn check_round_trips_on<B: RoundTripDatabase>(
+        &self,
+        db: &mut B,
+        sample: &BTreeMap<String, Vec<Value>>,
+        now: f64,
+    ) -> Result<Vec<RoundTrip>, MigrationError> {
         let mut seeded = BTreeSet::new();
         let mut report = Vec::new();
-        for m in set.migrations() {
+        for m in self.migrations().migrations() {
             let v = m.version;
+            let before = db.read().await?.schema;
             for (store, records) in sample {
-                let Some(schema) = db.schema.stores.get(store) else {
+                let Some(schema) = before.stores.get(store) else {
                     continue;
                 };
                 if seeded.insert(store.clone()) {
-                    let rows = records
+                    let rows: Vec<(Value, Value)> = records
                         .iter()
                         .enumerate()
                         .map(|(i, r)| (key_of(schema.key_path.as_ref(), r, i), r.clone()))
                         .collect();
-                    db.records.insert(store.clone(), rows);
+                    db.put_sample(schema, &rows).await?;
                 }
             }
+            let records = db.all_records().await?;
             let mut trip = RoundTrip {
                 version: v,
                 name: m.name.clone(),
@@ -136,45 +205,31 @@ impl Migrator {
                 first_difference: None,
                 error: None,
             };
-            let step = |db: &MemoryDatabase, from: u32, to: u32, what: &str| {
-                set.plan(from, to, &no_counts, self.transforms())
-                    .and_then(|plan| db.run(&plan, self.transforms()))
-                    .map_err(|e| format!("{what}: {e}"))
-            };
-            let up = match step(&db, v - 1, v, "up") {
-                Ok(up) => up,
-                Err(e) => {
-                    trip.error = Some(e);
-                    report.push(trip);
-                    break;
-                }
-            };
+            if let Err(e) = self.migrate_to(db, Some(v), now, None).await {
+                trip.error = Some(format!("up: {e}"));
+                report.push(trip);
+                break;
+            }
             if trip.irreversible {
-                db = up;
                 report.push(trip);
                 continue;
             }
-            let down = match step(&up, v, v - 1, "down") {
-                Ok(down) => down,
-                Err(e) => {
-                    trip.error = Some(e);
-                    report.push(trip);
-                    break;
-                }
-            };
-            trip.schema = diff(&db.schema, &down.schema);
-            trip.first_difference = first_difference(&db.records, &down.records);
-            match step(&down, v - 1, v, "up again") {
-                Ok(again) => db = again,
-                Err(e) => {
-                    trip.error = Some(e);
-                    report.push(trip);
-                    break;
-                }
+            if let Err(e) = self.rollback_to(db, v - 1, now, None).await {
+                trip.error = Some(format!("down: {e}"));
+                report.push(trip);
+                break;
+            }
+            trip.schema = diff(&before, &db.read().await?.schema);
+            trip.first_difference = first_difference(&records, &db.all_records().await?);
+            let again = self.migrate_to(db, Some(v), now, None).await;
+            if let Err(e) = again {
+                trip.error = Some(format!("up again: {e}"));
+                report.push(trip);
+                break;
             }
             report.push(trip);
         }
-        report
+        Ok(report)
     }
 }
 
@@ -210,7 +265,9 @@ mod tests {
                      {"op": "renameField", "store": "notes", "from": "text", "to": "body"}]}))
         .unwrap();
         let set = MigrationSet::new(vec![v1(), v2]).unwrap();
-        let report = Migrator::new(set, Transforms::new()).check_round_trips(&notes());
+        let report = Migrator::new(set, Transforms::new())
+            .check_round_trips(&notes())
+            .unwrap();
         assert_eq!(report.len(), 2);
         assert!(report.iter().all(|t| t.passed()), "{report:#?}");
     }
@@ -224,7 +281,9 @@ mod tests {
             "down": [{"op": "removeField", "store": "notes", "field": "text"}]}))
         .unwrap();
         let set = MigrationSet::new(vec![v1(), broken]).unwrap();
-        let report = Migrator::new(set, Transforms::new()).check_round_trips(&notes());
+        let report = Migrator::new(set, Transforms::new())
+            .check_round_trips(&notes())
+            .unwrap();
         assert!(report[0].passed(), "{:#?}", report[0]);
         let trip = &report[1];
         assert!(!trip.passed());

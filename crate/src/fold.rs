@@ -72,6 +72,15 @@ fn key_path_valid(kp: &KeyPath) -> Result<(), String> {
     }
 }
 
+fn check_auto_increment(auto_increment: bool, key_path: Option<&KeyPath>) -> Result<(), String> {
+    match key_path {
+        _ if !auto_increment => Ok(()),
+        None => Ok(()),
+        Some(KeyPath::Single(p)) if !p.is_empty() => Ok(()),
+        _ => Err("auto-increment needs out-of-line keys or a single, non-empty key path".into()),
+    }
+}
+
 /// Applies one step to `schema`, or says why it cannot apply.
 pub fn apply_step(schema: &mut DatabaseSchema, step: &Step) -> Result<(), String> {
     match step {
@@ -87,18 +96,7 @@ pub fn apply_step(schema: &mut DatabaseSchema, step: &Step) -> Result<(), String
             if let Some(kp) = key_path {
                 key_path_valid(kp)?;
             }
-            if *auto_increment {
-                match key_path {
-                    None => {}
-                    Some(KeyPath::Single(p)) if !p.is_empty() => {}
-                    _ => {
-                        return Err(
-                            "auto-increment needs out-of-line keys or a single, non-empty key path"
-                                .into(),
-                        )
-                    }
-                }
-            }
+            check_auto_increment(*auto_increment, key_path.as_ref())?;
             schema.stores.insert(
                 store.clone(),
                 StoreSchema::new(store.clone(), key_path.clone(), *auto_increment),
@@ -177,6 +175,34 @@ pub fn apply_step(schema: &mut DatabaseSchema, step: &Step) -> Result<(), String
             }
             store_mut(schema, store)?;
         }
+        Step::ChangeKey {
+            store,
+            key_path,
+            auto_increment,
+        } => {
+            key_path_valid(key_path)?;
+            check_auto_increment(*auto_increment, Some(key_path))?;
+            let s = store_mut(schema, store)?;
+            if s.key_path.is_none() {
+                return Err(format!(
+                    "store {store:?} has out-of-line keys, which its records do not hold, so a \
+                     new key path would lose them: a key can change only in a store with a key \
+                     path"
+                ));
+            }
+            if s.key_path.as_ref() == Some(key_path) && s.auto_increment == *auto_increment {
+                return Err(format!(
+                    "store {store:?} already has key path {key_path}{}",
+                    if *auto_increment {
+                        " with auto-increment"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            s.key_path = Some(key_path.clone());
+            s.auto_increment = *auto_increment;
+        }
     }
     Ok(())
 }
@@ -198,6 +224,16 @@ mod tests {
             store: store.into(),
             key_path: kp,
             auto_increment: auto,
+        }
+    }
+
+    /// Each step is refused with a reason containing its text, and leaves `s` as it was.
+    fn assert_refused(s: &mut DatabaseSchema, cases: Vec<(Step, &str)>) {
+        for (step, expected) in cases {
+            let before = s.clone();
+            let err = apply_step(s, &step).unwrap_err();
+            assert!(err.contains(expected), "{step}: {err}");
+            assert_eq!(*s, before, "a refused step changed the schema: {step}");
         }
     }
 
@@ -314,12 +350,100 @@ mod tests {
                 "store \"zz\" does not exist",
             ),
         ];
-        for (step, expected) in cases {
-            let before = s.clone();
-            let err = apply_step(&mut s, &step).unwrap_err();
-            assert!(err.contains(expected), "{step}: {err}");
-            assert_eq!(s, before, "a refused step changed the schema: {step}");
+        assert_refused(&mut s, cases);
+    }
+
+    fn change_key(store: &str, kp: KeyPath, auto: bool) -> Step {
+        Step::ChangeKey {
+            store: store.into(),
+            key_path: kp,
+            auto_increment: auto,
         }
+    }
+
+    #[test]
+    fn a_key_change_keeps_the_indexes_and_frees_the_old_key() {
+        let mut s = DatabaseSchema::default();
+        apply_steps(
+            &mut s,
+            &[
+                create("notes", Some(KeyPath::single("id")), true),
+                Step::CreateIndex {
+                    store: "notes".into(),
+                    index: "by_title".into(),
+                    key_path: KeyPath::single("title"),
+                    unique: true,
+                    multi_entry: false,
+                },
+                change_key("notes", KeyPath::single("uuid"), false),
+                // The old key is an ordinary field now, the new one is not.
+                Step::RemoveField {
+                    store: "notes".into(),
+                    field: "id".into(),
+                },
+            ],
+        )
+        .unwrap();
+        let notes = s.store("notes").unwrap();
+        assert_eq!(notes.key_path, Some(KeyPath::single("uuid")));
+        assert!(!notes.auto_increment);
+        assert!(notes.indexes["by_title"].unique);
+        let err = apply_step(
+            &mut s,
+            &Step::RemoveField {
+                store: "notes".into(),
+                field: "uuid".into(),
+            },
+        )
+        .unwrap_err();
+        assert!(err.contains("part of the primary key"), "{err}");
+        // Its inverse gives the schema back.
+        let mut back = s.clone();
+        apply_step(&mut back, &change_key("notes", KeyPath::single("id"), true)).unwrap();
+        assert_eq!(
+            back.store("notes").unwrap().key_path,
+            Some(KeyPath::single("id"))
+        );
+        assert!(back.store("notes").unwrap().auto_increment);
+    }
+
+    #[test]
+    fn refuses_key_changes_that_cannot_apply() {
+        let mut s = DatabaseSchema::default();
+        apply_steps(
+            &mut s,
+            &[
+                create("a", Some(KeyPath::single("id")), false),
+                create("out", None, true),
+            ],
+        )
+        .unwrap();
+        let cases: Vec<(Step, &str)> = vec![
+            (
+                change_key("zz", KeyPath::single("k"), false),
+                "store \"zz\" does not exist",
+            ),
+            (
+                change_key("a", KeyPath::single("id"), false),
+                "already has key path \"id\"",
+            ),
+            (
+                change_key("out", KeyPath::single("k"), false),
+                "has out-of-line keys",
+            ),
+            (
+                change_key("a", KeyPath::compound(["x", "y"]), true),
+                "auto-increment needs",
+            ),
+            (
+                change_key("a", KeyPath::single("x..y"), false),
+                "not a valid key path",
+            ),
+        ];
+        assert_refused(&mut s, cases);
+        // Only auto-increment may change.
+        apply_step(&mut s, &change_key("a", KeyPath::single("id"), true)).unwrap();
+        assert!(s.store("a").unwrap().auto_increment);
     }
 
     #[test]

@@ -10,12 +10,15 @@ mod check;
 mod diff;
 mod engine;
 mod fold;
+mod key_order;
 mod memory;
 mod migration;
 mod migration_error;
 mod operations;
 mod plan;
 mod record;
+mod rekey;
+mod restore_diff;
 mod rewind_error;
 mod schema;
 mod stored;
@@ -24,7 +27,7 @@ mod stored;
 mod idb;
 
 pub use backup_policy::{check_restore, RestoreConsent, UnsupportedRecords};
-pub use check::{RecordDifference, RoundTrip};
+pub use check::{RecordDifference, RoundTrip, RoundTripDatabase};
 pub use diff::{diff, ProblemKind, SchemaDiff, SchemaProblem};
 pub use engine::{
     AppliedMigration, Baseline, DatabaseState, DriftedMigration, JournalEntry, Migrate, Migrator,
@@ -37,6 +40,9 @@ pub use migration_error::MigrationError;
 pub use operations::{BackupPolicy, BackupRequest, Backups};
 pub use plan::{Direction, MigrationPlan, MigrationSet, PlanEffects};
 pub use record::{JsonRecord, RecordAccess, Transforms};
+pub use restore_diff::{
+    value_fingerprint, walk_restore, DiffSource, Keyed, RestoreDiff, Side, StoreChanges, StoreWalk,
+};
 pub use rewind_error::RewindError;
 pub use schema::{
     DatabaseListing, DatabaseSchema, DatabaseSummary, IndexSchema, KeyPath, StoreSchema,
@@ -49,10 +55,10 @@ pub use idb::test_hooks;
 /// backups and lock ([`Rewind`]); the origin's databases; the page's storage.
 #[cfg(target_arch = "wasm32")]
 pub use idb::{
-    abort_running_upgrades, as_blob, delete_database, describe_js_type, describe_thrown,
-    list_app_databases, migrations_from_js, on_version_change, storage_estimate, summarize,
-    CancelFlag, IdbError, JsRecord, OperationOptions, Progress, RestoreSource, Rewind,
-    StorageEstimate,
+    abort_running_upgrades, as_blob, check_migrations, delete_database, describe_js_type,
+    describe_thrown, list_app_databases, migrations_from_js, on_version_change, persist,
+    storage_estimate, summarize, CancelFlag, IdbError, JsRecord, OperationOptions, Persistence,
+    Progress, RestoreSource, Rewind, StorageEstimate,
 };
 
 /// Embeds a directory of migration files (`NNNN_name.json`) at compile time, like

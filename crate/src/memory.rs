@@ -6,10 +6,12 @@ use crate::backup::{BackupManifest, StoreManifest, FORMAT_VERSION};
 use crate::diff::diff;
 use crate::engine::{step_failed, DatabaseState, JournalEntry, Migrate, RewindMeta};
 use crate::fold::apply_step;
+use crate::key_order::compare_keys;
 use crate::migration_error::MigrationError;
 use crate::operations::{BackupRequest, Backups};
 use crate::plan::MigrationPlan;
 use crate::record::{apply_data_step, JsonRecord, Transforms};
+use crate::restore_diff::{value_fingerprint, walk_restore, DiffSource, Keyed, RestoreDiff};
 use crate::rewind_error::RewindError;
 use crate::schema::DatabaseSchema;
 use serde_json::Value;
@@ -30,7 +32,10 @@ pub struct MemoryDatabase {
     pub backups: Vec<(BackupManifest, MemoryDatabase)>,
     /// Every backup fails with this error (no room, say), keeping nothing.
     pub failing_backup: Option<RewindError>,
-    /// Every restore fails with this error before it commits, changing nothing.
+    /// Every restore fails with this error while it stages (a damaged file, say), changing
+    /// nothing.
+    pub failing_stage: Option<RewindError>,
+    /// Every restore fails with this error in its swap, changing nothing.
     pub failing_restore: Option<RewindError>,
     /// What `now()` says.
     pub clock: f64,
@@ -46,6 +51,22 @@ pub enum MemorySource {
 }
 
 impl MemoryDatabase {
+    /// The manifest and content `source` names: a backup of the catalog, or a file.
+    fn source(
+        &self,
+        source: MemorySource,
+    ) -> Result<(BackupManifest, MemoryDatabase), RewindError> {
+        match source {
+            MemorySource::Backup(id) => self
+                .backups
+                .iter()
+                .find(|(m, _)| m.id == id)
+                .cloned()
+                .ok_or(RewindError::NoSuchBackup { id }),
+            MemorySource::File(manifest, held) => Ok((manifest, *held)),
+        }
+    }
+
     pub fn new() -> Self {
         Self::default()
     }
@@ -91,6 +112,14 @@ impl MemoryDatabase {
                     crate::migration::Step::RenameStore { from, to } => {
                         let rows = next.records.remove(from).unwrap_or_default();
                         next.records.insert(to.clone(), rows);
+                    }
+                    crate::migration::Step::ChangeKey {
+                        store, key_path, ..
+                    } => {
+                        let rows = next.records.remove(store).unwrap_or_default();
+                        let moved = crate::rekey::rekey_json(&rows, key_path)
+                            .map_err(|r| step_failed(pm, i, r))?;
+                        next.records.insert(store.clone(), moved);
                     }
                     _ => {}
                 }
@@ -178,6 +207,7 @@ impl Backups for MemoryDatabase {
     type Lock = ();
     type Source = MemorySource;
     type Verified = (BackupManifest, MemoryDatabase);
+    type Staged = (BackupManifest, MemoryDatabase);
 
     fn name(&self) -> &str {
         &self.name
@@ -242,35 +272,127 @@ impl Backups for MemoryDatabase {
         &mut self,
         source: MemorySource,
     ) -> Result<(BackupManifest, Self::Verified), RewindError> {
-        let (manifest, held) = match source {
-            MemorySource::Backup(id) => self
-                .backups
-                .iter()
-                .find(|(m, _)| m.id == id)
-                .cloned()
-                .ok_or(RewindError::NoSuchBackup { id })?,
-            MemorySource::File(manifest, held) => (manifest, *held),
-        };
+        let (manifest, held) = self.source(source)?;
         Ok((manifest.clone(), (manifest, held)))
     }
 
-    async fn restore(
+    async fn stage(
         &mut self,
-        (manifest, held): Self::Verified,
-        state: &DatabaseState,
-        entry: &JournalEntry,
-    ) -> Result<(), RewindError> {
+        verified: Self::Verified,
+        _state: &DatabaseState,
+    ) -> Result<Self::Verified, RewindError> {
         if self.blocked {
             return Err(MigrationError::Blocked.into());
         }
+        match &self.failing_stage {
+            Some(err) => Err(err.clone()),
+            None => Ok(verified),
+        }
+    }
+
+    async fn swap(
+        &mut self,
+        (manifest, held): Self::Staged,
+        entry: &JournalEntry,
+    ) -> Result<(), RewindError> {
         if let Some(err) = &self.failing_restore {
             return Err(err.clone());
         }
-        self.idb_version = state.idb_version + 1;
+        self.idb_version += 1;
         self.schema = held.schema;
         self.records = held.records;
         self.meta = Some(manifest.meta);
         self.journal.push(entry.clone());
         Ok(())
+    }
+
+    async fn discard(&mut self, _staged: Self::Staged) {}
+}
+
+/// A JSON value as the backup's value model holds it.
+fn json_to_value(json: &Value) -> crate::backup::Value {
+    use crate::backup::{Text, Value as V};
+    let text = |s: &str| Text::from_utf16(s.encode_utf16().collect());
+    match json {
+        Value::Null => V::Null,
+        Value::Bool(b) => V::Bool(*b),
+        Value::Number(n) => V::number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => V::String(text(s)),
+        Value::Array(items) => V::Array {
+            length: items.len() as u32,
+            props: items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (text(&i.to_string()), json_to_value(v)))
+                .collect(),
+        },
+        Value::Object(map) => V::Object(
+            map.iter()
+                .map(|(k, v)| (text(k), json_to_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// A store's records as a diff walks them: in key order, each value by its fingerprint.
+fn keyed_in_order(rows: &[(Value, Value)]) -> Result<Vec<Keyed>, RewindError> {
+    let mut keyed = rows
+        .iter()
+        .map(|(k, v)| Ok((json_to_value(k), value_fingerprint(json_to_value(v), &[])?)))
+        .collect::<Result<Vec<_>, RewindError>>()?;
+    keyed.sort_by(|a, b| compare_keys(&a.0, &b.0).unwrap_or(std::cmp::Ordering::Equal));
+    Ok(keyed)
+}
+
+/// A restore's diff over two in-memory databases, `batch` records at a time.
+struct MemoryDiff<'a> {
+    backup: Vec<(String, Vec<Keyed>)>,
+    live: &'a MemoryDatabase,
+    live_read: BTreeMap<String, std::vec::IntoIter<Keyed>>,
+    batch: usize,
+}
+
+impl DiffSource for MemoryDiff<'_> {
+    async fn next_backup(&mut self) -> Result<Option<(String, Vec<Keyed>)>, RewindError> {
+        Ok((!self.backup.is_empty()).then(|| self.backup.remove(0)))
+    }
+
+    async fn next_live(&mut self, store: &str) -> Result<Vec<Keyed>, RewindError> {
+        if !self.live_read.contains_key(store) {
+            let rows = self.live.records.get(store).map_or(&[][..], Vec::as_slice);
+            self.live_read
+                .insert(store.to_string(), keyed_in_order(rows)?.into_iter());
+        }
+        let rows = self.live_read.get_mut(store).expect("inserted above");
+        Ok(rows.by_ref().take(self.batch).collect())
+    }
+}
+
+impl MemoryDatabase {
+    /// What restoring `source` would change here, walked `batch` records at a time; changes
+    /// nothing.
+    pub async fn diff_restore(
+        &self,
+        source: MemorySource,
+        batch: usize,
+    ) -> Result<RestoreDiff, RewindError> {
+        if let Some(err) = &self.failing_stage {
+            return Err(err.clone());
+        }
+        let (manifest, held) = self.source(source)?;
+        let mut backup = Vec::new();
+        for store in held.schema.stores.keys() {
+            let rows = held.records.get(store).map_or(&[][..], Vec::as_slice);
+            for part in keyed_in_order(rows)?.chunks(batch.max(1)) {
+                backup.push((store.clone(), part.to_vec()));
+            }
+        }
+        let mut source = MemoryDiff {
+            backup,
+            live: self,
+            live_read: BTreeMap::new(),
+            batch: batch.max(1),
+        };
+        walk_restore(&mut source, &held.schema, &self.schema, &manifest.skipped).await
     }
 }

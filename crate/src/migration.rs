@@ -68,6 +68,16 @@ pub enum Step {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         description: Option<String>,
     },
+    /// Moves every record of `store` into a store keyed by `key_path` (with the same indexes),
+    /// in place of the old one. Every record must hold a valid key at `key_path`, and no two
+    /// the same one, or the migration fails and nothing changes.
+    #[serde(rename_all = "camelCase")]
+    ChangeKey {
+        store: String,
+        key_path: KeyPath,
+        #[serde(default, skip_serializing_if = "is_false")]
+        auto_increment: bool,
+    },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -153,6 +163,20 @@ impl fmt::Display for Step {
                     write!(f, " ({d})")?;
                 }
                 Ok(())
+            }
+            Step::ChangeKey {
+                store,
+                key_path,
+                auto_increment,
+            } => {
+                write!(
+                    f,
+                    "change the primary key of {store:?} to key path {key_path}"
+                )?;
+                if *auto_increment {
+                    f.write_str(", auto-increment")?;
+                }
+                f.write_str(" (every record moves)")
             }
         }
     }

@@ -35,8 +35,10 @@ pub trait Backups: Migrate {
     type Lock;
     /// Where a restore reads from (a backup of the catalog, a file…).
     type Source;
-    /// A source proven whole, ready to restore.
+    /// A source whose manifest is proven, ready to stage.
     type Verified;
+    /// A restore staged beside the app's data, ready to swap in.
+    type Staged;
 
     fn name(&self) -> &str;
     /// Milliseconds since the Unix epoch.
@@ -47,20 +49,27 @@ pub trait Backups: Migrate {
         -> Result<BackupManifest, RewindError>;
     async fn list_backups(&mut self) -> Result<Vec<BackupManifest>, RewindError>;
     async fn delete_backup(&mut self, id: &str) -> Result<(), RewindError>;
-    /// Reads and verifies the whole source; changes nothing.
+    /// Opens the source and proves its manifest (a file read whole is verified whole; a
+    /// chunked one is proven up to its chunks, which staging checks); changes nothing.
     async fn verify(
         &mut self,
         source: Self::Source,
     ) -> Result<(BackupManifest, Self::Verified), RewindError>;
-    /// Replaces the database (as `state` describes it) with the verified backup and appends
-    /// `entry` to its journal, in one atomic unit that commits only once what it wrote is
-    /// proven to match the backup. On any error nothing has changed.
-    async fn restore(
+    /// Writes the verified backup beside the app's data of the database (as `state` describes
+    /// it), checking every byte it reads and proving what it wrote matches the backup. The
+    /// app's data, metadata and journal are untouched; on error nothing of it is left (or
+    /// what is left, the next change removes).
+    async fn stage(
         &mut self,
         verified: Self::Verified,
         state: &DatabaseState,
-        entry: &JournalEntry,
-    ) -> Result<(), RewindError>;
+    ) -> Result<Self::Staged, RewindError>;
+    /// Replaces the database with the staged backup and appends `entry` to its journal, in
+    /// one atomic unit. On any error nothing has changed and the staged copy is removed.
+    async fn swap(&mut self, staged: Self::Staged, entry: &JournalEntry)
+        -> Result<(), RewindError>;
+    /// Removes a staged backup that will not be swapped in (best effort).
+    async fn discard(&mut self, staged: Self::Staged);
 }
 
 /// The app's choices about automatic backups.
@@ -285,6 +294,25 @@ impl Migrator {
         let _lock = db.lock().await?;
         let state = db.read().await?;
         let (from, to) = (state.meta.schema_version, manifest.schema_version);
+        let entry = |backup_id: Option<String>, error: Option<String>, at: f64| JournalEntry {
+            at,
+            operation: Operation::Restore,
+            from,
+            to,
+            error,
+            backup_id,
+            without_backup: state.exists && !policy.automatic,
+        };
+        // Staged first: a file damaged anywhere is refused before the automatic backup, which
+        // then captures the app's data as the swap will find it.
+        let staged = match db.stage(verified, &state).await {
+            Ok(staged) => staged,
+            Err(err) => {
+                let failed = entry(None, Some(err.to_string()), db.now());
+                record_failure(db, &failed, err.is_blocked()).await;
+                return Err(err);
+            }
+        };
         let backup_id = match state.exists && policy.automatic {
             true => {
                 let request = BackupRequest {
@@ -292,23 +320,21 @@ impl Migrator {
                     automatic: true,
                     unsupported: unsupported_before_restore(&manifest, policy.unsupported),
                 };
-                Some(automatic_backup(db, policy, &request, Operation::Restore, from, to).await?)
+                match automatic_backup(db, policy, &request, Operation::Restore, from, to).await {
+                    Ok(id) => Some(id),
+                    Err(err) => {
+                        db.discard(staged).await;
+                        return Err(err);
+                    }
+                }
             }
             false => None,
         };
-        let entry = JournalEntry {
-            at: db.now(),
-            operation: Operation::Restore,
-            from,
-            to,
-            error: None,
-            backup_id: backup_id.clone(),
-            without_backup: state.exists && !policy.automatic,
-        };
-        if let Err(err) = db.restore(verified, &state, &entry).await {
+        let done = entry(backup_id.clone(), None, db.now());
+        if let Err(err) = db.swap(staged, &done).await {
             let failed = JournalEntry {
                 error: Some(err.to_string()),
-                ..entry
+                ..done
             };
             record_failure(db, &failed, err.is_blocked()).await;
             return Err(err);
@@ -710,6 +736,55 @@ mod tests {
             .unwrap()
             .contains("the disk went away"));
         assert!(entry.backup_id.is_some(), "the backup before it was taken");
+    }
+
+    #[test]
+    fn a_file_refused_while_staging_takes_no_automatic_backup_and_changes_nothing() {
+        let mut db = database(1);
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        db.failing_stage = Some(RewindError::Backup(crate::backup::BackupError::corrupt(
+            "chunk 3 is damaged",
+        )));
+        let id = db.backups[0].0.id.clone();
+        let before = (db.schema.clone(), db.records.clone(), db.backups.len());
+        let err =
+            restore_from(&mut db, MemorySource::Backup(id), RestoreConsent::default()).unwrap_err();
+        assert_eq!(err.code(), "CorruptBackup");
+        assert_eq!(
+            (db.schema.clone(), db.records.clone(), db.backups.len()),
+            before,
+            "no automatic backup: the file was refused first"
+        );
+        let entry = db.journal.last().unwrap();
+        assert_eq!(entry.operation, Operation::Restore);
+        assert!(entry.error.as_deref().unwrap().contains("chunk 3"));
+        assert_eq!(entry.backup_id, None);
+    }
+
+    #[test]
+    fn a_restore_whose_automatic_backup_fails_after_staging_changes_nothing() {
+        let mut db = database(1);
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        let id = db.backups[0].0.id.clone();
+        run(migrator().migrate_or_roll_back(
+            &mut db,
+            BackupPolicy::default(),
+            2,
+            Operation::Migrate,
+        ))
+        .unwrap();
+        db.failing_backup = Some(RewindError::Storage("no room".into()));
+        let (schema, records) = (db.schema.clone(), db.records.clone());
+        let err =
+            restore_from(&mut db, MemorySource::Backup(id), RestoreConsent::default()).unwrap_err();
+        assert_eq!(err.code(), "Storage");
+        assert_eq!((db.schema.clone(), db.records.clone()), (schema, records));
+        let entry = db.journal.last().unwrap();
+        assert!(entry
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("the automatic backup before it failed"));
     }
 
     #[test]

@@ -318,6 +318,16 @@ impl PlanEffects {
                 Step::Transform { store, name, .. } => e.fields_changed.push(format!(
                     "records of {store:?} rewritten by transform {name:?}"
                 )),
+                Step::ChangeKey {
+                    store, key_path, ..
+                } => {
+                    let n = counts.get(store).copied().unwrap_or(0);
+                    e.fields_changed.push(format!(
+                        "the primary key of {store:?} changes to key path {key_path}: {n} \
+                         records move to a store keyed by it"
+                    ));
+                    *e.records_touched.entry(store.to_string()).or_insert(0) += n;
+                }
             }
             if let Some(store) = step.data_store() {
                 let n = counts.get(store).copied().unwrap_or(0);

@@ -200,7 +200,8 @@ fn a_database_larger_than_the_writer_and_reader_may_hold_streams_in_bounded_memo
 
     // Reading: the reader is given slices of the file, never a copy of it.
     start_tracking();
-    let mut reader = ChunkedReader::new(file.len() as u64, ReadMode::Records);
+    // (In the mode a restore reads in: where each chunk's records lie.)
+    let mut reader = ChunkedReader::new(file.len() as u64, ReadMode::Spans);
     let mut records = [0u64; 2];
     let mut batches = 0u64;
     let mut largest_read = 0u64;
@@ -215,10 +216,11 @@ fn a_database_larger_than_the_writer_and_reader_may_hold_streams_in_bounded_memo
             Step::Digest(r) => reader
                 .give_digest(Sha256::digest(&file[r.start as usize..r.end as usize]).into())
                 .unwrap(),
-            Step::Records(batch) => {
+            Step::Spans(batch) => {
                 batches += 1;
                 records[batch.store] += batch.records.len() as u64;
             }
+            Step::Records(_) => panic!("records are for ReadMode::Records"),
             Step::Manifest(_) => {}
             Step::Done(m) => break m,
         }

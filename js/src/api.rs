@@ -1,14 +1,16 @@
 //! The `Rewind` class JavaScript sees. Every method returns a Promise; failures reject with an
 //! `Error` (name `RewindError`) whose `code` is stable and whose message is for people.
 
-use crate::views::{plan_view, validation_view};
+use crate::views::{plan_view, round_trips_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use rewind::{
     describe_js_type as describe_type, migrations_from_js, Baseline, Migrator, OperationOptions,
     Progress, RestoreConsent, RestoreSource, Rewind as Inner, RewindError, UnsupportedRecords,
 };
 use serde::Serialize;
+use serde_json::Value;
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -159,6 +161,15 @@ enum Source {
     Blob(web_sys::Blob),
 }
 
+impl From<Source> for RestoreSource {
+    fn from(source: Source) -> Self {
+        match source {
+            Source::Id(id) => RestoreSource::Backup(id),
+            Source::Blob(blob) => RestoreSource::Blob(blob),
+        }
+    }
+}
+
 fn restore_source(source: &JsValue, method: &str) -> Result<Source, JsValue> {
     if let Some(id) = source.as_string() {
         Ok(Source::Id(id))
@@ -253,6 +264,105 @@ fn progress(opts: &JsValue, what: &str) -> Result<Option<Progress>, JsValue> {
     }))
 }
 
+/// How deep a sample record may nest (deeper, or circular, is refused).
+const SAMPLE_DEPTH: usize = 64;
+
+/// Refuses a sample value that is not JSON (so that what the check compares is what the app
+/// gave): `null`, `true`/`false`, finite numbers, strings, arrays and plain objects only.
+fn check_json(v: &JsValue, at: &str, depth: usize) -> Result<(), JsValue> {
+    let refuse = |what: String| {
+        invalid_argument(format!(
+            "{at} must be JSON (null, true or false, a finite number, a string, an array or a \
+             plain object), not {what}: the check compares records as JSON"
+        ))
+    };
+    if depth > SAMPLE_DEPTH {
+        return Err(invalid_argument(format!(
+            "{at} is nested more than {SAMPLE_DEPTH} deep (or refers to itself): give sample \
+             records that are plain JSON"
+        )));
+    }
+    if v.is_null() || v.as_bool().is_some() || v.is_string() {
+        return Ok(());
+    }
+    if let Some(n) = v.as_f64() {
+        return match n.is_finite() {
+            true => Ok(()),
+            false => Err(refuse(format!("the number {n}"))),
+        };
+    }
+    if let Some(array) = v.dyn_ref::<Array>() {
+        return array
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| check_json(&item, &format!("{at}[{i}]"), depth + 1));
+    }
+    // A plain object: its prototype `Object.prototype` or none (not a Date, Map, class…).
+    let plain = v.is_object() && !v.is_function() && {
+        let proto: JsValue = Object::get_prototype_of(v).into();
+        proto.is_null() || proto == JsValue::from(Object::get_prototype_of(&Object::new().into()))
+    };
+    if !plain {
+        return Err(refuse(describe_type(v)));
+    }
+    for key in Object::keys(v.unchecked_ref::<Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        check_json(&get(v, &key), &format!("{at}.{key}"), depth + 1)?;
+    }
+    Ok(())
+}
+
+/// `options.sample` of `checkMigrations`: `{ [store]: record[] }`, every store one the history
+/// creates, every record JSON. Nothing given: no records (the schema is still checked).
+fn sample(
+    v: &JsValue,
+    set: &rewind::MigrationSet,
+) -> Result<BTreeMap<String, Vec<Value>>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(BTreeMap::new());
+    }
+    if !v.is_object() || v.is_function() || Array::is_array(v) {
+        return Err(invalid_argument(format!(
+            "options.sample must be an object of store names to arrays of records, like \
+             {{ notes: [{{ id: 1, title: \"a\" }}] }}, not {}",
+            describe_type(v)
+        )));
+    }
+    let created: std::collections::BTreeSet<&String> = (1..=set.latest())
+        .filter_map(|version| set.schema_at(version))
+        .flat_map(|schema| schema.stores.keys())
+        .collect();
+    for store in Object::keys(v.unchecked_ref::<Object>()).iter() {
+        let store = store.as_string().unwrap_or_default();
+        if !created.contains(&store) {
+            let known: Vec<&str> = created.iter().map(|s| s.as_str()).collect();
+            return Err(invalid_argument(format!(
+                "options.sample names store {store:?}, which no migration creates (stores: {}); \
+                 give records only for the stores of the history",
+                known.join(", ")
+            )));
+        }
+        let records = get(v, &store);
+        if !Array::is_array(&records) {
+            return Err(invalid_argument(format!(
+                "options.sample.{store} must be an array of records, not {}",
+                describe_type(&records)
+            )));
+        }
+        check_json(&records, &format!("options.sample.{store}"), 0)?;
+    }
+    let text = js_sys::JSON::stringify(v)
+        .map_err(|e| {
+            invalid_argument(format!(
+                "options.sample could not be read as JSON ({})",
+                rewind::describe_thrown(&e)
+            ))
+        })?
+        .as_string()
+        .unwrap_or_default();
+    serde_json::from_str(&text).map_err(internal)
+}
+
 fn rejected(e: JsValue) -> Promise {
     Promise::reject(&e)
 }
@@ -283,6 +393,53 @@ impl JsRewind {
             Ok(rw) => Promise::resolve(&JsValue::from(rw)),
             Err(e) => rejected(e),
         }
+    }
+
+    /// Tests a history's rollbacks (Liquibase's update-testing-rollback): in a scratch
+    /// database of its own, for every migration oldest first, `up`, `down` and `up` again over
+    /// `options.sample`'s records, through the real IndexedDB adapter; reports per migration
+    /// whether `down` gave back the schema and the records there were before `up` (and the
+    /// first record that differs). The scratch database is deleted afterwards, whatever
+    /// happened; no other database is touched. Rejects with `InvalidArgument`,
+    /// `InvalidMigration`, or what the browser's storage refused.
+    #[wasm_bindgen(js_name = checkMigrations, unchecked_return_type = "Promise<RoundTripReport>")]
+    pub fn check_migrations(
+        #[wasm_bindgen(unchecked_param_type = "Migration[]")] migrations: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CheckOptions")] options: JsValue,
+    ) -> Promise {
+        install_panic_hook();
+        let args = (|| {
+            let opts = self::options(&options, "options", &["sample", "transforms"])?;
+            let (set, transforms) =
+                migrations_from_js(&migrations, &get(&opts, "transforms"), "options.transforms")
+                    .map_err(|e| rewind_error(e.into()))?;
+            let sample = sample(&get(&opts, "sample"), &set)?;
+            Ok::<_, JsValue>((Migrator::new(set, transforms), sample))
+        })();
+        match args {
+            Ok((migrator, sample)) => crate::in_flight::settled(async move {
+                let report = rewind::check_migrations(&migrator, &sample)
+                    .await
+                    .map_err(rewind_error)?;
+                to_js(&round_trips_view(&report).map_err(internal)?)
+            }),
+            Err(e) => rejected(e),
+        }
+    }
+
+    /// This site's storage: `{ usage, quota, persisted }` (bytes; whether the browser keeps it
+    /// when the device runs low on space), or `null` where the browser does not say.
+    #[wasm_bindgen(unchecked_return_type = "Promise<StorageEstimate | null>")]
+    pub fn storage() -> Promise {
+        crate::in_flight::settled(async move { to_js(&rewind::storage_estimate().await) })
+    }
+
+    /// Asks the browser to keep this site's data (databases and backups) when the device runs
+    /// low on space, and waits for its answer: `"granted"`, `"refused"` or `"unsupported"`.
+    /// Firefox asks the person first, so call it when they asked for it (a button).
+    #[wasm_bindgen(unchecked_return_type = "Promise<\"granted\" | \"refused\" | \"unsupported\">")]
+    pub fn persist() -> Promise {
+        crate::in_flight::settled(async move { to_js(&rewind::persist().await) })
     }
 
     fn build(name: &JsValue, migrations: &JsValue, opts: &JsValue) -> Result<JsRewind, JsValue> {
@@ -584,6 +741,21 @@ impl JsRewind {
         })
     }
 
+    /// What restoring a backup (an id from `listBackups`, or a `.rewind` File or Blob) would
+    /// change against the live database: per store the records it would add, remove and
+    /// change, the schema's differences, and the same in sentences. Read in bounded memory;
+    /// writes nothing and takes no backup. A damaged file rejects as `restore` would.
+    #[wasm_bindgen(unchecked_return_type = "Promise<RestoreDiff>")]
+    pub fn diff(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Blob")] source: JsValue,
+    ) -> Promise {
+        let source = restore_source(&source, "diff");
+        self.run_with(source, |rw, source| async move {
+            to_js(&rw.diff(source.into()).await.map_err(rewind_error)?)
+        })
+    }
+
     /// Replaces the database with a backup (an id from `listBackups`, or a `.rewind` File or
     /// Blob): verified first, preceded by an automatic backup, all or nothing.
     #[wasm_bindgen(unchecked_return_type = "Promise<OperationReport>")]
@@ -610,14 +782,8 @@ impl JsRewind {
         self.run_with(args, |rw, (source, consent, chosen, watch)| async move {
             // Listening until the restore settles.
             let _watch = watch;
-            let source = match source {
-                Source::Id(id) => RestoreSource::Backup(id),
-                Source::Blob(blob) => {
-                    RestoreSource::File(Inner::read_file(&blob).await.map_err(rewind_error)?)
-                }
-            };
             to_js(
-                &rw.restore(source, consent, chosen)
+                &rw.restore(source.into(), consent, chosen)
                     .await
                     .map_err(rewind_error)?,
             )

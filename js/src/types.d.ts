@@ -19,15 +19,23 @@ export interface RenameFieldStep { op: "renameField"; store: string; from: strin
 /** A transform: a function of the step (`fn`), or one passed in `RewindOptions.transforms`
  * under `name`. A step with a function and no name is named `v<version>.<up|down>[<index>]`. */
 export interface TransformStep { op: "transform"; store: string; name?: string; description?: string; fn?: TransformFunction }
+/** Moves every record of `store` into a store keyed by `keyPath` (same indexes, same name), in
+ * the migration's one upgrade. Every record must hold a valid key there, and no two the same one,
+ * or the migration fails with `MigrationFailed` naming the first that does not, and nothing
+ * changes. The store must have a key path (in-line keys). Its `down` is the inverse step. */
+export interface ChangeKeyStep { op: "changeKey"; store: string; keyPath: KeyPath; autoIncrement?: boolean }
 
 /** One step of a migration, the same JSON shape as in `migrations/*.json`. */
 export type Step =
   | CreateStoreStep | DeleteStoreStep | RenameStoreStep | CreateIndexStep | DeleteIndexStep
-  | AddFieldStep | RemoveFieldStep | RenameFieldStep | TransformStep;
+  | AddFieldStep | RemoveFieldStep | RenameFieldStep | TransformStep | ChangeKeyStep;
 
 /** One schema version: versions are 1, 2, 3… without gaps; no `down` means irreversible. */
 export interface Migration { version: number; name: string; up: Step[]; down?: Step[] }
 
+/** Records done of a total, per sweep: a count that starts again is the next sweep (a
+ * restore writes the backup's records, then takes its automatic backup; a migration or
+ * rollback takes its automatic backup). */
 export type ProgressCallback = (done: number, total: number) => void;
 
 export interface RewindOptions {
@@ -171,6 +179,64 @@ export interface SchemaProblem {
   message: string;
 }
 export interface ValidationResult { ok: boolean; problems: SchemaProblem[] }
+
+/** What a restore would do to one store (`Rewind#diff`). */
+export interface StoreChanges {
+  store: string;
+  /** Records in the backup and not live: the restore brings them back. */
+  added: number;
+  /** Live records the backup does not have (made since it): the restore removes them. */
+  removed: number;
+  /** Same key, different value: the restore puts the backup's value back. */
+  changed: number;
+  unchanged: number;
+  /** Whether the backup holds the store (a store only live is deleted by the restore). */
+  inBackup: boolean;
+  /** Whether the live database holds it (one only in the backup is made again). */
+  inLive: boolean;
+}
+/**
+ * What restoring a backup would change (`Rewind#diff`): every store of either side, the
+ * schema's differences (`expected` the backup's, `actual` the live database's) and the store
+ * changes in sentences ("37 notes created since this backup will be removed"). Values are
+ * compared by their encoding; Blobs and Files by type and size, not their bytes.
+ */
+export interface RestoreDiff { stores: StoreChanges[]; schema: SchemaProblem[]; sentences: string[] }
+/** This site's storage (`Rewind.storage()`): bytes used and allowed, and whether it is persistent. */
+export interface StorageEstimate { usage: number; quota: number; persisted: boolean }
+
+/** `Rewind.checkMigrations`' options. */
+export interface CheckOptions {
+  /** Sample records by store name: `{ notes: [{ id: 1, title: "a" }] }`. Each store must be
+   *  one the history creates; records are plain JSON (compared as JSON). A store's records
+   *  are put in once it exists (before the first migration after the one creating it); a
+   *  store without a key path gets keys 1, 2, 3… */
+  sample?: Record<string, JsonValue[]>;
+  /** Transforms by name, as `Rewind.open` takes them. */
+  transforms?: Record<string, TransformFunction>;
+}
+/** A record as it was before `up` and as it is after `down` (`null`: not there). */
+export interface RecordDifference { store: string; key: JsonValue; before: JsonValue | null; after: JsonValue | null }
+/** One migration's round trip: `up`, `down`, `up` again. */
+export interface RoundTripResult {
+  version: number;
+  name: string;
+  /** `down` gave back the schema and every record there was before `up`, and no step failed. */
+  passed: boolean;
+  /** No `down`: run up only, not checked. */
+  irreversible: boolean;
+  /** How the schema after `down` differs from the one before `up`. */
+  schemaProblems: SchemaProblem[];
+  /** The first record (by store name, then key) that differs after `down`; `null`: none. */
+  firstDifference: RecordDifference | null;
+  /** The step that failed ("up: …", "down: …", "up again: …"); the check stopped there. */
+  error: string | null;
+}
+export interface RoundTripReport {
+  /** Every reversible migration passed and no step failed. */
+  passed: boolean;
+  migrations: RoundTripResult[];
+}
 
 export interface IndexSchema { name: string; keyPath: KeyPath; unique: boolean; multiEntry: boolean }
 export interface StoreSchema { name: string; keyPath: KeyPath | null; autoIncrement: boolean; indexes: Record<string, IndexSchema> }

@@ -1,7 +1,7 @@
 //! What the JavaScript API returns, as plain JSON values (camelCase), and the facts about it
 //! that need no browser: error codes.
 
-use rewind::{MigrationPlan, SchemaDiff};
+use rewind::{MigrationPlan, RoundTrip, SchemaDiff};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -52,10 +52,35 @@ pub fn validation_view(diff: &SchemaDiff) -> Result<Value, serde_json::Error> {
     })
 }
 
+/// `checkMigrations`' result: `{ passed, migrations }`, one entry per migration checked,
+/// `{ version, name, passed, irreversible, schemaProblems, firstDifference, error }`. `passed`
+/// overall: every reversible migration's round trip gave back what was there and no step
+/// failed (an irreversible one cannot be checked: `passed: false, irreversible: true`).
+pub fn round_trips_view(trips: &[RoundTrip]) -> Result<Value, serde_json::Error> {
+    let migrations: Vec<Value> = trips
+        .iter()
+        .map(|t| {
+            Ok(json!({
+                "version": t.version,
+                "name": t.name,
+                "passed": t.passed(),
+                "irreversible": t.irreversible,
+                "schemaProblems": serde_json::to_value(&t.schema.problems)?,
+                "firstDifference": serde_json::to_value(&t.first_difference)?,
+                "error": t.error,
+            }))
+        })
+        .collect::<Result<_, serde_json::Error>>()?;
+    let passed = trips
+        .iter()
+        .all(|t| t.error.is_none() && (t.irreversible || t.passed()));
+    Ok(json!({ "passed": passed, "migrations": migrations }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rewind::{Migration, MigrationSet, Transforms};
+    use rewind::{Migration, MigrationSet, Migrator, Transforms};
     use std::collections::BTreeMap;
 
     fn set() -> MigrationSet {
@@ -104,6 +129,41 @@ mod tests {
         let v = plan_view(&plan).unwrap();
         assert_eq!(v["direction"], "down");
         assert_eq!(v["steps"][0]["step"]["from"], "title");
+    }
+
+    #[test]
+    fn a_round_trip_report_says_which_migration_lost_what() {
+        let history = Migrator::new(set(), Transforms::new());
+        let sample = BTreeMap::from([(
+            "notes".to_string(),
+            vec![json!({"id": 1, "name": "a"}), json!({"id": 2, "name": "b"})],
+        )]);
+        let v = round_trips_view(&history.check_round_trips(&sample).unwrap()).unwrap();
+        assert_eq!(v["passed"], true, "{v:#}");
+        assert_eq!(v["migrations"][1]["name"], "titles");
+        assert_eq!(v["migrations"][1]["firstDifference"], Value::Null);
+
+        let lossy: Migration = serde_json::from_value(json!({
+            "version": 2, "name": "titles",
+            "up": [{"op": "renameField", "store": "notes", "from": "name", "to": "title"}],
+            "down": [{"op": "removeField", "store": "notes", "field": "title"}]
+        }))
+        .unwrap();
+        let first = set().migrations()[0].clone();
+        let history = Migrator::new(
+            MigrationSet::new(vec![first, lossy]).unwrap(),
+            Transforms::new(),
+        );
+        let v = round_trips_view(&history.check_round_trips(&sample).unwrap()).unwrap();
+        assert_eq!(v["passed"], false);
+        assert_eq!(v["migrations"][0]["passed"], true);
+        let trip = &v["migrations"][1];
+        assert_eq!(trip["passed"], false);
+        assert_eq!(trip["schemaProblems"], json!([]));
+        assert_eq!(
+            trip["firstDifference"],
+            json!({"store": "notes", "key": 1, "before": {"id": 1, "name": "a"}, "after": {"id": 1}})
+        );
     }
 
     #[test]

@@ -118,6 +118,9 @@ test("create a backup, download it, lose the data, upload the file and restore i
   assert.match(contents, /Database\s+notes-demo/);
   assert.match(contents, /Schema version\s+5/);
   assert.match(contents, /notes: 3000 records/);
+  // What the restore will change, once worked out (the dialog grows then: tick the box after).
+  await dialog.getByRole("region", { name: "What the restore will change" })
+    .getByText("3000 notes deleted since this backup will come back.").waitFor({ timeout: 60_000 });
   await shot(page, "restore-from-file");
   const restore = dialog.getByRole("button", { name: "Restore", exact: true });
   assert.equal(await restore.isDisabled(), true);

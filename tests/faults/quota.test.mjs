@@ -52,13 +52,13 @@ test("no room for a backup, nor for a migration's or a rollback's automatic back
   await context.close();
 });
 
-test("no room for the restored data: QuotaExceeded, data intact, only the complete automatic backup listed, failure journaled", chromiumOnly("CDP (Storage.overrideQuotaForOrigin)"), async () => {
-  // A 3.5 MB backup of "q" made where there is room, uploaded where there is not.
+// A backup of "q" made where there is room: `n` records and `noise` quarter-MiB records.
+async function backupFile({ n, noise }) {
   const roomy = await newContext();
   const maker = await openPage(roomy);
-  const bytes = Buffer.from(await maker.evaluate(async () => {
-    await F.seed("q", { n: 10, version: 1 });
-    await F.put("q", "items", F.noise(14));
+  const b64 = await maker.evaluate(async ({ n, noise }) => {
+    await F.seed("q", { n, version: 1 });
+    if (noise) await F.put("q", "items", F.noise(noise));
     const rw = await F.open("q");
     const m = await rw.backup("big");
     const file = await rw.exportBackup(m.id);
@@ -66,42 +66,72 @@ test("no room for the restored data: QuotaExceeded, data intact, only the comple
     let s = "";
     for (let i = 0; i < b.length; i += 32768) s += String.fromCharCode(...b.subarray(i, i + 32768));
     return btoa(s);
-  }), "base64");
+  }, { n, noise });
   await roomy.close();
+  return Buffer.from(b64, "base64");
+}
 
+// Restores `bytes` into "q" (seeded with `n` records and `noise` quarter-MiB records) under
+// the quota; what changed, the catalog and the journal.
+async function restoreUnderQuota(bytes, { n, noise }) {
   const context = await newContext({ quota: QUOTA });
   const page = await openPage(context);
-  await page.evaluate(() => F.seed("q", { n: 300, version: 1 }));
+  await page.evaluate(async ({ n, noise }) => {
+    await F.seed("q", { n, version: 1 });
+    if (noise) await F.put("q", "items", F.noise(noise));
+  }, { n, noise });
   await page.setInputFiles("#upload", { name: "q-big.rewind", mimeType: "application/octet-stream", buffer: bytes });
   const r = await page.evaluate(async () => {
-    const before = await F.digest("q");
-    // Staged, a failed restore leaves the IndexedDB version higher, and nothing else changed.
+    // Staged, a failed restore may leave the IndexedDB version higher, and nothing else changed.
     const beforeData = await F.digest("q", { journal: false, version: false });
     const journalBefore = (await F.journal("q")).length;
     const rw = await F.open("q");
     const file = document.getElementById("upload").files[0];
-    const inspected = await rw.inspect(file);
     const restore = await F.failure(rw.restore(file));
     return {
-      size: file.size, inspected: inspected.stores.map((s) => s.records), before, beforeData, restore,
-      afterData: await F.digest("q", { journal: false, version: false }), after: await F.digest("q"),
+      size: file.size, beforeData, restore,
+      afterData: await F.digest("q", { journal: false, version: false }),
       journal: (await F.journal("q")).slice(journalBefore), catalog: await F.catalog("q"),
+      status: await rw.status(),
     };
   });
+  await context.close();
+  return r;
+}
+
+test("no room for the restored data: QuotaExceeded while staging, before any backup; data intact, nothing listed, failure journaled", chromiumOnly("CDP (Storage.overrideQuotaForOrigin)"), async () => {
+  // A 3.5 MB file into a 3 MB quota: its staging runs out of room.
+  const r = await restoreUnderQuota(await backupFile({ n: 10, noise: 14 }), { n: 300, noise: 0 });
   assert.equal(r.restore.code, "QuotaExceeded", JSON.stringify(r.restore));
   assert.match(r.restore.message, /room|space/);
-  assert.equal(r.afterData, r.beforeData, "the app's data, schema and metadata are unchanged");
-  assert.deepEqual(r.catalog.problems, []);
-  assert.equal(r.catalog.list.length, 1, "the automatic backup taken before the restore");
-  assert.equal(r.catalog.list[0].automatic, true);
-  assert.deepEqual(r.catalog.list[0].records, [["items", 300], ["loose", 4]], "it holds the data from before");
+  assert.equal(r.afterData, r.beforeData, "the app's data, schema and metadata are unchanged, no staging store left");
+  assert.deepEqual(r.catalog, { list: [], problems: [] }, "no automatic backup: staging comes first");
   assert.equal(r.journal.length, 1, "one journal entry");
   assert.equal(r.journal[0].operation, "restore");
-  assert.ok(r.journal[0].error, "that records the failure");
-  summary.push(`restore of a ${(r.size / 1e6).toFixed(1)} MB file into a ${QUOTA / 1e6} MB quota: ${r.restore.code}, data unchanged, ` +
-    `automatic backup complete and listed, failure journaled; message: "${r.restore.message}"`);
+  assert.equal(r.journal[0].backupId, null);
+  assert.match(r.journal[0].error, /room|space/, "that records the failure");
+  summary.push(`restore of a ${(r.size / 1e6).toFixed(1)} MB file into a ${QUOTA / 1e6} MB quota: ${r.restore.code} while staging, ` +
+    `data unchanged, no backup taken, failure journaled; message: "${r.restore.message}"`);
   restoreMessage = r.restore.message;
-  await context.close();
+});
+
+test("room for the restored data but not for the automatic backup: QuotaExceeded, the staging removed, data intact, nothing listed", chromiumOnly("CDP (Storage.overrideQuotaForOrigin)"), async () => {
+  // A small file into a database holding 2 MiB under a 3 MB quota: staging fits, a 2 MiB
+  // backup besides does not.
+  const r = await restoreUnderQuota(await backupFile({ n: 10, noise: 0 }), { n: 300, noise: 8 });
+  assert.equal(r.restore.code, "QuotaExceeded", JSON.stringify(r.restore));
+  assert.match(r.restore.message, /no room for this backup.*no partial backup was kept/);
+  assert.equal(r.afterData, r.beforeData, "the app's data, schema and metadata are unchanged, no staging store left");
+  assert.deepEqual(r.catalog, { list: [], problems: [] }, "no backup listed, none half-written");
+  assert.equal(r.status.schemaVersion, 1);
+  // Journaled as not started when an entry still fits (as for a migration); never anything else.
+  assert.ok(r.journal.length <= 1, JSON.stringify(r.journal));
+  for (const e of r.journal) {
+    assert.deepEqual([e.operation, e.backupId], ["restore", null]);
+    assert.match(e.error, /^the automatic backup before it failed, so nothing was changed/);
+  }
+  summary.push(`restore of a ${(r.size / 1e3).toFixed(0)} KB file into a database of 2 MiB under a ${QUOTA / 1e6} MB quota: ` +
+    `${r.restore.code} at the automatic backup, staging removed, data unchanged, 0 backups listed`);
   console.log(`quota:\n${summary.map((s) => `  ${s}`).join("\n")}`);
 });
 

@@ -3,7 +3,7 @@
 // refused, with nothing changed, when unmanaged or when the schema is not the baseline's.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { withPage } from "./setup.mjs";
+import { assertCode, withPage } from "./setup.mjs";
 
 const SETUP = `
   const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
@@ -57,11 +57,6 @@ const SETUP = `
   };
 `;
 
-function assertCode(f, code, what) {
-  assert.equal(f.resolved, undefined, `${what}: rejected`);
-  assert.equal(f.name, "RewindError", what);
-  assert.equal(f.code, code, `${what}: ${f.message}`);
-}
 
 test("an unmanaged database is refused with Unmanaged until adopted, and nothing changes", async () => {
   await withPage(async (page) => {

@@ -343,3 +343,54 @@ test("a page that replaces or deletes Blob and File after start still gets its B
     assert.deepEqual(r.after, r.before, "Blob and File back as they were, types and names included");
   });
 });
+
+// A page not served over HTTPS or from localhost has no `crypto.subtle`: every digest is then
+// `sha2`'s in wasm (chunks, runs of Blob parts read as one range, a backup's parts), and the
+// files are the same files.
+test("without WebCrypto, backups and restores work the same, Blob parts included, and their files read with it", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("plain", M.slice(0, 1));
+      await rw.migrateTo();
+      const blobs = await T.canStoreBlobs();
+      const bytes = (n, seed) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
+      await T.put("plain", "items", Array.from({ length: 40 }, (_, i) => ({
+        id: i, text: "note ".repeat(i * 50),
+        ...(blobs ? { photo: new Blob([bytes(i % 4 === 0 ? 300_000 : 3_000 + i, i)], { type: "image/png" }) } : {}),
+      })));
+      const shape = async () => T.shape(await T.getAll("plain", "items"));
+      const before = await shape();
+      const withCrypto = await rw.exportBackup((await rw.backup("with WebCrypto")).id);
+
+      Object.defineProperty(crypto, "subtle", { configurable: true, get: () => undefined });
+      const hidden = crypto.subtle === undefined;
+      let failed = null, out = {};
+      try {
+        out.inspectedOld = (await rw.inspect(withCrypto)).stores[0].records;
+        const without = await rw.exportBackup((await rw.backup("without WebCrypto")).id);
+        out.inspectedNew = (await rw.inspect(without)).stores[0].records;
+        await T.put("plain", "items", [{ id: 0, text: "changed" }, { id: 99, text: "new" }]);
+        await rw.restore(without);
+        out.afterNew = await shape();
+        await T.put("plain", "items", [{ id: 1, text: "changed again" }]);
+        await rw.restore(withCrypto);
+        out.afterOld = await shape();
+        out.without = without;
+      } catch (e) {
+        failed = `${e.code}: ${e.message}`;
+      } finally {
+        delete crypto.subtle;
+      }
+      // A file made without WebCrypto, read with it.
+      out.inspectedBack = out.without ? (await rw.inspect(out.without)).stores[0].records : null;
+      return { hidden, restored: crypto.subtle !== undefined, failed, before, ...out, without: undefined };
+    });
+    assert.ok(r.hidden, "crypto.subtle was hidden");
+    assert.ok(r.restored, "and given back");
+    assert.equal(r.failed, null);
+    assert.deepEqual([r.inspectedOld, r.inspectedNew, r.inspectedBack], [40, 40, 40]);
+    assert.deepEqual(r.afterNew, r.before, "restored from the file made without WebCrypto");
+    assert.deepEqual(r.afterOld, r.before, "restored from the file made with it, read without");
+  });
+});

@@ -18,17 +18,22 @@ test("a restore aborted through its signal changes nothing and leaves no staging
     const r = await page.evaluate(async () => {
       const rw = await Rewind.open("cancelled", M);
       await rw.migrateTo();
-      const records = Array.from({ length: 3000 }, (_, i) => ({ id: i, text: "record " + i }));
+      // 3,000 records of 5 KB: a file of several chunks (4 MiB each at most).
+      const records = Array.from({ length: 3000 }, (_, i) => ({ id: i, text: `record ${i} `.padEnd(5000, "x") }));
       await T.put("cancelled", "items", records);
       const backup = await rw.backup("all of it");
       await T.put("cancelled", "items", [{ id: "changed since", text: "kept" }]);
       const storesBefore = await everyStore("cancelled");
 
-      // Aborted once its first batch is written.
+      // Aborted once its first chunk is staged, with more to come.
       const controller = new AbortController();
+      const seen = [];
       const midway = await T.failure(rw.restore(backup.id, {
         signal: controller.signal,
-        onProgress: (done, total) => { if (total === 3000) controller.abort(); },
+        onProgress: (done, total) => {
+          seen.push([done, total]);
+          if (total === 3000 && done > 0 && done < total) controller.abort();
+        },
       }));
       const itemsAfter = (await T.getAll("cancelled", "items")).length;
       const storesAfter = await everyStore("cancelled");
@@ -41,9 +46,11 @@ test("a restore aborted through its signal changes nothing and leaves no staging
       // Left alone, the same restore runs.
       await rw.restore(backup.id, { signal: new AbortController().signal });
       const restored = (await T.getAll("cancelled", "items")).length;
-      return { midway, itemsAfter, storesBefore, storesAfter, journal, early, wrong, restored };
+      return { midway, seen, itemsAfter, storesBefore, storesAfter, journal, early, wrong, restored, backups: (await rw.listBackups()).length };
     });
     assert.equal(r.midway.code, "Cancelled", JSON.stringify(r.midway));
+    const staged = r.seen.filter(([done, total]) => total === 3000 && done > 0);
+    assert.ok(staged.length >= 1 && staged.at(-1)[0] < 3000, `cancelled between chunks: ${JSON.stringify(r.seen)}`);
     assert.match(r.midway.message, /cancelled before it changed anything/);
     assert.equal(r.itemsAfter, 3001, "the record written after the backup is still there");
     assert.deepEqual(r.storesAfter, r.storesBefore, "no staging store is left");
@@ -53,5 +60,7 @@ test("a restore aborted through its signal changes nothing and leaves no staging
     assert.equal(r.wrong.code, "InvalidArgument");
     assert.match(r.wrong.message, /options\.signal must be an AbortSignal/);
     assert.equal(r.restored, 3000);
+    // Staging comes before the automatic backup: a restore cancelled while staging took none.
+    assert.equal(r.backups, 2, "the backup made here and the automatic backup of the restore that ran");
   });
 });

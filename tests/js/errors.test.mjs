@@ -1,7 +1,7 @@
 // Every failure reaches JavaScript as an Error with a stable `code` and a message for people.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { withPage, ENGINE } from "./setup.mjs";
+import { assertCode, withPage, ENGINE } from "./setup.mjs";
 
 const SETUP = `
   window.m1 = { version: 1, name: "items",
@@ -13,13 +13,6 @@ const SETUP = `
   window.m3 = { version: 3, name: "one way", up: [{ op: "removeField", store: "items", field: "title" }] };
 `;
 
-function assertCode(f, code, what) {
-  assert.equal(f.resolved, undefined, `${what}: rejected`);
-  assert.equal(f.isError, true, `${what}: an Error`);
-  assert.equal(f.name, "RewindError", what);
-  assert.equal(f.code, code, `${what}: ${f.message}`);
-  assert.ok(f.message.length > 20, what);
-}
 
 test("invalid migrations are refused by Rewind.open before anything runs (InvalidMigration)", async () => {
   await withPage(async (page) => {

@@ -2,6 +2,7 @@
 // page), the engine REWIND_ENGINE names (chromium, firefox, webkit; see
 // tests/shared/browsers.mjs), and one fresh context (own IndexedDB) per test.
 import { before, after } from "node:test";
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { serve } from "../e2e/harness.mjs";
 import { openBrowser, ENGINE } from "../shared/browsers.mjs";
@@ -29,4 +30,14 @@ export async function withPage(f, { path = "tests/js/index.html", at, allowError
   } finally {
     await close();
   }
+}
+
+/** Fails unless `f` (a `T.failure` result) is a RewindError `Error` with `code` and a message
+ * for people. */
+export function assertCode(f, code, what) {
+  assert.equal(f.resolved, undefined, `${what}: rejected`);
+  assert.equal(f.isError, true, `${what}: an Error`);
+  assert.equal(f.name, "RewindError", what);
+  assert.equal(f.code, code, `${what}: ${f.message}`);
+  assert.ok(f.message.length > 20, what);
 }

@@ -5,7 +5,7 @@
 // (IrreversibleMigration); definitions missing from older metadata are backfilled.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { withPage } from "./setup.mjs";
+import { assertCode, withPage } from "./setup.mjs";
 
 const SETUP = `
   const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
@@ -85,11 +85,6 @@ const SETUP = `
   };
 `;
 
-function assertCode(f, code, what) {
-  assert.equal(f.resolved, undefined, `${what}: rejected`);
-  assert.equal(f.name, "RewindError", what);
-  assert.equal(f.code, code, `${what}: ${f.message}`);
-}
 
 test("a database at version 3 is rolled back to 1 by a release that knows only 1", async () => {
   await withPage(async (page) => {

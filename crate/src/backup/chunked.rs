@@ -472,6 +472,9 @@ pub enum ReadMode {
     Verify,
     /// Check everything and hand out each chunk's records ([`Step::Records`]).
     Records,
+    /// Check everything and say where each chunk's records lie in its bytes
+    /// ([`Step::Spans`]): for an edge that decodes them itself from the bytes it read.
+    Spans,
 }
 
 /// An out-of-line Blob of a record read back: the `blob`-th Blob or File of the value (walk
@@ -501,6 +504,24 @@ pub struct RecordBatch {
     pub records: Vec<ChunkRecord>,
 }
 
+/// One record of a chunk, located: its key and value are `bytes` of the chunk (as read), and
+/// its out-of-line Blobs (in walk order) lie at `parts` of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSpan {
+    pub bytes: Range<usize>,
+    pub parts: Vec<BlobPartRange>,
+}
+
+/// The records of one chunk, checked, located in the bytes the edge gave for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkSpans {
+    /// The store's position in the manifest.
+    pub store: usize,
+    /// Where the chunk lies in the file.
+    pub chunk: Range<u64>,
+    pub records: Vec<RecordSpan>,
+}
+
 /// What a [`ChunkedReader`] needs or has next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -514,6 +535,8 @@ pub enum Step {
     Manifest(BackupManifest),
     /// The records of a chunk, checked with the parts they refer to.
     Records(RecordBatch),
+    /// Where the records of the chunk just read lie ([`ReadMode::Spans`]).
+    Spans(ChunkSpans),
     /// Everything is checked. A restore may commit only now.
     Done(BackupManifest),
 }
@@ -667,6 +690,15 @@ impl ChunkedReader {
         self.manifest.as_ref()
     }
 
+    /// Whether the bytes asked for now are a chunk's (whose digest the edge may compute
+    /// itself and give with [`ChunkedReader::give_bytes_with_digest`]).
+    pub fn reading_chunk(&self) -> bool {
+        self.failed.is_none()
+            && self.ready.is_empty()
+            && self.state == State::Frames
+            && self.current_entry().is_some_and(|e| e.kind == KIND_CHUNK)
+    }
+
     fn fail_on<T>(&mut self, r: Result<T, BackupError>) -> Result<T, BackupError> {
         if let Err(e) = &r {
             self.failed = Some(e.clone());
@@ -711,9 +743,37 @@ impl ChunkedReader {
         start..start + count * INDEX_ENTRY_LEN
     }
 
+    /// The ranges of the Blob parts from the one whose digest is asked for now, up to `max`,
+    /// in the order [`Step::Digest`] will ask for them (as far as the loaded index block
+    /// goes): an edge may hash them side by side, then give their digests one by one. Empty
+    /// unless a part's digest is asked for now.
+    pub fn parts_ahead(&self, max: usize) -> Vec<Range<u64>> {
+        let mut ranges = Vec::new();
+        if self.failed.is_some() || !self.ready.is_empty() || self.state != State::Frames {
+            return ranges;
+        }
+        let (mut frame, mut offset) = (self.frame, self.frame_offset);
+        while ranges.len() < max && frame < self.frame_count {
+            match self.entry_at(frame) {
+                Some(entry) if entry.kind == KIND_PART => {
+                    ranges.push(offset..offset + entry.len);
+                    offset += entry.len;
+                    frame += 1;
+                }
+                _ => break,
+            }
+        }
+        ranges
+    }
+
     /// The entry of the current frame, when its block is loaded.
     fn current_entry(&self) -> Option<IndexEntry> {
-        let at = self.frame.checked_sub(self.block_first)?;
+        self.entry_at(self.frame)
+    }
+
+    /// The entry of frame `frame`, when its block is loaded.
+    fn entry_at(&self, frame: u64) -> Option<IndexEntry> {
+        let at = frame.checked_sub(self.block_first)?;
         let start = usize::try_from(at)
             .ok()?
             .checked_mul(INDEX_ENTRY_LEN as usize)?;
@@ -1032,13 +1092,20 @@ impl ChunkedReader {
             other => other,
         };
         let parts = std::mem::take(&mut self.pending_parts);
-        let records = decode_chunk(bytes, entry.records, &parts, self.mode).map_err(in_chunk)?;
-        if self.mode == ReadMode::Records {
-            self.ready.push_back(Step::Records(RecordBatch {
+        let (records, spans) =
+            decode_chunk(bytes, entry.records, &parts, self.mode).map_err(in_chunk)?;
+        match self.mode {
+            ReadMode::Verify => {}
+            ReadMode::Records => self.ready.push_back(Step::Records(RecordBatch {
                 store: entry.store as usize,
                 chunk: range,
                 records,
-            }));
+            })),
+            ReadMode::Spans => self.ready.push_back(Step::Spans(ChunkSpans {
+                store: entry.store as usize,
+                chunk: range,
+                records: spans,
+            })),
         }
         self.next_frame(entry);
         Ok(())
@@ -1061,15 +1128,17 @@ impl ChunkedReader {
 }
 
 /// Decodes a chunk's records, checking their count and that their part references are the
-/// parts before the chunk (`parts`), in order and of the same lengths.
+/// parts before the chunk (`parts`), in order and of the same lengths; what `mode` hands out
+/// of them (records, or where they lie).
 fn decode_chunk(
     bytes: &[u8],
     count: u32,
     parts: &[Range<u64>],
     mode: ReadMode,
-) -> Result<Vec<ChunkRecord>, BackupError> {
+) -> Result<(Vec<ChunkRecord>, Vec<RecordSpan>), BackupError> {
     let mut r = Reader::new(bytes);
     let mut records = Vec::new();
+    let mut spans = Vec::new();
     let mut decoded = 0u32;
     let mut next_part = 0usize;
     while !r.is_empty() {
@@ -1078,6 +1147,7 @@ fn decode_chunk(
                 "it holds more records than the {count} its index lists"
             )));
         }
+        let start = bytes.len() - r.remaining();
         let key = codec::read_value(&mut r)?;
         let (value, refs) = codec::read_value_with_parts(&mut r)?;
         if !key.is_valid_key() {
@@ -1095,7 +1165,7 @@ fn decode_chunk(
                     BackupError::corrupt("a Blob refers to a part that is not before the chunk")
                 })?;
             next_part += 1;
-            if mode == ReadMode::Records {
+            if mode != ReadMode::Verify {
                 located.push(BlobPartRange {
                     blob: part.blob,
                     range: range.clone(),
@@ -1103,12 +1173,17 @@ fn decode_chunk(
             }
         }
         decoded += 1;
-        if mode == ReadMode::Records {
-            records.push(ChunkRecord {
+        match mode {
+            ReadMode::Verify => {}
+            ReadMode::Records => records.push(ChunkRecord {
                 key,
                 value,
                 parts: located,
-            });
+            }),
+            ReadMode::Spans => spans.push(RecordSpan {
+                bytes: start..bytes.len() - r.remaining(),
+                parts: located,
+            }),
         }
     }
     if decoded != count {
@@ -1122,7 +1197,7 @@ fn decode_chunk(
             parts.len()
         )));
     }
-    Ok(records)
+    Ok((records, spans))
 }
 
 /// The format version a file's first bytes declare (the first 16, or the whole file if

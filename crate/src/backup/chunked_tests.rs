@@ -12,13 +12,13 @@ fn sha(bytes: &[u8]) -> Sha256Digest {
 
 /// A record to write: its value with every Blob's bytes, and which Blobs (by walk order) go
 /// out of line.
-struct Rec {
+pub(crate) struct Rec {
     key: Value,
     value: Value,
     out_of_line: Vec<usize>,
 }
 
-fn rec(key: Value, value: Value, out_of_line: Vec<usize>) -> Rec {
+pub(crate) fn rec(key: Value, value: Value, out_of_line: Vec<usize>) -> Rec {
     Rec {
         key,
         value,
@@ -48,7 +48,7 @@ fn split(r: &Rec) -> (Value, Vec<OutOfLineBlob>, Vec<Vec<u8>>) {
 
 /// Writes a file the way the adapter would: header, frames as they come (parts appended from
 /// the record's Blobs, their digests given back), the tail. `limits`: chunk records, bytes.
-fn write(
+pub(crate) fn write(
     stores: &[Vec<Rec>],
     digests: ChunkDigests,
     limits: (u32, usize),
@@ -265,6 +265,7 @@ fn the_reader_hands_out_batches_with_the_ranges_of_out_of_line_blobs() {
                     seen[batch.store].push(r);
                 }
             }
+            Step::Spans(_) => panic!("spans are for ReadMode::Spans"),
             Step::Done(m) => {
                 assert_eq!(m, manifest);
                 break;
@@ -287,6 +288,135 @@ fn the_reader_hands_out_batches_with_the_ranges_of_out_of_line_blobs() {
             }
         }
     }
+}
+
+#[test]
+fn spans_locate_in_the_bytes_read_what_records_mode_decodes() {
+    let (file, _) = small_file();
+    let mut records = ChunkedReader::new(file.len() as u64, ReadMode::Records);
+    let mut spans = ChunkedReader::new(file.len() as u64, ReadMode::Spans);
+    let mut decoded = Vec::new();
+    loop {
+        match records.next_step().unwrap() {
+            Step::Read(r) => records
+                .give_bytes(&file[r.start as usize..r.end as usize])
+                .unwrap(),
+            Step::Digest(r) => records
+                .give_digest(sha(&file[r.start as usize..r.end as usize]))
+                .unwrap(),
+            Step::Records(batch) => decoded.push(batch),
+            Step::Done(_) => break,
+            _ => {}
+        }
+    }
+    let mut located = Vec::new();
+    let mut last_read = Vec::new();
+    let mut chunk_reads = 0;
+    loop {
+        let chunk = spans.reading_chunk();
+        match spans.next_step().unwrap() {
+            Step::Read(r) => {
+                chunk_reads += usize::from(chunk);
+                last_read = file[r.start as usize..r.end as usize].to_vec();
+                let digest = chunk.then(|| sha(&last_read));
+                spans.give_bytes_with_digest(&last_read, digest).unwrap();
+            }
+            Step::Digest(r) => {
+                assert!(!spans.reading_chunk());
+                spans
+                    .give_digest(sha(&file[r.start as usize..r.end as usize]))
+                    .unwrap()
+            }
+            Step::Spans(s) => located.push((s, last_read.clone())),
+            Step::Records(_) => panic!("records are for ReadMode::Records"),
+            Step::Done(_) => break,
+            Step::Manifest(_) => {}
+        }
+    }
+    assert_eq!(
+        chunk_reads,
+        decoded.len(),
+        "every chunk read was said to be one"
+    );
+    assert_eq!(located.len(), decoded.len());
+    for ((s, bytes), batch) in located.iter().zip(&decoded) {
+        assert_eq!((s.store, &s.chunk), (batch.store, &batch.chunk));
+        assert_eq!(s.records.len(), batch.records.len());
+        let mut end = 0;
+        for (span, record) in s.records.iter().zip(&batch.records) {
+            assert_eq!(span.bytes.start, end, "records lie back to back");
+            end = span.bytes.end;
+            let mut r = codec::Reader::new(&bytes[span.bytes.clone()]);
+            assert_eq!(codec::read_value(&mut r).unwrap(), record.key);
+            assert_eq!(
+                codec::read_value_with_parts(&mut r).unwrap().0,
+                record.value
+            );
+            assert!(r.is_empty());
+            assert_eq!(span.parts, record.parts);
+        }
+        assert_eq!(end, bytes.len());
+    }
+    // A digest given for a chunk is the one checked: a wrong one is refused.
+    let mut wrong = ChunkedReader::new(file.len() as u64, ReadMode::Spans);
+    let refused = loop {
+        let chunk = wrong.reading_chunk();
+        match wrong.next_step().unwrap() {
+            Step::Read(r) => {
+                let bytes = &file[r.start as usize..r.end as usize];
+                let given = wrong.give_bytes_with_digest(bytes, chunk.then_some([7; 32]));
+                if let Err(e) = given {
+                    break e;
+                }
+            }
+            Step::Digest(r) => wrong
+                .give_digest(sha(&file[r.start as usize..r.end as usize]))
+                .unwrap(),
+            Step::Done(_) => panic!("a wrong chunk digest was accepted"),
+            _ => {}
+        }
+    };
+    assert!(
+        matches!(refused, BackupError::ChecksumMismatch { .. }),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn the_parts_ahead_are_the_digests_asked_for_next_in_order() {
+    // Some notes of this file have four Blobs out of line: their parts come in runs.
+    let (file, _) = small_file();
+    let mut reader = ChunkedReader::new(file.len() as u64, ReadMode::Verify);
+    let (mut longest, mut asked) = (0, 0);
+    loop {
+        let ahead = reader.parts_ahead(4);
+        match reader.next_step().unwrap() {
+            Step::Read(r) => {
+                assert!(ahead.is_empty(), "no part is asked for while bytes are");
+                reader
+                    .give_bytes(&file[r.start as usize..r.end as usize])
+                    .unwrap();
+            }
+            Step::Digest(r) => {
+                assert!(!ahead.is_empty() && ahead.len() <= 4);
+                assert_eq!(ahead[0], r, "the first part ahead is the one asked for");
+                longest = longest.max(ahead.len());
+                // Answered one by one, each next part asked for is the next one ahead.
+                for (i, part) in ahead.iter().enumerate() {
+                    if i > 0 {
+                        assert_eq!(reader.next_step().unwrap(), Step::Digest(part.clone()));
+                    }
+                    let digest = sha(&file[part.start as usize..part.end as usize]);
+                    reader.give_digest(digest).unwrap();
+                    asked += 1;
+                }
+            }
+            Step::Done(_) => break,
+            _ => assert!(ahead.is_empty()),
+        }
+    }
+    assert!(asked >= 12, "every part was hashed ({asked})");
+    assert!(longest > 1, "runs of parts are handed out together");
 }
 
 #[test]

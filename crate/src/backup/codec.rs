@@ -132,7 +132,7 @@ pub(crate) const KEY_TEXT: u8 = 1;
 /// The tags the browser's fast path (`idb/fastpath.js`) reads and writes, by the names it
 /// uses: it takes them from here, so they are defined once.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub(crate) const FAST_PATH_TAGS: [(&str, u8); 13] = [
+pub(crate) const FAST_PATH_TAGS: [(&str, u8); 15] = [
     ("undefined", T_UNDEFINED),
     ("null", T_NULL),
     ("false", T_FALSE),
@@ -146,6 +146,8 @@ pub(crate) const FAST_PATH_TAGS: [(&str, u8); 13] = [
     ("blob", T_BLOB),
     ("file", T_FILE),
     ("ref", T_REF),
+    ("blobPart", T_BLOB_PART),
+    ("filePart", T_FILE_PART),
 ];
 
 const ERR_MESSAGE: u8 = 1;

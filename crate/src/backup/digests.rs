@@ -83,3 +83,51 @@ mod tests {
         }
     }
 }
+
+/// At most this many Blobs are hashed as one group…
+pub const HASH_GROUP: usize = 64;
+/// …and together at most this many bytes: the page holds a group's bytes while they are
+/// hashed.
+pub const HASH_GROUP_BYTES: u64 = 8 << 20;
+
+/// Blobs of `sizes` (in order) split into groups an edge reads and hashes as one each: a
+/// group is at most [`HASH_GROUP`] Blobs and [`HASH_GROUP_BYTES`] bytes (a Blob larger alone
+/// is a group of its own).
+pub fn hash_groups(sizes: impl IntoIterator<Item = u64>) -> Vec<std::ops::Range<usize>> {
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut bytes = 0u64;
+    for (i, size) in sizes.into_iter().enumerate() {
+        match groups.last_mut() {
+            Some(g) if g.len() < HASH_GROUP && bytes.saturating_add(size) <= HASH_GROUP_BYTES => {
+                g.end = i + 1;
+                bytes += size;
+            }
+            _ => {
+                groups.push(i..i + 1);
+                bytes = size;
+            }
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod hash_group_tests {
+    use super::*;
+
+    #[test]
+    fn hash_groups_are_bounded_in_count_and_bytes_and_cover_every_blob_in_order() {
+        assert!(hash_groups([]).is_empty());
+        let mb = 1u64 << 20;
+        // Small Blobs: groups of HASH_GROUP.
+        let small = hash_groups(vec![4096; HASH_GROUP * 2 + 1]);
+        assert_eq!(small, vec![0..64, 64..128, 128..129]);
+        // Bytes bound the groups; a Blob larger than the bound alone is a group of its own.
+        let sizes = [3 * mb, 3 * mb, 3 * mb, 20 * mb, 0, 8 * mb, 1];
+        assert_eq!(hash_groups(sizes), vec![0..2, 2..3, 3..4, 4..6, 6..7]);
+        for g in hash_groups(sizes) {
+            let bytes: u64 = sizes[g.clone()].iter().sum();
+            assert!(g.len() == 1 || bytes <= HASH_GROUP_BYTES, "{g:?}");
+        }
+    }
+}

@@ -23,12 +23,12 @@ pub mod readback;
 pub mod value;
 
 pub use chunked::{
-    chunked_as_sections, format_version, BlobPartRange, ChunkDigests, ChunkRecord, ChunkedReader,
-    ChunkedTail, ChunkedWriter, Frame, ReadMode, RecordBatch, Step, CHUNKED_FORMAT_VERSION,
-    CHUNK_TARGET_BYTES, MAX_CHUNK_RECORDS,
+    chunked_as_sections, format_version, BlobPartRange, ChunkDigests, ChunkRecord, ChunkSpans,
+    ChunkedReader, ChunkedTail, ChunkedWriter, Frame, ReadMode, RecordBatch, RecordSpan, Step,
+    CHUNKED_FORMAT_VERSION, CHUNK_TARGET_BYTES, MAX_CHUNK_RECORDS,
 };
 pub use codec::{decode_value, encode_value, OutOfLineBlob, MAX_DEPTH};
-pub use digests::{Digests, Sha256Digest};
+pub use digests::{hash_groups, Digests, Sha256Digest, HASH_GROUP};
 pub use error::BackupError;
 pub use format::{
     backup_file_name, decode_backup, encode_backup, encode_header, inspect, inspect_with,
@@ -41,8 +41,8 @@ pub use value::{
 };
 
 #[cfg(test)]
-mod chunked_tests;
+pub(crate) mod chunked_tests;
 #[cfg(test)]
 mod fidelity_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

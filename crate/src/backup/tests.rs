@@ -309,7 +309,7 @@ fn references_must_point_backwards() {
     assert!(decode_value(&[0x1C, 1, 1, 0, 1, 0x01]).is_err());
 }
 
-pub(super) fn manifest() -> BackupManifest {
+pub(crate) fn manifest() -> BackupManifest {
     BackupManifest {
         format_version: 0,
         id: "b-1".into(),

@@ -4,13 +4,13 @@
 //! IndexedDB implementation of its `Backups` seam.
 
 use super::backend::IdbBackend;
+use super::chunked_file::{inspect_blob, open_file, OpenedFile};
 use super::lock::{lock_database, LockGuard};
 use super::open::BlockedPolicy;
-use super::restore::restore_verified;
+use super::restore::{discard_staged, stage_restore, swap_staged, StagedRestore};
 use super::snapshot::{snapshot, SnapshotInfo};
-use super::storage::{blob_to_bytes, blob_to_file};
-use super::{catalog, webcrypto, CancelFlag, IdbError, Progress};
-use crate::backup::format::VerifiedFile;
+use super::storage::{blob_to_file, bytes_to_blob};
+use super::{catalog, CancelFlag, Progress};
 use crate::backup::{backup_file_name, BackupManifest};
 use crate::backup_policy::{backup_id, RestoreConsent, UnsupportedRecords};
 use crate::diff::SchemaDiff;
@@ -20,6 +20,7 @@ use crate::engine::{
 use crate::migration_error::MigrationError;
 use crate::operations::{BackupPolicy, BackupRequest, Backups};
 use crate::plan::MigrationPlan;
+use crate::restore_diff::RestoreDiff;
 use crate::rewind_error::RewindError;
 use std::rc::Rc;
 
@@ -27,7 +28,9 @@ use std::rc::Rc;
 pub enum RestoreSource {
     /// A backup in the catalog, by id.
     Backup(String),
-    /// The bytes of a `.rewind` file (untrusted: verified completely first).
+    /// A `.rewind` file a person chose (untrusted: every byte is checked before the swap).
+    Blob(web_sys::Blob),
+    /// The bytes of a `.rewind` file (untrusted, as a chosen file).
     File(Vec<u8>),
 }
 
@@ -249,20 +252,17 @@ impl Rewind {
         Ok(blob_to_file(&file, &name)?)
     }
 
-    /// Every byte of a file the person chose. One that can no longer be read (changed, moved
-    /// or still being written) is a problem with the file, not with the browser's storage.
-    pub async fn read_file(file: &web_sys::Blob) -> Result<Vec<u8>, RewindError> {
-        blob_to_bytes(file).await.map_err(|e| match e {
-            IdbError::TooLarge { bytes } => RewindError::FileTooLarge { bytes },
-            IdbError::BlobUnreadable(cause) => RewindError::UnreadableFile(cause),
-            other => RewindError::UnreadableFile(other.to_string()),
-        })
+    /// Verifies an uploaded file completely, a chunk at a time; changes nothing.
+    pub async fn inspect_file(file: &web_sys::Blob) -> Result<BackupManifest, RewindError> {
+        inspect_blob(file.clone()).await
     }
 
-    /// Reads an uploaded file and verifies it completely; changes nothing.
-    pub async fn inspect_file(file: &web_sys::Blob) -> Result<BackupManifest, RewindError> {
-        let bytes = Self::read_file(file).await?;
-        Ok(webcrypto::inspect(&bytes).await?)
+    /// What restoring `source` would change, per store and in the schema, against the live
+    /// database: read in bounded memory, a chunk of the file and a batch of each store at a
+    /// time. Writes nothing and takes no backup; a damaged file fails as a restore would.
+    pub async fn diff(&self, source: RestoreSource) -> Result<RestoreDiff, RewindError> {
+        let blob = source_blob(&self.name, source).await?;
+        super::restore_diff::diff_restore(&self.name, blob).await
     }
 
     /// Replaces the database with a backup: verified first, refused without consent when it
@@ -283,10 +283,33 @@ impl Rewind {
     }
 }
 
+/// The Blob of the backup file `source` names.
+async fn source_blob(name: &str, source: RestoreSource) -> Result<web_sys::Blob, RewindError> {
+    Ok(match source {
+        RestoreSource::Backup(id) => catalog::file(name, &id).await?,
+        RestoreSource::Blob(blob) => blob,
+        RestoreSource::File(bytes) => bytes_to_blob(&bytes, catalog::BACKUP_MIME)?,
+    })
+}
+
+impl IdbBackend {
+    /// What an upgrade of this operation does when other tabs hold the database open.
+    fn blocked_policy(&self) -> impl Fn() -> BlockedPolicy + '_ {
+        || BlockedPolicy {
+            on_blocked: self
+                .on_blocked
+                .clone()
+                .map(|cb| Box::new(move || cb()) as Box<dyn Fn()>),
+            timeout_ms: Some(self.block_timeout_ms),
+        }
+    }
+}
+
 impl Backups for IdbBackend {
     type Lock = LockGuard;
     type Source = RestoreSource;
-    type Verified = (Vec<u8>, VerifiedFile);
+    type Verified = OpenedFile;
+    type Staged = StagedRestore;
 
     fn name(&self) -> &str {
         &self.name
@@ -335,39 +358,25 @@ impl Backups for IdbBackend {
         &mut self,
         source: RestoreSource,
     ) -> Result<(BackupManifest, Self::Verified), RewindError> {
-        let mut bytes = match source {
-            RestoreSource::Backup(id) => catalog::read(&self.name, &id).await?,
-            RestoreSource::File(bytes) => bytes,
-        };
-        if crate::backup::format_version(&bytes) == Ok(crate::backup::CHUNKED_FORMAT_VERSION) {
-            // Checked completely while it becomes record sections, which today's restore reads.
-            bytes = crate::backup::chunked_as_sections(&bytes)?.bytes;
-        }
-        let verified = webcrypto::verify_file(&bytes).await?;
-        Ok((verified.manifest.clone(), (bytes, verified)))
+        let blob = source_blob(&self.name, source).await?;
+        // A chunked file's chunks are checked as the restore stages them, before its swap.
+        let opened = open_file(blob).await?;
+        Ok((opened.manifest().clone(), opened))
     }
 
-    async fn restore(
+    async fn stage(
         &mut self,
-        (bytes, verified): Self::Verified,
+        opened: Self::Verified,
         state: &DatabaseState,
-        entry: &JournalEntry,
-    ) -> Result<(), RewindError> {
-        let needed = bytes.len() as u64;
-        let policy = || BlockedPolicy {
-            on_blocked: self
-                .on_blocked
-                .clone()
-                .map(|cb| Box::new(move || cb()) as Box<dyn Fn()>),
-            timeout_ms: Some(self.block_timeout_ms),
-        };
-        restore_verified(
+    ) -> Result<StagedRestore, RewindError> {
+        let needed = opened.manifest().bytes;
+        let blocked = self.blocked_policy();
+        stage_restore(
             &self.name,
             state.idb_version,
-            bytes,
-            &verified,
-            entry,
-            &policy,
+            opened,
+            state.meta.schema_version,
+            &blocked,
             self.progress.clone(),
             self.cancel.clone(),
         )
@@ -379,5 +388,17 @@ impl Backups for IdbBackend {
             }
             other => other,
         })
+    }
+
+    async fn swap(
+        &mut self,
+        staged: StagedRestore,
+        entry: &JournalEntry,
+    ) -> Result<(), RewindError> {
+        swap_staged(staged, entry, &self.blocked_policy()).await
+    }
+
+    async fn discard(&mut self, staged: StagedRestore) {
+        discard_staged(staged, &self.blocked_policy()).await
     }
 }

@@ -20,10 +20,15 @@ use crate::migration::Step;
 use crate::migration_error::MigrationError;
 use crate::plan::{MigrationPlan, PlannedMigration};
 use crate::record::{apply_data_step, Transforms};
-use crate::schema::{DatabaseSchema, KeyPath};
+use crate::rekey::{key_problem, KeyProblem};
+use crate::schema::{DatabaseSchema, IndexSchema, KeyPath, StoreSchema};
 use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStoreParameters, IdbTransactionMode};
+use web_sys::{
+    Event, IdbDatabase, IdbIndexParameters, IdbObjectStore, IdbObjectStoreParameters, IdbRequest,
+    IdbTransactionMode,
+};
 
 /// Rewind's own stores inside an app database.
 pub const META_STORE: &str = "__rewind_meta";
@@ -144,6 +149,40 @@ pub(crate) fn ensure_meta_stores(db: &IdbDatabase) -> Result<(), IdbError> {
     Ok(())
 }
 
+/// Creates a store as `schema` describes it, indexes included (inside an upgrade).
+pub(crate) fn create_store(
+    db: &IdbDatabase,
+    schema: &StoreSchema,
+) -> Result<IdbObjectStore, IdbError> {
+    let params = IdbObjectStoreParameters::new();
+    if let Some(kp) = &schema.key_path {
+        params.set_key_path(&key_path_js(kp));
+    }
+    params.set_auto_increment(schema.auto_increment);
+    let store = db.create_object_store_with_optional_parameters(&schema.name, &params)?;
+    for index in schema.indexes.values() {
+        create_index(&store, index)?;
+    }
+    Ok(store)
+}
+
+fn create_index(store: &IdbObjectStore, index: &IndexSchema) -> Result<(), IdbError> {
+    let params = IdbIndexParameters::new();
+    params.set_unique(index.unique);
+    params.set_multi_entry(index.multi_entry);
+    match &index.key_path {
+        KeyPath::Single(p) => {
+            store.create_index_with_str_and_optional_parameters(&index.name, p, &params)?
+        }
+        KeyPath::Compound(_) => store.create_index_with_str_sequence_and_optional_parameters(
+            &index.name,
+            &key_path_js(&index.key_path),
+            &params,
+        )?,
+    };
+    Ok(())
+}
+
 fn schema_step(up: &Upgrade, step: &Step) -> Result<(), IdbError> {
     match step {
         Step::CreateStore {
@@ -167,23 +206,12 @@ fn schema_step(up: &Upgrade, step: &Step) -> Result<(), IdbError> {
             key_path,
             unique,
             multi_entry,
-        } => {
-            let params = IdbIndexParameters::new();
-            params.set_unique(*unique);
-            params.set_multi_entry(*multi_entry);
-            let store = up.tx.object_store(store)?;
-            match key_path {
-                KeyPath::Single(p) => {
-                    store.create_index_with_str_and_optional_parameters(index, p, &params)?
-                }
-                KeyPath::Compound(_) => store
-                    .create_index_with_str_sequence_and_optional_parameters(
-                        index,
-                        &key_path_js(key_path),
-                        &params,
-                    )?,
-            };
-        }
+        } => create_index(
+            &up.tx.object_store(store)?,
+            &IndexSchema::new(index, key_path.clone())
+                .unique(*unique)
+                .multi_entry(*multi_entry),
+        )?,
         Step::DeleteIndex { store, index } => up.tx.object_store(store)?.delete_index(index)?,
         _ => {}
     }
@@ -281,6 +309,138 @@ async fn data_step(
     Ok(())
 }
 
+/// The store a `changeKey` step fills before it takes the old store's name. It lives only
+/// inside the step's upgrade: renamed before the upgrade ends, or gone with its abort.
+const REKEY_STORE: &str = "__rewind_rekey";
+
+/// A value for a message: JSON where it has one, else what `String()` says.
+fn describe_value(value: &JsValue) -> String {
+    if value.is_undefined() {
+        return "undefined".into();
+    }
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| String::from(js_sys::JsString::from(value.clone())))
+}
+
+/// While alive, the `add` requests it was given do not abort their transaction when they fail
+/// (`preventDefault` on their `error` event): the step reports which record failed, and then
+/// the whole upgrade is aborted by the usual path, with that report as its reason.
+struct KeepTransaction {
+    listener: Closure<dyn FnMut(Event)>,
+    requests: Vec<IdbRequest>,
+}
+
+impl KeepTransaction {
+    fn new() -> Self {
+        KeepTransaction {
+            listener: Closure::new(|e: Event| e.prevent_default()),
+            requests: Vec::new(),
+        }
+    }
+
+    fn watch(&mut self, request: IdbRequest) -> RequestEvents {
+        let _ = request
+            .add_event_listener_with_callback("error", self.listener.as_ref().unchecked_ref());
+        self.requests.push(request.clone());
+        RequestEvents::new(request)
+    }
+}
+
+impl Drop for KeepTransaction {
+    fn drop(&mut self) {
+        for request in &self.requests {
+            let _ = request.remove_event_listener_with_callback(
+                "error",
+                self.listener.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}
+
+/// A `changeKey` step: a store with the new key path and the old one's indexes, every record
+/// `add`ed to it in the old keys' order (a batch at a time), the old store deleted and the new
+/// one given its name. A record without a valid key at the new key path, or with a key an
+/// earlier one has, fails the step with the core's message naming it (`rekey.rs`, as the
+/// in-memory backend words it).
+async fn change_key(
+    up: &Upgrade,
+    pm: &PlannedMigration,
+    index: usize,
+    store: &str,
+    key_path: &KeyPath,
+    auto_increment: bool,
+) -> Result<(), MigrationError> {
+    let fail = |reason: String| step_failed(pm, index, reason);
+    let old = up.tx.object_store(store).map_err(thrown)?;
+    let new = create_store(
+        &up.db,
+        &StoreSchema {
+            name: REKEY_STORE.into(),
+            key_path: Some(key_path.clone()),
+            auto_increment,
+            indexes: read_store(&old)?.indexes,
+        },
+    )?;
+    let key_path_value = key_path_js(key_path);
+    let factory = super::factory()?;
+    let mut n = 0u64;
+    let mut batches = BatchReader::new(&old, DATA_STEP_BATCH)?;
+    while let Some((keys, values)) = batches.next().await.map_err(|e| fail(e.to_string()))? {
+        let mut keep = KeepTransaction::new();
+        let mut adds = Vec::with_capacity(keys.length() as usize);
+        // A record that cannot be added stops the batch; an earlier duplicate still comes first.
+        let mut refused = None;
+        for i in 0..keys.length() {
+            n += 1;
+            let (key, value) = (keys.get(i), values.get(i));
+            let problem = |p: KeyProblem| fail(key_problem(n, &describe_key(&key), key_path, &p));
+            let Some(new_key) = key_at_path(&value, &key_path_value) else {
+                refused = Some(problem(KeyProblem::Missing));
+                break;
+            };
+            if factory.cmp(&new_key, &new_key).is_err() {
+                refused = Some(problem(KeyProblem::NotAKey(describe_value(&new_key))));
+                break;
+            }
+            match new.add(&value) {
+                Ok(add) => adds.push((n, key, new_key, keep.watch(add))),
+                Err(e) => {
+                    refused = Some(fail(format!(
+                        "record {n} (key {}) cannot be written: {}",
+                        describe_key(&key),
+                        IdbError::from_js(&e)
+                    )));
+                    break;
+                }
+            }
+        }
+        // Every request of the batch answers (none aborts the transaction); the first failure
+        // in the old keys' order is the one reported.
+        let mut first_failure = None;
+        for (n, key, new_key, add) in &adds {
+            if let (Err(e), None) = (add.next().await, &first_failure) {
+                first_failure = Some(match &e {
+                    IdbError::Dom { name, .. } if name == "ConstraintError" => fail(key_problem(
+                        *n,
+                        &describe_key(key),
+                        key_path,
+                        &KeyProblem::Duplicate(describe_key(new_key)),
+                    )),
+                    _ => MigrationError::from(e),
+                });
+            }
+        }
+        if let Some(err) = first_failure.or(refused) {
+            return Err(err);
+        }
+    }
+    up.db.delete_object_store(store).map_err(thrown)?;
+    new.set_name(store);
+    Ok(())
+}
+
 async fn run_upgrade(
     up: Upgrade,
     plan: MigrationPlan,
@@ -297,9 +457,19 @@ async fn run_upgrade(
     ensure_meta_stores(&up.db)?;
     for pm in &plan.migrations {
         for (i, step) in pm.steps.iter().enumerate() {
-            match step.data_store() {
-                Some(store) => data_step(&up, pm, i, step, store, &transforms).await?,
-                None => schema_step(&up, step).map_err(|e| step_failed(pm, i, e.to_string()))?,
+            match (step, step.data_store()) {
+                (_, Some(store)) => data_step(&up, pm, i, step, store, &transforms).await?,
+                (
+                    Step::ChangeKey {
+                        store,
+                        key_path,
+                        auto_increment,
+                    },
+                    None,
+                ) => change_key(&up, pm, i, store, key_path, *auto_increment).await?,
+                (_, None) => {
+                    schema_step(&up, step).map_err(|e| step_failed(pm, i, e.to_string()))?
+                }
             }
         }
     }

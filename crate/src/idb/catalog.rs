@@ -4,7 +4,7 @@
 
 use super::open::{open_with_upgrade, BlockedPolicy};
 use super::request::{await_request, await_transaction, RequestEvents};
-use super::storage::{blob_to_bytes, bytes_to_blob};
+use super::storage::bytes_to_blob;
 use super::IdbError;
 use crate::backup::BackupManifest;
 use crate::backup_policy::newest_first;
@@ -183,12 +183,6 @@ pub async fn file(database: &str, id: &str) -> Result<web_sys::Blob, RewindError
         return Err(RewindError::NoSuchBackup { id: id.to_string() });
     }
     Ok(value.unchecked_into())
-}
-
-/// The bytes of one backup.
-pub async fn read(database: &str, id: &str) -> Result<Vec<u8>, RewindError> {
-    let blob = file(database, id).await?;
-    blob_to_bytes(&blob).await.map_err(|e| storage_error(e, 0))
 }
 
 /// Deletes one backup (manifest and file together).

@@ -172,9 +172,13 @@ export function rewind_fast_encode(codec, keys, values, start, end, sizeHint) {
 /**
  * Decodes up to `max` records from `bytes` at `offset` (already verified by Rust: anything
  * unexpected ends the batch), stopping before the first record the fast path does not handle.
- * Returns `[offset reached, keys, values]`.
+ * A chunk's Blob whose bytes are a part of the file is a slice of `parts.region` (the file's
+ * bytes from the chunk's first part to its last, never read here) at `parts.bounds[2 * cursor]`
+ * to `parts.bounds[2 * cursor + 1]`, and the cursor moves on; `parts` is null outside a chunk.
+ * A Blob is sliced with its type (one Blob for the browser to register, not two). The records' keys and values are pushed onto `keys` and `values`. Returns
+ * `[offset reached, records decoded, cursor reached]`.
  */
-export function rewind_fast_decode(codec, bytes, offset, max) {
+export function rewind_fast_decode(codec, bytes, offset, max, parts, cursor, keys, values) {
   const T = codec.tags;
   let at = offset;
   let objects = [];
@@ -238,7 +242,7 @@ export function rewind_fast_decode(codec, bytes, offset, max) {
   // the engine turns into a jump table); 0 for every other tag.
   const KIND = new Uint8Array(256);
   ["undefined", "null", "false", "true", "int", "float", "string", "date", "array", "object",
-    "blob", "file", "ref"].forEach((name, i) => { KIND[T[name]] = i + 1; });
+    "blob", "file", "ref", "blobPart", "filePart"].forEach((name, i) => { KIND[T[name]] = i + 1; });
   function value(depth) {
     if (depth > codec.maxDepth) throw NOT_PLAIN;
     const tag = bytes[at++];
@@ -273,14 +277,31 @@ export function rewind_fast_decode(codec, bytes, offset, max) {
         if (id >= objects.length) throw NOT_PLAIN;
         return objects[id];
       }
+      case 14: case 15: {
+        // Verified by Rust: the part is the next one, of this length; a Blob of it copies
+        // nothing until IndexedDB stores it.
+        const name = tag === T.filePart ? text() : null;
+        const type = text();
+        const lastModified = name !== null ? zigzag(varint()) : 0;
+        const len = varint();
+        if (parts === null || 2 * cursor + 1 >= parts.bounds.length) throw NOT_PLAIN;
+        const start = parts.bounds[2 * cursor], end = parts.bounds[2 * cursor + 1];
+        if (end - start !== len) throw NOT_PLAIN;
+        cursor++;
+        const made = name === null
+          ? parts.region.slice(start, end, type)
+          : new FileOnce([parts.region.slice(start, end)], name, { type, lastModified });
+        objects.push(made);
+        return made;
+      }
       default: throw NOT_PLAIN;
     }
   }
   function top() { objects = []; return value(0); }
 
-  const keys = [], values = [];
-  while (keys.length < max && at < bytes.length) {
-    const mark = at;
+  const first = keys.length;
+  while (keys.length - first < max && at < bytes.length) {
+    const mark = at, partMark = cursor;
     try {
       const k = top();
       const v = top();
@@ -288,8 +309,9 @@ export function rewind_fast_decode(codec, bytes, offset, max) {
       values.push(v);
     } catch (e) {
       at = mark;
+      cursor = partMark;
       break;
     }
   }
-  return [at, keys, values];
+  return [at, keys.length - first, cursor];
 }

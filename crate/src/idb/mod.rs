@@ -9,6 +9,8 @@ mod api;
 mod backend;
 mod carry;
 mod catalog;
+mod check;
+mod chunked_file;
 mod clone;
 mod error;
 mod inspect;
@@ -18,18 +20,20 @@ mod lock;
 mod open;
 mod request;
 mod restore;
+mod restore_diff;
 mod snapshot;
 mod staging;
 mod storage;
 mod webcrypto;
 
 pub use api::{OperationOptions, RestoreSource, Rewind};
+pub use check::check_migrations;
 pub use error::{describe as describe_thrown, IdbError};
 pub use inspect::{list_app_databases, summarize};
 pub use js_migrations::{describe_type as describe_js_type, migrations_from_js};
 pub use js_record::JsRecord;
 pub use open::{abort_running_upgrades, delete_database, on_version_change};
-pub use storage::{as_blob, estimate as storage_estimate, StorageEstimate};
+pub use storage::{as_blob, estimate as storage_estimate, persist, Persistence, StorageEstimate};
 
 /// The adapter's internals that its browser tests (`tests/browser`) drive directly; only with
 /// the `test-hooks` feature, so that without it the compiler sees what nothing uses.
@@ -51,7 +55,7 @@ pub mod test_hooks {
     pub mod clone {
         pub use crate::idb::clone::{
             decode_batch, describe_key, encode_batch, js_to_value, js_to_value_complete,
-            value_to_js, PendingValue,
+            value_to_js, ChunkParts, PendingValue,
         };
     }
     pub mod storage {

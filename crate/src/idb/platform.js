@@ -44,9 +44,10 @@ export function rewind_make_blob(bytes, type) {
   if (BlobOnce === null) throw new TypeError("this browser has no Blob");
   return new BlobOnce([bytes], { type });
 }
-export function rewind_make_file(bytes, name, type, lastModified) {
+/** A File of `content` (bytes, or a Blob the browser joins without reading it). */
+export function rewind_make_file(content, name, type, lastModified) {
   if (FileOnce === null) throw new TypeError("this browser has no File");
-  return new FileOnce([bytes], name, { type, lastModified });
+  return new FileOnce([content], name, { type, lastModified });
 }
 
 export function rewind_blob_of_buffer(buffer, type) {

@@ -8,9 +8,13 @@
 //! Everything that needs awaiting something other than IndexedDB (reading the file, decoding,
 //! making ImageBitmaps) happens before any transaction starts.
 
-use super::backend::{ensure_meta_stores, issue_meta_and_entry, key_path_js};
+use super::backend::{create_store, ensure_meta_stores, issue_meta_and_entry};
 use super::carry::{read_live, write_carried};
-use super::clone::{decode_batch, js_to_value, make_bitmaps, value_to_js, value_to_js_with};
+use super::chunked_file::{ChunkedFile, OpenedFile, Read};
+use super::clone::{
+    decode_batch, js_to_value, make_bitmaps, value_to_js, value_to_js_with, value_to_js_with_parts,
+    ChunkParts, DecodedBatch,
+};
 use super::error::thrown;
 use super::inspect::store_names;
 use super::open::{delete_database, open_with_upgrade, BlockedPolicy, Upgrade};
@@ -18,19 +22,19 @@ use super::request::{await_transaction, RequestEvents};
 use super::staging::{remove_leftovers, remove_staging, staging_name};
 use super::IdbError;
 use super::{CancelFlag, Progress};
-use crate::backup::codec::{read_value, Reader};
+use crate::backup::codec::{encode_value_with_parts, read_value, read_value_with_parts, Reader};
 use crate::backup::format::encode_record;
 use crate::backup::format::VerifiedFile;
-use crate::backup::{BackupManifest, SectionMatch, Value};
+use crate::backup::{BackupError, BackupManifest, ChunkSpans, OutOfLineBlob, SectionMatch, Value};
 use crate::diff::diff;
 use crate::engine::JournalEntry;
 use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
-use crate::schema::{DatabaseSchema, KeyPath, StoreSchema};
+use crate::schema::{DatabaseSchema, StoreSchema};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{IdbIndexParameters, IdbObjectStoreParameters, IdbTransactionMode};
+use web_sys::IdbTransactionMode;
 
 #[wasm_bindgen(module = "/src/idb/batch_put.js")]
 extern "C" {
@@ -113,34 +117,6 @@ fn read_record(section: &[u8], offset: usize) -> Result<(Value, Value, usize), R
     Ok((key, value, section.len() - r.remaining()))
 }
 
-fn create_store(up: &Upgrade, schema: &StoreSchema) -> Result<web_sys::IdbObjectStore, IdbError> {
-    let params = IdbObjectStoreParameters::new();
-    if let Some(kp) = &schema.key_path {
-        params.set_key_path(&key_path_js(kp));
-    }
-    params.set_auto_increment(schema.auto_increment);
-    let store = up
-        .db
-        .create_object_store_with_optional_parameters(&schema.name, &params)?;
-    for index in schema.indexes.values() {
-        let p = IdbIndexParameters::new();
-        p.set_unique(index.unique);
-        p.set_multi_entry(index.multi_entry);
-        match &index.key_path {
-            KeyPath::Single(path) => {
-                store.create_index_with_str_and_optional_parameters(&index.name, path, &p)?
-            }
-            kp @ KeyPath::Compound(_) => store
-                .create_index_with_str_sequence_and_optional_parameters(
-                    &index.name,
-                    &key_path_js(kp),
-                    &p,
-                )?,
-        };
-    }
-    Ok(store)
-}
-
 /// Records written per staging transaction. Each commits on its own, so no transaction of a
 /// restore of any size stays open for long, and a cancel is heard between them.
 const RECORDS_PER_TRANSACTION: usize = 20 * BATCH;
@@ -218,13 +194,21 @@ impl Filling<'_> {
             let mut last = None;
             let start = *index;
             while *index < end {
-                let (reached, keys, values) =
-                    decode_batch(&s.section, *offset, (end - *index) as u32);
+                let (keys, values) = (js_sys::Array::new(), js_sys::Array::new());
+                let DecodedBatch {
+                    reached, decoded, ..
+                } = decode_batch(
+                    &s.section,
+                    (*offset, (end - *index) as u32),
+                    (&ChunkParts::none(), 0),
+                    &keys,
+                    &values,
+                );
                 *offset = reached;
-                *index += values.length() as usize;
+                *index += decoded;
                 let request = rewind_put_all(&store, &keys, &values, inline).map_err(thrown)?;
                 if let Some(at) = request.as_f64() {
-                    let record = *index - values.length() as usize + at as usize + 1;
+                    let record = *index - decoded + at as usize + 1;
                     return Err(RewindError::RestoreMismatch {
                         what: format!(
                             "the key of record {record} of store {store_name:?} (its value holds \
@@ -273,6 +257,261 @@ impl Filling<'_> {
     }
 }
 
+impl Filling<'_> {
+    /// Writes the records of a chunked file into the staging stores `staged`, a chunk per
+    /// transaction, each chunk read and checked before its transaction starts. A record the
+    /// fast path leaves is built in Rust and read back before its transaction commits.
+    async fn fill_chunked(
+        &mut self,
+        file: &mut ChunkedFile,
+        manifest: &BackupManifest,
+        staged: &[String],
+    ) -> Result<(), RewindError> {
+        loop {
+            self.check_cancel()?;
+            let (spans, bytes) = match file.next().await? {
+                Read::Chunk { spans, bytes } => (spans, bytes),
+                Read::Manifest(_) => continue,
+                Read::Done(_) => return Ok(()),
+            };
+            let (Some(store), Some(staged)) =
+                (manifest.stores.get(spans.store), staged.get(spans.store))
+            else {
+                return Err(
+                    BackupError::invalid("a chunk of a store the manifest does not hold").into(),
+                );
+            };
+            let schema = &store.schema;
+            let chunk = prepare_chunk(file.blob(), &spans, &bytes, &schema.name).await?;
+            let tx = self
+                .db
+                .transaction_with_str_and_mode(staged, IdbTransactionMode::Readwrite)
+                .map_err(thrown)?;
+            let written = put_chunk(&tx, staged, schema, &chunk, &spans, &bytes).await;
+            if let Err(err) = written {
+                return Err(failure_of(&tx, err).await);
+            }
+            await_transaction(&tx).await?;
+            self.done += spans.records.len() as u64;
+            #[cfg(feature = "test-hooks")]
+            panic_point();
+            if let Some(p) = &self.progress {
+                p(self.done, self.total);
+            }
+        }
+    }
+}
+
+/// A chunk's records as JavaScript values, ready to put.
+struct PreparedChunk {
+    keys: js_sys::Array,
+    values: js_sys::Array,
+    /// The records built in Rust (the fast path left them), by position in the chunk.
+    built: Vec<usize>,
+}
+
+/// Makes a chunk's records into JavaScript values (before its transaction: making an
+/// ImageBitmap is not an IndexedDB request). Blobs whose bytes are parts of the file are
+/// slices of `file`, never read here.
+async fn prepare_chunk(
+    file: &web_sys::Blob,
+    spans: &ChunkSpans,
+    bytes: &[u8],
+    store_name: &str,
+) -> Result<PreparedChunk, RewindError> {
+    let unreadable = |e: JsValue| RewindError::UnreadableFile(super::error::describe(&e));
+    let ranges: Vec<std::ops::Range<u64>> = spans
+        .records
+        .iter()
+        .flat_map(|span| span.parts.iter().map(|p| p.range.clone()))
+        .collect();
+    let parts = ChunkParts::of(file, &ranges).map_err(unreadable)?;
+    let count = spans.records.len();
+    let mut chunk = PreparedChunk {
+        keys: js_sys::Array::new(),
+        values: js_sys::Array::new(),
+        built: Vec::new(),
+    };
+    let (mut index, mut offset, mut cursor) = (0usize, 0usize, 0u32);
+    while index < count {
+        let fast = decode_batch(
+            bytes,
+            (offset, (count - index) as u32),
+            (&parts, cursor),
+            &chunk.keys,
+            &chunk.values,
+        );
+        index += fast.decoded;
+        offset = fast.reached;
+        cursor = fast.cursor;
+        let Some(span) = spans.records.get(index) else {
+            break;
+        };
+        if span.bytes.start != offset {
+            return Err(BackupError::invalid("the fast path stopped inside a record").into());
+        }
+        // A record the fast path leaves (Maps, typed arrays, ImageBitmaps…): decoded and
+        // built in Rust, its out-of-line Blobs given as parts.
+        let mut r = Reader::new(&bytes[span.bytes.clone()]);
+        let key = read_value(&mut r)?;
+        let (value, _) = read_value_with_parts(&mut r)?;
+        let describe = super::clone::describe_key(&key);
+        let in_record = |e: super::clone::CloneError| e.in_record(store_name, &describe);
+        let bitmaps = make_bitmaps(&value).await.map_err(in_record)?;
+        let mut own = Vec::with_capacity(span.parts.len());
+        for part in &span.parts {
+            own.push((part.blob, parts.part(cursor as usize).map_err(unreadable)?));
+            cursor += 1;
+        }
+        chunk
+            .keys
+            .push(&value_to_js(&key).map_err(|e| e.in_record(store_name, "?"))?);
+        chunk
+            .values
+            .push(&value_to_js_with_parts(&value, bitmaps, own).map_err(in_record)?);
+        chunk.built.push(index);
+        index += 1;
+        offset = span.bytes.end;
+    }
+    if chunk.keys.length() as usize != count {
+        return Err(BackupError::invalid("a chunk's records were not all made").into());
+    }
+    Ok(chunk)
+}
+
+/// Puts a prepared chunk into staging store `staged` in transaction `tx`, then reads back the
+/// records built in Rust and matches each against its bytes in the chunk (its out-of-line
+/// Blobs by type, name and size: their contents are the file's own, copied by the browser).
+async fn put_chunk(
+    tx: &web_sys::IdbTransaction,
+    staged: &str,
+    schema: &StoreSchema,
+    chunk: &PreparedChunk,
+    spans: &ChunkSpans,
+    bytes: &[u8],
+) -> Result<(), RewindError> {
+    let store = tx.object_store(staged).map_err(thrown)?;
+    let inline = schema.key_path.is_some();
+    let request = rewind_put_all(&store, &chunk.keys, &chunk.values, inline).map_err(thrown)?;
+    if let Some(at) = request.as_f64() {
+        return Err(RewindError::RestoreMismatch {
+            what: format!(
+                "the key of a record of store {:?} (its value holds another key than the file \
+                 gives it: record {} of the chunk at byte {})",
+                schema.name,
+                at as usize + 1,
+                spans.chunk.start
+            ),
+        });
+    }
+    let mut asked = Vec::with_capacity(chunk.built.len());
+    for &i in &chunk.built {
+        let get = store.get(&chunk.keys.get(i as u32)).map_err(thrown)?;
+        asked.push((i, RequestEvents::new(get)));
+    }
+    let mismatch = || RewindError::RestoreMismatch {
+        what: format!("the content of store {:?}", schema.name),
+    };
+    let mut encoded = Vec::new();
+    for (i, request) in asked {
+        let read = request.next().await?;
+        let record = &bytes[spans.records[i].bytes.clone()];
+        let mut r = Reader::new(record);
+        let key = read_value(&mut r)?;
+        let value_bytes = &record[record.len() - r.remaining()..];
+        if read.is_undefined() {
+            return Err(mismatch());
+        }
+        let pending = js_to_value(&read)
+            .map_err(|e| e.in_record(&schema.name, &super::clone::describe_key(&key)))?;
+        let value = pending
+            .value_with_bitmaps()
+            .map_err(|e| e.in_record(&schema.name, &super::clone::describe_key(&key)))?;
+        let out_of_line: Vec<OutOfLineBlob> = spans.records[i]
+            .parts
+            .iter()
+            .map(|p| OutOfLineBlob {
+                blob: p.blob,
+                len: pending
+                    .blobs()
+                    .get(p.blob)
+                    .map_or(u64::MAX, |b| b.size() as u64),
+            })
+            .collect();
+        encoded.clear();
+        if encode_value_with_parts(&value, &out_of_line, &mut encoded).is_err()
+            || encoded != value_bytes
+        {
+            return Err(mismatch());
+        }
+    }
+    Ok(())
+}
+
+/// The restore's last check of a chunked file's records before the swap: each staging store
+/// holds as many records as the file gives it (every chunk's records were put under the
+/// file's keys, so none went elsewhere; fewer means two records of the file share a key).
+async fn check_counts(
+    db: &web_sys::IdbDatabase,
+    manifest: &BackupManifest,
+    staged: &[String],
+) -> Result<(), RewindError> {
+    if staged.is_empty() {
+        return Ok(());
+    }
+    let tx = read_staged(db, staged)?;
+    let counting = ask_counts(&tx, staged)?;
+    let expected = manifest
+        .stores
+        .iter()
+        .map(|s| (s.schema.name.as_str(), s.records));
+    expect_counts(expected, counting).await?;
+    await_transaction(&tx).await?;
+    Ok(())
+}
+
+/// A read-only transaction over the staging stores `staged`.
+fn read_staged(
+    db: &web_sys::IdbDatabase,
+    staged: &[String],
+) -> Result<web_sys::IdbTransaction, RewindError> {
+    let names: js_sys::Array = staged.iter().map(|n| JsValue::from_str(n)).collect();
+    Ok(db
+        .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readonly)
+        .map_err(thrown)?)
+}
+
+/// Asks each staging store of `tx` how many records it holds.
+fn ask_counts(
+    tx: &web_sys::IdbTransaction,
+    staged: &[String],
+) -> Result<Vec<RequestEvents>, RewindError> {
+    staged
+        .iter()
+        .map(|name| {
+            let store = tx.object_store(name).map_err(thrown)?;
+            Ok(RequestEvents::new(store.count().map_err(thrown)?))
+        })
+        .collect()
+}
+
+/// Matches the counts asked by [`ask_counts`] against the records the file gives each store
+/// (its name, its count).
+async fn expect_counts<'a>(
+    expected: impl Iterator<Item = (&'a str, u64)>,
+    counting: Vec<RequestEvents>,
+) -> Result<(), RewindError> {
+    for ((name, records), counted) in expected.zip(counting) {
+        let count = counted.next().await?.as_f64().unwrap_or(-1.0);
+        if count != records as f64 {
+            return Err(RewindError::RestoreMismatch {
+                what: format!("the record count of store {name:?} ({count} instead of {records})"),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Why transaction `tx` failed with `err`: the browser's own reason when it aborted the
 /// transaction (a failing put fails its request, and the others then fail with `AbortError`),
 /// else `err`, after aborting `tx` so that none of its writes stay.
@@ -308,15 +547,8 @@ async fn check_staged(
     if stores.is_empty() {
         return Ok(());
     }
-    let names: js_sys::Array = staged.iter().map(|n| JsValue::from_str(n)).collect();
-    let tx = db
-        .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readonly)
-        .map_err(thrown)?;
-    let mut counting = Vec::with_capacity(stores.len());
-    for name in staged {
-        let store = tx.object_store(name).map_err(thrown)?;
-        counting.push(RequestEvents::new(store.count().map_err(thrown)?));
-    }
+    let tx = read_staged(db, staged)?;
+    let counting = ask_counts(&tx, staged)?;
     for ((s, name), ranges) in stores.iter().zip(staged).zip(built) {
         let store = tx.object_store(name).map_err(thrown)?;
         let mismatch = || RewindError::RestoreMismatch {
@@ -352,17 +584,10 @@ async fn check_staged(
             }
         }
     }
-    for (s, counted) in stores.iter().zip(counting) {
-        let count = counted.next().await?.as_f64().unwrap_or(-1.0);
-        if count != s.records as f64 {
-            return Err(RewindError::RestoreMismatch {
-                what: format!(
-                    "the record count of store {:?} ({count} instead of {})",
-                    s.schema.name, s.records
-                ),
-            });
-        }
-    }
+    let expected = stores
+        .iter()
+        .map(|s| (s.schema.name.as_str(), s.records as u64));
+    expect_counts(expected, counting).await?;
     await_transaction(&tx).await?;
     Ok(())
 }
@@ -484,8 +709,9 @@ thread_local! {
     static PANIC_AFTER_BATCHES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
-/// Makes the next restore panic after writing `batches` batches (0: never), while it fills its
-/// staging stores; one more than it has batches, inside its swap, with every request issued:
+/// Makes the next restore panic after writing `batches` batches (0: never; from a chunked
+/// file, a batch is a chunk), while it fills its staging stores; one more than it has batches,
+/// inside its swap, with every request issued:
 /// how the tests prove that a panic settles every Promise and changes none of the app's data.
 #[cfg(feature = "test-hooks")]
 pub fn panic_after_batches(batches: u32) {
@@ -502,43 +728,71 @@ fn panic_point() {
     PANIC_AFTER_BATCHES.with(|p| p.set(left.saturating_sub(1)));
 }
 
-/// Replaces database `name` (at IDB version `current_idb_version`, 0 if it does not exist)
-/// with the backup in `file`, verified by [`verify_file`], recording `entry` in the journal.
-/// No record is ever held decoded, only the file and a batch of JavaScript values at a time.
-///
-/// Staged: the records go into staging stores first (the app's stores untouched), are read
-/// back and matched, and only then one upgrade swaps them in. A failure or a cancel before
-/// the swap removes the staging stores again (or, if that cannot run, the next change does).
-///
-/// [`verify_file`]: crate::backup::format::verify_file
-#[allow(clippy::too_many_arguments)]
-pub async fn restore_verified(
+/// Where the records come from.
+enum Source {
+    /// A file read whole (formats 1, 2), by store.
+    Whole {
+        stores: Vec<JsStore>,
+        bitmaps: Bitmaps,
+    },
+    /// A chunked file (format 3), read and checked a chunk at a time.
+    Chunked(ChunkedFile),
+}
+
+/// A restore staged and proven, waiting for its swap.
+pub struct StagedRestore {
+    name: String,
+    /// The IndexedDB version before the restore (0: it made the database).
+    before_version: u64,
+    staged_version: u64,
+    /// Each staging store and the app's store it becomes.
+    swapping: Vec<(String, StoreSchema)>,
+    /// The records each store holds after the swap.
+    counts: Vec<u64>,
+    meta_json: JsValue,
+    cancel: Option<CancelFlag>,
+}
+
+fn to_json(what: &str, v: Result<String, serde_json::Error>) -> Result<JsValue, RewindError> {
+    v.map(|s| JsValue::from_str(&s))
+        .map_err(|e| RewindError::Migration(crate::MigrationError::Storage(format!("{what}: {e}"))))
+}
+
+/// Writes the backup `opened` into staging stores of database `name` (at IDB version
+/// `current_idb_version`, 0 if it does not exist, and schema version `from`), reading and
+/// checking a chunked file a chunk at a time, and proves what was written: the app's stores,
+/// metadata and journal are untouched. No record is ever held decoded, only the file (or, from
+/// a chunked file, one chunk) and a batch of JavaScript values at a time. A failure or a
+/// cancel removes the staging stores again (or, if that cannot run, the next change does).
+pub async fn stage_restore(
     name: &str,
     current_idb_version: u64,
-    file: Vec<u8>,
-    verified: &VerifiedFile,
-    entry: &JournalEntry,
+    opened: OpenedFile,
+    from: u32,
     blocked: &dyn Fn() -> BlockedPolicy,
     progress: Option<Progress>,
     cancel: Option<CancelFlag>,
-) -> Result<(), RewindError> {
+) -> Result<StagedRestore, RewindError> {
     // Never write an empty metadata record: a serialization failure stops the restore
     // before anything changes.
-    let json = |what: &str, v: Result<String, serde_json::Error>| {
-        v.map(|s| JsValue::from_str(&s)).map_err(|e| {
-            RewindError::Migration(crate::MigrationError::Storage(format!("{what}: {e}")))
-        })
-    };
-    let manifest = &verified.manifest;
-    let meta_json = json("Rewind's metadata", serde_json::to_string(&manifest.meta))?;
-    let entry_json = json("the journal entry", serde_json::to_string(entry))?;
-    let interrupted = JournalEntry::interrupted_restore(js_sys::Date::now(), entry.from);
-    let interrupted_json = json("the journal entry", serde_json::to_string(&interrupted))?;
+    let manifest = opened.manifest().clone();
+    let meta_json = to_json("Rewind's metadata", serde_json::to_string(&manifest.meta))?;
+    let interrupted = JournalEntry::interrupted_restore(js_sys::Date::now(), from);
+    let interrupted_json = to_json("the journal entry", serde_json::to_string(&interrupted))?;
 
-    let stores = prepare_file(file, verified);
-    let bitmaps = make_all_bitmaps(&stores, verified).await?;
-    let staged: Vec<String> = (0..stores.len()).map(staging_name).collect();
-    let staged_schemas: Vec<StoreSchema> = stores
+    // A file read whole has its ImageBitmaps made before anything is opened; a chunked one,
+    // a chunk's before its transaction.
+    let mut source = match opened {
+        OpenedFile::Whole { bytes, verified } => {
+            let stores = prepare_file(bytes, &verified);
+            let bitmaps = make_all_bitmaps(&stores, &verified).await?;
+            Source::Whole { stores, bitmaps }
+        }
+        OpenedFile::Chunked { file, .. } => Source::Chunked(file),
+    };
+    let staged: Vec<String> = (0..manifest.stores.len()).map(staging_name).collect();
+    let staged_schemas: Vec<StoreSchema> = manifest
+        .stores
         .iter()
         .zip(&staged)
         .map(|(s, name)| StoreSchema {
@@ -552,7 +806,7 @@ pub async fn restore_verified(
         move |up| async move {
             let journaled = remove_leftovers(&up, &interrupted_json)?;
             for schema in &staged_schemas {
-                create_store(&up, schema)?;
+                create_store(&up.db, schema)?;
             }
             if let Some(request) = journaled {
                 request.next().await?;
@@ -563,22 +817,31 @@ pub async fn restore_verified(
     )
     .await?;
     let staged_version = db.version() as u64;
-    let total: u64 = stores.iter().map(|s| s.records as u64).sum();
+    let total: u64 = manifest.stores.iter().map(|s| s.records).sum();
     let prepared = async {
         let mut filling = Filling {
             db: &db,
-            bitmaps,
-            built: vec![Vec::new(); stores.len()],
+            bitmaps: Bitmaps::new(),
+            built: vec![Vec::new(); staged.len()],
             done: 0,
             total,
             progress,
             cancel: cancel.clone(),
         };
-        for (i, (s, name)) in stores.iter().zip(&staged).enumerate() {
-            filling.fill(i, name, s).await?;
+        match &mut source {
+            Source::Whole { stores, bitmaps } => {
+                filling.bitmaps = std::mem::take(bitmaps);
+                for (i, (s, name)) in stores.iter().zip(&staged).enumerate() {
+                    filling.fill(i, name, s).await?;
+                }
+                check_staged(&db, stores, &staged, &filling.built).await?;
+            }
+            Source::Chunked(file) => {
+                filling.fill_chunked(file, &manifest, &staged).await?;
+                check_counts(&db, &manifest, &staged).await?;
+            }
         }
-        check_staged(&db, &stores, &staged, &filling.built).await?;
-        let carried = carry_into_staging(&db, manifest, &staged).await?;
+        let carried = carry_into_staging(&db, &manifest, &staged).await?;
         filling.check_cancel()?;
         Ok::<_, RewindError>(carried)
     }
@@ -591,33 +854,80 @@ pub async fn restore_verified(
             return Err(err);
         }
     };
-    let counts = stores
-        .iter()
-        .zip(carried)
-        .map(|(s, c)| s.records as u64 + c)
-        .collect();
-    let swapping: Vec<(String, StoreSchema)> = staged
-        .into_iter()
-        .zip(stores.iter().map(|s| s.schema.clone()))
-        .collect();
-    drop(stores);
-    let swapped = open_with_upgrade(
+    Ok(StagedRestore {
+        name: name.to_string(),
+        before_version: current_idb_version,
+        staged_version,
+        counts: manifest
+            .stores
+            .iter()
+            .zip(carried)
+            .map(|(s, c)| s.records + c)
+            .collect(),
+        swapping: staged
+            .into_iter()
+            .zip(manifest.stores.iter().map(|s| s.schema.clone()))
+            .collect(),
+        meta_json,
+        cancel,
+    })
+}
+
+/// Swaps a staged restore in, recording `entry` in the journal: one upgrade, all or nothing.
+/// A cancel heard before it, or a failure in it, removes the staging stores.
+pub async fn swap_staged(
+    staged: StagedRestore,
+    entry: &JournalEntry,
+    blocked: &dyn Fn() -> BlockedPolicy,
+) -> Result<(), RewindError> {
+    let StagedRestore {
         name,
-        staged_version + 1,
-        move |up| swap(up, swapping, counts, meta_json, entry_json),
-        blocked(),
-    )
-    .await;
+        before_version,
+        staged_version,
+        swapping,
+        counts,
+        meta_json,
+        cancel,
+    } = staged;
+    let ready = match cancel {
+        Some(flag) if flag.get() => Err(RewindError::Cancelled),
+        _ => to_json("the journal entry", serde_json::to_string(entry)),
+    };
+    let swapped = match ready {
+        Ok(entry_json) => {
+            open_with_upgrade(
+                &name,
+                staged_version + 1,
+                move |up| swap(up, swapping, counts, meta_json, entry_json),
+                blocked(),
+            )
+            .await
+        }
+        Err(err) => Err(err),
+    };
     match swapped {
         Ok(db) => {
             db.close();
             Ok(())
         }
         Err(err) => {
-            discard_staging(name, current_idb_version, staged_version, blocked, &err).await;
+            discard_staging(&name, before_version, staged_version, blocked, &err).await;
             Err(err)
         }
     }
+}
+
+/// Removes a staged restore that will not be swapped in.
+pub async fn discard_staged(staged: StagedRestore, blocked: &dyn Fn() -> BlockedPolicy) {
+    let reason = RewindError::Cancelled;
+    discard_staging(
+        &staged.name,
+        staged.before_version,
+        staged.staged_version,
+        blocked,
+        &reason,
+    )
+    .await;
 }
 
 /// Removes the staging stores of a restore that failed before or in its swap. Best effort:

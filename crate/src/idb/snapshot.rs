@@ -19,8 +19,9 @@ use super::open::open_existing;
 use super::request::{await_request, await_transaction, BatchReader};
 use super::webcrypto::{sha256_of_blobs, sha256_start, sha256_started};
 use crate::backup::{
-    encode_value, BackupError, BackupManifest, ChunkDigests, ChunkedWriter, Frame, OutOfLineBlob,
-    SkippedRecord, StoreManifest, CHUNKED_FORMAT_VERSION, CHUNK_TARGET_BYTES, MAX_CHUNK_RECORDS,
+    encode_value, hash_groups, BackupError, BackupManifest, ChunkDigests, ChunkedWriter, Frame,
+    OutOfLineBlob, SkippedRecord, StoreManifest, CHUNKED_FORMAT_VERSION, CHUNK_TARGET_BYTES,
+    MAX_CHUNK_RECORDS,
 };
 use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
@@ -55,9 +56,6 @@ const BATCH: u32 = PROGRESS_EVERY as u32;
 /// Sealed chunks are gathered into one Blob once they add up to this many bytes, so that the
 /// JavaScript heap holds at most this much of the file at a time.
 const SPOOL_BYTES: usize = 16 << 20;
-
-/// How many Blob parts are being hashed at any time after the transaction.
-const HASH_AHEAD: usize = 8;
 
 /// The file as it is made: Blobs made of sealed chunks and of the records' own Blobs.
 struct Spool {
@@ -368,18 +366,19 @@ async fn hash_parts(writing: &mut Writing) -> Result<(), RewindError> {
         writing.writer.set_digest(frame, digest)?;
     }
     let parts = std::mem::take(&mut writing.parts);
-    for group in parts.chunks(HASH_AHEAD) {
+    for group in hash_groups(parts.iter().map(|p| p.blob.size() as u64)) {
+        let group = &parts[group];
         let blobs: Vec<web_sys::Blob> = group.iter().map(|p| p.blob.clone()).collect();
         let digests = sha256_of_blobs(&blobs).await.map_err(|e| {
-            // Which one failed is not told: the first of the group is named.
+            let part = &group[e.index.min(group.len() - 1)];
             CloneError::new(
                 format!(
                     "a Blob that can no longer be read ({})",
-                    super::error::describe(&e)
+                    super::error::describe(&e.cause)
                 ),
                 &[],
             )
-            .in_record(&group[0].store, &group[0].key)
+            .in_record(&part.store, &part.key)
         })?;
         for (part, digest) in group.iter().zip(digests) {
             writing.writer.set_digest(part.frame, digest)?;

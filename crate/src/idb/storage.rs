@@ -80,6 +80,37 @@ pub fn request_persistence() {
     }
 }
 
+/// What the browser answered when asked to keep this site's data under storage pressure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Persistence {
+    /// The data is now persistent (or already was): the browser evicts it only when the
+    /// person clears it.
+    Granted,
+    /// The browser refused (it decides by its own rules: site engagement, bookmarks, a prompt).
+    Refused,
+    /// This browser has no `navigator.storage.persist()` (WebKitGTK).
+    Unsupported,
+}
+
+/// Asks the browser to make this site's storage persistent, and waits for its answer: for a
+/// person's explicit request (Firefox shows them a prompt and answers when they do).
+pub async fn persist() -> Persistence {
+    let Some(storage) = storage_manager() else {
+        return Persistence::Unsupported;
+    };
+    let has_persist = Reflect::get(&storage, &"persist".into())
+        .map(|f| f.is_function())
+        .unwrap_or(false);
+    if !has_persist {
+        return Persistence::Unsupported;
+    }
+    match call(&storage, "persist").await.and_then(|v| v.as_bool()) {
+        Some(true) => Persistence::Granted,
+        _ => Persistence::Refused,
+    }
+}
+
 /// A Blob holding `bytes`, made from a view of wasm memory: the Blob constructor copies the
 /// bytes into the browser's own storage, so no copy of them is ever made in the JS heap. The
 /// constructor is the one the page had when Rewind loaded, whatever the page did to it since.

@@ -81,6 +81,7 @@ pub async fn inspect(data: &[u8]) -> Result<BackupManifest, BackupError> {
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/idb/blob_digest.js")]
 extern "C" {
     fn rewind_sha256_of_blobs(blobs: &Array) -> Promise;
+    fn rewind_sha256_of_runs(bytes: &Uint8Array, sizes: &[f64]) -> Promise;
     fn rewind_sha256_start(bytes: &Uint8Array) -> Option<Promise>;
 }
 
@@ -104,15 +105,37 @@ pub async fn sha256_started(started: Promise) -> Result<Sha256Digest, JsValue> {
     Ok(d)
 }
 
-/// The SHA-256 of each of `blobs`, read and hashed by the browser side by side (with `sha2`
-/// over the bytes where WebCrypto is missing). Fails when a Blob can no longer be read.
-pub async fn sha256_of_blobs(blobs: &[web_sys::Blob]) -> Result<Vec<Sha256Digest>, JsValue> {
+/// A Blob of a group that could not be read: which one, and the browser's reason.
+pub struct UnreadableBlob {
+    pub index: usize,
+    pub cause: JsValue,
+}
+
+/// The SHA-256 of each of `blobs` (one of [`crate::backup::hash_groups`]), read as one and hashed by the
+/// browser (with `sha2` over the bytes where WebCrypto is missing).
+pub async fn sha256_of_blobs(blobs: &[web_sys::Blob]) -> Result<Vec<Sha256Digest>, UnreadableBlob> {
     let all: Array = blobs.iter().collect();
-    let answer = JsFuture::from(rewind_sha256_of_blobs(&all)).await?;
+    let failed = |e: JsValue| {
+        let index = js_sys::Reflect::get(&e, &"index".into())
+            .ok()
+            .and_then(|i| i.as_f64());
+        match index {
+            Some(index) => UnreadableBlob {
+                index: index as usize,
+                cause: js_sys::Reflect::get(&e, &"error".into()).unwrap_or(e),
+            },
+            None => UnreadableBlob { index: 0, cause: e },
+        }
+    };
+    let answer = JsFuture::from(rewind_sha256_of_blobs(&all))
+        .await
+        .map_err(failed)?;
     let mut out = Vec::with_capacity(blobs.len());
     if answer.is_null() {
-        for blob in blobs {
-            let buffer = JsFuture::from(blob.array_buffer()).await?;
+        for (index, blob) in blobs.iter().enumerate() {
+            let buffer = JsFuture::from(blob.array_buffer())
+                .await
+                .map_err(|cause| UnreadableBlob { index, cause })?;
             let bytes = Uint8Array::new(&buffer).to_vec();
             out.push(
                 crate::backup::Digests::sha2(&bytes, std::slice::from_ref(&(0..bytes.len())))
@@ -121,17 +144,54 @@ pub async fn sha256_of_blobs(blobs: &[web_sys::Blob]) -> Result<Vec<Sha256Digest
         }
         return Ok(out);
     }
-    let answer: Array = answer.dyn_into()?;
-    for digest in answer.iter() {
+    digests_of(&answer, blobs.len()).map_err(|(index, cause)| UnreadableBlob { index, cause })
+}
+
+/// The SHA-256 of each run of `bytes`: runs of `sizes` bytes one after another (Blob parts of a
+/// file read as one range), by WebCrypto (`sha2` where it is missing).
+pub async fn sha256_of_runs(
+    bytes: &Uint8Array,
+    sizes: &[u64],
+) -> Result<Vec<Sha256Digest>, JsValue> {
+    let lengths: Vec<f64> = sizes.iter().map(|&n| n as f64).collect();
+    let answer = JsFuture::from(rewind_sha256_of_runs(bytes, &lengths)).await?;
+    if answer.is_null() {
+        let bytes = bytes.to_vec();
+        let mut ranges = Vec::with_capacity(sizes.len());
+        let mut at = 0usize;
+        for &n in sizes {
+            let end = usize::try_from(n)
+                .ok()
+                .and_then(|n| at.checked_add(n))
+                .filter(|&end| end <= bytes.len())
+                .ok_or_else(|| JsValue::from_str("runs longer than the bytes read"))?;
+            ranges.push(at..end);
+            at = end;
+        }
+        let digests = crate::backup::Digests::sha2(&bytes, &ranges);
+        return Ok(ranges.into_iter().map(|r| digests.of(&bytes, r)).collect());
+    }
+    digests_of(&answer, sizes.len()).map_err(|(_, cause)| cause)
+}
+
+/// The `count` digests WebCrypto gave (an array of 32-byte Uint8Arrays); else which is wrong.
+fn digests_of(answer: &JsValue, count: usize) -> Result<Vec<Sha256Digest>, (usize, JsValue)> {
+    let answer: &Array = answer.unchecked_ref();
+    let mut out = Vec::with_capacity(count);
+    for (index, digest) in answer.iter().enumerate() {
         let bytes = Uint8Array::new(&digest);
         let mut d: Sha256Digest = [0; 32];
         if bytes.length() as usize != d.len() {
-            return Err(JsValue::from_str(
-                "WebCrypto gave a digest of the wrong length",
-            ));
+            return Err((index, "WebCrypto gave a digest of the wrong length".into()));
         }
         bytes.copy_to(&mut d);
         out.push(d);
+    }
+    if out.len() != count {
+        return Err((
+            out.len(),
+            "WebCrypto gave fewer digests than asked for".into(),
+        ));
     }
     Ok(out)
 }

@@ -102,3 +102,31 @@ export async function greeting_text(name) {
   db.close();
   return b instanceof Blob ? b.type + ":" + await b.text() : "not a blob";
 }
+
+/** Puts `count` notes into the store `notes` (key path `id`): note `i` has the `uuid`
+ * "u" + (count + 1 - i), a Date and tags. `defect` changes note `at`: "missing" (no uuid),
+ * "duplicate" (note 1's uuid), "not-a-key" (an object as its uuid); "" changes none. */
+export async function put_keyed_notes(name, count, defect, at) {
+  const db = await open(name);
+  const tx = db.transaction("notes", "readwrite");
+  for (let i = 1; i <= count; i++) {
+    const note = { id: i, uuid: "u" + (count + 1 - i), title: "note " + i, tags: i % 2 ? ["odd"] : [],
+      updatedAt: new Date(Date.UTC(2026, 0, 1 + (i % 28))) };
+    if (i === at && defect === "missing") delete note.uuid;
+    if (i === at && defect === "duplicate") note.uuid = "u" + count;
+    if (i === at && defect === "not-a-key") note.uuid = { a: 1 };
+    tx.objectStore("notes").put(note);
+  }
+  await committed(tx);
+  db.close();
+}
+
+/** Adds a note without an `id` to `notes`: the key IndexedDB's generator gives it. */
+export async function add_note_without_id(name) {
+  const db = await open(name);
+  const tx = db.transaction("notes", "readwrite");
+  const key = await result(tx.objectStore("notes").add({ uuid: "fresh", title: "fresh" }));
+  await committed(tx);
+  db.close();
+  return key;
+}

@@ -50,6 +50,18 @@ extern "C" {
     /// `count` more notes of `bytes` characters each.
     #[wasm_bindgen(catch)]
     pub async fn put_large_notes(name: &str, count: u32, bytes: u32) -> Result<(), JsValue>;
+    /// `count` notes keyed by `id`, each with a distinct `uuid`, note `at` with a `defect`
+    /// ("missing", "duplicate", "not-a-key" or "": none).
+    #[wasm_bindgen(catch)]
+    pub async fn put_keyed_notes(
+        name: &str,
+        count: u32,
+        defect: &str,
+        at: u32,
+    ) -> Result<(), JsValue>;
+    /// Adds a note without an `id`: the key the store's generator gives it.
+    #[wasm_bindgen(catch)]
+    pub async fn add_note_without_id(name: &str) -> Result<JsValue, JsValue>;
     /// The "greeting" setting as "type:text", or "not a blob".
     #[wasm_bindgen(catch)]
     pub async fn greeting_text(name: &str) -> Result<JsValue, JsValue>;
@@ -62,4 +74,19 @@ pub async fn dump(name: &str) -> String {
         Ok(v) => v.as_string().unwrap_or_default(),
         Err(e) => format!("dump failed: {e:?}"),
     }
+}
+
+/// The fast decoder over bytes with no Blob parts (a record section): the offset it reached,
+/// and the keys and values it decoded.
+pub fn fast_decode(bytes: &[u8], offset: usize, max: u32) -> (usize, js_sys::Array, js_sys::Array) {
+    use rewind::test_hooks::clone;
+    let (keys, values) = (js_sys::Array::new(), js_sys::Array::new());
+    let d = clone::decode_batch(
+        bytes,
+        (offset, max),
+        (&clone::ChunkParts::none(), 0),
+        &keys,
+        &values,
+    );
+    (d.reached, keys, values)
 }

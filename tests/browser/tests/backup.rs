@@ -466,11 +466,12 @@ async fn bad_files_are_refused_with_clear_errors() {
     assert_eq!(err.code(), "NoSuchBackup");
 }
 
-/// A backup is never one buffer: under a limit on any one buffer far below the file's size (it
-/// stands for the memory a backup of gigabytes would need), backups, automatic ones included,
-/// are made and are whole; what still reads a file whole (a restore) is refused, nothing changed.
+/// A backup file is never one buffer: under a limit on any one buffer far below the file's
+/// size (it stands for the memory a database of gigabytes would need), backups (automatic ones
+/// included), exports and restores — from the catalog and from a chosen file — all run, and
+/// the restores give the version 2 content exactly.
 #[wasm_bindgen_test]
-async fn a_backup_streams_under_a_buffer_limit_far_below_its_size() {
+async fn backups_and_restores_stream_under_a_buffer_limit_far_below_the_file() {
     let rw = filled("streams").await;
     // About 12 MB of notes: more than twice the limit below, which is above one chunk (4 MiB).
     put_large_notes(rw.name(), 1500, 8000).await.unwrap();
@@ -481,18 +482,28 @@ async fn a_backup_streams_under_a_buffer_limit_far_below_its_size() {
     let next = Rewind::new(rw.name(), migrator(3));
     let migrated = next.migrate_to(None, OperationOptions::default()).await;
     let listed = rw.list_backups().await;
-    let restored = match &made {
-        Ok(m) => Some(
-            next.restore(
-                RestoreSource::Backup(m.id.clone()),
-                RestoreConsent::default(),
-                OperationOptions::default(),
-            )
-            .await,
-        ),
+    let restore = |source| {
+        next.restore(
+            source,
+            RestoreConsent::default(),
+            OperationOptions::default(),
+        )
+    };
+    let from_catalog = match &made {
+        Ok(m) => Some(restore(RestoreSource::Backup(m.id.clone())).await),
         Err(_) => None,
     };
-    let after_refusal = content(rw.name()).await;
+    let after_catalog = content(rw.name()).await;
+    let exported = match &made {
+        Ok(m) => Some(rw.export_backup(&m.id).await),
+        Err(_) => None,
+    };
+    let migrated_again = next.migrate_to(None, OperationOptions::default()).await;
+    let from_file = match &exported {
+        Some(Ok(file)) => Some(restore(RestoreSource::Blob(file.clone().into())).await),
+        _ => None,
+    };
+    let after_file = content(rw.name()).await;
     idb::storage::set_buffer_limit(0);
     let manifest = made.unwrap();
     assert!(
@@ -509,25 +520,22 @@ async fn a_backup_streams_under_a_buffer_limit_far_below_its_size() {
     assert_eq!((report.from, report.to), (2, 3));
     assert!(report.backup_id.is_some(), "the automatic backup was taken");
     assert_eq!(listed.unwrap().len(), 2);
-    let err = restored.unwrap().unwrap_err();
-    assert_eq!(err.code(), "FileTooLarge", "{err}");
-    assert_ne!(
-        after_refusal, before,
-        "the migration ran, the refused restore changed nothing"
+    let without_meta = |mut dump: serde_json::Value| {
+        dump["stores"]["__rewind_meta"] = json!(null);
+        dump
+    };
+    let report = from_catalog.unwrap().unwrap();
+    assert_eq!((report.from, report.to), (3, 2));
+    assert!(report.backup_id.is_some(), "the restore's automatic backup");
+    assert_eq!(without_meta(after_catalog), without_meta(before.clone()));
+    assert_eq!(
+        exported.unwrap().unwrap().size() as u64,
+        manifest.bytes,
+        "exported whole"
     );
-    assert_eq!(next.status().await.unwrap().schema_version, 3);
-    // Without the limit the backup restores whole: the version 2 content exactly.
-    next.restore(
-        RestoreSource::Backup(manifest.id.clone()),
-        RestoreConsent::default(),
-        OperationOptions::default(),
-    )
-    .await
-    .unwrap();
-    let mut restored = content(rw.name()).await;
-    let mut expected = before.clone();
-    restored["stores"]["__rewind_meta"] = json!(null);
-    expected["stores"]["__rewind_meta"] = json!(null);
-    assert_eq!(restored, expected);
+    assert_eq!(migrated_again.unwrap().to, 3);
+    assert_eq!(from_file.unwrap().unwrap().to, 2);
+    assert_eq!(without_meta(after_file), without_meta(before));
+    assert_eq!(next.status().await.unwrap().schema_version, 2);
     idb::delete_database(rw.name()).await.unwrap();
 }

@@ -11,7 +11,7 @@ use rewind::test_hooks::clone::{self, describe_key};
 use rewind::test_hooks::{self as idb, IdbError, OperationOptions, RestoreSource, Rewind, Upgrade};
 use rewind::{MigrationSet, Migrator, RewindError, Transforms};
 use rewind::{RestoreConsent, UnsupportedRecords};
-use rewind_browser_tests::fresh_database;
+use rewind_browser_tests::{fast_decode, fresh_database};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -297,7 +297,7 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
         let mut bytes = Vec::new();
         encode_record(&key, &value, 1, &mut bytes).unwrap();
         assert_eq!(
-            clone::decode_batch(&bytes, 0, 1).0,
+            fast_decode(&bytes, 0, 1).0,
             0,
             "the fast decoder took {}",
             describe_key(&key)

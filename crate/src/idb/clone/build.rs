@@ -15,10 +15,23 @@ pub fn value_to_js(value: &Value) -> Result<JsValue, CloneError> {
 
 /// [`value_to_js`] for a value whose ImageBitmaps [`make_bitmaps`] made (in walk order).
 pub fn value_to_js_with(value: &Value, bitmaps: Vec<JsValue>) -> Result<JsValue, CloneError> {
+    value_to_js_with_parts(value, bitmaps, Vec::new())
+}
+
+/// [`value_to_js_with`] for a chunk's record, some of whose Blobs and Files hold no bytes in
+/// `value`: their contents are `parts` (by their number in walk order, ascending), Blobs the
+/// browser joins without reading them.
+pub fn value_to_js_with_parts(
+    value: &Value,
+    bitmaps: Vec<JsValue>,
+    parts: Vec<(usize, web_sys::Blob)>,
+) -> Result<JsValue, CloneError> {
     let mut builder = Builder {
         objects: Vec::new(),
         path: Vec::new(),
         bitmaps: bitmaps.into_iter(),
+        blobs_seen: 0,
+        parts: parts.into_iter().peekable(),
     };
     let js = builder.build(value)?;
     if builder.bitmaps.next().is_some() {
@@ -26,6 +39,9 @@ pub fn value_to_js_with(value: &Value, bitmaps: Vec<JsValue>) -> Result<JsValue,
             "more ImageBitmaps than the value holds",
             &[],
         ));
+    }
+    if builder.parts.next().is_some() {
+        return Err(CloneError::new("more Blob parts than the value holds", &[]));
     }
     Ok(js)
 }
@@ -75,6 +91,10 @@ struct Builder {
     path: Vec<String>,
     /// The value's ImageBitmaps, made beforehand, in walk order.
     bitmaps: std::vec::IntoIter<JsValue>,
+    /// Blobs and Files built so far (their number in walk order).
+    blobs_seen: usize,
+    /// The contents of the Blobs and Files that hold none in the value, by number.
+    parts: std::iter::Peekable<std::vec::IntoIter<(usize, web_sys::Blob)>>,
 }
 
 impl Builder {
@@ -235,9 +255,12 @@ impl Builder {
                 self.build_props(&obj, props)?;
                 obj
             }
-            Value::Blob { mime, bytes } => {
-                rewind_make_blob(bytes, mime).map_err(self.thrown("a Blob"))?
-            }
+            Value::Blob { mime, bytes } => match self.next_part() {
+                Some(part) => rewind_blob_of_parts(&[part].iter().collect(), mime)
+                    .map(JsValue::from)
+                    .map_err(self.thrown("a Blob"))?,
+                None => rewind_make_blob(bytes, mime).map_err(self.thrown("a Blob"))?,
+            },
             Value::File { .. } => self.file(value)?,
             Value::Ref(n) => match self.objects.get(*n as usize) {
                 Some(Some(js)) => js.clone(),
@@ -332,7 +355,16 @@ impl Builder {
         })
     }
 
-    fn file(&self, value: &Value) -> Result<JsValue, CloneError> {
+    /// The contents of the next Blob or File, when they are a part of the file.
+    fn next_part(&mut self) -> Option<web_sys::Blob> {
+        let number = self.blobs_seen;
+        self.blobs_seen += 1;
+        self.parts
+            .next_if(|(n, _)| *n == number)
+            .map(|(_, part)| part)
+    }
+
+    fn file(&mut self, value: &Value) -> Result<JsValue, CloneError> {
         let Value::File {
             name,
             mime,
@@ -342,7 +374,11 @@ impl Builder {
         else {
             return Err(self.fail(format!("a {} where a File belongs", value.type_name())));
         };
-        rewind_make_file(bytes, &text_to_js(name), mime, *last_modified as f64)
+        let content: JsValue = match self.next_part() {
+            Some(part) => part.into(),
+            None => js_sys::Uint8Array::from(&bytes[..]).into(),
+        };
+        rewind_make_file(&content, &text_to_js(name), mime, *last_modified as f64)
             .map_err(self.thrown("a File"))
     }
 

@@ -13,7 +13,16 @@ extern "C" {
         end: u32,
         size_hint: u32,
     ) -> js_sys::Array;
-    fn rewind_fast_decode(codec: &JsValue, bytes: &[u8], offset: u32, max: u32) -> js_sys::Array;
+    fn rewind_fast_decode(
+        codec: &JsValue,
+        bytes: &[u8],
+        offset: u32,
+        max: u32,
+        parts: &JsValue,
+        cursor: u32,
+        keys: &js_sys::Array,
+        values: &js_sys::Array,
+    ) -> js_sys::Array;
 }
 
 thread_local! {
@@ -77,18 +86,101 @@ pub fn encode_batch(
     Ok(reached)
 }
 
-/// Decodes up to `max` records from `section` at `offset`, stopping before the first record
-/// the fast path does not handle; returns the offset reached and the records' keys and values.
+/// The Blob parts a chunk's records refer to: one slice of the file from the first part to
+/// the last (the region), and where each part lies in it. Slicing a file made of many Blobs
+/// costs the browser a registration each time; parts are sliced from the region, once each.
+pub struct ChunkParts {
+    region: Option<web_sys::Blob>,
+    bounds: Vec<f64>,
+    /// `{ region, bounds }` as the fast decoder reads it (null without parts), made once per
+    /// chunk: the decoder is called again after every record it leaves.
+    js: JsValue,
+}
+
+impl ChunkParts {
+    /// No parts (a record outside a chunk).
+    pub fn none() -> ChunkParts {
+        ChunkParts {
+            region: None,
+            bounds: Vec::new(),
+            js: JsValue::NULL,
+        }
+    }
+
+    /// The parts at `ranges` of `file` (in file order).
+    pub fn of(
+        file: &web_sys::Blob,
+        ranges: &[std::ops::Range<u64>],
+    ) -> Result<ChunkParts, JsValue> {
+        let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
+            return Ok(ChunkParts::none());
+        };
+        let base = first.start;
+        let region = file.slice_with_f64_and_f64(base as f64, last.end as f64)?;
+        let bounds: Vec<f64> = ranges
+            .iter()
+            .flat_map(|r| [(r.start - base) as f64, (r.end - base) as f64])
+            .collect();
+        let js = js_sys::Object::new();
+        js_sys::Reflect::set(&js, &"region".into(), &region)?;
+        let bounds_js = js_sys::Float64Array::from(&bounds[..]);
+        js_sys::Reflect::set(&js, &"bounds".into(), &bounds_js)?;
+        Ok(ChunkParts {
+            region: Some(region),
+            bounds,
+            js: js.into(),
+        })
+    }
+
+    /// Part `i` as a Blob (untyped: the builder gives it its type).
+    pub fn part(&self, i: usize) -> Result<web_sys::Blob, JsValue> {
+        match (
+            &self.region,
+            self.bounds.get(2 * i),
+            self.bounds.get(2 * i + 1),
+        ) {
+            (Some(region), Some(&start), Some(&end)) => region.slice_with_f64_and_f64(start, end),
+            _ => Err(JsValue::from_str("a Blob part the chunk does not have")),
+        }
+    }
+}
+
+/// How far the fast path got through a batch.
+pub struct DecodedBatch {
+    /// The offset after the last record decoded.
+    pub reached: usize,
+    /// The next part of the chunk (see [`decode_batch`]).
+    pub cursor: u32,
+    /// How many records it decoded.
+    pub decoded: usize,
+}
+
+/// Decodes up to `max` records from `bytes` at `offset`, stopping before the first record
+/// the fast path does not handle, and pushes their keys and values onto `keys` and `values`.
+/// In a chunk, `parts` are the Blob parts its records refer to, and `cursor` the first not yet
+/// used.
 pub fn decode_batch(
-    section: &[u8],
-    offset: usize,
-    max: u32,
-) -> (usize, js_sys::Array, js_sys::Array) {
-    let result = FAST_CODEC.with(|codec| rewind_fast_decode(codec, section, offset as u32, max));
-    let reached = result.get(0).as_f64().map_or(offset, |n| n as usize);
-    (
-        reached,
-        result.get(1).unchecked_into(),
-        result.get(2).unchecked_into(),
-    )
+    bytes: &[u8],
+    (offset, max): (usize, u32),
+    (parts, cursor): (&ChunkParts, u32),
+    keys: &js_sys::Array,
+    values: &js_sys::Array,
+) -> DecodedBatch {
+    let result = FAST_CODEC.with(|codec| {
+        rewind_fast_decode(
+            codec,
+            bytes,
+            offset as u32,
+            max,
+            &parts.js,
+            cursor,
+            keys,
+            values,
+        )
+    });
+    DecodedBatch {
+        reached: result.get(0).as_f64().map_or(offset, |n| n as usize),
+        decoded: result.get(1).as_f64().map_or(0, |n| n as usize),
+        cursor: result.get(2).as_f64().map_or(cursor, |n| n as u32),
+    }
 }

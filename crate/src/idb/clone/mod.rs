@@ -36,7 +36,7 @@ extern "C" {
     fn rewind_make_blob(bytes: &[u8], mime: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     fn rewind_make_file(
-        bytes: &[u8],
+        content: &JsValue,
         name: &JsValue,
         mime: &str,
         last_modified: f64,
@@ -245,8 +245,8 @@ mod fastpath;
 mod pending;
 mod walk;
 
-pub use build::{make_bitmaps, value_to_js, value_to_js_with};
-pub use fastpath::{decode_batch, encode_batch};
+pub use build::{make_bitmaps, value_to_js, value_to_js_with, value_to_js_with_parts};
+pub use fastpath::{decode_batch, encode_batch, ChunkParts, DecodedBatch};
 #[cfg(feature = "test-hooks")]
 pub use pending::js_to_value_complete;
 pub use pending::PendingValue;

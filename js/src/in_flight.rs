@@ -7,6 +7,7 @@
 use js_sys::{Function, Promise};
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::pin::Pin;
 use wasm_bindgen::JsValue;
 
 thread_local! {
@@ -44,6 +45,11 @@ pub fn settled<F>(operation: F) -> Promise
 where
     F: Future<Output = Result<JsValue, JsValue>> + 'static,
 {
+    settled_boxed(Box::pin(operation))
+}
+
+/// [`settled`]'s body, one copy for every operation (generic, the wasm carried one each).
+fn settled_boxed(operation: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>) -> Promise {
     if let Some(refused) = refused_after_panic() {
         return refused;
     }

@@ -2,6 +2,7 @@
 
 use super::request::{await_request, RequestEvents};
 use super::{factory, IdbError};
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
@@ -19,7 +20,23 @@ pub struct Upgrade {
 
 type TimerClosure = Closure<dyn FnMut()>;
 type EventClosure = Closure<dyn FnMut(Event)>;
-type UpgradeFn<E> = Box<dyn FnOnce(Upgrade) -> Pin<Box<dyn Future<Output = Result<(), E>>>>>;
+/// An upgrade's own error, with its type erased so that one copy of [`open_with_upgrade`]'s
+/// body serves every caller (the wasm carried one per error type).
+type UpgradeError = Box<dyn Any>;
+type UpgradeFn =
+    Box<dyn FnOnce(Upgrade) -> Pin<Box<dyn Future<Output = Result<(), UpgradeError>>>>>;
+
+/// Why [`open_upgraded`] failed: IndexedDB's reason, or the upgrade's own error.
+enum OpenFailure {
+    Idb(IdbError),
+    Upgrade(UpgradeError),
+}
+
+impl From<IdbError> for OpenFailure {
+    fn from(e: IdbError) -> Self {
+        OpenFailure::Idb(e)
+    }
+}
 
 /// What to do while other connections block an upgrade.
 #[derive(Default)]
@@ -46,11 +63,31 @@ where
     Fut: Future<Output = Result<(), E>> + 'static,
     E: From<IdbError> + 'static,
 {
-    let upgrade: UpgradeFn<E> = Box::new(move |u| Box::pin(upgrade(u)));
+    let upgrade: UpgradeFn = Box::new(move |u| {
+        Box::pin(async move { upgrade(u).await.map_err(|e| Box::new(e) as UpgradeError) })
+    });
+    match open_upgraded(name, version, upgrade, blocked).await {
+        Ok(db) => Ok(db),
+        Err(OpenFailure::Idb(e)) => Err(E::from(e)),
+        Err(OpenFailure::Upgrade(e)) => match e.downcast::<E>() {
+            Ok(e) => Err(*e),
+            Err(_) => Err(E::from(IdbError::Unexpected(
+                "an upgrade failed with an error of another type".into(),
+            ))),
+        },
+    }
+}
+
+async fn open_upgraded(
+    name: &str,
+    version: u64,
+    upgrade: UpgradeFn,
+    blocked: BlockedPolicy,
+) -> Result<IdbDatabase, OpenFailure> {
     let request = factory()?
         .open_with_f64(name, version as f64)
         .map_err(|e| IdbError::from_js(&e))?;
-    let failure: Rc<RefCell<Option<E>>> = Rc::new(RefCell::new(None));
+    let failure: Rc<RefCell<Option<OpenFailure>>> = Rc::new(RefCell::new(None));
     let pending = Rc::new(RefCell::new(Some(upgrade)));
     let cancelled = Rc::new(Cell::new(false));
     let started = Rc::new(Cell::new(false));
@@ -127,8 +164,8 @@ where
                         // If the browser aborted the transaction itself (a unique index over
                         // duplicates, quota), its reason is the real one; ours is a symptom.
                         let err = match tx.error() {
-                            Some(dom) => E::from(IdbError::from_js(&dom.into())),
-                            None => err,
+                            Some(dom) => OpenFailure::Idb(IdbError::from_js(&dom.into())),
+                            None => OpenFailure::Upgrade(err),
                         };
                         *failure.borrow_mut() = Some(err);
                         // Not while the browser is aborting it already: Firefox would take

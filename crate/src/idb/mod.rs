@@ -14,6 +14,7 @@ mod chunked_file;
 mod clone;
 mod error;
 mod inspect;
+mod join;
 mod js_migrations;
 mod js_record;
 mod lock;

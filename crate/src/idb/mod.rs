@@ -16,6 +16,7 @@ mod error;
 mod inspect;
 mod js_migrations;
 mod js_record;
+mod key_generators;
 mod lock;
 mod open;
 mod request;

@@ -240,7 +240,12 @@ export interface RoundTripReport {
 
 export interface IndexSchema { name: string; keyPath: KeyPath; unique: boolean; multiEntry: boolean }
 export interface StoreSchema { name: string; keyPath: KeyPath | null; autoIncrement: boolean; indexes: Record<string, IndexSchema> }
-export interface StoreManifest { schema: StoreSchema; records: number; bytes: number; sha256: string }
+export interface StoreManifest {
+  schema: StoreSchema; records: number; bytes: number; sha256: string;
+  /** The key the store's generator would give next when the backup was taken (autoIncrement
+   * stores; absent when unknown, e.g. in older files); a restore sets the generator back to it. */
+  keyGenerator?: number;
+}
 /** A record a backup left out because it holds a value no backup can carry. */
 export interface SkippedRecord {
   store: string;

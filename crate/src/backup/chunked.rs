@@ -998,6 +998,7 @@ impl ChunkedReader {
                     s.schema.name
                 )));
             }
+            s.check_key_generator(CHUNKED_FORMAT_VERSION)?;
         }
         let mut totals = std::mem::take(&mut self.totals).into_iter().peekable();
         for (i, s) in manifest.stores.iter().enumerate() {

@@ -1013,3 +1013,87 @@ fn runs_encoded_by_the_caller_make_the_same_records_and_respect_the_chunk_limits
         "store a after store b"
     );
 }
+
+/// A store's `keyGenerator` (format 3 only) round-trips, and a reader refuses one a store
+/// cannot have: on a store without `autoIncrement`, outside 1 … 2^53, or in a format 2 file.
+#[test]
+fn a_key_generator_is_kept_and_its_bounds_are_checked() {
+    let mut m = manifest();
+    m.stores[0].key_generator = Some(101);
+    let mut w = ChunkedWriter::new(m, ChunkDigests::HashedHere).unwrap();
+    let mut file = w.header().to_vec();
+    assert!(w.end().unwrap().is_empty());
+    file.extend_from_slice(&w.finish().unwrap().bytes);
+    let read = inspect(&file).unwrap();
+    assert_eq!(read.stores[0].key_generator, Some(101));
+    assert_eq!(read.stores[1].key_generator, None);
+
+    let (frames, index, manifest_json) = parts_of(&file);
+    // Absent from stores without one: files of earlier builds read as before.
+    assert!(manifest_json["stores"][1].get("keyGenerator").is_none());
+    let with = |store: usize, value: serde_json::Value| {
+        let mut edited = manifest_json.clone();
+        edited["stores"][store]["keyGenerator"] = value;
+        inspect(&resealed(&frames, &index, &edited))
+    };
+    assert_eq!(
+        with(0, (1u64 << 53).into()).unwrap().stores[0].key_generator,
+        Some(MAX_KEY_GENERATOR)
+    );
+    assert_eq!(with(0, 1.into()).unwrap().stores[0].key_generator, Some(1));
+    corrupt_saying(with(0, 0.into()), "outside 1 … 2^53");
+    corrupt_saying(with(0, ((1u64 << 53) + 1).into()), "outside 1 … 2^53");
+    corrupt_saying(with(1, 5.into()), "has none (no autoIncrement)");
+    assert!(matches!(
+        with(0, (-1).into()),
+        Err(BackupError::Corrupt { .. })
+    ));
+    assert!(matches!(
+        with(0, 1.5.into()),
+        Err(BackupError::Corrupt { .. })
+    ));
+
+    let mut older = manifest();
+    older.stores[0].key_generator = Some(7);
+    let v2 = encode_backup(older, stores()).unwrap();
+    corrupt_saying(inspect(&v2.bytes), "format 2 cannot hold");
+}
+
+/// What a backup records from the key an aborted `add` got, and what a restore puts to set
+/// the generator back.
+#[test]
+fn the_generated_key_is_the_next_key_and_a_restore_puts_the_one_before() {
+    assert_eq!(StoreManifest::key_generator_from(101.0), Some(101));
+    assert_eq!(StoreManifest::key_generator_from(1.0), Some(1));
+    assert_eq!(
+        StoreManifest::key_generator_from(9_007_199_254_740_992.0),
+        Some(MAX_KEY_GENERATOR)
+    );
+    for not_one in [
+        0.0,
+        -3.0,
+        2.5,
+        f64::NAN,
+        f64::INFINITY,
+        9_007_199_254_740_994.0,
+    ] {
+        assert_eq!(
+            StoreManifest::key_generator_from(not_one),
+            None,
+            "{not_one}"
+        );
+    }
+    let mut m = manifest();
+    let store = &mut m.stores[0];
+    assert_eq!(store.key_generator_raise(), None);
+    store.key_generator = Some(101);
+    assert_eq!(store.key_generator_raise(), Some(100));
+    store.key_generator = Some(2);
+    assert_eq!(store.key_generator_raise(), Some(1));
+    // A fresh store's generator gives 1 already.
+    store.key_generator = Some(1);
+    assert_eq!(store.key_generator_raise(), None);
+    store.key_generator = Some(6);
+    store.schema.auto_increment = false;
+    assert_eq!(store.key_generator_raise(), None);
+}

@@ -32,7 +32,22 @@ pub struct StoreManifest {
     pub bytes: u64,
     /// SHA-256 of the store's record section, lowercase hex.
     pub sha256: String,
+    /// The key the store's key generator would give next when the backup was taken (format 3;
+    /// `autoIncrement` stores only). Kept because deleting the last records leaves the
+    /// generator above the highest key, and an app may rely on never seeing a key again; a
+    /// restore sets the generator back to it. Absent when unknown: older files, a generator
+    /// used up, or a backup that could not read it; such a restore leaves the generator where
+    /// the restored keys put it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_generator: Option<u64>,
 }
+
+/// The largest key a key generator gives (2^53): IndexedDB's generator stops beyond it, since
+/// a larger number is no longer exact in a JavaScript number.
+pub const MAX_KEY_GENERATOR: u64 = 1 << 53;
+
+/// The first format version whose manifest may hold a store's `keyGenerator`.
+const KEY_GENERATOR_SINCE: u32 = 3;
 
 impl StoreManifest {
     /// A store entry to be filled in by [`encode_backup`].
@@ -42,7 +57,54 @@ impl StoreManifest {
             records: 0,
             bytes: 0,
             sha256: String::new(),
+            key_generator: None,
         }
+    }
+
+    /// The `keyGenerator` a backup records for a store whose generator just gave `generated`
+    /// (the key of a throwaway `add`, aborted): that key is the one the generator gives next.
+    /// `None` for anything a generator cannot give (not a whole number in 1 … 2^53).
+    pub fn key_generator_from(generated: f64) -> Option<u64> {
+        let whole = generated.fract() == 0.0;
+        (whole && generated >= 1.0 && generated <= MAX_KEY_GENERATOR as f64)
+            .then_some(generated as u64)
+    }
+
+    /// The numeric key a restore puts (and deletes again, in the same transaction) into the
+    /// store to set its generator where the backup's was: putting a number at or above the
+    /// generator raises it to that number + 1. `None` when there is nothing to do (no
+    /// `keyGenerator`, or it is 1: a fresh store's generator gives 1 already). The adapter
+    /// skips the put when a record of the backup holds that key: its put raised the generator
+    /// already.
+    pub fn key_generator_raise(&self) -> Option<u64> {
+        self.key_generator
+            .filter(|&next| next > 1 && self.schema.auto_increment)
+            .map(|next| next - 1)
+    }
+
+    /// Refuses a `keyGenerator` a file of `version` cannot hold: before format 3, on a store
+    /// without a key generator, or outside 1 … 2^53.
+    pub(crate) fn check_key_generator(&self, version: u32) -> Result<(), BackupError> {
+        let Some(next) = self.key_generator else {
+            return Ok(());
+        };
+        let name = &self.schema.name;
+        if version < KEY_GENERATOR_SINCE {
+            return Err(BackupError::corrupt(format!(
+                "store {name:?} records a key generator, which format {version} cannot hold"
+            )));
+        }
+        if !self.schema.auto_increment {
+            return Err(BackupError::corrupt(format!(
+                "store {name:?} records a key generator but has none (no autoIncrement)"
+            )));
+        }
+        if !(1..=MAX_KEY_GENERATOR).contains(&next) {
+            return Err(BackupError::corrupt(format!(
+                "store {name:?} records a key generator at {next}, outside 1 … 2^53"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -525,6 +587,7 @@ fn verify<'a>(data: &'a [u8], digests: &Digests) -> Result<Layout<'a>, BackupErr
                 store.schema.name
             )));
         }
+        store.check_key_generator(version)?;
         sections.push(&data[pos..end]);
         pos = end;
     }

@@ -33,7 +33,7 @@ pub use error::BackupError;
 pub use format::{
     backup_file_name, decode_backup, encode_backup, encode_header, inspect, inspect_with,
     store_sections, utc_stamp, BackupManifest, DecodedBackup, EncodedBackup, SectionReader,
-    SkippedRecord, StoreManifest, StoreRecords, FORMAT_VERSION, MAGIC,
+    SkippedRecord, StoreManifest, StoreRecords, FORMAT_VERSION, MAGIC, MAX_KEY_GENERATOR,
 };
 pub use readback::SectionMatch;
 pub use value::{

@@ -17,6 +17,7 @@ mod inspect;
 mod join;
 mod js_migrations;
 mod js_record;
+mod key_generators;
 mod lock;
 mod open;
 mod request;

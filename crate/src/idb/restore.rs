@@ -17,6 +17,7 @@ use super::clone::{
 };
 use super::error::thrown;
 use super::inspect::store_names;
+use super::key_generators::raise_staged;
 use super::open::{delete_database, open_with_upgrade, BlockedPolicy, Upgrade};
 use super::request::{await_transaction, RequestEvents};
 use super::staging::{remove_leftovers, remove_staging, staging_name};
@@ -920,6 +921,7 @@ pub async fn fill_staging(
             }
         }
         let carried = carry_into_staging(&db, &manifest, &staged).await?;
+        raise_staged(&db, &manifest, &staged).await?;
         filling.check_cancel()?;
         Ok::<_, RewindError>(carried)
     }

@@ -15,6 +15,7 @@ use super::backend::{read_meta, META_STORE};
 use super::clone::{blob_of_parts, describe_key, encode_batch, js_to_value, CloneError};
 use super::error::thrown;
 use super::inspect::{read_store, store_names};
+use super::key_generators::start_reading;
 use super::open::open_existing;
 use super::request::{await_request, await_transaction, BatchReader};
 use super::staging::is_staging;
@@ -323,6 +324,14 @@ async fn write_everything(
             return Ok(writing);
         }
         let all: js_sys::Array = names.iter().map(|n| JsValue::from_str(n)).collect();
+        // The key generators are read by a transaction made just before the snapshot's (so
+        // run before it, over the same state); it aborts, which leaves them as they were.
+        let app_names: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !n.starts_with(RESERVED_PREFIX))
+            .collect();
+        let generators = start_reading(&db, &app_names)?;
         let tx = db
             .transaction_with_str_sequence_and_mode(&all, IdbTransactionMode::Readonly)
             .map_err(thrown)?;
@@ -340,6 +349,11 @@ async fn write_everything(
                     .push(StoreManifest::new(read_store(&store)?));
                 app.push((n, store));
             }
+        }
+        // The snapshot's requests have answered: the generators' transaction is over.
+        let read = generators.read()?;
+        for (store, key_generator) in manifest.stores.iter_mut().zip(read) {
+            store.key_generator = key_generator;
         }
         manifest.schema_version = manifest.meta.schema_version;
         let mut writing = Writing::new(manifest, info.skip_unsupported)?;

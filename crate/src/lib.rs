@@ -37,7 +37,7 @@ pub use fold::apply_steps;
 pub use memory::{MemoryDatabase, MemorySource};
 pub use migration::{Checksum, Migration, Step};
 pub use migration_error::MigrationError;
-pub use operations::{BackupPolicy, BackupRequest, Backups, Staging};
+pub use operations::{BackupPolicy, BackupRequest, Backups};
 pub use plan::{Direction, MigrationPlan, MigrationSet, PlanEffects};
 pub use record::{JsonRecord, RecordAccess, Transforms};
 pub use restore_diff::{

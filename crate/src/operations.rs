@@ -70,30 +70,6 @@ pub trait Backups: Migrate {
         -> Result<(), RewindError>;
     /// Removes a staged backup that will not be swapped in (best effort).
     async fn discard(&mut self, staged: Self::Staged);
-    /// [`Self::stage`], and when `backup` is given, that backup of the app's data as well —
-    /// kept only if staging succeeded, so a file refused while staging leaves no backup. An
-    /// adapter may take the backup while it stages (they touch different stores); by default
-    /// it is taken after.
-    async fn stage_backing_up(
-        &mut self,
-        verified: Self::Verified,
-        state: &DatabaseState,
-        backup: Option<&BackupRequest>,
-    ) -> Staging<Self::Staged> {
-        let staged = self.stage(verified, state).await;
-        let backup = match (&staged, backup) {
-            (Ok(_), Some(request)) => Some(self.take_backup(request).await),
-            _ => None,
-        };
-        Staging { staged, backup }
-    }
-}
-
-/// What [`Backups::stage_backing_up`] gives: the staged restore, and the automatic backup's
-/// outcome when one was asked for and staging succeeded.
-pub struct Staging<S> {
-    pub staged: Result<S, RewindError>,
-    pub backup: Option<Result<BackupManifest, RewindError>>,
 }
 
 /// The app's choices about automatic backups.
@@ -327,16 +303,9 @@ impl Migrator {
             backup_id,
             without_backup: state.exists && !policy.automatic,
         };
-        // A file damaged anywhere is refused before any automatic backup is kept.
-        let request = (state.exists && policy.automatic).then(|| BackupRequest {
-            label: format!("before restoring {}", manifest.id),
-            automatic: true,
-            unsupported: unsupported_before_restore(&manifest, policy.unsupported),
-        });
-        let staging = db
-            .stage_backing_up(verified, &state, request.as_ref())
-            .await;
-        let staged = match staging.staged {
+        // Staged first: a file damaged anywhere is refused before the automatic backup, which
+        // then captures the app's data as the swap will find it.
+        let staged = match db.stage(verified, &state).await {
             Ok(staged) => staged,
             Err(err) => {
                 let failed = entry(None, Some(err.to_string()), db.now());
@@ -344,9 +313,14 @@ impl Migrator {
                 return Err(err);
             }
         };
-        let backup_id = match staging.backup {
-            Some(taken) => {
-                match kept_automatic(db, policy, taken, Operation::Restore, from, to).await {
+        let backup_id = match state.exists && policy.automatic {
+            true => {
+                let request = BackupRequest {
+                    label: format!("before restoring {}", manifest.id),
+                    automatic: true,
+                    unsupported: unsupported_before_restore(&manifest, policy.unsupported),
+                };
+                match automatic_backup(db, policy, &request, Operation::Restore, from, to).await {
                     Ok(id) => Some(id),
                     Err(err) => {
                         db.discard(staged).await;
@@ -354,7 +328,7 @@ impl Migrator {
                     }
                 }
             }
-            None => None,
+            false => None,
         };
         let done = entry(backup_id.clone(), None, db.now());
         if let Err(err) = db.swap(staged, &done).await {
@@ -383,20 +357,7 @@ async fn automatic_backup<D: Backups>(
     from: u32,
     to: u32,
 ) -> Result<String, RewindError> {
-    let taken = db.take_backup(request).await;
-    kept_automatic(db, policy, taken, operation, from, to).await
-}
-
-/// An automatic backup's outcome: a failure journaled, a success followed by retention.
-async fn kept_automatic<D: Backups>(
-    db: &mut D,
-    policy: BackupPolicy,
-    taken: Result<BackupManifest, RewindError>,
-    operation: Operation,
-    from: u32,
-    to: u32,
-) -> Result<String, RewindError> {
-    let manifest = match taken {
+    let manifest = match db.take_backup(request).await {
         Ok(manifest) => manifest,
         Err(err) => {
             let entry = JournalEntry {

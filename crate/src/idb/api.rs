@@ -5,12 +5,9 @@
 
 use super::backend::IdbBackend;
 use super::chunked_file::{inspect_blob, open_file, OpenedFile};
-use super::join::join;
 use super::lock::{lock_database, LockGuard};
 use super::open::BlockedPolicy;
-use super::restore::{
-    begin_staging, discard_staged, fill_staging, stage_restore, swap_staged, StagedRestore,
-};
+use super::restore::{discard_staged, stage_restore, swap_staged, StagedRestore};
 use super::snapshot::{snapshot, SnapshotInfo};
 use super::storage::{blob_to_file, bytes_to_blob};
 use super::{catalog, CancelFlag, Progress};
@@ -21,7 +18,7 @@ use crate::engine::{
     Baseline, DatabaseState, JournalEntry, Migrator, Operation, OperationReport, Status,
 };
 use crate::migration_error::MigrationError;
-use crate::operations::{BackupPolicy, BackupRequest, Backups, Staging};
+use crate::operations::{BackupPolicy, BackupRequest, Backups};
 use crate::plan::MigrationPlan;
 use crate::restore_diff::RestoreDiff;
 use crate::rewind_error::RewindError;
@@ -330,7 +327,21 @@ impl Backups for IdbBackend {
         &mut self,
         request: &BackupRequest,
     ) -> Result<BackupManifest, RewindError> {
-        let made = snapshot(&self.name, snapshot_info(request), self.progress.as_deref()).await?;
+        // Backups are only worth something if the browser keeps them: ask it not to evict
+        // this site's data under storage pressure (never waiting: Firefox asks the person).
+        super::storage::request_persistence();
+        let created_at = js_sys::Date::now();
+        let info = SnapshotInfo {
+            id: backup_id(
+                created_at,
+                (js_sys::Math::random() * u32::MAX as f64) as u32,
+            ),
+            label: request.label.clone(),
+            automatic: request.automatic,
+            created_at,
+            skip_unsupported: request.unsupported == UnsupportedRecords::Skip,
+        };
+        let made = snapshot(&self.name, info, self.progress.as_deref()).await?;
         catalog::save(&made.manifest, &made.blob).await?;
         Ok(made.manifest)
     }
@@ -370,7 +381,13 @@ impl Backups for IdbBackend {
             self.cancel.clone(),
         )
         .await
-        .map_err(|err| restore_no_room(err, needed))
+        .map_err(|err| match err {
+            // The restore's own writes ran out of room (not a backup's): say so.
+            RewindError::Migration(MigrationError::QuotaExceeded(detail)) => {
+                RewindError::RestoreNoRoom { needed, detail }
+            }
+            other => other,
+        })
     }
 
     async fn swap(
@@ -383,115 +400,5 @@ impl Backups for IdbBackend {
 
     async fn discard(&mut self, staged: StagedRestore) {
         discard_staged(staged, &self.blocked_policy()).await
-    }
-
-    /// The automatic backup is read while the staging stores fill: IndexedDB writes them off
-    /// the page's thread, and the backup's reading and encoding take that idle time. Their
-    /// scopes are disjoint (the backup reads no staging store), so neither waits for the other.
-    /// The backup is kept in the catalog only once staging has succeeded; a staging failure
-    /// waits for the backup's reading to end (its connection would otherwise see the discard's
-    /// upgrade as another tab's change) and keeps nothing.
-    async fn stage_backing_up(
-        &mut self,
-        opened: OpenedFile,
-        state: &DatabaseState,
-        backup: Option<&BackupRequest>,
-    ) -> Staging<StagedRestore> {
-        let Some(request) = backup else {
-            let staged = self.stage(opened, state).await;
-            return Staging {
-                staged,
-                backup: None,
-            };
-        };
-        let needed = opened.manifest().bytes;
-        let blocked = self.blocked_policy();
-        let begun = begin_staging(
-            &self.name,
-            state.idb_version,
-            opened,
-            state.meta.schema_version,
-            &blocked,
-        )
-        .await;
-        let begun = match begun {
-            Ok(begun) => begun,
-            Err(err) => {
-                return Staging {
-                    staged: Err(restore_no_room(err, needed)),
-                    backup: None,
-                }
-            }
-        };
-        // One progress for both: the staged records and the backed-up ones, summed.
-        let shares = Rc::new(std::cell::Cell::new([(0u64, 0u64); 2]));
-        let share = |which: usize| -> Option<Progress> {
-            let report = self.progress.clone()?;
-            let shares = shares.clone();
-            Some(Rc::new(move |done, total| {
-                let mut now = shares.get();
-                now[which] = (done, total);
-                shares.set(now);
-                report(now[0].0 + now[1].0, now[0].1 + now[1].1);
-            }))
-        };
-        let (staging_progress, backup_progress) = (share(0), share(1));
-        let (filled, made) = join(
-            fill_staging(begun, staging_progress, self.cancel.clone()),
-            snapshot(
-                &self.name,
-                snapshot_info(request),
-                backup_progress.as_deref(),
-            ),
-        )
-        .await;
-        let staged = match filled {
-            Ok(staged) => staged,
-            Err(unfinished) => {
-                let err = unfinished.discard(&blocked).await;
-                return Staging {
-                    staged: Err(restore_no_room(err, needed)),
-                    backup: None,
-                };
-            }
-        };
-        let kept = match made {
-            Ok(made) => catalog::save(&made.manifest, &made.blob)
-                .await
-                .map(|()| made.manifest),
-            Err(err) => Err(err),
-        };
-        Staging {
-            staged: Ok(staged),
-            backup: Some(kept),
-        }
-    }
-}
-
-/// A backup as `request` asks for it, named now.
-fn snapshot_info(request: &BackupRequest) -> SnapshotInfo {
-    // Backups are only worth something if the browser keeps them: ask it not to evict this
-    // site's data under storage pressure (never waiting: Firefox asks the person).
-    super::storage::request_persistence();
-    let created_at = js_sys::Date::now();
-    SnapshotInfo {
-        id: backup_id(
-            created_at,
-            (js_sys::Math::random() * u32::MAX as f64) as u32,
-        ),
-        label: request.label.clone(),
-        automatic: request.automatic,
-        created_at,
-        skip_unsupported: request.unsupported == UnsupportedRecords::Skip,
-    }
-}
-
-/// A restore's own writes that ran out of room (not a backup's) say so.
-fn restore_no_room(err: RewindError, needed: u64) -> RewindError {
-    match err {
-        RewindError::Migration(MigrationError::QuotaExceeded(detail)) => {
-            RewindError::RestoreNoRoom { needed, detail }
-        }
-        other => other,
     }
 }

@@ -14,7 +14,6 @@ mod chunked_file;
 mod clone;
 mod error;
 mod inspect;
-mod join;
 mod js_migrations;
 mod js_record;
 mod key_generators;

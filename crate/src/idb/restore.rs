@@ -774,57 +774,6 @@ pub async fn stage_restore(
     progress: Option<Progress>,
     cancel: Option<CancelFlag>,
 ) -> Result<StagedRestore, RewindError> {
-    let begun = begin_staging(name, current_idb_version, opened, from, blocked).await?;
-    match fill_staging(begun, progress, cancel).await {
-        Ok(staged) => Ok(staged),
-        Err(unfinished) => Err(unfinished.discard(blocked).await),
-    }
-}
-
-/// Staging stores made, not yet filled: the app's stores are as they were, and from here on
-/// other connections may read them while the staging stores fill (disjoint scopes).
-pub struct BegunStaging {
-    name: String,
-    before_version: u64,
-    db: web_sys::IdbDatabase,
-    source: Source,
-    manifest: BackupManifest,
-    staged: Vec<String>,
-    meta_json: JsValue,
-}
-
-/// A staging that failed, its stores still to be removed ([`UnfinishedStaging::discard`]).
-pub struct UnfinishedStaging {
-    error: RewindError,
-    name: String,
-    before_version: u64,
-    staged_version: u64,
-}
-
-impl UnfinishedStaging {
-    /// Removes the staging stores and gives the reason the staging failed.
-    pub async fn discard(self, blocked: &dyn Fn() -> BlockedPolicy) -> RewindError {
-        discard_staging(
-            &self.name,
-            self.before_version,
-            self.staged_version,
-            blocked,
-            &self.error,
-        )
-        .await;
-        self.error
-    }
-}
-
-/// The first part of [`stage_restore`]: one short upgrade makes the staging stores (and
-/// removes any an interrupted restore left).
-pub async fn begin_staging(
-    name: &str,
-    current_idb_version: u64,
-    opened: OpenedFile,
-    from: u32,
-    blocked: &dyn Fn() -> BlockedPolicy,
-) -> Result<BegunStaging, RewindError> {
     // Never write an empty metadata record: a serialization failure stops the restore
     // before anything changes.
     let manifest = opened.manifest().clone();
@@ -834,7 +783,7 @@ pub async fn begin_staging(
 
     // A file read whole has its ImageBitmaps made before anything is opened; a chunked one,
     // a chunk's before its transaction.
-    let source = match opened {
+    let mut source = match opened {
         OpenedFile::Whole { bytes, verified } => {
             let stores = prepare_file(bytes, &verified);
             let bitmaps = make_all_bitmaps(&stores, &verified).await?;
@@ -868,33 +817,6 @@ pub async fn begin_staging(
         blocked(),
     )
     .await?;
-    Ok(BegunStaging {
-        name: name.to_string(),
-        before_version: current_idb_version,
-        db,
-        source,
-        manifest,
-        staged,
-        meta_json,
-    })
-}
-
-/// The second part of [`stage_restore`]: fills the staging stores and proves them. On failure
-/// the stores are left for [`UnfinishedStaging::discard`].
-pub async fn fill_staging(
-    begun: BegunStaging,
-    progress: Option<Progress>,
-    cancel: Option<CancelFlag>,
-) -> Result<StagedRestore, UnfinishedStaging> {
-    let BegunStaging {
-        name,
-        before_version,
-        db,
-        mut source,
-        manifest,
-        staged,
-        meta_json,
-    } = begun;
     let staged_version = db.version() as u64;
     let total: u64 = manifest.stores.iter().map(|s| s.records).sum();
     let prepared = async {
@@ -929,18 +851,14 @@ pub async fn fill_staging(
     db.close();
     let carried = match prepared {
         Ok(carried) => carried,
-        Err(error) => {
-            return Err(UnfinishedStaging {
-                error,
-                name,
-                before_version,
-                staged_version,
-            })
+        Err(err) => {
+            discard_staging(name, current_idb_version, staged_version, blocked, &err).await;
+            return Err(err);
         }
     };
     Ok(StagedRestore {
-        name,
-        before_version,
+        name: name.to_string(),
+        before_version: current_idb_version,
         staged_version,
         counts: manifest
             .stores

@@ -18,7 +18,6 @@ use super::inspect::{read_store, store_names};
 use super::key_generators::start_reading;
 use super::open::open_existing;
 use super::request::{await_request, await_transaction, BatchReader};
-use super::staging::is_staging;
 use super::webcrypto::{sha256_of_blobs, sha256_start, sha256_started};
 use crate::backup::{
     encode_value, hash_groups, BackupError, BackupManifest, ChunkDigests, ChunkedWriter, Frame,
@@ -297,12 +296,7 @@ async fn write_everything(
 ) -> Result<Writing, RewindError> {
     let db = open_existing(name).await?;
     let outcome = async {
-        // Never the staging stores: a restore fills them while its automatic backup reads,
-        // and a scope over them would make each wait for the other.
-        let names: Vec<String> = store_names(&db)
-            .into_iter()
-            .filter(|n| !is_staging(n))
-            .collect();
+        let names = store_names(&db);
         let mut manifest = BackupManifest {
             format_version: CHUNKED_FORMAT_VERSION,
             id: info.id,

@@ -20,16 +20,11 @@ pub(crate) fn staging_name(index: usize) -> String {
     format!("{STAGING_PREFIX}{index}")
 }
 
-/// Whether `name` is a staging store's.
-pub(crate) fn is_staging(name: &str) -> bool {
-    name.starts_with(STAGING_PREFIX)
-}
-
 /// The staging stores present in the database.
 pub(crate) fn staging_stores(db: &web_sys::IdbDatabase) -> Vec<String> {
     store_names(db)
         .into_iter()
-        .filter(|n| is_staging(n))
+        .filter(|n| n.starts_with(STAGING_PREFIX))
         .collect()
 }
 

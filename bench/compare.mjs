@@ -6,6 +6,8 @@
 // CARGO_TARGET_DIR: with a shared one, the later build may leave the other's .wasm in place),
 // then
 //   node bench/compare.mjs target/pkg-before pkg 100000 5
+// With SWEEP=kind:size (text:10000, blob:4096…) the records are one of the sweep's points
+// (bench/sweep.html: one store, restored into the existing database), `records` of them.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,22 +31,24 @@ const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROME_BIN ?? "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--js-flags=--expose-gc"],
 });
+const [kind, size] = (process.env.SWEEP ?? "").split(":");
+const [html, api] = kind ? ["sweep.html", "S"] : ["index.html", "B"];
 const open = async (pkg) => {
   const page = await context.newPage();
-  await page.goto(`${server.url}bench/index.html?pkg=${encodeURIComponent("/" + pkg.replace(/^\/+|\/+$/g, ""))}`);
-  await page.waitForFunction(() => window.B);
+  await page.goto(`${server.url}bench/${html}?pkg=${encodeURIComponent("/" + pkg.replace(/^\/+|\/+$/g, ""))}`);
+  await page.waitForFunction((api) => window[api], api);
   return page;
 };
 const times = { [a]: {}, [b]: {} };
 try {
   const first = await open(b);
-  await first.evaluate((t) => B.setup(t), total);
+  await first.evaluate(({ api, kind, size, total }) => (api === "S" ? S.setup(kind, Number(size), total) : B.setup(total)), { api, kind, size, total });
   await first.close();
   for (let rep = 0; rep < reps; rep++) {
     for (const pkg of rep % 2 ? [b, a] : [a, b]) {
       const page = await open(pkg);
       for (const op of OPS) {
-        const { ms } = await page.evaluate((o) => B[o](), op);
+        const { ms } = await page.evaluate(({ api, op }) => window[api][op](), { api, op });
         (times[pkg][op] ??= []).push(ms);
       }
       await page.close();
@@ -57,7 +61,7 @@ try {
   await rm(profile, { recursive: true, force: true });
 }
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-console.log(`${total.toLocaleString("en")} records, median of ${reps}, ${new Date().toISOString()}`);
+console.log(`${total.toLocaleString("en")} records${kind ? ` (${kind} ${size} B)` : ""}, median of ${reps}, ${new Date().toISOString()}`);
 console.log(`| operation | ${a} (ms) | ${b} (ms) | ${a} ÷ ${b} |`);
 console.log("|---|---:|---:|---:|");
 for (const op of OPS) {

@@ -4,7 +4,6 @@
 //! keys by it (`rekey.rs`); a restore's diff walks a backup's keys and the live ones by it.
 
 use crate::backup::Value;
-use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// A key seen the way IndexedDB compares it.
@@ -12,10 +11,45 @@ use std::cmp::Ordering;
 pub enum KeyRef<'a> {
     Number(f64),
     Date(f64),
-    String(Cow<'a, [u16]>),
+    String(Units<'a>),
     Binary(&'a [u8]),
     Array(Vec<KeyRef<'a>>),
 }
+
+/// A string key's UTF-16 code units, borrowed as the string holds them: compared unit by unit
+/// as they are iterated, so that a comparison allocates nothing.
+#[derive(Debug, Clone, Copy)]
+pub enum Units<'a> {
+    /// A well-formed string (its UTF-16 is made while comparing).
+    Str(&'a str),
+    /// Ill-formed UTF-16 (a lone surrogate somewhere).
+    Wide(&'a [u16]),
+}
+
+impl Ord for Units<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Units::Str(a), Units::Str(b)) => a.encode_utf16().cmp(b.encode_utf16()),
+            (Units::Str(a), Units::Wide(b)) => a.encode_utf16().cmp(b.iter().copied()),
+            (Units::Wide(a), Units::Str(b)) => a.iter().copied().cmp(b.encode_utf16()),
+            (Units::Wide(a), Units::Wide(b)) => a.cmp(b),
+        }
+    }
+}
+
+impl PartialOrd for Units<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Units<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Units<'_> {}
 
 impl KeyRef<'_> {
     fn rank(&self) -> u8 {
@@ -33,7 +67,11 @@ impl KeyRef<'_> {
         Some(match value {
             Value::Number(n) if !n.0.is_nan() => KeyRef::Number(n.0),
             Value::Date(n) if !n.0.is_nan() => KeyRef::Date(n.0),
-            Value::String(t) => KeyRef::String(Cow::Owned(t.to_utf16())),
+            Value::String(t) => KeyRef::String(match (t.as_str(), t.ill_formed_units()) {
+                (Some(s), _) => Units::Str(s),
+                (None, Some(units)) => Units::Wide(units),
+                (None, None) => return None,
+            }),
             Value::ArrayBuffer(bytes) => KeyRef::Binary(bytes),
             Value::View {
                 kind,
@@ -117,8 +155,13 @@ mod tests {
             Value::Date(Num(0.0)),
             Value::string("A"),
             Value::string("a"),
+            // Ill-formed strings (lone surrogates) among well-formed ones, by code unit: a
+            // lone U+D83D is a prefix of the astral character that follows.
+            Value::String(Text::from_utf16(vec![0xD800])),
+            Value::String(Text::from_utf16(vec![0xD83D])),
             // An astral character is two code units, the first (U+D83D) below U+FF61.
             Value::string("\u{1F600}"),
+            Value::String(Text::from_utf16(vec![0xDC00, 0x61])),
             Value::string("\u{ff61}"),
             Value::ArrayBuffer(vec![]),
             Value::ArrayBuffer(vec![1]),

@@ -3,10 +3,9 @@
 //! backend evaluates keys of JSON records here; the IndexedDB adapter evaluates them with
 //! IndexedDB's own comparison, in the same order (the old key's), with the same messages.
 
-use crate::key_order::KeyRef;
+use crate::key_order::{KeyRef, Units};
 use crate::schema::KeyPath;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// Why a record cannot move to the store with the new key path.
@@ -82,7 +81,7 @@ impl JsonKey {
     fn view(&self) -> KeyRef<'_> {
         match self {
             JsonKey::Number(n) => KeyRef::Number(*n),
-            JsonKey::String(s) => KeyRef::String(Cow::Owned(s.encode_utf16().collect())),
+            JsonKey::String(s) => KeyRef::String(Units::Str(s)),
             JsonKey::Array(items) => KeyRef::Array(items.iter().map(JsonKey::view).collect()),
         }
     }

@@ -82,8 +82,8 @@ pub enum RewindError {
 
     /// The person cancelled a restore before its swap.
     #[error(
-        "the restore was cancelled before it changed anything: the database is exactly as it \
-         was."
+        "cancelled before it changed anything (a restore before its swap; a diff, which only \
+         reads): the database is exactly as it was."
     )]
     Cancelled,
 }

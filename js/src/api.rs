@@ -745,14 +745,30 @@ impl JsRewind {
     /// change against the live database: per store the records it would add, remove and
     /// change, the schema's differences, and the same in sentences. Read in bounded memory;
     /// writes nothing and takes no backup. A damaged file rejects as `restore` would.
+    /// `options.onProgress(done, total)` hears the backup's records read; `options.signal`
+    /// stops it (code `Cancelled`).
     #[wasm_bindgen(unchecked_return_type = "Promise<RestoreDiff>")]
     pub fn diff(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | Blob")] source: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "DiffOptions")] options: JsValue,
     ) -> Promise {
-        let source = restore_source(&source, "diff");
-        self.run_with(source, |rw, source| async move {
-            to_js(&rw.diff(source.into()).await.map_err(rewind_error)?)
+        let args = (|| {
+            let opts = self::options(&options, "options", &["onProgress", "signal"])?;
+            let progress = progress(&opts, "options")?;
+            let watch = cancel_signal(&opts)?;
+            Ok::<_, JsValue>((restore_source(&source, "diff")?, progress, watch))
+        })();
+        self.run_with(args, |rw, (source, progress, watch)| async move {
+            let (cancel, _watch) = match watch {
+                Some((flag, watch)) => (Some(flag), Some(watch)),
+                None => (None, None),
+            };
+            to_js(
+                &rw.diff(source.into(), progress, cancel)
+                    .await
+                    .map_err(rewind_error)?,
+            )
         })
     }
 

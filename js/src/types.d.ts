@@ -96,6 +96,14 @@ export interface RestoreOptions extends OperationOptions {
   allowUnknownVersion?: boolean;
 }
 
+/** Options of `Rewind#diff`. */
+export interface DiffOptions {
+  /** Called as the backup's records are read: `done` of `total`. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops the comparison between batches: it then rejects with code `Cancelled`. */
+  signal?: AbortSignal;
+}
+
 export interface AppliedMigration {
   version: number; name: string; checksum: string; appliedAt: number;
   /** The migration as it was applied, kept in the database so that an older release of the

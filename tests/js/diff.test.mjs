@@ -1,6 +1,7 @@
 // rw.diff(source): what a restore would change, per store and in the schema, from a catalog id
 // and from a File; read only (no write, no backup, no database made); damaged files refused as
-// restore refuses them. Rewind.storage() and Rewind.persist().
+// restore refuses them; progress heard and a cancel between batches. Rewind.storage() and
+// Rewind.persist().
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { withPage, assertCode, ENGINE } from "./setup.mjs";
@@ -88,15 +89,23 @@ test("diff walks many records across several chunks, and a database that does no
         for (const it of items(6001, 6200, "new", 10)) s.put(it);
         tx.oncomplete = ok;
       }));
-      const diff = await rw.diff(m.id);
+      const reports = [];
+      const diff = await rw.diff(m.id, { onProgress: (done, total) => reports.push([done, total]) });
+      // Cancelled once the first batch of the backup is read: between batches, never after.
+      const stop = new AbortController();
+      const cancelled = await T.failure(rw.diff(m.id, { signal: stop.signal, onProgress: () => stop.abort() }));
       const file = await rw.exportBackup(m.id);
       const fresh = await Rewind.open("fresh", M.slice(0, 1));
       const intoNothing = await fresh.diff(file);
       // WebKit lists a database whose creation was aborted at version 0 (docs/engines.md).
       const names = indexedDB.databases
         ? (await indexedDB.databases()).filter((d) => d.version > 0).map((d) => d.name) : null;
-      return { diff, intoNothing, names, size: file.size };
+      return { diff, intoNothing, names, size: file.size, reports, cancelled };
     });
+    assert.ok(r.reports.length > 2, `progress heard ${r.reports.length} times`);
+    assert.ok(r.reports.every(([d, t], i) => t === 6000 && d > (i ? r.reports[i - 1][0] : 0)), JSON.stringify(r.reports.slice(0, 5)));
+    assert.deepEqual(r.reports.at(-1), [6000, 6000]);
+    assertCode(r.cancelled, "Cancelled");
     assert.ok(r.size > 8 << 20, `${r.size} bytes: more than two chunks`);
     const items = r.diff.stores.find((s) => s.store === "items");
     assert.deepEqual([items.added, items.removed, items.changed, items.unchanged], [1000, 200, 100, 4900]);
@@ -127,13 +136,19 @@ test("diff refuses damaged files, unknown ids and wrong arguments; nothing chang
       };
       const out = {};
       for (const [k, source] of Object.entries(cases)) out[k] = await T.failure(rw.diff(source));
+      out.notASignal = await T.failure(rw.diff(file, { signal: "stop" }));
+      out.unknownOption = await T.failure(rw.diff(file, { onProgres: () => {} }));
+      const aborted = new AbortController();
+      aborted.abort();
+      out.abortedBefore = await T.failure(rw.diff(file, { signal: aborted.signal }));
       return { out, before, after: await snapshotOf("notes"), backups: (await rw.listBackups()).length };
     });
     const expect = { garbage: "CorruptBackup", truncated: "CorruptBackup", flipped: "ChecksumMismatch",
-      newerFormat: "UnsupportedFormat", noSuchId: "NoSuchBackup", notASource: "InvalidArgument" };
+      newerFormat: "UnsupportedFormat", noSuchId: "NoSuchBackup", notASource: "InvalidArgument",
+      notASignal: "InvalidArgument", unknownOption: "InvalidArgument", abortedBefore: "Cancelled" };
     for (const [k, code] of Object.entries(expect)) {
       assertCode(r.out[k], code, k);
-      if (k !== "notASource") assert.match(r.out[k].message, /Nothing was changed/, k);
+      if (!["notASource", "notASignal", "unknownOption", "abortedBefore"].includes(k)) assert.match(r.out[k].message, /Nothing was changed/, k);
     }
     assert.deepEqual(r.after, r.before, "nothing changed");
     assert.equal(r.backups, 1, "no backup taken");

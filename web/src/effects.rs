@@ -142,7 +142,10 @@ pub async fn load_changes(
         }
     };
     let changes = match (rewind_for(&name, &dispatch), from) {
-        (Ok(rewind), Ok(from)) => rewind.diff(from).await.map_err(|e| e.to_string()),
+        (Ok(rewind), Ok(from)) => rewind
+            .diff(from, None, None)
+            .await
+            .map_err(|e| e.to_string()),
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
     dispatch(Action::ChangesLoaded { source, changes });

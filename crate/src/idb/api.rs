@@ -260,9 +260,15 @@ impl Rewind {
     /// What restoring `source` would change, per store and in the schema, against the live
     /// database: read in bounded memory, a chunk of the file and a batch of each store at a
     /// time. Writes nothing and takes no backup; a damaged file fails as a restore would.
-    pub async fn diff(&self, source: RestoreSource) -> Result<RestoreDiff, RewindError> {
+    /// `progress` hears the backup's records read; a `cancel` stops it (`Cancelled`).
+    pub async fn diff(
+        &self,
+        source: RestoreSource,
+        progress: Option<Progress>,
+        cancel: Option<CancelFlag>,
+    ) -> Result<RestoreDiff, RewindError> {
         let blob = source_blob(&self.name, source).await?;
-        super::restore_diff::diff_restore(&self.name, blob).await
+        super::restore_diff::diff_restore(&self.name, blob, progress, cancel).await
     }
 
     /// Replaces the database with a backup: verified first, refused without consent when it

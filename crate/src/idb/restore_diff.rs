@@ -9,7 +9,7 @@ use super::clone::js_to_value;
 use super::inspect::read_schema;
 use super::open::open_existing;
 use super::request::RequestEvents;
-use super::IdbError;
+use super::{CancelFlag, IdbError, Progress};
 use crate::backup::codec::{read_value, read_value_with_parts, Reader};
 use crate::backup::format::SectionReader;
 use crate::backup::BackupManifest;
@@ -42,6 +42,32 @@ struct IdbDiff<'a> {
     db: Option<web_sys::IdbDatabase>,
     /// By live store: the last key read (none before the first batch).
     after: Vec<(String, JsValue)>,
+    watch: Watch,
+}
+
+/// Who hears how far the walk got (backup records read of all), and the person's cancel,
+/// heard between batches.
+struct Watch {
+    progress: Option<Progress>,
+    cancel: Option<CancelFlag>,
+    done: u64,
+    total: u64,
+}
+
+impl Watch {
+    fn check_cancel(&self) -> Result<(), RewindError> {
+        match &self.cancel {
+            Some(flag) if flag.get() => Err(RewindError::Cancelled),
+            _ => Ok(()),
+        }
+    }
+
+    fn read(&mut self, records: usize) {
+        self.done = self.done.saturating_add(records as u64);
+        if let Some(report) = &self.progress {
+            report(self.done.min(self.total), self.total);
+        }
+    }
 }
 
 fn storage(e: IdbError) -> RewindError {
@@ -50,6 +76,22 @@ fn storage(e: IdbError) -> RewindError {
 
 impl DiffSource for IdbDiff<'_> {
     async fn next_backup(&mut self) -> Result<Option<(String, Vec<Keyed>)>, RewindError> {
+        self.watch.check_cancel()?;
+        let next = self.next_backup_batch().await?;
+        if let Some((_, batch)) = &next {
+            self.watch.read(batch.len());
+        }
+        Ok(next)
+    }
+
+    async fn next_live(&mut self, store: &str) -> Result<Vec<Keyed>, RewindError> {
+        self.watch.check_cancel()?;
+        self.next_live_batch(store).await
+    }
+}
+
+impl IdbDiff<'_> {
+    async fn next_backup_batch(&mut self) -> Result<Option<(String, Vec<Keyed>)>, RewindError> {
         let stores = &self.manifest.stores;
         match &mut self.backup {
             BackupSide::Chunked(file) => loop {
@@ -97,7 +139,7 @@ impl DiffSource for IdbDiff<'_> {
         }
     }
 
-    async fn next_live(&mut self, store: &str) -> Result<Vec<Keyed>, RewindError> {
+    async fn next_live_batch(&mut self, store: &str) -> Result<Vec<Keyed>, RewindError> {
         let Some(db) = &self.db else {
             return Ok(Vec::new());
         };
@@ -152,15 +194,27 @@ async fn live_batch(
     Ok((keys, values))
 }
 
-/// What restoring the backup in `blob` over database `name` would change. Reads only.
-pub async fn diff_restore(name: &str, blob: web_sys::Blob) -> Result<RestoreDiff, RewindError> {
+/// What restoring the backup in `blob` over database `name` would change. Reads only;
+/// `progress` hears the backup's records read of all, `cancel` is heard between batches.
+pub async fn diff_restore(
+    name: &str,
+    blob: web_sys::Blob,
+    progress: Option<Progress>,
+    cancel: Option<CancelFlag>,
+) -> Result<RestoreDiff, RewindError> {
     let opened = open_file(blob).await?;
     let db = match open_existing(name).await {
         Ok(db) => Some(db),
         Err(IdbError::NoSuchDatabase(_)) => None,
         Err(e) => return Err(storage(e)),
     };
-    let outcome = diff_opened(opened, db.clone()).await;
+    let watch = Watch {
+        progress,
+        cancel,
+        done: 0,
+        total: opened.manifest().total_records(),
+    };
+    let outcome = diff_opened(opened, db.clone(), watch).await;
     if let Some(db) = db {
         db.close();
     }
@@ -170,6 +224,7 @@ pub async fn diff_restore(name: &str, blob: web_sys::Blob) -> Result<RestoreDiff
 async fn diff_opened(
     opened: OpenedFile,
     db: Option<web_sys::IdbDatabase>,
+    watch: Watch,
 ) -> Result<RestoreDiff, RewindError> {
     let live = match &db {
         Some(db) => read_schema(db).await.map_err(storage)?.0,
@@ -198,6 +253,7 @@ async fn diff_opened(
         backup,
         db,
         after: Vec::new(),
+        watch,
     };
     walk_restore(&mut source, &backup_schema, &live, &manifest.skipped).await
 }

@@ -27,8 +27,10 @@ let site;
 before(async () => {
   await rm(APP, { recursive: true, force: true });
   await cp(SOURCE, APP, { recursive: true, filter: (p) => !/[/\\](node_modules|dist)$/.test(p) });
-  // The package only (esbuild, its dev dependency, is the repository's own): nothing from the network.
-  await run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--omit=dev", "--no-package-lock"], { cwd: APP });
+  // The package only (esbuild, its dev dependency, is the repository's own). npm still reads
+  // esbuild's metadata to plan the tree: from its cache when the repository's own install put
+  // it there, from the registry when not (a checkout whose node_modules came from elsewhere).
+  await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--omit=dev", "--no-package-lock"], { cwd: APP });
   const { buildApp } = await import(pathToFileURL(join(APP, "build.mjs")).href);
   await buildApp(DIST);
   await cp(join(APP, "legacy"), join(DIST, "legacy"), { recursive: true });

@@ -21,12 +21,16 @@ const TYPES = {
 /** Serves `dir` on a free loopback port; resolves to { url, files, close }. With `at` (a path
  * such as "/app/recovery/") the folder is served there, as an app serves the page's folder,
  * and `url` is its address. `files` maps paths of the site to bodies (strings or Buffers) served
- * before the folder's, or to null for a 404; tests change it as they go. */
+ * before the folder's, or to null for a 404, or to a function of the request that gives one
+ * (after doing what the request asks: a test's hook the page calls); tests change it as they go. */
 export async function serve(dir, { at = "/", files = {} } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
     if (Object.hasOwn(files, path)) {
-      const body = files[path];
+      let body = files[path];
+      if (typeof body === "function") {
+        try { body = await body(req); } catch (e) { res.writeHead(500).end(String(e)); return; }
+      }
       if (body === null) { res.writeHead(404).end("not found"); return; }
       res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
       res.end(body);

@@ -45,6 +45,14 @@ class SessionContext {
 
 export function url(path = PAGE) { return server.url + path; }
 
+/** Serves `handler(request)`'s answer at `path` of the test server (null: no longer): a hook the
+ * page calls, synchronously if it must, so that what the test does lands at a point of the
+ * page's own (a file cut on disk inside a progress callback). */
+export function hook(path, handler) {
+  if (handler) server.files[path] = handler;
+  else delete server.files[path];
+}
+
 /** A fresh browser context (its own origin storage). `quota` (bytes) is set through CDP before
  * the origin stores anything. */
 export async function newContext({ quota } = {}) {

@@ -59,15 +59,23 @@ export async function serve(dir, { at = "/", files = {} } = {}) {
   return { url: `http://127.0.0.1:${port}${at}`, origin: `http://127.0.0.1:${port}`, files, close };
 }
 
+const CHROMIUM = {
+  executablePath: process.env.CHROME_BIN ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync",
+  ],
+};
+
 export async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROME_BIN ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-      "--no-first-run", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  return chromium.launch(CHROMIUM);
+}
+
+/** Chromium with a profile on disk at `dir` (a context: closing it ends that browser), so that
+ * IndexedDB and its Blobs are files a test can reach, and outlive the browser. */
+export async function launchPersistent(dir) {
+  return chromium.launchPersistentContext(dir, CHROMIUM);
 }
 
 /** A page that fails the test on any uncaught page error or console error, unless allowed. */

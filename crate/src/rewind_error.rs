@@ -54,6 +54,23 @@ pub enum RewindError {
     )]
     UnreadableFile(String),
 
+    /// A Blob stored in the database whose data the browser can no longer read: the file that
+    /// held it in the browser's profile is gone (a disk cleanup, a damaged profile). Its record
+    /// is still listed, so only a person can say what it should hold now.
+    #[error(
+        "the data of a Blob in store {store:?} (the record with key {key}) is gone from the \
+         browser's storage ({cause}): the browser lost the file that held it. Nothing was \
+         changed and no backup was kept. Put the Blob into that record again, or delete the \
+         record, then try again; to migrate, roll back or restore before that, keep a copy of \
+         the data another way and run the operation without an automatic backup, by explicit \
+         choice (`automaticBackup: false`, or the page's \"without an automatic backup\" box)."
+    )]
+    LostBlob {
+        store: String,
+        key: String,
+        cause: String,
+    },
+
     #[error(
         "the file is {bytes} bytes, more than this page can hold in memory. Nothing was changed; \
          restore a smaller backup, or use a browser with more memory for this page."
@@ -66,7 +83,7 @@ pub enum RewindError {
          would have to be held in memory at once. Nothing was changed and no partial backup was \
          kept. To migrate, roll back or restore anyway, keep a copy of the data another way and \
          run the operation without an automatic backup, by explicit choice \
-         (`automaticBackup: false`, or the page's \"without an automatic backup\" box)."
+         choice (`automaticBackup: false`, or the page's \"without an automatic backup\" box)."
     )]
     BackupTooLarge { bytes: u64 },
 
@@ -116,6 +133,7 @@ impl RewindError {
         "UnsupportedValue",
         "InvalidBackup",
         "UnreadableFile",
+        "LostBlob",
         "FileTooLarge",
         "Cancelled",
         "Unmanaged",
@@ -136,6 +154,7 @@ impl RewindError {
                 "QuotaExceeded"
             }
             RewindError::UnreadableFile(_) => "UnreadableFile",
+            RewindError::LostBlob { .. } => "LostBlob",
             RewindError::RestoreMismatch { .. } => "RestoreFailed",
             RewindError::Storage(_) => "Storage",
             RewindError::Cancelled => "Cancelled",
@@ -264,6 +283,11 @@ mod tests {
                 detail: s(),
             },
             R::UnreadableFile(s()),
+            R::LostBlob {
+                store: s(),
+                key: s(),
+                cause: s(),
+            },
             R::FileTooLarge { bytes: 1 },
             R::BackupTooLarge { bytes: 1 },
             R::RestoreMismatch { what: s() },
@@ -316,6 +340,7 @@ mod tests {
                 | R::QuotaExceeded { .. }
                 | R::RestoreNoRoom { .. }
                 | R::UnreadableFile(_)
+                | R::LostBlob { .. }
                 | R::FileTooLarge { .. }
                 | R::BackupTooLarge { .. }
                 | R::RestoreMismatch { .. }

@@ -294,7 +294,7 @@ export type ErrorCode =
   | "Blocked" | "CorruptBackup" | "ChecksumMismatch" | "UnsupportedFormat" | "WrongDatabase"
   | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
   | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
-  | "InvalidBackup" | "UnreadableFile" | "FileTooLarge" | "Cancelled" | "Unmanaged"
+  | "InvalidBackup" | "UnreadableFile" | "LostBlob" | "FileTooLarge" | "Cancelled" | "Unmanaged"
   | "BaselineMismatch" | "SchemaMismatch" | "InvalidArgument" | "Closed" | "Internal";
 
 /** What every rejected promise of the API holds. */

@@ -21,12 +21,16 @@ const TYPES = {
 /** Serves `dir` on a free loopback port; resolves to { url, files, close }. With `at` (a path
  * such as "/app/recovery/") the folder is served there, as an app serves the page's folder,
  * and `url` is its address. `files` maps paths of the site to bodies (strings or Buffers) served
- * before the folder's, or to null for a 404; tests change it as they go. */
+ * before the folder's, or to null for a 404, or to a function of the request that gives one
+ * (after doing what the request asks: a test's hook the page calls); tests change it as they go. */
 export async function serve(dir, { at = "/", files = {} } = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
     if (Object.hasOwn(files, path)) {
-      const body = files[path];
+      let body = files[path];
+      if (typeof body === "function") {
+        try { body = await body(req); } catch (e) { res.writeHead(500).end(String(e)); return; }
+      }
       if (body === null) { res.writeHead(404).end("not found"); return; }
       res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
       res.end(body);
@@ -55,15 +59,23 @@ export async function serve(dir, { at = "/", files = {} } = {}) {
   return { url: `http://127.0.0.1:${port}${at}`, origin: `http://127.0.0.1:${port}`, files, close };
 }
 
+const CHROMIUM = {
+  executablePath: process.env.CHROME_BIN ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync",
+  ],
+};
+
 export async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROME_BIN ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-      "--no-first-run", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  return chromium.launch(CHROMIUM);
+}
+
+/** Chromium with a profile on disk at `dir` (a context: closing it ends that browser), so that
+ * IndexedDB and its Blobs are files a test can reach, and outlive the browser. */
+export async function launchPersistent(dir) {
+  return chromium.launchPersistentContext(dir, CHROMIUM);
 }
 
 /** A page that fails the test on any uncaught page error or console error, unless allowed. */

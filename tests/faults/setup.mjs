@@ -8,7 +8,7 @@
 // What needs CDP (crashes, quota) is Chromium's (`chromiumOnly` says so as a skip reason).
 import { before, after } from "node:test";
 import { fileURLToPath } from "node:url";
-import { serve, launch } from "../e2e/harness.mjs";
+import { serve, launch, launchPersistent } from "../e2e/harness.mjs";
 import { ENGINE, openBrowser, WebDriverPage } from "../shared/browsers.mjs";
 
 export { ENGINE };
@@ -45,6 +45,14 @@ class SessionContext {
 
 export function url(path = PAGE) { return server.url + path; }
 
+/** Serves `handler(request)`'s answer at `path` of the test server (null: no longer): a hook the
+ * page calls, synchronously if it must, so that what the test does lands at a point of the
+ * page's own (a file cut on disk inside a progress callback). */
+export function hook(path, handler) {
+  if (handler) server.files[path] = handler;
+  else delete server.files[path];
+}
+
 /** A fresh browser context (its own origin storage). `quota` (bytes) is set through CDP before
  * the origin stores anything. */
 export async function newContext({ quota } = {}) {
@@ -61,6 +69,13 @@ export async function newContext({ quota } = {}) {
     context.quotaKeeper = { page, cdp };
   }
   return context;
+}
+
+/** Chromium with its profile on disk at `dir`: a context whose origin storage (IndexedDB and
+ * its Blob files) outlives it, for a test to change between two browsers. */
+export async function persistentContext(dir) {
+  if (ENGINE !== "chromium") throw new Error(`no persistent profile in ${ENGINE} here`);
+  return launchPersistent(dir);
 }
 
 /** Opens the test page in `context` (pkg/ loaded). Page errors are collected, not thrown: a

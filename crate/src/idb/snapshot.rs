@@ -383,16 +383,16 @@ async fn hash_parts(writing: &mut Writing) -> Result<(), RewindError> {
     for group in hash_groups(parts.iter().map(|p| p.blob.size() as u64)) {
         let group = &parts[group];
         let blobs: Vec<web_sys::Blob> = group.iter().map(|p| p.blob.clone()).collect();
+        // Every part here is a Blob the database holds: one that cannot be read has lost its
+        // data in the browser's storage (Chromium keeps it as a file of the profile), which
+        // no way of storing it differently can mend (`UnsupportedValue` said so once).
         let digests = sha256_of_blobs(&blobs).await.map_err(|e| {
-            let part = &group[e.index.min(group.len() - 1)];
-            CloneError::new(
-                format!(
-                    "a Blob that can no longer be read ({})",
-                    super::error::describe(&e.cause)
-                ),
-                &[],
-            )
-            .in_record(&part.store, &part.key)
+            let part = group.get(e.index).or(group.last());
+            RewindError::LostBlob {
+                store: part.map_or_else(String::new, |p| p.store.clone()),
+                key: part.map_or_else(String::new, |p| p.key.clone()),
+                cause: super::error::describe(&e.cause),
+            }
         })?;
         for (part, digest) in group.iter().zip(digests) {
             writing.writer.set_digest(part.frame, digest)?;

@@ -111,8 +111,9 @@ pub struct UnreadableBlob {
     pub cause: JsValue,
 }
 
-/// The SHA-256 of each of `blobs` (one of [`crate::backup::hash_groups`]), read as one and hashed by the
-/// browser (with `sha2` over the bytes where WebCrypto is missing).
+/// The SHA-256 of each of `blobs` (one of [`crate::backup::hash_groups`]), each read on its own
+/// (never as one Blob made of them: `blob_digest.js` says why) and hashed by the browser (with
+/// `sha2` over the bytes where WebCrypto is missing).
 pub async fn sha256_of_blobs(blobs: &[web_sys::Blob]) -> Result<Vec<Sha256Digest>, UnreadableBlob> {
     let all: Array = blobs.iter().collect();
     let failed = |e: JsValue| {

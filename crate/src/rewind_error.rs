@@ -83,7 +83,7 @@ pub enum RewindError {
          would have to be held in memory at once. Nothing was changed and no partial backup was \
          kept. To migrate, roll back or restore anyway, keep a copy of the data another way and \
          run the operation without an automatic backup, by explicit choice \
-         choice (`automaticBackup: false`, or the page's \"without an automatic backup\" box)."
+         (`automaticBackup: false`, or the page's \"without an automatic backup\" box)."
     )]
     BackupTooLarge { bytes: u64 },
 

@@ -15,6 +15,8 @@ const DB = "lb";
 // Each Blob has a size of its own, by which its file is found in the profile.
 const BLOBS = { "blob-a": 70_001, "blob-b": 70_002, "blob-c": 70_003 };
 const LOST = "blob-b";
+// Text records of 1 MiB each, 17 MiB in all.
+const TEXTS = 17;
 
 /** Every file under `dir`, recursively. */
 async function files(dir) {
@@ -76,6 +78,13 @@ test("a stored Blob whose file is gone from the profile: backup and migrateTo re
     let page = await openPage(context);
     await page.evaluate(async (db) => F.seed(db, { n: 20, version: 1 }), DB);
     await putBlobs(page, Object.keys(BLOBS));
+    // Behind the Blobs in key order, more than 16 MiB of text: the backup gathers its chunks
+    // into a Blob once they add up to 16 MiB, which once took the records' Blobs before them
+    // into that Blob — where a lost one can block Chromium's page thread for good.
+    await page.evaluate(async ({ db, n }) => {
+      const keys = Array.from({ length: n }, (_, i) => `text-${String(i).padStart(2, "0")}`);
+      await F.put(db, "loose", keys.map((k, i) => ({ name: k, text: String.fromCharCode(97 + i).repeat(1 << 20) })), keys);
+    }, { db: DB, n: TEXTS });
     await context.close();
     context = null;
 
@@ -135,7 +144,7 @@ test("a stored Blob whose file is gone from the profile: backup and migrateTo re
     assert.deepEqual(again.catalog.problems, [], "every backup exports and inspects");
     // Listed newest first: the migration's automatic backup, then the manual one.
     assert.deepEqual(again.catalog.list.map((m) => [m.automatic, m.records]),
-      [[true, [["items", 20], ["loose", 7]]], [false, [["items", 20], ["loose", 7]]]]);
+      [[true, [["items", 20], ["loose", 7 + TEXTS]]], [false, [["items", 20], ["loose", 7 + TEXTS]]]]);
     console.log(`lost Blob (chromium, persistent profile): the file of ${LOST}'s Blob deleted → backup ${r.backup.code}, migrateTo ${r.migrate.code}; ` +
       `nothing changed, no backup, the migration journaled as not started; after the Blob was put again both ran; message: "${r.migrate.message}"`);
   } finally {

@@ -58,11 +58,14 @@ const BATCH: u32 = PROGRESS_EVERY as u32;
 /// JavaScript heap holds at most this much of the file at a time.
 const SPOOL_BYTES: usize = 16 << 20;
 
-/// The file as it is made: Blobs made of sealed chunks and of the records' own Blobs.
+/// The file as it is made. Sealed chunks are gathered into Blobs of their own; the records'
+/// Blobs stay as they are until the file's one Blob is made, after each was read alone
+/// (`hash_parts`): a Blob made of one whose data the browser lost can block Chromium's page
+/// thread for good (docs/reliability.md, finding 5), where reading it alone fails (`LostBlob`).
 struct Spool {
-    /// Blobs, in file order.
+    /// Blobs of chunks and the records' Blobs, in file order.
     made: js_sys::Array,
-    /// Chunks (`Uint8Array`s) and Blob parts not yet gathered into a Blob.
+    /// Chunks (`Uint8Array`s) not yet gathered into a Blob.
     loose: js_sys::Array,
     loose_bytes: usize,
 }
@@ -87,8 +90,12 @@ impl Spool {
         Ok(copy)
     }
 
-    fn blob(&mut self, blob: &web_sys::Blob) {
-        self.loose.push(blob);
+    fn blob(&mut self, blob: &web_sys::Blob) -> Result<(), RewindError> {
+        // The chunks before it are gathered first (a Blob per run of chunks, about one per
+        // chunk where records hold Blobs): no Blob is made of a record's Blob here.
+        self.gather()?;
+        self.made.push(blob);
+        Ok(())
     }
 
     fn gather(&mut self) -> Result<(), RewindError> {
@@ -173,7 +180,7 @@ impl Writing {
                     let Some(blob) = blobs.get(blob) else {
                         return Err(BackupError::invalid("a Blob part of no Blob").into());
                     };
-                    self.spool.blob(blob);
+                    self.spool.blob(blob)?;
                     self.parts.push(PartToHash {
                         frame: number,
                         blob: blob.clone(),

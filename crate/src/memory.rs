@@ -358,12 +358,13 @@ impl DiffSource for MemoryDiff<'_> {
     }
 
     async fn next_live(&mut self, store: &str) -> Result<Vec<Keyed>, RewindError> {
-        if !self.live_read.contains_key(store) {
-            let rows = self.live.records.get(store).map_or(&[][..], Vec::as_slice);
-            self.live_read
-                .insert(store.to_string(), keyed_in_order(rows)?.into_iter());
-        }
-        let rows = self.live_read.get_mut(store).expect("inserted above");
+        let rows = match self.live_read.entry(store.to_string()) {
+            std::collections::btree_map::Entry::Occupied(read) => read.into_mut(),
+            std::collections::btree_map::Entry::Vacant(unread) => {
+                let rows = self.live.records.get(store).map_or(&[][..], Vec::as_slice);
+                unread.insert(keyed_in_order(rows)?.into_iter())
+            }
+        };
         Ok(rows.by_ref().take(self.batch).collect())
     }
 }

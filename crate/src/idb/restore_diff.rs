@@ -168,8 +168,13 @@ impl IdbDiff<'_> {
                 Err(_) => vec![0xff],
             };
             batch.push((key_value, fingerprint));
-            self.after.retain(|(s, _)| s != store);
-            self.after.push((store.to_string(), key));
+        }
+        // The next batch starts after this one's last key (once per batch, not per record).
+        if let Some(last) = keys.length().checked_sub(1).map(|i| keys.get(i)) {
+            match self.after.iter_mut().find(|(s, _)| s == store) {
+                Some((_, key)) => *key = last,
+                None => self.after.push((store.to_string(), last)),
+            }
         }
         Ok(batch)
     }

@@ -346,7 +346,8 @@ fn keyed_in_order(rows: &[(Value, Value)]) -> Result<Vec<Keyed>, RewindError> {
 
 /// A restore's diff over two in-memory databases, `batch` records at a time.
 struct MemoryDiff<'a> {
-    backup: Vec<(String, Vec<Keyed>)>,
+    /// The backup's batches in file order, handed out from the front.
+    backup: std::vec::IntoIter<(String, Vec<Keyed>)>,
     live: &'a MemoryDatabase,
     live_read: BTreeMap<String, std::vec::IntoIter<Keyed>>,
     batch: usize,
@@ -354,7 +355,7 @@ struct MemoryDiff<'a> {
 
 impl DiffSource for MemoryDiff<'_> {
     async fn next_backup(&mut self) -> Result<Option<(String, Vec<Keyed>)>, RewindError> {
-        Ok((!self.backup.is_empty()).then(|| self.backup.remove(0)))
+        Ok(self.backup.next())
     }
 
     async fn next_live(&mut self, store: &str) -> Result<Vec<Keyed>, RewindError> {
@@ -389,7 +390,7 @@ impl MemoryDatabase {
             }
         }
         let mut source = MemoryDiff {
-            backup,
+            backup: backup.into_iter(),
             live: self,
             live_read: BTreeMap::new(),
             batch: batch.max(1),

@@ -10,6 +10,7 @@ mod check;
 mod diff;
 mod engine;
 mod fold;
+mod json;
 mod key_order;
 mod memory;
 mod migration;

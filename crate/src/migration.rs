@@ -12,8 +12,12 @@ use std::fmt;
 
 /// One step of a migration. Schema steps change stores and indexes; data steps run over every
 /// record of a store. Field names are dotted paths (`meta.title`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+///
+/// Read by hand (`Step::from_fields`), not derived: serde's internally tagged enums buffer
+/// each step and instantiate a reader per variant and per JSON source, tens of KB of wasm
+/// (docs/size.md); the messages are serde's own words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
 pub enum Step {
     #[serde(rename_all = "camelCase")]
     CreateStore {
@@ -82,6 +86,149 @@ pub enum Step {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Step, D::Error> {
+        let fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        Step::from_fields(fields).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The `op` of each step, as JSON names it.
+const OPS: &[&str] = &[
+    "createStore",
+    "deleteStore",
+    "renameStore",
+    "createIndex",
+    "deleteIndex",
+    "addField",
+    "removeField",
+    "renameField",
+    "transform",
+    "changeKey",
+];
+
+/// A step's fields, taken one by one; whatever is left over is an unknown field.
+struct Fields {
+    map: serde_json::Map<String, serde_json::Value>,
+    known: &'static [&'static str],
+}
+
+impl Fields {
+    fn take<T: serde::de::DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, String> {
+        match self.map.remove(name) {
+            None => Ok(None),
+            Some(v) => T::deserialize(v).map(Some).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn required<T: serde::de::DeserializeOwned>(&mut self, name: &str) -> Result<T, String> {
+        self.take(name)?
+            .ok_or_else(|| format!("missing field `{name}`"))
+    }
+
+    fn string(&mut self, name: &str) -> Result<String, String> {
+        self.required(name)
+    }
+
+    fn flag(&mut self, name: &str) -> Result<bool, String> {
+        Ok(self.take(name)?.unwrap_or(false))
+    }
+
+    fn end(self, step: Step) -> Result<Step, String> {
+        match self.map.keys().next() {
+            None => Ok(step),
+            Some(k) => Err(format!(
+                "unknown field `{k}`, expected one of {}",
+                quoted(self.known)
+            )),
+        }
+    }
+}
+
+fn quoted(names: &[&str]) -> String {
+    let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    names.join(", ")
+}
+
+impl Step {
+    /// A step from its JSON object: `op` says which, the rest are its fields.
+    fn from_fields(mut map: serde_json::Map<String, serde_json::Value>) -> Result<Step, String> {
+        let op = match map.remove("op") {
+            None => return Err("missing field `op`".into()),
+            Some(op) => String::deserialize(op).map_err(|e| e.to_string())?,
+        };
+        let known: &'static [&'static str] = match op.as_str() {
+            "createStore" => &["op", "store", "keyPath", "autoIncrement"],
+            "deleteStore" => &["op", "store"],
+            "renameStore" => &["op", "from", "to"],
+            "createIndex" => &["op", "store", "index", "keyPath", "unique", "multiEntry"],
+            "deleteIndex" => &["op", "store", "index"],
+            "addField" => &["op", "store", "field", "value"],
+            "removeField" => &["op", "store", "field"],
+            "renameField" => &["op", "store", "from", "to"],
+            "transform" => &["op", "store", "name", "description"],
+            "changeKey" => &["op", "store", "keyPath", "autoIncrement"],
+            other => {
+                return Err(format!(
+                    "unknown variant `{other}`, expected one of {}",
+                    quoted(OPS)
+                ))
+            }
+        };
+        let mut f = Fields { map, known };
+        let step = match op.as_str() {
+            "createStore" => Step::CreateStore {
+                store: f.string("store")?,
+                key_path: f.take("keyPath")?,
+                auto_increment: f.flag("autoIncrement")?,
+            },
+            "deleteStore" => Step::DeleteStore {
+                store: f.string("store")?,
+            },
+            "renameStore" => Step::RenameStore {
+                from: f.string("from")?,
+                to: f.string("to")?,
+            },
+            "createIndex" => Step::CreateIndex {
+                store: f.string("store")?,
+                index: f.string("index")?,
+                key_path: f.required("keyPath")?,
+                unique: f.flag("unique")?,
+                multi_entry: f.flag("multiEntry")?,
+            },
+            "deleteIndex" => Step::DeleteIndex {
+                store: f.string("store")?,
+                index: f.string("index")?,
+            },
+            "addField" => Step::AddField {
+                store: f.string("store")?,
+                field: f.string("field")?,
+                value: f.required("value")?,
+            },
+            "removeField" => Step::RemoveField {
+                store: f.string("store")?,
+                field: f.string("field")?,
+            },
+            "renameField" => Step::RenameField {
+                store: f.string("store")?,
+                from: f.string("from")?,
+                to: f.string("to")?,
+            },
+            "transform" => Step::Transform {
+                store: f.string("store")?,
+                name: f.string("name")?,
+                description: f.take("description")?,
+            },
+            _ => Step::ChangeKey {
+                store: f.string("store")?,
+                key_path: f.required("keyPath")?,
+                auto_increment: f.flag("autoIncrement")?,
+            },
+        };
+        f.end(step)
+    }
 }
 
 impl Step {

@@ -11,11 +11,40 @@ use std::fmt;
 
 /// A key path as IndexedDB defines it: one (possibly dotted, possibly empty) path, or a
 /// compound list of paths.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Read by hand, not as an untagged enum: that buffers every key path and instantiates a
+/// reader per JSON source (docs/size.md).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum KeyPath {
     Single(String),
     Compound(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for KeyPath {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyPath, D::Error> {
+        struct Paths;
+        impl<'de> serde::de::Visitor<'de> for Paths {
+            type Value = KeyPath;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key path: a string or an array of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, path: &str) -> Result<KeyPath, E> {
+                Ok(KeyPath::Single(path.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyPath, A::Error> {
+                let mut paths = Vec::new();
+                while let Some(path) = seq.next_element::<String>()? {
+                    paths.push(path);
+                }
+                Ok(KeyPath::Compound(paths))
+            }
+        }
+        d.deserialize_any(Paths)
+    }
 }
 
 impl KeyPath {

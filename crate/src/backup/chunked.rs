@@ -983,7 +983,7 @@ impl ChunkedReader {
     }
 
     fn check_manifest(&mut self) -> Result<BackupManifest, BackupError> {
-        let manifest: BackupManifest = serde_json::from_slice(&self.manifest_bytes)
+        let manifest: BackupManifest = crate::json::from_json(&self.manifest_bytes)
             .map_err(|_| BackupError::corrupt("its manifest cannot be read"))?;
         if manifest.format_version != CHUNKED_FORMAT_VERSION {
             return Err(BackupError::corrupt(

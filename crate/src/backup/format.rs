@@ -490,7 +490,7 @@ fn read_head(data: &[u8]) -> Result<Head, BackupError> {
     let manifest_end = HEADER_LEN as u64 + manifest_len;
     let parsed: Option<BackupManifest> = data
         .get(HEADER_LEN..manifest_end as usize)
-        .and_then(|json| serde_json::from_slice(json).ok());
+        .and_then(|json| crate::json::from_json(json).ok());
     let expected_len = parsed.as_ref().map(|m| {
         m.stores
             .iter()

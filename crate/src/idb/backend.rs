@@ -104,7 +104,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(
             "Rewind's metadata is not text; it was changed outside Rewind",
         )
     })?;
-    serde_json::from_str(&text).map_err(|e| storage(what, e))
+    crate::json::from_json(text.as_bytes()).map_err(|e| storage(what, e))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<JsValue, MigrationError> {

@@ -156,7 +156,7 @@ pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
     // A manifest that no longer parses (written by a newer Rewind) is left out, not fatal.
     let mut manifests: Vec<BackupManifest> = texts
         .iter()
-        .filter_map(|t| serde_json::from_str(t).ok())
+        .filter_map(|t| crate::json::from_json(t.as_bytes()).ok())
         .collect();
     newest_first(&mut manifests);
     Ok(manifests)

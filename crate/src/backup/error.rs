@@ -30,7 +30,9 @@ pub enum BackupError {
     },
     #[error("cannot write this backup: {reason}. Nothing was written.")]
     Invalid { reason: String },
-    #[error("this backup is encrypted; give the passphrase it was made with. Nothing was changed.")]
+    #[error(
+        "this backup is encrypted; give the passphrase it was made with. Nothing was changed."
+    )]
     PassphraseRequired,
     #[error("the passphrase is not the one this backup was encrypted with. Nothing was changed; try again with the passphrase it was made with.")]
     WrongPassphrase,

@@ -284,8 +284,8 @@ pub fn segments_for_sealed(
         0 => (full, full * u64::from(params.segment_bytes)),
         r if r < u64::from(TAG_BYTES) => {
             return Err(BackupError::corrupt(format!(
-                "its last sealed segment is {r} bytes, shorter than a tag (cut short or bytes added?)"
-            )))
+            "its last sealed segment is {r} bytes, shorter than a tag (cut short or bytes added?)"
+        )))
         }
         r => (
             full + 1,
@@ -370,7 +370,10 @@ mod tests {
         assert_eq!(h.bytes(), &header());
         assert_eq!(h.check_key(&[0xAB; 16]), Ok(()));
         assert!(is_sealed(&header()));
-        assert_eq!(crate::backup::format_version(&header()), Err(BackupError::PassphraseRequired));
+        assert_eq!(
+            crate::backup::format_version(&header()),
+            Err(BackupError::PassphraseRequired)
+        );
     }
 
     #[test]
@@ -424,7 +427,10 @@ mod tests {
             set_u32(40, (16 << 20) + 1),
             set_u32(12, 1),
         ] {
-            assert_eq!(SealedHeader::parse(&bad).unwrap_err().code(), "CorruptBackup");
+            assert_eq!(
+                SealedHeader::parse(&bad).unwrap_err().code(),
+                "CorruptBackup"
+            );
         }
         for (at, v) in [(16, 2u8), (17, 0), (18, 1), (51, 1)] {
             let mut h = header();
@@ -452,7 +458,10 @@ mod tests {
     #[test]
     fn policy_needs_a_passphrase_for_sealed_files_only() {
         let p = Passphrase::new("correct horse").unwrap();
-        assert_eq!(needs_unsealing(&header(), None), Err(BackupError::PassphraseRequired));
+        assert_eq!(
+            needs_unsealing(&header(), None),
+            Err(BackupError::PassphraseRequired)
+        );
         assert_eq!(BackupError::PassphraseRequired.code(), "PassphraseRequired");
         assert_eq!(needs_unsealing(&header(), Some(&p)), Ok(true));
         let mut plain = header();
@@ -510,11 +519,23 @@ mod tests {
     fn refuses_sealed_lengths_no_writer_makes() {
         let p = params();
         let h = SEALED_HEADER_LEN as u64;
-        assert_eq!(segments_for_sealed(&p, h - 4), Err(BackupError::Truncated { missing: 4 }));
-        assert_eq!(segments_for_sealed(&p, h).unwrap_err().code(), "CorruptBackup");
-        assert_eq!(segments_for_sealed(&p, h + 15).unwrap_err().code(), "CorruptBackup");
+        assert_eq!(
+            segments_for_sealed(&p, h - 4),
+            Err(BackupError::Truncated { missing: 4 })
+        );
+        assert_eq!(
+            segments_for_sealed(&p, h).unwrap_err().code(),
+            "CorruptBackup"
+        );
+        assert_eq!(
+            segments_for_sealed(&p, h + 15).unwrap_err().code(),
+            "CorruptBackup"
+        );
         let step = u64::from(SEGMENT_BYTES) + 16;
-        assert_eq!(segments_for_sealed(&p, h + step + 3).unwrap_err().code(), "CorruptBackup");
+        assert_eq!(
+            segments_for_sealed(&p, h + step + 3).unwrap_err().code(),
+            "CorruptBackup"
+        );
         assert_eq!(segments_for_sealed(&p, h + 16).unwrap().len(), 1);
         assert!(segments_for_sealed(&p, u64::MAX).is_err());
     }

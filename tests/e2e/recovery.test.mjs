@@ -12,7 +12,7 @@ import { ENGINE } from "../shared/browsers.mjs";
 const shared = servedBrowser();
 
 /** Opens the download dialog of the backup in `row` and confirms it (no passphrase). */
-async function download(page, row) {
+async function confirmDownload(page, row) {
   await row.getByRole("button", { name: "Download…" }).click();
   const dialog = page.getByRole("dialog", { name: "Download backup" });
   await dialog.getByRole("button", { name: "Download", exact: true }).click();
@@ -100,7 +100,7 @@ test("create a backup, download it, lose the data, upload the file and restore i
 
   const [download] = await Promise.all([
     page.waitForEvent("download"),
-    download(page, row),
+    confirmDownload(page, row),
   ]);
   assert.match(download.suggestedFilename(), /^notes-demo-v5-\d{8}T\d{6}Z\.rewind$/);
   const file = join(tmpdir(), `rewind-e2e-${ENGINE}-${process.pid}.rewind`);
@@ -148,7 +148,7 @@ test("a corrupted file shows an alert and changes nothing", async () => {
   const backups = page.getByRole("region", { name: "Backups" });
   const [download] = await Promise.all([
     page.waitForEvent("download"),
-    download(page, backups.getByRole("row").filter({ hasText: "demo: notes with attachments" })),
+    confirmDownload(page, backups.getByRole("row").filter({ hasText: "demo: notes with attachments" })),
   ]);
   const bytes = await readFile(await download.path());
   bytes[Math.floor(bytes.length / 2)] ^= 0x40;
@@ -191,7 +191,7 @@ test("a download that fails says so in an alert", async () => {
     };
     r.onerror = () => fail(r.error);
   }), id);
-  await download(page, row);
+  await confirmDownload(page, row);
   const failed = await outcome(page);
   assert.equal(failed.role, "alert", failed.text);
   assert.match(failed.text, new RegExp(`The backup could not be downloaded: there is no backup "${id}"`));

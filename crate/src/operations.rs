@@ -515,6 +515,45 @@ mod tests {
     }
 
     #[test]
+    fn only_a_persons_backup_is_sealed_never_an_automatic_one() {
+        let mut db = database(1);
+        let passphrase = crate::backup::Passphrase::new("p").unwrap();
+        let sealed = run(migrator().manual_sealed_backup(
+            &mut db,
+            "mine",
+            UnsupportedRecords::Refuse,
+            Some(passphrase),
+        ))
+        .unwrap();
+        run(migrator().manual_backup(&mut db, "plain", UnsupportedRecords::Refuse)).unwrap();
+        let report = run(migrator().migrate_or_roll_back(
+            &mut db,
+            BackupPolicy::default(),
+            2,
+            Operation::Migrate,
+        ))
+        .unwrap();
+        let automatic = report.backup_id.expect("an automatic backup");
+        run(migrator().restore(
+            &mut db,
+            BackupPolicy::default(),
+            MemorySource::Backup(sealed.id.clone()),
+            RestoreConsent::default(),
+        ))
+        .unwrap();
+        assert_eq!(
+            db.backups.len(),
+            4,
+            "manual, plain, before migrating, before restoring"
+        );
+        assert_eq!(
+            db.sealed_backups,
+            vec![sealed.id],
+            "{automatic} and the rest are not"
+        );
+    }
+
+    #[test]
     fn without_an_automatic_backup_by_choice_the_journal_says_so() {
         let mut db = database(1);
         db.failing_backup = Some(RewindError::QuotaExceeded {

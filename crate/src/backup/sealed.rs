@@ -540,6 +540,40 @@ mod tests {
         assert!(segments_for_sealed(&p, u64::MAX).is_err());
     }
 
+    /// Whatever a file holds, reading its header and planning its segments ends in an answer,
+    /// never a panic, and a plan it accepts tiles the file.
+    #[test]
+    fn arbitrary_headers_and_lengths_never_panic() {
+        let mut rng = rewind_test_support::SplitMix64::new(5);
+        let mut accepted = 0;
+        for round in 0..20_000u32 {
+            let mut h = header();
+            for _ in 0..=(round % 4) {
+                let at = (rng.next_u64() % SEALED_HEADER_LEN as u64) as usize;
+                h[at] = rng.next_u64() as u8;
+            }
+            // Half of them with the checksum made right, to reach the checks behind it.
+            if round % 2 == 0 {
+                h = resealed(h);
+            }
+            let cut = match round % 8 {
+                0 => rng.usize(SEALED_HEADER_LEN),
+                _ => SEALED_HEADER_LEN,
+            };
+            if let Ok(parsed) = SealedHeader::parse(&h[..cut]) {
+                accepted += 1;
+                let len = rng.next_u64() % (64 << 20);
+                if let Ok(segments) = segments_for_sealed(&parsed.params, len) {
+                    assert_eq!(segments.last().map(|s| s.sealed.end), Some(len));
+                }
+            }
+        }
+        assert!(
+            accepted > 1000,
+            "the checks behind the checksum were reached: {accepted}"
+        );
+    }
+
     #[test]
     fn segment_failure_says_which() {
         let p = params();

@@ -58,8 +58,8 @@ pub use idb::test_hooks;
 pub use idb::{
     abort_running_upgrades, as_blob, check_migrations, delete_database, describe_js_type,
     describe_thrown, list_app_databases, migrations_from_js, on_version_change, persist,
-    storage_estimate, summarize, CancelFlag, IdbError, JsRecord, OperationOptions, Persistence,
-    Progress, RestoreSource, Rewind, StorageEstimate,
+    storage_estimate, summarize, CancelFlag, CatalogEntry, IdbError, JsRecord, OperationOptions,
+    Persistence, Progress, RestoreSource, Rewind, StorageEstimate,
 };
 
 /// Embeds a directory of migration files (`NNNN_name.json`) at compile time, like

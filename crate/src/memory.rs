@@ -30,6 +30,8 @@ pub struct MemoryDatabase {
     pub name: String,
     /// The catalog: each backup's manifest and the database as it was then.
     pub backups: Vec<(BackupManifest, MemoryDatabase)>,
+    /// The ids of the backups asked for sealed (under a passphrase; nothing is encrypted here).
+    pub sealed_backups: Vec<String>,
     /// Every backup fails with this error (no room, say), keeping nothing.
     pub failing_backup: Option<RewindError>,
     /// Every restore fails with this error while it stages (a damaged file, say), changing
@@ -254,6 +256,9 @@ impl Backups for MemoryDatabase {
             sha256: String::new(),
         };
         self.backups.push((manifest.clone(), self.contents()));
+        if request.passphrase.is_some() {
+            self.sealed_backups.push(manifest.id.clone());
+        }
         Ok(manifest)
     }
 

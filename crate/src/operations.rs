@@ -7,7 +7,7 @@
 //!
 //! [`MemoryDatabase`]: crate::MemoryDatabase
 
-use crate::backup::BackupManifest;
+use crate::backup::{BackupManifest, Passphrase};
 use crate::backup_policy::{
     check_restore, expired, unsupported_before_restore, RestoreConsent, UnsupportedRecords,
     DEFAULT_KEEP_AUTOMATIC,
@@ -25,6 +25,9 @@ pub struct BackupRequest {
     /// Taken by Rewind before an operation (kept by the retention policy), not by a person.
     pub automatic: bool,
     pub unsupported: UnsupportedRecords,
+    /// Seal the file under this passphrase (format 5). Only a person's backup is ever sealed:
+    /// an automatic one must be restorable by whoever undoes the operation it preceded.
+    pub passphrase: Option<Passphrase>,
 }
 
 /// What operations need of a database besides [`Migrate`]: a cross-tab lock, a clock, the
@@ -159,6 +162,7 @@ impl Migrator {
                     label: format!("before {doing} from version {} to {}", plan.from, plan.to),
                     automatic: true,
                     unsupported: policy.unsupported,
+                    passphrase: None,
                 };
                 Some(automatic_backup(db, policy, &request, operation, plan.from, plan.to).await?)
             }
@@ -222,6 +226,7 @@ impl Migrator {
                     label: format!("before adopting at version {version}"),
                     automatic: true,
                     unsupported: policy.unsupported,
+                    passphrase: None,
                 };
                 Some(automatic_backup(db, policy, &request, Operation::Adopt, from, version).await?)
             }
@@ -269,11 +274,24 @@ impl Migrator {
         label: &str,
         unsupported: UnsupportedRecords,
     ) -> Result<BackupManifest, RewindError> {
+        self.manual_sealed_backup(db, label, unsupported, None)
+            .await
+    }
+
+    /// A manual backup, sealed under `passphrase` when one is given.
+    pub async fn manual_sealed_backup<D: Backups>(
+        &self,
+        db: &mut D,
+        label: &str,
+        unsupported: UnsupportedRecords,
+        passphrase: Option<Passphrase>,
+    ) -> Result<BackupManifest, RewindError> {
         let _lock = db.lock().await?;
         let request = BackupRequest {
             label: label.to_string(),
             automatic: false,
             unsupported,
+            passphrase,
         };
         db.take_backup(&request).await
     }
@@ -319,6 +337,7 @@ impl Migrator {
                     label: format!("before restoring {}", manifest.id),
                     automatic: true,
                     unsupported: unsupported_before_restore(&manifest, policy.unsupported),
+                    passphrase: None,
                 };
                 match automatic_backup(db, policy, &request, Operation::Restore, from, to).await {
                     Ok(id) => Some(id),
@@ -493,6 +512,45 @@ mod tests {
         assert_eq!(err.code(), "IrreversibleMigration", "{err}");
         assert!(at5.backups.is_empty());
         assert_eq!(db, before);
+    }
+
+    #[test]
+    fn only_a_persons_backup_is_sealed_never_an_automatic_one() {
+        let mut db = database(1);
+        let passphrase = crate::backup::Passphrase::new("p").unwrap();
+        let sealed = run(migrator().manual_sealed_backup(
+            &mut db,
+            "mine",
+            UnsupportedRecords::Refuse,
+            Some(passphrase),
+        ))
+        .unwrap();
+        run(migrator().manual_backup(&mut db, "plain", UnsupportedRecords::Refuse)).unwrap();
+        let report = run(migrator().migrate_or_roll_back(
+            &mut db,
+            BackupPolicy::default(),
+            2,
+            Operation::Migrate,
+        ))
+        .unwrap();
+        let automatic = report.backup_id.expect("an automatic backup");
+        run(migrator().restore(
+            &mut db,
+            BackupPolicy::default(),
+            MemorySource::Backup(sealed.id.clone()),
+            RestoreConsent::default(),
+        ))
+        .unwrap();
+        assert_eq!(
+            db.backups.len(),
+            4,
+            "manual, plain, before migrating, before restoring"
+        );
+        assert_eq!(
+            db.sealed_backups,
+            vec![sealed.id],
+            "{automatic} and the rest are not"
+        );
     }
 
     #[test]

@@ -139,6 +139,8 @@ impl RewindError {
         "Unmanaged",
         "BaselineMismatch",
         "SchemaMismatch",
+        "PassphraseRequired",
+        "WrongPassphrase",
     ];
 
     /// The stable code the JavaScript API reports.
@@ -263,6 +265,8 @@ mod tests {
                 path: s(),
             },
             B::Invalid { reason: s() },
+            B::PassphraseRequired,
+            B::WrongPassphrase,
         ];
         let rewind = [
             R::WrongDatabase {
@@ -327,7 +331,9 @@ mod tests {
                 | B::Corrupt { .. }
                 | B::TooDeep { .. }
                 | B::UnsupportedValue { .. }
-                | B::Invalid { .. } => {}
+                | B::Invalid { .. }
+                | B::PassphraseRequired
+                | B::WrongPassphrase => {}
             }
         }
         for e in &rewind {

@@ -3,6 +3,7 @@
 
 use crate::views::{plan_view, round_trips_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
+use rewind::backup::Passphrase;
 use rewind::{
     describe_js_type as describe_type, migrations_from_js, Baseline, Migrator, OperationOptions,
     Progress, RestoreConsent, RestoreSource, Rewind as Inner, RewindError, UnsupportedRecords,
@@ -243,6 +244,28 @@ fn cancel_signal(opts: &JsValue) -> Result<Option<(rewind::CancelFlag, SignalWat
         .add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref())
         .map_err(|e| internal(rewind::describe_thrown(&e)))?;
     Ok(Some((flag, SignalWatch { signal, on_abort })))
+}
+
+/// `options.passphrase`: a non-empty string, or nothing.
+fn passphrase(opts: &JsValue) -> Result<Option<Passphrase>, JsValue> {
+    let v = get(opts, "passphrase");
+    if v.is_undefined() {
+        return Ok(None);
+    }
+    let text = string(&v, "options.passphrase")?;
+    Passphrase::new(text).map(Some).map_err(|_| {
+        invalid_argument(
+            "options.passphrase is empty; give at least one character, or leave it out",
+        )
+    })
+}
+
+/// `view` (a manifest as JavaScript sees it) marked as sealed when it is.
+fn mark_sealed(view: &JsValue, sealed: bool) -> Result<(), JsValue> {
+    if sealed {
+        Reflect::set(view, &"sealed".into(), &true.into())?;
+    }
+    Ok(())
 }
 
 fn string(v: &JsValue, what: &str) -> Result<String, JsValue> {
@@ -659,7 +682,11 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_optional_param_type = "BackupOptions")] options: JsValue,
     ) -> Promise {
         let args = (|| {
-            let opts = self::options(&options, "options", &["onProgress", "skipUnsupported"])?;
+            let opts = self::options(
+                &options,
+                "options",
+                &["onProgress", "skipUnsupported", "passphrase"],
+            )?;
             let unsupported = match boolean(&opts, "skipUnsupported", "options")? {
                 true => UnsupportedRecords::Skip,
                 false => UnsupportedRecords::Refuse,
@@ -668,21 +695,40 @@ impl JsRewind {
                 true => String::new(),
                 false => string(&label, "the label")?,
             };
-            Ok((label, unsupported, progress(&opts, "options")?))
+            Ok((
+                label,
+                unsupported,
+                progress(&opts, "options")?,
+                passphrase(&opts)?,
+            ))
         })();
-        self.run_with(args, |rw, (label, unsupported, progress)| async move {
-            to_js(
-                &rw.backup(&label, unsupported, progress)
-                    .await
-                    .map_err(rewind_error)?,
-            )
-        })
+        self.run_with(
+            args,
+            |rw, (label, unsupported, progress, passphrase)| async move {
+                let sealed = passphrase.is_some();
+                let view = to_js(
+                    &rw.sealed_backup(&label, unsupported, progress, passphrase)
+                        .await
+                        .map_err(rewind_error)?,
+                )?;
+                mark_sealed(&view, sealed)?;
+                Ok(view)
+            },
+        )
     }
 
     /// Every backup of this database, newest first.
     #[wasm_bindgen(js_name = listBackups, unchecked_return_type = "Promise<Manifest[]>")]
     pub fn list_backups(&self) -> Promise {
-        self.run(|rw| async move { to_js(&rw.list_backups().await.map_err(rewind_error)?) })
+        self.run(|rw| async move {
+            let list = Array::new();
+            for entry in rw.list_catalog().await.map_err(rewind_error)? {
+                let view = to_js(&entry.manifest)?;
+                mark_sealed(&view, entry.sealed)?;
+                list.push(&view);
+            }
+            Ok(list.into())
+        })
     }
 
     #[wasm_bindgen(js_name = deleteBackup, unchecked_return_type = "Promise<void>")]
@@ -697,14 +743,24 @@ impl JsRewind {
     }
 
     /// A backup as a `.rewind` file (a `File`, so a `Blob`, named
-    /// `<database>-v<schema version>-<UTC time>.rewind`).
+    /// `<database>-v<schema version>-<UTC time>.rewind`); sealed under `options.passphrase`
+    /// when one is given. A sealed backup needs its passphrase and is exported as it is.
     #[wasm_bindgen(js_name = exportBackup, unchecked_return_type = "Promise<File>")]
     pub fn export_backup(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "PassphraseOptions")] options: JsValue,
     ) -> Promise {
-        self.run_with(string(&id, "the backup id"), |rw, id| async move {
-            Ok(rw.export_backup(&id).await.map_err(rewind_error)?.into())
+        let args = (|| {
+            let opts = self::options(&options, "options", &["passphrase"])?;
+            Ok::<_, JsValue>((string(&id, "the backup id")?, passphrase(&opts)?))
+        })();
+        self.run_with(args, |rw, (id, passphrase)| async move {
+            Ok(rw
+                .export_sealed_backup(&id, passphrase.as_ref())
+                .await
+                .map_err(rewind_error)?
+                .into())
         })
     }
 
@@ -715,18 +771,21 @@ impl JsRewind {
     pub fn inspect(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | Blob")] source: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "PassphraseOptions")] options: JsValue,
     ) -> Promise {
-        let source = restore_source(&source, "inspect");
-        self.run_with(source, |rw, source| async move {
+        let args = (|| {
+            let opts = self::options(&options, "options", &["passphrase"])?;
+            Ok::<_, JsValue>((restore_source(&source, "inspect")?, passphrase(&opts)?))
+        })();
+        self.run_with(args, |rw, (source, passphrase)| async move {
             let manifest = match source {
                 Source::Id(id) => rw
-                    .list_backups()
+                    .inspect_backup(&id, passphrase.as_ref())
                     .await
-                    .map_err(rewind_error)?
-                    .into_iter()
-                    .find(|m| m.id == id)
-                    .ok_or_else(|| rewind_error(RewindError::NoSuchBackup { id }))?,
-                Source::Blob(blob) => Inner::inspect_file(&blob).await.map_err(rewind_error)?,
+                    .map_err(rewind_error)?,
+                Source::Blob(blob) => Inner::inspect_sealed_file(&blob, passphrase.as_ref())
+                    .await
+                    .map_err(rewind_error)?,
             };
             let kept = rw.skipped_kept(&manifest).await.map_err(rewind_error)?;
             // The manifest exactly as listBackups gives it, each skipped record marked.
@@ -754,10 +813,12 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_optional_param_type = "DiffOptions")] options: JsValue,
     ) -> Promise {
         let args = (|| {
-            let opts = self::options(&options, "options", &["onProgress", "signal"])?;
+            let opts = self::options(&options, "options", &["onProgress", "signal", "passphrase"])?;
             let progress = progress(&opts, "options")?;
             let watch = cancel_signal(&opts)?;
-            Ok::<_, JsValue>((restore_source(&source, "diff")?, progress, watch))
+            let source = RestoreSource::from(restore_source(&source, "diff")?)
+                .with_passphrase(passphrase(&opts)?);
+            Ok::<_, JsValue>((source, progress, watch))
         })();
         self.run_with(args, |rw, (source, progress, watch)| async move {
             let (cancel, _watch) = match watch {
@@ -765,7 +826,7 @@ impl JsRewind {
                 None => (None, None),
             };
             to_js(
-                &rw.diff(source.into(), progress, cancel)
+                &rw.diff(source, progress, cancel)
                     .await
                     .map_err(rewind_error)?,
             )
@@ -783,7 +844,12 @@ impl JsRewind {
         let args = (|| {
             let (opts, mut chosen) = operation_options(
                 &options,
-                &["allowOtherDatabase", "allowUnknownVersion", "signal"],
+                &[
+                    "allowOtherDatabase",
+                    "allowUnknownVersion",
+                    "signal",
+                    "passphrase",
+                ],
             )?;
             let consent = RestoreConsent {
                 allow_other_database: boolean(&opts, "allowOtherDatabase", "options")?,
@@ -793,13 +859,15 @@ impl JsRewind {
                 chosen.cancel = Some(flag);
                 watch
             });
-            Ok::<_, JsValue>((restore_source(&source, "restore")?, consent, chosen, watch))
+            let source = RestoreSource::from(restore_source(&source, "restore")?)
+                .with_passphrase(passphrase(&opts)?);
+            Ok::<_, JsValue>((source, consent, chosen, watch))
         })();
         self.run_with(args, |rw, (source, consent, chosen, watch)| async move {
             // Listening until the restore settles.
             let _watch = watch;
             to_js(
-                &rw.restore(source.into(), consent, chosen)
+                &rw.restore(source, consent, chosen)
                     .await
                     .map_err(rewind_error)?,
             )

@@ -84,6 +84,17 @@ export interface BackupOptions extends ProgressOptions {
   /** Leave out records holding a value no backup can carry (listed in the manifest's
    *  `skipped`) instead of refusing the backup. A restore keeps the live ones. */
   skipUnsupported?: boolean;
+  /** Seal (encrypt) the file under this passphrase (format 5: AES-256-GCM, the key derived
+   *  with PBKDF2-SHA-256). Without it nobody can open the file, not even you. Not empty. */
+  passphrase?: string;
+}
+
+/** Options of `Rewind#exportBackup` and `Rewind#inspect`. */
+export interface PassphraseOptions {
+  /** `exportBackup`: seal the file under this passphrase (a backup sealed already needs its
+   *  own, and is exported as it is). `inspect`: the passphrase a sealed backup was made with.
+   *  Not empty. */
+  passphrase?: string;
 }
 
 export interface RestoreOptions extends OperationOptions {
@@ -94,6 +105,10 @@ export interface RestoreOptions extends OperationOptions {
   signal?: AbortSignal;
   /** Restore a backup at a schema version newer than these migrations know. */
   allowUnknownVersion?: boolean;
+  /** The passphrase a sealed (encrypted) backup was made with: without it a sealed backup
+   *  rejects with `PassphraseRequired`, with another with `WrongPassphrase`. Not empty;
+   *  ignored for a backup that is not sealed. */
+  passphrase?: string;
 }
 
 /** Options of `Rewind#diff`. */
@@ -102,6 +117,10 @@ export interface DiffOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops the comparison between batches: it then rejects with code `Cancelled`. */
   signal?: AbortSignal;
+  /** The passphrase a sealed (encrypted) backup was made with: without it a sealed backup
+   *  rejects with `PassphraseRequired`, with another with `WrongPassphrase`. Not empty;
+   *  ignored for a backup that is not sealed. */
+  passphrase?: string;
 }
 
 export interface AppliedMigration {
@@ -288,6 +307,9 @@ export interface Manifest {
   bytes: number;
   /** SHA-256 of the whole file, lowercase hex. */
   sha256: string;
+  /** A backup kept sealed (encrypted) in the catalog: restoring, exporting or inspecting it
+   *  needs its passphrase (absent when not sealed). Its other fields are the backup's inside. */
+  sealed?: boolean;
 }
 
 export type ErrorCode =
@@ -295,7 +317,8 @@ export type ErrorCode =
   | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
   | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
   | "InvalidBackup" | "UnreadableFile" | "LostBlob" | "FileTooLarge" | "Cancelled" | "Unmanaged"
-  | "BaselineMismatch" | "SchemaMismatch" | "InvalidArgument" | "Closed" | "Internal";
+  | "BaselineMismatch" | "SchemaMismatch" | "PassphraseRequired" | "WrongPassphrase"
+  | "InvalidArgument" | "Closed" | "Internal";
 
 /** What every rejected promise of the API holds. */
 export interface RewindError extends Error { name: "RewindError"; code: ErrorCode }

@@ -11,6 +11,13 @@ import { ENGINE } from "../shared/browsers.mjs";
 
 const shared = servedBrowser();
 
+/** Opens the download dialog of the backup in `row` and confirms it (no passphrase). */
+async function confirmDownload(page, row) {
+  await row.getByRole("button", { name: "Download…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Download backup" });
+  await dialog.getByRole("button", { name: "Download", exact: true }).click();
+}
+
 // The screenshots in docs/ are Chromium's.
 const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" && ENGINE === "chromium" ? "docs/screenshots" : null;
 async function shot(page, name) {
@@ -93,7 +100,7 @@ test("create a backup, download it, lose the data, upload the file and restore i
 
   const [download] = await Promise.all([
     page.waitForEvent("download"),
-    row.getByRole("button", { name: "Download" }).click(),
+    confirmDownload(page, row),
   ]);
   assert.match(download.suggestedFilename(), /^notes-demo-v5-\d{8}T\d{6}Z\.rewind$/);
   const file = join(tmpdir(), `rewind-e2e-${ENGINE}-${process.pid}.rewind`);
@@ -141,7 +148,7 @@ test("a corrupted file shows an alert and changes nothing", async () => {
   const backups = page.getByRole("region", { name: "Backups" });
   const [download] = await Promise.all([
     page.waitForEvent("download"),
-    backups.getByRole("row").filter({ hasText: "demo: notes with attachments" }).getByRole("button", { name: "Download" }).click(),
+    confirmDownload(page, backups.getByRole("row").filter({ hasText: "demo: notes with attachments" })),
   ]);
   const bytes = await readFile(await download.path());
   bytes[Math.floor(bytes.length / 2)] ^= 0x40;
@@ -184,7 +191,7 @@ test("a download that fails says so in an alert", async () => {
     };
     r.onerror = () => fail(r.error);
   }), id);
-  await row.getByRole("button", { name: "Download" }).click();
+  await confirmDownload(page, row);
   const failed = await outcome(page);
   assert.equal(failed.role, "alert", failed.text);
   assert.match(failed.text, new RegExp(`The backup could not be downloaded: there is no backup "${id}"`));

@@ -5,9 +5,9 @@ use crate::config_load;
 use crate::labels;
 use crate::messages;
 use crate::state::{
-    Action, ChangesSource, Command, Health, Interrupted, Notice, PersistAnswer, StorageUse,
+    Action, ChangesSource, Command, Health, Interrupted, PendingDownload, PersistAnswer, StorageUse,
 };
-use rewind::backup::BackupManifest;
+use rewind::backup::{BackupManifest, Passphrase};
 use rewind::{
     Baseline, CancelFlag, OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind,
     RewindError, UnsupportedRecords,
@@ -127,16 +127,20 @@ pub async fn load_kept(name: String, manifest: BackupManifest, dispatch: Dispatc
     });
 }
 
-/// What restoring `source` (the chosen `file` for a file) would change; reads only.
+/// What restoring `source` (the chosen `file` for a file, opened with `file_passphrase` if
+/// the person gave one) would change; reads only.
 pub async fn load_changes(
     name: String,
     source: ChangesSource,
     file: Option<web_sys::File>,
+    file_passphrase: Option<String>,
     dispatch: Dispatch,
 ) {
     let from = match (&source, file) {
         (ChangesSource::Backup(id), _) => Ok(RestoreSource::Backup(id.clone())),
-        (ChangesSource::File(_), Some(file)) => Ok(RestoreSource::Blob(file.into())),
+        (ChangesSource::File(_), Some(file)) => {
+            passphrase(file_passphrase).map(|p| RestoreSource::Blob(file.into()).with_passphrase(p))
+        }
         (ChangesSource::File(_), None) => {
             Err("the chosen file is no longer available; choose it again".to_string())
         }
@@ -161,9 +165,31 @@ pub async fn persist(dispatch: Dispatch) {
     dispatch(Action::PersistAnswered(answer));
 }
 
-pub async fn inspect_file(file: web_sys::File, dispatch: Dispatch) {
+/// A passphrase a person typed, for the library (which refuses an empty one).
+fn passphrase(typed: Option<String>) -> Result<Option<Passphrase>, String> {
+    typed
+        .map(|t| Passphrase::new(t).map_err(|e| e.to_string()))
+        .transpose()
+}
+
+/// Reads and verifies the chosen file, unsealed with `with_passphrase` first if the person gave one.
+pub async fn inspect_file(
+    file: web_sys::File,
+    with_passphrase: Option<String>,
+    dispatch: Dispatch,
+) {
     let file_name = file.name();
-    let manifest = Rewind::inspect_file(&file).await.map_err(|e| e.to_string());
+    let manifest = match passphrase(with_passphrase) {
+        Ok(p) => Rewind::inspect_sealed_file(&file, p.as_ref())
+            .await
+            .map_err(|e| {
+                if matches!(e.code(), "PassphraseRequired" | "WrongPassphrase") {
+                    dispatch(Action::FileSealed(file_name.clone()));
+                }
+                e.to_string()
+            }),
+        Err(e) => Err(e),
+    };
     dispatch(Action::FileInspected {
         file_name,
         manifest,
@@ -301,14 +327,12 @@ async fn run_inner(
                 .map_err(e)?;
             Ok(messages::operation_done(command, &report))
         }
-        Command::RestoreFile => {
+        Command::RestoreFile { passphrase: typed } => {
             let file = file.ok_or("the chosen file is no longer available; choose it again")?;
+            let source =
+                RestoreSource::Blob(file.into()).with_passphrase(passphrase(typed.clone())?);
             let report = rewind
-                .restore(
-                    RestoreSource::Blob(file.into()),
-                    RestoreConsent::default(),
-                    options,
-                )
+                .restore(source, RestoreConsent::default(), options)
                 .await
                 .map_err(e)?;
             Ok(messages::operation_done(command, &report))
@@ -345,19 +369,20 @@ async fn run_inner(
     }
 }
 
-/// Offers a backup as a download named `<db>-v<schema>-<UTC time>.rewind`.
-pub async fn download(name: String, id: String, dispatch: Dispatch) {
+/// Offers a backup as a download named `<db>-v<schema>-<UTC time>.rewind`, sealed under
+/// the passphrase the person gave, if any.
+pub async fn download(name: String, pending: PendingDownload, dispatch: Dispatch) {
     let outcome = async {
         let rewind = rewind_for(&name, &dispatch)?;
-        let file = rewind.export_backup(&id).await.map_err(|e| e.to_string())?;
+        let sealed = passphrase(pending.passphrase)?;
+        let file = rewind
+            .export_sealed_backup(&pending.id, sealed.as_ref())
+            .await
+            .map_err(|e| e.to_string())?;
         save_as(&file).map_err(|e| format!("the browser refused the download ({e})"))
     }
     .await;
-    if let Err(message) = outcome {
-        dispatch(Action::Notify(Notice::Error(format!(
-            "The backup could not be downloaded: {message}"
-        ))));
-    }
+    dispatch(Action::DownloadDone(outcome));
 }
 
 fn save_as(file: &web_sys::File) -> Result<(), String> {

@@ -14,6 +14,7 @@ pub fn dialog_title(dialog: &Dialog) -> &'static str {
         DialogKind::RestoreFile { .. } => "Restore from file",
         DialogKind::Repair { .. } => "Repair checksums",
         DialogKind::Adopt { .. } => "Adopt database",
+        DialogKind::Download { .. } => "Download backup",
     }
 }
 
@@ -26,6 +27,7 @@ pub fn confirm_button(dialog: &Dialog) -> &'static str {
         DialogKind::DeleteBackup { .. } => "Delete",
         DialogKind::Repair { .. } => "Repair",
         DialogKind::Adopt { .. } => "Adopt",
+        DialogKind::Download { .. } => "Download",
     }
 }
 
@@ -36,7 +38,7 @@ pub fn running(command: &Command) -> String {
             format!("Rolling back to version {v}")
         }
         Command::MigrateToLatest => "Migrating to the latest version".into(),
-        Command::RestoreBackup(_) | Command::RestoreFile => "Restoring the backup".into(),
+        Command::RestoreBackup(_) | Command::RestoreFile { .. } => "Restoring the backup".into(),
         Command::DeleteBackup(_) => "Deleting the backup".into(),
         Command::CreateBackup { .. } => "Creating a backup".into(),
         Command::Repair => "Repairing the checksums".into(),
@@ -53,6 +55,15 @@ pub fn stored_rollback_button(latest: u32) -> String {
 pub fn fallback_restore_button(version: u32) -> String {
     format!("Restore the newest backup at version {version}…")
 }
+
+/// The passphrase field of the download and restore dialogs.
+pub const PASSPHRASE: &str = "Passphrase";
+/// What the download dialog says of a passphrase before one is given.
+pub const PASSPHRASE_DOWNLOAD: &str = "Passphrase (optional: encrypts the file)";
+/// What a sealed file means, said plainly where a passphrase is asked for.
+pub const SEALED_WARNING: &str = "Anyone with this file and the passphrase can read it; without the passphrase nobody can open it, not even you.";
+/// The button that reads a chosen file again with the passphrase typed.
+pub const OPEN_WITH_PASSPHRASE: &str = "Open with this passphrase";
 
 /// The button that cancels a running restore.
 pub const CANCEL_RESTORE: &str = "Cancel the restore";

@@ -1203,7 +1203,8 @@ fn decode_chunk(
 
 /// The format version a file's first bytes declare (the first 16, or the whole file if
 /// shorter): what tells a file read whole (1, 2) from a chunked one (3). Refuses what is not
-/// a Rewind backup and versions newer than this build reads.
+/// a Rewind backup, a sealed file (5: it needs a passphrase and unsealing first) and versions
+/// newer than this build reads.
 pub fn format_version(head: &[u8]) -> Result<u32, BackupError> {
     if head.is_empty() {
         return Err(BackupError::Empty);
@@ -1218,6 +1219,10 @@ pub fn format_version(head: &[u8]) -> Result<u32, BackupError> {
         });
     }
     let version = le_u32(head, 8);
+    // A sealed file is read after unsealing (`sealed.rs`), never by these readers.
+    if version == super::sealed::SEALED_FORMAT_VERSION {
+        return Err(BackupError::PassphraseRequired);
+    }
     if version > CHUNKED_FORMAT_VERSION {
         return Err(BackupError::UnsupportedFormat {
             found: version,

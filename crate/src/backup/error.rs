@@ -30,6 +30,12 @@ pub enum BackupError {
     },
     #[error("cannot write this backup: {reason}. Nothing was written.")]
     Invalid { reason: String },
+    #[error(
+        "this backup is encrypted; give the passphrase it was made with. Nothing was changed."
+    )]
+    PassphraseRequired,
+    #[error("the passphrase is not the one this backup was encrypted with. Nothing was changed; try again with the passphrase it was made with.")]
+    WrongPassphrase,
 }
 
 impl BackupError {
@@ -40,6 +46,8 @@ impl BackupError {
             BackupError::UnsupportedFormat { .. } => "UnsupportedFormat",
             BackupError::UnsupportedValue { .. } => "UnsupportedValue",
             BackupError::Invalid { .. } => "InvalidBackup",
+            BackupError::PassphraseRequired => "PassphraseRequired",
+            BackupError::WrongPassphrase => "WrongPassphrase",
             BackupError::Empty
             | BackupError::BadMagic
             | BackupError::Truncated { .. }

@@ -9,6 +9,8 @@
 //! - [`chunked`]: the chunked file (format 3), written and read a chunk at a time in
 //!   bounded memory: [`ChunkedWriter`], and [`ChunkedReader`], which does no I/O.
 //! - [`digests`]: [`Digests`], the SHA-256 seam (which ranges to hash; who hashes them).
+//! - [`sealed`]: the sealed file (format 5), a backup file encrypted under a passphrase:
+//!   header, key derivation bounds, nonces and segments; the cryptography is the edge's.
 //! - [`readback`]: [`SectionMatch`], what a restore reads back checked against the file.
 //! - [`error`]: [`BackupError`], with the codes the JavaScript API reports.
 //!
@@ -20,6 +22,7 @@ pub mod digests;
 pub mod error;
 pub mod format;
 pub mod readback;
+pub mod sealed;
 pub mod value;
 
 pub use chunked::{
@@ -36,6 +39,7 @@ pub use format::{
     SkippedRecord, StoreManifest, StoreRecords, FORMAT_VERSION, MAGIC, MAX_KEY_GENERATOR,
 };
 pub use readback::SectionMatch;
+pub use sealed::{Passphrase, SEALED_FORMAT_VERSION};
 pub use value::{
     ColorSpace, ErrorKind, ErrorValue, Matrix, Num, PixelFormat, Text, Value, ViewKind,
 };

@@ -4,14 +4,16 @@
 //! IndexedDB implementation of its `Backups` seam.
 
 use super::backend::IdbBackend;
+use super::catalog::CatalogEntry;
 use super::chunked_file::{inspect_blob, open_file, OpenedFile};
 use super::lock::{lock_database, LockGuard};
 use super::open::BlockedPolicy;
 use super::restore::{discard_staged, stage_restore, swap_staged, StagedRestore};
+use super::sealed;
 use super::snapshot::{snapshot, SnapshotInfo};
 use super::storage::{blob_to_file, bytes_to_blob};
 use super::{catalog, CancelFlag, Progress};
-use crate::backup::{backup_file_name, BackupManifest};
+use crate::backup::{backup_file_name, BackupManifest, Passphrase};
 use crate::backup_policy::{backup_id, RestoreConsent, UnsupportedRecords};
 use crate::diff::SchemaDiff;
 use crate::engine::{
@@ -32,6 +34,25 @@ pub enum RestoreSource {
     Blob(web_sys::Blob),
     /// The bytes of a `.rewind` file (untrusted, as a chosen file).
     File(Vec<u8>),
+    /// A sealed file (format 5) from `source`, opened with `passphrase` (a source that turns
+    /// out not to be sealed is read as it is).
+    Sealed {
+        source: Box<RestoreSource>,
+        passphrase: Passphrase,
+    },
+}
+
+impl RestoreSource {
+    /// This source, opened with `passphrase` if it is sealed.
+    pub fn with_passphrase(self, passphrase: Option<Passphrase>) -> RestoreSource {
+        match passphrase {
+            Some(passphrase) => RestoreSource::Sealed {
+                source: Box::new(self),
+                passphrase,
+            },
+            None => self,
+        }
+    }
 }
 
 /// What a person chose for one destructive operation.
@@ -214,8 +235,20 @@ impl Rewind {
         unsupported: UnsupportedRecords,
         progress: Option<Progress>,
     ) -> Result<BackupManifest, RewindError> {
+        self.sealed_backup(label, unsupported, progress, None).await
+    }
+
+    /// A manual backup kept until deleted, sealed under `passphrase` when one is given (its
+    /// catalog entry says so; the manifest is the backup's inside the seal).
+    pub async fn sealed_backup(
+        &self,
+        label: &str,
+        unsupported: UnsupportedRecords,
+        progress: Option<Progress>,
+        passphrase: Option<Passphrase>,
+    ) -> Result<BackupManifest, RewindError> {
         self.migrator
-            .manual_backup(&mut self.backend(progress), label, unsupported)
+            .manual_sealed_backup(&mut self.backend(progress), label, unsupported, passphrase)
             .await
     }
 
@@ -230,20 +263,67 @@ impl Rewind {
         catalog::list(&self.name).await
     }
 
+    /// Every backup of this database with whether it is sealed, newest first.
+    pub async fn list_catalog(&self) -> Result<Vec<CatalogEntry>, RewindError> {
+        catalog::list_entries(&self.name).await
+    }
+
+    /// The catalog's entry of backup `id`.
+    async fn entry(&self, id: &str) -> Result<CatalogEntry, RewindError> {
+        catalog::list_entries(&self.name)
+            .await?
+            .into_iter()
+            .find(|e| e.manifest.id == id)
+            .ok_or_else(|| RewindError::NoSuchBackup { id: id.to_string() })
+    }
+
+    /// The manifest of backup `id`: the catalog's, or, for a sealed backup, the one inside
+    /// its file, read and verified with `passphrase` (which it needs).
+    pub async fn inspect_backup(
+        &self,
+        id: &str,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<BackupManifest, RewindError> {
+        let entry = self.entry(id).await?;
+        if !entry.sealed {
+            return Ok(entry.manifest);
+        }
+        let passphrase = passphrase.ok_or(crate::backup::BackupError::PassphraseRequired)?;
+        let file = catalog::file(&self.name, id).await?;
+        Self::inspect_sealed_file(&file, Some(passphrase)).await
+    }
+
     pub async fn delete_backup(&self, id: &str) -> Result<(), RewindError> {
         catalog::delete(&self.name, id).await
     }
 
     /// A backup as a file to download, named `<db>-v<schema>-<UTC time>.rewind`.
     pub async fn export_backup(&self, id: &str) -> Result<web_sys::File, RewindError> {
+        self.export_sealed_backup(id, None).await
+    }
+
+    /// A backup as a file to download, sealed under `passphrase` when one is given. A backup
+    /// sealed in the catalog is exported as it is, once `passphrase` is proven its own.
+    pub async fn export_sealed_backup(
+        &self,
+        id: &str,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<web_sys::File, RewindError> {
         // The stored file as it is: it was verified when it was written, and whoever uploads
         // it again has it verified completely before anything changes. No copy, no re-hash.
-        let manifest = catalog::list(&self.name)
-            .await?
-            .into_iter()
-            .find(|m| m.id == id)
-            .ok_or_else(|| RewindError::NoSuchBackup { id: id.to_string() })?;
-        let file = catalog::file(&self.name, id).await?;
+        let CatalogEntry { manifest, sealed } = self.entry(id).await?;
+        let stored = catalog::file(&self.name, id).await?;
+        let file = match (sealed, passphrase) {
+            (true, None) => return Err(crate::backup::BackupError::PassphraseRequired.into()),
+            (true, Some(passphrase)) => {
+                sealed::check_passphrase(&stored, passphrase).await?;
+                stored
+            }
+            (false, Some(passphrase)) => {
+                sealed::seal(&stored, passphrase, catalog::BACKUP_MIME).await?
+            }
+            (false, None) => stored,
+        };
         let name = backup_file_name(
             &manifest.database,
             manifest.schema_version,
@@ -254,7 +334,16 @@ impl Rewind {
 
     /// Verifies an uploaded file completely, a chunk at a time; changes nothing.
     pub async fn inspect_file(file: &web_sys::Blob) -> Result<BackupManifest, RewindError> {
-        inspect_blob(file.clone()).await
+        Self::inspect_sealed_file(file, None).await
+    }
+
+    /// Verifies an uploaded file completely, unsealed with `passphrase` first if it is sealed
+    /// (which needs one); changes nothing.
+    pub async fn inspect_sealed_file(
+        file: &web_sys::Blob,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<BackupManifest, RewindError> {
+        inspect_blob(sealed::opened(file.clone(), passphrase).await?).await
     }
 
     /// What restoring `source` would change, per store and in the schema, against the live
@@ -289,13 +378,24 @@ impl Rewind {
     }
 }
 
-/// The Blob of the backup file `source` names.
+/// The Blob of the backup file `source` names, unsealed if it is sealed (with the source's
+/// passphrase, which it then needs).
 async fn source_blob(name: &str, source: RestoreSource) -> Result<web_sys::Blob, RewindError> {
-    Ok(match source {
+    let (source, passphrase) = match source {
+        RestoreSource::Sealed { source, passphrase } => (*source, Some(passphrase)),
+        other => (other, None),
+    };
+    let file = match source {
         RestoreSource::Backup(id) => catalog::file(name, &id).await?,
         RestoreSource::Blob(blob) => blob,
         RestoreSource::File(bytes) => bytes_to_blob(&bytes, catalog::BACKUP_MIME)?,
-    })
+        RestoreSource::Sealed { .. } => {
+            return Err(
+                crate::backup::BackupError::invalid("a sealed source inside another").into(),
+            )
+        }
+    };
+    sealed::opened(file, passphrase.as_ref()).await
 }
 
 impl IdbBackend {
@@ -348,7 +448,13 @@ impl Backups for IdbBackend {
             skip_unsupported: request.unsupported == UnsupportedRecords::Skip,
         };
         let made = snapshot(&self.name, info, self.progress.as_deref()).await?;
-        catalog::save(&made.manifest, &made.blob).await?;
+        // Sealed after the snapshot's transaction has ended (WebCrypto inside it would let it
+        // commit early), before anything is kept.
+        let file = match &request.passphrase {
+            Some(passphrase) => sealed::seal(&made.blob, passphrase, catalog::BACKUP_MIME).await?,
+            None => made.blob,
+        };
+        catalog::save(&made.manifest, &file, request.passphrase.is_some()).await?;
         Ok(made.manifest)
     }
 

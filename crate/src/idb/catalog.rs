@@ -99,13 +99,27 @@ async fn blobs_storable(db: &IdbDatabase) -> bool {
     storable
 }
 
+/// Marks the entry of a sealed backup beside its manifest (whose own fields are the file's).
+const SEALED: &str = "sealed";
+
 /// Keeps a backup: its manifest and its file, together or not at all. The file is kept as the
 /// Blob it was made as (in the browser's own storage, never in the JS heap), or as an
-/// ArrayBuffer where the session cannot store Blobs (read whole then).
-pub async fn save(manifest: &BackupManifest, file: &web_sys::Blob) -> Result<(), RewindError> {
+/// ArrayBuffer where the session cannot store Blobs (read whole then). A `sealed` file (format
+/// 5) is marked so in its entry: listing says so without reading it.
+pub async fn save(
+    manifest: &BackupManifest,
+    file: &web_sys::Blob,
+    sealed: bool,
+) -> Result<(), RewindError> {
     let needed = manifest.bytes;
-    let json = serde_json::to_string(manifest)
-        .map_err(|e| RewindError::Migration(crate::MigrationError::Storage(e.to_string())))?;
+    let storage = |e: serde_json::Error| {
+        RewindError::Migration(crate::MigrationError::Storage(e.to_string()))
+    };
+    let mut entry = serde_json::to_value(manifest).map_err(storage)?;
+    if let (true, Some(fields)) = (sealed, entry.as_object_mut()) {
+        fields.insert(SEALED.into(), true.into());
+    }
+    let json = serde_json::to_string(&entry).map_err(storage)?;
     // No room by the browser's own estimate: refused before anything is written. (A write
     // that fails for lack of room is undone, but Firefox keeps the room it took until much
     // later, and the site stays full meanwhile: even listing its databases fails.)
@@ -139,6 +153,21 @@ pub async fn save(manifest: &BackupManifest, file: &web_sys::Blob) -> Result<(),
 
 /// Every backup of `database`, newest first.
 pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
+    Ok(list_entries(database)
+        .await?
+        .into_iter()
+        .map(|e| e.manifest)
+        .collect())
+}
+
+/// One backup in the catalog: its manifest and whether its file is sealed.
+pub struct CatalogEntry {
+    pub manifest: BackupManifest,
+    pub sealed: bool,
+}
+
+/// Every backup of `database` with whether it is sealed, newest first.
+pub async fn list_entries(database: &str) -> Result<Vec<CatalogEntry>, RewindError> {
     if !catalog_exists(database).await {
         return Ok(Vec::new());
     }
@@ -154,12 +183,28 @@ pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
     .await
     .map_err(|e| storage_error(e, 0))?;
     // A manifest that no longer parses (written by a newer Rewind) is left out, not fatal.
-    let mut manifests: Vec<BackupManifest> = texts
-        .iter()
-        .filter_map(|t| crate::json::from_json(t.as_bytes()).ok())
-        .collect();
+    let mut manifests: Vec<BackupManifest> = Vec::new();
+    let mut sealed = std::collections::HashSet::new();
+    for text in &texts {
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(text) else {
+            continue;
+        };
+        let is_sealed = entry.get(SEALED) == Some(&serde_json::Value::Bool(true));
+        if let Ok(manifest) = serde_json::from_value::<BackupManifest>(entry) {
+            if is_sealed {
+                sealed.insert(manifest.id.clone());
+            }
+            manifests.push(manifest);
+        }
+    }
     newest_first(&mut manifests);
-    Ok(manifests)
+    Ok(manifests
+        .into_iter()
+        .map(|manifest| CatalogEntry {
+            sealed: sealed.contains(&manifest.id),
+            manifest,
+        })
+        .collect())
 }
 
 /// The file of one backup.

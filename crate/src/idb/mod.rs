@@ -22,12 +22,14 @@ mod open;
 mod request;
 mod restore;
 mod restore_diff;
+mod sealed;
 mod snapshot;
 mod staging;
 mod storage;
 mod webcrypto;
 
 pub use api::{OperationOptions, RestoreSource, Rewind};
+pub use catalog::CatalogEntry;
 pub use check::check_migrations;
 pub use error::{describe as describe_thrown, IdbError};
 pub use inspect::{list_app_databases, summarize};

@@ -111,10 +111,35 @@ pub fn app(props: &AppProps) -> Html {
         let dispatch = dispatch.clone();
         let selected = state.selected.clone();
         let file = chosen_file.clone();
+        let file_passphrase = state.file_passphrase();
         use_effect_with(state.needs_changes(), move |source| {
             if let (Some(source), Some(name)) = (source.clone(), selected) {
                 let file = file.borrow().clone();
-                spawn_local(effects::load_changes(name, source, file, dispatch));
+                spawn_local(effects::load_changes(
+                    name,
+                    source,
+                    file,
+                    file_passphrase,
+                    dispatch,
+                ));
+            }
+        });
+    }
+    {
+        let dispatch = dispatch.clone();
+        let file = chosen_file.clone();
+        use_effect_with(state.needs_unlock(), move |unlock| {
+            if let (Some((_, passphrase)), Some(file)) = (unlock.clone(), file.borrow().clone()) {
+                spawn_local(effects::inspect_file(file, Some(passphrase), dispatch));
+            }
+        });
+    }
+    {
+        let dispatch = dispatch.clone();
+        let selected = state.selected.clone();
+        use_effect_with(state.download.clone(), move |pending| {
+            if let (Some(pending), Some(name)) = (pending.clone(), selected) {
+                spawn_local(effects::download(name, pending, dispatch));
             }
         });
     }
@@ -173,16 +198,7 @@ pub fn app(props: &AppProps) -> Html {
         Callback::from(move |file: web_sys::File| {
             dispatch(Action::FileChosen(file.name()));
             *chosen.borrow_mut() = Some(file.clone());
-            spawn_local(effects::inspect_file(file, dispatch.clone()));
-        })
-    };
-    let on_download = {
-        let dispatch = dispatch.clone();
-        let selected = state.selected.clone();
-        Callback::from(move |id: String| {
-            if let Some(name) = selected.clone() {
-                spawn_local(effects::download(name, id, dispatch.clone()));
-            }
+            spawn_local(effects::inspect_file(file, None, dispatch.clone()));
         })
     };
 
@@ -254,7 +270,6 @@ pub fn app(props: &AppProps) -> Html {
                     space={state.space_for_backup()}
                     send={send.clone()}
                     {on_file}
-                    {on_download}
                 />
             }
             if let Some(dialog) = state.dialog.clone() {

@@ -13,7 +13,6 @@ pub struct BackupsPanelProps {
     pub space: Space,
     pub send: Callback<Action>,
     pub on_file: Callback<web_sys::File>,
-    pub on_download: Callback<String>,
 }
 
 /// Every backup of the database, creating one, and restoring from a file.
@@ -108,8 +107,8 @@ pub fn backups_panel(props: &BackupsPanelProps) -> Html {
 fn row(m: &BackupManifest, props: &BackupsPanelProps) -> Html {
     let id = m.id.clone();
     let download = {
-        let (id, cb) = (id.clone(), props.on_download.clone());
-        Callback::from(move |_| cb.emit(id.clone()))
+        let id = id.clone();
+        props.send.reform(move |_| Action::OpenDownload(id.clone()))
     };
     let restore = {
         let id = id.clone();
@@ -144,7 +143,7 @@ fn row(m: &BackupManifest, props: &BackupsPanelProps) -> Html {
             </td>
             <td role="cell" data-label="Kind">{ if m.automatic { "automatic" } else { "manual" } }</td>
             <td role="cell" class="row-actions" data-label="Actions">
-                <button type="button" onclick={download} disabled={!props.can_download}>{ "Download" }</button>
+                <button type="button" onclick={download} disabled={!props.can_download} aria-haspopup="dialog">{ "Download…" }</button>
                 <button type="button" onclick={restore} disabled={props.busy} aria-haspopup="dialog">{ "Restore" }</button>
                 <button type="button" onclick={delete} disabled={props.busy} aria-haspopup="dialog">{ "Delete" }</button>
             </td>

@@ -42,6 +42,11 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             }
         })
     };
+    let on_passphrase = send.reform(|e: InputEvent| {
+        let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+        Action::SetPassphrase(input.value())
+    });
+    let unlock = send.reform(|_| Action::UnlockFile);
     let body = match &d.kind {
         DialogKind::Rollback { target, plan } => {
             let on_target = send.reform(|e: Event| {
@@ -110,27 +115,53 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 { manifest_view(manifest, false) }
             </>
         },
+        DialogKind::Download {
+            manifest,
+            passphrase,
+        } => html! {
+            <>
+                { manifest_view(manifest, false) }
+                { passphrase_field(labels::PASSPHRASE_DOWNLOAD, passphrase, on_passphrase.clone()) }
+                <p>{ "Leave it empty to download the file unencrypted." }</p>
+            </>
+        },
         DialogKind::RestoreFile {
             file_name,
             manifest,
             kept,
             changes,
-        } => match manifest {
-            Loadable::Idle | Loadable::Loading => {
-                html! { <p class="muted">{ format!("Checking {file_name}…") }</p> }
-            }
-            Loadable::Failed(message) => html! {
-                <p role="alert" class="error">{ format!("{file_name} cannot be restored: {message}") }</p>
-            },
-            Loadable::Ready(m) => html! {
+            passphrase,
+            sealed,
+            ..
+        } => {
+            let state = match manifest {
+                Loadable::Idle | Loadable::Loading => {
+                    html! { <p class="muted">{ format!("Checking {file_name}…") }</p> }
+                }
+                Loadable::Failed(message) => html! {
+                    <p role="alert" class="error">{ format!("{file_name} cannot be restored: {message}") }</p>
+                },
+                Loadable::Ready(m) => html! {
+                    <>
+                        <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
+                        { manifest_view(m, true) }
+                        { changes_view(changes) }
+                        { skipped_view(m, kept) }
+                    </>
+                },
+            };
+            html! {
                 <>
-                    <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
-                    { manifest_view(m, true) }
-                    { changes_view(changes) }
-                    { skipped_view(m, kept) }
+                    { state }
+                    if *sealed {
+                        { passphrase_field(labels::PASSPHRASE, passphrase, on_passphrase.clone()) }
+                        <div class="actions">
+                            <button type="button" onclick={unlock} disabled={passphrase.is_empty() || *manifest == Loadable::Loading}>{ labels::OPEN_WITH_PASSPHRASE }</button>
+                        </div>
+                    }
                 </>
-            },
-        },
+            }
+        }
     };
     html! {
         <div class="backdrop">
@@ -138,22 +169,35 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 <h2 id="dialog-title">{ labels::dialog_title(d) }</h2>
                 { body }
                 if let Some(space) = &props.space { { space_view(space) } }
-                if d.offers_without_backup() {
+                if !matches!(d.kind, DialogKind::Download { .. }) && d.offers_without_backup() {
                     <div class="field">
                         <input type="checkbox" id="without-backup" checked={d.without_backup} onchange={on_without_backup} aria-describedby="without-backup-why" />
                         <label for="without-backup">{ "Run without an automatic backup" }</label>
                         <p id="without-backup-why" class="muted">{ "Only when the backup does not fit: download a backup first and keep it elsewhere. Without one, nothing can undo this operation." }</p>
                     </div>
                 }
-                <div class="field">
-                    <input type="checkbox" id="understood" checked={d.understood} onchange={on_understood} />
-                    <label for="understood">{ "I understand what will change" }</label>
-                </div>
+                if !matches!(d.kind, DialogKind::Download { .. }) {
+                    <div class="field">
+                        <input type="checkbox" id="understood" checked={d.understood} onchange={on_understood} />
+                        <label for="understood">{ "I understand what will change" }</label>
+                    </div>
+                }
                 <div class="actions">
                     <button type="button" onclick={close}>{ "Cancel" }</button>
                     <button type="button" class="danger" onclick={confirm} disabled={!d.can_confirm()}>{ labels::confirm_button(d) }</button>
                 </div>
             </div>
+        </div>
+    }
+}
+
+/// The passphrase of a sealed file, with what it means in plain words.
+fn passphrase_field(label: &'static str, value: &str, oninput: Callback<InputEvent>) -> Html {
+    html! {
+        <div class="field">
+            <label for="passphrase">{ label }</label>
+            <input type="password" id="passphrase" autocomplete="new-password" value={value.to_string()} {oninput} aria-describedby="passphrase-means" />
+            <p id="passphrase-means" class="muted">{ labels::SEALED_WARNING }</p>
         </div>
     }
 }

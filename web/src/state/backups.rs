@@ -67,6 +67,9 @@ impl PageState {
             manifest: Loadable::Loading,
             kept: Loadable::Idle,
             changes: Loadable::Idle,
+            passphrase: String::new(),
+            unlocked_with: None,
+            sealed: false,
         });
     }
 
@@ -91,6 +94,7 @@ impl PageState {
             manifest,
             kept,
             changes,
+            ..
         }) = self.dialog_kind()
         {
             if current == file_name {
@@ -231,7 +235,10 @@ mod tests {
             file_name: "x.rewind".into(),
             manifest: Ok(manifest("f")),
         });
-        assert_eq!(good.confirmed_command(), Some(Command::RestoreFile));
+        assert_eq!(
+            good.confirmed_command(),
+            Some(Command::RestoreFile { passphrase: None })
+        );
     }
 
     #[test]
@@ -340,7 +347,10 @@ mod tests {
             id: "s".into(),
             kept: Ok(vec![true]),
         });
-        assert_eq!(file.confirmed_command(), Some(Command::RestoreFile));
+        assert_eq!(
+            file.confirmed_command(),
+            Some(Command::RestoreFile { passphrase: None })
+        );
     }
 
     #[test]
@@ -367,8 +377,13 @@ mod tests {
         assert!(idle.can_download());
         let failed = idle
             .clone()
-            .apply(Action::Notify(Notice::Error("no room".into())));
-        assert_eq!(failed.notice, Some(Notice::Error("no room".into())));
+            .apply(Action::DownloadDone(Err("no room".into())));
+        assert_eq!(
+            failed.notice,
+            Some(Notice::Error(
+                "The backup could not be downloaded: no room".into()
+            ))
+        );
         assert_eq!(failed.generation, idle.generation, "nothing to read again");
 
         let running = ready().apply(Action::Run(Command::CreateBackup {
@@ -381,13 +396,18 @@ mod tests {
         );
         let state = running
             .clone()
-            .apply(Action::Notify(Notice::Error("no room".into())));
+            .apply(Action::DownloadDone(Err("no room".into())));
         assert_eq!(
             state.operation, running.operation,
             "the operation still runs"
         );
         assert_eq!(state.generation, running.generation);
-        assert_eq!(state.notice, Some(Notice::Error("no room".into())));
+        assert_eq!(
+            state.notice,
+            Some(Notice::Error(
+                "The backup could not be downloaded: no room".into()
+            ))
+        );
         let state = state.apply(Action::Finished(Ok("created".into())));
         assert_eq!(state.notice, Some(Notice::Success("created".into())));
         assert!(state.can_download());

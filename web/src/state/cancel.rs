@@ -10,7 +10,7 @@ impl RunningOperation {
     pub fn can_cancel(&self) -> bool {
         matches!(
             self.command,
-            Command::RestoreBackup(_) | Command::RestoreFile
+            Command::RestoreBackup(_) | Command::RestoreFile { .. }
         )
     }
 }
@@ -73,7 +73,7 @@ mod tests {
         assert_eq!(state.clone().apply(Action::Cancelled), state);
         // From a file too.
         let file = ready()
-            .apply(Action::Run(Command::RestoreFile))
+            .apply(Action::Run(Command::RestoreFile { passphrase: None }))
             .apply(Action::CancelRestore);
         assert!(file.cancel_requested());
     }
@@ -102,7 +102,7 @@ mod tests {
         );
         // A failure after a cancel is the failure.
         let state = ready()
-            .apply(Action::Run(Command::RestoreFile))
+            .apply(Action::Run(Command::RestoreFile { passphrase: None }))
             .apply(Action::CancelRestore)
             .apply(Action::Finished(Err("quota".into())));
         assert_eq!(state.notice, Some(Notice::Error("quota".into())));

@@ -49,6 +49,17 @@ pub enum DialogKind {
         manifest: Loadable<BackupManifest>,
         kept: Loadable<Vec<bool>>,
         changes: Loadable<RestoreDiff>,
+        /// What the person typed in the passphrase field (for a sealed file).
+        passphrase: String,
+        /// The passphrase the file is being read with, once the person asked to open it.
+        unlocked_with: Option<String>,
+        /// The file turned out sealed: the dialog asks for its passphrase.
+        sealed: bool,
+    },
+    /// Download a backup, sealed under a passphrase when the person gives one.
+    Download {
+        manifest: BackupManifest,
+        passphrase: String,
     },
     /// Re-record the checksums of migrations changed after they were applied.
     Repair {
@@ -76,6 +87,8 @@ impl Dialog {
             DialogKind::RestoreFile { manifest, kept, .. } => {
                 manifest.ready().is_some() && kept.ready().is_some()
             }
+            // A download changes nothing: there is nothing to understand first.
+            DialogKind::Download { .. } => return true,
         };
         ready && self.understood
     }
@@ -103,7 +116,10 @@ impl Dialog {
                 Command::RestoreBackup(manifest.id.clone())
             }
             DialogKind::DeleteBackup { manifest } => Command::DeleteBackup(manifest.id.clone()),
-            DialogKind::RestoreFile { .. } => Command::RestoreFile,
+            DialogKind::RestoreFile { unlocked_with, .. } => Command::RestoreFile {
+                passphrase: unlocked_with.clone(),
+            },
+            DialogKind::Download { .. } => return None,
             DialogKind::Repair { .. } => Command::Repair,
             DialogKind::Adopt { version } => Command::Adopt(*version),
         })

@@ -25,6 +25,7 @@ mod newer;
 mod operations;
 mod persist;
 mod progress;
+mod sealed;
 mod space;
 
 use crate::policy::AppDatabase;
@@ -37,6 +38,7 @@ pub use loading::{Health, StorageUse};
 pub use operations::{Command, Interrupted, Notice, RunningOperation};
 pub use persist::PersistAnswer;
 pub use progress::Step;
+pub use sealed::PendingDownload;
 pub use space::Space;
 
 /// Something that is fetched from the browser and may still be on its way.
@@ -99,6 +101,8 @@ pub struct PageState {
     pub interrupted: Option<Interrupted>,
     /// The person asked the browser to keep the site's storage: asking, or its answer.
     pub persist: Loadable<PersistAnswer>,
+    /// A download the person confirmed, until the browser has it (or refused).
+    pub download: Option<PendingDownload>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +146,16 @@ pub enum Action {
 
     OpenRestoreBackup(String),
     OpenDeleteBackup(String),
+    /// The download dialog of backup `id` (a passphrase may seal the file).
+    OpenDownload(String),
+    /// What the person typed in the open dialog's passphrase field.
+    SetPassphrase(String),
+    /// Read the chosen (sealed) file again with the passphrase typed.
+    UnlockFile,
+    /// The chosen file `0` is sealed: it needs a passphrase (none was given, or another).
+    FileSealed(String),
+    /// The confirmed download was handed to the browser, or why not.
+    DownloadDone(Result<(), String>),
     FileChosen(String),
     FileInspected {
         file_name: String,
@@ -173,9 +187,6 @@ pub enum Action {
     Blocked,
     /// The running operation ended, with its success or error message.
     Finished(Result<String, String>),
-    /// Something outside any operation has something to say (e.g. a download failed). The
-    /// running operation, if any, is left as it is.
-    Notify(Notice),
     DismissNotice,
     /// At start: the previous page closed while this operation ran.
     FoundInterrupted(Interrupted),
@@ -213,6 +224,11 @@ impl PageState {
 
             Action::OpenRestoreBackup(id) => self.open_restore_backup(&id),
             Action::OpenDeleteBackup(id) => self.open_delete_backup(&id),
+            Action::OpenDownload(id) => self.open_download(&id),
+            Action::SetPassphrase(text) => self.set_passphrase(text),
+            Action::UnlockFile => self.unlock_file(),
+            Action::FileSealed(file_name) => self.file_sealed(&file_name),
+            Action::DownloadDone(result) => self.download_done(result),
             Action::FileChosen(file_name) => self.file_chosen(file_name),
             Action::FileInspected {
                 file_name,
@@ -228,7 +244,6 @@ impl PageState {
             Action::Cancelled => self.cancelled(),
             Action::Blocked => self.block(),
             Action::Finished(result) => self.finish(result),
-            Action::Notify(notice) => self.notice = Some(notice),
             Action::DismissNotice => self.notice = None,
             Action::FoundInterrupted(interrupted) => self.found_interrupted(interrupted),
             Action::RequestPersist => self.request_persist(),

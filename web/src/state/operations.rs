@@ -15,8 +15,11 @@ pub enum Command {
     MigrateToLatest,
     RestoreBackup(String),
     DeleteBackup(String),
-    /// The file the person chose (the component keeps the `File` itself).
-    RestoreFile,
+    /// The file the person chose (the component keeps the `File` itself), opened with the
+    /// passphrase the person gave if it is sealed.
+    RestoreFile {
+        passphrase: Option<String>,
+    },
     CreateBackup {
         label: String,
         /// Leave out records no backup can carry instead of refusing the backup.
@@ -73,6 +76,9 @@ pub struct Interrupted {
 
 impl PageState {
     pub(super) fn confirm(&mut self) {
+        if self.confirm_download() {
+            return;
+        }
         if let Some(command) = self.confirmed_command() {
             let file_bytes = self.dialog.as_ref().and_then(|d| d.file_bytes());
             let without_backup = self.dialog.take().is_some_and(|d| d.without_backup);
@@ -167,7 +173,7 @@ mod tests {
             Command::Rollback(1),
             Command::MigrateToLatest,
             Command::RestoreBackup("b1".into()),
-            Command::RestoreFile,
+            Command::RestoreFile { passphrase: None },
             Command::Repair,
         ] {
             assert!(command.changes_data(), "{command:?}");

@@ -10,6 +10,7 @@ mod check;
 mod diff;
 mod engine;
 mod fold;
+mod folder_policy;
 mod key_order;
 mod memory;
 mod migration;
@@ -34,6 +35,11 @@ pub use engine::{
     Operation, OperationReport, RewindMeta, Status,
 };
 pub use fold::apply_steps;
+pub use folder_policy::{
+    check_keep, format_every, parse_every, FolderEntry, FolderManifest, FolderManifestError,
+    FolderReason, FolderSettingError, FolderSettings, DEFAULT_FOLDER_KEEP, FOLDER_MANIFEST,
+    MAX_FOLDER_KEEP,
+};
 pub use memory::{MemoryDatabase, MemorySource};
 pub use migration::{Checksum, Migration, Step};
 pub use migration_error::MigrationError;

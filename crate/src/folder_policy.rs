@@ -94,6 +94,10 @@ pub struct FolderSettings {
     pub last_written: Option<f64>,
     /// Why the last write failed, until one succeeds.
     pub last_error: Option<String>,
+    /// When the schedule last tried to write and failed: it tries again after `every` or an
+    /// hour, whichever is sooner, rather than at every check (each try is a whole backup).
+    #[serde(default)]
+    pub last_failed_attempt: Option<f64>,
 }
 
 impl FolderSettings {
@@ -104,6 +108,7 @@ impl FolderSettings {
             keep,
             last_written: None,
             last_error: None,
+            last_failed_attempt: None,
         }
     }
 
@@ -114,11 +119,12 @@ impl FolderSettings {
         let Some(every) = self.every_ms else {
             return false;
         };
-        match self.last_written {
+        let passed = |since: Option<f64>, wait: u64| match since {
             None => true,
             Some(last) if now < last => false,
-            Some(last) => now - last >= every as f64,
-        }
+            Some(last) => now - last >= wait as f64,
+        };
+        passed(self.last_written, every) && passed(self.last_failed_attempt, every.min(3_600_000))
     }
 
     /// How long the timer waits before its next check: a minute, or `every` when shorter.
@@ -364,6 +370,12 @@ mod tests {
         assert!(!s.schedule_due(10_999.0));
         assert!(s.schedule_due(11_000.0));
         assert!(!s.schedule_due(5_000.0), "a clock set back waits");
+        s.every_ms = Some(86_400_000);
+        s.last_written = Some(0.0);
+        s.last_failed_attempt = Some(86_400_000.0);
+        assert!(!s.schedule_due(86_400_000.0 + 3_599_999.0), "a failed try waits an hour");
+        assert!(s.schedule_due(86_400_000.0 + 3_600_000.0));
+        s.last_failed_attempt = None;
         s.every_ms = None;
         assert!(!s.schedule_due(1e12), "no schedule: never due");
         assert_eq!(s.check_interval_ms(), 60_000);

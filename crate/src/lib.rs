@@ -66,6 +66,9 @@ pub use idb::{
     storage_estimate, summarize, CancelFlag, IdbError, JsRecord, OperationOptions, Persistence,
     Progress, RestoreSource, Rewind, StorageEstimate,
 };
+/// The backup folder (File System Access API), wasm32 only.
+#[cfg(target_arch = "wasm32")]
+pub use idb::{is_directory_handle, FolderState, FolderStatus, FolderWrite, FolderWriteSlot};
 
 /// Embeds a directory of migration files (`NNNN_name.json`) at compile time, like
 /// `sqlx::migrate!`: `rewind::embed_migrations!("../migrations")` (relative to the crate's

@@ -276,6 +276,7 @@ async fn run_inner(
         progress,
         automatic_backup,
         cancel: Some(cancel),
+        folder_write: None,
     };
     match command {
         Command::Rollback(to) => {

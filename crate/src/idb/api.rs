@@ -10,7 +10,9 @@ use super::open::BlockedPolicy;
 use super::restore::{discard_staged, stage_restore, swap_staged, StagedRestore};
 use super::snapshot::{snapshot, SnapshotInfo};
 use super::storage::{blob_to_file, bytes_to_blob};
+use super::folder::{self, FolderStatus, FolderWrite, FolderWriteSlot};
 use super::{catalog, CancelFlag, Progress};
+use crate::folder_policy::{FolderEntry, FolderReason};
 use crate::backup::{backup_file_name, BackupManifest};
 use crate::backup_policy::{backup_id, RestoreConsent, UnsupportedRecords};
 use crate::diff::SchemaDiff;
@@ -44,6 +46,8 @@ pub struct OperationOptions {
     pub automatic_backup: bool,
     /// Set to cancel a restore; heard until its swap begins.
     pub cancel: Option<CancelFlag>,
+    /// Told how the automatic backup's copy in the backup folder went (when a folder is set).
+    pub folder_write: Option<FolderWriteSlot>,
 }
 
 impl Default for OperationOptions {
@@ -52,6 +56,7 @@ impl Default for OperationOptions {
             progress: None,
             automatic_backup: true,
             cancel: None,
+            folder_write: None,
         }
     }
 }
@@ -103,6 +108,16 @@ impl Rewind {
             progress,
             cancel: None,
             known_version: None,
+            folder_write: None,
+        }
+    }
+
+    /// The backend of one destructive operation, as the person chose.
+    fn backend_for(&self, options: &OperationOptions) -> IdbBackend {
+        IdbBackend {
+            cancel: options.cancel.clone(),
+            folder_write: options.folder_write.clone(),
+            ..self.backend(options.progress.clone())
         }
     }
 
@@ -137,7 +152,7 @@ impl Rewind {
         let policy = self.policy_for(&options);
         self.migrator
             .migrate_or_roll_back(
-                &mut self.backend(options.progress),
+                &mut self.backend_for(&options),
                 policy,
                 target,
                 Operation::Migrate,
@@ -154,7 +169,7 @@ impl Rewind {
         let policy = self.policy_for(&options);
         self.migrator
             .migrate_or_roll_back(
-                &mut self.backend(options.progress),
+                &mut self.backend_for(&options),
                 policy,
                 to,
                 Operation::Rollback,
@@ -171,7 +186,7 @@ impl Rewind {
     ) -> Result<OperationReport, RewindError> {
         let policy = self.policy_for(&options);
         self.migrator
-            .roll_back_from_stored(&mut self.backend(options.progress), policy, to)
+            .roll_back_from_stored(&mut self.backend_for(&options), policy, to)
             .await
     }
 
@@ -194,7 +209,7 @@ impl Rewind {
     ) -> Result<OperationReport, RewindError> {
         let policy = self.policy_for(&options);
         self.migrator
-            .adopt(&mut self.backend(options.progress), policy, baseline)
+            .adopt(&mut self.backend_for(&options), policy, baseline)
             .await
     }
 
@@ -214,8 +229,23 @@ impl Rewind {
         unsupported: UnsupportedRecords,
         progress: Option<Progress>,
     ) -> Result<BackupManifest, RewindError> {
+        self.backup_with_folder(label, unsupported, progress, None)
+            .await
+    }
+
+    /// A manual backup, kept until deleted, whose copy in the backup folder (when one is set)
+    /// reports to `folder_write`.
+    pub async fn backup_with_folder(
+        &self,
+        label: &str,
+        unsupported: UnsupportedRecords,
+        progress: Option<Progress>,
+        folder_write: Option<FolderWriteSlot>,
+    ) -> Result<BackupManifest, RewindError> {
+        let mut backend = self.backend(progress);
+        backend.folder_write = folder_write;
         self.migrator
-            .manual_backup(&mut self.backend(progress), label, unsupported)
+            .manual_backup(&mut backend, label, unsupported)
             .await
     }
 
@@ -281,11 +311,80 @@ impl Rewind {
         options: OperationOptions,
     ) -> Result<OperationReport, RewindError> {
         let policy = self.policy_for(&options);
-        let mut backend = self.backend(options.progress);
-        backend.cancel = options.cancel;
+        let mut backend = self.backend_for(&options);
         self.migrator
             .restore(&mut backend, policy, source, consent)
             .await
+    }
+}
+
+// The backup folder (`folder.rs`).
+impl Rewind {
+    /// Keeps `handle` (a `FileSystemDirectoryHandle`) as the folder this database's backups
+    /// are also written to, once the browser grants writing (asked for now: call it from a
+    /// person's gesture). Nothing is written yet; the schedule's first backup is due at once.
+    pub async fn set_backup_folder(
+        &self,
+        handle: wasm_bindgen::JsValue,
+        every_ms: Option<u64>,
+        keep: u32,
+    ) -> Result<FolderStatus, RewindError> {
+        folder::set_folder(&self.name, handle, every_ms, keep).await
+    }
+
+    /// Where the backup folder stands now (`Ok` only when the browser grants writing now).
+    pub async fn backup_folder(&self) -> Result<FolderStatus, RewindError> {
+        folder::folder_status(&self.name).await
+    }
+
+    /// Asks the browser again to let the page write to the folder (a person's gesture).
+    pub async fn request_folder_permission(&self) -> Result<FolderStatus, RewindError> {
+        folder::request_permission(&self.name).await
+    }
+
+    /// Stops writing backups to the folder; what it holds stays.
+    pub async fn forget_backup_folder(&self) -> Result<(), RewindError> {
+        folder::forget_folder(&self.name).await
+    }
+
+    /// This database's backups the folder's manifest lists, newest first.
+    pub async fn folder_backups(&self) -> Result<Vec<FolderEntry>, RewindError> {
+        folder::folder_backups(&self.name).await
+    }
+
+    /// One backup of the folder as a File (to inspect, diff or restore).
+    pub async fn folder_backup_file(&self, name: &str) -> Result<web_sys::File, RewindError> {
+        folder::folder_file(&self.name, name).await
+    }
+
+    /// Whether the folder's schedule is due now, and how long until the next check.
+    pub async fn folder_schedule(&self) -> (bool, u64) {
+        folder::schedule(&self.name, js_sys::Date::now()).await
+    }
+
+    /// The schedule's backup: taken under the database's lock (not kept in the catalog, which
+    /// would keep every one) and written to the folder. `None` without a folder.
+    pub async fn scheduled_folder_backup(&self) -> Result<Option<FolderWrite>, RewindError> {
+        let _lock = lock_database(&self.name).await?;
+        let created_at = js_sys::Date::now();
+        let info = SnapshotInfo {
+            id: backup_id(
+                created_at,
+                (js_sys::Math::random() * u32::MAX as f64) as u32,
+            ),
+            label: "scheduled backup".into(),
+            automatic: true,
+            created_at,
+            skip_unsupported: self.backup_policy.unsupported == UnsupportedRecords::Skip,
+        };
+        let made = snapshot(&self.name, info, None).await?;
+        Ok(folder::write_backup(
+            &self.name,
+            &made.manifest,
+            &made.blob,
+            FolderReason::Scheduled,
+        )
+        .await)
     }
 }
 
@@ -349,6 +448,16 @@ impl Backups for IdbBackend {
         };
         let made = snapshot(&self.name, info, self.progress.as_deref()).await?;
         catalog::save(&made.manifest, &made.blob).await?;
+        // A copy in the backup folder, when one is set: its failure is reported, never the
+        // operation's.
+        let reason = match request.automatic {
+            true => FolderReason::Automatic,
+            false => FolderReason::Manual,
+        };
+        let write = folder::write_backup(&self.name, &made.manifest, &made.blob, reason).await;
+        if let Some(slot) = &self.folder_write {
+            *slot.borrow_mut() = write;
+        }
         Ok(made.manifest)
     }
 

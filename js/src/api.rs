@@ -506,7 +506,7 @@ impl JsRewind {
             closed: Rc::new(Cell::new(false)),
             folder_waker: Waker::default(),
         };
-        run_folder_schedule(rw.inner.clone(), rw.closed.clone(), rw.folder_waker.clone());
+        run_folder_schedule(Rc::downgrade(&rw.inner), rw.closed.clone(), rw.folder_waker.clone());
         Ok(rw)
     }
 
@@ -880,7 +880,8 @@ extern "C" {
 /// gets its backups). Each check asks the core whether `every` has passed since the folder's
 /// last write (kept in the catalog, so a reload does not reset it) and waits a minute, or
 /// `every` when shorter.
-fn run_folder_schedule(inner: Rc<Inner>, closed: Rc<Cell<bool>>, waker: Waker) {
+/// It holds the handle weakly: one the page dropped (and the garbage collector freed) ends it.
+fn run_folder_schedule(inner: std::rc::Weak<Inner>, closed: Rc<Cell<bool>>, waker: Waker) {
     wasm_bindgen_futures::spawn_local(async move {
         let mut wait = 60_000;
         loop {
@@ -888,6 +889,9 @@ fn run_folder_schedule(inner: Rc<Inner>, closed: Rc<Cell<bool>>, waker: Waker) {
             if closed.get() || crate::in_flight::refused_after_panic().is_some() {
                 return;
             }
+            let Some(inner) = inner.upgrade() else {
+                return;
+            };
             let (due, next) = inner.folder_schedule().await;
             if due {
                 // Its outcome is the folder's `lastWritten` or `lastError`.

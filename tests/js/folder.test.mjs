@@ -40,7 +40,11 @@ test("the folder's support is what the engine has", async () => {
       return {
         folder: await rw.backupFolder(),
         picker: typeof window.showDirectoryPicker,
-        writable: typeof FileSystemFileHandle?.prototype?.createWritable,
+        writable: typeof globalThis.FileSystemFileHandle?.prototype?.createWritable,
+        handles: typeof globalThis.FileSystemDirectoryHandle,
+        // Something shaped as a directory handle, where the browser cannot write files.
+        refused: await T.failure(rw.setBackupFolder({ kind: "directory", name: "x", getFileHandle() {}, removeEntry() {} })),
+        after: await rw.backupFolder(),
       };
     });
     assert.equal(r.folder.picker, ENGINE === "chromium");
@@ -49,6 +53,14 @@ test("the folder's support is what the engine has", async () => {
       state: WRITES ? "notChosen" : "unsupported",
       picker: ENGINE === "chromium",
     });
+    // WebKit (WebKitGTK under test) has no file system handles at all.
+    assert.equal(r.handles, WRITES ? "function" : "undefined");
+    assert.equal(r.writable, WRITES ? "function" : "undefined");
+    if (!WRITES) {
+      assertCode(r.refused, "FolderUnavailable", "no folder writes in this browser");
+      assert.match(r.refused.message, /cannot write files to a folder/);
+      assert.equal(r.after.state, "unsupported");
+    }
   });
 });
 

@@ -20,6 +20,7 @@ mod changes;
 mod dialogs;
 #[cfg(test)]
 mod fixtures;
+mod folder;
 mod loading;
 mod newer;
 mod operations;
@@ -33,6 +34,7 @@ use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan};
 
 pub use changes::ChangesSource;
 pub use dialogs::{Dialog, DialogKind};
+pub use folder::{FolderAccess, FolderRequest, FolderShown};
 pub use loading::{Health, StorageUse};
 pub use operations::{Command, Interrupted, Notice, RunningOperation};
 pub use persist::PersistAnswer;
@@ -99,6 +101,10 @@ pub struct PageState {
     pub interrupted: Option<Interrupted>,
     /// The person asked the browser to keep the site's storage: asking, or its answer.
     pub persist: Loadable<PersistAnswer>,
+    /// The backup folder of the selected database (`folder.rs`), and what the person asked
+    /// of it that the page is carrying out.
+    pub folder: Loadable<FolderShown>,
+    pub folder_request: Option<FolderRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +188,17 @@ pub enum Action {
     /// The person asks the browser to make the site's storage persistent.
     RequestPersist,
     PersistAnswered(PersistAnswer),
+
+    /// The backup folder of database `name`, as read (`folder.rs`).
+    FolderLoaded {
+        name: String,
+        folder: Result<FolderShown, String>,
+    },
+    RequestFolder(FolderRequest),
+    FolderAnswered {
+        name: String,
+        folder: Result<FolderShown, String>,
+    },
 }
 
 impl PageState {
@@ -233,6 +250,10 @@ impl PageState {
             Action::FoundInterrupted(interrupted) => self.found_interrupted(interrupted),
             Action::RequestPersist => self.request_persist(),
             Action::PersistAnswered(answer) => self.persist_answered(answer),
+
+            Action::FolderLoaded { name, folder } => self.folder_loaded(&name, folder),
+            Action::RequestFolder(request) => self.request_folder(request),
+            Action::FolderAnswered { name, folder } => self.folder_answered(&name, folder),
         }
         self
     }
@@ -266,5 +287,6 @@ impl PageState {
         self.summary = Loadable::loading_if(self.selected.is_some());
         self.health = Loadable::loading_if(self.managed());
         self.backups = Loadable::loading_if(self.managed());
+        self.folder = Loadable::loading_if(self.managed());
     }
 }

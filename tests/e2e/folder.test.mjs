@@ -1,0 +1,68 @@
+// The backup folder on the recovery page: a person chooses a folder (Chromium's picker, stubbed
+// to hand out a folder of the origin private file system: a real directory handle), sees it
+// "OK", takes a backup that lands there, and finds it listed for restore; then stops using it.
+// Where the browser has no picker (deleted in Chromium; Firefox and WebKit have none), the page
+// says it cannot write to a folder and offers the download instead.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { servedBrowser, ready, outcome } from "./harness.mjs";
+import { ENGINE } from "../shared/browsers.mjs";
+
+const shared = servedBrowser();
+
+test("choose a backup folder, see it OK, back up into it, and restore from its list", { skip: ENGINE !== "chromium" && "only Chromium has a folder picker" }, async () => {
+  const { page, context, errors, close } = await shared.browser.openPage(shared.server.url);
+  await context.addInitScript(() => {
+    window.showDirectoryPicker = async () => {
+      const root = await navigator.storage.getDirectory();
+      return root.getDirectoryHandle("Backups", { create: true });
+    };
+  });
+  await page.reload();
+  await ready(page);
+  const folder = page.getByRole("region", { name: "Backup folder" });
+  const state = folder.getByRole("status", { name: "Backup folder state" });
+  await state.getByText(/^No folder chosen/).waitFor();
+  await folder.getByRole("button", { name: "Choose folder…" }).click();
+  await state.getByText("OK: backups are also written to folder “Backups”.").waitFor();
+  assert.equal(await folder.getByRole("button", { name: "Stop using this folder" }).isVisible(), true);
+  assert.equal(await folder.getByRole("button", { name: "Change folder…" }).isVisible(), true);
+
+  await page.getByRole("region", { name: "Backups", exact: true }).getByRole("button", { name: "Create backup" }).click();
+  const done = await outcome(page);
+  assert.equal(done.role, "status", done.text);
+  const table = folder.getByRole("table", { name: "Backups in the folder" });
+  await table.waitFor();
+  const rows = table.getByRole("row");
+  assert.equal(await rows.count(), 2, "the header and the backup just taken");
+  assert.match(await rows.nth(1).innerText(), /notes-demo-v5-\d{8}T\d{6}Z\.rewind[\s\S]*manual/);
+  assert.match(await state.locator("xpath=..").innerText(), /Last written/);
+
+  await table.getByRole("button", { name: "Restore" }).click();
+  const dialog = page.getByRole("dialog", { name: "Restore from file" });
+  await dialog.getByText(/verified \(SHA-256/).waitFor();
+  assert.match(await dialog.innerText(), /Database\s+notes-demo/);
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+
+  await folder.getByRole("button", { name: "Stop using this folder" }).click();
+  await state.getByText(/^No folder chosen/).waitFor();
+  assert.deepEqual(await errors(), []);
+  await close();
+});
+
+test("without a folder picker the page says so and offers the download", async () => {
+  const { page, context, errors, close } = await shared.browser.openPage(shared.server.url);
+  if (context) {
+    await context.addInitScript(() => { delete window.showDirectoryPicker; });
+    await page.reload();
+  }
+  await ready(page);
+  const folder = page.getByRole("region", { name: "Backup folder" });
+  await folder.getByText("This browser cannot write to a folder; download backups instead.").waitFor();
+  assert.equal(await folder.getByRole("button", { name: "Choose folder…" }).count(), 0);
+  const download = folder.getByRole("button", { name: "Download the newest backup" });
+  assert.equal(await download.isVisible(), true);
+  assert.equal(await download.isEnabled(), true, "the demo database has backups");
+  assert.deepEqual(await errors(), []);
+  await close();
+});

@@ -38,6 +38,18 @@ test("choose a backup folder, see it OK, back up into it, and restore from its l
   assert.match(await rows.nth(1).innerText(), /notes-demo-v5-\d{8}T\d{6}Z\.rewind[\s\S]*manual/);
   assert.match(await state.locator("xpath=..").innerText(), /Last written/);
 
+  // At a phone's width nothing of the section leaves it (the file name wraps).
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflowing = await page.evaluate(() => {
+    const section = document.querySelector("section[aria-labelledby=folder-heading]");
+    const edge = section.getBoundingClientRect();
+    return [...section.querySelectorAll("*")]
+      .filter((el) => el.getClientRects().length && el.getBoundingClientRect().right > edge.right + 1)
+      .map((el) => `${el.localName}: ${el.innerText?.slice(0, 40)}`);
+  });
+  assert.deepEqual(overflowing, []);
+  await page.setViewportSize({ width: 1280, height: 800 });
+
   await table.getByRole("button", { name: "Restore" }).click();
   const dialog = page.getByRole("dialog", { name: "Restore from file" });
   await dialog.getByText(/verified \(SHA-256/).waitFor();

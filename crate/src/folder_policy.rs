@@ -32,7 +32,9 @@ pub enum FolderSettingError {
          from 1 second to 366 days, not {0:?}. Nothing was changed."
     )]
     Every(String),
-    #[error("keep must be a whole number from 1 to {MAX_FOLDER_KEEP}, not {0}. Nothing was changed.")]
+    #[error(
+        "keep must be a whole number from 1 to {MAX_FOLDER_KEEP}, not {0}. Nothing was changed."
+    )]
     Keep(String),
 }
 
@@ -331,7 +333,17 @@ mod tests {
         assert_eq!(parse_every("2s"), Ok(2_000));
         assert_eq!(parse_every(" 1h "), Ok(3_600_000));
         for bad in [
-            "", "h", "0h", "-1h", "1.5h", "1w", "24", "1 h", "367d", "+3m", "99999999999999999999d",
+            "",
+            "h",
+            "0h",
+            "-1h",
+            "1.5h",
+            "1w",
+            "24",
+            "1 h",
+            "367d",
+            "+3m",
+            "99999999999999999999d",
         ] {
             assert_eq!(
                 parse_every(bad),
@@ -373,7 +385,10 @@ mod tests {
         s.every_ms = Some(86_400_000);
         s.last_written = Some(0.0);
         s.last_failed_attempt = Some(86_400_000.0);
-        assert!(!s.schedule_due(86_400_000.0 + 3_599_999.0), "a failed try waits an hour");
+        assert!(
+            !s.schedule_due(86_400_000.0 + 3_599_999.0),
+            "a failed try waits an hour"
+        );
         assert!(s.schedule_due(86_400_000.0 + 3_600_000.0));
         s.last_failed_attempt = None;
         s.every_ms = None;
@@ -412,8 +427,15 @@ mod tests {
         folder.add(entry("notes", 4_000.0, FolderReason::Scheduled));
         folder.add(entry("other", 500.0, FolderReason::Scheduled));
         let expired = folder.expired("notes", 2);
-        assert_eq!(expired, vec![entry("notes", 2_000.0, FolderReason::Manual).name]);
-        assert_eq!(folder.expired("notes", 0).len(), 2, "the newest always stays");
+        assert_eq!(
+            expired,
+            vec![entry("notes", 2_000.0, FolderReason::Manual).name]
+        );
+        assert_eq!(
+            folder.expired("notes", 0).len(),
+            2,
+            "the newest always stays"
+        );
         assert!(folder.expired("notes", 3).is_empty());
         assert!(folder.expired("other", 1).is_empty());
         let listed = folder.of_database("notes");

@@ -7,9 +7,9 @@ use rewind::{
     describe_js_type as describe_type, migrations_from_js, Baseline, Migrator, OperationOptions,
     Progress, RestoreConsent, RestoreSource, Rewind as Inner, RewindError, UnsupportedRecords,
 };
+use rewind::{FolderWrite, FolderWriteSlot};
 use serde::Serialize;
 use serde_json::Value;
-use rewind::{FolderWrite, FolderWriteSlot};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -506,7 +506,11 @@ impl JsRewind {
             closed: Rc::new(Cell::new(false)),
             folder_waker: Waker::default(),
         };
-        run_folder_schedule(Rc::downgrade(&rw.inner), rw.closed.clone(), rw.folder_waker.clone());
+        run_folder_schedule(
+            Rc::downgrade(&rw.inner),
+            rw.closed.clone(),
+            rw.folder_waker.clone(),
+        );
         Ok(rw)
     }
 
@@ -974,13 +978,9 @@ impl JsRewind {
         unchecked_return_type = "Promise<BackupFolder>"
     )]
     pub fn request_folder_permission(&self) -> Promise {
-        self.run(|rw| async move {
-            to_js(
-                &rw.request_folder_permission()
-                    .await
-                    .map_err(rewind_error)?,
-            )
-        })
+        self.run(
+            |rw| async move { to_js(&rw.request_folder_permission().await.map_err(rewind_error)?) },
+        )
     }
 
     /// Stops writing backups to the folder; the files in it stay.

@@ -144,12 +144,16 @@ pub async fn folder_request(name: String, request: FolderRequest, dispatch: Disp
         let rewind = rewind_for(&name, &dispatch)?;
         match request {
             FolderRequest::Choose => {
-                let handle = pick_folder()
-                    .await
-                    .map_err(|e| format!("The folder could not be chosen: {}", rewind::describe_thrown(&e)))?;
+                let handle = pick_folder().await.map_err(|e| {
+                    format!(
+                        "The folder could not be chosen: {}",
+                        rewind::describe_thrown(&e)
+                    )
+                })?;
                 // Closed without choosing: nothing changes.
                 if !handle.is_null() && !handle.is_undefined() {
-                    let every = rewind::parse_every(PAGE_FOLDER_EVERY).map_err(|e| e.to_string())?;
+                    let every =
+                        rewind::parse_every(PAGE_FOLDER_EVERY).map_err(|e| e.to_string())?;
                     rewind
                         .set_backup_folder(handle, Some(every), rewind::DEFAULT_FOLDER_KEEP)
                         .await
@@ -179,7 +183,11 @@ pub async fn folder_request(name: String, request: FolderRequest, dispatch: Disp
 }
 
 /// A backup of the folder as a File, for the restore from a file.
-pub async fn folder_file(name: &str, file: &str, dispatch: &Dispatch) -> Result<web_sys::File, String> {
+pub async fn folder_file(
+    name: &str,
+    file: &str,
+    dispatch: &Dispatch,
+) -> Result<web_sys::File, String> {
     let rewind = rewind_for(name, dispatch)?;
     rewind
         .folder_backup_file(file)

@@ -5,20 +5,20 @@
 
 use super::backend::IdbBackend;
 use super::chunked_file::{inspect_blob, open_file, OpenedFile};
+use super::folder::{self, FolderStatus, FolderWrite, FolderWriteSlot};
 use super::lock::{lock_database, LockGuard};
 use super::open::BlockedPolicy;
 use super::restore::{discard_staged, stage_restore, swap_staged, StagedRestore};
 use super::snapshot::{snapshot, SnapshotInfo};
 use super::storage::{blob_to_file, bytes_to_blob};
-use super::folder::{self, FolderStatus, FolderWrite, FolderWriteSlot};
 use super::{catalog, CancelFlag, Progress};
-use crate::folder_policy::{FolderEntry, FolderReason};
 use crate::backup::{backup_file_name, BackupManifest};
 use crate::backup_policy::{backup_id, RestoreConsent, UnsupportedRecords};
 use crate::diff::SchemaDiff;
 use crate::engine::{
     Baseline, DatabaseState, JournalEntry, Migrator, Operation, OperationReport, Status,
 };
+use crate::folder_policy::{FolderEntry, FolderReason};
 use crate::migration_error::MigrationError;
 use crate::operations::{BackupPolicy, BackupRequest, Backups};
 use crate::plan::MigrationPlan;

@@ -141,8 +141,8 @@ async fn chosen(database: &str) -> Result<Option<Chosen>, RewindError> {
 }
 
 async fn keep_record(database: &str, chosen: &Chosen) -> Result<(), RewindError> {
-    let json = serde_json::to_string(&chosen.settings)
-        .map_err(|e| RewindError::Storage(e.to_string()))?;
+    let json =
+        serde_json::to_string(&chosen.settings).map_err(|e| RewindError::Storage(e.to_string()))?;
     catalog::save_folder_record(database, &chosen.handle, &json).await
 }
 
@@ -159,11 +159,9 @@ async fn read_manifest(handle: &JsValue, folder: &str) -> Result<FolderManifest,
     let text = read_text(handle, crate::folder_policy::FOLDER_MANIFEST)
         .await
         .map_err(|e| unavailable(folder, &e))?;
-    FolderManifest::parse(text.as_string().as_deref()).map_err(|e| {
-        RewindError::FolderUnavailable {
-            folder: folder.to_string(),
-            detail: e.to_string(),
-        }
+    FolderManifest::parse(text.as_string().as_deref()).map_err(|e| RewindError::FolderUnavailable {
+        folder: folder.to_string(),
+        detail: e.to_string(),
     })
 }
 

@@ -31,9 +31,7 @@ mod webcrypto;
 pub use api::{OperationOptions, RestoreSource, Rewind};
 pub use check::check_migrations;
 pub use error::{describe as describe_thrown, IdbError};
-pub use folder::{
-    is_directory_handle, FolderState, FolderStatus, FolderWrite, FolderWriteSlot,
-};
+pub use folder::{is_directory_handle, FolderState, FolderStatus, FolderWrite, FolderWriteSlot};
 pub use inspect::{list_app_databases, summarize};
 pub use js_migrations::{describe_type as describe_js_type, migrations_from_js};
 pub use js_record::JsRecord;

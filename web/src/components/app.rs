@@ -191,7 +191,8 @@ pub fn app(props: &AppProps) -> Html {
         let selected = state.selected.clone();
         let on_file = on_file.clone();
         Callback::from(move |file_name: String| {
-            let (dispatch, on_file, selected) = (dispatch.clone(), on_file.clone(), selected.clone());
+            let (dispatch, on_file, selected) =
+                (dispatch.clone(), on_file.clone(), selected.clone());
             spawn_local(async move {
                 let Some(name) = selected else { return };
                 match effects::folder_file(&name, &file_name, &dispatch).await {

@@ -133,7 +133,11 @@ mod tests {
         let again = asked
             .clone()
             .apply(Action::RequestFolder(FolderRequest::Forget));
-        assert_eq!(again.needs_folder(), Some(FolderRequest::Choose), "one at a time");
+        assert_eq!(
+            again.needs_folder(),
+            Some(FolderRequest::Choose),
+            "one at a time"
+        );
         let answered = asked.apply(Action::FolderAnswered {
             name: A.into(),
             folder: Ok(shown(FolderAccess::Ok)),
@@ -156,7 +160,10 @@ mod tests {
                 folder: Err("folder permission denied: …".into()),
             });
         assert_eq!(state.needs_folder(), None);
-        assert_eq!(state.folder, Loadable::Ready(shown(FolderAccess::NotChosen)));
+        assert_eq!(
+            state.folder,
+            Loadable::Ready(shown(FolderAccess::NotChosen))
+        );
         assert_eq!(
             state.notice,
             Some(Notice::Error("folder permission denied: …".into()))

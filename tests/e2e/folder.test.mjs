@@ -78,3 +78,38 @@ test("without a folder picker the page says so and offers the download", async (
   assert.deepEqual(await errors(), []);
   await close();
 });
+
+test("a folder the browser refuses: the page says \"folder permission denied\" and keeps nothing", { skip: ENGINE !== "chromium" && "only Chromium has a folder picker" }, async () => {
+  const { page, context, errors, close } = await shared.browser.openPage(shared.server.url);
+  await context.addInitScript(() => {
+    // A real folder whose browser says no when asked (as a person refusing the prompt would).
+    window.showDirectoryPicker = async () => {
+      const real = await (await navigator.storage.getDirectory()).getDirectoryHandle("Denied", { create: true });
+      return {
+        kind: "directory",
+        name: real.name,
+        getFileHandle: (...a) => real.getFileHandle(...a),
+        removeEntry: (...a) => real.removeEntry(...a),
+        queryPermission: async () => "prompt",
+        requestPermission: async () => "denied",
+      };
+    };
+  });
+  await page.reload();
+  await ready(page);
+  const folder = page.getByRole("region", { name: "Backup folder" });
+  const state = folder.getByRole("status", { name: "Backup folder state" });
+  await folder.getByRole("button", { name: "Choose folder…" }).click();
+  const refused = await outcome(page);
+  assert.equal(refused.role, "alert");
+  assert.match(refused.text, /folder permission denied.*Nothing was changed/s);
+  assert.match(await state.innerText(), /^No folder chosen/);
+  const files = await page.evaluate(async () => {
+    const names = [];
+    for await (const [name] of (await (await navigator.storage.getDirectory()).getDirectoryHandle("Denied")).entries()) names.push(name);
+    return names;
+  });
+  assert.deepEqual(files, [], "nothing written to the refused folder");
+  assert.deepEqual(await errors(), []);
+  await close();
+});

@@ -113,3 +113,31 @@ test("a folder the browser refuses: the page says \"folder permission denied\" a
   assert.deepEqual(await errors(), []);
   await close();
 });
+
+test("a folder whose permission lapsed reads \"Needs permission\" until Grant access", { skip: ENGINE !== "chromium" && "only Chromium has a folder picker" }, async () => {
+  const { page, context, errors, close } = await shared.browser.openPage(shared.server.url);
+  await context.addInitScript(() => {
+    // The browser's answer lapses when the test says so (as after a restart), and a request
+    // (the person's click) grants it again.
+    const proto = FileSystemHandle.prototype;
+    const query = proto.queryPermission;
+    proto.queryPermission = async function (d) { return localStorage.getItem("lapsed") ? "prompt" : query.call(this, d); };
+    proto.requestPermission = async function () { localStorage.removeItem("lapsed"); return "granted"; };
+    window.showDirectoryPicker = async () => (await navigator.storage.getDirectory()).getDirectoryHandle("Lapsing", { create: true });
+  });
+  await page.reload();
+  await ready(page);
+  const folder = page.getByRole("region", { name: "Backup folder" });
+  const state = folder.getByRole("status", { name: "Backup folder state" });
+  await folder.getByRole("button", { name: "Choose folder…" }).click();
+  await state.getByText(/^OK: /).waitFor();
+  await page.evaluate(() => localStorage.setItem("lapsed", "1"));
+  await page.reload();
+  await ready(page);
+  await state.getByText("Needs permission: the browser must be allowed again to write to folder “Lapsing”; until then nothing is written there.").waitFor();
+  assert.equal(await folder.getByRole("table", { name: "Backups in the folder" }).count(), 0, "nothing listed without permission");
+  await folder.getByRole("button", { name: "Grant access" }).click();
+  await state.getByText("OK: backups are also written to folder “Lapsing”.").waitFor();
+  assert.deepEqual(await errors(), []);
+  await close();
+});

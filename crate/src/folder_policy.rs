@@ -199,6 +199,13 @@ impl Default for FolderManifest {
     }
 }
 
+/// Only the manifest's format, read before the rest.
+#[derive(Deserialize)]
+struct FormatOnly {
+    #[serde(default)]
+    format: u64,
+}
+
 /// A manifest this Rewind cannot rewrite without losing what it lists.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -222,20 +229,23 @@ impl FolderManifest {
         let Some(text) = text else {
             return Ok(Self::default());
         };
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| FolderManifestError::Unreadable(e.to_string()))?;
-        let format = value.get("format").and_then(|f| f.as_u64()).unwrap_or(0);
+        let unreadable = |e: serde_json::Error| FolderManifestError::Unreadable(e.to_string());
+        // The format first, alone: a newer manifest's other fields may not read as this one's.
+        let format = serde_json::from_str::<FormatOnly>(text)
+            .map_err(unreadable)?
+            .format;
         if format > FOLDER_MANIFEST_FORMAT as u64 {
             return Err(FolderManifestError::Newer(
                 u32::try_from(format).unwrap_or(u32::MAX),
             ));
         }
-        serde_json::from_value(value).map_err(|e| FolderManifestError::Unreadable(e.to_string()))
+        serde_json::from_str(text).map_err(unreadable)
     }
 
     pub fn to_json(&self) -> String {
-        // Plain data of strings and numbers: serializing cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        // Plain data of strings and numbers: serializing cannot fail. (Compact, not pretty:
+        // another formatter costs the wasm a few KB.)
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// A file name for a backup that no entry has: `<database>-v<schema>-<UTC time>.rewind`,

@@ -366,25 +366,17 @@ impl Rewind {
     /// would keep every one) and written to the folder. `None` without a folder.
     pub async fn scheduled_folder_backup(&self) -> Result<Option<FolderWrite>, RewindError> {
         let _lock = lock_database(&self.name).await?;
-        let created_at = js_sys::Date::now();
-        let info = SnapshotInfo {
-            id: backup_id(
-                created_at,
-                (js_sys::Math::random() * u32::MAX as f64) as u32,
-            ),
+        let slot = FolderWriteSlot::default();
+        let mut backend = self.backend(None);
+        backend.folder_write = Some(slot.clone());
+        let request = BackupRequest {
             label: "scheduled backup".into(),
             automatic: true,
-            created_at,
-            skip_unsupported: self.backup_policy.unsupported == UnsupportedRecords::Skip,
+            unsupported: self.backup_policy.unsupported,
         };
-        let made = snapshot(&self.name, info, None).await?;
-        Ok(folder::write_backup(
-            &self.name,
-            &made.manifest,
-            &made.blob,
-            FolderReason::Scheduled,
-        )
-        .await)
+        backend.back_up(&request, FolderReason::Scheduled).await?;
+        let write = slot.borrow_mut().take();
+        Ok(write)
     }
 }
 
@@ -410,6 +402,44 @@ impl IdbBackend {
     }
 }
 
+impl IdbBackend {
+    /// Backs the database up: kept in the catalog (unless the schedule took it: those live in
+    /// the backup folder only), and copied to the backup folder when one is set, the copy's
+    /// outcome told to `folder_write`. The one place a snapshot is taken (one copy of its code
+    /// in the wasm).
+    async fn back_up(
+        &mut self,
+        request: &BackupRequest,
+        reason: FolderReason,
+    ) -> Result<BackupManifest, RewindError> {
+        // Backups are only worth something if the browser keeps them: ask it not to evict
+        // this site's data under storage pressure (never waiting: Firefox asks the person).
+        super::storage::request_persistence();
+        let created_at = js_sys::Date::now();
+        let info = SnapshotInfo {
+            id: backup_id(
+                created_at,
+                (js_sys::Math::random() * u32::MAX as f64) as u32,
+            ),
+            label: request.label.clone(),
+            automatic: request.automatic,
+            created_at,
+            skip_unsupported: request.unsupported == UnsupportedRecords::Skip,
+        };
+        let made = snapshot(&self.name, info, self.progress.as_deref()).await?;
+        if reason != FolderReason::Scheduled {
+            catalog::save(&made.manifest, &made.blob).await?;
+        }
+        // A copy in the backup folder, when one is set: its failure is reported, never the
+        // operation's.
+        let write = folder::write_backup(&self.name, &made.manifest, &made.blob, reason).await;
+        if let Some(slot) = &self.folder_write {
+            *slot.borrow_mut() = write;
+        }
+        Ok(made.manifest)
+    }
+}
+
 impl Backups for IdbBackend {
     type Lock = LockGuard;
     type Source = RestoreSource;
@@ -432,33 +462,11 @@ impl Backups for IdbBackend {
         &mut self,
         request: &BackupRequest,
     ) -> Result<BackupManifest, RewindError> {
-        // Backups are only worth something if the browser keeps them: ask it not to evict
-        // this site's data under storage pressure (never waiting: Firefox asks the person).
-        super::storage::request_persistence();
-        let created_at = js_sys::Date::now();
-        let info = SnapshotInfo {
-            id: backup_id(
-                created_at,
-                (js_sys::Math::random() * u32::MAX as f64) as u32,
-            ),
-            label: request.label.clone(),
-            automatic: request.automatic,
-            created_at,
-            skip_unsupported: request.unsupported == UnsupportedRecords::Skip,
-        };
-        let made = snapshot(&self.name, info, self.progress.as_deref()).await?;
-        catalog::save(&made.manifest, &made.blob).await?;
-        // A copy in the backup folder, when one is set: its failure is reported, never the
-        // operation's.
         let reason = match request.automatic {
             true => FolderReason::Automatic,
             false => FolderReason::Manual,
         };
-        let write = folder::write_backup(&self.name, &made.manifest, &made.blob, reason).await;
-        if let Some(slot) = &self.folder_write {
-            *slot.borrow_mut() = write;
-        }
-        Ok(made.manifest)
+        self.back_up(request, reason).await
     }
 
     async fn list_backups(&mut self) -> Result<Vec<BackupManifest>, RewindError> {

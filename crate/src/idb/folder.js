@@ -80,6 +80,21 @@ export async function writeFile(handle, name, data) {
   await writable.close();
 }
 
+// A backup into the folder, in the order that keeps every listed file whole and present: the
+// file `name` (`blob`), then the manifest (`manifestText`, which lists it and no longer lists
+// `expired`), then the expired files. One left behind by a failure there is only unlisted.
+export async function writeBackup(handle, name, blob, manifestName, manifestText, expired) {
+  await writeFile(handle, name, blob);
+  await writeFile(handle, manifestName, manifestText);
+  for (const old of expired) {
+    try {
+      await removeFile(handle, old);
+    } catch {
+      // Unlisted already: it takes room, it is never offered.
+    }
+  }
+}
+
 // File `name` as a File, or null where the folder has none.
 export async function readFile(handle, name) {
   try {

@@ -25,12 +25,17 @@ extern "C" {
     async fn folder_permission(handle: &JsValue, request: bool) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = readText, catch)]
     async fn read_text(handle: &JsValue, name: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_name = writeFile, catch)]
-    async fn write_file(handle: &JsValue, name: &str, data: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = writeBackup, catch)]
+    async fn write_backup_files(
+        handle: &JsValue,
+        name: &str,
+        blob: &web_sys::Blob,
+        manifest_name: &str,
+        manifest_text: &str,
+        expired: Vec<String>,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = readFile, catch)]
     async fn read_file(handle: &JsValue, name: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_name = removeFile, catch)]
-    async fn remove_file(handle: &JsValue, name: &str) -> Result<JsValue, JsValue>;
 }
 
 /// Whether `value` is a directory handle Rewind can write to.
@@ -346,25 +351,21 @@ async fn write_into(
     }
     let mut listed = read_manifest(handle, folder).await?;
     let name = listed.free_name(manifest);
-    write_file(handle, &name, blob)
-        .await
-        .map_err(|e| unavailable(folder, &e))?;
     listed.add(FolderEntry::of(manifest, name.clone(), reason));
     let expired = listed.expired(database, chosen.settings.keep);
     listed.remove(&expired);
-    // The manifest last: a file is listed only once it is whole. It is unlisted before it is
-    // removed, so a listed file is always there.
-    write_file(
+    // The file, then the manifest that lists it (a file is listed only once it is whole), then
+    // the expired files (unlisted before they are removed, so a listed file is always there).
+    write_backup_files(
         handle,
+        &name,
+        blob,
         crate::folder_policy::FOLDER_MANIFEST,
-        &listed.to_json().into(),
+        &listed.to_json(),
+        expired,
     )
     .await
     .map_err(|e| unavailable(folder, &e))?;
-    for old in &expired {
-        // One left behind is only unlisted: it takes room, it is never offered.
-        let _ = remove_file(handle, old).await;
-    }
     Ok(name)
 }
 

@@ -10,6 +10,7 @@ mod check;
 mod diff;
 mod engine;
 mod fold;
+mod folder_policy;
 mod json;
 mod key_order;
 mod memory;
@@ -35,6 +36,11 @@ pub use engine::{
     Operation, OperationReport, RewindMeta, Status,
 };
 pub use fold::apply_steps;
+pub use folder_policy::{
+    check_keep, format_every, parse_every, FolderEntry, FolderManifest, FolderManifestError,
+    FolderReason, FolderSettingError, FolderSettings, DEFAULT_FOLDER_KEEP, FOLDER_MANIFEST,
+    MAX_FOLDER_KEEP,
+};
 pub use memory::{MemoryDatabase, MemorySource};
 pub use migration::{Checksum, Migration, Step};
 pub use migration_error::MigrationError;
@@ -61,6 +67,9 @@ pub use idb::{
     storage_estimate, summarize, CancelFlag, CatalogEntry, IdbError, JsRecord, OperationOptions,
     Persistence, Progress, RestoreSource, Rewind, StorageEstimate,
 };
+/// The backup folder (File System Access API), wasm32 only.
+#[cfg(target_arch = "wasm32")]
+pub use idb::{is_directory_handle, FolderState, FolderStatus, FolderWrite, FolderWriteSlot};
 
 /// Embeds a directory of migration files (`NNNN_name.json`) at compile time, like
 /// `sqlx::migrate!`: `rewind::embed_migrations!("../migrations")` (relative to the crate's

@@ -103,6 +103,25 @@ pub enum RewindError {
          reads): the database is exactly as it was."
     )]
     Cancelled,
+
+    // The backup folder (`folder_policy.rs`, `idb/folder.rs`).
+    /// The browser did not grant writing to the chosen folder.
+    #[error(
+        "folder permission denied: the browser did not let this page write to folder {folder:?}. \
+         Nothing was changed (the folder was not kept). Allow access when the browser asks, or \
+         choose another folder."
+    )]
+    FolderPermissionDenied { folder: String },
+
+    /// The folder could not be read or written (removed, renamed, full, or this browser cannot
+    /// write files), or its manifest is not one Rewind may rewrite.
+    #[error("the backup folder {folder:?} could not be used: {detail}")]
+    FolderUnavailable { folder: String, detail: String },
+
+    #[error(
+        "no backup folder is set for this database. Nothing was changed; choose a folder first."
+    )]
+    NoFolder,
 }
 
 /// The browser's own words, when it gave any, after a space and in parentheses.
@@ -141,6 +160,9 @@ impl RewindError {
         "SchemaMismatch",
         "PassphraseRequired",
         "WrongPassphrase",
+        "FolderPermissionDenied",
+        "FolderUnavailable",
+        "NoFolder",
     ];
 
     /// The stable code the JavaScript API reports.
@@ -160,6 +182,9 @@ impl RewindError {
             RewindError::RestoreMismatch { .. } => "RestoreFailed",
             RewindError::Storage(_) => "Storage",
             RewindError::Cancelled => "Cancelled",
+            RewindError::FolderPermissionDenied { .. } => "FolderPermissionDenied",
+            RewindError::FolderUnavailable { .. } => "FolderUnavailable",
+            RewindError::NoFolder => "NoFolder",
         }
     }
 
@@ -297,6 +322,12 @@ mod tests {
             R::RestoreMismatch { what: s() },
             R::Storage(s()),
             R::Cancelled,
+            R::FolderPermissionDenied { folder: s() },
+            R::FolderUnavailable {
+                folder: s(),
+                detail: s(),
+            },
+            R::NoFolder,
         ];
         for e in &migration {
             match e {
@@ -351,7 +382,10 @@ mod tests {
                 | R::BackupTooLarge { .. }
                 | R::RestoreMismatch { .. }
                 | R::Storage(_)
-                | R::Cancelled => {}
+                | R::Cancelled
+                | R::FolderPermissionDenied { .. }
+                | R::FolderUnavailable { .. }
+                | R::NoFolder => {}
             }
         }
         migration

@@ -8,9 +8,10 @@ use rewind::{
     describe_js_type as describe_type, migrations_from_js, Baseline, Migrator, OperationOptions,
     Progress, RestoreConsent, RestoreSource, Rewind as Inner, RewindError, UnsupportedRecords,
 };
+use rewind::{FolderWrite, FolderWriteSlot};
 use serde::Serialize;
 use serde_json::Value;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
@@ -204,6 +205,7 @@ fn operation_options(
         progress: progress(&opts, "options")?,
         automatic_backup,
         cancel: None,
+        folder_write: Some(FolderWriteSlot::default()),
     };
     Ok((opts, chosen))
 }
@@ -395,6 +397,8 @@ fn rejected(e: JsValue) -> Promise {
 pub struct JsRewind {
     inner: Rc<Inner>,
     closed: Rc<Cell<bool>>,
+    /// Wakes the backup folder's schedule for a check now (a folder was just set).
+    folder_waker: Waker,
 }
 
 #[wasm_bindgen(js_class = Rewind)]
@@ -520,10 +524,17 @@ impl JsRewind {
                 let _ = f.call0(&JsValue::UNDEFINED);
             }));
         }
-        Ok(JsRewind {
+        let rw = JsRewind {
             inner: Rc::new(inner),
             closed: Rc::new(Cell::new(false)),
-        })
+            folder_waker: Waker::default(),
+        };
+        run_folder_schedule(
+            Rc::downgrade(&rw.inner),
+            rw.closed.clone(),
+            rw.folder_waker.clone(),
+        );
+        Ok(rw)
     }
 
     /// The database's name.
@@ -602,7 +613,11 @@ impl JsRewind {
         let args = operation_options(&options, &[])
             .and_then(|(_, chosen)| Ok((version(&to, "the target version")?, chosen)));
         self.run_with(args, |rw, (to, chosen)| async move {
-            to_js(&rw.migrate_to(to, chosen).await.map_err(rewind_error)?)
+            let slot = chosen.folder_write.clone();
+            with_folder(
+                to_js(&rw.migrate_to(to, chosen).await.map_err(rewind_error)?)?,
+                &slot,
+            )
         })
     }
 
@@ -618,11 +633,12 @@ impl JsRewind {
             Ok((required_version(&to, "rollbackTo")?, chosen, stored))
         });
         self.run_with(args, |rw, (to, chosen, stored)| async move {
+            let slot = chosen.folder_write.clone();
             let report = match stored {
                 true => rw.rollback_from_stored(to, chosen).await,
                 false => rw.rollback_to(to, chosen).await,
             };
-            to_js(&report.map_err(rewind_error)?)
+            with_folder(to_js(&report.map_err(rewind_error)?)?, &slot)
         })
     }
 
@@ -661,7 +677,11 @@ impl JsRewind {
             Ok((chosen_baseline, chosen))
         });
         self.run_with(args, |rw, (baseline, chosen)| async move {
-            to_js(&rw.adopt(baseline, chosen).await.map_err(rewind_error)?)
+            let slot = chosen.folder_write.clone();
+            with_folder(
+                to_js(&rw.adopt(baseline, chosen).await.map_err(rewind_error)?)?,
+                &slot,
+            )
         })
     }
 
@@ -706,11 +726,18 @@ impl JsRewind {
             args,
             |rw, (label, unsupported, progress, passphrase)| async move {
                 let sealed = passphrase.is_some();
-                let view = to_js(
-                    &rw.sealed_backup(&label, unsupported, progress, passphrase)
-                        .await
-                        .map_err(rewind_error)?,
-                )?;
+                let slot = FolderWriteSlot::default();
+                let manifest = rw
+                    .backup_with(
+                        &label,
+                        unsupported,
+                        progress,
+                        passphrase,
+                        Some(slot.clone()),
+                    )
+                    .await
+                    .map_err(rewind_error)?;
+                let view = with_folder(to_js(&manifest)?, &Some(slot))?;
                 mark_sealed(&view, sealed)?;
                 Ok(view)
             },
@@ -866,10 +893,14 @@ impl JsRewind {
         self.run_with(args, |rw, (source, consent, chosen, watch)| async move {
             // Listening until the restore settles.
             let _watch = watch;
-            to_js(
-                &rw.restore(source, consent, chosen)
-                    .await
-                    .map_err(rewind_error)?,
+            let slot = chosen.folder_write.clone();
+            with_folder(
+                to_js(
+                    &rw.restore(source, consent, chosen)
+                        .await
+                        .map_err(rewind_error)?,
+                )?,
+                &slot,
             )
         })
     }
@@ -878,6 +909,182 @@ impl JsRewind {
     /// Rewind holds no connection between operations, so nothing else stays open.
     pub fn close(&self) {
         self.closed.set(true);
+    }
+}
+
+// The backup folder: `setBackupFolder`, `backupFolder`, `requestFolderPermission`,
+// `forgetBackupFolder`, `folderBackups`, `folderBackupFile`, and the schedule's timer.
+
+/// `value` (an operation's report or a manifest) with `folder`: how the backup's copy in the
+/// backup folder went, when a folder is set.
+fn with_folder(value: JsValue, slot: &Option<FolderWriteSlot>) -> Result<JsValue, JsValue> {
+    let write: Option<FolderWrite> = slot.as_ref().and_then(|s| s.borrow_mut().take());
+    if let Some(write) = write {
+        Reflect::set(&value, &"folder".into(), &to_js(&write)?)?;
+    }
+    Ok(value)
+}
+
+/// Ends the schedule's current wait early (resolving its Promise), for a check now.
+#[derive(Clone, Default)]
+struct Waker(Rc<RefCell<Option<Function>>>);
+
+impl Waker {
+    fn wake(&self) {
+        if let Some(resolve) = self.0.borrow_mut().take() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    /// Waits `ms`, or until woken.
+    async fn sleep(&self, ms: u64) {
+        let slot = self.0.clone();
+        let promise = Promise::new(&mut |resolve, _reject| {
+            set_timeout(&resolve, ms as f64);
+            *slot.borrow_mut() = Some(resolve);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+}
+
+/// The backup folder's schedule, for as long as the handle is open: one timer, started once by
+/// `Rewind.open` (no other call restarts it, so a page that asks for its status often still
+/// gets its backups). Each check asks the core whether `every` has passed since the folder's
+/// last write (kept in the catalog, so a reload does not reset it) and waits a minute, or
+/// `every` when shorter.
+/// It holds the handle weakly: one the page dropped (and the garbage collector freed) ends it.
+fn run_folder_schedule(inner: std::rc::Weak<Inner>, closed: Rc<Cell<bool>>, waker: Waker) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut wait = 60_000;
+        loop {
+            waker.sleep(wait).await;
+            if closed.get() || crate::in_flight::refused_after_panic().is_some() {
+                return;
+            }
+            let Some(inner) = inner.upgrade() else {
+                return;
+            };
+            let (due, next) = inner.folder_schedule().await;
+            if due {
+                // Its outcome is the folder's `lastWritten` or `lastError`.
+                let _ = inner.scheduled_folder_backup().await;
+            }
+            wait = next;
+        }
+    });
+}
+
+/// `{ every, keep }` of `setBackupFolder`.
+fn folder_options(options: &JsValue) -> Result<(Option<u64>, u32), JsValue> {
+    let opts = self::options(options, "options", &["every", "keep"])?;
+    let every = match get(&opts, "every") {
+        v if v.is_null_or_undefined() => None,
+        v => Some(
+            rewind::parse_every(&string(&v, "options.every")?)
+                .map_err(|e| invalid_argument(e.to_string()))?,
+        ),
+    };
+    let keep = match get(&opts, "keep") {
+        v if v.is_null_or_undefined() => rewind::DEFAULT_FOLDER_KEEP,
+        v => {
+            let n = v.as_f64().ok_or_else(|| {
+                invalid_argument(format!(
+                    "options.keep must be a number, not {}",
+                    describe_type(&v)
+                ))
+            })?;
+            rewind::check_keep(n).map_err(|e| invalid_argument(e.to_string()))?
+        }
+    };
+    Ok((every, keep))
+}
+
+#[wasm_bindgen(js_class = Rewind)]
+impl JsRewind {
+    /// Writes this database's backups also to `handle`'s folder (a
+    /// `FileSystemDirectoryHandle`, from `showDirectoryPicker()`): automatic and manual ones,
+    /// and with `every` ("30m", "24h", "7d") on a schedule while this handle is open, keeping
+    /// `keep` (7) of the unattended ones. Asks the browser for permission to write when it is
+    /// not granted (call it from a click); rejects with `FolderPermissionDenied` (nothing kept)
+    /// when it is refused.
+    #[wasm_bindgen(js_name = setBackupFolder, unchecked_return_type = "Promise<BackupFolder>")]
+    pub fn set_backup_folder(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "FileSystemDirectoryHandle")] handle: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "BackupFolderOptions")] options: JsValue,
+    ) -> Promise {
+        let args = folder_options(&options).and_then(|(every, keep)| {
+            if !rewind::is_directory_handle(&handle) {
+                return Err(invalid_argument(format!(
+                    "setBackupFolder needs a FileSystemDirectoryHandle (from                      showDirectoryPicker()), not {}",
+                    describe_type(&handle)
+                )));
+            }
+            Ok((handle.clone(), every, keep))
+        });
+        let waker = self.folder_waker.clone();
+        self.run_with(args, |rw, (handle, every, keep)| async move {
+            let status = rw
+                .set_backup_folder(handle, every, keep)
+                .await
+                .map_err(rewind_error)?;
+            waker.wake();
+            to_js(&status)
+        })
+    }
+
+    /// Where the backup folder stands: `state` is `"ok"` only when the browser grants writing
+    /// at this moment.
+    #[wasm_bindgen(js_name = backupFolder, unchecked_return_type = "Promise<BackupFolder>")]
+    pub fn backup_folder(&self) -> Promise {
+        self.run(|rw| async move { to_js(&rw.backup_folder().await.map_err(rewind_error)?) })
+    }
+
+    /// Asks the browser again to let the page write to the folder (call it from a click).
+    #[wasm_bindgen(
+        js_name = requestFolderPermission,
+        unchecked_return_type = "Promise<BackupFolder>"
+    )]
+    pub fn request_folder_permission(&self) -> Promise {
+        self.run(
+            |rw| async move { to_js(&rw.request_folder_permission().await.map_err(rewind_error)?) },
+        )
+    }
+
+    /// Stops writing backups to the folder; the files in it stay.
+    #[wasm_bindgen(js_name = forgetBackupFolder, unchecked_return_type = "Promise<void>")]
+    pub fn forget_backup_folder(&self) -> Promise {
+        self.run(|rw| async move {
+            rw.forget_backup_folder().await.map_err(rewind_error)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// This database's backups in the folder, as its manifest lists them, newest first.
+    #[wasm_bindgen(js_name = folderBackups, unchecked_return_type = "Promise<FolderBackup[]>")]
+    pub fn folder_backups(&self) -> Promise {
+        self.run(|rw| async move { to_js(&rw.folder_backups().await.map_err(rewind_error)?) })
+    }
+
+    /// One backup of the folder (by its `name`) as a `File`, for `inspect`, `diff`, `restore`.
+    #[wasm_bindgen(js_name = folderBackupFile, unchecked_return_type = "Promise<File>")]
+    pub fn folder_backup_file(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Promise {
+        self.run_with(string(&name, "the file name"), |rw, name| async move {
+            Ok(rw
+                .folder_backup_file(&name)
+                .await
+                .map_err(rewind_error)?
+                .into())
+        })
     }
 }
 

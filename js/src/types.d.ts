@@ -192,7 +192,12 @@ export interface MigrationPlan {
   fromDatabase: number[];
 }
 
-export interface OperationReport { from: number; to: number; backupId: string | null }
+export interface OperationReport {
+  from: number; to: number; backupId: string | null;
+  /** How the automatic backup's copy in the backup folder went (only when a folder is set and
+   * a backup was taken). A failed copy never fails the operation. */
+  folder?: FolderWrite;
+}
 
 export type ProblemKind =
   | "missingStore" | "extraStore" | "keyPath" | "autoIncrement" | "missingIndex" | "extraIndex"
@@ -310,6 +315,51 @@ export interface Manifest {
   /** A backup kept sealed (encrypted) in the catalog: restoring, exporting or inspecting it
    *  needs its passphrase (absent when not sealed). Its other fields are the backup's inside. */
   sealed?: boolean;
+  /** From `backup()` only, when a backup folder is set: how its copy there went. */
+  folder?: FolderWrite;
+}
+
+// The backup folder (`setBackupFolder`): backups also written to a folder a person chose.
+
+/** `setBackupFolder`'s options. */
+export interface BackupFolderOptions {
+  /** A schedule while the handle is open: a whole number and s, m, h or d ("30m", "24h",
+   * "7d"). None: only automatic and manual backups are written to the folder. */
+  every?: string;
+  /** Scheduled and automatic backups kept in the folder, 1 to 1000 (7); manual ones stay. */
+  keep?: number;
+}
+
+/** Where the backup folder stands. `"ok"` only when the browser grants writing now;
+ * `"unsupported"`: this browser cannot write files to a folder; `picker`: whether a person can
+ * choose one (`showDirectoryPicker`). */
+export interface BackupFolder {
+  state: "ok" | "needsPermission" | "unsupported" | "notChosen";
+  picker: boolean;
+  name?: string;
+  every?: string;
+  keep?: number;
+  /** When a backup was last written there (ms since the epoch). */
+  lastWritten?: number;
+  /** Why the last write failed, until one succeeds. */
+  lastError?: string;
+}
+
+/** How one backup's copy in the folder went. */
+export interface FolderWrite { written: boolean; name?: string; error?: string }
+
+/** One backup the folder's manifest (`rewind-backups.json`) lists. */
+export interface FolderBackup {
+  /** The file's name in the folder: pass it to `folderBackupFile`. */
+  name: string;
+  id: string;
+  database: string;
+  size: number;
+  createdAt: number;
+  schemaVersion: number;
+  reason: "manual" | "automatic" | "scheduled";
+  label: string;
+  sha256: string;
 }
 
 export type ErrorCode =
@@ -318,7 +368,8 @@ export type ErrorCode =
   | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
   | "InvalidBackup" | "UnreadableFile" | "LostBlob" | "FileTooLarge" | "Cancelled" | "Unmanaged"
   | "BaselineMismatch" | "SchemaMismatch" | "PassphraseRequired" | "WrongPassphrase"
-  | "InvalidArgument" | "Closed" | "Internal";
+  | "InvalidArgument" | "Closed" | "Internal"
+  | "FolderPermissionDenied" | "FolderUnavailable" | "NoFolder";
 
 /** What every rejected promise of the API holds. */
 export interface RewindError extends Error { name: "RewindError"; code: ErrorCode }

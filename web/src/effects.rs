@@ -5,7 +5,8 @@ use crate::config_load;
 use crate::labels;
 use crate::messages;
 use crate::state::{
-    Action, ChangesSource, Command, Health, Interrupted, PendingDownload, PersistAnswer, StorageUse,
+    Action, ChangesSource, Command, FolderAccess, FolderRequest, FolderShown, Health, Interrupted,
+    PendingDownload, PersistAnswer, StorageUse,
 };
 use rewind::backup::{BackupManifest, Passphrase};
 use rewind::{
@@ -89,7 +90,109 @@ pub async fn load_details(name: String, dispatch: Dispatch) {
         health,
     });
     let backups = rewind.list_backups().await.map_err(|e| e.to_string());
-    dispatch(Action::BackupsLoaded { name, backups });
+    dispatch(Action::BackupsLoaded {
+        name: name.clone(),
+        backups,
+    });
+    let folder = read_folder(&rewind).await;
+    dispatch(Action::FolderLoaded { name, folder });
+}
+
+// The backup folder.
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/folder.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = pickFolder, catch)]
+    async fn pick_folder() -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>;
+}
+
+/// How often the app's schedule writes to a folder chosen on this page, and how many of those
+/// backups it keeps (an app that sets its own folder chooses its own).
+const PAGE_FOLDER_EVERY: &str = "24h";
+
+/// The folder as the library says it now, with its backups when it is writable.
+async fn read_folder(rewind: &Rewind) -> Result<FolderShown, String> {
+    let status = rewind.backup_folder().await.map_err(|e| e.to_string())?;
+    let access = match status.state {
+        rewind::FolderState::Ok => FolderAccess::Ok,
+        rewind::FolderState::NeedsPermission => FolderAccess::NeedsPermission,
+        rewind::FolderState::Unsupported => FolderAccess::Unsupported,
+        _ => FolderAccess::NotChosen,
+    };
+    let mut last_error = status.last_error;
+    let backups = match access {
+        FolderAccess::Ok => rewind.folder_backups().await.unwrap_or_else(|e| {
+            last_error = Some(e.to_string());
+            Vec::new()
+        }),
+        _ => Vec::new(),
+    };
+    Ok(FolderShown {
+        access,
+        picker: status.picker,
+        name: status.name,
+        last_written: status.last_written,
+        last_error,
+        backups,
+    })
+}
+
+/// Carries out what the person asked of the folder (from their click: choosing and granting
+/// need it), then reads the folder again.
+pub async fn folder_request(name: String, request: FolderRequest, dispatch: Dispatch) {
+    let outcome = async {
+        let rewind = rewind_for(&name, &dispatch)?;
+        match request {
+            FolderRequest::Choose => {
+                let handle = pick_folder().await.map_err(|e| {
+                    format!(
+                        "The folder could not be chosen: {}",
+                        rewind::describe_thrown(&e)
+                    )
+                })?;
+                // Closed without choosing: nothing changes.
+                if !handle.is_null() && !handle.is_undefined() {
+                    let every =
+                        rewind::parse_every(PAGE_FOLDER_EVERY).map_err(|e| e.to_string())?;
+                    rewind
+                        .set_backup_folder(handle, Some(every), rewind::DEFAULT_FOLDER_KEEP)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            FolderRequest::Grant => {
+                rewind
+                    .request_folder_permission()
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            FolderRequest::Forget => {
+                rewind
+                    .forget_backup_folder()
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        read_folder(&rewind).await
+    }
+    .await;
+    dispatch(Action::FolderAnswered {
+        name,
+        folder: outcome,
+    });
+}
+
+/// A backup of the folder as a File, for the restore from a file.
+pub async fn folder_file(
+    name: &str,
+    file: &str,
+    dispatch: &Dispatch,
+) -> Result<web_sys::File, String> {
+    let rewind = rewind_for(name, dispatch)?;
+    rewind
+        .folder_backup_file(file)
+        .await
+        .map_err(|e| format!("The backup could not be read from the folder: {e}"))
 }
 
 pub async fn load_plan(name: String, target: u32, dispatch: Dispatch) {
@@ -302,6 +405,7 @@ async fn run_inner(
         progress,
         automatic_backup,
         cancel: Some(cancel),
+        folder_write: None,
     };
     match command {
         Command::Rollback(to) => {

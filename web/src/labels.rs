@@ -81,3 +81,27 @@ pub const PERSIST_ASKING: &str = "Asking the browser… (it may ask you first)";
 pub const PERSIST_GRANTED: &str =
     "Granted: the browser will keep this site's data when the device runs low on space.";
 pub const PERSIST_REFUSED: &str = "Refused by the browser: it grants this by its own rules (a site you use often or bookmarked, or your answer to its question). Download a backup to keep a copy elsewhere.";
+
+// The backup folder's section (`components/folder_panel.rs`).
+pub const FOLDER_HEADING: &str = "Backup folder";
+pub const FOLDER_CHOOSE: &str = "Choose folder…";
+pub const FOLDER_CHANGE: &str = "Change folder…";
+pub const FOLDER_FORGET: &str = "Stop using this folder";
+pub const FOLDER_GRANT: &str = "Grant access";
+pub const FOLDER_UNSUPPORTED: &str =
+    "This browser cannot write to a folder; download backups instead.";
+pub const FOLDER_DOWNLOAD: &str = "Download the newest backup";
+pub const FOLDER_NOT_CHOSEN: &str =
+    "No folder chosen: backups are kept in this browser only, which may lose them with its data.";
+pub const FOLDER_BACKUPS: &str = "Backups in the folder";
+
+/// The folder's state in words.
+pub fn folder_ok(name: &str) -> String {
+    format!("OK: backups are also written to folder “{name}”.")
+}
+
+pub fn folder_needs_permission(name: &str) -> String {
+    format!(
+        "Needs permission: the browser must be allowed again to write to folder “{name}”; until then nothing is written there."
+    )
+}

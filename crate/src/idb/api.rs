@@ -6,6 +6,7 @@
 use super::backend::IdbBackend;
 use super::catalog::CatalogEntry;
 use super::chunked_file::{inspect_blob, open_file, OpenedFile};
+use super::folder::{self, FolderStatus, FolderWrite, FolderWriteSlot};
 use super::lock::{lock_database, LockGuard};
 use super::open::BlockedPolicy;
 use super::restore::{discard_staged, stage_restore, swap_staged, StagedRestore};
@@ -19,6 +20,7 @@ use crate::diff::SchemaDiff;
 use crate::engine::{
     Baseline, DatabaseState, JournalEntry, Migrator, Operation, OperationReport, Status,
 };
+use crate::folder_policy::{FolderEntry, FolderReason};
 use crate::migration_error::MigrationError;
 use crate::operations::{BackupPolicy, BackupRequest, Backups};
 use crate::plan::MigrationPlan;
@@ -65,6 +67,8 @@ pub struct OperationOptions {
     pub automatic_backup: bool,
     /// Set to cancel a restore; heard until its swap begins.
     pub cancel: Option<CancelFlag>,
+    /// Told how the automatic backup's copy in the backup folder went (when a folder is set).
+    pub folder_write: Option<FolderWriteSlot>,
 }
 
 impl Default for OperationOptions {
@@ -73,6 +77,7 @@ impl Default for OperationOptions {
             progress: None,
             automatic_backup: true,
             cancel: None,
+            folder_write: None,
         }
     }
 }
@@ -124,6 +129,16 @@ impl Rewind {
             progress,
             cancel: None,
             known_version: None,
+            folder_write: None,
+        }
+    }
+
+    /// The backend of one destructive operation, as the person chose.
+    fn backend_for(&self, options: &OperationOptions) -> IdbBackend {
+        IdbBackend {
+            cancel: options.cancel.clone(),
+            folder_write: options.folder_write.clone(),
+            ..self.backend(options.progress.clone())
         }
     }
 
@@ -158,7 +173,7 @@ impl Rewind {
         let policy = self.policy_for(&options);
         self.migrator
             .migrate_or_roll_back(
-                &mut self.backend(options.progress),
+                &mut self.backend_for(&options),
                 policy,
                 target,
                 Operation::Migrate,
@@ -175,7 +190,7 @@ impl Rewind {
         let policy = self.policy_for(&options);
         self.migrator
             .migrate_or_roll_back(
-                &mut self.backend(options.progress),
+                &mut self.backend_for(&options),
                 policy,
                 to,
                 Operation::Rollback,
@@ -192,7 +207,7 @@ impl Rewind {
     ) -> Result<OperationReport, RewindError> {
         let policy = self.policy_for(&options);
         self.migrator
-            .roll_back_from_stored(&mut self.backend(options.progress), policy, to)
+            .roll_back_from_stored(&mut self.backend_for(&options), policy, to)
             .await
     }
 
@@ -215,7 +230,7 @@ impl Rewind {
     ) -> Result<OperationReport, RewindError> {
         let policy = self.policy_for(&options);
         self.migrator
-            .adopt(&mut self.backend(options.progress), policy, baseline)
+            .adopt(&mut self.backend_for(&options), policy, baseline)
             .await
     }
 
@@ -235,20 +250,25 @@ impl Rewind {
         unsupported: UnsupportedRecords,
         progress: Option<Progress>,
     ) -> Result<BackupManifest, RewindError> {
-        self.sealed_backup(label, unsupported, progress, None).await
+        self.backup_with(label, unsupported, progress, None, None)
+            .await
     }
 
     /// A manual backup kept until deleted, sealed under `passphrase` when one is given (its
-    /// catalog entry says so; the manifest is the backup's inside the seal).
-    pub async fn sealed_backup(
+    /// catalog entry says so; the manifest is the backup's inside the seal), whose copy in the
+    /// backup folder (when one is set) reports to `folder_write`.
+    pub async fn backup_with(
         &self,
         label: &str,
         unsupported: UnsupportedRecords,
         progress: Option<Progress>,
         passphrase: Option<Passphrase>,
+        folder_write: Option<FolderWriteSlot>,
     ) -> Result<BackupManifest, RewindError> {
+        let mut backend = self.backend(progress);
+        backend.folder_write = folder_write;
         self.migrator
-            .manual_sealed_backup(&mut self.backend(progress), label, unsupported, passphrase)
+            .manual_sealed_backup(&mut backend, label, unsupported, passphrase)
             .await
     }
 
@@ -370,11 +390,73 @@ impl Rewind {
         options: OperationOptions,
     ) -> Result<OperationReport, RewindError> {
         let policy = self.policy_for(&options);
-        let mut backend = self.backend(options.progress);
-        backend.cancel = options.cancel;
+        let mut backend = self.backend_for(&options);
         self.migrator
             .restore(&mut backend, policy, source, consent)
             .await
+    }
+}
+
+// The backup folder (`folder.rs`).
+impl Rewind {
+    /// Keeps `handle` (a `FileSystemDirectoryHandle`) as the folder this database's backups
+    /// are also written to, once the browser grants writing (asked for now: call it from a
+    /// person's gesture). Nothing is written yet; the schedule's first backup is due at once.
+    pub async fn set_backup_folder(
+        &self,
+        handle: wasm_bindgen::JsValue,
+        every_ms: Option<u64>,
+        keep: u32,
+    ) -> Result<FolderStatus, RewindError> {
+        folder::set_folder(&self.name, handle, every_ms, keep).await
+    }
+
+    /// Where the backup folder stands now (`Ok` only when the browser grants writing now).
+    pub async fn backup_folder(&self) -> Result<FolderStatus, RewindError> {
+        folder::folder_status(&self.name).await
+    }
+
+    /// Asks the browser again to let the page write to the folder (a person's gesture).
+    pub async fn request_folder_permission(&self) -> Result<FolderStatus, RewindError> {
+        folder::request_permission(&self.name).await
+    }
+
+    /// Stops writing backups to the folder; what it holds stays.
+    pub async fn forget_backup_folder(&self) -> Result<(), RewindError> {
+        folder::forget_folder(&self.name).await
+    }
+
+    /// This database's backups the folder's manifest lists, newest first.
+    pub async fn folder_backups(&self) -> Result<Vec<FolderEntry>, RewindError> {
+        folder::folder_backups(&self.name).await
+    }
+
+    /// One backup of the folder as a File (to inspect, diff or restore).
+    pub async fn folder_backup_file(&self, name: &str) -> Result<web_sys::File, RewindError> {
+        folder::folder_file(&self.name, name).await
+    }
+
+    /// Whether the folder's schedule is due now, and how long until the next check.
+    pub async fn folder_schedule(&self) -> (bool, u64) {
+        folder::schedule(&self.name, js_sys::Date::now()).await
+    }
+
+    /// The schedule's backup: taken under the database's lock (not kept in the catalog, which
+    /// would keep every one) and written to the folder. `None` without a folder.
+    pub async fn scheduled_folder_backup(&self) -> Result<Option<FolderWrite>, RewindError> {
+        let _lock = lock_database(&self.name).await?;
+        let slot = FolderWriteSlot::default();
+        let mut backend = self.backend(None);
+        backend.folder_write = Some(slot.clone());
+        let request = BackupRequest {
+            label: "scheduled backup".into(),
+            automatic: true,
+            unsupported: self.backup_policy.unsupported,
+            passphrase: None,
+        };
+        backend.back_up(&request, FolderReason::Scheduled).await?;
+        let write = slot.borrow_mut().take();
+        Ok(write)
     }
 }
 
@@ -411,27 +493,15 @@ impl IdbBackend {
     }
 }
 
-impl Backups for IdbBackend {
-    type Lock = LockGuard;
-    type Source = RestoreSource;
-    type Verified = OpenedFile;
-    type Staged = StagedRestore;
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn now(&self) -> f64 {
-        js_sys::Date::now()
-    }
-
-    async fn lock(&mut self) -> Result<LockGuard, RewindError> {
-        Ok(lock_database(&self.name).await?)
-    }
-
-    async fn take_backup(
+impl IdbBackend {
+    /// Backs the database up: kept in the catalog (unless the schedule took it: those live in
+    /// the backup folder only), and copied to the backup folder when one is set, the copy's
+    /// outcome told to `folder_write`. The one place a snapshot is taken (one copy of its code
+    /// in the wasm).
+    async fn back_up(
         &mut self,
         request: &BackupRequest,
+        reason: FolderReason,
     ) -> Result<BackupManifest, RewindError> {
         // Backups are only worth something if the browser keeps them: ask it not to evict
         // this site's data under storage pressure (never waiting: Firefox asks the person).
@@ -454,8 +524,46 @@ impl Backups for IdbBackend {
             Some(passphrase) => sealed::seal(&made.blob, passphrase, catalog::BACKUP_MIME).await?,
             None => made.blob,
         };
-        catalog::save(&made.manifest, &file, request.passphrase.is_some()).await?;
+        if reason != FolderReason::Scheduled {
+            catalog::save(&made.manifest, &file, request.passphrase.is_some()).await?;
+        }
+        // A copy in the backup folder, when one is set: its failure is reported, never the
+        // operation's.
+        let write = folder::write_backup(&self.name, &made.manifest, &file, reason).await;
+        if let Some(slot) = &self.folder_write {
+            *slot.borrow_mut() = write;
+        }
         Ok(made.manifest)
+    }
+}
+
+impl Backups for IdbBackend {
+    type Lock = LockGuard;
+    type Source = RestoreSource;
+    type Verified = OpenedFile;
+    type Staged = StagedRestore;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn now(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    async fn lock(&mut self) -> Result<LockGuard, RewindError> {
+        Ok(lock_database(&self.name).await?)
+    }
+
+    async fn take_backup(
+        &mut self,
+        request: &BackupRequest,
+    ) -> Result<BackupManifest, RewindError> {
+        let reason = match request.automatic {
+            true => FolderReason::Automatic,
+            false => FolderReason::Manual,
+        };
+        self.back_up(request, reason).await
     }
 
     async fn list_backups(&mut self) -> Result<Vec<BackupManifest>, RewindError> {

@@ -62,6 +62,8 @@ pub struct IdbBackend {
     /// The IndexedDB version the last `read` saw: an operation reads the database once and
     /// upgrades from there (its lock keeps every other Rewind out meanwhile).
     pub known_version: Option<u64>,
+    /// Where the backup this operation takes tells how its copy in the backup folder went.
+    pub folder_write: Option<super::folder::FolderWriteSlot>,
 }
 
 impl IdbBackend {
@@ -74,6 +76,7 @@ impl IdbBackend {
             progress: None,
             cancel: None,
             known_version: None,
+            folder_write: None,
         }
     }
 

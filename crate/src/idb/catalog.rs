@@ -232,7 +232,8 @@ pub async fn file(database: &str, id: &str) -> Result<web_sys::Blob, RewindError
 
 /// Deletes one backup (manifest and file together).
 pub async fn delete(database: &str, id: &str) -> Result<(), RewindError> {
-    if !catalog_exists(database).await {
+    // The folder's record is no backup (and not deleted as one).
+    if !catalog_exists(database).await || id == FOLDER_KEY {
         return Err(RewindError::NoSuchBackup { id: id.to_string() });
     }
     let existed = with_catalog(database, async |db| {
@@ -252,4 +253,67 @@ pub async fn delete(database: &str, id: &str) -> Result<(), RewindError> {
     } else {
         Err(RewindError::NoSuchBackup { id: id.to_string() })
     }
+}
+
+// The backup folder's record (`folder.rs`): the folder's handle (IndexedDB keeps a
+// `FileSystemDirectoryHandle` by structured clone) and its settings as JSON, under a reserved
+// key of the manifests store. `list` reads only string values, so this record is never a
+// backup, to this Rewind or an older one; and the catalog stays at version 1 (a new store
+// would need version 2, which an older Rewind could then no longer open).
+const FOLDER_KEY: &str = "__rewind_folder";
+
+/// The folder `database` writes backups to: its handle and its settings' JSON.
+pub async fn folder_record(database: &str) -> Result<Option<(JsValue, String)>, RewindError> {
+    if !catalog_exists(database).await {
+        return Ok(None);
+    }
+    let value = with_catalog(database, async |db| {
+        let tx = db.transaction_with_str(MANIFESTS)?;
+        await_request(tx.object_store(MANIFESTS)?.get(&FOLDER_KEY.into())?).await
+    })
+    .await
+    .map_err(|e| storage_error(e, 0))?;
+    if !value.is_object() {
+        return Ok(None);
+    }
+    let handle = js_sys::Reflect::get(&value, &"handle".into()).unwrap_or(JsValue::UNDEFINED);
+    let settings = js_sys::Reflect::get(&value, &"settings".into())
+        .ok()
+        .and_then(|s| s.as_string());
+    Ok(settings.map(|settings| (handle, settings)))
+}
+
+/// Keeps `handle` and `settings` as the folder of `database` (replacing any other).
+pub async fn save_folder_record(
+    database: &str,
+    handle: &JsValue,
+    settings: &str,
+) -> Result<(), RewindError> {
+    let record = js_sys::Object::new();
+    let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&record, &key.into(), value);
+    set("handle", handle)
+        .and_then(|_| set("settings", &settings.into()))
+        .map_err(|e| storage_error(IdbError::from_js(&e), 0))?;
+    with_catalog(database, async |db| {
+        let tx = db.transaction_with_str_and_mode(MANIFESTS, IdbTransactionMode::Readwrite)?;
+        tx.object_store(MANIFESTS)?
+            .put_with_key(&record, &FOLDER_KEY.into())?;
+        await_transaction(&tx).await
+    })
+    .await
+    .map_err(|e| storage_error(e, 0))
+}
+
+/// Forgets the folder of `database` (its files stay where they are).
+pub async fn delete_folder_record(database: &str) -> Result<(), RewindError> {
+    if !catalog_exists(database).await {
+        return Ok(());
+    }
+    with_catalog(database, async |db| {
+        let tx = db.transaction_with_str_and_mode(MANIFESTS, IdbTransactionMode::Readwrite)?;
+        tx.object_store(MANIFESTS)?.delete(&FOLDER_KEY.into())?;
+        await_transaction(&tx).await
+    })
+    .await
+    .map_err(|e| storage_error(e, 0))
 }

@@ -139,6 +139,7 @@ pub async fn check_migrations(
         progress: None,
         cancel: None,
         known_version: None,
+        folder_write: None,
     };
     let report = migrator
         .check_round_trips_on(&mut db, sample, js_sys::Date::now())

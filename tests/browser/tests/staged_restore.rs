@@ -150,6 +150,7 @@ async fn a_cancelled_restore_changes_nothing_and_leaves_no_staging() {
         progress: Some(Rc::new(move |_, _| flag.set(true))),
         automatic_backup: false,
         cancel: Some(cancel),
+        folder_write: None,
     };
     let err = rw
         .restore(

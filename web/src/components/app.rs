@@ -1,4 +1,4 @@
-use super::{action_callback, BackupsPanel, DialogView, OperationView, StatusPanel};
+use super::{action_callback, BackupsPanel, DialogView, FolderPanel, OperationView, StatusPanel};
 use crate::effects::{self, Dispatch};
 use crate::state::{Action, Loadable, PageState};
 use std::cell::RefCell;
@@ -154,6 +154,15 @@ pub fn app(props: &AppProps) -> Html {
     {
         let dispatch = dispatch.clone();
         let selected = state.selected.clone();
+        use_effect_with(state.needs_folder(), move |request| {
+            if let (Some(request), Some(name)) = (*request, selected) {
+                spawn_local(effects::folder_request(name, request, dispatch));
+            }
+        });
+    }
+    {
+        let dispatch = dispatch.clone();
+        let selected = state.selected.clone();
         let file = chosen_file.clone();
         let cancel_flag = cancel_flag.clone();
         let running = state
@@ -199,6 +208,30 @@ pub fn app(props: &AppProps) -> Html {
             dispatch(Action::FileChosen(file.name()));
             *chosen.borrow_mut() = Some(file.clone());
             spawn_local(effects::inspect_file(file, None, dispatch.clone()));
+        })
+    };
+    // A backup of the folder goes through the restore from a file, as if it had been chosen.
+    let on_folder_restore = {
+        let dispatch = dispatch.clone();
+        let selected = state.selected.clone();
+        let on_file = on_file.clone();
+        Callback::from(move |file_name: String| {
+            let (dispatch, on_file, selected) =
+                (dispatch.clone(), on_file.clone(), selected.clone());
+            spawn_local(async move {
+                let Some(name) = selected else { return };
+                match effects::folder_file(&name, &file_name, &dispatch).await {
+                    Ok(file) => on_file.emit(file),
+                    Err(message) => dispatch(Action::Notify(crate::state::Notice::Error(message))),
+                }
+            });
+        })
+    };
+    // The folder's "download instead" goes through the download dialog, as the list's does.
+    let on_download = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |id: String| {
+            dispatch(Action::OpenDownload(id));
         })
     };
 
@@ -270,6 +303,15 @@ pub fn app(props: &AppProps) -> Html {
                     space={state.space_for_backup()}
                     send={send.clone()}
                     {on_file}
+                />
+                <FolderPanel
+                    folder={state.folder.clone()}
+                    busy={state.operation.is_some() || state.folder_request.is_some()}
+                    newest_backup={state.backups.ready().and_then(|list| list.first()).map(|m| m.id.clone())}
+                    can_download={state.can_download()}
+                    send={send.clone()}
+                    {on_download}
+                    on_restore={on_folder_restore}
                 />
             }
             if let Some(dialog) = state.dialog.clone() {

@@ -4,6 +4,7 @@
 mod app;
 mod backups_panel;
 mod dialog;
+mod folder_panel;
 mod operation;
 mod schema_panel;
 mod space;
@@ -12,6 +13,7 @@ mod status_panel;
 pub use app::{App, AppProps};
 pub use backups_panel::BackupsPanel;
 pub use dialog::DialogView;
+pub use folder_panel::FolderPanel;
 pub use operation::OperationView;
 pub use schema_panel::SchemaTable;
 pub use status_panel::StatusPanel;

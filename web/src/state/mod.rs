@@ -20,6 +20,7 @@ mod changes;
 mod dialogs;
 #[cfg(test)]
 mod fixtures;
+mod folder;
 mod loading;
 mod newer;
 mod operations;
@@ -34,6 +35,7 @@ use rewind::{DatabaseListing, DatabaseSummary, MigrationPlan};
 
 pub use changes::ChangesSource;
 pub use dialogs::{Dialog, DialogKind};
+pub use folder::{FolderAccess, FolderRequest, FolderShown};
 pub use loading::{Health, StorageUse};
 pub use operations::{Command, Interrupted, Notice, RunningOperation};
 pub use persist::PersistAnswer;
@@ -103,6 +105,10 @@ pub struct PageState {
     pub persist: Loadable<PersistAnswer>,
     /// A download the person confirmed, until the browser has it (or refused).
     pub download: Option<PendingDownload>,
+    /// The backup folder of the selected database (`folder.rs`), and what the person asked
+    /// of it that the page is carrying out.
+    pub folder: Loadable<FolderShown>,
+    pub folder_request: Option<FolderRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,11 +194,24 @@ pub enum Action {
     /// The running operation ended, with its success or error message.
     Finished(Result<String, String>),
     DismissNotice,
+    /// A notice an effect has for the person (a backup folder's file that could not be read).
+    Notify(Notice),
     /// At start: the previous page closed while this operation ran.
     FoundInterrupted(Interrupted),
     /// The person asks the browser to make the site's storage persistent.
     RequestPersist,
     PersistAnswered(PersistAnswer),
+
+    /// The backup folder of database `name`, as read (`folder.rs`).
+    FolderLoaded {
+        name: String,
+        folder: Result<FolderShown, String>,
+    },
+    RequestFolder(FolderRequest),
+    FolderAnswered {
+        name: String,
+        folder: Result<FolderShown, String>,
+    },
 }
 
 impl PageState {
@@ -245,9 +264,14 @@ impl PageState {
             Action::Blocked => self.block(),
             Action::Finished(result) => self.finish(result),
             Action::DismissNotice => self.notice = None,
+            Action::Notify(notice) => self.notice = Some(notice),
             Action::FoundInterrupted(interrupted) => self.found_interrupted(interrupted),
             Action::RequestPersist => self.request_persist(),
             Action::PersistAnswered(answer) => self.persist_answered(answer),
+
+            Action::FolderLoaded { name, folder } => self.folder_loaded(&name, folder),
+            Action::RequestFolder(request) => self.request_folder(request),
+            Action::FolderAnswered { name, folder } => self.folder_answered(&name, folder),
         }
         self
     }
@@ -281,5 +305,6 @@ impl PageState {
         self.summary = Loadable::loading_if(self.selected.is_some());
         self.health = Loadable::loading_if(self.managed());
         self.backups = Loadable::loading_if(self.managed());
+        self.folder = Loadable::loading_if(self.managed());
     }
 }

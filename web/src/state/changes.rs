@@ -74,17 +74,6 @@ mod tests {
         }
     }
 
-    fn changes(state: &PageState) -> Option<&Loadable<RestoreDiff>> {
-        match &state.dialog {
-            Some(Dialog {
-                kind:
-                    DialogKind::RestoreBackup { changes, .. } | DialogKind::RestoreFile { changes, .. },
-                ..
-            }) => Some(changes),
-            _ => None,
-        }
-    }
-
     #[test]
     fn a_listed_backup_asks_for_its_changes_and_shows_them_without_gating_the_confirm() {
         let opened = ready().apply(Action::OpenRestoreBackup("b1".into()));

@@ -222,13 +222,6 @@ mod tests {
             })
     }
 
-    fn changes(state: &PageState) -> Option<&Loadable<RestoreDiff>> {
-        match &state.dialog.as_ref()?.kind {
-            DialogKind::RestoreBackup { changes, .. } => Some(changes),
-            _ => None,
-        }
-    }
-
     #[test]
     fn the_list_knows_which_backups_are_sealed_and_ignores_another_databases_answer() {
         let state = with_sealed();

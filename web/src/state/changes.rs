@@ -55,7 +55,7 @@ impl PageState {
 mod tests {
     use super::ChangesSource;
     use crate::state::fixtures::*;
-    use crate::state::{Action, Dialog, DialogKind, Loadable, PageState};
+    use crate::state::{Action, Loadable};
     use rewind::{RestoreDiff, StoreChanges};
 
     fn diff(removed: u64) -> RestoreDiff {

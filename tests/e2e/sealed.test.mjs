@@ -143,12 +143,20 @@ test("a sealed backup kept by the app: marked Encrypted, restored only with its 
       `the badge stays in its row at ${size.width} px: ${JSON.stringify({ b, r })}`);
   }
 
-  // Its download needs its own passphrase and hands the file over as it is.
-  await row.getByRole("button", { name: "Download…" }).click();
+  // Its download needs its own passphrase (a wrong one downloads nothing) and hands the file
+  // over as it is.
   const download = page.getByRole("dialog", { name: "Download backup" });
-  await download.getByText(/already encrypted with its own passphrase/).waitFor();
   const downloadButton = download.getByRole("button", { name: "Download", exact: true });
+  await row.getByRole("button", { name: "Download…" }).click();
+  await download.getByText(/already encrypted with its own passphrase/).waitFor();
   assert.equal(await downloadButton.isDisabled(), true, "no download without its passphrase");
+  await download.getByLabel("Passphrase", { exact: true }).fill("harbor light 6");
+  await downloadButton.click();
+  const wrong = await outcome(page);
+  assert.equal(wrong.role, "alert", wrong.text);
+  assert.match(wrong.text, /could not be downloaded: the passphrase is not the one/);
+  await page.locator(".notice").getByRole("button", { name: "Dismiss" }).click();
+  await row.getByRole("button", { name: "Download…" }).click();
   await download.getByLabel("Passphrase", { exact: true }).fill("harbor light 7");
   const [file] = await Promise.all([page.waitForEvent("download"), downloadButton.click()]);
   const path = join(tmpdir(), `rewind-e2e-kept-sealed-${process.pid}.rewind`);

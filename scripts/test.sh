@@ -139,9 +139,11 @@ browser_webkit() {
   return "$rc"
 }
 # The demo build (DIST) for most files, and the release build apps copy (dist/recovery/, from
-# `make recovery`, kept while nothing it is built from changed) for configured.test.mjs.
+# `make recovery`, kept while nothing it is built from changed) for configured.test.mjs; pkg/
+# for sealed.test.mjs, which keeps a sealed backup as an app does, with the JS API.
 e2e_builds() {
   REWIND_DEMO=1 trunk build --dist "$ROOT/target/e2e-dist" --public-url / || return 1
+  "$ROOT/scripts/pkg.sh" || return 1
   "$ROOT/scripts/recovery.sh"
 }
 e2e() {

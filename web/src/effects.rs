@@ -89,7 +89,18 @@ pub async fn load_details(name: String, dispatch: Dispatch) {
         name: name.clone(),
         health,
     });
-    let backups = rewind.list_backups().await.map_err(|e| e.to_string());
+    let backups = match rewind.list_catalog().await {
+        Ok(entries) => {
+            let ids = entries.iter().filter(|e| e.sealed);
+            let ids = ids.map(|e| e.manifest.id.clone()).collect();
+            dispatch(Action::SealedListed {
+                name: name.clone(),
+                ids,
+            });
+            Ok(entries.into_iter().map(|e| e.manifest).collect())
+        }
+        Err(e) => Err(e.to_string()),
+    };
     dispatch(Action::BackupsLoaded {
         name: name.clone(),
         backups,
@@ -230,32 +241,46 @@ pub async fn load_kept(name: String, manifest: BackupManifest, dispatch: Dispatc
     });
 }
 
-/// What restoring `source` (the chosen `file` for a file, opened with `file_passphrase` if
-/// the person gave one) would change; reads only.
+/// What restoring `source` (the chosen `file` for a file) would change, the backup opened
+/// with `with_passphrase` if the person gave one; reads only. `cancel` stops it between
+/// batches (the dialog closed, or asks for another): then nothing is dispatched.
 pub async fn load_changes(
     name: String,
     source: ChangesSource,
     file: Option<web_sys::File>,
-    file_passphrase: Option<String>,
+    with_passphrase: Option<String>,
+    cancel: CancelFlag,
     dispatch: Dispatch,
 ) {
     let from = match (&source, file) {
         (ChangesSource::Backup(id), _) => Ok(RestoreSource::Backup(id.clone())),
-        (ChangesSource::File(_), Some(file)) => {
-            passphrase(file_passphrase).map(|p| RestoreSource::Blob(file.into()).with_passphrase(p))
-        }
+        (ChangesSource::File(_), Some(file)) => Ok(RestoreSource::Blob(file.into())),
         (ChangesSource::File(_), None) => {
             Err("the chosen file is no longer available; choose it again".to_string())
         }
     };
-    let changes = match (rewind_for(&name, &dispatch), from) {
-        (Ok(rewind), Ok(from)) => rewind
-            .diff(from, None, None)
-            .await
-            .map_err(|e| e.to_string()),
-        (Err(e), _) | (_, Err(e)) => Err(e),
+    let from = from.and_then(|f| Ok(f.with_passphrase(passphrase(with_passphrase)?)));
+    let (changes, locked) = match (rewind_for(&name, &dispatch), from) {
+        (Ok(rewind), Ok(from)) => match rewind.diff(from, None, Some(cancel)).await {
+            Ok(diff) => (Ok(diff), false),
+            Err(RewindError::Cancelled) => return,
+            Err(e) => (Err(e.to_string()), passphrase_refused(&e)),
+        },
+        (Err(e), _) | (_, Err(e)) => (Err(e), false),
+    };
+    let source_id = match &source {
+        ChangesSource::Backup(id) if locked => Some(id.clone()),
+        _ => None,
     };
     dispatch(Action::ChangesLoaded { source, changes });
+    if let Some(id) = source_id {
+        dispatch(Action::BackupLocked(id));
+    }
+}
+
+/// Whether `e` says a sealed backup needs another passphrase (none was given, or another).
+fn passphrase_refused(e: &RewindError) -> bool {
+    matches!(e.code(), "PassphraseRequired" | "WrongPassphrase")
 }
 
 /// Asks the browser to keep the site's storage, and says what it answered.
@@ -286,7 +311,7 @@ pub async fn inspect_file(
         Ok(p) => Rewind::inspect_sealed_file(&file, p.as_ref())
             .await
             .map_err(|e| {
-                if matches!(e.code(), "PassphraseRequired" | "WrongPassphrase") {
+                if passphrase_refused(&e) {
                     dispatch(Action::FileSealed(file_name.clone()));
                 }
                 e.to_string()
@@ -427,6 +452,18 @@ async fn run_inner(
                     RestoreConsent::default(),
                     options,
                 )
+                .await
+                .map_err(e)?;
+            Ok(messages::operation_done(command, &report))
+        }
+        Command::RestoreSealedBackup {
+            id,
+            passphrase: typed,
+        } => {
+            let source =
+                RestoreSource::Backup(id.clone()).with_passphrase(passphrase(Some(typed.clone()))?);
+            let report = rewind
+                .restore(source, RestoreConsent::default(), options)
                 .await
                 .map_err(e)?;
             Ok(messages::operation_done(command, &report))

@@ -38,7 +38,9 @@ pub fn running(command: &Command) -> String {
             format!("Rolling back to version {v}")
         }
         Command::MigrateToLatest => "Migrating to the latest version".into(),
-        Command::RestoreBackup(_) | Command::RestoreFile { .. } => "Restoring the backup".into(),
+        Command::RestoreBackup(_)
+        | Command::RestoreSealedBackup { .. }
+        | Command::RestoreFile { .. } => "Restoring the backup".into(),
         Command::DeleteBackup(_) => "Deleting the backup".into(),
         Command::CreateBackup { .. } => "Creating a backup".into(),
         Command::Repair => "Repairing the checksums".into(),
@@ -62,8 +64,16 @@ pub const PASSPHRASE: &str = "Passphrase";
 pub const PASSPHRASE_DOWNLOAD: &str = "Passphrase (optional: encrypts the file)";
 /// What a sealed file means, said plainly where a passphrase is asked for.
 pub const SEALED_WARNING: &str = "Anyone with this file and the passphrase can read it; without the passphrase nobody can open it, not even you.";
-/// The button that reads a chosen file again with the passphrase typed.
+/// What a kept sealed backup means, where its restore dialog asks for its passphrase.
+pub const SEALED_KEPT_WARNING: &str = "This backup is encrypted: anyone with it and the passphrase can read it; without the passphrase nobody can open it, not even you.";
+/// What the download dialog of a backup sealed already says of its passphrase.
+pub const SEALED_DOWNLOAD: &str = "This backup is already encrypted with its own passphrase. Give it: the file is downloaded as it is, still encrypted under that passphrase (a wrong one downloads nothing). Anyone with this file and the passphrase can read it; without the passphrase nobody can open it, not even you.";
+/// The button that reads a chosen file or a sealed backup with the passphrase typed.
 pub const OPEN_WITH_PASSPHRASE: &str = "Open with this passphrase";
+/// The word that marks a sealed backup in the list, and its accessible name.
+pub const ENCRYPTED: &str = "Encrypted";
+pub const ENCRYPTED_NAME: &str =
+    "Encrypted: restoring or downloading it needs the passphrase it was made with";
 
 /// The button that cancels a running restore.
 pub const CANCEL_RESTORE: &str = "Cancel the restore";

@@ -27,7 +27,9 @@ pub fn operation_done(command: &Command, report: &OperationReport) -> String {
             format!("Already at schema version {to}: nothing to do.")
         }
         Command::MigrateToLatest => format!("Migrated from schema version {from} to {to}."),
-        Command::RestoreBackup(id) => format!("Restored backup {id} (schema version {to})."),
+        Command::RestoreBackup(id) | Command::RestoreSealedBackup { id, .. } => {
+            format!("Restored backup {id} (schema version {to}).")
+        }
         Command::RestoreFile { .. } => format!("Restored the backup file (schema version {to})."),
         Command::Adopt(_) if from == to => {
             format!("Rewind already manages this database (schema version {to}): nothing to do.")
@@ -88,9 +90,9 @@ pub fn failed(command: &Command, error: &str) -> String {
             format!("The rollback to version {v} did not happen")
         }
         Command::MigrateToLatest => "The migration did not happen".into(),
-        Command::RestoreBackup(_) | Command::RestoreFile { .. } => {
-            "The restore did not happen".into()
-        }
+        Command::RestoreBackup(_)
+        | Command::RestoreSealedBackup { .. }
+        | Command::RestoreFile { .. } => "The restore did not happen".into(),
         Command::DeleteBackup(_) => "The backup was not deleted".into(),
         Command::CreateBackup { .. } => "The backup was not created".into(),
         Command::Repair => "The checksums were not repaired".into(),

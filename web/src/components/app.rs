@@ -111,18 +111,22 @@ pub fn app(props: &AppProps) -> Html {
         let dispatch = dispatch.clone();
         let selected = state.selected.clone();
         let file = chosen_file.clone();
-        let file_passphrase = state.file_passphrase();
+        let passphrase = state.restore_passphrase();
         use_effect_with(state.needs_changes(), move |source| {
+            // Stops the diff once the dialog no longer waits for it (closed, or another).
+            let cancel = rewind::CancelFlag::default();
             if let (Some(source), Some(name)) = (source.clone(), selected) {
                 let file = file.borrow().clone();
                 spawn_local(effects::load_changes(
                     name,
                     source,
                     file,
-                    file_passphrase,
+                    passphrase,
+                    cancel.clone(),
                     dispatch,
                 ));
             }
+            move || cancel.set(true)
         });
     }
     {
@@ -298,6 +302,7 @@ pub fn app(props: &AppProps) -> Html {
             if managed {
                 <BackupsPanel
                     backups={state.backups.clone()}
+                    sealed={state.sealed_backups.clone()}
                     busy={state.operation.is_some()}
                     can_download={state.can_download()}
                     space={state.space_for_backup()}

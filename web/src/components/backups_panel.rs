@@ -1,12 +1,14 @@
 use super::space::space_view;
-use crate::format;
 use crate::state::{Action, Command, Loadable, Space};
+use crate::{format, labels};
 use rewind::backup::BackupManifest;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct BackupsPanelProps {
     pub backups: Loadable<Vec<BackupManifest>>,
+    /// The ids of the backups that are sealed.
+    pub sealed: Vec<String>,
     pub busy: bool,
     pub can_download: bool,
     /// What a new backup needs, and the room there is.
@@ -131,7 +133,13 @@ fn row(m: &BackupManifest, props: &BackupsPanelProps) -> Html {
         .collect();
     html! {
         <tr role="row">
-            <th scope="row" role="rowheader">{ title }<div class="muted small">{ &m.id }</div></th>
+            <th scope="row" role="rowheader">
+                { title }
+                if props.sealed.contains(&m.id) {
+                    { " " }<span class="badge" role="note" aria-label={labels::ENCRYPTED_NAME}>{ labels::ENCRYPTED }</span>
+                }
+                <div class="muted small">{ &m.id }</div>
+            </th>
             <td role="cell" data-label="Created">{ format::time(m.created_at) }</td>
             <td role="cell" data-label="Schema version">{ m.schema_version }</td>
             <td role="cell" data-label="Size">{ format::bytes(m.bytes) }</td>

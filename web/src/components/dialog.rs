@@ -46,7 +46,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
         let input: web_sys::HtmlInputElement = e.target_unchecked_into();
         Action::SetPassphrase(input.value())
     });
-    let unlock = send.reform(|_| Action::UnlockFile);
+    let unlock = send.reform(|_| Action::Unlock);
     let body = match &d.kind {
         DialogKind::Rollback { target, plan } => {
             let on_target = send.reform(|e: Event| {
@@ -101,14 +101,32 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
             manifest,
             kept,
             changes,
-        } => html! {
-            <>
-                <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
-                { manifest_view(manifest, false) }
-                { changes_view(changes) }
-                { skipped_view(manifest, kept) }
-            </>
-        },
+            sealed,
+            passphrase,
+            unlocked_with,
+        } => {
+            let refused = match changes {
+                Loadable::Failed(message) if *sealed && unlocked_with.is_none() => Some(message),
+                _ => None,
+            };
+            html! {
+                <>
+                    <p>{ "The whole database will be replaced by this backup. A backup of the database as it is now is taken first." }</p>
+                    { manifest_view(manifest, false) }
+                    if *sealed {
+                        { passphrase_field(labels::PASSPHRASE, labels::SEALED_KEPT_WARNING, passphrase, on_passphrase.clone()) }
+                        if let Some(message) = refused {
+                            <p role="alert" class="error">{ format!("This backup cannot be opened: {message}") }</p>
+                        }
+                        <div class="actions">
+                            <button type="button" onclick={unlock.clone()} disabled={passphrase.is_empty() || *changes == Loadable::Loading}>{ labels::OPEN_WITH_PASSPHRASE }</button>
+                        </div>
+                    }
+                    if refused.is_none() { { changes_view(changes) } }
+                    { skipped_view(manifest, kept) }
+                </>
+            }
+        }
         DialogKind::DeleteBackup { manifest } => html! {
             <>
                 <p>{ "This backup will be deleted for good. The database itself does not change." }</p>
@@ -118,10 +136,21 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
         DialogKind::Download {
             manifest,
             passphrase,
+            sealed: true,
         } => html! {
             <>
                 { manifest_view(manifest, false) }
-                { passphrase_field(labels::PASSPHRASE_DOWNLOAD, passphrase, on_passphrase.clone()) }
+                { passphrase_field(labels::PASSPHRASE, labels::SEALED_DOWNLOAD, passphrase, on_passphrase.clone()) }
+            </>
+        },
+        DialogKind::Download {
+            manifest,
+            passphrase,
+            sealed: false,
+        } => html! {
+            <>
+                { manifest_view(manifest, false) }
+                { passphrase_field(labels::PASSPHRASE_DOWNLOAD, labels::SEALED_WARNING, passphrase, on_passphrase.clone()) }
                 <p>{ "Leave it empty to download the file unencrypted." }</p>
             </>
         },
@@ -154,7 +183,7 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
                 <>
                     { state }
                     if *sealed {
-                        { passphrase_field(labels::PASSPHRASE, passphrase, on_passphrase.clone()) }
+                        { passphrase_field(labels::PASSPHRASE, labels::SEALED_WARNING, passphrase, on_passphrase.clone()) }
                         <div class="actions">
                             <button type="button" onclick={unlock} disabled={passphrase.is_empty() || *manifest == Loadable::Loading}>{ labels::OPEN_WITH_PASSPHRASE }</button>
                         </div>
@@ -191,13 +220,18 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
     }
 }
 
-/// The passphrase of a sealed file, with what it means in plain words.
-fn passphrase_field(label: &'static str, value: &str, oninput: Callback<InputEvent>) -> Html {
+/// The passphrase of a sealed file, with what it means in plain words (`means`).
+fn passphrase_field(
+    label: &'static str,
+    means: &'static str,
+    value: &str,
+    oninput: Callback<InputEvent>,
+) -> Html {
     html! {
         <div class="field">
             <label for="passphrase">{ label }</label>
             <input type="password" id="passphrase" autocomplete="new-password" value={value.to_string()} {oninput} aria-describedby="passphrase-means" />
-            <p id="passphrase-means" class="muted">{ labels::SEALED_WARNING }</p>
+            <p id="passphrase-means" class="muted">{ means }</p>
         </div>
     }
 }

@@ -46,11 +46,18 @@ impl PageState {
             Some(reason) => {
                 self.notice = Some(Notice::Error(messages::cannot_restore(id, &reason)));
             }
-            None => self.open(DialogKind::RestoreBackup {
-                kept: kept_for(&manifest),
-                manifest,
-                changes: Loadable::Loading,
-            }),
+            None => {
+                // A sealed backup's diff waits for its passphrase.
+                let sealed = self.is_sealed(id);
+                self.open(DialogKind::RestoreBackup {
+                    kept: kept_for(&manifest),
+                    manifest,
+                    changes: Loadable::loading_if(!sealed),
+                    sealed,
+                    passphrase: String::new(),
+                    unlocked_with: None,
+                })
+            }
         }
     }
 

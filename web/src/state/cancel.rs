@@ -10,7 +10,9 @@ impl RunningOperation {
     pub fn can_cancel(&self) -> bool {
         matches!(
             self.command,
-            Command::RestoreBackup(_) | Command::RestoreFile { .. }
+            Command::RestoreBackup(_)
+                | Command::RestoreSealedBackup { .. }
+                | Command::RestoreFile { .. }
         )
     }
 }

@@ -55,7 +55,7 @@ impl PageState {
 mod tests {
     use super::ChangesSource;
     use crate::state::fixtures::*;
-    use crate::state::{Action, Dialog, DialogKind, Loadable, PageState};
+    use crate::state::{Action, Loadable};
     use rewind::{RestoreDiff, StoreChanges};
 
     fn diff(removed: u64) -> RestoreDiff {
@@ -71,17 +71,6 @@ mod tests {
             sentences: vec![format!(
                 "{removed} notes created since this backup will be removed"
             )],
-        }
-    }
-
-    fn changes(state: &PageState) -> Option<&Loadable<RestoreDiff>> {
-        match &state.dialog {
-            Some(Dialog {
-                kind:
-                    DialogKind::RestoreBackup { changes, .. } | DialogKind::RestoreFile { changes, .. },
-                ..
-            }) => Some(changes),
-            _ => None,
         }
     }
 

@@ -38,8 +38,15 @@ pub enum DialogKind {
         manifest: BackupManifest,
         /// For each record the backup left out: whether the restore keeps the live one.
         kept: Loadable<Vec<bool>>,
-        /// What the restore would change against the live database (shown, never awaited).
+        /// What the restore would change against the live database (shown, never awaited,
+        /// except for a sealed backup, where it proves the passphrase).
         changes: Loadable<RestoreDiff>,
+        /// The backup is sealed: the dialog asks for its passphrase.
+        sealed: bool,
+        /// What the person typed in the passphrase field.
+        passphrase: String,
+        /// The passphrase the backup is being read with, until it refuses it.
+        unlocked_with: Option<String>,
     },
     DeleteBackup {
         manifest: BackupManifest,
@@ -56,10 +63,12 @@ pub enum DialogKind {
         /// The file turned out sealed: the dialog asks for its passphrase.
         sealed: bool,
     },
-    /// Download a backup, sealed under a passphrase when the person gives one.
+    /// Download a backup, sealed under a passphrase when the person gives one; one sealed
+    /// already needs its own, and is downloaded as it is.
     Download {
         manifest: BackupManifest,
         passphrase: String,
+        sealed: bool,
     },
     /// Re-record the checksums of migrations changed after they were applied.
     Repair {
@@ -80,15 +89,24 @@ impl Dialog {
             DialogKind::Migrate { plan } | DialogKind::StoredRollback { plan, .. } => {
                 plan.ready().is_some()
             }
-            DialogKind::RestoreBackup { kept, .. } => kept.ready().is_some(),
+            DialogKind::RestoreBackup {
+                kept,
+                sealed,
+                unlocked_with,
+                changes,
+                ..
+            } => kept.ready().is_some() && (!sealed || proven(unlocked_with, changes)),
             DialogKind::DeleteBackup { .. }
             | DialogKind::Repair { .. }
             | DialogKind::Adopt { .. } => true,
             DialogKind::RestoreFile { manifest, kept, .. } => {
                 manifest.ready().is_some() && kept.ready().is_some()
             }
-            // A download changes nothing: there is nothing to understand first.
-            DialogKind::Download { .. } => return true,
+            // A download changes nothing: there is nothing to understand first; one sealed
+            // already needs its passphrase.
+            DialogKind::Download {
+                sealed, passphrase, ..
+            } => return !sealed || !passphrase.is_empty(),
         };
         ready && self.understood
     }
@@ -112,6 +130,15 @@ impl Dialog {
             DialogKind::Rollback { target, .. } => Command::Rollback((*target)?),
             DialogKind::Migrate { .. } => Command::MigrateToLatest,
             DialogKind::StoredRollback { target, .. } => Command::RollbackFromStored(*target),
+            DialogKind::RestoreBackup {
+                manifest,
+                sealed: true,
+                unlocked_with,
+                ..
+            } => Command::RestoreSealedBackup {
+                id: manifest.id.clone(),
+                passphrase: unlocked_with.clone()?,
+            },
             DialogKind::RestoreBackup { manifest, .. } => {
                 Command::RestoreBackup(manifest.id.clone())
             }
@@ -124,6 +151,12 @@ impl Dialog {
             DialogKind::Adopt { version } => Command::Adopt(*version),
         })
     }
+}
+
+/// Whether a sealed backup's passphrase is proven: the backup was read with it (its diff came,
+/// or failed for another reason than the passphrase, which ends `unlocked_with`).
+fn proven(unlocked_with: &Option<String>, changes: &Loadable<RestoreDiff>) -> bool {
+    unlocked_with.is_some() && !matches!(changes, Loadable::Idle | Loadable::Loading)
 }
 
 impl PageState {

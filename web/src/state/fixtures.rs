@@ -1,13 +1,13 @@
 //! The states and answers the reducer's tests start from.
 
-use super::{Action, Health, PageState};
+use super::{Action, DialogKind, Health, Loadable, PageState};
 use crate::policy::AppDatabase;
 use rewind::backup::BackupManifest;
-use rewind::RewindMeta;
 use rewind::{
     DatabaseListing, DatabaseSchema, DatabaseSummary, Direction, MigrationPlan, PlanEffects,
     SchemaDiff, Status,
 };
+use rewind::{RestoreDiff, RewindMeta};
 
 /// A database this app manages, and one it does not.
 pub const A: &str = "notes-demo";
@@ -106,4 +106,14 @@ pub fn ready() -> PageState {
             name: A.into(),
             backups: Ok(vec![manifest("b1")]),
         })
+}
+
+/// What the open restore dialog (of a listed backup or a file) shows of what it would change.
+pub fn changes(state: &PageState) -> Option<&Loadable<RestoreDiff>> {
+    match &state.dialog.as_ref()?.kind {
+        DialogKind::RestoreBackup { changes, .. } | DialogKind::RestoreFile { changes, .. } => {
+            Some(changes)
+        }
+        _ => None,
+    }
 }

@@ -109,6 +109,8 @@ pub struct PageState {
     /// of it that the page is carrying out.
     pub folder: Loadable<FolderShown>,
     pub folder_request: Option<FolderRequest>,
+    /// The ids of the listed backups that are sealed (see `sealed.rs`).
+    pub sealed_backups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +133,11 @@ pub enum Action {
     BackupsLoaded {
         name: String,
         backups: Result<Vec<BackupManifest>, String>,
+    },
+    /// Which of database `name`'s backups are sealed (sent before its `BackupsLoaded`).
+    SealedListed {
+        name: String,
+        ids: Vec<String>,
     },
     /// Another tab is changing database `name`: what is shown of it may be out of date.
     ChangedElsewhere(String),
@@ -156,8 +163,11 @@ pub enum Action {
     OpenDownload(String),
     /// What the person typed in the open dialog's passphrase field.
     SetPassphrase(String),
-    /// Read the chosen (sealed) file again with the passphrase typed.
-    UnlockFile,
+    /// Read the sealed backup of the open restore dialog (the chosen file, or a listed
+    /// backup) with the passphrase typed.
+    Unlock,
+    /// Listed backup `0` refused the passphrase its restore dialog tried (none, or another).
+    BackupLocked(String),
     /// The chosen file `0` is sealed: it needs a passphrase (none was given, or another).
     FileSealed(String),
     /// The confirmed download was handed to the browser, or why not.
@@ -228,6 +238,7 @@ impl PageState {
             Action::SummaryFailed { name, message } => self.summary_failed(&name, message),
             Action::HealthLoaded { name, health } => self.health_loaded(&name, health),
             Action::BackupsLoaded { name, backups } => self.backups_loaded(&name, backups),
+            Action::SealedListed { name, ids } => self.sealed_listed(&name, ids),
             Action::ChangedElsewhere(name) => self.changed_elsewhere(&name),
 
             Action::OpenRollback => self.open_rollback(),
@@ -245,7 +256,8 @@ impl PageState {
             Action::OpenDeleteBackup(id) => self.open_delete_backup(&id),
             Action::OpenDownload(id) => self.open_download(&id),
             Action::SetPassphrase(text) => self.set_passphrase(text),
-            Action::UnlockFile => self.unlock_file(),
+            Action::Unlock => self.unlock(),
+            Action::BackupLocked(id) => self.backup_locked(&id),
             Action::FileSealed(file_name) => self.file_sealed(&file_name),
             Action::DownloadDone(result) => self.download_done(result),
             Action::FileChosen(file_name) => self.file_chosen(file_name),

@@ -14,6 +14,11 @@ pub enum Command {
     RollbackFromStored(u32),
     MigrateToLatest,
     RestoreBackup(String),
+    /// A listed backup that is sealed, opened with the passphrase its dialog proved.
+    RestoreSealedBackup {
+        id: String,
+        passphrase: String,
+    },
     DeleteBackup(String),
     /// The file the person chose (the component keeps the `File` itself), opened with the
     /// passphrase the person gave if it is sealed.

@@ -36,12 +36,16 @@ impl RunningOperation {
     /// The step the reported records belong to.
     pub fn step(&self) -> Step {
         match &self.command {
-            Command::RestoreBackup(_) | Command::RestoreFile { .. }
+            Command::RestoreBackup(_)
+            | Command::RestoreSealedBackup { .. }
+            | Command::RestoreFile { .. }
                 if self.automatic_backup && self.pace.step > 0 =>
             {
                 Step::AutomaticBackup
             }
-            Command::RestoreBackup(_) | Command::RestoreFile { .. } => Step::Writing,
+            Command::RestoreBackup(_)
+            | Command::RestoreSealedBackup { .. }
+            | Command::RestoreFile { .. } => Step::Writing,
             Command::CreateBackup { .. } => Step::Reading,
             _ => Step::AutomaticBackup,
         }

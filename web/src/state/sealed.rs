@@ -2,6 +2,11 @@
 //! the passphrase of a sealed file chosen for a restore. A sealed file is read again with the
 //! passphrase typed when the person asks; whatever it answers (a wrong passphrase, damage) is
 //! shown in the dialog, and nothing runs until the file is read and verified.
+//!
+//! A listed backup may be sealed too (an app kept it sealed in the catalog): the list marks
+//! it, its restore dialog asks for its passphrase the same way and proves it by reading the
+//! backup for the preview of what the restore changes, and its download needs the passphrase
+//! (the library checks it and hands the file over as it is, still sealed).
 
 use super::{DialogKind, Loadable, Notice, PageState};
 
@@ -35,43 +40,95 @@ impl PageState {
         else {
             return;
         };
+        let sealed = self.is_sealed(id);
         self.open(DialogKind::Download {
             manifest,
             passphrase: String::new(),
+            sealed,
         });
+    }
+
+    /// Which of the selected database's backups are sealed (an answer about another database
+    /// is stale).
+    pub(super) fn sealed_listed(&mut self, name: &str, ids: Vec<String>) {
+        if self.is_selected(name) {
+            self.sealed_backups = ids;
+        }
+    }
+
+    /// Whether listed backup `id` is sealed.
+    pub fn is_sealed(&self, id: &str) -> bool {
+        self.sealed_backups.iter().any(|s| s == id)
     }
 
     pub(super) fn set_passphrase(&mut self, text: String) {
         match self.dialog.as_mut().map(|d| &mut d.kind) {
             Some(DialogKind::Download { passphrase, .. })
-            | Some(DialogKind::RestoreFile { passphrase, .. }) => *passphrase = text,
+            | Some(DialogKind::RestoreFile { passphrase, .. })
+            | Some(DialogKind::RestoreBackup { passphrase, .. }) => *passphrase = text,
             _ => {}
         }
     }
 
-    /// The chosen file is read again with the passphrase typed; what was shown of it goes,
-    /// and the box must be ticked again.
-    pub(super) fn unlock_file(&mut self) {
+    /// The open restore dialog's backup is read again with the passphrase typed: a chosen
+    /// file is verified again, a sealed listed backup compared with the database again. What
+    /// was shown of it goes, and the box must be ticked again.
+    pub(super) fn unlock(&mut self) {
         let Some(dialog) = self.dialog.as_mut() else {
             return;
         };
-        if let DialogKind::RestoreFile {
+        match &mut dialog.kind {
+            DialogKind::RestoreFile {
+                manifest,
+                kept,
+                changes,
+                passphrase,
+                unlocked_with,
+                ..
+            } => {
+                if passphrase.is_empty() || *manifest == Loadable::Loading {
+                    return;
+                }
+                *unlocked_with = Some(passphrase.clone());
+                *manifest = Loadable::Loading;
+                *kept = Loadable::Idle;
+                *changes = Loadable::Idle;
+            }
+            DialogKind::RestoreBackup {
+                sealed: true,
+                changes,
+                passphrase,
+                unlocked_with,
+                ..
+            } => {
+                if passphrase.is_empty() || *changes == Loadable::Loading {
+                    return;
+                }
+                *unlocked_with = Some(passphrase.clone());
+                *changes = Loadable::Loading;
+            }
+            _ => return,
+        }
+        dialog.understood = false;
+    }
+
+    /// The sealed listed backup `id` refused the passphrase its dialog read it with: it must
+    /// be given again (what it answered is the dialog's failed preview).
+    pub(super) fn backup_locked(&mut self, id: &str) {
+        let Some(dialog) = self.dialog.as_mut() else {
+            return;
+        };
+        if let DialogKind::RestoreBackup {
             manifest,
-            kept,
-            changes,
-            passphrase,
+            sealed: true,
             unlocked_with,
             ..
         } = &mut dialog.kind
         {
-            if passphrase.is_empty() || *manifest == Loadable::Loading {
-                return;
+            if manifest.id == id {
+                *unlocked_with = None;
+                dialog.understood = false;
             }
-            *unlocked_with = Some(passphrase.clone());
-            *manifest = Loadable::Loading;
-            *kept = Loadable::Idle;
-            *changes = Loadable::Idle;
-            dialog.understood = false;
         }
     }
 
@@ -100,10 +157,12 @@ impl PageState {
         }
     }
 
-    /// The passphrase the chosen file is read with, if the person gave one.
-    pub fn file_passphrase(&self) -> Option<String> {
+    /// The passphrase the open restore dialog's backup (a chosen file or a sealed listed
+    /// backup) is read with, if the person gave one.
+    pub fn restore_passphrase(&self) -> Option<String> {
         match &self.dialog.as_ref()?.kind {
-            DialogKind::RestoreFile { unlocked_with, .. } => unlocked_with.clone(),
+            DialogKind::RestoreFile { unlocked_with, .. }
+            | DialogKind::RestoreBackup { unlocked_with, .. } => unlocked_with.clone(),
             _ => None,
         }
     }
@@ -111,14 +170,18 @@ impl PageState {
     /// Confirming the download dialog hands the download to the effects; `false` when the
     /// open dialog is another.
     pub(super) fn confirm_download(&mut self) -> bool {
-        let Some(DialogKind::Download {
+        let Some(dialog) = self.dialog.as_ref() else {
+            return false;
+        };
+        let DialogKind::Download {
             manifest,
             passphrase,
-        }) = self.dialog.as_ref().map(|d| &d.kind)
+            ..
+        } = &dialog.kind
         else {
             return false;
         };
-        if self.can_download() && self.download.is_none() {
+        if dialog.can_confirm() && self.can_download() && self.download.is_none() {
             self.download = Some(PendingDownload {
                 id: manifest.id.clone(),
                 passphrase: (!passphrase.is_empty()).then(|| passphrase.clone()),
@@ -141,7 +204,177 @@ impl PageState {
 #[cfg(test)]
 mod tests {
     use crate::state::fixtures::*;
-    use crate::state::{Action, Command, DialogKind, Loadable, Notice, PendingDownload};
+    use crate::state::{
+        Action, ChangesSource, Command, DialogKind, Loadable, Notice, PageState, PendingDownload,
+    };
+    use rewind::RestoreDiff;
+
+    /// Database A with backup "s" sealed (listed as such) besides "b1".
+    fn with_sealed() -> PageState {
+        ready()
+            .apply(Action::SealedListed {
+                name: A.into(),
+                ids: vec!["s".into()],
+            })
+            .apply(Action::BackupsLoaded {
+                name: A.into(),
+                backups: Ok(vec![manifest("s"), manifest("b1")]),
+            })
+    }
+
+    #[test]
+    fn the_list_knows_which_backups_are_sealed_and_ignores_another_databases_answer() {
+        let state = with_sealed();
+        assert!(state.is_sealed("s"));
+        assert!(!state.is_sealed("b1"));
+        let stale = state.apply(Action::SealedListed {
+            name: B.into(),
+            ids: vec!["b1".into()],
+        });
+        assert!(!stale.is_sealed("b1"), "another database's answer");
+        assert!(stale.is_sealed("s"));
+    }
+
+    #[test]
+    fn a_sealed_listed_backup_is_compared_and_restored_only_with_a_passphrase_it_accepts() {
+        let opened = with_sealed()
+            .apply(Action::OpenRestoreBackup("s".into()))
+            .apply(Action::SetUnderstood(true));
+        assert!(matches!(
+            opened.dialog.as_ref().map(|d| &d.kind),
+            Some(DialogKind::RestoreBackup { sealed: true, .. })
+        ));
+        assert_eq!(
+            opened.needs_changes(),
+            None,
+            "no diff without the passphrase"
+        );
+        assert_eq!(
+            opened.confirmed_command(),
+            None,
+            "nothing to restore without it"
+        );
+        assert_eq!(
+            opened.clone().apply(Action::Unlock).needs_changes(),
+            None,
+            "an empty passphrase opens nothing"
+        );
+        let source = ChangesSource::Backup("s".into());
+        let trying = opened
+            .apply(Action::SetPassphrase("wrong".into()))
+            .apply(Action::Unlock);
+        assert_eq!(trying.needs_changes(), Some(source.clone()));
+        assert_eq!(trying.restore_passphrase().as_deref(), Some("wrong"));
+        assert_eq!(
+            trying
+                .clone()
+                .apply(Action::SetUnderstood(true))
+                .confirmed_command(),
+            None,
+            "not while the passphrase is unproven"
+        );
+        let refused = trying
+            .apply(Action::ChangesLoaded {
+                source: source.clone(),
+                changes: Err("the passphrase is not the one".into()),
+            })
+            .apply(Action::BackupLocked("s".into()))
+            .apply(Action::SetUnderstood(true));
+        assert_eq!(
+            changes(&refused),
+            Some(&Loadable::Failed("the passphrase is not the one".into()))
+        );
+        assert_eq!(refused.restore_passphrase(), None);
+        assert_eq!(refused.needs_changes(), None);
+        assert_eq!(refused.confirmed_command(), None, "Restore stays disabled");
+        let right = refused
+            .apply(Action::SetPassphrase("right".into()))
+            .apply(Action::Unlock);
+        assert_eq!(right.needs_changes(), Some(source.clone()), "asked again");
+        let stale = right.clone().apply(Action::BackupLocked("b1".into()));
+        assert_eq!(stale.restore_passphrase().as_deref(), Some("right"));
+        let shown = right
+            .apply(Action::ChangesLoaded {
+                source,
+                changes: Ok(RestoreDiff::default()),
+            })
+            .apply(Action::SetUnderstood(true));
+        let typed_again = shown.apply(Action::SetPassphrase("other".into()));
+        assert_eq!(
+            typed_again.confirmed_command(),
+            Some(Command::RestoreSealedBackup {
+                id: "s".into(),
+                passphrase: "right".into()
+            }),
+            "restored with the passphrase it was read with"
+        );
+        let running = typed_again.apply(Action::Confirm).operation.unwrap();
+        assert!(running.can_cancel() && running.command.changes_data());
+    }
+
+    #[test]
+    fn a_plain_listed_backup_asks_no_passphrase_and_is_compared_at_once() {
+        let opened = with_sealed().apply(Action::OpenRestoreBackup("b1".into()));
+        assert_eq!(
+            opened.needs_changes(),
+            Some(ChangesSource::Backup("b1".into()))
+        );
+        let unchanged = opened.clone().apply(Action::SetPassphrase("x".into()));
+        assert_eq!(
+            unchanged.apply(Action::Unlock),
+            opened.apply(Action::SetPassphrase("x".into()))
+        );
+    }
+
+    #[test]
+    fn closing_a_restore_dialog_stops_waiting_for_its_diff() {
+        let comparing = with_sealed()
+            .apply(Action::OpenRestoreBackup("s".into()))
+            .apply(Action::SetPassphrase("p".into()))
+            .apply(Action::Unlock);
+        assert!(comparing.needs_changes().is_some());
+        let closed = comparing.apply(Action::CloseDialog);
+        assert_eq!(
+            closed.needs_changes(),
+            None,
+            "the effect's cleanup cancels the diff"
+        );
+        assert_eq!(closed.restore_passphrase(), None);
+    }
+
+    #[test]
+    fn a_sealed_backup_downloads_as_it_is_only_with_a_passphrase() {
+        let open = with_sealed().apply(Action::OpenDownload("s".into()));
+        assert!(matches!(
+            open.dialog.as_ref().map(|d| &d.kind),
+            Some(DialogKind::Download { sealed: true, .. })
+        ));
+        assert!(!open.dialog.as_ref().unwrap().can_confirm());
+        let refused = open.clone().apply(Action::Confirm);
+        assert_eq!(refused.download, None, "no passphrase, no download");
+        assert!(refused.dialog.is_some(), "the dialog stays");
+        let given = open
+            .apply(Action::SetPassphrase("its own".into()))
+            .apply(Action::Confirm);
+        assert_eq!(
+            given.download,
+            Some(PendingDownload {
+                id: "s".into(),
+                passphrase: Some("its own".into())
+            })
+        );
+        let wrong = given.apply(Action::DownloadDone(Err(
+            "the passphrase is not the one this backup was encrypted with".into(),
+        )));
+        assert!(
+            matches!(wrong.notice, Some(Notice::Error(m)) if m.contains("passphrase is not the one"))
+        );
+        let plain = with_sealed().apply(Action::OpenDownload("b1".into()));
+        assert!(matches!(
+            plain.dialog.as_ref().map(|d| &d.kind),
+            Some(DialogKind::Download { sealed: false, .. })
+        ));
+    }
 
     #[test]
     fn a_download_is_sealed_only_with_a_passphrase_and_needs_no_ticked_box() {
@@ -204,7 +437,7 @@ mod tests {
             Some(DialogKind::RestoreFile { sealed: false, .. })
         ));
         assert_eq!(chosen.needs_unlock(), None);
-        let empty = chosen.clone().apply(Action::UnlockFile);
+        let empty = chosen.clone().apply(Action::Unlock);
         assert_eq!(
             empty.needs_unlock(),
             None,
@@ -212,7 +445,7 @@ mod tests {
         );
         let unlocking = chosen
             .apply(Action::SetPassphrase("wrong".into()))
-            .apply(Action::UnlockFile);
+            .apply(Action::Unlock);
         assert_eq!(
             unlocking.needs_unlock(),
             Some(("x.rewind".into(), "wrong".into()))
@@ -232,13 +465,13 @@ mod tests {
         );
         let right = wrong
             .apply(Action::SetPassphrase("right".into()))
-            .apply(Action::UnlockFile)
+            .apply(Action::Unlock)
             .apply(Action::FileInspected {
                 file_name: "x.rewind".into(),
                 manifest: Ok(manifest("f")),
             })
             .apply(Action::SetUnderstood(true));
-        assert_eq!(right.file_passphrase().as_deref(), Some("right"));
+        assert_eq!(right.restore_passphrase().as_deref(), Some("right"));
         assert_eq!(
             right.confirmed_command(),
             Some(Command::RestoreFile {

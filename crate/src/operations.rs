@@ -25,6 +25,8 @@ pub struct BackupRequest {
     /// Taken by Rewind before an operation (kept by the retention policy), not by a person.
     pub automatic: bool,
     pub unsupported: UnsupportedRecords,
+    /// Chunks stored compressed (format 4); `false` writes format 3, for readers that need it.
+    pub compress: bool,
 }
 
 /// What operations need of a database besides [`Migrate`]: a cross-tab lock, a clock, the
@@ -159,6 +161,7 @@ impl Migrator {
                     label: format!("before {doing} from version {} to {}", plan.from, plan.to),
                     automatic: true,
                     unsupported: policy.unsupported,
+                    compress: true,
                 };
                 Some(automatic_backup(db, policy, &request, operation, plan.from, plan.to).await?)
             }
@@ -222,6 +225,7 @@ impl Migrator {
                     label: format!("before adopting at version {version}"),
                     automatic: true,
                     unsupported: policy.unsupported,
+                    compress: true,
                 };
                 Some(automatic_backup(db, policy, &request, Operation::Adopt, from, version).await?)
             }
@@ -268,12 +272,14 @@ impl Migrator {
         db: &mut D,
         label: &str,
         unsupported: UnsupportedRecords,
+        compress: bool,
     ) -> Result<BackupManifest, RewindError> {
         let _lock = db.lock().await?;
         let request = BackupRequest {
             label: label.to_string(),
             automatic: false,
             unsupported,
+            compress,
         };
         db.take_backup(&request).await
     }
@@ -319,6 +325,7 @@ impl Migrator {
                     label: format!("before restoring {}", manifest.id),
                     automatic: true,
                     unsupported: unsupported_before_restore(&manifest, policy.unsupported),
+                    compress: true,
                 };
                 match automatic_backup(db, policy, &request, Operation::Restore, from, to).await {
                     Ok(id) => Some(id),
@@ -521,7 +528,7 @@ mod tests {
         assert!(!json.contains("withoutBackup"), "{json}");
         // A restore, too.
         db.failing_backup = None;
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse, true)).unwrap();
         let id = db.backups[0].0.id.clone();
         db.failing_backup = Some(MigrationError::QuotaExceeded(String::new()).into());
         let report = run(migrator().restore(
@@ -538,7 +545,7 @@ mod tests {
     #[test]
     fn retention_keeps_the_newest_automatic_backups_and_every_manual_one() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "mine", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, "mine", UnsupportedRecords::Refuse, true)).unwrap();
         let policy = BackupPolicy {
             keep_automatic: 2,
             ..BackupPolicy::default()
@@ -684,7 +691,7 @@ mod tests {
     fn a_restore_without_consent_or_from_a_missing_backup_changes_nothing() {
         let mut other = database(1);
         other.name = "todo".into();
-        run(migrator().manual_backup(&mut other, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut other, "", UnsupportedRecords::Refuse, true)).unwrap();
         let (manifest, held) = other.backups[0].clone();
         let file = MemorySource::File(manifest.clone(), Box::new(held.clone()));
         let mut db = database(2);
@@ -720,7 +727,7 @@ mod tests {
     #[test]
     fn a_failed_restore_is_journaled_and_changes_nothing_else() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse, true)).unwrap();
         db.failing_restore = Some(RewindError::Storage("the disk went away".into()));
         let id = db.backups[0].0.id.clone();
         let (schema, records) = (db.schema.clone(), db.records.clone());
@@ -741,7 +748,7 @@ mod tests {
     #[test]
     fn a_file_refused_while_staging_takes_no_automatic_backup_and_changes_nothing() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse, true)).unwrap();
         db.failing_stage = Some(RewindError::Backup(crate::backup::BackupError::corrupt(
             "chunk 3 is damaged",
         )));
@@ -764,7 +771,7 @@ mod tests {
     #[test]
     fn a_restore_whose_automatic_backup_fails_after_staging_changes_nothing() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse, true)).unwrap();
         let id = db.backups[0].0.id.clone();
         run(migrator().migrate_or_roll_back(
             &mut db,
@@ -790,7 +797,7 @@ mod tests {
     #[test]
     fn a_restore_into_a_database_that_does_not_exist_takes_no_backup() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse, true)).unwrap();
         let (manifest, held) = db.backups[0].clone();
         let mut new = MemoryDatabase::named("notes");
         let report = restore_from(
@@ -967,7 +974,7 @@ mod tests {
     #[test]
     fn a_restore_replaces_an_unmanaged_database_after_backing_it_up() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse, true)).unwrap();
         let (manifest, held) = db.backups[0].clone();
         let mut old = unmanaged(2);
         let report = restore_from(

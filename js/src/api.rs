@@ -94,9 +94,14 @@ fn function(obj: &JsValue, key: &str, what: &str) -> Result<Option<Function>, Js
 }
 
 fn boolean(obj: &JsValue, key: &str, what: &str) -> Result<bool, JsValue> {
+    boolean_or(obj, key, false, what)
+}
+
+/// `obj[key]` as a boolean, `default` when it is absent.
+fn boolean_or(obj: &JsValue, key: &str, default: bool, what: &str) -> Result<bool, JsValue> {
     let v = get(obj, key);
     if v.is_undefined() || v.is_null() {
-        return Ok(false);
+        return Ok(default);
     }
     v.as_bool().ok_or_else(|| {
         invalid_argument(format!(
@@ -651,7 +656,8 @@ impl JsRewind {
 
     /// A manual backup (kept until deleted); resolves to its manifest. A record holding a value
     /// no backup can carry refuses the backup with `UnsupportedValue`, unless `skipUnsupported`
-    /// is set: then such records are left out and listed in the manifest's `skipped`.
+    /// is set: then such records are left out and listed in the manifest's `skipped`. Chunks
+    /// are stored compressed (format 4) unless `compress` is `false` (format 3).
     #[wasm_bindgen(unchecked_return_type = "Promise<Manifest>")]
     pub fn backup(
         &self,
@@ -659,24 +665,32 @@ impl JsRewind {
         #[wasm_bindgen(unchecked_optional_param_type = "BackupOptions")] options: JsValue,
     ) -> Promise {
         let args = (|| {
-            let opts = self::options(&options, "options", &["onProgress", "skipUnsupported"])?;
+            let opts = self::options(
+                &options,
+                "options",
+                &["onProgress", "skipUnsupported", "compress"],
+            )?;
             let unsupported = match boolean(&opts, "skipUnsupported", "options")? {
                 true => UnsupportedRecords::Skip,
                 false => UnsupportedRecords::Refuse,
             };
+            let compress = boolean_or(&opts, "compress", true, "options")?;
             let label = match label.is_null_or_undefined() {
                 true => String::new(),
                 false => string(&label, "the label")?,
             };
-            Ok((label, unsupported, progress(&opts, "options")?))
+            Ok((label, unsupported, compress, progress(&opts, "options")?))
         })();
-        self.run_with(args, |rw, (label, unsupported, progress)| async move {
-            to_js(
-                &rw.backup(&label, unsupported, progress)
-                    .await
-                    .map_err(rewind_error)?,
-            )
-        })
+        self.run_with(
+            args,
+            |rw, (label, unsupported, compress, progress)| async move {
+                to_js(
+                    &rw.backup_compressed_or_not(&label, unsupported, compress, progress)
+                        .await
+                        .map_err(rewind_error)?,
+                )
+            },
+        )
     }
 
     /// Every backup of this database, newest first.

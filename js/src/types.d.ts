@@ -84,6 +84,9 @@ export interface BackupOptions extends ProgressOptions {
   /** Leave out records holding a value no backup can carry (listed in the manifest's
    *  `skipped`) instead of refusing the backup. A restore keeps the live ones. */
   skipUnsupported?: boolean;
+  /** Store the backup's chunks compressed (file format 4, the default). `false` writes
+   *  format 3, which Rewind builds before compression read; restores read both. */
+  compress?: boolean;
 }
 
 export interface RestoreOptions extends OperationOptions {

@@ -23,10 +23,10 @@ pub mod readback;
 pub mod value;
 
 pub use chunked::{
-    chunked_as_sections, format_version, BlobPartRange, ChunkDigests, ChunkRecord, ChunkSpans,
-    ChunkedReader, ChunkedTail, ChunkedWriter, Frame, ReadMode, RecordBatch, RecordSpan, Step,
-    CHUNKED_FORMAT_VERSION, CHUNK_TARGET_BYTES, COMPRESSED_FORMAT_VERSION, MAX_CHUNK_RECORDS,
-    NEWEST_FORMAT_VERSION,
+    chunked_as_sections, format_version, reads_in_chunks, BlobPartRange, ChunkDigests, ChunkRecord,
+    ChunkSpans, ChunkedReader, ChunkedTail, ChunkedWriter, Frame, ReadMode, RecordBatch,
+    RecordSpan, Step, CHUNKED_FORMAT_VERSION, CHUNK_TARGET_BYTES, COMPRESSED_FORMAT_VERSION,
+    MAX_CHUNK_RECORDS, NEWEST_FORMAT_VERSION,
 };
 pub use codec::{decode_value, encode_value, OutOfLineBlob, MAX_DEPTH};
 pub use digests::{hash_groups, Digests, Sha256Digest, HASH_GROUP};

@@ -207,15 +207,27 @@ impl Rewind {
             .await?)
     }
 
-    /// A manual backup, kept until deleted.
+    /// A manual backup, kept until deleted, its chunks compressed (format 4).
     pub async fn backup(
         &self,
         label: &str,
         unsupported: UnsupportedRecords,
         progress: Option<Progress>,
     ) -> Result<BackupManifest, RewindError> {
+        self.backup_compressed_or_not(label, unsupported, true, progress)
+            .await
+    }
+
+    /// [`Self::backup`], its chunks stored as they are (format 3) unless `compress`.
+    pub async fn backup_compressed_or_not(
+        &self,
+        label: &str,
+        unsupported: UnsupportedRecords,
+        compress: bool,
+        progress: Option<Progress>,
+    ) -> Result<BackupManifest, RewindError> {
         self.migrator
-            .manual_backup(&mut self.backend(progress), label, unsupported)
+            .manual_backup(&mut self.backend(progress), label, unsupported, compress)
             .await
     }
 
@@ -346,6 +358,7 @@ impl Backups for IdbBackend {
             automatic: request.automatic,
             created_at,
             skip_unsupported: request.unsupported == UnsupportedRecords::Skip,
+            compress: request.compress,
         };
         let made = snapshot(&self.name, info, self.progress.as_deref()).await?;
         catalog::save(&made.manifest, &made.blob).await?;

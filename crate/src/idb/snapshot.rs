@@ -10,8 +10,10 @@
 //! parts of a Blob in its own storage (on disk when large), so what the page holds is one chunk
 //! and one batch. Each chunk's SHA-256 is started (WebCrypto) as it is sealed and collected
 //! after the transaction; each Blob part is hashed after it. A compressed backup keeps each
-//! sealed chunk as a Blob of its own; after the transaction (compressing is awaited) the chunks
-//! are compressed one at a time, each replacing its Blob when it shrank, and hashed as stored.
+//! sealed chunk as a Blob of its own and hands it to a queue that compresses (and hashes) a
+//! few at a time while the transaction reads on — nothing in the transaction awaits it; after
+//! the transaction each chunk's stored form is awaited in turn and replaces its Blob when it
+//! shrank.
 
 use super::backend::{read_meta, META_STORE};
 use super::clone::{blob_of_parts, describe_key, encode_batch, js_to_value, CloneError};
@@ -148,9 +150,9 @@ struct Writing {
     parts: Vec<PartToHash>,
     /// Sealed chunks whose SHA-256 WebCrypto is computing: frame number, digest to come.
     chunks: Vec<(u64, js_sys::Promise)>,
-    /// Sealed chunks to compress after the transaction: frame number, place in the spool.
-    to_compress: Vec<(u64, u32)>,
-    compress: bool,
+    /// Sealed chunks being compressed: frame number, place in the spool, stored form to come.
+    to_compress: Vec<(u64, u32, js_sys::Promise)>,
+    compressor: Option<deflate::Compressor>,
     skip_unsupported: bool,
     /// Bytes per record of the last run the fast path encoded: how long the next run may be.
     bytes_per_record: usize,
@@ -163,10 +165,10 @@ impl Writing {
         skip_unsupported: bool,
         compress: bool,
     ) -> Result<Writing, RewindError> {
-        let compress = compress && deflate::supported();
-        let digests = match compress {
-            true => ChunkDigests::CompressedByCaller,
-            false => ChunkDigests::GivenByCaller,
+        let compressor = compress.then(deflate::Compressor::new).flatten();
+        let digests = match compressor {
+            Some(_) => ChunkDigests::CompressedByCaller,
+            None => ChunkDigests::GivenByCaller,
         };
         manifest.format_version = digests.format_version();
         let writer = ChunkedWriter::new(manifest, digests)?;
@@ -178,7 +180,7 @@ impl Writing {
             parts: Vec::new(),
             chunks: Vec::new(),
             to_compress: Vec::new(),
-            compress,
+            compressor,
             skip_unsupported,
             bytes_per_record: 0,
         })
@@ -194,9 +196,13 @@ impl Writing {
     ) -> Result<(), RewindError> {
         for frame in frames {
             match frame {
-                Frame::Chunk { number, bytes } if self.compress => {
+                Frame::Chunk { number, bytes } if self.compressor.is_some() => {
                     let at = self.spool.chunk(&bytes)?;
-                    self.to_compress.push((number, at));
+                    let blob: web_sys::Blob = self.spool.made.get(at).unchecked_into();
+                    if let Some(compressor) = &self.compressor {
+                        let started = compressor.add(&blob).map_err(storage)?;
+                        self.to_compress.push((number, at, started));
+                    }
                 }
                 Frame::Chunk { number, bytes } => {
                     // Hashed by WebCrypto (faster than `sha2` in wasm), awaited after the
@@ -412,34 +418,26 @@ async fn write_everything(
     outcome
 }
 
-/// Compresses the sealed chunks one at a time (the transaction is over), each replacing its
-/// Blob in the spool when it shrank, and gives the writer how each is stored. A chunk that
-/// does not shrink (already compressed bytes) stays as it is: smaller, and nothing to inflate.
+/// Collects each sealed chunk's stored form (the transaction is over), in file order: a
+/// compressed one replaces its Blob in the spool. A chunk that does not shrink (bytes already
+/// compressed) stays as it is: smaller, and nothing to inflate.
 async fn compress_chunks(writing: &mut Writing) -> Result<(), RewindError> {
-    for (frame, at) in std::mem::take(&mut writing.to_compress) {
-        let raw: web_sys::Blob = writing.spool.made.get(at).unchecked_into();
-        let packed = deflate::deflate(&raw).await.map_err(storage)?;
-        if f64::from(packed.length()) < raw.size() {
-            let digest = match sha256_start(&packed) {
-                Some(started) => sha256_started(started).await.map_err(storage)?,
-                None => Sha256::digest(packed.to_vec()).into(),
-            };
-            writing
-                .writer
-                .set_compressed(frame, u64::from(packed.length()), digest)?;
-            let one = js_sys::Array::of1(&packed);
-            writing
-                .spool
-                .made
-                .set(at, blob_of_parts(&one, "").map_err(storage)?.into());
+    for (frame, at, started) in std::mem::take(&mut writing.to_compress) {
+        let stored = deflate::stored(started).await.map_err(storage)?;
+        let digest = match stored.digest {
+            Some(digest) => digest,
+            None => {
+                let bytes = super::storage::blob_to_bytes(&stored.blob)
+                    .await
+                    .map_err(|e| RewindError::Storage(e.to_string()))?;
+                Sha256::digest(&bytes).into()
+            }
+        };
+        if stored.compressed {
+            writing.writer.set_compressed(frame, stored.len, digest)?;
+            writing.spool.made.set(at, stored.blob.into());
         } else {
-            let digests = sha256_of_blobs(std::slice::from_ref(&raw))
-                .await
-                .map_err(|e| storage(e.cause))?;
-            let digest = digests
-                .first()
-                .ok_or_else(|| BackupError::invalid("a chunk's digest was not given"))?;
-            writing.writer.set_digest(frame, *digest)?;
+            writing.writer.set_digest(frame, digest)?;
         }
     }
     Ok(())

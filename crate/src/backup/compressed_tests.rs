@@ -34,7 +34,7 @@ fn notes(count: u32) -> Vec<Vec<Rec>> {
 fn read_all(
     file: &[u8],
     mode: ReadMode,
-    inflater: &mut dyn FnMut(&[u8], usize) -> Option<Vec<u8>>,
+    inflater: super::chunked::Inflater<'_>,
 ) -> Result<(BackupManifest, Vec<StoreRecords>), BackupError> {
     let mut reader = ChunkedReader::new(file.len() as u64, mode);
     let mut stores: Vec<StoreRecords> = Vec::new();

@@ -76,7 +76,8 @@ pub async fn stored(started: Promise) -> Result<StoredChunk, JsValue> {
     };
     Ok(StoredChunk {
         compressed: get("compressed")?.is_truthy(),
-        blob: get("blob")?.dyn_into()?,
+        // Not `dyn_into`: its `instanceof` reads the global `Blob`, which a page may replace.
+        blob: get("blob")?.unchecked_into(),
         len: get("size")?.as_f64().unwrap_or(0.0) as u64,
         digest,
     })

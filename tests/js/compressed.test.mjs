@@ -179,3 +179,45 @@ test("a changed compressed chunk is refused, its digests re-sealed or not, and n
     assert.equal(r.resealedIntact, 4);
   });
 });
+
+// Chunks are compressed in a Worker started from deflate.js; where none can start (a CSP
+// without worker-src, a bundler that moved the file) they are compressed on the page: the
+// same bytes.
+test("without a Worker, or with one that cannot load, chunks are compressed on the page into the same bytes", async () => {
+  const run = (broken) => withPage(async (page) => {
+    await page.evaluate(SETUP);
+    return page.evaluate(async (broken) => {
+      const Real = window.Worker;
+      const made = [];
+      window.Worker = function (url, options) {
+        made.push(broken);
+        if (broken === "throws") throw new DOMException("refused by the page's CSP", "SecurityError");
+        const worker = new Real(broken === "missing" ? "/no-such-worker.js" : url, options);
+        worker.addEventListener("message", (e) => made.push(e.data.stored ? "stored" : "failed"));
+        return worker;
+      };
+      const rw = await Rewind.open("notes", M);
+      await rw.migrateTo(1);
+      const original = NOTES(2000, "w");
+      await T.put("notes", "notes", original);
+      const m = await rw.backup("w");
+      const file = await rw.exportBackup(m.id);
+      const chunks = (await framesOf(file)).frames.map((f) => [f.kind, Array.from(f.bytes.subarray(0, 64)).join(","), f.bytes.length]);
+      await T.put("notes", "notes", NOTES(2100, "changed"));
+      await rw.restore(file);
+      window.Worker = Real;
+      return { made, format: m.formatVersion, chunks,
+               same: JSON.stringify(await T.getAll("notes", "notes")) === JSON.stringify(original) };
+    }, broken);
+  }, { allowErrors: true });
+  const inWorker = await run("none");
+  assert.ok(inWorker.made.includes("stored"), `compressed in the Worker: ${inWorker.made}`);
+  for (const broken of ["throws", "missing"]) {
+    const r = await run(broken);
+    assert.equal(r.format, 4, broken);
+    assert.equal(r.same, true, `${broken}: restored record for record`);
+    assert.ok(!r.made.includes("stored"), `${broken}: nothing from a Worker`);
+    assert.deepEqual(r.chunks, inWorker.chunks, `${broken}: the same chunks as the Worker's`);
+    assert.ok(r.chunks.some(([kind]) => kind === 3), broken);
+  }
+});

@@ -36,7 +36,7 @@ export function rewind_chunk_compressor(limit) {
     while (running < limit && waiting.length) {
       const { blob, resolve, reject } = waiting.shift();
       running++;
-      storeOffThread(blob).then(resolve, reject).finally(() => { running--; next(); });
+      storeChunk(blob).then(resolve, reject).finally(() => { running--; next(); });
     }
   };
   return {
@@ -48,61 +48,6 @@ export function rewind_chunk_compressor(limit) {
       return stored;
     },
   };
-}
-
-// Chunks are stored in a Worker started from this very module, so that compressing (the most
-// of a compressed backup's cost) runs beside the page's reading and encoding, not between
-// them. Where no module Worker can start (a CSP without it, a bundler that moved this file),
-// or it fails, they are stored on the page's thread as before: slower, the same bytes.
-if (typeof G.WorkerGlobalScope === "function" && G instanceof G.WorkerGlobalScope) {
-  G.onmessage = async ({ data: { id, blob } }) => {
-    try {
-      G.postMessage({ id, stored: await storeChunk(blob) });
-    } catch (e) {
-      G.postMessage({ id, failed: String(e?.message ?? e) });
-    }
-  };
-}
-
-let worker; // undefined: not started; null: none to be had
-const jobs = new Map();
-let nextJob = 0;
-let idle = null;
-const IDLE_MS = 5000;
-
-function stopWorker() {
-  worker?.terminate();
-  worker = null;
-  for (const job of jobs.values()) job.onThePage();
-  jobs.clear();
-}
-
-function storeOffThread(blob) {
-  if (worker === undefined) {
-    try {
-      worker = new G.Worker(import.meta.url, { type: "module" });
-      worker.onmessage = ({ data }) => {
-        const job = jobs.get(data.id);
-        if (!job) return;
-        jobs.delete(data.id);
-        if (data.stored) job.resolve(data.stored);
-        else job.onThePage();
-        if (jobs.size === 0) {
-          idle = setTimeout(() => { if (jobs.size === 0) { worker?.terminate(); worker = undefined; } }, IDLE_MS);
-        }
-      };
-      worker.onerror = worker.onmessageerror = (e) => { e.preventDefault?.(); stopWorker(); };
-    } catch {
-      worker = null;
-    }
-  }
-  if (!worker) return storeChunk(blob);
-  clearTimeout(idle);
-  return new Promise((resolve, reject) => {
-    const id = nextJob++;
-    jobs.set(id, { resolve, onThePage: () => storeChunk(blob).then(resolve, reject) });
-    worker.postMessage({ id, blob });
-  });
 }
 
 async function storeChunk(blob) {

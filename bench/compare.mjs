@@ -8,6 +8,9 @@
 //   node bench/compare.mjs target/pkg-before pkg 100000 5
 // With SWEEP=kind:size (text:10000, blob:4096…) the records are one of the sweep's points
 // (bench/sweep.html: one store, restored into the existing database), `records` of them.
+// A pkg dir followed by `?nocompress` (`pkg pkg?nocompress`) loads it without CompressionStream
+// (bench/sweep-page.mjs): every backup format 3, for an A/B of compression in one build. The
+// file sizes of Rewind's backups (and, with SWEEP, of dexie-export-import's export) are printed.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,21 +38,26 @@ const [kind, size] = (process.env.SWEEP ?? "").split(":");
 const [html, api] = kind ? ["sweep.html", "S"] : ["index.html", "B"];
 const open = async (pkg) => {
   const page = await context.newPage();
-  await page.goto(`${server.url}bench/${html}?pkg=${encodeURIComponent("/" + pkg.replace(/^\/+|\/+$/g, ""))}`);
+  const [dir, extra] = pkg.split("?");
+  await page.goto(`${server.url}bench/${html}?pkg=${encodeURIComponent("/" + dir.replace(/^\/+|\/+$/g, ""))}${extra ? "&" + extra : ""}`);
   await page.waitForFunction((api) => window[api], api);
   return page;
 };
 const times = { [a]: {}, [b]: {} };
+const sizes = { [a]: [], [b]: [] };
+let dexieBytes = null;
 try {
   const first = await open(b);
   await first.evaluate(({ api, kind, size, total }) => (api === "S" ? S.setup(kind, Number(size), total) : B.setup(total)), { api, kind, size, total });
+  if (api === "S") dexieBytes = (await first.evaluate(() => S.dexieExport())).bytes;
   await first.close();
   for (let rep = 0; rep < reps; rep++) {
     for (const pkg of rep % 2 ? [b, a] : [a, b]) {
       const page = await open(pkg);
       for (const op of OPS) {
-        const { ms } = await page.evaluate(({ api, op }) => window[api][op](), { api, op });
+        const { ms, bytes } = await page.evaluate(({ api, op }) => window[api][op](), { api, op });
         (times[pkg][op] ??= []).push(ms);
+        if (op === "rewindBackup" && bytes) sizes[pkg].push(bytes);
       }
       await page.close();
       console.error(`rep ${rep + 1}/${reps} ${pkg}: ${OPS.map((o) => `${o} ${times[pkg][o].at(-1).toFixed(0)} ms`).join(", ")}`);
@@ -67,4 +75,9 @@ console.log("|---|---:|---:|---:|");
 for (const op of OPS) {
   const [x, y] = [median(times[a][op]), median(times[b][op])];
   console.log(`| ${op} | ${x.toFixed(0)} | ${y.toFixed(0)} | ${(x / y).toFixed(2)}× |`);
+}
+if (sizes[a].length && sizes[b].length) {
+  const [x, y] = [median(sizes[a]), median(sizes[b])];
+  console.log(`file bytes: ${a} ${x}, ${b} ${y} (${(x / y).toFixed(3)}×)` +
+    (dexieBytes ? `; dexie-export-import's JSON ${dexieBytes}: ${a} ${(x / dexieBytes).toFixed(3)}×, ${b} ${(y / dexieBytes).toFixed(3)}×` : ""));
 }

@@ -6,6 +6,9 @@ import Dexie from "dexie";
 import { exportDB, importInto } from "/node_modules/dexie-export-import/dist/dexie-export-import.mjs";
 // pkg/ by default; `?pkg=/some/dir` loads another build (two builds side by side).
 const PKG = new URLSearchParams(location.search).get("pkg") ?? "../pkg";
+// `?nocompress`: the package as a browser without CompressionStream sees it, so every backup
+// it makes (automatic ones included) is format 3 — the other side of an A/B of compression.
+if (new URLSearchParams(location.search).has("nocompress")) delete globalThis.CompressionStream;
 const { default: init, Rewind } = await import(`${PKG}/rewind.js`);
 await init();
 const DB = "sweep";

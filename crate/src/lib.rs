@@ -44,7 +44,7 @@ pub use folder_policy::{
 pub use memory::{MemoryDatabase, MemorySource};
 pub use migration::{Checksum, Migration, Step};
 pub use migration_error::MigrationError;
-pub use operations::{BackupPolicy, BackupRequest, Backups};
+pub use operations::{BackupPolicy, BackupRequest, Backups, ManualBackup};
 pub use plan::{Direction, MigrationPlan, MigrationSet, PlanEffects};
 pub use record::{JsonRecord, RecordAccess, Transforms};
 pub use restore_diff::{

@@ -28,6 +28,31 @@ pub struct BackupRequest {
     /// Seal the file under this passphrase (format 5). Only a person's backup is ever sealed:
     /// an automatic one must be restorable by whoever undoes the operation it preceded.
     pub passphrase: Option<Passphrase>,
+    /// Chunks stored compressed (format 4); `false` writes format 3, for readers that need it.
+    pub compress: bool,
+}
+
+/// What a person asks of a manual backup.
+#[derive(Debug, Clone)]
+pub struct ManualBackup {
+    pub label: String,
+    pub unsupported: UnsupportedRecords,
+    /// Chunks stored compressed (format 4); `false` writes format 3.
+    pub compress: bool,
+    /// Seal the file under this passphrase (format 5).
+    pub passphrase: Option<Passphrase>,
+}
+
+impl ManualBackup {
+    /// A backup labelled `label`, refusing records it cannot carry, compressed, not sealed.
+    pub fn labelled(label: &str) -> ManualBackup {
+        ManualBackup {
+            label: label.to_string(),
+            unsupported: UnsupportedRecords::Refuse,
+            compress: true,
+            passphrase: None,
+        }
+    }
 }
 
 /// What operations need of a database besides [`Migrate`]: a cross-tab lock, a clock, the
@@ -163,6 +188,7 @@ impl Migrator {
                     automatic: true,
                     unsupported: policy.unsupported,
                     passphrase: None,
+                    compress: true,
                 };
                 Some(automatic_backup(db, policy, &request, operation, plan.from, plan.to).await?)
             }
@@ -227,6 +253,7 @@ impl Migrator {
                     automatic: true,
                     unsupported: policy.unsupported,
                     passphrase: None,
+                    compress: true,
                 };
                 Some(automatic_backup(db, policy, &request, Operation::Adopt, from, version).await?)
             }
@@ -271,27 +298,15 @@ impl Migrator {
     pub async fn manual_backup<D: Backups>(
         &self,
         db: &mut D,
-        label: &str,
-        unsupported: UnsupportedRecords,
-    ) -> Result<BackupManifest, RewindError> {
-        self.manual_sealed_backup(db, label, unsupported, None)
-            .await
-    }
-
-    /// A manual backup, sealed under `passphrase` when one is given.
-    pub async fn manual_sealed_backup<D: Backups>(
-        &self,
-        db: &mut D,
-        label: &str,
-        unsupported: UnsupportedRecords,
-        passphrase: Option<Passphrase>,
+        asked: ManualBackup,
     ) -> Result<BackupManifest, RewindError> {
         let _lock = db.lock().await?;
         let request = BackupRequest {
-            label: label.to_string(),
+            label: asked.label,
             automatic: false,
-            unsupported,
-            passphrase,
+            unsupported: asked.unsupported,
+            passphrase: asked.passphrase,
+            compress: asked.compress,
         };
         db.take_backup(&request).await
     }
@@ -338,6 +353,7 @@ impl Migrator {
                     automatic: true,
                     unsupported: unsupported_before_restore(&manifest, policy.unsupported),
                     passphrase: None,
+                    compress: true,
                 };
                 match automatic_backup(db, policy, &request, Operation::Restore, from, to).await {
                     Ok(id) => Some(id),
@@ -404,7 +420,6 @@ async fn automatic_backup<D: Backups>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backup_policy::UnsupportedRecords;
     use crate::memory::{MemoryDatabase, MemorySource};
     use crate::migration_error::MigrationError;
     use crate::plan::MigrationSet;
@@ -518,14 +533,15 @@ mod tests {
     fn only_a_persons_backup_is_sealed_never_an_automatic_one() {
         let mut db = database(1);
         let passphrase = crate::backup::Passphrase::new("p").unwrap();
-        let sealed = run(migrator().manual_sealed_backup(
+        let sealed = run(migrator().manual_backup(
             &mut db,
-            "mine",
-            UnsupportedRecords::Refuse,
-            Some(passphrase),
+            ManualBackup {
+                passphrase: Some(passphrase),
+                ..ManualBackup::labelled("mine")
+            },
         ))
         .unwrap();
-        run(migrator().manual_backup(&mut db, "plain", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, ManualBackup::labelled("plain"))).unwrap();
         let report = run(migrator().migrate_or_roll_back(
             &mut db,
             BackupPolicy::default(),
@@ -579,7 +595,7 @@ mod tests {
         assert!(!json.contains("withoutBackup"), "{json}");
         // A restore, too.
         db.failing_backup = None;
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, ManualBackup::labelled(""))).unwrap();
         let id = db.backups[0].0.id.clone();
         db.failing_backup = Some(MigrationError::QuotaExceeded(String::new()).into());
         let report = run(migrator().restore(
@@ -596,7 +612,7 @@ mod tests {
     #[test]
     fn retention_keeps_the_newest_automatic_backups_and_every_manual_one() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "mine", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, ManualBackup::labelled("mine"))).unwrap();
         let policy = BackupPolicy {
             keep_automatic: 2,
             ..BackupPolicy::default()
@@ -742,7 +758,7 @@ mod tests {
     fn a_restore_without_consent_or_from_a_missing_backup_changes_nothing() {
         let mut other = database(1);
         other.name = "todo".into();
-        run(migrator().manual_backup(&mut other, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut other, ManualBackup::labelled(""))).unwrap();
         let (manifest, held) = other.backups[0].clone();
         let file = MemorySource::File(manifest.clone(), Box::new(held.clone()));
         let mut db = database(2);
@@ -778,7 +794,7 @@ mod tests {
     #[test]
     fn a_failed_restore_is_journaled_and_changes_nothing_else() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, ManualBackup::labelled(""))).unwrap();
         db.failing_restore = Some(RewindError::Storage("the disk went away".into()));
         let id = db.backups[0].0.id.clone();
         let (schema, records) = (db.schema.clone(), db.records.clone());
@@ -799,7 +815,7 @@ mod tests {
     #[test]
     fn a_file_refused_while_staging_takes_no_automatic_backup_and_changes_nothing() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, ManualBackup::labelled(""))).unwrap();
         db.failing_stage = Some(RewindError::Backup(crate::backup::BackupError::corrupt(
             "chunk 3 is damaged",
         )));
@@ -822,7 +838,7 @@ mod tests {
     #[test]
     fn a_restore_whose_automatic_backup_fails_after_staging_changes_nothing() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, ManualBackup::labelled(""))).unwrap();
         let id = db.backups[0].0.id.clone();
         run(migrator().migrate_or_roll_back(
             &mut db,
@@ -848,7 +864,7 @@ mod tests {
     #[test]
     fn a_restore_into_a_database_that_does_not_exist_takes_no_backup() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, ManualBackup::labelled(""))).unwrap();
         let (manifest, held) = db.backups[0].clone();
         let mut new = MemoryDatabase::named("notes");
         let report = restore_from(
@@ -1025,7 +1041,7 @@ mod tests {
     #[test]
     fn a_restore_replaces_an_unmanaged_database_after_backing_it_up() {
         let mut db = database(1);
-        run(migrator().manual_backup(&mut db, "", UnsupportedRecords::Refuse)).unwrap();
+        run(migrator().manual_backup(&mut db, ManualBackup::labelled(""))).unwrap();
         let (manifest, held) = db.backups[0].clone();
         let mut old = unmanaged(2);
         let report = restore_from(

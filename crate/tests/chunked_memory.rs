@@ -221,6 +221,7 @@ fn a_database_larger_than_the_writer_and_reader_may_hold_streams_in_bounded_memo
                 records[batch.store] += batch.records.len() as u64;
             }
             Step::Records(_) => panic!("records are for ReadMode::Records"),
+            Step::Inflate { .. } => panic!("this file is format 3: nothing to inflate"),
             Step::Manifest(_) => {}
             Step::Done(m) => break m,
         }

@@ -13,11 +13,11 @@
 //! To rewrite the fixtures after a deliberate format change:
 //! `REWIND_WRITE_FIXTURES=1 cargo test -p rewind --test mutation`.
 
-use rewind::backup::chunked::read_chunked_slice;
+use rewind::backup::chunked::{read_chunked_slice, read_chunked_slice_inflating};
 use rewind::backup::{
     decode_backup, encode_backup, format_version, inspect, BackupError, BackupManifest,
     ChunkedReader, ErrorKind, ErrorValue, Num, ReadMode, StoreManifest, StoreRecords, Text, Value,
-    ViewKind, CHUNKED_FORMAT_VERSION, FORMAT_VERSION, MAGIC,
+    ViewKind, CHUNKED_FORMAT_VERSION, COMPRESSED_FORMAT_VERSION, FORMAT_VERSION, MAGIC,
 };
 use rewind::Checksum;
 use rewind::{AppliedMigration, IndexSchema, KeyPath, RewindMeta, StoreSchema};
@@ -776,6 +776,8 @@ fn kind(e: &BackupError) -> &'static str {
         BackupError::TooDeep { .. } => "TooDeep",
         BackupError::UnsupportedValue { .. } => "UnsupportedValue",
         BackupError::Invalid { .. } => "Invalid",
+        // A version byte changed to 5: a sealed file, which needs unsealing first.
+        BackupError::PassphraseRequired => "PassphraseRequired",
         // The enum is non-exhaustive: a new kind fails here until it is named above.
         other => panic!("name this kind of BackupError in kind(): {other:?}"),
     }
@@ -1037,7 +1039,8 @@ fn varint(mut n: u64) -> Vec<u8> {
 /// do not add up.
 fn reseal_chunked(file: &[u8]) -> Vec<u8> {
     let n = file.len();
-    if n < 80 || file[8..12] != CHUNKED_FORMAT_VERSION.to_le_bytes() {
+    let version = u32::from_le_bytes(file[8.min(n)..12.min(n)].try_into().unwrap_or([0; 4]));
+    if n < 80 || (version != CHUNKED_FORMAT_VERSION && version != COMPRESSED_FORMAT_VERSION) {
         return file.to_vec();
     }
     let le = |at: usize| u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
@@ -1172,4 +1175,157 @@ fn mutated_chunked_backups_give_a_manifest_or_an_error() {
     );
     // Resealed damage must reach past the digests: some inputs are refused as Corrupt.
     assert!(kinds.get("Corrupt").copied().unwrap_or(0) > 100, "{report}");
+}
+
+/// A chunked seed (format 3) made format 4: each chunk stored as raw DEFLATE (kind 3, its
+/// inflated length in the entry), header and manifest saying 4, everything resealed.
+fn compressed_seed(file: &[u8]) -> Vec<u8> {
+    let n = file.len();
+    let le = |at: usize| u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
+    let (index_at, count, json_len) = (le(n - 64), le(n - 56), le(n - 48));
+    let mut out = file[..16].to_vec();
+    out[8..12].copy_from_slice(&COMPRESSED_FORMAT_VERSION.to_le_bytes());
+    let mut index = file[index_at..index_at + 56 * count].to_vec();
+    let mut at = 16;
+    for e in index.chunks_mut(56) {
+        let len = u64::from_le_bytes(e[16..24].try_into().unwrap()) as usize;
+        let frame = &file[at..at + len];
+        at += len;
+        if e[0] == 1 {
+            let packed = miniz_oxide::deflate::compress_to_vec(frame, 6);
+            e[0] = 3;
+            e[12..16].copy_from_slice(&(len as u32).to_le_bytes());
+            e[16..24].copy_from_slice(&(packed.len() as u64).to_le_bytes());
+            out.extend_from_slice(&packed);
+        } else {
+            out.extend_from_slice(frame);
+        }
+    }
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&file[index_at + 56 * count..index_at + 56 * count + json_len])
+            .unwrap();
+    manifest["formatVersion"] = COMPRESSED_FORMAT_VERSION.into();
+    let json = serde_json::to_vec(&manifest).unwrap();
+    let frames_end = out.len();
+    out.extend_from_slice(&index);
+    out.extend_from_slice(&json);
+    for v in [frames_end, count, json.len()] {
+        out.extend_from_slice(&(v as u64).to_le_bytes());
+    }
+    out.extend_from_slice(&[0; 32]);
+    out.extend_from_slice(b"RWND-END");
+    reseal_chunked(&out)
+}
+
+/// Raw DEFLATE inflated into at most `limit` bytes, as the browser's edge bounds it.
+fn bounded_inflate(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
+    use miniz_oxide::inflate::{decompress_to_vec_with_limit, DecompressError, TINFLStatus};
+    match decompress_to_vec_with_limit(bytes, limit) {
+        Ok(out) => Some(out),
+        Err(DecompressError {
+            status: TINFLStatus::HasMoreOutput,
+            output,
+        }) => Some(output),
+        Err(_) => None,
+    }
+}
+
+/// Format 4 damaged every way, as is and resealed (so that compressed bytes that no longer
+/// inflate, or inflate to another length, reach the reader): never a panic, the verifying and
+/// the reading reader agree, and no inflate is ever asked for more than a chunk may hold.
+#[test]
+fn mutated_compressed_backups_give_a_manifest_or_an_error() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/chunked");
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.display().to_string(),
+                compressed_seed(&std::fs::read(&p).unwrap()),
+            )
+        })
+        .collect();
+    files.sort();
+    let mut rng = SplitMix64::new(0xC0DE);
+    let mut cases = Vec::new();
+    let mut both = |what: String, bytes: Vec<u8>| {
+        cases.push((format!("{what}, resealed"), reseal_chunked(&bytes)));
+        cases.push((what, bytes));
+    };
+    for (name, file) in &files {
+        both(format!("{name}: as made"), file.clone());
+        let len = file.len();
+        for p in positions(len, 96, 400) {
+            let bit = rng.usize(8);
+            let mut b = file.clone();
+            b[p] ^= 1 << bit;
+            both(format!("{name}: bit {bit} of byte {p} flipped"), b);
+        }
+        for cut in (0..len).step_by((len / 100).max(1)) {
+            both(format!("{name}: cut to {cut}"), file[..cut].to_vec());
+        }
+        for p in positions(len, 16, 40) {
+            let k = 1 + rng.usize(4);
+            let mut ins = file.clone();
+            ins.splice(p..p, rng.bytes(k));
+            both(format!("{name}: {k} bytes inserted at {p}"), ins);
+        }
+    }
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (what, bytes) in &cases {
+        let mut largest_limit = 0usize;
+        let run = |mode: ReadMode, largest: &mut usize| {
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut reader = ChunkedReader::new(bytes.len() as u64, mode);
+                let mut inflate = |b: &[u8], limit: usize| {
+                    *largest = (*largest).max(limit);
+                    bounded_inflate(b, limit)
+                };
+                read_chunked_slice_inflating(bytes, &mut reader, &mut inflate, &mut |_| {})
+            }))
+        };
+        let (verified, read) = (
+            run(ReadMode::Verify, &mut largest_limit),
+            run(ReadMode::Records, &mut largest_limit),
+        );
+        match (verified, read) {
+            (Ok(a), Ok(b)) if a == b => {
+                let kind = match &a {
+                    Ok(_) => "accepted".to_string(),
+                    Err(e) => format!("{e:?}")
+                        .split([' ', '{', '('])
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                };
+                *kinds.entry(kind).or_default() += 1;
+            }
+            (Ok(a), Ok(b)) => failures.push(format!("{what}: the readers disagree: {a:?} / {b:?}")),
+            _ => failures.push(format!("{what}: a reader panicked")),
+        }
+        if largest_limit > (1usize << 30) + 1 {
+            failures.push(format!(
+                "{what}: an inflate of {largest_limit} bytes was asked for"
+            ));
+        }
+    }
+    let report = format!(
+        "mutation (compressed): {} inputs tried, {} failed; {kinds:?}\n",
+        cases.len(),
+        failures.len()
+    );
+    let _ = std::io::stderr().write_all(report.as_bytes());
+    assert!(
+        failures.is_empty(),
+        "{report}{}",
+        failures[..failures.len().min(10)].join("\n")
+    );
+    assert!(
+        kinds.get("accepted").copied().unwrap_or(0) >= files.len(),
+        "{report}"
+    );
+    // Resealed damage reaches the inflate and the decoder: some inputs are refused as Corrupt.
+    assert!(kinds.get("Corrupt").copied().unwrap_or(0) > 50, "{report}");
 }

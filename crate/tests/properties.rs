@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use rewind::backup::{
     BackupManifest, ColorSpace, ErrorKind, ErrorValue, Matrix, Num, PixelFormat, StoreManifest,
-    StoreRecords, Text, Value, ViewKind, CHUNKED_FORMAT_VERSION, FORMAT_VERSION,
+    StoreRecords, Text, Value, ViewKind, FORMAT_VERSION, NEWEST_FORMAT_VERSION,
 };
 use rewind::Checksum;
 use rewind::{AppliedMigration, IndexSchema, KeyPath, RewindMeta, StoreSchema};
@@ -714,13 +714,13 @@ fn each_kind_of_damage_gives_its_error() {
         );
 
         let mut newer = file.clone();
-        let version = CHUNKED_FORMAT_VERSION + 1 + rng.below(1000) as u32;
+        let version = NEWEST_FORMAT_VERSION + 1 + rng.below(1000) as u32;
         newer[8..12].copy_from_slice(&version.to_le_bytes());
         assert_eq!(
             inspect(&newer),
             Err(BackupError::UnsupportedFormat {
                 found: version,
-                supported: CHUNKED_FORMAT_VERSION
+                supported: NEWEST_FORMAT_VERSION
             }),
             "{ctx}"
         );

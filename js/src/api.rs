@@ -5,8 +5,9 @@ use crate::views::{plan_view, round_trips_view, validation_view};
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use rewind::backup::Passphrase;
 use rewind::{
-    describe_js_type as describe_type, migrations_from_js, Baseline, Migrator, OperationOptions,
-    Progress, RestoreConsent, RestoreSource, Rewind as Inner, RewindError, UnsupportedRecords,
+    describe_js_type as describe_type, migrations_from_js, Baseline, ManualBackup, Migrator,
+    OperationOptions, Progress, RestoreConsent, RestoreSource, Rewind as Inner, RewindError,
+    UnsupportedRecords,
 };
 use rewind::{FolderWrite, FolderWriteSlot};
 use serde::Serialize;
@@ -96,9 +97,14 @@ fn function(obj: &JsValue, key: &str, what: &str) -> Result<Option<Function>, Js
 }
 
 fn boolean(obj: &JsValue, key: &str, what: &str) -> Result<bool, JsValue> {
+    boolean_or(obj, key, false, what)
+}
+
+/// `obj[key]` as a boolean, `default` when it is absent.
+fn boolean_or(obj: &JsValue, key: &str, default: bool, what: &str) -> Result<bool, JsValue> {
     let v = get(obj, key);
     if v.is_undefined() || v.is_null() {
-        return Ok(false);
+        return Ok(default);
     }
     v.as_bool().ok_or_else(|| {
         invalid_argument(format!(
@@ -694,7 +700,8 @@ impl JsRewind {
 
     /// A manual backup (kept until deleted); resolves to its manifest. A record holding a value
     /// no backup can carry refuses the backup with `UnsupportedValue`, unless `skipUnsupported`
-    /// is set: then such records are left out and listed in the manifest's `skipped`.
+    /// is set: then such records are left out and listed in the manifest's `skipped`. Chunks
+    /// are stored compressed (format 4) unless `compress` is `false` (format 3).
     #[wasm_bindgen(unchecked_return_type = "Promise<Manifest>")]
     pub fn backup(
         &self,
@@ -705,43 +712,36 @@ impl JsRewind {
             let opts = self::options(
                 &options,
                 "options",
-                &["onProgress", "skipUnsupported", "passphrase"],
+                &["onProgress", "skipUnsupported", "compress", "passphrase"],
             )?;
             let unsupported = match boolean(&opts, "skipUnsupported", "options")? {
                 true => UnsupportedRecords::Skip,
                 false => UnsupportedRecords::Refuse,
             };
+            let compress = boolean_or(&opts, "compress", true, "options")?;
             let label = match label.is_null_or_undefined() {
                 true => String::new(),
                 false => string(&label, "the label")?,
             };
-            Ok((
+            let asked = ManualBackup {
                 label,
                 unsupported,
-                progress(&opts, "options")?,
-                passphrase(&opts)?,
-            ))
+                compress,
+                passphrase: passphrase(&opts)?,
+            };
+            Ok((asked, progress(&opts, "options")?))
         })();
-        self.run_with(
-            args,
-            |rw, (label, unsupported, progress, passphrase)| async move {
-                let sealed = passphrase.is_some();
-                let slot = FolderWriteSlot::default();
-                let manifest = rw
-                    .backup_with(
-                        &label,
-                        unsupported,
-                        progress,
-                        passphrase,
-                        Some(slot.clone()),
-                    )
-                    .await
-                    .map_err(rewind_error)?;
-                let view = with_folder(to_js(&manifest)?, &Some(slot))?;
-                mark_sealed(&view, sealed)?;
-                Ok(view)
-            },
-        )
+        self.run_with(args, |rw, (asked, progress)| async move {
+            let sealed = asked.passphrase.is_some();
+            let slot = FolderWriteSlot::default();
+            let manifest = rw
+                .backup_with(asked, progress, Some(slot.clone()))
+                .await
+                .map_err(rewind_error)?;
+            let view = with_folder(to_js(&manifest)?, &Some(slot))?;
+            mark_sealed(&view, sealed)?;
+            Ok(view)
+        })
     }
 
     /// Every backup of this database, newest first.

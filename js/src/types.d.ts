@@ -84,6 +84,9 @@ export interface BackupOptions extends ProgressOptions {
   /** Leave out records holding a value no backup can carry (listed in the manifest's
    *  `skipped`) instead of refusing the backup. A restore keeps the live ones. */
   skipUnsupported?: boolean;
+  /** Store the backup's chunks compressed (file format 4, the default). `false` writes
+   *  format 3, which Rewind builds before compression read; restores read both. */
+  compress?: boolean;
   /** Seal (encrypt) the file under this passphrase (format 5: AES-256-GCM, the key derived
    *  with PBKDF2-SHA-256). Without it nobody can open the file, not even you. Not empty. */
   passphrase?: string;

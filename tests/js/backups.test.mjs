@@ -62,7 +62,7 @@ test("backup, list, export, inspect and restore keep every value exactly; progre
     assert.equal(m.automatic, false);
     assert.equal(m.database, "notes");
     assert.equal(m.schemaVersion, 2);
-    assert.equal(m.formatVersion, 3);
+    assert.equal(m.formatVersion, 4, "compressed by default");
     assert.equal(typeof m.createdAt, "number");
     assert.ok(Math.abs(m.createdAt - Date.now()) < 60_000);
     assert.match(m.sha256, /^[0-9a-f]{64}$/);

@@ -17,8 +17,14 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, VecDeque};
 use std::ops::Range;
 
-/// The chunked format. The adapter writes [`super::FORMAT_VERSION`] until it streams.
+/// The chunked format with chunks stored as they are.
 pub const CHUNKED_FORMAT_VERSION: u32 = 3;
+/// The chunked format with chunks stored compressed (raw DEFLATE) where that makes them
+/// smaller: what backups are written in by default.
+pub const COMPRESSED_FORMAT_VERSION: u32 = 4;
+/// The newest format this build reads: the sealed envelope (5), read once unsealed; the
+/// newest it writes unsealed is [`COMPRESSED_FORMAT_VERSION`].
+pub const NEWEST_FORMAT_VERSION: u32 = super::sealed::SEALED_FORMAT_VERSION;
 /// A chunk holds at most this many records: it bounds the decoded values a reader holds for a
 /// chunk of tiny records, and it is one batch of a staged restore.
 pub const MAX_CHUNK_RECORDS: u32 = 4096;
@@ -41,6 +47,8 @@ const INDEX_BLOCK_ENTRIES: u64 = 1024;
 const END_MARK: [u8; 8] = *b"RWND-END";
 const KIND_CHUNK: u8 = 1;
 const KIND_PART: u8 = 2;
+/// A chunk stored as raw DEFLATE (format 4), its inflated length in the entry.
+const KIND_COMPRESSED: u8 = 3;
 
 fn sha256(bytes: &[u8]) -> Sha256Digest {
     Sha256::digest(bytes).into()
@@ -58,12 +66,17 @@ fn le_u64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-/// The header of every chunked file.
-fn header_bytes() -> [u8; CHUNKED_HEADER_LEN as usize] {
+/// The header of a chunked file of `version` (3 or 4).
+fn header_bytes(version: u32) -> [u8; CHUNKED_HEADER_LEN as usize] {
     let mut h = [0u8; CHUNKED_HEADER_LEN as usize];
     h[..8].copy_from_slice(&MAGIC);
-    h[8..12].copy_from_slice(&CHUNKED_FORMAT_VERSION.to_le_bytes());
+    h[8..12].copy_from_slice(&version.to_le_bytes());
     h
+}
+
+/// Whether `version` is one of the chunked layouts.
+fn is_chunked_version(version: u32) -> bool {
+    version == CHUNKED_FORMAT_VERSION || version == COMPRESSED_FORMAT_VERSION
 }
 
 /// One frame as the index lists it.
@@ -72,6 +85,8 @@ struct IndexEntry {
     kind: u8,
     store: u32,
     records: u32,
+    /// A compressed chunk's length once inflated (0 for the other kinds).
+    inflated: u32,
     len: u64,
     digest: Sha256Digest,
 }
@@ -82,14 +97,15 @@ impl IndexEntry {
         out.extend_from_slice(&[0; 3]);
         out.extend_from_slice(&self.store.to_le_bytes());
         out.extend_from_slice(&self.records.to_le_bytes());
-        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&self.inflated.to_le_bytes());
         out.extend_from_slice(&self.len.to_le_bytes());
         out.extend_from_slice(&self.digest);
     }
 
     /// `b` is exactly one entry.
     fn decode(b: &[u8]) -> Result<IndexEntry, BackupError> {
-        if b[1..4] != [0; 3] || b[12..16] != [0; 4] {
+        let inflated = le_u32(b, 12);
+        if b[1..4] != [0; 3] || (b[0] != KIND_COMPRESSED && inflated != 0) {
             return Err(BackupError::corrupt(
                 "an entry of its index has unknown fields",
             ));
@@ -100,6 +116,7 @@ impl IndexEntry {
             kind: b[0],
             store: le_u32(b, 4),
             records: le_u32(b, 8),
+            inflated,
             len: le_u64(b, 16),
             digest,
         })
@@ -131,12 +148,28 @@ pub enum ChunkDigests {
     HashedHere,
     /// The caller, through [`ChunkedWriter::set_digest`] (e.g. WebCrypto, later).
     GivenByCaller,
+    /// The caller compresses each chunk (raw DEFLATE) and gives the length and SHA-256 of
+    /// what it stored through [`ChunkedWriter::set_compressed`], or stores a chunk that does
+    /// not shrink as it is and gives its digest through [`ChunkedWriter::set_digest`]. The
+    /// file is format 4 ([`COMPRESSED_FORMAT_VERSION`]).
+    CompressedByCaller,
+}
+
+impl ChunkDigests {
+    /// The format version a writer of these chunks writes.
+    pub fn format_version(self) -> u32 {
+        match self {
+            ChunkDigests::CompressedByCaller => COMPRESSED_FORMAT_VERSION,
+            _ => CHUNKED_FORMAT_VERSION,
+        }
+    }
 }
 
 /// A piece of the file, in file order, as the writer hands it on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    /// A sealed chunk: append `bytes` to the file.
+    /// A sealed chunk: append `bytes` to the file (with [`ChunkDigests::CompressedByCaller`],
+    /// `bytes` compressed, or as they are).
     Chunk { number: u64, bytes: Vec<u8> },
     /// A Blob part: append the bytes of the record's `blob`-th out-of-line Blob (the
     /// [`OutOfLineBlob`] of that number in the record just pushed), `len` bytes, and give its
@@ -184,7 +217,7 @@ impl ChunkedWriter {
             return Err(BackupError::invalid("a backup holds at most 2^32 stores"));
         }
         // Checked now as well as at the end, so a wrong manifest fails before any work.
-        encode_stored_manifest(&manifest, CHUNKED_FORMAT_VERSION)?;
+        encode_stored_manifest(&manifest, chunk_digests.format_version())?;
         Ok(ChunkedWriter {
             manifest,
             chunk_digests,
@@ -209,10 +242,11 @@ impl ChunkedWriter {
 
     /// The file's first bytes.
     pub fn header(&self) -> [u8; CHUNKED_HEADER_LEN as usize] {
-        header_bytes()
+        header_bytes(self.chunk_digests.format_version())
     }
 
-    /// Bytes handed on so far, the header included.
+    /// Bytes handed on so far, the header included (a chunk counted at its stored size once
+    /// that is given).
     pub fn bytes_written(&self) -> u64 {
         self.offset
     }
@@ -359,6 +393,46 @@ impl ChunkedWriter {
         Ok(())
     }
 
+    /// Chunk `number` is stored compressed (raw DEFLATE, [`ChunkDigests::CompressedByCaller`]):
+    /// `len` bytes whose SHA-256 is `digest`, which the file holds in its place.
+    pub fn set_compressed(
+        &mut self,
+        number: u64,
+        len: u64,
+        digest: Sha256Digest,
+    ) -> Result<(), BackupError> {
+        if self.chunk_digests != ChunkDigests::CompressedByCaller {
+            return Err(BackupError::invalid(
+                "this writer stores chunks as they are (format 3)",
+            ));
+        }
+        let entry = usize::try_from(number)
+            .ok()
+            .and_then(|n| self.entries.get_mut(n))
+            .ok_or_else(|| BackupError::invalid(format!("there is no frame {number}")))?;
+        let e = &mut entry.0;
+        if e.kind != KIND_CHUNK || entry.1 {
+            return Err(BackupError::invalid(format!(
+                "frame {number} is not a chunk waiting for how it is stored"
+            )));
+        }
+        if len == 0 || len > MAX_CHUNK_BYTES {
+            return Err(BackupError::invalid(format!(
+                "a compressed chunk of {len} bytes (1 to {MAX_CHUNK_BYTES})"
+            )));
+        }
+        // A chunk holds at most MAX_CHUNK_BYTES (< 2^32) bytes.
+        e.inflated = u32::try_from(e.len).map_err(|_| too_large())?;
+        self.offset = (self.offset - e.len)
+            .checked_add(len)
+            .ok_or_else(too_large)?;
+        e.kind = KIND_COMPRESSED;
+        e.len = len;
+        e.digest = digest;
+        entry.1 = true;
+        Ok(())
+    }
+
     /// A record left out, listed in the manifest's `skipped`.
     pub fn skip(&mut self, record: SkippedRecord) {
         self.manifest.skipped.push(record);
@@ -395,7 +469,8 @@ impl ChunkedWriter {
         for (s, h) in manifest.stores.iter_mut().zip(store_hashers) {
             s.sha256 = hex(&h.finalize());
         }
-        let json = encode_stored_manifest(&manifest, CHUNKED_FORMAT_VERSION)?;
+        let version = self.chunk_digests.format_version();
+        let json = encode_stored_manifest(&manifest, version)?;
         if json.len() as u64 > MAX_MANIFEST_BYTES {
             return Err(BackupError::invalid(format!(
                 "its manifest would take {} bytes, more than {MAX_MANIFEST_BYTES}",
@@ -406,13 +481,18 @@ impl ChunkedWriter {
         fields.extend_from_slice(&self.offset.to_le_bytes());
         fields.extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
         fields.extend_from_slice(&(json.len() as u64).to_le_bytes());
-        let root = root_of(&header_bytes(), &sha256(&index), &sha256(&json), &fields);
+        let root = root_of(
+            &header_bytes(version),
+            &sha256(&index),
+            &sha256(&json),
+            &fields,
+        );
         let mut bytes = index;
         bytes.extend_from_slice(&json);
         bytes.extend_from_slice(&fields);
         bytes.extend_from_slice(&root);
         bytes.extend_from_slice(&END_MARK);
-        manifest.format_version = CHUNKED_FORMAT_VERSION;
+        manifest.format_version = version;
         manifest.bytes = self
             .offset
             .checked_add(bytes.len() as u64)
@@ -428,7 +508,7 @@ impl ChunkedWriter {
         let bytes = std::mem::take(&mut self.chunk);
         let digest = match self.chunk_digests {
             ChunkDigests::HashedHere => Some(sha256(&bytes)),
-            ChunkDigests::GivenByCaller => None,
+            ChunkDigests::GivenByCaller | ChunkDigests::CompressedByCaller => None,
         };
         let number = self.add_frame(KIND_CHUNK, self.chunk_records, bytes.len() as u64, digest)?;
         self.chunk_records = 0;
@@ -449,6 +529,7 @@ impl ChunkedWriter {
                 kind,
                 store: self.store as u32,
                 records,
+                inflated: 0,
                 len,
                 digest: digest.unwrap_or([0; 32]),
             },
@@ -530,6 +611,10 @@ pub enum Step {
     /// Give [`ChunkedReader::give_digest`] the SHA-256 of these bytes of the file (a Blob
     /// part, which the reader never needs to hold).
     Digest(Range<u64>),
+    /// The compressed chunk just given (these bytes of the file, its digest checked) must be
+    /// inflated (raw DEFLATE) and given to [`ChunkedReader::give_inflated`]: `len` bytes, as
+    /// its index declares. Inflate at most `len + 1` bytes, never more.
+    Inflate { chunk: Range<u64>, len: u64 },
     /// The manifest, checked against the index (sent once, before any records): what stores
     /// to make.
     Manifest(BackupManifest),
@@ -570,6 +655,10 @@ pub struct ChunkedReader {
     file_len: u64,
     mode: ReadMode,
     state: State,
+    /// The header's format version (3 or 4), once read.
+    version: u32,
+    /// A compressed chunk checked against its digest, waiting for its inflated bytes.
+    inflating: Option<(IndexEntry, Range<u64>)>,
     failed: Option<BackupError>,
     /// Steps ready to hand out (manifest, records, done), in order.
     ready: VecDeque<Step>,
@@ -606,6 +695,8 @@ impl ChunkedReader {
             file_len,
             mode,
             state: State::Header,
+            version: 0,
+            inflating: None,
             failed: None,
             ready: VecDeque::new(),
             header: [0; CHUNKED_HEADER_LEN as usize],
@@ -685,6 +776,45 @@ impl ChunkedReader {
         self.fail_on(outcome)
     }
 
+    /// The bytes of the chunk [`Step::Inflate`] asked for, inflated: at most `len + 1` of
+    /// them, or `None` when they do not inflate (not raw DEFLATE). Anything but exactly the
+    /// declared length is `Corrupt`.
+    pub fn give_inflated(&mut self, inflated: Option<&[u8]>) -> Result<(), BackupError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let Some((entry, range)) = self.inflating.take() else {
+            return Err(BackupError::invalid("no inflated chunk was asked for"));
+        };
+        let outcome = match inflated {
+            Some(bytes) if bytes.len() as u64 == u64::from(entry.inflated) => {
+                self.decode_chunk_records(entry, range, bytes)
+            }
+            Some(bytes) if bytes.len() as u64 > u64::from(entry.inflated) => {
+                Err(self.chunk_error(format!(
+                    "it inflates to more than the {} bytes its index declares",
+                    entry.inflated
+                )))
+            }
+            Some(bytes) => Err(self.chunk_error(format!(
+                "it inflates to {} bytes, fewer than the {} its index declares",
+                bytes.len(),
+                entry.inflated
+            ))),
+            None => Err(self.chunk_error("its compressed bytes do not inflate".into())),
+        };
+        self.fail_on(outcome)
+    }
+
+    /// A `Corrupt` naming the chunk being read.
+    fn chunk_error(&self, reason: String) -> BackupError {
+        BackupError::corrupt(format!(
+            "in chunk {} of store {:?}, {reason}",
+            self.chunk_of_store,
+            self.store_name(self.chunk_store)
+        ))
+    }
+
     /// The manifest, once checked.
     pub fn manifest(&self) -> Option<&BackupManifest> {
         self.manifest.as_ref()
@@ -696,7 +826,10 @@ impl ChunkedReader {
         self.failed.is_none()
             && self.ready.is_empty()
             && self.state == State::Frames
-            && self.current_entry().is_some_and(|e| e.kind == KIND_CHUNK)
+            && self.inflating.is_none()
+            && self
+                .current_entry()
+                .is_some_and(|e| e.kind == KIND_CHUNK || e.kind == KIND_COMPRESSED)
     }
 
     fn fail_on<T>(&mut self, r: Result<T, BackupError>) -> Result<T, BackupError> {
@@ -722,6 +855,12 @@ impl ChunkedReader {
             }
             State::IndexScan { next } => Step::Read(self.index_block(*next)),
             State::Frames => {
+                if let Some((entry, range)) = &self.inflating {
+                    return Ok(Step::Inflate {
+                        chunk: range.clone(),
+                        len: u64::from(entry.inflated),
+                    });
+                }
                 let Some(entry) = self.current_entry() else {
                     return Ok(Step::Read(self.index_block(self.frame)));
                 };
@@ -837,7 +976,7 @@ impl ChunkedReader {
 
     fn take_header(&mut self, bytes: &[u8]) -> Result<(), BackupError> {
         let version = format_version(bytes)?;
-        if version != CHUNKED_FORMAT_VERSION {
+        if !is_chunked_version(version) {
             return Err(BackupError::invalid(format!(
                 "a format {version} file is read whole, not in chunks"
             )));
@@ -846,6 +985,7 @@ impl ChunkedReader {
             return Err(BackupError::corrupt("its header has unknown fields"));
         }
         self.header.copy_from_slice(bytes);
+        self.version = version;
         let least = CHUNKED_HEADER_LEN + CHUNKED_TRAILER_LEN;
         if self.file_len < least {
             return Err(BackupError::Truncated {
@@ -899,6 +1039,19 @@ impl ChunkedReader {
                     return Err(bad("lists an impossible number of records"));
                 }
                 if e.len > MAX_CHUNK_BYTES || e.len < 2 * u64::from(e.records) {
+                    return Err(bad("has an impossible size for its records"));
+                }
+            }
+            KIND_COMPRESSED if self.version == COMPRESSED_FORMAT_VERSION => {
+                if e.records == 0 || e.records > MAX_CHUNK_RECORDS {
+                    return Err(bad("lists an impossible number of records"));
+                }
+                let inflated = u64::from(e.inflated);
+                if inflated > MAX_CHUNK_BYTES
+                    || inflated < 2 * u64::from(e.records)
+                    || e.len == 0
+                    || e.len > MAX_CHUNK_BYTES
+                {
                     return Err(bad("has an impossible size for its records"));
                 }
             }
@@ -985,7 +1138,7 @@ impl ChunkedReader {
     fn check_manifest(&mut self) -> Result<BackupManifest, BackupError> {
         let manifest: BackupManifest = crate::json::from_json(&self.manifest_bytes)
             .map_err(|_| BackupError::corrupt("its manifest cannot be read"))?;
-        if manifest.format_version != CHUNKED_FORMAT_VERSION {
+        if manifest.format_version != self.version {
             return Err(BackupError::corrupt(
                 "its manifest and header disagree on the format version",
             ));
@@ -998,7 +1151,7 @@ impl ChunkedReader {
                     s.schema.name
                 )));
             }
-            s.check_key_generator(CHUNKED_FORMAT_VERSION)?;
+            s.check_key_generator(self.version)?;
         }
         let mut totals = std::mem::take(&mut self.totals).into_iter().peekable();
         for (i, s) in manifest.stores.iter().enumerate() {
@@ -1086,6 +1239,22 @@ impl ChunkedReader {
                 what: format!("chunk {number} of store {name:?}"),
             });
         }
+        if entry.kind == KIND_COMPRESSED {
+            self.inflating = Some((entry, range));
+            return Ok(());
+        }
+        self.decode_chunk_records(entry, range, bytes)
+    }
+
+    /// Decodes a chunk's records (inflated, if it was stored compressed) and hands them out.
+    fn decode_chunk_records(
+        &mut self,
+        entry: IndexEntry,
+        range: Range<u64>,
+        bytes: &[u8],
+    ) -> Result<(), BackupError> {
+        let name = self.store_name(entry.store);
+        let number = self.chunk_of_store;
         let in_chunk = |e: BackupError| match e {
             BackupError::Corrupt { reason } => {
                 BackupError::corrupt(format!("in chunk {number} of store {name:?}, {reason}"))
@@ -1202,7 +1371,7 @@ fn decode_chunk(
 }
 
 /// The format version a file's first bytes declare (the first 16, or the whole file if
-/// shorter): what tells a file read whole (1, 2) from a chunked one (3). Refuses what is not
+/// shorter): what tells a file read whole (1, 2) from a chunked one (3, 4). Refuses what is not
 /// a Rewind backup, a sealed file (5: it needs a passphrase and unsealing first) and versions
 /// newer than this build reads.
 pub fn format_version(head: &[u8]) -> Result<u32, BackupError> {
@@ -1223,10 +1392,10 @@ pub fn format_version(head: &[u8]) -> Result<u32, BackupError> {
     if version == super::sealed::SEALED_FORMAT_VERSION {
         return Err(BackupError::PassphraseRequired);
     }
-    if version > CHUNKED_FORMAT_VERSION {
+    if version > NEWEST_FORMAT_VERSION {
         return Err(BackupError::UnsupportedFormat {
             found: version,
-            supported: CHUNKED_FORMAT_VERSION,
+            supported: NEWEST_FORMAT_VERSION,
         });
     }
     if version == 0 {
@@ -1235,25 +1404,69 @@ pub fn format_version(head: &[u8]) -> Result<u32, BackupError> {
     Ok(version)
 }
 
+/// Whether a file of `version` ([`format_version`]) is read in chunks by a [`ChunkedReader`].
+pub fn reads_in_chunks(version: u32) -> bool {
+    is_chunked_version(version)
+}
+
 /// Whether `data` has a whole header that says chunked (its checks come later; a shorter
 /// start is cut short whatever its version).
 pub(crate) fn is_chunked(data: &[u8]) -> bool {
     data.len() >= CHUNKED_HEADER_LEN as usize
         && data[..8] == MAGIC
-        && le_u32(data, 8) == CHUNKED_FORMAT_VERSION
+        && is_chunked_version(le_u32(data, 8))
 }
 
+/// Inflates raw DEFLATE bytes into at most `limit` bytes (stopping there); `None` when they
+/// are not raw DEFLATE. The core has none (a browser's `DecompressionStream` inflates there);
+/// native tests and tools bring one.
+pub type Inflater<'a> = &'a mut dyn FnMut(&[u8], usize) -> Option<Vec<u8>>;
+
 /// Runs `reader` over a file held in memory, calling `on_step` with every step that is not a
-/// request; returns the checked manifest.
+/// request; returns the checked manifest. A compressed chunk (format 4) is refused: see
+/// [`read_chunked_slice_inflating`].
 pub fn read_chunked_slice(
     data: &[u8],
     reader: &mut ChunkedReader,
+    on_step: &mut dyn FnMut(Step),
+) -> Result<BackupManifest, BackupError> {
+    read_slice(data, reader, None, on_step)
+}
+
+/// [`read_chunked_slice`] with compressed chunks inflated by `inflate`.
+pub fn read_chunked_slice_inflating(
+    data: &[u8],
+    reader: &mut ChunkedReader,
+    inflate: Inflater<'_>,
+    on_step: &mut dyn FnMut(Step),
+) -> Result<BackupManifest, BackupError> {
+    read_slice(data, reader, Some(inflate), on_step)
+}
+
+fn read_slice(
+    data: &[u8],
+    reader: &mut ChunkedReader,
+    mut inflate: Option<Inflater<'_>>,
     on_step: &mut dyn FnMut(Step),
 ) -> Result<BackupManifest, BackupError> {
     loop {
         match reader.next_step()? {
             Step::Read(range) => reader.give_bytes(slice_of(data, &range)?)?,
             Step::Digest(range) => reader.give_digest(sha256(slice_of(data, &range)?))?,
+            Step::Inflate { chunk, len } => {
+                let limit = usize::try_from(len)
+                    .ok()
+                    .and_then(|n| n.checked_add(1))
+                    .ok_or_else(|| BackupError::invalid("a chunk too large to inflate here"))?;
+                let Some(inflate) = inflate.as_mut() else {
+                    return Err(BackupError::invalid(
+                        "a compressed backup (format 4) is read from its file, where the \
+                         browser inflates it; this reader of bytes in memory has no inflater",
+                    ));
+                };
+                let inflated = inflate(slice_of(data, &chunk)?, limit);
+                reader.give_inflated(inflated.as_deref())?
+            }
             Step::Done(manifest) => return Ok(manifest),
             other => on_step(other),
         }

@@ -6,8 +6,26 @@ use super::tests::{every_kind, manifest, obj, stores, t};
 use super::*;
 use sha2::{Digest, Sha256};
 
-fn sha(bytes: &[u8]) -> Sha256Digest {
+pub(crate) fn sha(bytes: &[u8]) -> Sha256Digest {
     Sha256::digest(bytes).into()
+}
+
+/// Raw DEFLATE, as the browser's `CompressionStream("deflate-raw")` writes it.
+pub(crate) fn deflate(bytes: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec(bytes, 6)
+}
+
+/// Raw DEFLATE inflated into at most `limit` bytes, as the adapter bounds it.
+pub(crate) fn inflate(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
+    use miniz_oxide::inflate::{decompress_to_vec_with_limit, DecompressError, TINFLStatus};
+    match decompress_to_vec_with_limit(bytes, limit) {
+        Ok(out) => Some(out),
+        Err(DecompressError {
+            status: TINFLStatus::HasMoreOutput,
+            output,
+        }) => Some(output),
+        Err(_) => None,
+    }
 }
 
 /// A record to write: its value with every Blob's bytes, and which Blobs (by walk order) go
@@ -28,7 +46,7 @@ pub(crate) fn rec(key: Value, value: Value, out_of_line: Vec<usize>) -> Rec {
 
 /// The value as the writer takes it (out-of-line Blobs without bytes), their sizes, and the
 /// bytes the caller appends for each.
-fn split(r: &Rec) -> (Value, Vec<OutOfLineBlob>, Vec<Vec<u8>>) {
+pub(crate) fn split(r: &Rec) -> (Value, Vec<OutOfLineBlob>, Vec<Vec<u8>>) {
     let mut value = r.value.clone();
     let mut ordinal = 0;
     let mut sizes = Vec::new();
@@ -69,6 +87,19 @@ pub(crate) fn write(
         for f in frames {
             match f {
                 Frame::Chunk { number, bytes } => {
+                    if digests == ChunkDigests::CompressedByCaller {
+                        // As the adapter does: kept as it is when it does not shrink.
+                        let packed = deflate(&bytes);
+                        if packed.len() < bytes.len() {
+                            w.set_compressed(number, packed.len() as u64, sha(&packed))
+                                .unwrap();
+                            file.extend_from_slice(&packed);
+                        } else {
+                            w.set_digest(number, sha(&bytes)).unwrap();
+                            file.extend_from_slice(&bytes);
+                        }
+                        continue;
+                    }
                     if digests == ChunkDigests::GivenByCaller {
                         w.set_digest(number, sha(&bytes)).unwrap();
                     }
@@ -100,7 +131,7 @@ pub(crate) fn write(
     Ok((file, tail.manifest))
 }
 
-fn blob(mime: &str, bytes: &[u8]) -> Value {
+pub(crate) fn blob(mime: &str, bytes: &[u8]) -> Value {
     Value::Blob {
         mime: mime.into(),
         bytes: bytes.to_vec(),
@@ -118,13 +149,13 @@ fn file_value(name: &str, bytes: &[u8]) -> Value {
 
 /// Three stores (one empty) with Blobs, Files and FileLists inline and out of line, shared
 /// Blobs, every kind of value, and records big enough to spread over several chunks.
-fn sample() -> Vec<Vec<Rec>> {
+pub(crate) fn sample() -> Vec<Vec<Rec>> {
     sample_of(40, 50, 20_000, true)
 }
 
 /// [`sample`] with `notes_count` notes, photos growing by `step` bytes, a big File of `big`
 /// bytes, and a record of every kind of value if `every`.
-fn sample_of(notes_count: u8, step: usize, big: usize, every: bool) -> Vec<Vec<Rec>> {
+pub(crate) fn sample_of(notes_count: u8, step: usize, big: usize, every: bool) -> Vec<Vec<Rec>> {
     let pattern = |n: usize, seed: u8| -> Vec<u8> {
         (0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect()
     };
@@ -174,7 +205,7 @@ fn sample_of(notes_count: u8, step: usize, big: usize, every: bool) -> Vec<Vec<R
     vec![notes, Vec::new(), files]
 }
 
-fn expected(stores: &[Vec<Rec>]) -> Vec<StoreRecords> {
+pub(crate) fn expected(stores: &[Vec<Rec>]) -> Vec<StoreRecords> {
     stores
         .iter()
         .enumerate()
@@ -266,6 +297,7 @@ fn the_reader_hands_out_batches_with_the_ranges_of_out_of_line_blobs() {
                 }
             }
             Step::Spans(_) => panic!("spans are for ReadMode::Spans"),
+            Step::Inflate { .. } => panic!("a format 3 file has no compressed chunks"),
             Step::Done(m) => {
                 assert_eq!(m, manifest);
                 break;
@@ -329,6 +361,7 @@ fn spans_locate_in_the_bytes_read_what_records_mode_decodes() {
             }
             Step::Spans(s) => located.push((s, last_read.clone())),
             Step::Records(_) => panic!("records are for ReadMode::Records"),
+            Step::Inflate { .. } => panic!("a format 3 file has no compressed chunks"),
             Step::Done(_) => break,
             Step::Manifest(_) => {}
         }
@@ -510,7 +543,7 @@ fn an_empty_backup_is_a_header_and_a_tail() {
 }
 
 /// The file's regions: where the frames end, the index ends, the manifest ends.
-fn regions(file: &[u8]) -> (usize, usize, usize) {
+pub(crate) fn regions(file: &[u8]) -> (usize, usize, usize) {
     let n = file.len();
     let le = |at: usize| u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
     let index = le(n - 64);
@@ -520,7 +553,7 @@ fn regions(file: &[u8]) -> (usize, usize, usize) {
 }
 
 /// The frames' boundaries, from the index.
-fn frame_bounds(file: &[u8]) -> Vec<usize> {
+pub(crate) fn frame_bounds(file: &[u8]) -> Vec<usize> {
     let (index, index_end, _) = regions(file);
     let mut at = 16;
     let mut bounds = vec![at];
@@ -533,7 +566,7 @@ fn frame_bounds(file: &[u8]) -> Vec<usize> {
 
 /// The file rebuilt around `frames`, `index` and `manifest` (as JSON) with a root that
 /// matches: damage a checksum cannot catch, so the other checks must.
-fn resealed(frames: &[u8], index: &[u8], manifest: &serde_json::Value) -> Vec<u8> {
+pub(crate) fn resealed(frames: &[u8], index: &[u8], manifest: &serde_json::Value) -> Vec<u8> {
     let json = serde_json::to_vec(manifest).unwrap();
     let mut file = frames.to_vec();
     let mut fields = Vec::new();
@@ -553,7 +586,7 @@ fn resealed(frames: &[u8], index: &[u8], manifest: &serde_json::Value) -> Vec<u8
     file
 }
 
-fn parts_of(file: &[u8]) -> (Vec<u8>, Vec<u8>, serde_json::Value) {
+pub(crate) fn parts_of(file: &[u8]) -> (Vec<u8>, Vec<u8>, serde_json::Value) {
     let (index, index_end, manifest_end) = regions(file);
     (
         file[..index].to_vec(),
@@ -562,7 +595,7 @@ fn parts_of(file: &[u8]) -> (Vec<u8>, Vec<u8>, serde_json::Value) {
     )
 }
 
-fn corrupt_saying(r: Result<BackupManifest, BackupError>, words: &str) {
+pub(crate) fn corrupt_saying(r: Result<BackupManifest, BackupError>, words: &str) {
     match r {
         Err(BackupError::Corrupt { reason }) if reason.contains(words) => {}
         other => panic!("expected Corrupt saying {words:?}, got {other:?}"),
@@ -803,12 +836,12 @@ fn formats_1_and_2_still_read_and_the_header_tells_the_formats_apart() {
         Err(BackupError::Truncated { .. })
     ));
     let mut newer = v2.bytes.clone();
-    newer[8..12].copy_from_slice(&4u32.to_le_bytes());
+    newer[8..12].copy_from_slice(&(NEWEST_FORMAT_VERSION + 1).to_le_bytes());
     assert_eq!(
         format_version(&newer),
         Err(BackupError::UnsupportedFormat {
-            found: 4,
-            supported: CHUNKED_FORMAT_VERSION
+            found: NEWEST_FORMAT_VERSION + 1,
+            supported: NEWEST_FORMAT_VERSION
         })
     );
     // The reader of chunks does not read a format 2 file as if it were one.

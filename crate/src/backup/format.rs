@@ -1,7 +1,7 @@
 //! The backup file: magic, format version, manifest, one record section per store, and a
 //! trailing SHA-256 of everything before it. See `docs/backup-format.md`.
 
-use super::chunked::{decode_chunked, inspect_chunked, is_chunked, CHUNKED_FORMAT_VERSION};
+use super::chunked::{decode_chunked, inspect_chunked, is_chunked, NEWEST_FORMAT_VERSION};
 use super::codec::{self, Reader};
 use super::digests::Digests;
 use super::error::BackupError;
@@ -470,10 +470,14 @@ fn read_head(data: &[u8]) -> Result<Head, BackupError> {
         return Err(truncated((HEADER_LEN + TRAILER_LEN) as u64, data.len()));
     }
     let version = le_u32(&data[8..12]);
-    if version > CHUNKED_FORMAT_VERSION {
+    // A sealed file is read after unsealing (`sealed.rs`), never here.
+    if version == super::sealed::SEALED_FORMAT_VERSION {
+        return Err(BackupError::PassphraseRequired);
+    }
+    if version > NEWEST_FORMAT_VERSION {
         return Err(BackupError::UnsupportedFormat {
             found: version,
-            supported: CHUNKED_FORMAT_VERSION,
+            supported: NEWEST_FORMAT_VERSION,
         });
     }
     // Only the functions that hand out whole-file sections get here with a chunked file.

@@ -6,7 +6,7 @@
 //! - [`codec`]: the compact binary encoding of one value.
 //! - [`format`]: the file — magic, format version, manifest, per-store record sections,
 //!   trailing SHA-256 — with [`encode_backup`], [`decode_backup`] and [`inspect`].
-//! - [`chunked`]: the chunked file (format 3), written and read a chunk at a time in
+//! - [`chunked`]: the chunked file (formats 3 and 4, the latter with compressed chunks), written and read a chunk at a time in
 //!   bounded memory: [`ChunkedWriter`], and [`ChunkedReader`], which does no I/O.
 //! - [`digests`]: [`Digests`], the SHA-256 seam (which ranges to hash; who hashes them).
 //! - [`sealed`]: the sealed file (format 5), a backup file encrypted under a passphrase:
@@ -26,9 +26,10 @@ pub mod sealed;
 pub mod value;
 
 pub use chunked::{
-    chunked_as_sections, format_version, BlobPartRange, ChunkDigests, ChunkRecord, ChunkSpans,
-    ChunkedReader, ChunkedTail, ChunkedWriter, Frame, ReadMode, RecordBatch, RecordSpan, Step,
-    CHUNKED_FORMAT_VERSION, CHUNK_TARGET_BYTES, MAX_CHUNK_RECORDS,
+    chunked_as_sections, format_version, reads_in_chunks, BlobPartRange, ChunkDigests, ChunkRecord,
+    ChunkSpans, ChunkedReader, ChunkedTail, ChunkedWriter, Frame, ReadMode, RecordBatch,
+    RecordSpan, Step, CHUNKED_FORMAT_VERSION, CHUNK_TARGET_BYTES, COMPRESSED_FORMAT_VERSION,
+    MAX_CHUNK_RECORDS, NEWEST_FORMAT_VERSION,
 };
 pub use codec::{decode_value, encode_value, OutOfLineBlob, MAX_DEPTH};
 pub use digests::{hash_groups, Digests, Sha256Digest, HASH_GROUP};
@@ -46,6 +47,8 @@ pub use value::{
 
 #[cfg(test)]
 pub(crate) mod chunked_tests;
+#[cfg(test)]
+mod compressed_tests;
 #[cfg(test)]
 mod fidelity_tests;
 #[cfg(test)]

@@ -470,13 +470,13 @@ fn empty_wrong_magic_and_newer_files_are_refused() {
         .to_string()
         .contains("not a Rewind backup file"));
     let mut newer = small_file().bytes;
-    newer[8..12].copy_from_slice(&(CHUNKED_FORMAT_VERSION + 1).to_le_bytes());
+    newer[8..12].copy_from_slice(&(NEWEST_FORMAT_VERSION + 1).to_le_bytes());
     let err = inspect(&newer).unwrap_err();
     assert_eq!(
         err,
         BackupError::UnsupportedFormat {
-            found: CHUNKED_FORMAT_VERSION + 1,
-            supported: CHUNKED_FORMAT_VERSION
+            found: NEWEST_FORMAT_VERSION + 1,
+            supported: NEWEST_FORMAT_VERSION
         }
     );
     assert_eq!(err.code(), "UnsupportedFormat");

@@ -22,7 +22,7 @@ use crate::engine::{
 };
 use crate::folder_policy::{FolderEntry, FolderReason};
 use crate::migration_error::MigrationError;
-use crate::operations::{BackupPolicy, BackupRequest, Backups};
+use crate::operations::{BackupPolicy, BackupRequest, Backups, ManualBackup};
 use crate::plan::MigrationPlan;
 use crate::restore_diff::RestoreDiff;
 use crate::rewind_error::RewindError;
@@ -243,33 +243,36 @@ impl Rewind {
             .await?)
     }
 
-    /// A manual backup, kept until deleted.
+    /// A manual backup, kept until deleted, its chunks compressed (format 4).
     pub async fn backup(
         &self,
         label: &str,
         unsupported: UnsupportedRecords,
         progress: Option<Progress>,
     ) -> Result<BackupManifest, RewindError> {
-        self.backup_with(label, unsupported, progress, None, None)
-            .await
+        self.backup_with(
+            ManualBackup {
+                unsupported,
+                ..ManualBackup::labelled(label)
+            },
+            progress,
+            None,
+        )
+        .await
     }
 
-    /// A manual backup kept until deleted, sealed under `passphrase` when one is given (its
-    /// catalog entry says so; the manifest is the backup's inside the seal), whose copy in the
+    /// A manual backup as a person asked for it (sealed when it has a passphrase: its catalog
+    /// entry says so, and the manifest is the backup's inside the seal), whose copy in the
     /// backup folder (when one is set) reports to `folder_write`.
     pub async fn backup_with(
         &self,
-        label: &str,
-        unsupported: UnsupportedRecords,
+        asked: ManualBackup,
         progress: Option<Progress>,
-        passphrase: Option<Passphrase>,
         folder_write: Option<FolderWriteSlot>,
     ) -> Result<BackupManifest, RewindError> {
         let mut backend = self.backend(progress);
         backend.folder_write = folder_write;
-        self.migrator
-            .manual_sealed_backup(&mut backend, label, unsupported, passphrase)
-            .await
+        self.migrator.manual_backup(&mut backend, asked).await
     }
 
     /// For each record `manifest` left out, in order: whether restoring it now would keep
@@ -453,6 +456,7 @@ impl Rewind {
             automatic: true,
             unsupported: self.backup_policy.unsupported,
             passphrase: None,
+            compress: true,
         };
         backend.back_up(&request, FolderReason::Scheduled).await?;
         let write = slot.borrow_mut().take();
@@ -516,6 +520,7 @@ impl IdbBackend {
             automatic: request.automatic,
             created_at,
             skip_unsupported: request.unsupported == UnsupportedRecords::Skip,
+            compress: request.compress,
         };
         let made = snapshot(&self.name, info, self.progress.as_deref()).await?;
         // Sealed after the snapshot's transaction has ended (WebCrypto inside it would let it

@@ -1,15 +1,17 @@
-//! A backup file read from its Blob a range at a time: a chunked file (format 3) through the
-//! core's [`ChunkedReader`], which decides what to read and checks it; here it is only read.
-//! Ranges are read as slices (never inside a transaction), a chunk's digest is WebCrypto's,
-//! and a Blob part is hashed as a Blob: the file is never whole in memory, only a chunk.
+//! A backup file read from its Blob a range at a time: a chunked file (format 3 or 4) through
+//! the core's [`ChunkedReader`], which decides what to read and checks it; here it is only
+//! read. Ranges are read as slices (never inside a transaction), a chunk's digest is
+//! WebCrypto's, a compressed chunk is inflated by the browser (never past the length its index
+//! declares), and a Blob part is hashed as a Blob: the file is never whole in memory, only a
+//! chunk (compressed and inflated).
 //! Files of the formats before (1, 2) are read whole, as they were made.
 
 use super::storage::{blob_to_bytes, make_room};
-use super::{webcrypto, IdbError};
+use super::{deflate, webcrypto, IdbError};
 use crate::backup::format::VerifiedFile;
 use crate::backup::{
-    format_version, BackupError, BackupManifest, ChunkSpans, ChunkedReader, ReadMode, Step,
-    CHUNKED_FORMAT_VERSION,
+    format_version, reads_in_chunks, BackupError, BackupManifest, ChunkSpans, ChunkedReader,
+    ReadMode, Step,
 };
 use crate::backup::{hash_groups, Sha256Digest, HASH_GROUP};
 use crate::rewind_error::RewindError;
@@ -20,7 +22,7 @@ use wasm_bindgen_futures::JsFuture;
 pub enum Read {
     /// The manifest, checked against the index and the root (before any chunk).
     Manifest(BackupManifest),
-    /// A chunk, checked: where its records lie in `bytes`, the chunk as read.
+    /// A chunk, checked: where its records lie in `bytes`, the chunk as read (inflated).
     Chunk { spans: ChunkSpans, bytes: Vec<u8> },
     /// Every byte is checked.
     Done(BackupManifest),
@@ -40,8 +42,8 @@ pub enum OpenedFile {
         bytes: Vec<u8>,
         verified: VerifiedFile,
     },
-    /// Format 3: header, trailer, index and manifest checked; each chunk is checked as it is
-    /// read.
+    /// Format 3 or 4: header, trailer, index and manifest checked; each chunk is checked as
+    /// it is read.
     Chunked {
         file: ChunkedFile,
         manifest: BackupManifest,
@@ -102,7 +104,7 @@ fn into_wasm(bytes: &js_sys::Uint8Array) -> Result<Vec<u8>, RewindError> {
 pub async fn open_file(blob: web_sys::Blob) -> Result<OpenedFile, RewindError> {
     let size = blob.size() as u64;
     let head = read_range(&blob, 0..size.min(16)).await?.to_vec();
-    if format_version(&head)? == CHUNKED_FORMAT_VERSION {
+    if reads_in_chunks(format_version(&head)?) {
         let mut file = ChunkedFile::new(blob, ReadMode::Spans);
         return match file.next().await? {
             Read::Manifest(manifest) => Ok(OpenedFile::Chunked { file, manifest }),
@@ -118,7 +120,7 @@ pub async fn open_file(blob: web_sys::Blob) -> Result<OpenedFile, RewindError> {
 pub async fn inspect_blob(blob: web_sys::Blob) -> Result<BackupManifest, RewindError> {
     let size = blob.size() as u64;
     let head = read_range(&blob, 0..size.min(16)).await?.to_vec();
-    if format_version(&head)? == CHUNKED_FORMAT_VERSION {
+    if reads_in_chunks(format_version(&head)?) {
         let mut file = ChunkedFile::new(blob, ReadMode::Verify);
         loop {
             if let Read::Done(manifest) = file.next().await? {
@@ -157,6 +159,8 @@ impl ChunkedFile {
     /// Reads and checks what the reader needs until it has something to hand out.
     pub async fn next(&mut self) -> Result<Read, RewindError> {
         let mut chunk = None;
+        // The chunk last read, as the browser handed it: what a compressed chunk inflates from.
+        let mut chunk_read = None;
         loop {
             let reading_chunk = self.reader.reading_chunk();
             match self.reader.next_step()? {
@@ -176,6 +180,7 @@ impl ChunkedFile {
                         };
                         self.reader.give_bytes_with_digest(&bytes, digest)?;
                         chunk = Some(bytes);
+                        chunk_read = Some(read);
                     } else {
                         self.reader.give_bytes(&into_wasm(&read)?)?;
                     }
@@ -190,6 +195,24 @@ impl ChunkedFile {
                     }
                     for digest in self.hash_parts(ahead).await? {
                         self.reader.give_digest(digest)?;
+                    }
+                }
+                Step::Inflate { len, .. } => {
+                    let read = chunk_read.take().ok_or_else(|| {
+                        BackupError::invalid("a chunk was to be inflated before it was read")
+                    })?;
+                    let limit = len.saturating_add(1);
+                    let inflated = deflate::inflate(&read, limit)
+                        .await
+                        .map_err(|e| RewindError::UnreadableFile(super::error::describe(&e)))?;
+                    drop(read);
+                    match inflated {
+                        Some(inflated) => {
+                            let bytes = into_wasm(&inflated)?;
+                            self.reader.give_inflated(Some(&bytes))?;
+                            chunk = Some(bytes);
+                        }
+                        None => self.reader.give_inflated(None)?,
                     }
                 }
                 Step::Manifest(manifest) => return Ok(Read::Manifest(manifest)),

@@ -12,6 +12,7 @@ mod catalog;
 mod check;
 mod chunked_file;
 mod clone;
+mod deflate;
 mod error;
 mod folder;
 mod inspect;

@@ -1,6 +1,6 @@
 //! Taking a backup: every app store (schema, keys, records) and Rewind's metadata, read in one
-//! read-only transaction so they describe one moment, written as a chunked file (format 3,
-//! `docs/backup-format.md`) that is never whole in memory.
+//! read-only transaction so they describe one moment, written as a chunked file (format 4 with
+//! chunks compressed, or 3, `docs/backup-format.md`) that is never whole in memory.
 //!
 //! Records are read a batch at a time (`getAll` from after the last key read) and encoded into
 //! chunks while the transaction runs: plain records by the fast path a run at a time, others
@@ -9,10 +9,15 @@
 //! parts of their own, the original Blobs, never read into wasm memory. The browser keeps the
 //! parts of a Blob in its own storage (on disk when large), so what the page holds is one chunk
 //! and one batch. Each chunk's SHA-256 is started (WebCrypto) as it is sealed and collected
-//! after the transaction; each Blob part is hashed after it.
+//! after the transaction; each Blob part is hashed after it. A compressed backup keeps each
+//! sealed chunk as a Blob of its own and hands it to a queue that compresses (and hashes) a
+//! few at a time while the transaction reads on — nothing in the transaction awaits it; after
+//! the transaction each chunk's stored form is awaited in turn and replaces its Blob when it
+//! shrank.
 
 use super::backend::{read_meta, META_STORE};
 use super::clone::{blob_of_parts, describe_key, encode_batch, js_to_value, CloneError};
+use super::deflate;
 use super::error::thrown;
 use super::inspect::{read_store, store_names};
 use super::key_generators::start_reading;
@@ -28,7 +33,7 @@ use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
 use sha2::{Digest, Sha256};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbTransactionMode;
 
 /// How often (in records) progress is reported.
@@ -43,6 +48,8 @@ pub struct SnapshotInfo {
     /// Leave out (and list in the manifest) records holding a value no backup can carry,
     /// instead of refusing the whole backup.
     pub skip_unsupported: bool,
+    /// Store chunks compressed (format 4), where the browser can.
+    pub compress: bool,
 }
 
 /// A backup made: its file (a Blob whose parts the browser holds) and its manifest.
@@ -90,6 +97,15 @@ impl Spool {
         Ok(copy)
     }
 
+    /// Puts a sealed chunk into the file as a Blob of its own (one a compressed copy may
+    /// replace later); where it is in `made`.
+    fn chunk(&mut self, bytes: &[u8]) -> Result<u32, RewindError> {
+        self.gather()?;
+        let one = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+        let blob = blob_of_parts(&one, "").map_err(storage)?;
+        Ok(self.made.push(&blob) - 1)
+    }
+
     fn blob(&mut self, blob: &web_sys::Blob) -> Result<(), RewindError> {
         // The chunks before it are gathered first (a Blob per run of chunks, about one per
         // chunk where records hold Blobs): no Blob is made of a record's Blob here.
@@ -134,6 +150,9 @@ struct Writing {
     parts: Vec<PartToHash>,
     /// Sealed chunks whose SHA-256 WebCrypto is computing: frame number, digest to come.
     chunks: Vec<(u64, js_sys::Promise)>,
+    /// Sealed chunks being compressed: frame number, place in the spool, stored form to come.
+    to_compress: Vec<(u64, u32, js_sys::Promise)>,
+    compressor: Option<deflate::Compressor>,
     skip_unsupported: bool,
     /// Bytes per record of the last run the fast path encoded: how long the next run may be.
     bytes_per_record: usize,
@@ -141,8 +160,18 @@ struct Writing {
 
 impl Writing {
     /// A file begun: its header is in the spool.
-    fn new(manifest: BackupManifest, skip_unsupported: bool) -> Result<Writing, RewindError> {
-        let writer = ChunkedWriter::new(manifest, ChunkDigests::GivenByCaller)?;
+    fn new(
+        mut manifest: BackupManifest,
+        skip_unsupported: bool,
+        compress: bool,
+    ) -> Result<Writing, RewindError> {
+        let compressor = compress.then(deflate::Compressor::new).flatten();
+        let digests = match compressor {
+            Some(_) => ChunkDigests::CompressedByCaller,
+            None => ChunkDigests::GivenByCaller,
+        };
+        manifest.format_version = digests.format_version();
+        let writer = ChunkedWriter::new(manifest, digests)?;
         let mut spool = Spool::new();
         spool.bytes(&writer.header())?;
         Ok(Writing {
@@ -150,6 +179,8 @@ impl Writing {
             spool,
             parts: Vec::new(),
             chunks: Vec::new(),
+            to_compress: Vec::new(),
+            compressor,
             skip_unsupported,
             bytes_per_record: 0,
         })
@@ -165,6 +196,14 @@ impl Writing {
     ) -> Result<(), RewindError> {
         for frame in frames {
             match frame {
+                Frame::Chunk { number, bytes } if self.compressor.is_some() => {
+                    let at = self.spool.chunk(&bytes)?;
+                    let blob: web_sys::Blob = self.spool.made.get(at).unchecked_into();
+                    if let Some(compressor) = &self.compressor {
+                        let started = compressor.add(&blob).map_err(storage)?;
+                        self.to_compress.push((number, at, started));
+                    }
+                }
                 Frame::Chunk { number, bytes } => {
                     // Hashed by WebCrypto (faster than `sha2` in wasm), awaited after the
                     // transaction; by `sha2` here where WebCrypto is missing.
@@ -320,7 +359,7 @@ async fn write_everything(
             sha256: String::new(),
         };
         if names.is_empty() {
-            let mut writing = Writing::new(manifest, info.skip_unsupported)?;
+            let mut writing = Writing::new(manifest, info.skip_unsupported, info.compress)?;
             writing.writer.end()?;
             return Ok(writing);
         }
@@ -357,7 +396,7 @@ async fn write_everything(
             store.key_generator = key_generator;
         }
         manifest.schema_version = manifest.meta.schema_version;
-        let mut writing = Writing::new(manifest, info.skip_unsupported)?;
+        let mut writing = Writing::new(manifest, info.skip_unsupported, info.compress)?;
         let mut done = 0u64;
         for (index, (n, store)) in app.into_iter().enumerate() {
             write_store_records(
@@ -377,6 +416,31 @@ async fn write_everything(
     .await;
     db.close();
     outcome
+}
+
+/// Collects each sealed chunk's stored form (the transaction is over), in file order: a
+/// compressed one replaces its Blob in the spool. A chunk that does not shrink (bytes already
+/// compressed) stays as it is: smaller, and nothing to inflate.
+async fn compress_chunks(writing: &mut Writing) -> Result<(), RewindError> {
+    for (frame, at, started) in std::mem::take(&mut writing.to_compress) {
+        let stored = deflate::stored(started).await.map_err(storage)?;
+        let digest = match stored.digest {
+            Some(digest) => digest,
+            None => {
+                let bytes = super::storage::blob_to_bytes(&stored.blob)
+                    .await
+                    .map_err(|e| RewindError::Storage(e.to_string()))?;
+                Sha256::digest(&bytes).into()
+            }
+        };
+        if stored.compressed {
+            writing.writer.set_compressed(frame, stored.len, digest)?;
+            writing.spool.made.set(at, stored.blob.into());
+        } else {
+            writing.writer.set_digest(frame, digest)?;
+        }
+    }
+    Ok(())
 }
 
 /// Hashes every Blob part and collects the chunks' digests (the transaction is over), for the
@@ -415,6 +479,7 @@ pub async fn snapshot(
     progress: Option<&dyn Fn(u64, u64)>,
 ) -> Result<SnapshotFile, RewindError> {
     let mut writing = write_everything(name, info, progress).await?;
+    compress_chunks(&mut writing).await?;
     hash_parts(&mut writing).await?;
     let Writing {
         writer, mut spool, ..

@@ -32,6 +32,22 @@ pub struct BackupRequest {
     pub compress: bool,
 }
 
+impl BackupRequest {
+    /// The backup Rewind takes before an operation. Stored as it is (format 3), not
+    /// compressed: a person waits on the operation, and compressing (the browser's DEFLATE,
+    /// about 25 MB/s) made a restore of text records up to twice as slow
+    /// (docs/benchmarks.md, "Compressed backups"); retention keeps it a short while.
+    pub fn automatic(label: String, unsupported: UnsupportedRecords) -> BackupRequest {
+        BackupRequest {
+            label,
+            automatic: true,
+            unsupported,
+            passphrase: None,
+            compress: false,
+        }
+    }
+}
+
 /// What a person asks of a manual backup.
 #[derive(Debug, Clone)]
 pub struct ManualBackup {
@@ -183,13 +199,10 @@ impl Migrator {
                     Operation::Migrate => "migrating",
                     _ => "rolling back",
                 };
-                let request = BackupRequest {
-                    label: format!("before {doing} from version {} to {}", plan.from, plan.to),
-                    automatic: true,
-                    unsupported: policy.unsupported,
-                    passphrase: None,
-                    compress: true,
-                };
+                let request = BackupRequest::automatic(
+                    format!("before {doing} from version {} to {}", plan.from, plan.to),
+                    policy.unsupported,
+                );
                 Some(automatic_backup(db, policy, &request, operation, plan.from, plan.to).await?)
             }
             false => None,
@@ -248,13 +261,10 @@ impl Migrator {
         let from = state.meta.schema_version;
         let backup_id = match policy.automatic {
             true => {
-                let request = BackupRequest {
-                    label: format!("before adopting at version {version}"),
-                    automatic: true,
-                    unsupported: policy.unsupported,
-                    passphrase: None,
-                    compress: true,
-                };
+                let request = BackupRequest::automatic(
+                    format!("before adopting at version {version}"),
+                    policy.unsupported,
+                );
                 Some(automatic_backup(db, policy, &request, Operation::Adopt, from, version).await?)
             }
             false => None,
@@ -348,13 +358,10 @@ impl Migrator {
         };
         let backup_id = match state.exists && policy.automatic {
             true => {
-                let request = BackupRequest {
-                    label: format!("before restoring {}", manifest.id),
-                    automatic: true,
-                    unsupported: unsupported_before_restore(&manifest, policy.unsupported),
-                    passphrase: None,
-                    compress: true,
-                };
+                let request = BackupRequest::automatic(
+                    format!("before restoring {}", manifest.id),
+                    unsupported_before_restore(&manifest, policy.unsupported),
+                );
                 match automatic_backup(db, policy, &request, Operation::Restore, from, to).await {
                     Ok(id) => Some(id),
                     Err(err) => {

@@ -1101,6 +1101,53 @@ fn reseal_chunked(file: &[u8]) -> Vec<u8> {
     out
 }
 
+/// How a chunked file is damaged: bits flipped at up to `flips` places (and in every byte of
+/// the trailer), cut at about `cuts` lengths, 1–4 random bytes inserted (and deleted) at up to
+/// `inserts` places.
+struct Damage {
+    flips: usize,
+    flip_trailer: bool,
+    cuts: usize,
+    inserts: usize,
+    deletes: bool,
+}
+
+impl Damage {
+    fn apply(
+        &self,
+        name: &str,
+        file: &[u8],
+        rng: &mut SplitMix64,
+        out: &mut impl FnMut(String, Vec<u8>),
+    ) {
+        let len = file.len();
+        let trailer = match self.flip_trailer {
+            true => len.saturating_sub(64)..len,
+            false => 0..0,
+        };
+        for p in positions(len, 96, self.flips).into_iter().chain(trailer) {
+            let bit = rng.usize(8);
+            let mut b = file.to_vec();
+            b[p] ^= 1 << bit;
+            out(format!("{name}: bit {bit} of byte {p} flipped"), b);
+        }
+        for cut in (0..len).step_by((len / self.cuts).max(1)) {
+            out(format!("{name}: cut to {cut}"), file[..cut].to_vec());
+        }
+        for p in positions(len, 16, self.inserts) {
+            let n = 1 + rng.usize(4);
+            let mut ins = file.to_vec();
+            ins.splice(p..p, rng.bytes(n));
+            out(format!("{name}: {n} bytes inserted at {p}"), ins);
+            if self.deletes {
+                let mut del = file.to_vec();
+                del.drain(p..(p + n).min(len));
+                out(format!("{name}: {n} bytes deleted at {p}"), del);
+            }
+        }
+    }
+}
+
 /// The same checks over chunked files (the committed fuzz seeds): bit flips, cuts, inserted and
 /// deleted bytes and splices, each as is and resealed.
 #[test]
@@ -1124,25 +1171,14 @@ fn mutated_chunked_backups_give_a_manifest_or_an_error() {
     };
     for (name, file) in &files {
         let len = file.len();
-        let trailer = len.saturating_sub(64)..len;
-        for p in positions(len, 96, 600).into_iter().chain(trailer) {
-            let bit = rng.usize(8);
-            let mut b = file.clone();
-            b[p] ^= 1 << bit;
-            both(format!("{name}: bit {bit} of byte {p} flipped"), b);
-        }
-        for cut in (0..len).step_by((len / 200).max(1)) {
-            both(format!("{name}: cut to {cut}"), file[..cut].to_vec());
-        }
-        for p in positions(len, 16, 60) {
-            let n = 1 + rng.usize(4);
-            let mut ins = file.clone();
-            ins.splice(p..p, rng.bytes(n));
-            both(format!("{name}: {n} bytes inserted at {p}"), ins);
-            let mut del = file.clone();
-            del.drain(p..(p + n).min(len));
-            both(format!("{name}: {n} bytes deleted at {p}"), del);
-        }
+        let damage = Damage {
+            flips: 600,
+            flip_trailer: true,
+            cuts: 200,
+            inserts: 60,
+            deletes: true,
+        };
+        damage.apply(name, file, &mut rng, &mut both);
         for (other_name, other) in &files {
             let (a, b) = (rng.usize(len), rng.usize(other.len()));
             let mut spliced = file[..a].to_vec();
@@ -1217,19 +1253,6 @@ fn compressed_seed(file: &[u8]) -> Vec<u8> {
     reseal_chunked(&out)
 }
 
-/// Raw DEFLATE inflated into at most `limit` bytes, as the browser's edge bounds it.
-fn bounded_inflate(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
-    use miniz_oxide::inflate::{decompress_to_vec_with_limit, DecompressError, TINFLStatus};
-    match decompress_to_vec_with_limit(bytes, limit) {
-        Ok(out) => Some(out),
-        Err(DecompressError {
-            status: TINFLStatus::HasMoreOutput,
-            output,
-        }) => Some(output),
-        Err(_) => None,
-    }
-}
-
 /// Format 4 damaged every way, as is and resealed (so that compressed bytes that no longer
 /// inflate, or inflate to another length, reach the reader): never a panic, the verifying and
 /// the reading reader agree, and no inflate is ever asked for more than a chunk may hold.
@@ -1255,22 +1278,14 @@ fn mutated_compressed_backups_give_a_manifest_or_an_error() {
     };
     for (name, file) in &files {
         both(format!("{name}: as made"), file.clone());
-        let len = file.len();
-        for p in positions(len, 96, 400) {
-            let bit = rng.usize(8);
-            let mut b = file.clone();
-            b[p] ^= 1 << bit;
-            both(format!("{name}: bit {bit} of byte {p} flipped"), b);
-        }
-        for cut in (0..len).step_by((len / 100).max(1)) {
-            both(format!("{name}: cut to {cut}"), file[..cut].to_vec());
-        }
-        for p in positions(len, 16, 40) {
-            let k = 1 + rng.usize(4);
-            let mut ins = file.clone();
-            ins.splice(p..p, rng.bytes(k));
-            both(format!("{name}: {k} bytes inserted at {p}"), ins);
-        }
+        let damage = Damage {
+            flips: 400,
+            flip_trailer: false,
+            cuts: 100,
+            inserts: 40,
+            deletes: false,
+        };
+        damage.apply(name, file, &mut rng, &mut both);
     }
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let mut failures = Vec::new();
@@ -1281,7 +1296,7 @@ fn mutated_compressed_backups_give_a_manifest_or_an_error() {
                 let mut reader = ChunkedReader::new(bytes.len() as u64, mode);
                 let mut inflate = |b: &[u8], limit: usize| {
                     *largest = (*largest).max(limit);
-                    bounded_inflate(b, limit)
+                    rewind_test_support::bounded_inflate(b, limit)
                 };
                 read_chunked_slice_inflating(bytes, &mut reader, &mut inflate, &mut |_| {})
             }))

@@ -15,18 +15,7 @@ pub(crate) fn deflate(bytes: &[u8]) -> Vec<u8> {
     miniz_oxide::deflate::compress_to_vec(bytes, 6)
 }
 
-/// Raw DEFLATE inflated into at most `limit` bytes, as the adapter bounds it.
-pub(crate) fn inflate(bytes: &[u8], limit: usize) -> Option<Vec<u8>> {
-    use miniz_oxide::inflate::{decompress_to_vec_with_limit, DecompressError, TINFLStatus};
-    match decompress_to_vec_with_limit(bytes, limit) {
-        Ok(out) => Some(out),
-        Err(DecompressError {
-            status: TINFLStatus::HasMoreOutput,
-            output,
-        }) => Some(output),
-        Err(_) => None,
-    }
-}
+pub(crate) use rewind_test_support::bounded_inflate as inflate;
 
 /// A record to write: its value with every Blob's bytes, and which Blobs (by walk order) go
 /// out of line.

@@ -3,8 +3,8 @@
 
 use rewind::backup::{decode_backup, encode_backup, Value};
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
+use rewind::{ManualBackup, RestoreConsent, UnsupportedRecords};
 use rewind::{Migrator, RewindError};
-use rewind::{RestoreConsent, UnsupportedRecords};
 use rewind_browser_tests::{dump, fresh_database, greeting_text, put_large_notes, put_v2_records};
 use rewind_test_support::{count_words, demo_migrations};
 use serde_json::json;
@@ -188,12 +188,10 @@ async fn backups_survive_deleting_the_app_database() {
     idb::delete_database(rw.name()).await.unwrap();
 }
 
-/// A new manual backup of `rw`, exported, as the file's bytes.
+/// A new manual backup of `rw`, exported, as the file's bytes: stored as it is (format 3),
+/// which the core's readers of bytes in memory read and tests may change.
 async fn exported(rw: &Rewind) -> Vec<u8> {
-    let manifest = rw
-        .backup("", UnsupportedRecords::Refuse, None)
-        .await
-        .unwrap();
+    let manifest = rw.backup_with(uncompressed(""), None, None).await.unwrap();
     let file = rw.export_backup(&manifest.id).await.unwrap();
     idb::storage::blob_to_bytes(&file).await.unwrap()
 }
@@ -478,7 +476,8 @@ async fn backups_and_restores_stream_under_a_buffer_limit_far_below_the_file() {
     let before = content(rw.name()).await;
     let limit = 5 << 20;
     idb::storage::set_buffer_limit(limit);
-    let made = rw.backup("", UnsupportedRecords::Refuse, None).await;
+    // Stored as it is: compressed, these notes would make a file below the limit.
+    let made = rw.backup_with(uncompressed(""), None, None).await;
     let next = Rewind::new(rw.name(), migrator(3));
     let migrated = next.migrate_to(None, OperationOptions::default()).await;
     let listed = rw.list_backups().await;
@@ -538,4 +537,12 @@ async fn backups_and_restores_stream_under_a_buffer_limit_far_below_the_file() {
     assert_eq!(without_meta(after_file), without_meta(before));
     assert_eq!(next.status().await.unwrap().schema_version, 2);
     idb::delete_database(rw.name()).await.unwrap();
+}
+
+/// A person's backup stored as it is (format 3) rather than compressed.
+fn uncompressed(label: &str) -> ManualBackup {
+    ManualBackup {
+        compress: false,
+        ..ManualBackup::labelled(label)
+    }
 }

@@ -9,8 +9,8 @@ use rewind::backup::format::encode_record;
 use rewind::backup::{inspect, BackupError, CHUNKED_FORMAT_VERSION};
 use rewind::test_hooks::clone::{self, describe_key};
 use rewind::test_hooks::{self as idb, IdbError, OperationOptions, RestoreSource, Rewind, Upgrade};
+use rewind::{ManualBackup, RestoreConsent, UnsupportedRecords};
 use rewind::{MigrationSet, Migrator, RewindError, Transforms};
-use rewind::{RestoreConsent, UnsupportedRecords};
 use rewind_browser_tests::{fast_decode, fresh_database};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -306,10 +306,12 @@ async fn every_new_kind_survives_backup_file_and_restore_as_indexeddb_returns_it
     db.close();
 
     let rw = rewind(&name);
-    let manifest = rw
-        .backup("fidelity", UnsupportedRecords::Refuse, None)
-        .await
-        .unwrap();
+    // Stored as it is (format 3), so that its bytes can be read here in memory.
+    let asked = ManualBackup {
+        compress: false,
+        ..ManualBackup::labelled("fidelity")
+    };
+    let manifest = rw.backup_with(asked, None, None).await.unwrap();
     assert_eq!(manifest.format_version, CHUNKED_FORMAT_VERSION);
     let file = rw.export_backup(&manifest.id).await.unwrap();
     let bytes = idb::storage::blob_to_bytes(&file).await.unwrap();

@@ -40,8 +40,8 @@ test("rewind.d.ts has real types: no `any` on the public surface", async () => {
     backup: "backup(label?: string, options?: BackupOptions): Promise<Manifest>;",
     listBackups: "listBackups(): Promise<Manifest[]>;",
     deleteBackup: "deleteBackup(id: string): Promise<void>;",
-    exportBackup: "exportBackup(id: string): Promise<File>;",
-    inspect: "inspect(source: string | Blob): Promise<Manifest>;",
+    exportBackup: "exportBackup(id: string, options?: PassphraseOptions): Promise<File>;",
+    inspect: "inspect(source: string | Blob, options?: PassphraseOptions): Promise<Manifest>;",
     restore: "restore(source: string | Blob, options?: RestoreOptions): Promise<OperationReport>;",
     close: "close(): void;",
   };

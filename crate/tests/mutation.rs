@@ -1101,6 +1101,26 @@ fn reseal_chunked(file: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Prints what a mutation run found by kind, and fails with its first failures.
+fn report_run<K: std::fmt::Debug>(
+    run: &str,
+    tried: usize,
+    failures: &[String],
+    kinds: &K,
+) -> String {
+    let report = format!(
+        "mutation ({run}): {tried} inputs tried, {} failed; {kinds:?}\n",
+        failures.len()
+    );
+    let _ = std::io::stderr().write_all(report.as_bytes());
+    assert!(
+        failures.is_empty(),
+        "{report}{}",
+        failures[..failures.len().min(10)].join("\n")
+    );
+    report
+}
+
 /// How a chunked file is damaged: bits flipped at up to `flips` places (and in every byte of
 /// the trailer), cut at about `cuts` lengths, 1–4 random bytes inserted (and deleted) at up to
 /// `inserts` places.
@@ -1198,17 +1218,7 @@ fn mutated_chunked_backups_give_a_manifest_or_an_error() {
         }
     }
     std::panic::set_hook(hook);
-    let report = format!(
-        "mutation (chunked): {} inputs tried, {} failed; {kinds:?}\n",
-        cases.len(),
-        failures.len()
-    );
-    let _ = std::io::stderr().write_all(report.as_bytes());
-    assert!(
-        failures.is_empty(),
-        "{report}{}",
-        failures[..failures.len().min(10)].join("\n")
-    );
+    let report = report_run("chunked", cases.len(), &failures, &kinds);
     // Resealed damage must reach past the digests: some inputs are refused as Corrupt.
     assert!(kinds.get("Corrupt").copied().unwrap_or(0) > 100, "{report}");
 }
@@ -1326,17 +1336,7 @@ fn mutated_compressed_backups_give_a_manifest_or_an_error() {
             ));
         }
     }
-    let report = format!(
-        "mutation (compressed): {} inputs tried, {} failed; {kinds:?}\n",
-        cases.len(),
-        failures.len()
-    );
-    let _ = std::io::stderr().write_all(report.as_bytes());
-    assert!(
-        failures.is_empty(),
-        "{report}{}",
-        failures[..failures.len().min(10)].join("\n")
-    );
+    let report = report_run("compressed", cases.len(), &failures, &kinds);
     assert!(
         kinds.get("accepted").copied().unwrap_or(0) >= files.len(),
         "{report}"

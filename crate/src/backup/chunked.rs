@@ -1488,12 +1488,15 @@ pub(crate) fn inspect_chunked(data: &[u8]) -> Result<BackupManifest, BackupError
 }
 
 /// Reads a chunked file held in memory completely, with the bytes of its out-of-line Blobs
-/// put back into the values.
-pub(crate) fn decode_chunked(data: &[u8]) -> Result<DecodedBackup, BackupError> {
+/// put back into the values; a compressed chunk is refused unless `inflate` is given.
+pub(crate) fn decode_chunked(
+    data: &[u8],
+    inflate: Option<Inflater<'_>>,
+) -> Result<DecodedBackup, BackupError> {
     let mut reader = ChunkedReader::new(data.len() as u64, ReadMode::Records);
     let mut stores: Vec<StoreRecords> = Vec::new();
     let mut failure = None;
-    let manifest = read_chunked_slice(data, &mut reader, &mut |step| match step {
+    let manifest = read_slice(data, &mut reader, inflate, &mut |step| match step {
         Step::Manifest(m) => {
             stores = m
                 .stores

@@ -30,38 +30,26 @@ fn notes(count: u32) -> Vec<Vec<Rec>> {
     vec![notes]
 }
 
-/// Reads `file` completely in `mode` with `inflater`, keeping the records handed out.
+/// `file` read in `mode` with `inflater`: its checked manifest.
 fn read_all(
     file: &[u8],
     mode: ReadMode,
     inflater: super::chunked::Inflater<'_>,
-) -> Result<(BackupManifest, Vec<StoreRecords>), BackupError> {
+) -> Result<BackupManifest, BackupError> {
     let mut reader = ChunkedReader::new(file.len() as u64, mode);
-    let mut stores: Vec<StoreRecords> = Vec::new();
-    let manifest =
-        read_chunked_slice_inflating(file, &mut reader, inflater, &mut |step| match step {
-            Step::Manifest(m) => {
-                stores = m
-                    .stores
-                    .iter()
-                    .map(|s| StoreRecords {
-                        name: s.schema.name.clone(),
-                        records: Vec::new(),
-                    })
-                    .collect()
-            }
-            Step::Records(batch) => {
-                for r in batch.records {
-                    stores[batch.store].records.push((r.key, r.value));
-                }
-            }
-            _ => {}
-        })?;
-    Ok((manifest, stores))
+    read_chunked_slice_inflating(file, &mut reader, inflater, &mut |_| {})
+}
+
+/// `file` decoded completely, its chunks inflated by `inflater`: manifest and records.
+fn decode_all(
+    file: &[u8],
+    inflater: super::chunked::Inflater<'_>,
+) -> Result<(BackupManifest, Vec<StoreRecords>), BackupError> {
+    super::chunked::decode_chunked(file, Some(inflater)).map(|d| (d.manifest, d.stores))
 }
 
 fn inspect_v4(file: &[u8]) -> Result<BackupManifest, BackupError> {
-    read_all(file, ReadMode::Verify, &mut inflate).map(|(m, _)| m)
+    read_all(file, ReadMode::Verify, &mut inflate)
 }
 
 #[test]
@@ -78,7 +66,7 @@ fn a_compressed_backup_round_trips_and_is_much_smaller() {
         file.len(),
         plain.len()
     );
-    let (read, stores) = read_all(&file, ReadMode::Records, &mut inflate).unwrap();
+    let (read, stores) = decode_all(&file, &mut inflate).unwrap();
     assert_eq!(read, manifest);
     assert_eq!(stores, expected(&input));
     assert_eq!(inspect_v4(&file), Ok(manifest));
@@ -132,7 +120,7 @@ fn blobs_out_of_line_and_chunks_that_do_not_shrink_keep_their_place() {
     );
     assert!(kinds.contains(&2), "Blob parts are stored as they are");
     assert!(kinds.contains(&3), "chunks that shrink are compressed");
-    let (_, stores) = read_all(&file, ReadMode::Records, &mut inflate).unwrap();
+    let (_, stores) = decode_all(&file, &mut inflate).unwrap();
     let want = expected(&input);
     // Out-of-line Blobs come without bytes from the reader; compare the keys and counts.
     assert_eq!(stores.len(), want.len());
@@ -154,7 +142,7 @@ fn a_chunk_inflating_to_more_or_fewer_bytes_than_declared_is_corrupt() {
         Some(out)
     };
     corrupt_saying(
-        read_all(&file, ReadMode::Records, &mut more).map(|r| r.0),
+        read_all(&file, ReadMode::Records, &mut more),
         "inflates to more than",
     );
     let mut fewer = |b: &[u8], limit: usize| {
@@ -162,13 +150,10 @@ fn a_chunk_inflating_to_more_or_fewer_bytes_than_declared_is_corrupt() {
         out.pop();
         Some(out)
     };
-    corrupt_saying(
-        read_all(&file, ReadMode::Verify, &mut fewer).map(|r| r.0),
-        "fewer than",
-    );
+    corrupt_saying(read_all(&file, ReadMode::Verify, &mut fewer), "fewer than");
     let mut broken = |_: &[u8], _: usize| None;
     corrupt_saying(
-        read_all(&file, ReadMode::Spans, &mut broken).map(|r| r.0),
+        read_all(&file, ReadMode::Spans, &mut broken),
         "do not inflate",
     );
     // An inflater asked for `len + 1` bytes at most is never asked for more.

@@ -679,7 +679,7 @@ fn check_section(
 /// chunked file with their bytes).
 pub fn decode_backup(data: &[u8]) -> Result<DecodedBackup, BackupError> {
     if is_chunked(data) {
-        return decode_chunked(data);
+        return decode_chunked(data, None);
     }
     let layout = verify_sha2(data)?;
     let mut stores = Vec::with_capacity(layout.sections.len());

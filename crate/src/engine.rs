@@ -50,6 +50,19 @@ pub enum Operation {
     Adopt,
 }
 
+impl Operation {
+    /// The operation in words, as a message names it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Operation::Migrate => "migration",
+            Operation::Rollback => "rollback",
+            Operation::Repair => "repair",
+            Operation::Restore => "restore",
+            Operation::Adopt => "adoption",
+        }
+    }
+}
+
 /// How to adopt a database made before the app used Rewind (its stores there, no record of
 /// Rewind's): at which version to record it, after checking that its schema is that version's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +88,9 @@ pub struct JournalEntry {
     /// The person chose to run it without the automatic backup before it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub without_backup: bool,
+    /// A restore that undid an interrupted upgrade the browser kept in part: which one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undid: Option<Box<JournalEntry>>,
 }
 
 impl JournalEntry {
@@ -93,6 +109,7 @@ impl JournalEntry {
             ),
             backup_id: None,
             without_backup: false,
+            undid: None,
         }
     }
 }
@@ -108,6 +125,12 @@ pub struct DatabaseState {
     pub counts: BTreeMap<String, u64>,
     /// Oldest first.
     pub journal: Vec<JournalEntry>,
+    /// An upgrade that began and never finished, yet changed the database: its journal entry,
+    /// which every upgrade writes first and removes last. Firefox commits an upgrade whose tab
+    /// closes while it awaits its own requests, keeping whatever it had done (a migration's
+    /// transform half run). The data is then neither before nor after; only a restore of the
+    /// backup taken before it (`backup_id`) brings it back.
+    pub interrupted: Option<JournalEntry>,
 }
 
 impl DatabaseState {
@@ -181,6 +204,9 @@ pub struct Status {
     /// a version this app does not know, those above the app's latest are what a rollback
     /// from the stored steps would undo (`Migrator::plan_from_stored`).
     pub stored_versions: Vec<u32>,
+    /// An upgrade the browser kept in part ([`DatabaseState::interrupted`]): the next
+    /// operation restores the backup taken before it, or, without one, waits for a restore.
+    pub interrupted: Option<JournalEntry>,
 }
 
 /// What a finished operation reports.
@@ -343,6 +369,7 @@ impl Migrator {
                 .map(|a| a.version)
                 .collect(),
             applied: state.meta.applied,
+            interrupted: state.interrupted,
             journal,
         })
     }
@@ -461,6 +488,7 @@ impl Migrator {
             error: None,
             backup_id: backup_id.clone(),
             without_backup,
+            undid: None,
         };
         if let Err(err) = db
             .apply(&plan, &meta, &expected, &entry, &self.transforms)
@@ -491,6 +519,13 @@ impl Migrator {
             return Err(MigrationError::UnknownVersion {
                 version: from,
                 latest,
+            });
+        }
+        if let Some(entry) = &state.interrupted {
+            return Err(MigrationError::Interrupted {
+                operation: entry.operation,
+                from: entry.from,
+                to: entry.to,
             });
         }
         if state.is_unmanaged() {
@@ -617,6 +652,7 @@ impl Migrator {
             error: None,
             backup_id: None,
             without_backup: false,
+            undid: None,
         };
         db.apply(&plan, &meta, &state.schema, &entry, &self.transforms)
             .await?;

@@ -41,6 +41,11 @@ pub struct MemoryDatabase {
     pub failing_restore: Option<RewindError>,
     /// What `now()` says.
     pub clock: f64,
+    /// The journal entry of an upgrade kept in part ([`DatabaseState::interrupted`]).
+    pub interrupted: Option<JournalEntry>,
+    /// The next apply is cut off after its steps, before its metadata, and what it did is kept
+    /// with its entry as the marker: Firefox when an upgrade's tab closes while it awaits.
+    pub cut_off_next_apply: bool,
 }
 
 /// Where a restore of a [`MemoryDatabase`] reads from.
@@ -156,6 +161,7 @@ impl Migrate for MemoryDatabase {
                 .map(|(k, v)| (k.clone(), v.len() as u64))
                 .collect(),
             journal: self.journal.clone(),
+            interrupted: self.interrupted.clone(),
         })
     }
 
@@ -170,7 +176,14 @@ impl Migrate for MemoryDatabase {
         if self.blocked {
             return Err(MigrationError::Blocked);
         }
+        let cut_off = std::mem::take(&mut self.cut_off_next_apply);
         let mut next = self.run(plan, transforms)?;
+        if cut_off {
+            next.idb_version += 1;
+            next.interrupted = Some(entry.clone());
+            *self = next;
+            return Err(MigrationError::Storage("the tab was closed".into()));
+        }
         let d = diff(expected, &next.schema);
         if !d.is_empty() {
             return Err(MigrationError::ValidationFailed {
@@ -181,6 +194,7 @@ impl Migrate for MemoryDatabase {
         next.idb_version += 1;
         next.meta = Some(meta.clone());
         next.journal.push(entry.clone());
+        next.interrupted = None;
         *self = next;
         Ok(())
     }
@@ -217,6 +231,10 @@ impl Backups for MemoryDatabase {
 
     fn now(&self) -> f64 {
         self.clock
+    }
+
+    fn catalog_source(&self, id: &str) -> MemorySource {
+        MemorySource::Backup(id.to_string())
     }
 
     async fn lock(&mut self) -> Result<(), RewindError> {
@@ -308,6 +326,7 @@ impl Backups for MemoryDatabase {
         self.records = held.records;
         self.meta = Some(manifest.meta);
         self.journal.push(entry.clone());
+        self.interrupted = None;
         Ok(())
     }
 

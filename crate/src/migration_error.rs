@@ -98,6 +98,20 @@ pub enum MigrationError {
     )]
     Unmanaged { stores: Vec<String> },
 
+    /// An upgrade was cut off (its tab closed) and the browser kept part of it.
+    #[error(
+        "the {} from version {from} to {to} was interrupted (its tab was closed or the browser \
+         stopped) and the browser kept part of it, so the data is neither as it was nor as it \
+         would be. No backup was taken before it, so Rewind cannot undo it: restore a backup \
+         (a file, or one listed in the backups); nothing else runs until then.",
+        operation.noun()
+    )]
+    Interrupted {
+        operation: crate::engine::Operation,
+        from: u32,
+        to: u32,
+    },
+
     /// The schema of a database to adopt is not the one the baseline version implies.
     #[error(
         "the database's schema is not that of version {version}, so it cannot be adopted at \
@@ -193,6 +207,7 @@ impl MigrationError {
             MigrationError::QuotaExceeded(_) => "QuotaExceeded",
             MigrationError::Storage(_) => "Storage",
             MigrationError::Unmanaged { .. } => "Unmanaged",
+            MigrationError::Interrupted { .. } => "Interrupted",
             MigrationError::SchemaMismatch { .. } => "SchemaMismatch",
             MigrationError::BaselineMismatch { .. } | MigrationError::NoBaselineMatch { .. } => {
                 "BaselineMismatch"

@@ -85,6 +85,8 @@ pub trait Backups: Migrate {
     type Staged;
 
     fn name(&self) -> &str;
+    /// The backup of the catalog with this id, as a restore's source.
+    fn catalog_source(&self, id: &str) -> Self::Source;
     /// Milliseconds since the Unix epoch.
     fn now(&self) -> f64;
     async fn lock(&mut self) -> Result<Self::Lock, RewindError>;
@@ -181,6 +183,10 @@ impl Migrator {
         };
         let _lock = db.lock().await?;
         let mut state = db.read().await?;
+        if state.interrupted.is_some() {
+            self.undo_interrupted(db, policy, &state).await?;
+            state = db.read().await?;
+        }
         if let (true, Some(baseline)) = (state.is_unmanaged(), self.baseline()) {
             // Adopted first, once every check of the operation itself passes on the database
             // as it will be: an operation that would be refused adopts nothing.
@@ -236,7 +242,11 @@ impl Migrator {
         baseline: Baseline,
     ) -> Result<OperationReport, RewindError> {
         let _lock = db.lock().await?;
-        let state = db.read().await?;
+        let mut state = db.read().await?;
+        if state.interrupted.is_some() {
+            self.undo_interrupted(db, policy, &state).await?;
+            state = db.read().await?;
+        }
         if !state.is_unmanaged() {
             let at = state.meta.schema_version;
             return Ok(OperationReport {
@@ -288,6 +298,7 @@ impl Migrator {
             error: None,
             backup_id: backup_id.clone(),
             without_backup: !policy.automatic,
+            undid: None,
         };
         if let Err(err) = db
             .apply(&plan, &meta, &expected, &entry, &Transforms::new())
@@ -336,57 +347,111 @@ impl Migrator {
         check_restore(&manifest, db.name(), self.migrations().latest(), consent)?;
         let _lock = db.lock().await?;
         let state = db.read().await?;
-        let (from, to) = (state.meta.schema_version, manifest.schema_version);
-        let entry = |backup_id: Option<String>, error: Option<String>, at: f64| JournalEntry {
-            at,
-            operation: Operation::Restore,
-            from,
-            to,
-            error,
-            backup_id,
-            without_backup: state.exists && !policy.automatic,
+        restore_locked(db, policy, &state, manifest, verified, None).await
+    }
+
+    /// Undoes an upgrade the browser kept in part ([`DatabaseState::interrupted`]) by
+    /// restoring the backup taken before it (after an automatic backup of the database as the
+    /// cut-off upgrade left it, so that nothing written meanwhile is lost); without that
+    /// backup it is refused (`Interrupted`): only a restore the person chooses can go on.
+    async fn undo_interrupted<D: Backups>(
+        &self,
+        db: &mut D,
+        policy: BackupPolicy,
+        state: &DatabaseState,
+    ) -> Result<(), RewindError> {
+        let Some(marker) = &state.interrupted else {
+            return Ok(());
         };
-        // Staged first: a file damaged anywhere is refused before the automatic backup, which
-        // then captures the app's data as the swap will find it.
-        let staged = match db.stage(verified, &state).await {
-            Ok(staged) => staged,
-            Err(err) => {
-                let failed = entry(None, Some(err.to_string()), db.now());
-                record_failure(db, &failed, err.is_blocked()).await;
-                return Err(err);
-            }
+        let refused = || MigrationError::Interrupted {
+            operation: marker.operation,
+            from: marker.from,
+            to: marker.to,
         };
-        let backup_id = match state.exists && policy.automatic {
-            true => {
-                let request = BackupRequest::automatic(
-                    format!("before restoring {}", manifest.id),
-                    unsupported_before_restore(&manifest, policy.unsupported),
-                );
-                match automatic_backup(db, policy, &request, Operation::Restore, from, to).await {
-                    Ok(id) => Some(id),
-                    Err(err) => {
-                        db.discard(staged).await;
-                        return Err(err);
-                    }
-                }
-            }
-            false => None,
+        let Some(id) = &marker.backup_id else {
+            return Err(refused().into());
         };
-        let done = entry(backup_id.clone(), None, db.now());
-        if let Err(err) = db.swap(staged, &done).await {
-            let failed = JournalEntry {
-                error: Some(err.to_string()),
-                ..done
-            };
+        let (manifest, verified) = match db.verify(db.catalog_source(id)).await {
+            Ok(found) => found,
+            Err(RewindError::NoSuchBackup { .. }) => return Err(refused().into()),
+            Err(other) => return Err(other),
+        };
+        restore_locked(db, policy, state, manifest, verified, Some(marker.clone())).await?;
+        Ok(())
+    }
+}
+
+/// A restore of a verified source under the operation's lock, `state` read under it: staged,
+/// then the automatic backup, then swapped in; `undid` names the interrupted upgrade it
+/// undoes. A failure is journaled (but after `Blocked`).
+async fn restore_locked<D: Backups>(
+    db: &mut D,
+    policy: BackupPolicy,
+    state: &DatabaseState,
+    manifest: BackupManifest,
+    verified: D::Verified,
+    undid: Option<JournalEntry>,
+) -> Result<OperationReport, RewindError> {
+    let (from, to) = (state.meta.schema_version, manifest.schema_version);
+    let entry = |backup_id: Option<String>, error: Option<String>, at: f64| JournalEntry {
+        at,
+        operation: Operation::Restore,
+        from,
+        to,
+        error,
+        backup_id,
+        without_backup: state.exists && !policy.automatic,
+        undid: undid.clone().map(Box::new),
+    };
+    // Staged first: a file damaged anywhere is refused before the automatic backup, which
+    // then captures the app's data as the swap will find it.
+    let staged = match db.stage(verified, state).await {
+        Ok(staged) => staged,
+        Err(err) => {
+            let failed = entry(None, Some(err.to_string()), db.now());
             record_failure(db, &failed, err.is_blocked()).await;
             return Err(err);
         }
-        Ok(OperationReport {
-            from,
-            to,
-            backup_id,
-        })
+    };
+    let backup_id = match state.exists && policy.automatic {
+        true => {
+            let label = match &undid {
+                Some(cut) => format!(
+                    "before undoing the interrupted {} from version {} to {}",
+                    cut.operation.noun(),
+                    cut.from,
+                    cut.to
+                ),
+                None => format!("before restoring {}", manifest.id),
+            };
+            let request = BackupRequest::automatic(
+                label,
+                unsupported_before_restore(&manifest, policy.unsupported),
+            );
+            match automatic_backup(db, policy, &request, Operation::Restore, from, to).await {
+                Ok(id) => Some(id),
+                Err(err) => {
+                    db.discard(staged).await;
+                    return Err(err);
+                }
+            }
+        }
+        false => None,
+    };
+    let done = entry(backup_id.clone(), None, db.now());
+    if let Err(err) = db.swap(staged, &done).await {
+        let failed = JournalEntry {
+            error: Some(err.to_string()),
+            ..done
+        };
+        record_failure(db, &failed, err.is_blocked()).await;
+        return Err(err);
     }
+    Ok(OperationReport {
+        from,
+        to,
+        backup_id,
+    })
 }
 
 /// The backup before an operation, then retention. An operation that cannot start because
@@ -412,6 +477,7 @@ async fn automatic_backup<D: Backups>(
                 )),
                 backup_id: None,
                 without_backup: false,
+                undid: None,
             };
             record_failure(db, &entry, err.is_blocked()).await;
             return Err(err);
@@ -1140,5 +1206,144 @@ mod tests {
             run(wrong.migrate_or_roll_back(&mut db, policy, 3, Operation::Migrate)).unwrap_err();
         assert_eq!(err.code(), "BaselineMismatch", "{err}");
         assert_eq!(db, before);
+    }
+
+    /// `db` at version 1 after a migration to 2 that the browser kept in part.
+    fn cut_off_migration(policy: BackupPolicy) -> MemoryDatabase {
+        let mut db = database(1);
+        db.cut_off_next_apply = true;
+        run(migrator().migrate_or_roll_back(&mut db, policy, 2, Operation::Migrate)).unwrap_err();
+        let marker = db
+            .interrupted
+            .clone()
+            .expect("the cut-off upgrade left its entry");
+        assert_eq!(
+            (marker.operation, marker.from, marker.to),
+            (Operation::Migrate, 1, 2)
+        );
+        assert_eq!(version(&db), 1, "its metadata was never written");
+        db
+    }
+
+    #[test]
+    fn an_upgrade_kept_in_part_is_undone_from_its_backup_before_the_next_operation() {
+        let mut uninterrupted = database(1);
+        migrate(&mut uninterrupted, 2).unwrap();
+        let mut db = cut_off_migration(BackupPolicy::default());
+        let status = run(migrator().status(&mut db)).unwrap();
+        assert_eq!(status.interrupted, db.interrupted);
+        let half = db.records.clone();
+
+        let report = migrate(&mut db, 2).unwrap();
+        assert_eq!((report.from, report.to, version(&db)), (1, 2, 2));
+        assert_eq!(db.interrupted, None);
+        assert_eq!(db.records, uninterrupted.records);
+        assert_eq!(db.schema, uninterrupted.schema);
+        // The journal: the cut-off migration is undone by a restore that names it, after a
+        // backup of the database as it was left (nothing written meanwhile is lost).
+        let undo = &db.journal[db.journal.len() - 2];
+        assert_eq!(
+            (undo.operation, undo.from, undo.to, &undo.error),
+            (Operation::Restore, 1, 1, &None)
+        );
+        let cut = undo
+            .undid
+            .as_deref()
+            .expect("the restore names what it undid");
+        assert_eq!(
+            (cut.operation, cut.from, cut.to),
+            (Operation::Migrate, 1, 2)
+        );
+        let (kept, held) = db
+            .backups
+            .iter()
+            .find(|(m, _)| Some(&m.id) == undo.backup_id.as_ref())
+            .expect("the backup of the cut-off state is listed");
+        assert_eq!(
+            kept.label,
+            "before undoing the interrupted migration from version 1 to 2"
+        );
+        assert_eq!(held.records, half);
+        let last = db.journal.last().unwrap();
+        assert_eq!(
+            (last.operation, last.from, last.to, &last.error),
+            (Operation::Migrate, 1, 2, &None)
+        );
+        assert_eq!(
+            db.backups.len(),
+            3,
+            "before the cut-off one, before the undo, before the retry"
+        );
+    }
+
+    #[test]
+    fn an_upgrade_kept_in_part_without_a_backup_waits_for_a_restore() {
+        let off = BackupPolicy {
+            automatic: false,
+            ..BackupPolicy::default()
+        };
+        let mut earlier = database(1);
+        run(migrator().manual_backup(&mut earlier, ManualBackup::labelled("kept"))).unwrap();
+        let (manifest, held) = earlier.backups[0].clone();
+        let mut db = cut_off_migration(off);
+        let half = db.clone();
+        for policy in [off, BackupPolicy::default()] {
+            for (to, op) in [
+                (2, Operation::Migrate),
+                (3, Operation::Migrate),
+                (1, Operation::Rollback),
+            ] {
+                let err =
+                    run(migrator().migrate_or_roll_back(&mut db, policy, to, op)).unwrap_err();
+                assert_eq!(err.code(), "Interrupted", "{err}");
+                assert!(
+                    err.to_string().contains("migration from version 1 to 2"),
+                    "{err}"
+                );
+                assert!(err.to_string().contains("restore a backup"), "{err}");
+                assert_eq!(db, half, "nothing changed");
+            }
+            let err = run(migrator().adopt(&mut db, policy, Baseline::Auto)).unwrap_err();
+            assert_eq!(err.code(), "Interrupted", "{err}");
+            assert_eq!(db, half);
+        }
+        // A restore the person chooses ends it, after a backup of what the cut-off left.
+        let source = MemorySource::File(manifest, Box::new(held.clone()));
+        run(migrator().restore(
+            &mut db,
+            BackupPolicy::default(),
+            source,
+            RestoreConsent::default(),
+        ))
+        .unwrap();
+        assert_eq!(
+            (db.interrupted.clone(), db.records.clone()),
+            (None, held.records)
+        );
+        assert_eq!(db.backups.last().unwrap().1.records, half.records);
+        migrate(&mut db, 2).unwrap();
+        assert_eq!(version(&db), 2);
+    }
+
+    #[test]
+    fn an_upgrade_kept_in_part_whose_backup_is_gone_or_unrestorable_changes_nothing() {
+        let mut db = cut_off_migration(BackupPolicy::default());
+        db.backups.clear();
+        let half = db.clone();
+        let err = migrate(&mut db, 2).unwrap_err();
+        assert_eq!(err.code(), "Interrupted", "{err}");
+        assert_eq!(db, half);
+
+        let mut db = cut_off_migration(BackupPolicy::default());
+        db.failing_stage = Some(RewindError::UnreadableFile("gone".into()));
+        let err = migrate(&mut db, 2).unwrap_err();
+        assert_eq!(err.code(), "UnreadableFile", "{err}");
+        assert!(db.interrupted.is_some(), "still known as interrupted");
+        assert_eq!(version(&db), 1);
+        let failed = db.journal.last().unwrap();
+        assert!(
+            failed.error.is_some() && failed.undid.is_some(),
+            "{failed:?}"
+        );
     }
 }

@@ -156,6 +156,7 @@ impl RewindError {
         "FileTooLarge",
         "Cancelled",
         "Unmanaged",
+        "Interrupted",
         "BaselineMismatch",
         "SchemaMismatch",
         "PassphraseRequired",
@@ -242,6 +243,11 @@ mod tests {
             M::QuotaExceeded(s()),
             M::Storage(s()),
             M::Unmanaged { stores: vec![s()] },
+            M::Interrupted {
+                operation: crate::engine::Operation::Migrate,
+                from: 1,
+                to: 2,
+            },
             M::SchemaMismatch {
                 version: 1,
                 diff: crate::SchemaDiff::default(),
@@ -344,6 +350,7 @@ mod tests {
                 | M::QuotaExceeded(_)
                 | M::Storage(_)
                 | M::Unmanaged { .. }
+                | M::Interrupted { .. }
                 | M::SchemaMismatch { .. }
                 | M::BaselineMismatch { .. }
                 | M::NoBaselineMatch { .. }

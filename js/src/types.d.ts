@@ -144,6 +144,9 @@ export interface JournalEntry {
   backupId: string | null;
   /** Present (true) when a person chose to run it without the automatic backup before it. */
   withoutBackup?: true;
+  /** On a restore that undid an upgrade the browser kept in part (`Status.interrupted`):
+   *  that upgrade's entry. */
+  undid?: JournalEntry;
 }
 
 export interface Status {
@@ -166,6 +169,11 @@ export interface Status {
   /** The applied versions whose steps the database keeps, lowest first: when `unknown`,
    *  `rollbackTo(latestVersion, { fromStoredSteps: true })` undoes those above `latestVersion`. */
   storedVersions: number[];
+  /** An upgrade that was cut off (its tab closed) yet partly kept by the browser (Firefox
+   *  does this): the data is neither before nor after it. The next operation restores the
+   *  backup taken before it, then runs; without such a backup every operation but `restore`
+   *  rejects with `Interrupted`. `null` otherwise. */
+  interrupted: JournalEntry | null;
 }
 
 export interface PlannedStep { version: number; migration: string; description: string; step: Step }
@@ -370,7 +378,7 @@ export type ErrorCode =
   | "UnknownVersion" | "IrreversibleMigration" | "MigrationFailed" | "QuotaExceeded" | "Drift"
   | "InvalidMigration" | "NoSuchBackup" | "RestoreFailed" | "Storage" | "UnsupportedValue"
   | "InvalidBackup" | "UnreadableFile" | "LostBlob" | "FileTooLarge" | "Cancelled" | "Unmanaged"
-  | "BaselineMismatch" | "SchemaMismatch" | "PassphraseRequired" | "WrongPassphrase"
+  | "Interrupted" | "BaselineMismatch" | "SchemaMismatch" | "PassphraseRequired" | "WrongPassphrase"
   | "InvalidArgument" | "Closed" | "Internal"
   | "FolderPermissionDenied" | "FolderUnavailable" | "NoFolder";
 

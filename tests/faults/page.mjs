@@ -180,7 +180,13 @@ export const F = {
         const [keys, values] = await Promise.all([req(st.getAllKeys()), req(st.getAll())]);
         let shaped;
         if (s === "__rewind_meta") {
-          shaped = values.map((v) => { const m = JSON.parse(v); m.applied = m.applied.map((a) => ({ ...a, appliedAt: "T" })); return m; });
+          // "state": the metadata; "unfinished": the entry of an upgrade the browser kept in part.
+          shaped = values.map((v, i) => {
+            const m = JSON.parse(v);
+            if (keys[i] === "unfinished") return { unfinished: { ...m, at: "T", backupId: m.backupId ? "B" : null } };
+            m.applied = m.applied.map((a) => ({ ...a, appliedAt: "T" }));
+            return m;
+          });
         } else if (s === "__rewind_journal") {
           shaped = values.map((v) => { const e = JSON.parse(v); return { ...e, at: "T", backupId: e.backupId ? "B" : null }; });
         } else {

@@ -552,6 +552,10 @@ impl Backups for IdbBackend {
         &self.name
     }
 
+    fn catalog_source(&self, id: &str) -> RestoreSource {
+        RestoreSource::Backup(id.to_string())
+    }
+
     fn now(&self) -> f64 {
         js_sys::Date::now()
     }

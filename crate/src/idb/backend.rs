@@ -34,6 +34,9 @@ use web_sys::{
 pub const META_STORE: &str = "__rewind_meta";
 pub const JOURNAL_STORE: &str = "__rewind_journal";
 const STATE_KEY: &str = "state";
+/// Where an upgrade keeps its journal entry while it runs: written first, removed with the
+/// metadata last, so that an upgrade the browser commits part way is known by it.
+const UNFINISHED_KEY: &str = "unfinished";
 
 impl From<IdbError> for MigrationError {
     fn from(e: IdbError) -> Self {
@@ -458,10 +461,22 @@ async fn run_upgrade(
         journaled.next().await?;
     }
     ensure_meta_stores(&up.db)?;
+    // Before any change of the app's: whatever part of this upgrade a browser keeps holds it.
+    up.tx
+        .object_store(META_STORE)
+        .map_err(thrown)?
+        .put_with_key(&to_json(&entry)?, &UNFINISHED_KEY.into())
+        .map_err(thrown)?;
     for pm in &plan.migrations {
         for (i, step) in pm.steps.iter().enumerate() {
             match (step, step.data_store()) {
-                (_, Some(store)) => data_step(&up, pm, i, step, store, &transforms).await?,
+                (_, Some(store)) => {
+                    data_step(&up, pm, i, step, store, &transforms).await?;
+                    #[cfg(feature = "test-hooks")]
+                    if cut_off_point() {
+                        return Ok(());
+                    }
+                }
                 (
                     Step::ChangeKey {
                         store,
@@ -621,6 +636,7 @@ pub(crate) fn issue_meta_and_entry(
             .put_with_key(meta, &STATE_KEY.into())
             .map_err(thrown)?,
     );
+    meta_store.delete(&UNFINISHED_KEY.into()).map_err(thrown)?;
     let journal = tx.object_store(JOURNAL_STORE).map_err(thrown)?;
     let entry_add = RequestEvents::new(journal.add(entry).map_err(thrown)?);
     Ok(MetaWrites(meta_put, entry_add))
@@ -654,6 +670,11 @@ async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
         let store = tx.object_store(name).map_err(thrown)?;
         if name == META_STORE {
             state.meta = read_meta(&store).await?;
+            let unfinished =
+                await_request(store.get(&UNFINISHED_KEY.into()).map_err(thrown)?).await?;
+            if !unfinished.is_undefined() {
+                state.interrupted = Some(parse_json("an unfinished upgrade's entry", &unfinished)?);
+            }
         } else if name == JOURNAL_STORE {
             let all: js_sys::Array = await_request(store.get_all().map_err(thrown)?)
                 .await?
@@ -671,4 +692,23 @@ async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
     }
     await_transaction(&tx).await?;
     Ok(state)
+}
+
+#[cfg(feature = "test-hooks")]
+thread_local! {
+    static CUT_OFF_AFTER_DATA_STEPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Makes the next upgrade commit after `steps` data steps, its metadata unwritten: what
+/// Firefox keeps of an upgrade whose tab closed while it awaited its own requests (0: never).
+#[cfg(feature = "test-hooks")]
+pub fn cut_off_after_data_steps(steps: u32) {
+    CUT_OFF_AFTER_DATA_STEPS.with(|c| c.set(steps));
+}
+
+#[cfg(feature = "test-hooks")]
+fn cut_off_point() -> bool {
+    let left = CUT_OFF_AFTER_DATA_STEPS.with(|c| c.get());
+    CUT_OFF_AFTER_DATA_STEPS.with(|c| c.set(left.saturating_sub(1)));
+    left == 1
 }

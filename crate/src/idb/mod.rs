@@ -46,7 +46,7 @@ pub use storage::{as_blob, estimate as storage_estimate, persist, Persistence, S
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks {
     pub use super::api::{OperationOptions, RestoreSource, Rewind};
-    pub use super::backend::IdbBackend;
+    pub use super::backend::{cut_off_after_data_steps, IdbBackend};
     pub use super::error::IdbError;
     pub use super::inspect::{list_databases, read_schema, summarize};
     pub use super::open::{

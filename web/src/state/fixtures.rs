@@ -53,6 +53,7 @@ fn status(version: u32, latest: u32) -> Status {
         managed: true,
         matching_versions: vec![],
         stored_versions: vec![],
+        interrupted: None,
     }
 }
 

@@ -253,6 +253,7 @@ mod tests {
             error: error.map(Into::into),
             backup_id: None,
             without_backup: false,
+            undid: None,
         }
     }
 

@@ -102,3 +102,11 @@ pub fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
 pub fn test_panic_in_restore(batches: u32) {
     rewind::test_hooks::panic_after_batches(batches);
 }
+
+/// Makes the next upgrade commit after `steps` data steps with its metadata unwritten, as
+/// Firefox keeps an upgrade whose tab closed mid-way (tests only: not in `pkg/`).
+#[cfg(feature = "test-panic")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = testCutOffUpgrade)]
+pub fn test_cut_off_upgrade(steps: u32) {
+    rewind::test_hooks::cut_off_after_data_steps(steps);
+}

@@ -1,13 +1,14 @@
-// The panic test's page: the tests' build of the package (with its switch that makes the next
-// restore panic while it stages or inside its swap) and a raw IndexedDB dump to compare
-// databases by.
-import init, { Rewind, testPanicInRestore } from "../../target/pkg-test/rewind.js";
+// The page of the tests that need the tests' build of the package (its switches: the next
+// restore panics while it stages or inside its swap; the next upgrade is committed part way)
+// and a raw IndexedDB dump to compare databases by.
+import init, { Rewind, testPanicInRestore, testCutOffUpgrade } from "../../target/pkg-test/rewind.js";
 
 const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
 
 export const P = {
   Rewind,
   testPanicInRestore,
+  testCutOffUpgrade,
   migrations: [{ version: 1, name: "notes", up: [{ op: "createStore", store: "notes", keyPath: "id" }],
                  down: [{ op: "deleteStore", store: "notes" }] }],
   async put(name, records) {

@@ -128,6 +128,29 @@ test("manual and automatic backups land in the folder, listed last by its manife
   });
 });
 
+test("backups of two databases written into one folder at once are all listed: the manifest is rewritten by one writer at a time", { skip: !WRITES && "no writable folders in this engine" }, async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const folder = await freshFolder("shared");
+      const [a, b] = [await Rewind.open("shared-a", M), await Rewind.open("shared-b", M)];
+      for (const rw of [a, b]) {
+        await rw.migrateTo(1);
+        await rw.setBackupFolder(folder);
+      }
+      await T.put("shared-a", "items", Array.from({ length: 300 }, (_, i) => ({ id: i, text: "a".repeat(2000) })));
+      const made = await Promise.all([a, b, a, b].map((rw, i) => rw.backup(`at once ${i}`)));
+      const manifest = await folderManifest(folder);
+      return { made: made.map((m) => [m.folder.written, m.folder.name]), listed: manifest.backups.map((e) => e.name).sort(), files: await namesIn(folder) };
+    });
+    assert.ok(r.made.every(([written]) => written), JSON.stringify(r.made));
+    const names = r.made.map(([, name]) => name).sort();
+    assert.equal(new Set(names).size, 4, "four files of their own");
+    assert.deepEqual(r.listed, names, "every one listed");
+    assert.deepEqual(r.files, [...names, "rewind-backups.json"].sort());
+  });
+});
+
 test("setBackupFolder refuses bad options and what is not a folder, changing nothing", async () => {
   await withPage(async (page) => {
     await page.evaluate(SETUP);

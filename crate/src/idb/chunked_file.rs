@@ -6,7 +6,7 @@
 //! chunk (compressed and inflated).
 //! Files of the formats before (1, 2) are read whole, as they were made.
 
-use super::storage::{blob_to_bytes, make_room};
+use super::storage::{append_js, blob_to_bytes};
 use super::{deflate, webcrypto, IdbError};
 use crate::backup::format::VerifiedFile;
 use crate::backup::{
@@ -92,10 +92,7 @@ async fn read_range(
 /// `bytes` copied into wasm memory, or `FileTooLarge` when they cannot be held.
 fn into_wasm(bytes: &js_sys::Uint8Array) -> Result<Vec<u8>, RewindError> {
     let mut out = Vec::new();
-    make_room(&mut out, bytes.length() as usize)
-        .map_err(|bytes| RewindError::FileTooLarge { bytes })?;
-    out.resize(bytes.length() as usize, 0);
-    bytes.copy_to(&mut out);
+    append_js(&mut out, bytes).map_err(|bytes| RewindError::FileTooLarge { bytes })?;
     Ok(out)
 }
 

@@ -349,6 +349,9 @@ async fn write_into(
             folder: folder.clone(),
         });
     }
+    let _one_writer = super::lock::lock_folders()
+        .await
+        .map_err(|e| unavailable(folder, &JsValue::from_str(&e.to_string())))?;
     let mut listed = read_manifest(handle, folder).await?;
     let name = listed.free_name(manifest);
     listed.add(FolderEntry::of(manifest, name.clone(), reason));

@@ -33,6 +33,18 @@ fn locks() -> Option<JsValue> {
 
 /// Waits for the exclusive lock named `rewind:<database>`.
 pub async fn lock_database(database: &str) -> Result<LockGuard, IdbError> {
+    lock_named(&format!("rewind:{database}")).await
+}
+
+/// Waits for the exclusive lock that every backup folder's writer holds while it reads and
+/// rewrites a folder's manifest (`rewind-folder`, apart from every database's): two tabs, or
+/// two databases sharing a folder, would otherwise both list what they read and drop each
+/// other's file, or choose the same free name.
+pub async fn lock_folders() -> Result<LockGuard, IdbError> {
+    lock_named("rewind-folder").await
+}
+
+async fn lock_named(name: &str) -> Result<LockGuard, IdbError> {
     let Some(locks) = locks() else {
         return Ok(LockGuard { release: None });
     };
@@ -50,7 +62,7 @@ pub async fn lock_database(database: &str) -> Result<LockGuard, IdbError> {
         }
         held.into()
     });
-    let name = JsValue::from_str(&format!("rewind:{database}"));
+    let name = JsValue::from_str(name);
     // The request's own promise settles only on release; nothing to wait for there.
     let _settles_on_release = request.call2(&locks, &name, &callback)?;
     JsFuture::from(acquired).await?;

@@ -169,6 +169,18 @@ pub fn make_room(buffer: &mut Vec<u8>, additional: usize) -> Result<(), u64> {
         .map_err(|_| wanted)
 }
 
+/// Appends `bytes` to `buffer` (room made as [`make_room`] makes it), copied straight into its
+/// spare capacity: a zero-fill first cost about as much as the copy itself.
+pub fn append_js(buffer: &mut Vec<u8>, bytes: &js_sys::Uint8Array) -> Result<(), u64> {
+    let len = bytes.length() as usize;
+    make_room(buffer, len)?;
+    let from = buffer.len();
+    bytes.copy_to_uninit(&mut buffer.spare_capacity_mut()[..len]);
+    // SAFETY: `copy_to_uninit` initialised the `len` bytes after `from`, all within capacity.
+    unsafe { buffer.set_len(from + len) };
+    Ok(())
+}
+
 /// How much of a Blob is read at once: the JS heap holds no more than this of it.
 const READ_CHUNK: f64 = (8 << 20) as f64;
 
@@ -196,9 +208,7 @@ pub async fn blob_to_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, IdbError> {
                 "it changed while it was being read".into(),
             ));
         }
-        let from = out.len();
-        out.resize(from + chunk.length() as usize, 0);
-        chunk.copy_to(&mut out[from..]);
+        append_js(&mut out, &chunk).map_err(|_| too_large())?;
         at = end;
     }
     Ok(out)

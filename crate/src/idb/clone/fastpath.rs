@@ -79,10 +79,7 @@ pub fn encode_batch(
     let reached = result.get(0).as_f64().map_or(start, |n| n as u32);
     let bytes: js_sys::Uint8Array = result.get(1).unchecked_into();
     LAST_BATCH_BYTES.with(|last| last.set(bytes.length().min(64 << 20)));
-    let from = out.len();
-    crate::idb::storage::make_room(out, bytes.length() as usize)?;
-    out.resize(from + bytes.length() as usize, 0);
-    bytes.copy_to(&mut out[from..]);
+    crate::idb::storage::append_js(out, &bytes)?;
     Ok(reached)
 }
 

@@ -117,6 +117,17 @@ export const S = {
     await rw.deleteBackup(manifest.id);
     return { ms: t2 - t0, backupMs: t1 - t0, bytes: rewindFile.size };
   },
+  /** A backup as the restore's automatic one is made (stored as it is, format 3), alone: the
+   * part of a restore's time its automatic backup takes. */
+  async automaticBackup() {
+    const rw = await Rewind.open(DB, MIGRATIONS, { keepAutomaticBackups: 1 });
+    gc();
+    const t0 = now();
+    const manifest = await rw.backup("as an automatic one", { compress: false });
+    const ms = now() - t0;
+    await rw.deleteBackup(manifest.id);
+    return { ms };
+  },
   /** inspect(file): the whole file verified, as a restore verifies it first. */
   async rewindInspect() {
     const rw = await Rewind.open(DB, MIGRATIONS);

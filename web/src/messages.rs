@@ -15,6 +15,28 @@ fn kept(backup_id: &Option<String>) -> String {
     }
 }
 
+/// An upgrade the browser kept in part (`Status::interrupted`): what it means and what happens
+/// next, which depends on whether a backup was taken before it.
+pub fn interrupted(cut: &rewind::JournalEntry) -> String {
+    let next = match &cut.backup_id {
+        Some(id) => format!(
+            "The next migration or rollback first restores backup {id}, taken just before it \
+             (after backing up what was left, so nothing is lost)."
+        ),
+        None => "No backup was taken before it, so Rewind cannot undo it: restore a backup to \
+                 go on. Nothing else runs until then."
+            .to_string(),
+    };
+    format!(
+        "The {} from schema version {} to {} was cut off (its tab was closed or the browser \
+         stopped) and the browser kept part of it: the data is neither as it was nor as it \
+         would be. {next}",
+        cut.operation.noun(),
+        cut.from,
+        cut.to
+    )
+}
+
 /// After a migration, rollback or restore.
 pub fn operation_done(command: &Command, report: &OperationReport) -> String {
     let (from, to) = (report.from, report.to);
@@ -211,6 +233,34 @@ pub fn may_not_fit(space: &Space) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upgrade_kept_in_part_says_what_happens_next_with_and_without_its_backup() {
+        let mut cut = rewind::JournalEntry {
+            at: 1.0,
+            operation: rewind::Operation::Migrate,
+            from: 1,
+            to: 2,
+            error: None,
+            backup_id: Some("20261201-ab".into()),
+            without_backup: false,
+            undid: None,
+        };
+        let text = interrupted(&cut);
+        assert!(
+            text.starts_with("The migration from schema version 1 to 2 was cut off"),
+            "{text}"
+        );
+        assert!(text.contains("first restores backup 20261201-ab"), "{text}");
+        cut.backup_id = None;
+        cut.operation = rewind::Operation::Rollback;
+        let text = interrupted(&cut);
+        assert!(
+            text.starts_with("The rollback from schema version 1 to 2"),
+            "{text}"
+        );
+        assert!(text.contains("restore a backup to go on"), "{text}");
+    }
 
     #[test]
     fn messages_say_what_happened_what_is_kept_and_what_to_do() {

@@ -125,14 +125,7 @@ fn health_view(h: &Health, props: &StatusPanelProps) -> Html {
                 <dd>{ persistence_view(h.storage.as_ref(), &props.persist, &props.send) }</dd>
             </dl>
             if let Some(cut) = &s.interrupted {
-                <p role="alert" class="error">{ format!(
-                    "The {} from version {} to {} was cut off (its tab closed) and the browser kept part of it, so the data is neither as it was nor as it would be. {}",
-                    cut.operation.noun(), cut.from, cut.to,
-                    if cut.backup_id.is_some() {
-                        "The next migration or rollback first restores the backup taken before it (after backing up what was left)."
-                    } else {
-                        "No backup was taken before it: restore a backup to go on."
-                    }) }</p>
+                <p role="alert" class="error">{ crate::messages::interrupted(cut) }</p>
             }
             if !s.managed {
                 { unmanaged_view(s, props) }

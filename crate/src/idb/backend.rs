@@ -696,19 +696,17 @@ async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
 
 #[cfg(feature = "test-hooks")]
 thread_local! {
-    static CUT_OFF_AFTER_DATA_STEPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static CUT_OFF: super::test_switch::Countdown = const { super::test_switch::Countdown::new() };
 }
 
 /// Makes the next upgrade commit after `steps` data steps, its metadata unwritten: what
 /// Firefox keeps of an upgrade whose tab closed while it awaited its own requests (0: never).
 #[cfg(feature = "test-hooks")]
 pub fn cut_off_after_data_steps(steps: u32) {
-    CUT_OFF_AFTER_DATA_STEPS.with(|c| c.set(steps));
+    CUT_OFF.with(|c| c.arm(steps));
 }
 
 #[cfg(feature = "test-hooks")]
 fn cut_off_point() -> bool {
-    let left = CUT_OFF_AFTER_DATA_STEPS.with(|c| c.get());
-    CUT_OFF_AFTER_DATA_STEPS.with(|c| c.set(left.saturating_sub(1)));
-    left == 1
+    CUT_OFF.with(super::test_switch::Countdown::reached)
 }

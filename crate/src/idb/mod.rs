@@ -28,6 +28,8 @@ mod sealed;
 mod snapshot;
 mod staging;
 mod storage;
+#[cfg(feature = "test-hooks")]
+mod test_switch;
 mod webcrypto;
 
 pub use api::{OperationOptions, RestoreSource, Rewind};

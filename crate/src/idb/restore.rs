@@ -707,7 +707,7 @@ async fn swap(
 
 #[cfg(feature = "test-hooks")]
 thread_local! {
-    static PANIC_AFTER_BATCHES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static PANIC: super::test_switch::Countdown = const { super::test_switch::Countdown::new() };
 }
 
 /// Makes the next restore panic after writing `batches` batches (0: never; from a chunked
@@ -716,17 +716,14 @@ thread_local! {
 /// how the tests prove that a panic settles every Promise and changes none of the app's data.
 #[cfg(feature = "test-hooks")]
 pub fn panic_after_batches(batches: u32) {
-    PANIC_AFTER_BATCHES.with(|p| p.set(batches));
+    PANIC.with(|p| p.arm(batches));
 }
 
 #[cfg(feature = "test-hooks")]
 fn panic_point() {
-    let left = PANIC_AFTER_BATCHES.with(|p| p.get());
-    if left == 1 {
-        PANIC_AFTER_BATCHES.with(|p| p.set(0));
+    if PANIC.with(super::test_switch::Countdown::reached) {
         panic!("the panic a test asked for, in the middle of a restore");
     }
-    PANIC_AFTER_BATCHES.with(|p| p.set(left.saturating_sub(1)));
 }
 
 /// Where the records come from.

@@ -141,6 +141,19 @@ impl DatabaseState {
         self.meta.schema_version == 0 && !self.schema.stores.is_empty()
     }
 
+    /// Refused while an upgrade the browser kept in part is not undone: nothing may build on
+    /// data that is neither before nor after it.
+    pub fn refuse_interrupted(&self) -> Result<(), MigrationError> {
+        match &self.interrupted {
+            Some(entry) => Err(MigrationError::Interrupted {
+                operation: entry.operation,
+                from: entry.from,
+                to: entry.to,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The app stores, by name (what an unmanaged database holds).
     fn store_names(&self) -> Vec<String> {
         self.schema.stores.keys().cloned().collect()
@@ -521,13 +534,7 @@ impl Migrator {
                 latest,
             });
         }
-        if let Some(entry) = &state.interrupted {
-            return Err(MigrationError::Interrupted {
-                operation: entry.operation,
-                from: entry.from,
-                to: entry.to,
-            });
-        }
+        state.refuse_interrupted()?;
         if state.is_unmanaged() {
             return Err(MigrationError::Unmanaged {
                 stores: state.store_names(),
@@ -620,6 +627,7 @@ impl Migrator {
         now: f64,
     ) -> Result<Vec<u32>, MigrationError> {
         let state = db.read().await?;
+        state.refuse_interrupted()?;
         let v = state.meta.schema_version;
         if v > self.set.latest() {
             return Err(MigrationError::UnknownVersion {

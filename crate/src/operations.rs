@@ -1307,6 +1307,10 @@ mod tests {
             assert_eq!(err.code(), "Interrupted", "{err}");
             assert_eq!(db, half);
         }
+        // A repair of checksums would write the metadata over the half-changed data.
+        let err = run(migrator().repair(&mut db, 5.0)).unwrap_err();
+        assert_eq!(err.code(), "Interrupted", "{err}");
+        assert_eq!(db, half);
         // A restore the person chooses ends it, after a backup of what the cut-off left.
         let source = MemorySource::File(manifest, Box::new(held.clone()));
         run(migrator().restore(

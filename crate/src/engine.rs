@@ -145,11 +145,7 @@ impl DatabaseState {
     /// data that is neither before nor after it.
     pub fn refuse_interrupted(&self) -> Result<(), MigrationError> {
         match &self.interrupted {
-            Some(entry) => Err(MigrationError::Interrupted {
-                operation: entry.operation,
-                from: entry.from,
-                to: entry.to,
-            }),
+            Some(entry) => Err(MigrationError::interrupted(entry)),
             None => Ok(()),
         }
     }

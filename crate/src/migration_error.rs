@@ -189,6 +189,15 @@ fn describe_drift(drifted: &[(u32, String)]) -> String {
 }
 
 impl MigrationError {
+    /// The refusal while `entry`'s upgrade, kept in part by the browser, is not undone.
+    pub fn interrupted(entry: &crate::engine::JournalEntry) -> MigrationError {
+        MigrationError::Interrupted {
+            operation: entry.operation,
+            from: entry.from,
+            to: entry.to,
+        }
+    }
+
     /// A stable code for programs (and the JavaScript API).
     pub fn code(&self) -> &'static str {
         match self {

@@ -182,11 +182,7 @@ impl Migrator {
             false => self.checked_plan(state, to, operation),
         };
         let _lock = db.lock().await?;
-        let mut state = db.read().await?;
-        if state.interrupted.is_some() {
-            self.undo_interrupted(db, policy, &state).await?;
-            state = db.read().await?;
-        }
+        let mut state = self.read_undone(db, policy).await?;
         if let (true, Some(baseline)) = (state.is_unmanaged(), self.baseline()) {
             // Adopted first, once every check of the operation itself passes on the database
             // as it will be: an operation that would be refused adopts nothing.
@@ -242,11 +238,7 @@ impl Migrator {
         baseline: Baseline,
     ) -> Result<OperationReport, RewindError> {
         let _lock = db.lock().await?;
-        let mut state = db.read().await?;
-        if state.interrupted.is_some() {
-            self.undo_interrupted(db, policy, &state).await?;
-            state = db.read().await?;
-        }
+        let state = self.read_undone(db, policy).await?;
         if !state.is_unmanaged() {
             let at = state.meta.schema_version;
             return Ok(OperationReport {
@@ -350,34 +342,32 @@ impl Migrator {
         restore_locked(db, policy, &state, manifest, verified, None).await
     }
 
-    /// Undoes an upgrade the browser kept in part ([`DatabaseState::interrupted`]) by
-    /// restoring the backup taken before it (after an automatic backup of the database as the
-    /// cut-off upgrade left it, so that nothing written meanwhile is lost); without that
-    /// backup it is refused (`Interrupted`): only a restore the person chooses can go on.
-    async fn undo_interrupted<D: Backups>(
+    /// The database's state under the operation's lock, after undoing an upgrade the browser
+    /// kept in part ([`DatabaseState::interrupted`]): the backup taken before it is restored
+    /// (after an automatic backup of the database as the cut-off upgrade left it, so that
+    /// nothing written meanwhile is lost). Without that backup it is refused (`Interrupted`):
+    /// only a restore the person chooses can go on.
+    async fn read_undone<D: Backups>(
         &self,
         db: &mut D,
         policy: BackupPolicy,
-        state: &DatabaseState,
-    ) -> Result<(), RewindError> {
+    ) -> Result<DatabaseState, RewindError> {
+        let state = db.read().await?;
         let Some(marker) = &state.interrupted else {
-            return Ok(());
-        };
-        let refused = || MigrationError::Interrupted {
-            operation: marker.operation,
-            from: marker.from,
-            to: marker.to,
+            return Ok(state);
         };
         let Some(id) = &marker.backup_id else {
-            return Err(refused().into());
+            return Err(MigrationError::interrupted(marker).into());
         };
         let (manifest, verified) = match db.verify(db.catalog_source(id)).await {
             Ok(found) => found,
-            Err(RewindError::NoSuchBackup { .. }) => return Err(refused().into()),
+            Err(RewindError::NoSuchBackup { .. }) => {
+                return Err(MigrationError::interrupted(marker).into())
+            }
             Err(other) => return Err(other),
         };
-        restore_locked(db, policy, state, manifest, verified, Some(marker.clone())).await?;
-        Ok(())
+        restore_locked(db, policy, &state, manifest, verified, Some(marker.clone())).await?;
+        Ok(db.read().await?)
     }
 }
 
@@ -1348,6 +1338,18 @@ mod tests {
         assert!(
             failed.error.is_some() && failed.undid.is_some(),
             "{failed:?}"
+        );
+
+        // No room for the backup of what the cut-off upgrade left: nothing is undone.
+        let mut db = cut_off_migration(BackupPolicy::default());
+        db.failing_backup = Some(MigrationError::QuotaExceeded(String::new()).into());
+        let (half, listed) = (db.records.clone(), db.backups.len());
+        let err = migrate(&mut db, 2).unwrap_err();
+        assert_eq!(err.code(), "QuotaExceeded", "{err}");
+        assert!(db.interrupted.is_some(), "still known as interrupted");
+        assert_eq!(
+            (version(&db), &db.records, db.backups.len()),
+            (1, &half, listed)
         );
     }
 }

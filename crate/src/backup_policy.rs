@@ -114,6 +114,7 @@ mod tests {
             meta: RewindMeta::default(),
             stores: vec![],
             skipped: Vec::new(),
+            interrupted: None,
             bytes: 0,
             sha256: String::new(),
         }

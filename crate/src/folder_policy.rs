@@ -325,6 +325,7 @@ mod tests {
             meta: crate::RewindMeta::default(),
             stores: vec![],
             skipped: Vec::new(),
+            interrupted: None,
             bytes: 10,
             sha256: String::new(),
         }

@@ -54,7 +54,7 @@ pub enum MemorySource {
     /// A backup of the catalog, by id.
     Backup(String),
     /// A file: its manifest and the database it holds.
-    File(BackupManifest, Box<MemoryDatabase>),
+    File(Box<BackupManifest>, Box<MemoryDatabase>),
 }
 
 impl MemoryDatabase {
@@ -70,7 +70,7 @@ impl MemoryDatabase {
                 .find(|(m, _)| m.id == id)
                 .cloned()
                 .ok_or(RewindError::NoSuchBackup { id }),
-            MemorySource::File(manifest, held) => Ok((manifest, *held)),
+            MemorySource::File(manifest, held) => Ok((*manifest, *held)),
         }
     }
 
@@ -270,6 +270,7 @@ impl Backups for MemoryDatabase {
             meta,
             stores,
             skipped: Vec::new(),
+            interrupted: self.interrupted.clone().map(Box::new),
             bytes: 0,
             sha256: String::new(),
         };
@@ -326,7 +327,7 @@ impl Backups for MemoryDatabase {
         self.records = held.records;
         self.meta = Some(manifest.meta);
         self.journal.push(entry.clone());
-        self.interrupted = None;
+        self.interrupted = manifest.interrupted.map(|cut| *cut);
         Ok(())
     }
 

@@ -823,7 +823,7 @@ mod tests {
         other.name = "todo".into();
         run(migrator().manual_backup(&mut other, ManualBackup::labelled(""))).unwrap();
         let (manifest, held) = other.backups[0].clone();
-        let file = MemorySource::File(manifest.clone(), Box::new(held.clone()));
+        let file = MemorySource::File(Box::new(manifest.clone()), Box::new(held.clone()));
         let mut db = database(2);
         let before = db.clone();
         let err = restore_from(&mut db, file.clone(), RestoreConsent::default()).unwrap_err();
@@ -833,7 +833,7 @@ mod tests {
         newer.schema_version = 9;
         let err = restore_from(
             &mut db,
-            MemorySource::File(newer, Box::new(held)),
+            MemorySource::File(Box::new(newer), Box::new(held)),
             RestoreConsent::default(),
         )
         .unwrap_err();
@@ -932,7 +932,7 @@ mod tests {
         let mut new = MemoryDatabase::named("notes");
         let report = restore_from(
             &mut new,
-            MemorySource::File(manifest, Box::new(held)),
+            MemorySource::File(Box::new(manifest), Box::new(held)),
             RestoreConsent::default(),
         )
         .unwrap();
@@ -1109,7 +1109,7 @@ mod tests {
         let mut old = unmanaged(2);
         let report = restore_from(
             &mut old,
-            MemorySource::File(manifest, Box::new(held)),
+            MemorySource::File(Box::new(manifest), Box::new(held)),
             RestoreConsent::default(),
         )
         .unwrap();
@@ -1267,6 +1267,41 @@ mod tests {
     }
 
     #[test]
+    fn a_backup_of_a_cut_off_state_restores_as_cut_off_and_is_undone_again() {
+        let mut uninterrupted = database(1);
+        migrate(&mut uninterrupted, 2).unwrap();
+        let mut db = cut_off_migration(BackupPolicy::default());
+        let marker = db.interrupted.clone();
+        let half = db.records.clone();
+        migrate(&mut db, 2).unwrap();
+        let undo = db.journal[db.journal.len() - 2].clone();
+        let id = undo
+            .backup_id
+            .expect("the undo backed the cut-off state up");
+        let (kept, _) = db.backups.iter().find(|(m, _)| m.id == id).unwrap();
+        assert_eq!(kept.interrupted.as_deref(), marker.as_ref());
+
+        // Restored, the half-changed data comes back marked as such: no step runs on it as if
+        // it were whole, and the next operation undoes it as before.
+        run(migrator().restore(
+            &mut db,
+            BackupPolicy::default(),
+            MemorySource::Backup(id),
+            RestoreConsent::default(),
+        ))
+        .unwrap();
+        assert_eq!((&db.interrupted, &db.records), (&marker, &half));
+        assert_eq!(run(migrator().status(&mut db)).unwrap().interrupted, marker);
+        migrate(&mut db, 2).unwrap();
+        assert_eq!(db.interrupted, None);
+        assert_eq!(db.records, uninterrupted.records);
+
+        // A backup of a whole state restores without the mark.
+        let whole = db.backups.last().unwrap().0.clone();
+        assert_eq!(whole.interrupted, None);
+    }
+
+    #[test]
     fn an_upgrade_kept_in_part_without_a_backup_waits_for_a_restore() {
         let off = BackupPolicy {
             automatic: false,
@@ -1302,7 +1337,7 @@ mod tests {
         assert_eq!(err.code(), "Interrupted", "{err}");
         assert_eq!(db, half);
         // A restore the person chooses ends it, after a backup of what the cut-off left.
-        let source = MemorySource::File(manifest, Box::new(held.clone()));
+        let source = MemorySource::File(Box::new(manifest), Box::new(held.clone()));
         run(migrator().restore(
             &mut db,
             BackupPolicy::default(),

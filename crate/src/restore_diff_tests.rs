@@ -39,7 +39,10 @@ fn notes(ids: impl IntoIterator<Item = i64>, text: &str) -> Vec<(Json, Json)> {
 }
 
 fn file_of(db: &MemoryDatabase) -> MemorySource {
-    MemorySource::File(crate::backup::tests::manifest(), Box::new(db.clone()))
+    MemorySource::File(
+        Box::new(crate::backup::tests::manifest()),
+        Box::new(db.clone()),
+    )
 }
 
 fn store<'d>(d: &'d RestoreDiff, name: &str) -> &'d StoreChanges {

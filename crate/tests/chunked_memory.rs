@@ -143,6 +143,7 @@ fn manifest() -> BackupManifest {
             StoreManifest::new(StoreSchema::new("notes", None, false)),
         ],
         skipped: Vec::new(),
+        interrupted: None,
         bytes: 0,
         sha256: String::new(),
     }

@@ -569,6 +569,7 @@ pub fn backup(
         },
         stores: manifest_stores,
         skipped: Vec::new(),
+        interrupted: None,
         bytes: 0,
         sha256: String::new(),
     };

@@ -319,6 +319,10 @@ export interface Manifest {
   stores: StoreManifest[];
   /** Records left out by a backup taken with `skipUnsupported` (absent when none). */
   skipped?: SkippedRecord[];
+  /** Taken of a database an upgrade was cut off in (`Status.interrupted`): that upgrade's
+   *  entry. Restoring the backup brings the mark back with the half-changed data, so the next
+   *  operation undoes it as before (absent otherwise). */
+  interrupted?: JournalEntry;
   /** Size of the file. */
   bytes: number;
   /** SHA-256 of the whole file, lowercase hex. */

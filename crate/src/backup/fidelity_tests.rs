@@ -556,6 +556,7 @@ fn manifest_of(stores: &[&str]) -> BackupManifest {
             .map(|n| StoreManifest::new(crate::schema::StoreSchema::new(*n, None, false)))
             .collect(),
         skipped: Vec::new(),
+        interrupted: None,
         bytes: 0,
         sha256: String::new(),
     }
@@ -600,6 +601,7 @@ fn v2_backup() -> Vec<u8> {
             "platform", None, false,
         ))],
         skipped: Vec::new(),
+        interrupted: None,
         bytes: 0,
         sha256: String::new(),
     };

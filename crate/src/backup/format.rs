@@ -6,7 +6,7 @@ use super::codec::{self, Reader};
 use super::digests::Digests;
 use super::error::BackupError;
 use super::value::Value;
-use crate::engine::RewindMeta;
+use crate::engine::{JournalEntry, RewindMeta};
 use crate::migration::hex;
 use crate::schema::StoreSchema;
 use serde::{Deserialize, Serialize};
@@ -177,6 +177,13 @@ pub struct BackupManifest {
     /// was asked to skip them); a restore keeps the live database's record with the same key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedRecord>,
+    /// Taken of a database an upgrade was cut off in ([`DatabaseState::interrupted`]): that
+    /// upgrade's entry. A restore of the backup brings the mark back with the half-changed
+    /// data, so that no step ever runs on that data as if it were whole.
+    ///
+    /// [`DatabaseState::interrupted`]: crate::DatabaseState::interrupted
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Box<JournalEntry>>,
     /// Size of the whole file. Not stored in the file: filled in when it is read or written.
     #[serde(default)]
     pub bytes: u64,

@@ -339,6 +339,7 @@ pub(crate) fn manifest() -> BackupManifest {
             StoreManifest::new(StoreSchema::new("files", None, false)),
         ],
         skipped: Vec::new(),
+        interrupted: None,
         bytes: 0,
         sha256: String::new(),
     }

@@ -609,7 +609,7 @@ pub(crate) async fn write_meta_and_entry(
     meta: &JsValue,
     entry: &JsValue,
 ) -> Result<(), IdbError> {
-    issue_meta_and_entry(tx, meta, entry)?.done().await
+    issue_meta_and_entry(tx, meta, entry, None)?.done().await
 }
 
 /// The two requests writing Rewind's metadata and a journal entry, issued together.
@@ -624,11 +624,14 @@ impl MetaWrites {
 }
 
 /// Issues the writes of Rewind's metadata and a journal entry without awaiting them, so that a
-/// caller can issue everything its transaction does before it awaits anything.
+/// caller can issue everything its transaction does before it awaits anything. The entry of
+/// the upgrade is removed with them, unless `interrupted` is a cut-off upgrade's entry the
+/// written state carries on (a restored backup of a database in that state).
 pub(crate) fn issue_meta_and_entry(
     tx: &web_sys::IdbTransaction,
     meta: &JsValue,
     entry: &JsValue,
+    interrupted: Option<&JsValue>,
 ) -> Result<MetaWrites, IdbError> {
     let meta_store = tx.object_store(META_STORE).map_err(thrown)?;
     let meta_put = RequestEvents::new(
@@ -636,21 +639,34 @@ pub(crate) fn issue_meta_and_entry(
             .put_with_key(meta, &STATE_KEY.into())
             .map_err(thrown)?,
     );
-    meta_store.delete(&UNFINISHED_KEY.into()).map_err(thrown)?;
+    match interrupted {
+        Some(marker) => meta_store.put_with_key(marker, &UNFINISHED_KEY.into()),
+        None => meta_store.delete(&UNFINISHED_KEY.into()),
+    }
+    .map_err(thrown)?;
     let journal = tx.object_store(JOURNAL_STORE).map_err(thrown)?;
     let entry_add = RequestEvents::new(journal.add(entry).map_err(thrown)?);
     Ok(MetaWrites(meta_put, entry_add))
 }
 
-/// Rewind's metadata from its store (defaults when none was written yet).
+/// Rewind's metadata from its store (defaults when none was written yet), and the entry of an
+/// upgrade the browser kept in part, if any ([`DatabaseState::interrupted`]); both asked for
+/// before either is awaited.
 pub(crate) async fn read_meta(
     store: &web_sys::IdbObjectStore,
-) -> Result<RewindMeta, MigrationError> {
-    let value = await_request(store.get(&STATE_KEY.into()).map_err(thrown)?).await?;
-    if value.is_undefined() {
-        return Ok(RewindMeta::default());
-    }
-    parse_json("Rewind's metadata", &value)
+) -> Result<(RewindMeta, Option<JournalEntry>), MigrationError> {
+    let meta = RequestEvents::new(store.get(&STATE_KEY.into()).map_err(thrown)?);
+    let unfinished = RequestEvents::new(store.get(&UNFINISHED_KEY.into()).map_err(thrown)?);
+    let (meta, unfinished) = (meta.next().await?, unfinished.next().await?);
+    let meta = match meta.is_undefined() {
+        true => RewindMeta::default(),
+        false => parse_json("Rewind's metadata", &meta)?,
+    };
+    let interrupted = match unfinished.is_undefined() {
+        true => None,
+        false => Some(parse_json("an unfinished upgrade's entry", &unfinished)?),
+    };
+    Ok((meta, interrupted))
 }
 
 async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
@@ -669,12 +685,7 @@ async fn read_state(db: &IdbDatabase) -> Result<DatabaseState, MigrationError> {
     for name in &names {
         let store = tx.object_store(name).map_err(thrown)?;
         if name == META_STORE {
-            state.meta = read_meta(&store).await?;
-            let unfinished =
-                await_request(store.get(&UNFINISHED_KEY.into()).map_err(thrown)?).await?;
-            if !unfinished.is_undefined() {
-                state.interrupted = Some(parse_json("an unfinished upgrade's entry", &unfinished)?);
-            }
+            (state.meta, state.interrupted) = read_meta(&store).await?;
         } else if name == JOURNAL_STORE {
             let all: js_sys::Array = await_request(store.get_all().map_err(thrown)?)
                 .await?

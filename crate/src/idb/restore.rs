@@ -643,6 +643,7 @@ async fn swap(
     stores: Vec<(String, StoreSchema)>,
     counts: Vec<u64>,
     meta_json: JsValue,
+    interrupted: Option<JsValue>,
     entry_json: JsValue,
 ) -> Result<(), RewindError> {
     let present = store_names(&up.db);
@@ -687,7 +688,7 @@ async fn swap(
         let store = up.tx.object_store(&schema.name).map_err(thrown)?;
         counting.push(RequestEvents::new(store.count().map_err(thrown)?));
     }
-    let written = issue_meta_and_entry(&up.tx, &meta_json, &entry_json)?;
+    let written = issue_meta_and_entry(&up.tx, &meta_json, &entry_json, interrupted.as_ref())?;
     #[cfg(feature = "test-hooks")]
     panic_point();
     for (((_, schema), counted), expected) in stores.iter().zip(counting).zip(counts) {
@@ -748,6 +749,8 @@ pub struct StagedRestore {
     /// The records each store holds after the swap.
     counts: Vec<u64>,
     meta_json: JsValue,
+    /// The cut-off upgrade's entry the backup was taken with, written back with the metadata.
+    unfinished_json: Option<JsValue>,
     cancel: Option<CancelFlag>,
 }
 
@@ -775,6 +778,13 @@ pub async fn stage_restore(
     // before anything changes.
     let manifest = opened.manifest().clone();
     let meta_json = to_json("Rewind's metadata", serde_json::to_string(&manifest.meta))?;
+    let unfinished_json = match &manifest.interrupted {
+        Some(entry) => Some(to_json(
+            "the cut-off upgrade's entry",
+            serde_json::to_string(entry),
+        )?),
+        None => None,
+    };
     let interrupted = JournalEntry::interrupted_restore(js_sys::Date::now(), from);
     let interrupted_json = to_json("the journal entry", serde_json::to_string(&interrupted))?;
 
@@ -868,6 +878,7 @@ pub async fn stage_restore(
             .zip(manifest.stores.iter().map(|s| s.schema.clone()))
             .collect(),
         meta_json,
+        unfinished_json,
         cancel,
     })
 }
@@ -886,6 +897,7 @@ pub async fn swap_staged(
         swapping,
         counts,
         meta_json,
+        unfinished_json,
         cancel,
     } = staged;
     let ready = match cancel {
@@ -897,7 +909,7 @@ pub async fn swap_staged(
             open_with_upgrade(
                 &name,
                 staged_version + 1,
-                move |up| swap(up, swapping, counts, meta_json, entry_json),
+                move |up| swap(up, swapping, counts, meta_json, unfinished_json, entry_json),
                 blocked(),
             )
             .await

@@ -355,6 +355,7 @@ async fn write_everything(
             meta: RewindMeta::default(),
             stores: Vec::new(),
             skipped: Vec::new(),
+            interrupted: None,
             bytes: 0,
             sha256: String::new(),
         };
@@ -380,7 +381,9 @@ async fn write_everything(
         for n in &names {
             let store = tx.object_store(n).map_err(thrown)?;
             if n == META_STORE {
-                manifest.meta = read_meta(&store).await?;
+                let (meta, interrupted) = read_meta(&store).await?;
+                manifest.meta = meta;
+                manifest.interrupted = interrupted.map(Box::new);
             } else if !n.starts_with(RESERVED_PREFIX) {
                 let count = await_request(store.count().map_err(thrown)?).await?;
                 total += count.as_f64().unwrap_or(0.0) as u64;

@@ -324,6 +324,7 @@ async fn every_key_type_store_kind_and_index_survives_a_whole_backup() {
         meta: RewindMeta::default(),
         stores: manifest_stores,
         skipped: Vec::new(),
+        interrupted: None,
         bytes: 0,
         sha256: String::new(),
     };

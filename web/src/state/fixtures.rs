@@ -78,6 +78,7 @@ pub fn manifest(id: &str) -> BackupManifest {
         meta: RewindMeta::default(),
         stores: vec![],
         skipped: Vec::new(),
+        interrupted: None,
         bytes: 10,
         sha256: "00".into(),
     }

@@ -133,7 +133,7 @@ browser_webkit() {
   wasm_tests env -u CHROMEDRIVER -u CHROME_BIN -u GECKODRIVER SAFARIDRIVER_REMOTE="http://127.0.0.1:$port" \
     cargo test --no-fail-fast --target wasm32-unknown-unknown -p rewind-browser-tests \
     --test change_key --test engines --test fastpath_equivalence --test fidelity --test migrate --test platform_fidelity \
-    --test schema --test staged_restore --test cut_off_upgrade -- --skip "$FIDELITY_ALL_KINDS" --skip "$FIDELITY_V1"
+    --test schema --test staged_restore --test cut_off_upgrade --test in_place -- --skip "$FIDELITY_ALL_KINDS" --skip "$FIDELITY_V1"
   rc=$?
   kill -- -"$pid" 2>/dev/null || true
   return "$rc"

@@ -326,6 +326,7 @@ mod tests {
             stores: vec![],
             skipped: Vec::new(),
             interrupted: None,
+            in_place: false,
             bytes: 10,
             sha256: String::new(),
         }

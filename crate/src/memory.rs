@@ -233,6 +233,10 @@ impl Backups for MemoryDatabase {
         self.clock
     }
 
+    fn backup_id(&self, created_at: f64) -> String {
+        crate::backup_policy::backup_id(created_at, self.backups.len() as u32)
+    }
+
     fn catalog_source(&self, id: &str) -> MemorySource {
         MemorySource::Backup(id.to_string())
     }
@@ -260,7 +264,7 @@ impl Backups for MemoryDatabase {
             .collect();
         let manifest = BackupManifest {
             format_version: FORMAT_VERSION,
-            id: crate::backup_policy::backup_id(self.clock, self.backups.len() as u32),
+            id: self.backup_id(self.clock),
             database: self.name.clone(),
             schema_version: meta.schema_version,
             idb_version: self.idb_version,
@@ -271,6 +275,7 @@ impl Backups for MemoryDatabase {
             stores,
             skipped: Vec::new(),
             interrupted: self.interrupted.clone().map(Box::new),
+            in_place: false,
             bytes: 0,
             sha256: String::new(),
         };
@@ -318,9 +323,13 @@ impl Backups for MemoryDatabase {
         &mut self,
         (manifest, held): Self::Staged,
         entry: &JournalEntry,
+        keep: Option<&BackupManifest>,
     ) -> Result<(), RewindError> {
         if let Some(err) = &self.failing_restore {
             return Err(err.clone());
+        }
+        if let Some(kept) = keep {
+            self.backups.push((kept.clone(), self.contents()));
         }
         self.idb_version += 1;
         self.schema = held.schema;

@@ -7,10 +7,9 @@
 //!
 //! [`MemoryDatabase`]: crate::MemoryDatabase
 
-use crate::backup::{BackupManifest, Passphrase};
+use crate::backup::{BackupManifest, Passphrase, StoreManifest, CHUNKED_FORMAT_VERSION};
 use crate::backup_policy::{
-    check_restore, expired, unsupported_before_restore, RestoreConsent, UnsupportedRecords,
-    DEFAULT_KEEP_AUTOMATIC,
+    check_restore, expired, RestoreConsent, UnsupportedRecords, DEFAULT_KEEP_AUTOMATIC,
 };
 use crate::engine::{record_failure, Baseline, DatabaseState, JournalEntry, Migrate, Migrator};
 use crate::engine::{Operation, OperationReport};
@@ -89,6 +88,8 @@ pub trait Backups: Migrate {
     fn catalog_source(&self, id: &str) -> Self::Source;
     /// Milliseconds since the Unix epoch.
     fn now(&self) -> f64;
+    /// A new backup's id, made at `created_at` (unique: the edge adds randomness).
+    fn backup_id(&self, created_at: f64) -> String;
     async fn lock(&mut self) -> Result<Self::Lock, RewindError>;
     /// Backs the database up as it is now and keeps the backup in the catalog.
     async fn take_backup(&mut self, request: &BackupRequest)
@@ -111,9 +112,16 @@ pub trait Backups: Migrate {
         state: &DatabaseState,
     ) -> Result<Self::Staged, RewindError>;
     /// Replaces the database with the staged backup and appends `entry` to its journal, in
-    /// one atomic unit. On any error nothing has changed and the staged copy is removed.
-    async fn swap(&mut self, staged: Self::Staged, entry: &JournalEntry)
-        -> Result<(), RewindError>;
+    /// one atomic unit. With `keep`, the stores it replaces are not deleted but held in place
+    /// as that backup ([`BackupManifest::in_place`]: listed, made into a file when one is
+    /// asked for, deleted as any backup), by the same unit. On any error nothing has changed
+    /// and the staged copy is removed.
+    async fn swap(
+        &mut self,
+        staged: Self::Staged,
+        entry: &JournalEntry,
+        keep: Option<&BackupManifest>,
+    ) -> Result<(), RewindError>;
     /// Removes a staged backup that will not be swapped in (best effort).
     async fn discard(&mut self, staged: Self::Staged);
 }
@@ -372,8 +380,9 @@ impl Migrator {
 }
 
 /// A restore of a verified source under the operation's lock, `state` read under it: staged,
-/// then the automatic backup, then swapped in; `undid` names the interrupted upgrade it
-/// undoes. A failure is journaled (but after `Blocked`).
+/// then swapped in, the stores it replaces held in place as its automatic backup (nothing old
+/// is copied); `undid` names the interrupted upgrade it undoes. A failure is journaled (but
+/// after `Blocked`).
 async fn restore_locked<D: Backups>(
     db: &mut D,
     policy: BackupPolicy,
@@ -393,8 +402,7 @@ async fn restore_locked<D: Backups>(
         without_backup: state.exists && !policy.automatic,
         undid: undid.clone().map(Box::new),
     };
-    // Staged first: a file damaged anywhere is refused before the automatic backup, which
-    // then captures the app's data as the swap will find it.
+    // Staged first: a file damaged anywhere is refused before anything changes.
     let staged = match db.stage(verified, state).await {
         Ok(staged) => staged,
         Err(err) => {
@@ -403,7 +411,7 @@ async fn restore_locked<D: Backups>(
             return Err(err);
         }
     };
-    let backup_id = match state.exists && policy.automatic {
+    let kept = match state.exists && policy.automatic {
         true => {
             let label = match &undid {
                 Some(cut) => format!(
@@ -414,22 +422,12 @@ async fn restore_locked<D: Backups>(
                 ),
                 None => format!("before restoring {}", manifest.id),
             };
-            let request = BackupRequest::automatic(
-                label,
-                unsupported_before_restore(&manifest, policy.unsupported),
-            );
-            match automatic_backup(db, policy, &request, Operation::Restore, from, to).await {
-                Ok(id) => Some(id),
-                Err(err) => {
-                    db.discard(staged).await;
-                    return Err(err);
-                }
-            }
+            Some(held_in_place(db, state, label))
         }
         false => None,
     };
-    let done = entry(backup_id.clone(), None, db.now());
-    if let Err(err) = db.swap(staged, &done).await {
+    let done = entry(kept.as_ref().map(|m| m.id.clone()), None, db.now());
+    if let Err(err) = db.swap(staged, &done, kept.as_ref()).await {
         let failed = JournalEntry {
             error: Some(err.to_string()),
             ..done
@@ -437,11 +435,56 @@ async fn restore_locked<D: Backups>(
         record_failure(db, &failed, err.is_blocked()).await;
         return Err(err);
     }
+    if kept.is_some() {
+        // The restore is done: a backup retention could not delete now is deleted by the
+        // next operation's retention, so its failure is not the restore's.
+        let _ = retain(db, policy.keep_automatic).await;
+    }
     Ok(OperationReport {
         from,
         to,
-        backup_id,
+        backup_id: kept.map(|m| m.id),
     })
+}
+
+/// The manifest of the automatic backup a restore's swap holds in place: the app's stores as
+/// `state` read them, made into a file (format 3) only when one is asked for.
+fn held_in_place<D: Backups>(db: &D, state: &DatabaseState, label: String) -> BackupManifest {
+    let created_at = db.now();
+    BackupManifest {
+        format_version: CHUNKED_FORMAT_VERSION,
+        id: db.backup_id(created_at),
+        database: db.name().to_string(),
+        schema_version: state.meta.schema_version,
+        idb_version: state.idb_version,
+        created_at,
+        label,
+        automatic: true,
+        meta: state.meta.clone(),
+        stores: state
+            .schema
+            .stores
+            .values()
+            .map(|schema| StoreManifest {
+                records: state.counts.get(&schema.name).copied().unwrap_or(0),
+                ..StoreManifest::new(schema.clone())
+            })
+            .collect(),
+        skipped: Vec::new(),
+        interrupted: state.interrupted.clone().map(Box::new),
+        in_place: true,
+        bytes: 0,
+        sha256: String::new(),
+    }
+}
+
+/// Deletes the automatic backups beyond the newest `keep` (manual ones are always kept).
+async fn retain<D: Backups>(db: &mut D, keep: usize) -> Result<(), RewindError> {
+    let all = db.list_backups().await?;
+    for id in expired(&all, keep) {
+        db.delete_backup(&id).await?;
+    }
+    Ok(())
 }
 
 /// The backup before an operation, then retention. An operation that cannot start because
@@ -473,10 +516,7 @@ async fn automatic_backup<D: Backups>(
             return Err(err);
         }
     };
-    let all = db.list_backups().await?;
-    for id in expired(&all, policy.keep_automatic) {
-        db.delete_backup(&id).await?;
-    }
+    retain(db, policy.keep_automatic).await?;
     Ok(manifest.id)
 }
 
@@ -899,29 +939,77 @@ mod tests {
     }
 
     #[test]
-    fn a_restore_whose_automatic_backup_fails_after_staging_changes_nothing() {
+    fn a_restore_holds_what_it_replaces_in_place_as_its_automatic_backup() {
         let mut db = database(1);
         run(migrator().manual_backup(&mut db, ManualBackup::labelled(""))).unwrap();
         let id = db.backups[0].0.id.clone();
-        run(migrator().migrate_or_roll_back(
+        migrate(&mut db, 2).unwrap();
+        let before = (db.schema.clone(), db.records.clone());
+        // A copy of the data would find no room: none is made.
+        db.failing_backup = Some(MigrationError::QuotaExceeded(String::new()).into());
+        let report = restore_from(
             &mut db,
-            BackupPolicy::default(),
-            2,
-            Operation::Migrate,
-        ))
+            MemorySource::Backup(id.clone()),
+            RestoreConsent::default(),
+        )
         .unwrap();
-        db.failing_backup = Some(RewindError::Storage("no room".into()));
-        let (schema, records) = (db.schema.clone(), db.records.clone());
+        let kept_id = report
+            .backup_id
+            .expect("an automatic backup precedes a restore");
+        let (kept, held) = db.backups.iter().find(|(m, _)| m.id == kept_id).unwrap();
+        assert!(kept.in_place && kept.automatic, "{kept:?}");
+        assert_eq!(kept.label, format!("before restoring {id}"));
+        assert_eq!((kept.schema_version, kept.bytes), (2, 0));
+        assert_eq!((held.schema.clone(), held.records.clone()), before);
+        assert_eq!(
+            kept.total_records(),
+            before.1.values().map(|r| r.len() as u64).sum::<u64>()
+        );
+        assert_eq!(
+            db.journal.last().unwrap().backup_id.as_ref(),
+            Some(&kept_id)
+        );
+
+        // A swap that fails holds nothing.
+        db.failing_restore = Some(RewindError::Storage("the disk failed".into()));
+        let listed = db.backups.len();
         let err =
             restore_from(&mut db, MemorySource::Backup(id), RestoreConsent::default()).unwrap_err();
         assert_eq!(err.code(), "Storage");
-        assert_eq!((db.schema.clone(), db.records.clone()), (schema, records));
-        let entry = db.journal.last().unwrap();
-        assert!(entry
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("the automatic backup before it failed"));
+        assert_eq!(db.backups.len(), listed);
+    }
+
+    #[test]
+    fn retention_counts_the_backups_held_in_place() {
+        let policy = BackupPolicy {
+            keep_automatic: 1,
+            ..BackupPolicy::default()
+        };
+        let mut db = database(1);
+        run(migrator().manual_backup(&mut db, ManualBackup::labelled("mine"))).unwrap();
+        let id = db.backups[0].0.id.clone();
+        for at in [10.0, 20.0] {
+            db.clock = at;
+            run(migrator().restore(
+                &mut db,
+                policy,
+                MemorySource::Backup(id.clone()),
+                RestoreConsent::default(),
+            ))
+            .unwrap();
+        }
+        let kept: Vec<(bool, bool, f64)> = db
+            .backups
+            .iter()
+            .map(|(m, _)| (m.automatic, m.in_place, m.created_at))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (false, false, db.backups[0].0.created_at),
+                (true, true, 20.0)
+            ]
+        );
     }
 
     #[test]
@@ -1375,16 +1463,24 @@ mod tests {
             "{failed:?}"
         );
 
-        // No room for the backup of what the cut-off upgrade left: nothing is undone.
+        // No room for a copy: the undo needs none (what the cut-off upgrade left is held in
+        // place), the migration after it does, and is refused with nothing more changed.
         let mut db = cut_off_migration(BackupPolicy::default());
+        let marker = db.interrupted.clone().unwrap();
+        let before_cut = db
+            .backups
+            .iter()
+            .find(|(m, _)| Some(&m.id) == marker.backup_id.as_ref())
+            .map(|(_, held)| held.records.clone())
+            .unwrap();
+        let half = db.records.clone();
         db.failing_backup = Some(MigrationError::QuotaExceeded(String::new()).into());
-        let (half, listed) = (db.records.clone(), db.backups.len());
         let err = migrate(&mut db, 2).unwrap_err();
         assert_eq!(err.code(), "QuotaExceeded", "{err}");
-        assert!(db.interrupted.is_some(), "still known as interrupted");
-        assert_eq!(
-            (version(&db), &db.records, db.backups.len()),
-            (1, &half, listed)
-        );
+        assert_eq!(db.interrupted, None, "undone");
+        assert_eq!((version(&db), &db.records), (1, &before_cut));
+        let (held_half, held) = db.backups.last().unwrap();
+        assert!(held_half.in_place);
+        assert_eq!(held.records, half);
     }
 }

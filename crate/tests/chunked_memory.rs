@@ -144,6 +144,7 @@ fn manifest() -> BackupManifest {
         ],
         skipped: Vec::new(),
         interrupted: None,
+        in_place: false,
         bytes: 0,
         sha256: String::new(),
     }

@@ -151,6 +151,7 @@ fn manifest(database: &str, stores: Vec<StoreSchema>) -> BackupManifest {
         stores: stores.into_iter().map(StoreManifest::new).collect(),
         skipped: Vec::new(),
         interrupted: None,
+        in_place: false,
         bytes: 0,
         sha256: String::new(),
     }

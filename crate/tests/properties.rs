@@ -570,6 +570,7 @@ pub fn backup(
         stores: manifest_stores,
         skipped: Vec::new(),
         interrupted: None,
+        in_place: false,
         bytes: 0,
         sha256: String::new(),
     };

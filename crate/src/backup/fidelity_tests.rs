@@ -557,6 +557,7 @@ fn manifest_of(stores: &[&str]) -> BackupManifest {
             .collect(),
         skipped: Vec::new(),
         interrupted: None,
+        in_place: false,
         bytes: 0,
         sha256: String::new(),
     }
@@ -602,6 +603,7 @@ fn v2_backup() -> Vec<u8> {
         ))],
         skipped: Vec::new(),
         interrupted: None,
+        in_place: false,
         bytes: 0,
         sha256: String::new(),
     };

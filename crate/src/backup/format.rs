@@ -184,6 +184,12 @@ pub struct BackupManifest {
     /// [`DatabaseState::interrupted`]: crate::DatabaseState::interrupted
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<Box<JournalEntry>>,
+    /// Held in place: the stores a restore replaced, kept under reserved names in the app's
+    /// own database instead of copied into a file first (so a restore copies nothing old).
+    /// Made into a file (format 3) when one is asked for; until then `bytes` is 0 (unknown),
+    /// the stores' `bytes` and `sha256` are empty, and deleting the app's database deletes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_place: bool,
     /// Size of the whole file. Not stored in the file: filled in when it is read or written.
     #[serde(default)]
     pub bytes: u64,

@@ -340,6 +340,7 @@ pub(crate) fn manifest() -> BackupManifest {
         ],
         skipped: Vec::new(),
         interrupted: None,
+        in_place: false,
         bytes: 0,
         sha256: String::new(),
     }

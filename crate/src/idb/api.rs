@@ -11,11 +11,11 @@ use super::lock::{lock_database, LockGuard};
 use super::open::BlockedPolicy;
 use super::restore::{discard_staged, stage_restore, swap_staged, StagedRestore};
 use super::sealed;
-use super::snapshot::{snapshot, SnapshotInfo};
+use super::snapshot::{snapshot, Reading, SnapshotInfo};
 use super::storage::{blob_to_file, bytes_to_blob};
-use super::{catalog, CancelFlag, Progress};
+use super::{catalog, in_place, CancelFlag, Progress};
 use crate::backup::{backup_file_name, BackupManifest, Passphrase};
-use crate::backup_policy::{backup_id, RestoreConsent, UnsupportedRecords};
+use crate::backup_policy::{backup_id, newest_first, RestoreConsent, UnsupportedRecords};
 use crate::diff::SchemaDiff;
 use crate::engine::{
     Baseline, DatabaseState, JournalEntry, Migrator, Operation, OperationReport, Status,
@@ -283,17 +283,21 @@ impl Rewind {
 
     /// Every backup of this database, newest first.
     pub async fn list_backups(&self) -> Result<Vec<BackupManifest>, RewindError> {
-        catalog::list(&self.name).await
+        Ok(all_backups(&self.name)
+            .await?
+            .into_iter()
+            .map(|e| e.manifest)
+            .collect())
     }
 
     /// Every backup of this database with whether it is sealed, newest first.
     pub async fn list_catalog(&self) -> Result<Vec<CatalogEntry>, RewindError> {
-        catalog::list_entries(&self.name).await
+        all_backups(&self.name).await
     }
 
-    /// The catalog's entry of backup `id`.
+    /// The entry of backup `id`.
     async fn entry(&self, id: &str) -> Result<CatalogEntry, RewindError> {
-        catalog::list_entries(&self.name)
+        all_backups(&self.name)
             .await?
             .into_iter()
             .find(|e| e.manifest.id == id)
@@ -316,8 +320,18 @@ impl Rewind {
         Self::inspect_sealed_file(&file, Some(passphrase)).await
     }
 
+    /// Deletes backup `id`: from the catalog, or, held in place, from the database, after
+    /// every operation on it that is running (its stores go by an upgrade).
     pub async fn delete_backup(&self, id: &str) -> Result<(), RewindError> {
-        catalog::delete(&self.name, id).await
+        match catalog::delete(&self.name, id).await {
+            Err(RewindError::NoSuchBackup { .. }) => {
+                let _lock = lock_database(&self.name).await?;
+                let backend = self.backend(None);
+                let blocked = backend.blocked_policy()();
+                delete_held(&self.name, id, blocked).await
+            }
+            deleted => deleted,
+        }
     }
 
     /// A backup as a file to download, named `<db>-v<schema>-<UTC time>.rewind`.
@@ -335,7 +349,7 @@ impl Rewind {
         // The stored file as it is: it was verified when it was written, and whoever uploads
         // it again has it verified completely before anything changes. No copy, no re-hash.
         let CatalogEntry { manifest, sealed } = self.entry(id).await?;
-        let stored = catalog::file(&self.name, id).await?;
+        let stored = backup_file(&self.name, id).await?;
         let file = match (sealed, passphrase) {
             (true, None) => return Err(crate::backup::BackupError::PassphraseRequired.into()),
             (true, Some(passphrase)) => {
@@ -466,13 +480,54 @@ impl Rewind {
 
 /// The Blob of the backup file `source` names, unsealed if it is sealed (with the source's
 /// passphrase, which it then needs).
+/// Every backup of database `name` with whether it is sealed, newest first: those of its
+/// catalog and those held in place in the database itself.
+async fn all_backups(name: &str) -> Result<Vec<CatalogEntry>, RewindError> {
+    let mut all = catalog::list_entries(name).await?;
+    let sealed: Vec<String> = all
+        .iter()
+        .filter(|e| e.sealed)
+        .map(|e| e.manifest.id.clone())
+        .collect();
+    let mut manifests: Vec<BackupManifest> = all.drain(..).map(|e| e.manifest).collect();
+    manifests.extend(in_place::list(name).await?);
+    newest_first(&mut manifests);
+    Ok(manifests
+        .into_iter()
+        .map(|manifest| CatalogEntry {
+            sealed: sealed.contains(&manifest.id),
+            manifest,
+        })
+        .collect())
+}
+
+/// The file of backup `id` of database `name`: the catalog's, or one held in place made into
+/// a file.
+async fn backup_file(name: &str, id: &str) -> Result<web_sys::Blob, RewindError> {
+    match catalog::file(name, id).await {
+        Err(RewindError::NoSuchBackup { .. }) => in_place::file(name, id)
+            .await?
+            .ok_or_else(|| RewindError::NoSuchBackup { id: id.to_string() }),
+        found => found,
+    }
+}
+
+/// Deletes backup `id` of database `name` from its catalog or, held in place, from the
+/// database (an upgrade, which `blocked` governs; called under the database's lock).
+async fn delete_held(name: &str, id: &str, blocked: BlockedPolicy) -> Result<(), RewindError> {
+    match in_place::delete(name, id, blocked).await? {
+        true => Ok(()),
+        false => Err(RewindError::NoSuchBackup { id: id.to_string() }),
+    }
+}
+
 async fn source_blob(name: &str, source: RestoreSource) -> Result<web_sys::Blob, RewindError> {
     let (source, passphrase) = match source {
         RestoreSource::Sealed { source, passphrase } => (*source, Some(passphrase)),
         other => (other, None),
     };
     let file = match source {
-        RestoreSource::Backup(id) => catalog::file(name, &id).await?,
+        RestoreSource::Backup(id) => backup_file(name, &id).await?,
         RestoreSource::Blob(blob) => blob,
         RestoreSource::File(bytes) => bytes_to_blob(&bytes, catalog::BACKUP_MIME)?,
         RestoreSource::Sealed { .. } => {
@@ -512,17 +567,20 @@ impl IdbBackend {
         super::storage::request_persistence();
         let created_at = js_sys::Date::now();
         let info = SnapshotInfo {
-            id: backup_id(
-                created_at,
-                (js_sys::Math::random() * u32::MAX as f64) as u32,
-            ),
+            id: self.backup_id(created_at),
             label: request.label.clone(),
             automatic: request.automatic,
             created_at,
             skip_unsupported: request.unsupported == UnsupportedRecords::Skip,
             compress: request.compress,
         };
-        let made = snapshot(&self.name, info, self.progress.as_deref()).await?;
+        let made = snapshot(
+            &self.name,
+            info,
+            Reading::Database,
+            self.progress.as_deref(),
+        )
+        .await?;
         // Sealed after the snapshot's transaction has ended (WebCrypto inside it would let it
         // commit early), before anything is kept.
         let file = match &request.passphrase {
@@ -560,6 +618,13 @@ impl Backups for IdbBackend {
         js_sys::Date::now()
     }
 
+    fn backup_id(&self, created_at: f64) -> String {
+        backup_id(
+            created_at,
+            (js_sys::Math::random() * u32::MAX as f64) as u32,
+        )
+    }
+
     async fn lock(&mut self) -> Result<LockGuard, RewindError> {
         Ok(lock_database(&self.name).await?)
     }
@@ -576,11 +641,20 @@ impl Backups for IdbBackend {
     }
 
     async fn list_backups(&mut self) -> Result<Vec<BackupManifest>, RewindError> {
-        catalog::list(&self.name).await
+        Ok(all_backups(&self.name)
+            .await?
+            .into_iter()
+            .map(|e| e.manifest)
+            .collect())
     }
 
     async fn delete_backup(&mut self, id: &str) -> Result<(), RewindError> {
-        catalog::delete(&self.name, id).await
+        match catalog::delete(&self.name, id).await {
+            Err(RewindError::NoSuchBackup { .. }) => {
+                delete_held(&self.name, id, self.blocked_policy()()).await
+            }
+            deleted => deleted,
+        }
     }
 
     async fn verify(
@@ -623,8 +697,9 @@ impl Backups for IdbBackend {
         &mut self,
         staged: StagedRestore,
         entry: &JournalEntry,
+        keep: Option<&BackupManifest>,
     ) -> Result<(), RewindError> {
-        swap_staged(staged, entry, &self.blocked_policy()).await
+        swap_staged(staged, entry, keep, &self.blocked_policy()).await
     }
 
     async fn discard(&mut self, staged: StagedRestore) {

@@ -100,7 +100,7 @@ fn storage(context: &str, e: impl std::fmt::Display) -> MigrationError {
     MigrationError::Storage(format!("{context}: {e}"))
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     what: &str,
     value: &JsValue,
 ) -> Result<T, MigrationError> {

@@ -1,6 +1,7 @@
 //! The backup catalog: one IndexedDB database per app database (`__rewind_backups:<name>`),
-//! so deleting or restoring the app database never touches its backups. A backup's manifest and
-//! its file are written in one transaction: a backup is listed completely or not at all.
+//! so deleting the app database never touches the backups kept here (a restore's automatic
+//! backup is held in the app database itself: `in_place.rs`). A backup's manifest and its file
+//! are written in one transaction: a backup is listed completely or not at all.
 
 use super::open::{open_with_upgrade, BlockedPolicy};
 use super::request::{await_request, await_transaction, RequestEvents};
@@ -151,16 +152,7 @@ pub async fn save(
     .map_err(|e| storage_error(e, needed))
 }
 
-/// Every backup of `database`, newest first.
-pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
-    Ok(list_entries(database)
-        .await?
-        .into_iter()
-        .map(|e| e.manifest)
-        .collect())
-}
-
-/// One backup in the catalog: its manifest and whether its file is sealed.
+/// One backup listed: its manifest and whether its file is sealed.
 pub struct CatalogEntry {
     pub manifest: BackupManifest,
     pub sealed: bool,

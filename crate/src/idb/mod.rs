@@ -15,6 +15,7 @@ mod clone;
 mod deflate;
 mod error;
 mod folder;
+mod in_place;
 mod inspect;
 mod js_migrations;
 mod js_record;

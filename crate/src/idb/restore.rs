@@ -16,6 +16,7 @@ use super::clone::{
     ChunkParts, DecodedBatch,
 };
 use super::error::thrown;
+use super::in_place;
 use super::inspect::store_names;
 use super::key_generators::raise_staged;
 use super::open::{delete_database, open_with_upgrade, BlockedPolicy, Upgrade};
@@ -645,6 +646,7 @@ async fn swap(
     meta_json: JsValue,
     interrupted: Option<JsValue>,
     entry_json: JsValue,
+    kept: Option<(BackupManifest, JsValue)>,
 ) -> Result<(), RewindError> {
     let present = store_names(&up.db);
     if let Some((_, gone)) = stores.iter().find(|(staged, _)| !present.contains(staged)) {
@@ -655,8 +657,17 @@ async fn swap(
             ),
         });
     }
-    for name in present.iter().filter(|n| !n.starts_with(RESERVED_PREFIX)) {
-        up.db.delete_object_store(name).map_err(thrown)?;
+    let app_stores: Vec<String> = present
+        .into_iter()
+        .filter(|n| !n.starts_with(RESERVED_PREFIX))
+        .collect();
+    match &kept {
+        Some((manifest, _)) => in_place::hold_stores(&up, manifest, &app_stores)?,
+        None => {
+            for name in &app_stores {
+                up.db.delete_object_store(name).map_err(thrown)?;
+            }
+        }
     }
     for (staged, schema) in &stores {
         let store = up.tx.object_store(staged).map_err(thrown)?;
@@ -689,6 +700,9 @@ async fn swap(
         counting.push(RequestEvents::new(store.count().map_err(thrown)?));
     }
     let written = issue_meta_and_entry(&up.tx, &meta_json, &entry_json, interrupted.as_ref())?;
+    if let Some((manifest, json)) = &kept {
+        in_place::put_manifest(&up.tx, manifest, json)?;
+    }
     #[cfg(feature = "test-hooks")]
     panic_point();
     for (((_, schema), counted), expected) in stores.iter().zip(counting).zip(counts) {
@@ -888,6 +902,7 @@ pub async fn stage_restore(
 pub async fn swap_staged(
     staged: StagedRestore,
     entry: &JournalEntry,
+    keep: Option<&BackupManifest>,
     blocked: &dyn Fn() -> BlockedPolicy,
 ) -> Result<(), RewindError> {
     let StagedRestore {
@@ -902,14 +917,33 @@ pub async fn swap_staged(
     } = staged;
     let ready = match cancel {
         Some(flag) if flag.get() => Err(RewindError::Cancelled),
-        _ => to_json("the journal entry", serde_json::to_string(entry)),
+        _ => to_json("the journal entry", serde_json::to_string(entry)).and_then(|entry_json| {
+            let kept = match keep {
+                Some(manifest) => Some((
+                    manifest.clone(),
+                    to_json("a backup's manifest", serde_json::to_string(manifest))?,
+                )),
+                None => None,
+            };
+            Ok((entry_json, kept))
+        }),
     };
     let swapped = match ready {
-        Ok(entry_json) => {
+        Ok((entry_json, kept)) => {
             open_with_upgrade(
                 &name,
                 staged_version + 1,
-                move |up| swap(up, swapping, counts, meta_json, unfinished_json, entry_json),
+                move |up| {
+                    swap(
+                        up,
+                        swapping,
+                        counts,
+                        meta_json,
+                        unfinished_json,
+                        entry_json,
+                        kept,
+                    )
+                },
                 blocked(),
             )
             .await

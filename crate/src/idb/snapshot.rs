@@ -19,6 +19,7 @@ use super::backend::{read_meta, META_STORE};
 use super::clone::{blob_of_parts, describe_key, encode_batch, js_to_value, CloneError};
 use super::deflate;
 use super::error::thrown;
+use super::in_place;
 use super::inspect::{read_store, store_names};
 use super::key_generators::start_reading;
 use super::open::open_existing;
@@ -32,6 +33,7 @@ use crate::backup::{
 use crate::engine::RewindMeta;
 use crate::fold::RESERVED_PREFIX;
 use crate::rewind_error::RewindError;
+use crate::schema::StoreSchema;
 use sha2::{Digest, Sha256};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbTransactionMode;
@@ -50,6 +52,15 @@ pub struct SnapshotInfo {
     pub skip_unsupported: bool,
     /// Store chunks compressed (format 4), where the browser can.
     pub compress: bool,
+}
+
+/// What a snapshot reads.
+pub enum Reading<'a> {
+    /// The app's stores and Rewind's metadata, as they are now.
+    Database,
+    /// A backup held in place ([`BackupManifest::in_place`]): its stores under their reserved
+    /// names, written under their own; its manifest gives the metadata.
+    HeldInPlace(&'a BackupManifest),
 }
 
 /// A backup made: its file (a Blob whose parts the browser holds) and its manifest.
@@ -338,6 +349,7 @@ fn skipped_record(
 async fn write_everything(
     name: &str,
     info: SnapshotInfo,
+    reading: Reading<'_>,
     progress: Option<&dyn Fn(u64, u64)>,
 ) -> Result<Writing, RewindError> {
     let db = open_existing(name).await?;
@@ -356,42 +368,73 @@ async fn write_everything(
             stores: Vec::new(),
             skipped: Vec::new(),
             interrupted: None,
+            in_place: false,
             bytes: 0,
             sha256: String::new(),
         };
-        if names.is_empty() {
+        // Each store as the database names it and as the file will.
+        let (stores, meta_store): (Vec<(String, String)>, bool) = match reading {
+            Reading::Database => (
+                names
+                    .iter()
+                    .filter(|n| !n.starts_with(RESERVED_PREFIX))
+                    .map(|n| (n.clone(), n.clone()))
+                    .collect(),
+                names.iter().any(|n| n == META_STORE),
+            ),
+            Reading::HeldInPlace(kept) => {
+                manifest.idb_version = kept.idb_version;
+                manifest.meta = kept.meta.clone();
+                manifest.interrupted = kept.interrupted.clone();
+                let held: Vec<(String, String)> = kept
+                    .stores
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (in_place::store_name(&kept.id, i), s.schema.name.clone()))
+                    .collect();
+                if held.iter().any(|(in_db, _)| !names.contains(in_db)) {
+                    return Err(RewindError::NoSuchBackup {
+                        id: kept.id.clone(),
+                    });
+                }
+                (held, false)
+            }
+        };
+        let mut scope: Vec<&str> = stores.iter().map(|(in_db, _)| in_db.as_str()).collect();
+        if scope.is_empty() && !meta_store {
+            manifest.schema_version = manifest.meta.schema_version;
             let mut writing = Writing::new(manifest, info.skip_unsupported, info.compress)?;
             writing.writer.end()?;
             return Ok(writing);
         }
-        let all: js_sys::Array = names.iter().map(|n| JsValue::from_str(n)).collect();
         // The key generators are read by a transaction made just before the snapshot's (so
         // run before it, over the same state); it aborts, which leaves them as they were.
-        let app_names: Vec<&str> = names
-            .iter()
-            .map(String::as_str)
-            .filter(|n| !n.starts_with(RESERVED_PREFIX))
-            .collect();
-        let generators = start_reading(&db, &app_names)?;
+        let generators = start_reading(&db, &scope)?;
+        if meta_store {
+            scope.push(META_STORE);
+        }
+        let all: js_sys::Array = scope.iter().map(|n| JsValue::from_str(n)).collect();
         let tx = db
             .transaction_with_str_sequence_and_mode(&all, IdbTransactionMode::Readonly)
             .map_err(thrown)?;
+        if meta_store {
+            let (meta, interrupted) =
+                read_meta(&tx.object_store(META_STORE).map_err(thrown)?).await?;
+            manifest.meta = meta;
+            manifest.interrupted = interrupted.map(Box::new);
+        }
         let mut app = Vec::new();
         let mut total = 0u64;
-        for n in &names {
-            let store = tx.object_store(n).map_err(thrown)?;
-            if n == META_STORE {
-                let (meta, interrupted) = read_meta(&store).await?;
-                manifest.meta = meta;
-                manifest.interrupted = interrupted.map(Box::new);
-            } else if !n.starts_with(RESERVED_PREFIX) {
-                let count = await_request(store.count().map_err(thrown)?).await?;
-                total += count.as_f64().unwrap_or(0.0) as u64;
-                manifest
-                    .stores
-                    .push(StoreManifest::new(read_store(&store)?));
-                app.push((n, store));
-            }
+        for (in_db, in_file) in &stores {
+            let store = tx.object_store(in_db).map_err(thrown)?;
+            let count = await_request(store.count().map_err(thrown)?).await?;
+            total += count.as_f64().unwrap_or(0.0) as u64;
+            let schema = StoreSchema {
+                name: in_file.clone(),
+                ..read_store(&store)?
+            };
+            manifest.stores.push(StoreManifest::new(schema));
+            app.push((in_file, store));
         }
         // The snapshot's requests have answered: the generators' transaction is over.
         let read = generators.read()?;
@@ -479,9 +522,10 @@ async fn hash_parts(writing: &mut Writing) -> Result<(), RewindError> {
 pub async fn snapshot(
     name: &str,
     info: SnapshotInfo,
+    reading: Reading<'_>,
     progress: Option<&dyn Fn(u64, u64)>,
 ) -> Result<SnapshotFile, RewindError> {
-    let mut writing = write_everything(name, info, progress).await?;
+    let mut writing = write_everything(name, info, reading, progress).await?;
     compress_chunks(&mut writing).await?;
     hash_parts(&mut writing).await?;
     let Writing {

@@ -325,6 +325,7 @@ async fn every_key_type_store_kind_and_index_survives_a_whole_backup() {
         stores: manifest_stores,
         skipped: Vec::new(),
         interrupted: None,
+        in_place: false,
         bytes: 0,
         sha256: String::new(),
     };

@@ -54,6 +54,7 @@ fn status(version: u32, latest: u32) -> Status {
         matching_versions: vec![],
         stored_versions: vec![],
         interrupted: None,
+        in_place: false,
     }
 }
 
@@ -79,6 +80,7 @@ pub fn manifest(id: &str) -> BackupManifest {
         stores: vec![],
         skipped: Vec::new(),
         interrupted: None,
+        in_place: false,
         bytes: 10,
         sha256: "00".into(),
     }

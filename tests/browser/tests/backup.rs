@@ -27,12 +27,38 @@ async fn filled(prefix: &str) -> Rewind {
     rw
 }
 
-/// The dump without Rewind's journal (operations append to it by design).
+/// The dump without Rewind's journal (operations append to it by design) and without the
+/// backups held in place (a restore adds one by design; `held_stores` counts them).
 async fn content(name: &str) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_str(&dump(name).await).unwrap();
     v["stores"]["__rewind_journal"] = json!(null);
     v["version"] = json!(null);
+    if let Some(stores) = v["stores"].as_object_mut() {
+        stores.retain(|name, _| !name.starts_with("__rewind_backup_"));
+    }
+    let meta = &mut v["stores"]["__rewind_meta"];
+    if let (Some(keys), Some(values)) = (meta["keys"].as_array(), meta["values"].as_array()) {
+        let (keys, values): (Vec<_>, Vec<_>) = keys
+            .iter()
+            .zip(values)
+            .filter(|(k, _)| !k.as_str().is_some_and(|k| k.starts_with("backup:")))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .unzip();
+        meta["keys"] = json!(keys);
+        meta["values"] = json!(values);
+    }
     v
+}
+
+/// How many stores of backups held in place database `name` has.
+async fn held_stores(name: &str) -> usize {
+    let v: serde_json::Value = serde_json::from_str(&dump(name).await).unwrap();
+    v["stores"].as_object().map_or(0, |stores| {
+        stores
+            .keys()
+            .filter(|n| n.starts_with("__rewind_backup_"))
+            .count()
+    })
 }
 
 async fn blob_text(name: &str) -> String {
@@ -284,6 +310,7 @@ async fn a_file_that_does_not_read_back_as_written_is_refused_before_it_commits(
             before,
             "{what} changed the database"
         );
+        assert_eq!(held_stores(rw.name()).await, 0, "{what}: nothing held");
         let status = rw.status().await.unwrap();
         assert!(
             status.journal[0]
@@ -340,6 +367,7 @@ async fn a_restore_failing_at_any_point_leaves_the_database_identical() {
             before,
             "failure at record {at} changed the database"
         );
+        assert_eq!(held_stores(rw.name()).await, 0, "failure at record {at}");
     }
     let status = rw.status().await.unwrap();
     assert!(status.journal[0]

@@ -54,7 +54,6 @@ fn status(version: u32, latest: u32) -> Status {
         matching_versions: vec![],
         stored_versions: vec![],
         interrupted: None,
-        in_place: false,
     }
 }
 

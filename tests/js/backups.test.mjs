@@ -262,6 +262,7 @@ test("a record no backup can carry refuses the backup unless skipped; a restore 
       const restored = await T.getAll("vault", "items");
       const keptWorks = await works(restored.find((x) => x.id === "k")?.secret);
       const auto = (await rw.listBackups()).find((m) => m.id === report.backupId);
+      const autoFile = await rw.inspect(await rw.exportBackup(report.backupId));
       // Now without the key record: the restore says it is missing, and leaves it out.
       await T.withDb("vault", (db) => new Promise((ok) => {
         const tx = db.transaction("items", "readwrite");
@@ -279,7 +280,7 @@ test("a record no backup can carry refuses the backup unless skipped; a restore 
       const rolled = await lenient.rollbackTo(0);
       const rolledAuto = (await lenient.listBackups()).find((m) => m.id === rolled.backupId);
       return {
-        refused, refusedList: refusedList.length, manifest, inspectedId, inspectedFile, keptWorks, auto, badOption,
+        refused, refusedList: refusedList.length, manifest, inspectedId, inspectedFile, keptWorks, auto, autoFile, badOption,
         restored: restored.map((x) => [x.id, x.text ?? null]), withoutKey: withoutKey.map((x) => x.id),
         strict, rolledSkipped: rolledAuto.skipped, stores: await T.stores("vault"),
       };
@@ -293,8 +294,12 @@ test("a record no backup can carry refuses the backup unless skipped; a restore 
     assert.deepEqual(r.inspectedId.skipped.map((s) => s.kept), [true], "the live record is there: kept");
     assert.deepEqual(r.restored, [["a", "plain"], ["k", null], ["z", "last"]], "the backup's records, the key kept, b gone");
     assert.ok(r.keptWorks, "the kept non-extractable key still encrypts");
-    assert.deepEqual(r.auto.skipped.map((s) => [s.store, s.key, s.type]), [["items", '"k"', "a CryptoKey object"]],
-      "the automatic backup before the restore left the key out too, and says so");
+    assert.equal(r.auto.inPlace, true, "the automatic backup before the restore is held in place");
+    assert.equal(r.auto.skipped, undefined, "held in place, it keeps every record, the key too");
+    assert.deepEqual(r.auto.stores.map((s) => s.records), [4, 0], "a, b, k and z as they were");
+    assert.deepEqual(r.autoFile.skipped.map((s) => [s.store, s.key, s.type]), [["items", '"k"', "a CryptoKey object"]],
+      "made into a file, it leaves the key out, and says so");
+    assert.deepEqual(r.autoFile.stores.map((s) => s.records), [3, 0]);
     assert.deepEqual(r.inspectedFile.skipped.map((s) => s.kept), [false], "deleted since: missing");
     assert.deepEqual(r.withoutKey, ["a", "z"]);
     assert.equal(r.strict.code, "UnsupportedValue", "automatic backups refuse by default");

@@ -18,10 +18,10 @@ const PKG = join(ROOT, "pkg");
 // Under the repository root, which the tests' server serves.
 const APP = join(ROOT, "target", "npm-app");
 // A guard against losing the size settings (without them: 390 KB and more; it was 320 KiB
-// until the diff merged, 336 KiB until the backup folder). Issue 16 asks for
-// 200 KB; the settings alone reach 255–270 KiB, and the rest needs smaller code (docs/size.md,
-// which says when and why the guard moved).
-const MAX_WASM_GZIPPED = 344 * 1024;
+// until the diff merged, 336 KiB until the backup folder, 344 KiB until restores held their
+// automatic backup in place). Issue 16 asks for 200 KB; the settings alone reach 255–270 KiB,
+// and the rest needs smaller code (docs/size.md, which says when and why the guard moved).
+const MAX_WASM_GZIPPED = 360 * 1024;
 
 test("pkg/package.json: name, the crate's version, an ES module with exports, types, files, sideEffects", async () => {
   const manifest = JSON.parse(await readFile(join(PKG, "package.json"), "utf8"));

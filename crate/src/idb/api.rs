@@ -507,6 +507,7 @@ async fn backup_file(name: &str, id: &str) -> Result<web_sys::Blob, RewindError>
     match catalog::file(name, id).await {
         Err(RewindError::NoSuchBackup { .. }) => in_place::file(name, id)
             .await?
+            .map(|made| made.blob)
             .ok_or_else(|| RewindError::NoSuchBackup { id: id.to_string() }),
         found => found,
     }
@@ -699,7 +700,26 @@ impl Backups for IdbBackend {
         entry: &JournalEntry,
         keep: Option<&BackupManifest>,
     ) -> Result<(), RewindError> {
-        swap_staged(staged, entry, keep, &self.blocked_policy()).await
+        swap_staged(staged, entry, keep, &self.blocked_policy()).await?;
+        // A backup folder gets every automatic backup: this one is made into a file for it
+        // (only then: the copy a restore saves is what a folder costs). Its failure is
+        // reported, never the restore's.
+        if let Some(kept) = keep {
+            if matches!(catalog::folder_record(&self.name).await, Ok(Some(_))) {
+                let write = match in_place::file(&self.name, &kept.id).await {
+                    Ok(Some(made)) => {
+                        let reason = FolderReason::Automatic;
+                        folder::write_backup(&self.name, &made.manifest, &made.blob, reason).await
+                    }
+                    Ok(None) => None,
+                    Err(err) => Some(FolderWrite::failed(err.to_string())),
+                };
+                if let Some(slot) = &self.folder_write {
+                    *slot.borrow_mut() = write;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn discard(&mut self, staged: StagedRestore) {

@@ -89,6 +89,17 @@ pub struct FolderWrite {
     pub error: Option<String>,
 }
 
+impl FolderWrite {
+    /// A copy that was not written, and why.
+    pub fn failed(error: String) -> FolderWrite {
+        FolderWrite {
+            written: false,
+            name: None,
+            error: Some(error),
+        }
+    }
+}
+
 /// Where an operation leaves the outcome of its backup's folder write.
 pub type FolderWriteSlot = Rc<RefCell<Option<FolderWrite>>>;
 
@@ -298,13 +309,7 @@ pub async fn write_backup(
     let mut chosen = match chosen(database).await {
         Ok(Some(chosen)) => chosen,
         Ok(None) => return None,
-        Err(e) => {
-            return Some(FolderWrite {
-                written: false,
-                name: None,
-                error: Some(e.to_string()),
-            })
-        }
+        Err(e) => return Some(FolderWrite::failed(e.to_string())),
     };
     let outcome = write_into(&chosen, database, manifest, blob, reason).await;
     let now = js_sys::Date::now();
@@ -323,11 +328,7 @@ pub async fn write_backup(
             let message = e.to_string();
             chosen.settings.last_error = Some(message.clone());
             chosen.settings.last_failed_attempt = Some(now);
-            FolderWrite {
-                written: false,
-                name: None,
-                error: Some(message),
-            }
+            FolderWrite::failed(message)
         }
     };
     // Best effort: the write's outcome is reported either way.

@@ -10,7 +10,7 @@ use super::error::thrown;
 use super::inspect::store_names;
 use super::open::{open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
 use super::request::await_request;
-use super::snapshot::{snapshot, Reading, SnapshotInfo};
+use super::snapshot::{snapshot, Reading, SnapshotFile, SnapshotInfo};
 use super::IdbError;
 use crate::backup::BackupManifest;
 use crate::rewind_error::RewindError;
@@ -121,7 +121,7 @@ async fn find(name: &str, id: &str) -> Result<Option<BackupManifest>, RewindErro
 /// Backup `id` held in place in database `name` made into a file (format 3): the backup as
 /// it would have been taken before the restore. Records no file can carry are left out and
 /// listed (their restore keeps the live ones), never a reason to refuse: the data is there.
-pub(crate) async fn file(name: &str, id: &str) -> Result<Option<web_sys::Blob>, RewindError> {
+pub(crate) async fn file(name: &str, id: &str) -> Result<Option<SnapshotFile>, RewindError> {
     let Some(kept) = find(name, id).await? else {
         return Ok(None);
     };
@@ -133,8 +133,9 @@ pub(crate) async fn file(name: &str, id: &str) -> Result<Option<web_sys::Blob>, 
         skip_unsupported: true,
         compress: false,
     };
-    let made = snapshot(name, info, Reading::HeldInPlace(&kept), None).await?;
-    Ok(Some(made.blob))
+    Ok(Some(
+        snapshot(name, info, Reading::HeldInPlace(&kept), None).await?,
+    ))
 }
 
 /// Deletes backup `id` held in place in database `name` (its stores and its manifest, by one

@@ -323,7 +323,12 @@ export interface Manifest {
    *  entry. Restoring the backup brings the mark back with the half-changed data, so the next
    *  operation undoes it as before (absent otherwise). */
   interrupted?: JournalEntry;
-  /** Size of the file. */
+  /** Held in place: the stores a restore replaced, kept under reserved names in the app's own
+   *  database rather than copied first (absent otherwise). Exporting, inspecting or restoring
+   *  it makes it into a file (format 3); until then `bytes` is 0 and its stores' `bytes` and
+   *  `sha256` are empty. Deleting the app's database deletes it too. */
+  inPlace?: true;
+  /** Size of the file (0 for a backup held in place). */
   bytes: number;
   /** SHA-256 of the whole file, lowercase hex. */
   sha256: string;

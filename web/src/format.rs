@@ -44,6 +44,18 @@ pub fn records_of(done: u64, total: u64) -> String {
     format!("{} of {} {noun}", count(done), count(total))
 }
 
+/// A backup's size: its file's, or, for one held in place in the database (no file yet),
+/// where it is.
+pub fn backup_size(manifest: &rewind::backup::BackupManifest) -> String {
+    match manifest.in_place {
+        true => HELD_IN_PLACE.to_string(),
+        false => bytes(manifest.bytes),
+    }
+}
+
+/// What the page says of a backup held in place instead of its size.
+pub const HELD_IN_PLACE: &str = "kept in the database (made into a file when downloaded)";
+
 /// "12.0 MB of 96.0 MB".
 pub fn bytes_of(done: u64, total: u64) -> String {
     format!("{} of {}", bytes(done), bytes(total))

@@ -142,7 +142,7 @@ fn row(m: &BackupManifest, props: &BackupsPanelProps) -> Html {
             </th>
             <td role="cell" data-label="Created">{ format::time(m.created_at) }</td>
             <td role="cell" data-label="Schema version">{ m.schema_version }</td>
-            <td role="cell" data-label="Size">{ format::bytes(m.bytes) }</td>
+            <td role="cell" data-label="Size">{ format::backup_size(m) }</td>
             <td role="cell" data-label="Records">
                 { counts.join(", ") }
                 if !m.skipped.is_empty() {

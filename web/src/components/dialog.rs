@@ -395,7 +395,7 @@ fn manifest_view(m: &BackupManifest, verified: bool) -> Html {
             <dt>{ "Schema version" }</dt><dd>{ m.schema_version }</dd>
             <dt>{ "Created" }</dt><dd>{ format::time(m.created_at) }</dd>
             if !m.label.is_empty() { <dt>{ "Label" }</dt><dd>{ &m.label }</dd> }
-            <dt>{ "Size" }</dt><dd>{ format::bytes(m.bytes) }</dd>
+            <dt>{ "Size" }</dt><dd>{ format::backup_size(m) }</dd>
             <dt>{ "Stores" }</dt>
             <dd>{ m.stores.iter().map(|s| format!("{}: {} records", s.schema.name, s.records)).collect::<Vec<_>>().join(", ") }</dd>
             if verified {

@@ -40,8 +40,10 @@ impl Dialog {
     /// The size of the backup a restore dialog is about, once it is known.
     pub fn file_bytes(&self) -> Option<u64> {
         match &self.kind {
-            DialogKind::RestoreBackup { manifest, .. }
-            | DialogKind::RestoreFile {
+            DialogKind::RestoreBackup { manifest, .. } if !manifest.in_place => {
+                Some(manifest.bytes)
+            }
+            DialogKind::RestoreFile {
                 manifest: Loadable::Ready(manifest),
                 ..
             } => Some(manifest.bytes),
@@ -81,13 +83,15 @@ impl PageState {
         self.health.ready().and_then(|h| h.storage)
     }
 
-    /// The selected database's size, estimated from its latest backup.
+    /// The selected database's size, estimated from its latest backup that is a file (one
+    /// held in place has no size yet).
     pub fn database_bytes(&self) -> Option<u64> {
         let summary = self.summary.ready()?;
         let latest = self
             .backups
             .ready()?
             .iter()
+            .filter(|m| !m.in_place)
             .max_by(|a, b| a.created_at.total_cmp(&b.created_at))?;
         Some(estimate_size(&summary.record_counts, latest))
     }
@@ -184,6 +188,25 @@ mod tests {
         let tight = sized(950_000, 1_000_000).space_for_backup();
         assert_eq!(tight.free(), Some(50_000));
         assert!(tight.short(), "about 101 KB needed, 50 KB free");
+    }
+
+    #[test]
+    fn a_backup_held_in_place_has_no_size_and_the_estimate_takes_the_latest_file() {
+        let mut state = sized(900, 1_000_000);
+        let mut held = manifest("held");
+        held.created_at = 3.0;
+        held.in_place = true;
+        held.bytes = 0;
+        held.stores = vec![store("notes", 1000, 0)];
+        if let Loadable::Ready(list) = &mut state.backups {
+            list.insert(0, held.clone());
+        }
+        assert_eq!(state.space_for_backup().database_bytes, Some(101_000));
+        assert_eq!(
+            crate::format::backup_size(&held),
+            crate::format::HELD_IN_PLACE
+        );
+        assert_eq!(crate::format::backup_size(&manifest("file")), "10 bytes");
     }
 
     #[test]

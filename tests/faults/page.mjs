@@ -185,7 +185,7 @@ export const F = {
           shaped = values.map((v, i) => {
             const m = JSON.parse(v);
             if (keys[i] === "unfinished") return { unfinished: { ...m, at: "T", backupId: m.backupId ? "B" : null } };
-            if (String(keys[i]).startsWith("backup:")) return { held: { ...m, id: "B", createdAt: "T", label: m.label.replace(/ \S+$/, " B") } };
+            if (String(keys[i]).startsWith("backup:")) return { held: { ...m, id: "B", createdAt: "T", idbVersion: "V", label: m.label.replace(/ \S+$/, " B") } };
             m.applied = m.applied.map((a) => ({ ...a, appliedAt: "T" }));
             return m;
           });

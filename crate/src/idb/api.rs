@@ -15,7 +15,7 @@ use super::snapshot::{snapshot, Reading, SnapshotInfo};
 use super::storage::{blob_to_file, bytes_to_blob};
 use super::{catalog, in_place, CancelFlag, Progress};
 use crate::backup::{backup_file_name, BackupManifest, Passphrase};
-use crate::backup_policy::{backup_id, newest_first, RestoreConsent, UnsupportedRecords};
+use crate::backup_policy::{backup_id, RestoreConsent, UnsupportedRecords};
 use crate::diff::SchemaDiff;
 use crate::engine::{
     Baseline, DatabaseState, JournalEntry, Migrator, Operation, OperationReport, Status,
@@ -283,7 +283,7 @@ impl Rewind {
 
     /// Every backup of this database, newest first.
     pub async fn list_backups(&self) -> Result<Vec<BackupManifest>, RewindError> {
-        Ok(all_backups(&self.name)
+        Ok(catalog::list_entries(&self.name)
             .await?
             .into_iter()
             .map(|e| e.manifest)
@@ -292,12 +292,12 @@ impl Rewind {
 
     /// Every backup of this database with whether it is sealed, newest first.
     pub async fn list_catalog(&self) -> Result<Vec<CatalogEntry>, RewindError> {
-        all_backups(&self.name).await
+        catalog::list_entries(&self.name).await
     }
 
-    /// The entry of backup `id`.
+    /// The catalog's entry of backup `id`.
     async fn entry(&self, id: &str) -> Result<CatalogEntry, RewindError> {
-        all_backups(&self.name)
+        catalog::list_entries(&self.name)
             .await?
             .into_iter()
             .find(|e| e.manifest.id == id)
@@ -323,15 +323,9 @@ impl Rewind {
     /// Deletes backup `id`: from the catalog, or, held in place, from the database, after
     /// every operation on it that is running (its stores go by an upgrade).
     pub async fn delete_backup(&self, id: &str) -> Result<(), RewindError> {
-        match catalog::delete(&self.name, id).await {
-            Err(RewindError::NoSuchBackup { .. }) => {
-                let _lock = lock_database(&self.name).await?;
-                let backend = self.backend(None);
-                let blocked = backend.blocked_policy()();
-                delete_held(&self.name, id, blocked).await
-            }
-            deleted => deleted,
-        }
+        let backend = self.backend(None);
+        let blocked = backend.blocked_policy()();
+        delete_backup_of(&self.name, id, false, blocked).await
     }
 
     /// A backup as a file to download, named `<db>-v<schema>-<UTC time>.rewind`.
@@ -480,27 +474,6 @@ impl Rewind {
 
 /// The Blob of the backup file `source` names, unsealed if it is sealed (with the source's
 /// passphrase, which it then needs).
-/// Every backup of database `name` with whether it is sealed, newest first: those of its
-/// catalog and those held in place in the database itself.
-async fn all_backups(name: &str) -> Result<Vec<CatalogEntry>, RewindError> {
-    let mut all = catalog::list_entries(name).await?;
-    let sealed: Vec<String> = all
-        .iter()
-        .filter(|e| e.sealed)
-        .map(|e| e.manifest.id.clone())
-        .collect();
-    let mut manifests: Vec<BackupManifest> = all.drain(..).map(|e| e.manifest).collect();
-    manifests.extend(in_place::list(name).await?);
-    newest_first(&mut manifests);
-    Ok(manifests
-        .into_iter()
-        .map(|manifest| CatalogEntry {
-            sealed: sealed.contains(&manifest.id),
-            manifest,
-        })
-        .collect())
-}
-
 /// The file of backup `id` of database `name`: the catalog's, or one held in place made into
 /// a file.
 async fn backup_file(name: &str, id: &str) -> Result<web_sys::Blob, RewindError> {
@@ -513,12 +486,29 @@ async fn backup_file(name: &str, id: &str) -> Result<web_sys::Blob, RewindError>
     }
 }
 
-/// Deletes backup `id` of database `name` from its catalog or, held in place, from the
-/// database (an upgrade, which `blocked` governs; called under the database's lock).
-async fn delete_held(name: &str, id: &str, blocked: BlockedPolicy) -> Result<(), RewindError> {
-    match in_place::delete(name, id, blocked).await? {
-        true => Ok(()),
-        false => Err(RewindError::NoSuchBackup { id: id.to_string() }),
+/// Deletes backup `id` of database `name`: from the catalog, or, held in place, its stores
+/// first (an upgrade, which `blocked` governs, run under the database's lock: `locked` says
+/// whether the caller holds it), then its listing.
+async fn delete_backup_of(
+    name: &str,
+    id: &str,
+    locked: bool,
+    blocked: BlockedPolicy,
+) -> Result<(), RewindError> {
+    let listed = catalog::list_entries(name).await?;
+    let entry = listed.iter().find(|e| e.manifest.id == id);
+    if entry.is_some_and(|e| !e.manifest.in_place) {
+        return catalog::delete(name, id).await;
+    }
+    let _lock = match locked {
+        true => None,
+        false => Some(lock_database(name).await?),
+    };
+    let dropped = in_place::delete(name, id, blocked).await?;
+    match (entry, dropped) {
+        (Some(_), _) => catalog::delete(name, id).await,
+        (None, true) => Ok(()),
+        (None, false) => Err(RewindError::NoSuchBackup { id: id.to_string() }),
     }
 }
 
@@ -642,7 +632,7 @@ impl Backups for IdbBackend {
     }
 
     async fn list_backups(&mut self) -> Result<Vec<BackupManifest>, RewindError> {
-        Ok(all_backups(&self.name)
+        Ok(catalog::list_entries(&self.name)
             .await?
             .into_iter()
             .map(|e| e.manifest)
@@ -650,12 +640,7 @@ impl Backups for IdbBackend {
     }
 
     async fn delete_backup(&mut self, id: &str) -> Result<(), RewindError> {
-        match catalog::delete(&self.name, id).await {
-            Err(RewindError::NoSuchBackup { .. }) => {
-                delete_held(&self.name, id, self.blocked_policy()()).await
-            }
-            deleted => deleted,
-        }
+        delete_backup_of(&self.name, id, true, self.blocked_policy()()).await
     }
 
     async fn verify(
@@ -701,6 +686,11 @@ impl Backups for IdbBackend {
         keep: Option<&BackupManifest>,
     ) -> Result<(), RewindError> {
         swap_staged(staged, entry, keep, &self.blocked_policy()).await?;
+        if let Some(kept) = keep {
+            // Listed by the catalog, which listing reads; should this fail, the next read of
+            // the database lists it (`in_place::reconcile`).
+            let _ = catalog::save_held(kept).await;
+        }
         // A backup folder gets every automatic backup: this one is made into a file for it
         // (only then: the copy a restore saves is what a folder costs). Its failure is
         // reported, never the restore's.

@@ -517,6 +517,10 @@ impl Migrate for IdbBackend {
         };
         let idb_version = db.version() as u64;
         let outcome = read_state(&db).await;
+        // The catalog lists the backups held in place as the database holds them.
+        if let Ok(held) = super::in_place::held_in(&db).await {
+            super::in_place::reconcile(&self.name, &held).await;
+        }
         db.close();
         let mut state = outcome?;
         state.idb_version = idb_version;

@@ -152,6 +152,21 @@ pub async fn save(
     .map_err(|e| storage_error(e, needed))
 }
 
+/// Lists a backup held in place in the app's database (`in_place.rs`): its manifest alone, no
+/// file (one is made from the database when asked for).
+pub async fn save_held(manifest: &BackupManifest) -> Result<(), RewindError> {
+    let json = serde_json::to_string(manifest)
+        .map_err(|e| RewindError::Migration(crate::MigrationError::Storage(e.to_string())))?;
+    with_catalog(&manifest.database, async |db| {
+        let tx = db.transaction_with_str_and_mode(MANIFESTS, IdbTransactionMode::Readwrite)?;
+        tx.object_store(MANIFESTS)?
+            .put_with_key(&JsValue::from_str(&json), &JsValue::from_str(&manifest.id))?;
+        await_transaction(&tx).await
+    })
+    .await
+    .map_err(|e| storage_error(e, 0))
+}
+
 /// One backup listed: its manifest and whether its file is sealed.
 pub struct CatalogEntry {
     pub manifest: BackupManifest,

@@ -6,6 +6,7 @@
 //! (`snapshot`, format 3). Deleting one drops its stores and its key by one upgrade.
 
 use super::backend::{parse_json, META_STORE};
+use super::catalog;
 use super::error::thrown;
 use super::inspect::store_names;
 use super::open::{open_existing, open_with_upgrade, BlockedPolicy, Upgrade};
@@ -78,39 +79,65 @@ pub(crate) fn put_manifest(
 }
 
 /// The backups held in place in database `name`, in no particular order (none when it does
-/// not exist: it is not created).
-pub(crate) async fn list(name: &str) -> Result<Vec<BackupManifest>, RewindError> {
+/// not exist: it is not created). Waits while an upgrade of it waits for other tabs: listing
+/// backups reads the catalog's copies of these manifests instead (`reconcile`).
+async fn list(name: &str) -> Result<Vec<BackupManifest>, RewindError> {
     let db = match open_existing(name).await {
         Ok(db) => db,
         Err(IdbError::NoSuchDatabase(_)) => return Ok(Vec::new()),
         Err(other) => return Err(RewindError::Migration(other.into())),
     };
-    let outcome = async {
-        if !store_names(&db).iter().any(|n| n == META_STORE) {
-            return Ok(Vec::new());
-        }
-        let tx = db.transaction_with_str(META_STORE).map_err(thrown)?;
-        let range = web_sys::IdbKeyRange::bound(
-            &JsValue::from_str(KEY_PREFIX),
-            &JsValue::from_str(&format!("{KEY_PREFIX}\u{ffff}")),
-        )
-        .map_err(thrown)?;
-        let all: js_sys::Array = await_request(
-            tx.object_store(META_STORE)
-                .map_err(thrown)?
-                .get_all_with_key(&range)
-                .map_err(thrown)?,
-        )
-        .await?
-        .unchecked_into();
-        all.iter()
-            .map(|text| parse_json("a backup held in place", &text))
-            .collect::<Result<Vec<BackupManifest>, _>>()
-            .map_err(RewindError::Migration)
-    }
-    .await;
+    let outcome = held_in(&db).await;
     db.close();
     outcome
+}
+
+/// The backups held in place in the open database `db`.
+pub(crate) async fn held_in(db: &web_sys::IdbDatabase) -> Result<Vec<BackupManifest>, RewindError> {
+    if !store_names(db).iter().any(|n| n == META_STORE) {
+        return Ok(Vec::new());
+    }
+    let tx = db.transaction_with_str(META_STORE).map_err(thrown)?;
+    let range = web_sys::IdbKeyRange::bound(
+        &JsValue::from_str(KEY_PREFIX),
+        &JsValue::from_str(&format!("{KEY_PREFIX}\u{ffff}")),
+    )
+    .map_err(thrown)?;
+    let all: js_sys::Array = await_request(
+        tx.object_store(META_STORE)
+            .map_err(thrown)?
+            .get_all_with_key(&range)
+            .map_err(thrown)?,
+    )
+    .await?
+    .unchecked_into();
+    all.iter()
+        .map(|text| parse_json("a backup held in place", &text))
+        .collect::<Result<Vec<BackupManifest>, _>>()
+        .map_err(RewindError::Migration)
+}
+
+/// Makes the catalog list exactly the backups `held` in database `name`: a copy of each
+/// manifest (so that listing never opens the app's database, which an upgrade waiting for
+/// other tabs keeps closed), none of one that is gone. The swap writes a held backup's
+/// manifest into the database and the catalog's copy follows it; a page closed in between, a
+/// deletion cut short or a database deleted by its app is mended here, at the next read.
+/// Best effort: a catalog that cannot be written now is mended at a later read.
+pub(crate) async fn reconcile(name: &str, held: &[BackupManifest]) {
+    let Ok(listed) = catalog::list_entries(name).await else {
+        return;
+    };
+    for kept in held {
+        if !listed.iter().any(|e| e.manifest.id == kept.id) {
+            let _ = catalog::save_held(kept).await;
+        }
+    }
+    for gone in listed
+        .iter()
+        .filter(|e| e.manifest.in_place && !held.iter().any(|k| k.id == e.manifest.id))
+    {
+        let _ = catalog::delete(name, &gone.manifest.id).await;
+    }
 }
 
 /// The backup held in place in database `name` with this id, if there is one.

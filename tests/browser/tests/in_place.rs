@@ -77,6 +77,16 @@ async fn a_restore_holds_what_it_replaces_in_place_and_makes_it_a_file_when_aske
         .iter()
         .any(|s| s.starts_with("__rewind_backup_")));
 
+    // Listing reads the catalog's copy of its manifest. Lost (a page closed between the swap
+    // and that copy), the next read of the database lists it again.
+    idb::delete_database(&format!("__rewind_backups:{name}"))
+        .await
+        .unwrap();
+    assert!(rw.list_backups().await.unwrap().is_empty());
+    rw.status().await.unwrap();
+    let relisted = rw.list_backups().await.unwrap();
+    assert_eq!(relisted.iter().map(|m| &m.id).collect::<Vec<_>>(), [&held]);
+
     // Made into a file when asked for: the fifty notes, restorable anywhere.
     let file = rw.export_backup(&held).await.unwrap();
     let inspected = Rewind::inspect_file(&file).await.unwrap();

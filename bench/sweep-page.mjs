@@ -117,8 +117,9 @@ export const S = {
     await rw.deleteBackup(manifest.id);
     return { ms: t2 - t0, backupMs: t1 - t0, bytes: rewindFile.size };
   },
-  /** A backup as the restore's automatic one is made (stored as it is, format 3), alone: the
-   * part of a restore's time its automatic backup takes. */
+  /** A copy of the data as a backup stored as it is (format 3), alone: what a restore's
+   * automatic backup cost before it was held in place (2026-12-01), and what a migration's
+   * still costs. */
   async automaticBackup() {
     const rw = await Rewind.open(DB, MIGRATIONS, { keepAutomaticBackups: 1 });
     gc();

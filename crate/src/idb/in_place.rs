@@ -3,7 +3,9 @@
 //! backup's manifest under `backup:<id>` in `__rewind_meta`, both by that one upgrade, so that
 //! a crash leaves both or neither. Nothing is copied until a file is asked for (export,
 //! inspect, restore, the restore's diff): the stores are then backed up as a database's are
-//! (`snapshot`, format 3). Deleting one drops its stores and its key by one upgrade.
+//! (`snapshot`, format 3). Deleting one drops its stores and its key by one upgrade. The
+//! catalog lists it by a copy of its manifest (`reconcile`), so that listing backups never
+//! waits for the app's database.
 
 use super::backend::{parse_json, META_STORE};
 use super::catalog;

@@ -324,12 +324,8 @@ mod tests {
             progress(op).as_deref(),
             Some("Writing the backup: 1,234 of 10,000 records (11.8 MB of 96.0 MB), about 37 seconds left")
         );
-        let backing_up = writing
-            .apply(Action::Progress {
-                done: 10_000,
-                total: 10_000,
-                at: 3_000.0,
-            })
+        let backing_up = PageState::default()
+            .apply(Action::Run(Command::MigrateToLatest))
             .apply(Action::Progress {
                 done: 0,
                 total: 3_218,

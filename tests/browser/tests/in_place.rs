@@ -161,7 +161,11 @@ async fn retention_and_a_restore_without_backup_leave_no_stores_behind() {
         .filter(|m| m.automatic)
         .map(|m| m.id)
         .collect();
-    assert_eq!(automatic, [second.clone()], "retention keeps the newest");
+    assert_eq!(
+        automatic,
+        std::slice::from_ref(&second),
+        "retention keeps the newest"
+    );
     let held: Vec<String> = store_names(&name)
         .await
         .into_iter()

@@ -67,6 +67,11 @@ extern "C" {
     pub async fn greeting_text(name: &str) -> Result<JsValue, JsValue>;
 }
 
+/// The notes of database `name` as JSON text (`notes_json`), to compare two states by.
+pub async fn notes(name: &str) -> String {
+    notes_json(name).await.unwrap().as_string().unwrap()
+}
+
 /// Everything in a database as one JSON text: IDB version, every store's schema options and
 /// every key and record (Rewind's own stores included). Two equal dumps mean nothing changed.
 pub async fn dump(name: &str) -> String {

@@ -5,7 +5,7 @@
 
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
 use rewind::{Migrator, Operation, RestoreConsent, UnsupportedRecords};
-use rewind_browser_tests::{fresh_database, notes_json, put_v1_notes};
+use rewind_browser_tests::{fresh_database, notes, put_v1_notes};
 use rewind_test_support::{count_words, demo_migrations};
 use wasm_bindgen_test::*;
 
@@ -13,10 +13,6 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn migrator() -> Migrator {
     Migrator::new(demo_migrations(3), count_words())
-}
-
-async fn notes(name: &str) -> String {
-    notes_json(name).await.unwrap().as_string().unwrap()
 }
 
 /// A database at version 1 with 30 notes.

@@ -4,7 +4,7 @@
 
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
 use rewind::{BackupPolicy, Migrator, RestoreConsent};
-use rewind_browser_tests::{dump, fresh_database, notes_json, put_v1_notes};
+use rewind_browser_tests::{dump, fresh_database, notes, put_v1_notes};
 use rewind_test_support::{count_words, demo_migrations};
 use wasm_bindgen_test::*;
 
@@ -12,10 +12,6 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn migrator() -> Migrator {
     Migrator::new(demo_migrations(1), count_words())
-}
-
-async fn notes(name: &str) -> String {
-    notes_json(name).await.unwrap().as_string().unwrap()
 }
 
 /// The names of the stores database `name` holds.

@@ -67,6 +67,22 @@ extern "C" {
     pub async fn greeting_text(name: &str) -> Result<JsValue, JsValue>;
 }
 
+/// Restores `file`, another database's backup, into `rw`'s database.
+pub async fn restore_copy(rw: &rewind::test_hooks::Rewind, file: web_sys::Blob) {
+    use rewind::test_hooks::{OperationOptions, RestoreSource};
+    let consent = rewind::RestoreConsent {
+        allow_other_database: true,
+        ..rewind::RestoreConsent::default()
+    };
+    rw.restore(
+        RestoreSource::Blob(file),
+        consent,
+        OperationOptions::default(),
+    )
+    .await
+    .unwrap();
+}
+
 /// The notes of database `name` as JSON text (`notes_json`), to compare two states by.
 pub async fn notes(name: &str) -> String {
     notes_json(name).await.unwrap().as_string().unwrap()

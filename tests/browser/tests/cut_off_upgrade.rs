@@ -5,7 +5,7 @@
 
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
 use rewind::{Migrator, Operation, RestoreConsent, UnsupportedRecords};
-use rewind_browser_tests::{fresh_database, notes, put_v1_notes};
+use rewind_browser_tests::{fresh_database, notes, put_v1_notes, restore_copy};
 use rewind_test_support::{count_words, demo_migrations};
 use wasm_bindgen_test::*;
 
@@ -95,17 +95,7 @@ async fn the_next_operation_undoes_a_cut_off_upgrade_from_its_backup_then_runs()
     );
     let copy = format!("{}-copy", rw.name());
     let replica = Rewind::new(&copy, migrator());
-    replica
-        .restore(
-            RestoreSource::Blob(rw.export_backup(&kept.id).await.unwrap().into()),
-            RestoreConsent {
-                allow_other_database: true,
-                ..RestoreConsent::default()
-            },
-            OperationOptions::default(),
-        )
-        .await
-        .unwrap();
+    restore_copy(&replica, rw.export_backup(&kept.id).await.unwrap().into()).await;
     assert_eq!(
         notes(&copy).await,
         half,

@@ -4,7 +4,7 @@
 
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
 use rewind::{BackupPolicy, Migrator, RestoreConsent};
-use rewind_browser_tests::{dump, fresh_database, notes, put_v1_notes};
+use rewind_browser_tests::{dump, fresh_database, notes, put_v1_notes, restore_copy};
 use rewind_test_support::{count_words, demo_migrations};
 use wasm_bindgen_test::*;
 
@@ -93,17 +93,7 @@ async fn a_restore_holds_what_it_replaces_in_place_and_makes_it_a_file_when_aske
     assert_eq!(inspected.store("notes").unwrap().records, 50);
     let copy = format!("{name}-copy");
     let replica = Rewind::new(&copy, migrator());
-    replica
-        .restore(
-            RestoreSource::Blob(file.into()),
-            RestoreConsent {
-                allow_other_database: true,
-                ..RestoreConsent::default()
-            },
-            OperationOptions::default(),
-        )
-        .await
-        .unwrap();
+    restore_copy(&replica, file.into()).await;
     assert_eq!(notes(&copy).await, fifty);
     idb::delete_database(&copy).await.unwrap();
 

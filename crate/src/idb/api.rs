@@ -283,11 +283,7 @@ impl Rewind {
 
     /// Every backup of this database, newest first.
     pub async fn list_backups(&self) -> Result<Vec<BackupManifest>, RewindError> {
-        Ok(catalog::list_entries(&self.name)
-            .await?
-            .into_iter()
-            .map(|e| e.manifest)
-            .collect())
+        catalog::list(&self.name).await
     }
 
     /// Every backup of this database with whether it is sealed, newest first.
@@ -472,8 +468,6 @@ impl Rewind {
     }
 }
 
-/// The Blob of the backup file `source` names, unsealed if it is sealed (with the source's
-/// passphrase, which it then needs).
 /// The file of backup `id` of database `name`: the catalog's, or one held in place made into
 /// a file.
 async fn backup_file(name: &str, id: &str) -> Result<web_sys::Blob, RewindError> {
@@ -512,6 +506,8 @@ async fn delete_backup_of(
     }
 }
 
+/// The Blob of the backup file `source` names, unsealed if it is sealed (with the source's
+/// passphrase, which it then needs).
 async fn source_blob(name: &str, source: RestoreSource) -> Result<web_sys::Blob, RewindError> {
     let (source, passphrase) = match source {
         RestoreSource::Sealed { source, passphrase } => (*source, Some(passphrase)),
@@ -591,6 +587,28 @@ impl IdbBackend {
     }
 }
 
+impl IdbBackend {
+    /// A backup folder gets every automatic backup: one held in place is made into a file for
+    /// it (only then: the copy a restore saves is what a folder costs). Its failure is
+    /// reported, never the restore's.
+    async fn write_held_to_folder(&self, kept: &BackupManifest) {
+        if !matches!(catalog::folder_record(&self.name).await, Ok(Some(_))) {
+            return;
+        }
+        let write = match in_place::file(&self.name, &kept.id).await {
+            Ok(Some(made)) => {
+                let reason = FolderReason::Automatic;
+                folder::write_backup(&self.name, &made.manifest, &made.blob, reason).await
+            }
+            Ok(None) => None,
+            Err(err) => Some(FolderWrite::failed(err.to_string())),
+        };
+        if let Some(slot) = &self.folder_write {
+            *slot.borrow_mut() = write;
+        }
+    }
+}
+
 impl Backups for IdbBackend {
     type Lock = LockGuard;
     type Source = RestoreSource;
@@ -632,11 +650,7 @@ impl Backups for IdbBackend {
     }
 
     async fn list_backups(&mut self) -> Result<Vec<BackupManifest>, RewindError> {
-        Ok(catalog::list_entries(&self.name)
-            .await?
-            .into_iter()
-            .map(|e| e.manifest)
-            .collect())
+        catalog::list(&self.name).await
     }
 
     async fn delete_backup(&mut self, id: &str) -> Result<(), RewindError> {
@@ -690,24 +704,7 @@ impl Backups for IdbBackend {
             // Listed by the catalog, which listing reads; should this fail, the next read of
             // the database lists it (`in_place::reconcile`).
             let _ = catalog::save_held(kept).await;
-        }
-        // A backup folder gets every automatic backup: this one is made into a file for it
-        // (only then: the copy a restore saves is what a folder costs). Its failure is
-        // reported, never the restore's.
-        if let Some(kept) = keep {
-            if matches!(catalog::folder_record(&self.name).await, Ok(Some(_))) {
-                let write = match in_place::file(&self.name, &kept.id).await {
-                    Ok(Some(made)) => {
-                        let reason = FolderReason::Automatic;
-                        folder::write_backup(&self.name, &made.manifest, &made.blob, reason).await
-                    }
-                    Ok(None) => None,
-                    Err(err) => Some(FolderWrite::failed(err.to_string())),
-                };
-                if let Some(slot) = &self.folder_write {
-                    *slot.borrow_mut() = write;
-                }
-            }
+            self.write_held_to_folder(kept).await;
         }
         Ok(())
     }

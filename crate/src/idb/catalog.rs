@@ -152,6 +152,15 @@ pub async fn save(
     .map_err(|e| storage_error(e, needed))
 }
 
+/// Every backup of `database`, newest first.
+pub async fn list(database: &str) -> Result<Vec<BackupManifest>, RewindError> {
+    Ok(list_entries(database)
+        .await?
+        .into_iter()
+        .map(|e| e.manifest)
+        .collect())
+}
+
 /// Lists a backup held in place in the app's database (`in_place.rs`): its manifest alone, no
 /// file (one is made from the database when asked for).
 pub async fn save_held(manifest: &BackupManifest) -> Result<(), RewindError> {

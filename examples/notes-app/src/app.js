@@ -64,9 +64,10 @@ async function start() {
   status.textContent = report.from === report.to
     ? `Ready (schema version ${report.to}).`
     : `Ready: ${adopted ? "your notes from Notes 1.x were adopted and " : ""}upgraded from schema version ${report.from} to ${report.to}.`;
-  document.body.dataset.ready = "true";
   form.querySelector("fieldset").disabled = false;
   await refresh();
+  // Ready once the notes show: whoever waits for it (a person, a test) then sees them.
+  document.body.dataset.ready = "true";
 }
 
 form.addEventListener("submit", async (e) => {

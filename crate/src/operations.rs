@@ -32,10 +32,11 @@ pub struct BackupRequest {
 }
 
 impl BackupRequest {
-    /// The backup Rewind takes before an operation. Stored as it is (format 3), not
-    /// compressed: a person waits on the operation, and compressing (the browser's DEFLATE,
-    /// about 25 MB/s) made a restore of text records up to twice as slow
-    /// (docs/benchmarks.md, "Compressed backups"); retention keeps it a short while.
+    /// The backup Rewind takes before a migration, rollback or adoption (a restore's is held
+    /// in place by its swap instead). Stored as it is (format 3), not compressed: a person
+    /// waits on the operation, and compressing (the browser's DEFLATE, about 25 MB/s) made
+    /// such a backup up to twice as slow (docs/benchmarks.md, "Compressed backups");
+    /// retention keeps it a short while.
     pub fn automatic(label: String, unsupported: UnsupportedRecords) -> BackupRequest {
         BackupRequest {
             label,

@@ -5,7 +5,8 @@
 //! inspect, restore, the restore's diff): the stores are then backed up as a database's are
 //! (`snapshot`, format 3). Deleting one drops its stores and its key by one upgrade. The
 //! catalog lists it by a copy of its manifest (`reconcile`), so that listing backups never
-//! waits for the app's database.
+//! waits for the app's database. One whose stores an app's own upgrade dropped is no backup any
+//! more (`held_in`).
 
 use super::backend::{parse_json, META_STORE};
 use super::catalog;
@@ -80,23 +81,12 @@ pub(crate) fn put_manifest(
     Ok(())
 }
 
-/// The backups held in place in database `name`, in no particular order (none when it does
-/// not exist: it is not created). Waits while an upgrade of it waits for other tabs: listing
-/// backups reads the catalog's copies of these manifests instead (`reconcile`).
-async fn list(name: &str) -> Result<Vec<BackupManifest>, RewindError> {
-    let db = match open_existing(name).await {
-        Ok(db) => db,
-        Err(IdbError::NoSuchDatabase(_)) => return Ok(Vec::new()),
-        Err(other) => return Err(RewindError::Migration(other.into())),
-    };
-    let outcome = held_in(&db).await;
-    db.close();
-    outcome
-}
-
-/// The backups held in place in the open database `db`.
+/// The backups held in place in the open database `db`: those whose stores are all there. One
+/// whose stores are gone (an app's own upgrade dropped them) is no backup any more: it is not
+/// listed and cannot be restored; its manifest stays, unread.
 pub(crate) async fn held_in(db: &web_sys::IdbDatabase) -> Result<Vec<BackupManifest>, RewindError> {
-    if !store_names(db).iter().any(|n| n == META_STORE) {
+    let names = store_names(db);
+    if !names.iter().any(|n| n == META_STORE) {
         return Ok(Vec::new());
     }
     let tx = db.transaction_with_str(META_STORE).map_err(thrown)?;
@@ -113,10 +103,15 @@ pub(crate) async fn held_in(db: &web_sys::IdbDatabase) -> Result<Vec<BackupManif
     )
     .await?
     .unchecked_into();
-    all.iter()
+    let all = all
+        .iter()
         .map(|text| parse_json("a backup held in place", &text))
         .collect::<Result<Vec<BackupManifest>, _>>()
-        .map_err(RewindError::Migration)
+        .map_err(RewindError::Migration)?;
+    Ok(all
+        .into_iter()
+        .filter(|kept| (0..kept.stores.len()).all(|i| names.contains(&store_name(&kept.id, i))))
+        .collect())
 }
 
 /// Makes the catalog list exactly the backups `held` in database `name`: a copy of each
@@ -142,16 +137,30 @@ pub(crate) async fn reconcile(name: &str, held: &[BackupManifest]) {
     }
 }
 
-/// The backup held in place in database `name` with this id, if there is one.
-async fn find(name: &str, id: &str) -> Result<Option<BackupManifest>, RewindError> {
-    Ok(list(name).await?.into_iter().find(|m| m.id == id))
+/// The backup held in place in database `name` with this id, if there is one, and the
+/// database's IndexedDB version (none when it does not exist: it is not created). Waits while
+/// an upgrade of it waits for other tabs: listing backups reads the catalog's copies of these
+/// manifests instead (`reconcile`).
+async fn find(name: &str, id: &str) -> Result<Option<(BackupManifest, u64)>, RewindError> {
+    let db = match open_existing(name).await {
+        Ok(db) => db,
+        Err(IdbError::NoSuchDatabase(_)) => return Ok(None),
+        Err(other) => return Err(RewindError::Migration(other.into())),
+    };
+    let version = db.version() as u64;
+    let held = held_in(&db).await;
+    db.close();
+    Ok(held?
+        .into_iter()
+        .find(|m| m.id == id)
+        .map(|kept| (kept, version)))
 }
 
 /// Backup `id` held in place in database `name` made into a file (format 3): the backup as
 /// it would have been taken before the restore. Records no file can carry are left out and
 /// listed (their restore keeps the live ones), never a reason to refuse: the data is there.
 pub(crate) async fn file(name: &str, id: &str) -> Result<Option<SnapshotFile>, RewindError> {
-    let Some(kept) = find(name, id).await? else {
+    let Some((kept, _)) = find(name, id).await? else {
         return Ok(None);
     };
     let info = SnapshotInfo {
@@ -174,12 +183,9 @@ pub(crate) async fn delete(
     id: &str,
     blocked: BlockedPolicy,
 ) -> Result<bool, RewindError> {
-    let Some(kept) = find(name, id).await? else {
+    let Some((kept, version)) = find(name, id).await? else {
         return Ok(false);
     };
-    let db = open_existing(name).await?;
-    let version = db.version() as u64;
-    db.close();
     let stores: Vec<String> = (0..kept.stores.len())
         .map(|i| store_name(&kept.id, i))
         .collect();

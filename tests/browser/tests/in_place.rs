@@ -4,7 +4,10 @@
 
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
 use rewind::{BackupPolicy, Migrator, RestoreConsent};
-use rewind_browser_tests::{dump, fresh_database, notes, put_v1_notes, restore_copy};
+use rewind_browser_tests::{
+    dump, fresh_database, notes, open_ignoring_versionchange, put_v1_notes, restore_copy, sleep,
+};
+use wasm_bindgen::JsCast;
 use rewind_test_support::{count_words, demo_migrations};
 use wasm_bindgen_test::*;
 
@@ -181,5 +184,113 @@ async fn retention_and_a_restore_without_backup_leave_no_stores_behind() {
         .filter(|s| s.starts_with("__rewind_backup_"))
         .collect();
     assert_eq!(after, held, "nothing more is held");
+    idb::delete_database(&name).await.unwrap();
+}
+
+/// The names of the stores that hold backup `id` in database `name`.
+async fn held_stores(name: &str, id: &str) -> Vec<String> {
+    let prefix = format!("__rewind_backup_{id}_");
+    store_names(name)
+        .await
+        .into_iter()
+        .filter(|s| s.starts_with(&prefix))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn deleting_a_held_backup_while_another_tab_holds_on_is_blocked_and_keeps_it_whole() {
+    let name = fresh_database("in-place-blocked").await.unwrap();
+    let mut rw = Rewind::new(&name, migrator());
+    let ten = with_backup(&rw, 5).await;
+    let held = restore(&rw, &ten).await.expect("an automatic backup");
+    let ten_notes = notes(&name).await;
+    let stores = held_stores(&name, &held).await;
+    assert!(!stores.is_empty());
+
+    // Another "tab": a connection that ignores versionchange.
+    let blocker: web_sys::IdbDatabase = open_ignoring_versionchange(&name)
+        .await
+        .unwrap()
+        .unchecked_into();
+    rw.block_timeout_ms = 300;
+    let err = rw.delete_backup(&held).await.unwrap_err();
+    assert_eq!(err.code(), "Blocked", "{err}");
+    blocker.close();
+    sleep(200).await;
+
+    // Nothing of it went: still listed, its stores there, its file whole.
+    assert!(rw
+        .list_backups()
+        .await
+        .unwrap()
+        .iter()
+        .any(|m| m.id == held && m.in_place));
+    assert_eq!(held_stores(&name, &held).await, stores);
+    let file = rw.export_backup(&held).await.unwrap();
+    let inspected = Rewind::inspect_file(&file).await.unwrap();
+    assert_eq!(inspected.store("notes").unwrap().records, 15);
+    assert_eq!(notes(&name).await, ten_notes, "the app's data is untouched");
+
+    // Once the other tab is gone, it deletes.
+    rw.delete_backup(&held).await.unwrap();
+    assert!(held_stores(&name, &held).await.is_empty());
+    idb::delete_database(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_held_backup_whose_stores_are_gone_is_no_backup_any_more() {
+    let name = fresh_database("in-place-gone").await.unwrap();
+    let rw = Rewind::new(&name, migrator());
+    let ten = with_backup(&rw, 5).await;
+    let held = restore(&rw, &ten).await.expect("an automatic backup");
+    let ten_notes = notes(&name).await;
+    // Its stores dropped behind Rewind's back (an app's own upgrade), its manifest left: no
+    // backup any more, and never offered as one.
+    let version = {
+        let db = idb::open_existing(&name).await.unwrap();
+        let v = db.version() as u64;
+        db.close();
+        v
+    };
+    let stores = held_stores(&name, &held).await;
+    let db = idb::open_with_upgrade(
+        &name,
+        version + 1,
+        move |up: idb::Upgrade| async move {
+            for store in &stores {
+                up.db.delete_object_store(store)?;
+            }
+            Ok::<(), idb::IdbError>(())
+        },
+        idb::BlockedPolicy::default(),
+    )
+    .await
+    .unwrap();
+    db.close();
+    let before = dump(&name).await;
+
+    let err = rw.export_backup(&held).await.unwrap_err();
+    assert_eq!(err.code(), "NoSuchBackup", "{err}");
+    let err = rw
+        .restore(
+            RestoreSource::Backup(held.clone()),
+            RestoreConsent::default(),
+            OperationOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NoSuchBackup", "{err}");
+    assert_eq!(dump(&name).await, before, "nothing changed");
+    assert_eq!(notes(&name).await, ten_notes);
+    // The next read of the database takes it off the list.
+    rw.status().await.unwrap();
+    assert!(rw
+        .list_backups()
+        .await
+        .unwrap()
+        .iter()
+        .all(|m| m.id != held));
+    let err = rw.delete_backup(&held).await.unwrap_err();
+    assert_eq!(err.code(), "NoSuchBackup", "{err}");
     idb::delete_database(&name).await.unwrap();
 }

@@ -7,8 +7,8 @@ use rewind::{BackupPolicy, Migrator, RestoreConsent};
 use rewind_browser_tests::{
     dump, fresh_database, notes, open_ignoring_versionchange, put_v1_notes, restore_copy, sleep,
 };
-use wasm_bindgen::JsCast;
 use rewind_test_support::{count_words, demo_migrations};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -1,7 +1,8 @@
 //! Records a backup left out — they hold a value no backup can carry, such as a non-extractable
 //! `CryptoKey` — are carried over from the live database when that backup is restored: same
 //! store, same key, inside the restore's own transaction, so they survive a restore in the
-//! browser that holds them.
+//! browser that holds them. A backup the database holds in place (`in_place.rs`) still has
+//! them: they are carried from its stores.
 //!
 //! A record is carried only where the live store keys its records the way the backup's store
 //! does (same key path and key generator); otherwise it could land under another key, so it
@@ -38,26 +39,27 @@ impl Carried {
     }
 }
 
-/// For each of the manifest's skipped records, in order: the live record, when the live
-/// database holds it in a store that keys records as the backup's store does. Only `tx`'s own
-/// requests are awaited, so it may run inside the restore's upgrade transaction.
-pub(crate) async fn read_carried(
+/// For each of the manifest's skipped records, in order: the record in its source store
+/// (`sources`, one per skipped record: see [`carry_sources`]), when that store exists and keys
+/// records as the backup's store does. Only `tx`'s own requests are awaited.
+async fn read_carried(
     db: &IdbDatabase,
     tx: &IdbTransaction,
     manifest: &BackupManifest,
+    sources: &[String],
 ) -> Result<Vec<Option<Carried>>, RewindError> {
     let live = store_names(db);
     let mut out = Vec::with_capacity(manifest.skipped.len());
-    for skipped in &manifest.skipped {
+    for (skipped, source) in manifest.skipped.iter().zip(sources) {
         let Some(schema) = manifest.store(&skipped.store).map(|s| &s.schema) else {
             out.push(None);
             continue;
         };
-        if !live.contains(&skipped.store) {
+        if !live.contains(source) {
             out.push(None);
             continue;
         }
-        let store = tx.object_store(&skipped.store).map_err(thrown)?;
+        let store = tx.object_store(source).map_err(thrown)?;
         let same_keys = read_store(&store)
             .map(|s| s.key_path == schema.key_path && s.auto_increment == schema.auto_increment)?;
         if !same_keys {
@@ -99,27 +101,54 @@ pub(crate) async fn write_carried(
     Ok(())
 }
 
-/// [`read_carried`] in a read-only transaction of its own over the live stores that may hold
-/// skipped records; `None` when none of them exists.
+/// Where each of the manifest's skipped records is carried from: when the database still
+/// holds that very backup in place (a restore's automatic backup, restored by its id or from
+/// its exported file), its held store, which holds the record exactly as it was; otherwise
+/// the live store of the same name.
+async fn carry_sources(
+    db: &IdbDatabase,
+    manifest: &BackupManifest,
+) -> Result<Vec<String>, RewindError> {
+    let held = super::in_place::held_in(db)
+        .await?
+        .into_iter()
+        .find(|kept| kept.id == manifest.id);
+    Ok(manifest
+        .skipped
+        .iter()
+        .map(|skipped| {
+            held.as_ref()
+                .and_then(|kept| {
+                    let i = kept
+                        .stores
+                        .iter()
+                        .position(|s| s.schema.name == skipped.store)?;
+                    Some(super::in_place::store_name(&kept.id, i))
+                })
+                .unwrap_or_else(|| skipped.store.clone())
+        })
+        .collect())
+}
+
+/// [`read_carried`] in a read-only transaction of its own over the stores that may hold
+/// skipped records (held or live: [`carry_sources`]); `None` when none of them exists.
 pub(crate) async fn read_live(
     db: &IdbDatabase,
     manifest: &BackupManifest,
 ) -> Result<Option<Vec<Option<Carried>>>, RewindError> {
     let live = store_names(db);
-    let stores: js_sys::Array = manifest
-        .skipped
-        .iter()
-        .map(|s| &s.store)
-        .filter(|s| live.contains(s))
-        .map(|s| JsValue::from_str(s))
-        .collect();
-    if stores.length() == 0 {
+    let sources = carry_sources(db, manifest).await?;
+    let mut scope: Vec<&String> = sources.iter().filter(|s| live.contains(s)).collect();
+    scope.sort();
+    scope.dedup();
+    if scope.is_empty() {
         return Ok(None);
     }
+    let stores: js_sys::Array = scope.into_iter().map(|s| JsValue::from_str(s)).collect();
     let tx = db
         .transaction_with_str_sequence_and_mode(&stores, IdbTransactionMode::Readonly)
         .map_err(thrown)?;
-    let carried = read_carried(db, &tx, manifest).await?;
+    let carried = read_carried(db, &tx, manifest, &sources).await?;
     await_transaction(&tx).await?;
     Ok(Some(carried))
 }

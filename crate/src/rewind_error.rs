@@ -41,9 +41,9 @@ pub enum RewindError {
     QuotaExceeded { needed: u64, detail: String },
 
     #[error(
-        "there is not enough storage space to restore this backup: it needs about {needed} bytes{}. \
-         Nothing was changed. Free some space (delete old backups or other sites' data) and try \
-         again.",
+        "there is not enough storage space to restore this backup{}{}. Nothing was changed. Free \
+         some space (delete old backups or other sites' data) and try again.",
+        needs_about(*needed),
         in_parentheses(detail)
     )]
     RestoreNoRoom { needed: u64, detail: String },
@@ -125,6 +125,15 @@ pub enum RewindError {
 }
 
 /// The browser's own words, when it gave any, after a space and in parentheses.
+/// ": it needs about N bytes", unless the size is not known (0: a backup held in place, whose
+/// stores' size the browser does not tell).
+fn needs_about(needed: u64) -> String {
+    match needed {
+        0 => String::new(),
+        n => format!(": it needs about {n} bytes"),
+    }
+}
+
 fn in_parentheses(detail: &str) -> String {
     match detail.is_empty() {
         true => String::new(),

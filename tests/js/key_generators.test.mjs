@@ -113,3 +113,35 @@ test("a backup of a database whose generators were never used records 1, and a r
     assert.deepEqual(r.kept, { seq: [1], docs: [1], held: [1], plain: [] });
   });
 });
+
+test("a backup held in place restores by id from its own stores: every record, every generator, progress", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("gen-held", M);
+      await rw.migrateTo();
+      const empty = await rw.backup("empty");
+      await seed("gen-held");
+      // The restore of the empty backup holds the seeded stores in place, generators and all.
+      const emptied = await rw.restore(empty.id);
+      const keptEmpty = await allKeys("gen-held");
+      const held = (await rw.listBackups()).find((m) => m.id === emptied.backupId);
+      const progress = [];
+      const report = await rw.restore(held.id, { onProgress: (done, total) => progress.push([done, total]) });
+      const kept = await allKeys("gen-held");
+      const next = await nextKeys("gen-held");
+      const stillListed = (await rw.listBackups()).some((m) => m.id === held.id);
+      return { keptEmpty, inPlace: held.inPlace, records: held.stores.map((s) => s.records), kept, next, progress,
+        newHeld: report.backupId !== null && report.backupId !== held.id, stillListed };
+    });
+    assert.deepEqual(r.keptEmpty, { seq: [], docs: [], held: [], plain: [] });
+    assert.equal(r.inPlace, true);
+    assert.deepEqual(r.records, [2, 3, 1, 50], "docs, held, plain, seq as the restore found them");
+    assert.deepEqual(r.kept, KEPT, "restored by id from its stores: the records");
+    assert.deepEqual(r.next, NEXT, "and the generators where they stood");
+    assert.deepEqual(r.progress.at(-1), [56, 56], "progress counts every record copied");
+    assert.ok(r.progress.length >= 1);
+    assert.ok(r.newHeld, "what it replaced is held in turn");
+    assert.ok(r.stillListed, "the backup restored from stays");
+  });
+});

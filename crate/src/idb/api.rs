@@ -5,11 +5,11 @@
 
 use super::backend::IdbBackend;
 use super::catalog::CatalogEntry;
-use super::chunked_file::{inspect_blob, open_file, OpenedFile};
+use super::chunked_file::{inspect_blob, open_file};
 use super::folder::{self, FolderStatus, FolderWrite, FolderWriteSlot};
 use super::lock::{lock_database, LockGuard};
 use super::open::BlockedPolicy;
-use super::restore::{discard_staged, stage_restore, swap_staged, StagedRestore};
+use super::restore::{discard_staged, stage_restore, swap_staged, RestoreInput, StagedRestore};
 use super::sealed;
 use super::snapshot::{snapshot, Reading, SnapshotInfo};
 use super::storage::{blob_to_file, bytes_to_blob};
@@ -612,7 +612,7 @@ impl IdbBackend {
 impl Backups for IdbBackend {
     type Lock = LockGuard;
     type Source = RestoreSource;
-    type Verified = OpenedFile;
+    type Verified = RestoreInput;
     type Staged = StagedRestore;
 
     fn name(&self) -> &str {
@@ -661,10 +661,18 @@ impl Backups for IdbBackend {
         &mut self,
         source: RestoreSource,
     ) -> Result<(BackupManifest, Self::Verified), RewindError> {
+        if let RestoreSource::Backup(id) = &source {
+            // A backup held in place is copied from its stores, not made into a file first.
+            if let Err(RewindError::NoSuchBackup { .. }) = catalog::file(&self.name, id).await {
+                if let Some(kept) = in_place::held(&self.name, id).await? {
+                    return Ok((kept.clone(), RestoreInput::Held(kept)));
+                }
+            }
+        }
         let blob = source_blob(&self.name, source).await?;
         // A chunked file's chunks are checked as the restore stages them, before its swap.
         let opened = open_file(blob).await?;
-        Ok((opened.manifest().clone(), opened))
+        Ok((opened.manifest().clone(), RestoreInput::File(opened)))
     }
 
     async fn stage(

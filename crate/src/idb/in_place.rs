@@ -156,6 +156,11 @@ async fn find(name: &str, id: &str) -> Result<Option<(BackupManifest, u64)>, Rew
         .map(|kept| (kept, version)))
 }
 
+/// The manifest of backup `id` if database `name` holds it in place.
+pub(crate) async fn held(name: &str, id: &str) -> Result<Option<BackupManifest>, RewindError> {
+    Ok(find(name, id).await?.map(|(kept, _)| kept))
+}
+
 /// Backup `id` held in place in database `name` made into a file (format 3): the backup as
 /// it would have been taken before the restore. Records no file can carry are left out and
 /// listed (their restore keeps the live ones), never a reason to refuse: the data is there.

@@ -351,12 +351,21 @@ pub struct BatchReader<'a> {
 impl<'a> BatchReader<'a> {
     /// Asks for the first batch.
     pub fn new(store: &'a IdbObjectStore, limit: u32) -> Result<Self, IdbError> {
+        Self::starting_after(store, limit, None)
+    }
+
+    /// Asks for the first batch of the records after key `after` (from the first if none).
+    pub fn starting_after(
+        store: &'a IdbObjectStore,
+        limit: u32,
+        after: Option<&JsValue>,
+    ) -> Result<Self, IdbError> {
         let mut reader = BatchReader {
             store,
             limit,
             pending: None,
         };
-        reader.ask(None)?;
+        reader.ask(after)?;
         Ok(reader)
     }
 

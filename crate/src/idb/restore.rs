@@ -18,9 +18,9 @@ use super::clone::{
 use super::error::thrown;
 use super::in_place;
 use super::inspect::store_names;
-use super::key_generators::raise_staged;
+use super::key_generators::{raise_staged, start_reading};
 use super::open::{delete_database, open_with_upgrade, BlockedPolicy, Upgrade};
-use super::request::{await_transaction, RequestEvents};
+use super::request::{await_transaction, BatchReader, RequestEvents};
 use super::staging::{remove_leftovers, remove_staging, staging_name};
 use super::IdbError;
 use super::{CancelFlag, Progress};
@@ -302,6 +302,107 @@ impl Filling<'_> {
             }
         }
     }
+}
+
+impl Filling<'_> {
+    /// Copies held store `from` into staging store `to` (its keys in-line or not), in key
+    /// order, [`RECORDS_PER_TRANSACTION`] records per transaction over both stores: the values
+    /// as IndexedDB gives them, each put under its own key.
+    async fn copy_held(&mut self, from: &str, to: &str, inline: bool) -> Result<(), RewindError> {
+        let scope: js_sys::Array = [from, to].iter().map(|n| JsValue::from_str(n)).collect();
+        let mut after: Option<JsValue> = None;
+        loop {
+            self.check_cancel()?;
+            let tx = self
+                .db
+                .transaction_with_str_sequence_and_mode(&scope, IdbTransactionMode::Readwrite)
+                .map_err(thrown)?;
+            let copied = copy_held_transaction(&tx, (from, to), inline, &mut after).await;
+            let (records, finished) = match copied {
+                Ok(copied) => copied,
+                Err(err) => return Err(failure_of(&tx, err).await),
+            };
+            await_transaction(&tx).await?;
+            self.done += records;
+            if let Some(p) = &self.progress {
+                p(self.done, self.total);
+            }
+            if finished {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Copies the records of `from` after key `after` into `to` in transaction `tx`, up to
+/// [`RECORDS_PER_TRANSACTION`] of them, and moves `after` to the last one copied. Returns how
+/// many were copied and whether `from` is read to its end.
+async fn copy_held_transaction(
+    tx: &web_sys::IdbTransaction,
+    (from, to): (&str, &str),
+    inline: bool,
+    after: &mut Option<JsValue>,
+) -> Result<(u64, bool), RewindError> {
+    let source = tx.object_store(from).map_err(thrown)?;
+    let target = tx.object_store(to).map_err(thrown)?;
+    let mut reader = BatchReader::starting_after(&source, BATCH as u32, after.as_ref())?;
+    let mut copied = 0usize;
+    let mut last = None;
+    while copied < RECORDS_PER_TRANSACTION {
+        let Some((keys, values)) = reader.next().await? else {
+            break;
+        };
+        let count = keys.length() as usize;
+        if count == 0 {
+            break;
+        }
+        let request = rewind_put_all(&target, &keys, &values, inline).map_err(thrown)?;
+        if request.as_f64().is_some() {
+            return Err(RewindError::RestoreMismatch {
+                what: format!("the key of a record of held store {from:?}"),
+            });
+        }
+        last = request.dyn_into::<web_sys::IdbRequest>().ok();
+        *after = Some(keys.get(count as u32 - 1));
+        copied += count;
+        if count < BATCH {
+            if let Some(request) = last.take() {
+                RequestEvents::new(request).next().await?;
+            }
+            return Ok((copied as u64, true));
+        }
+    }
+    if let Some(request) = last {
+        RequestEvents::new(request).next().await?;
+    }
+    Ok((copied as u64, copied == 0))
+}
+
+/// Reads the key generators of the held stores `held` into `manifest` (a held backup's
+/// manifest has none: its stores keep their own, which a copy does not), so that the restore
+/// raises the staging stores' generators to where the held ones stand.
+async fn read_held_generators(
+    db: &web_sys::IdbDatabase,
+    manifest: &mut BackupManifest,
+    held: &[String],
+) -> Result<(), RewindError> {
+    let names: Vec<&str> = held.iter().map(String::as_str).collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let probe = start_reading(db, &names)?;
+    // A transaction made after the probe's runs after it: once its request answers, the
+    // probe has ended.
+    let tx = read_staged(db, held)?;
+    let counting = ask_counts(&tx, &held[..1])?;
+    for counted in counting {
+        counted.next().await?;
+    }
+    await_transaction(&tx).await?;
+    for (store, generator) in manifest.stores.iter_mut().zip(probe.read()?) {
+        store.key_generator = generator;
+    }
+    Ok(())
 }
 
 /// A chunk's records as JavaScript values, ready to put.
@@ -741,6 +842,23 @@ fn panic_point() {
     }
 }
 
+/// What a restore restores: a backup file opened (its manifest checked), or a backup the
+/// database holds in place, copied from its stores as IndexedDB keeps them (no file is made:
+/// every record comes back, those no file can carry too, with its key generator).
+pub enum RestoreInput {
+    File(OpenedFile),
+    Held(BackupManifest),
+}
+
+impl RestoreInput {
+    pub fn manifest(&self) -> &BackupManifest {
+        match self {
+            RestoreInput::File(opened) => opened.manifest(),
+            RestoreInput::Held(kept) => kept,
+        }
+    }
+}
+
 /// Where the records come from.
 enum Source {
     /// A file read whole (formats 1, 2), by store.
@@ -750,6 +868,8 @@ enum Source {
     },
     /// A chunked file (format 3), read and checked a chunk at a time.
     Chunked(ChunkedFile),
+    /// A backup held in place: its stores, in its manifest's order.
+    Held(Vec<String>),
 }
 
 /// A restore staged and proven, waiting for its swap.
@@ -782,7 +902,7 @@ fn to_json(what: &str, v: Result<String, serde_json::Error>) -> Result<JsValue, 
 pub async fn stage_restore(
     name: &str,
     current_idb_version: u64,
-    opened: OpenedFile,
+    input: RestoreInput,
     from: u32,
     blocked: &dyn Fn() -> BlockedPolicy,
     progress: Option<Progress>,
@@ -790,7 +910,7 @@ pub async fn stage_restore(
 ) -> Result<StagedRestore, RewindError> {
     // Never write an empty metadata record: a serialization failure stops the restore
     // before anything changes.
-    let manifest = opened.manifest().clone();
+    let mut manifest = input.manifest().clone();
     let meta_json = to_json("Rewind's metadata", serde_json::to_string(&manifest.meta))?;
     let unfinished_json = match &manifest.interrupted {
         Some(entry) => Some(to_json(
@@ -804,13 +924,18 @@ pub async fn stage_restore(
 
     // A file read whole has its ImageBitmaps made before anything is opened; a chunked one,
     // a chunk's before its transaction.
-    let mut source = match opened {
-        OpenedFile::Whole { bytes, verified } => {
+    let mut source = match input {
+        RestoreInput::File(OpenedFile::Whole { bytes, verified }) => {
             let stores = prepare_file(bytes, &verified);
             let bitmaps = make_all_bitmaps(&stores, &verified).await?;
             Source::Whole { stores, bitmaps }
         }
-        OpenedFile::Chunked { file, .. } => Source::Chunked(file),
+        RestoreInput::File(OpenedFile::Chunked { file, .. }) => Source::Chunked(file),
+        RestoreInput::Held(kept) => Source::Held(
+            (0..kept.stores.len())
+                .map(|i| in_place::store_name(&kept.id, i))
+                .collect(),
+        ),
     };
     let staged: Vec<String> = (0..manifest.stores.len()).map(staging_name).collect();
     let staged_schemas: Vec<StoreSchema> = manifest
@@ -860,6 +985,14 @@ pub async fn stage_restore(
             }
             Source::Chunked(file) => {
                 filling.fill_chunked(file, &manifest, &staged).await?;
+                check_counts(&db, &manifest, &staged).await?;
+            }
+            Source::Held(held) => {
+                read_held_generators(&db, &mut manifest, held).await?;
+                for (i, (from, to)) in held.iter().zip(&staged).enumerate() {
+                    let inline = manifest.stores[i].schema.key_path.is_some();
+                    filling.copy_held(from, to, inline).await?;
+                }
                 check_counts(&db, &manifest, &staged).await?;
             }
         }

@@ -26,7 +26,8 @@ if (!a || !b) {
 }
 const total = Number(process.argv[4] ?? 100_000);
 const reps = Number(process.argv[5] ?? 5);
-const OPS = ["rewindBackup", "rewindRestore"];
+// OPS=rewindBackup,rewindRestoreHeld (with SWEEP) times other operations of the page.
+const OPS = (process.env.OPS ?? "rewindBackup,rewindRestore").split(",");
 
 const profile = await mkdtemp(join(tmpdir(), "rewind-compare-"));
 const server = await serve(ROOT);

@@ -137,6 +137,19 @@ export const S = {
     await rw.inspect(rewindFile);
     return { ms: now() - t0 };
   },
+  /** restore(id) of a backup held in place (the automatic backup that restoring the file
+   * leaves, untimed), into the existing database: what undoing a restore costs. After
+   * rewindBackup (its file). */
+  async rewindRestoreHeld() {
+    const rw = await Rewind.open(DB, MIGRATIONS, { keepAutomaticBackups: 2 });
+    const held = (await rw.restore(rewindFile)).backupId;
+    gc();
+    const t0 = now();
+    await rw.restore(held);
+    const ms = now() - t0;
+    for (const b of await rw.listBackups()) await rw.deleteBackup(b.id);
+    return { ms, records: await countRecords(DB) };
+  },
   /** restore(file) into the existing database: its automatic backup included. */
   async rewindRestore() {
     const rw = await Rewind.open(DB, MIGRATIONS, { keepAutomaticBackups: 1 });

@@ -324,9 +324,10 @@ export interface Manifest {
    *  operation undoes it as before (absent otherwise). */
   interrupted?: JournalEntry;
   /** Held in place: the stores a restore replaced, kept under reserved names in the app's own
-   *  database rather than copied first (absent otherwise). Exporting, inspecting or restoring
-   *  it makes it into a file (format 3); until then `bytes` is 0 and its stores' `bytes` and
-   *  `sha256` are empty. Deleting the app's database deletes it too. */
+   *  database rather than copied first (absent otherwise). Exporting or inspecting it makes
+   *  it into a file (format 3); until then `bytes` is 0 and its stores' `bytes` and `sha256`
+   *  are empty. Restoring it by id copies its stores as they are (no file is made). Deleting
+   *  the app's database deletes it too. */
   inPlace?: true;
   /** Size of the file (0 for a backup held in place). */
   bytes: number;

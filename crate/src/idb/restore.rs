@@ -346,16 +346,14 @@ async fn copy_held_transaction(
     let source = tx.object_store(from).map_err(thrown)?;
     let target = tx.object_store(to).map_err(thrown)?;
     let mut reader = BatchReader::starting_after(&source, BATCH as u32, after.as_ref())?;
-    let mut copied = 0usize;
-    let mut last = None;
+    let (mut copied, mut finished, mut last) = (0usize, false, None);
     while copied < RECORDS_PER_TRANSACTION {
-        let Some((keys, values)) = reader.next().await? else {
+        let batch = reader.next().await?;
+        let Some((keys, values)) = batch.filter(|(keys, _)| keys.length() > 0) else {
+            finished = true;
             break;
         };
         let count = keys.length() as usize;
-        if count == 0 {
-            break;
-        }
         let request = rewind_put_all(&target, &keys, &values, inline).map_err(thrown)?;
         if request.as_f64().is_some() {
             return Err(RewindError::RestoreMismatch {
@@ -366,16 +364,14 @@ async fn copy_held_transaction(
         *after = Some(keys.get(count as u32 - 1));
         copied += count;
         if count < BATCH {
-            if let Some(request) = last.take() {
-                RequestEvents::new(request).next().await?;
-            }
-            return Ok((copied as u64, true));
+            finished = true;
+            break;
         }
     }
     if let Some(request) = last {
         RequestEvents::new(request).next().await?;
     }
-    Ok((copied as u64, copied == 0))
+    Ok((copied as u64, finished))
 }
 
 /// Reads the key generators of the held stores `held` into `manifest` (a held backup's
@@ -394,10 +390,11 @@ async fn read_held_generators(
     // A transaction made after the probe's runs after it: once its request answers, the
     // probe has ended.
     let tx = read_staged(db, held)?;
-    let counting = ask_counts(&tx, &held[..1])?;
-    for counted in counting {
-        counted.next().await?;
-    }
+    let first = tx.object_store(&held[0]).map_err(thrown)?;
+    let answered = first
+        .get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, 1)
+        .map_err(thrown)?;
+    RequestEvents::new(answered).next().await?;
     await_transaction(&tx).await?;
     for (store, generator) in manifest.stores.iter_mut().zip(probe.read()?) {
         store.key_generator = generator;

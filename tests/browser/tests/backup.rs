@@ -1,7 +1,9 @@
 //! Backups, the catalog and restore against real IndexedDB.
 #![cfg(target_arch = "wasm32")]
 
-use rewind::backup::{decode_backup, encode_backup, Value};
+use rewind::backup::{
+    decode_backup, encode_backup, ChunkDigests, ChunkedWriter, Frame, StoreManifest, Value,
+};
 use rewind::test_hooks::{self as idb, OperationOptions, RestoreSource, Rewind};
 use rewind::{ManualBackup, RestoreConsent, UnsupportedRecords};
 use rewind::{Migrator, RewindError};
@@ -52,12 +54,18 @@ async fn content(name: &str) -> serde_json::Value {
 
 /// How many stores of backups held in place database `name` has.
 async fn held_stores(name: &str) -> usize {
+    stores_starting(name, "__rewind_backup_").await
+}
+
+/// How many staging stores a restore left in database `name`.
+async fn staging_left(name: &str) -> usize {
+    stores_starting(name, "__rewind_staging_").await
+}
+
+async fn stores_starting(name: &str, prefix: &str) -> usize {
     let v: serde_json::Value = serde_json::from_str(&dump(name).await).unwrap();
     v["stores"].as_object().map_or(0, |stores| {
-        stores
-            .keys()
-            .filter(|n| n.starts_with("__rewind_backup_"))
-            .count()
+        stores.keys().filter(|n| n.starts_with(prefix)).count()
     })
 }
 
@@ -573,4 +581,75 @@ fn uncompressed(label: &str) -> ManualBackup {
         compress: false,
         ..ManualBackup::labelled(label)
     }
+}
+
+/// `bytes` (a chunked file) written again as a chunked file of two records per chunk, the
+/// records of store `name` changed by `edit` (digests made anew: the file verifies).
+fn chunked_with_records(
+    bytes: &[u8],
+    name: &str,
+    edit: impl FnOnce(&mut Vec<(Value, Value)>),
+) -> Vec<u8> {
+    let decoded = decode_backup(bytes).unwrap();
+    let mut stores = decoded.stores;
+    edit(&mut stores.iter_mut().find(|s| s.name == name).unwrap().records);
+    let mut manifest = decoded.manifest;
+    for s in manifest.stores.iter_mut() {
+        *s = StoreManifest::new(s.schema.clone());
+    }
+    let mut writer = ChunkedWriter::new(manifest, ChunkDigests::HashedHere)
+        .unwrap()
+        .with_chunk_limits(2, 1 << 20);
+    let mut file = writer.header().to_vec();
+    let mut append = |frames: Vec<Frame>| {
+        for frame in frames {
+            match frame {
+                Frame::Chunk { bytes, .. } => file.extend_from_slice(&bytes),
+                Frame::Part { .. } => panic!("no out-of-line Blobs here"),
+            }
+        }
+    };
+    for (i, store) in stores.iter().enumerate() {
+        for (key, value) in &store.records {
+            append(writer.push(i, key, value, &[]).unwrap());
+        }
+    }
+    append(writer.end().unwrap());
+    file.extend_from_slice(&writer.finish().unwrap().bytes);
+    file
+}
+
+#[wasm_bindgen_test]
+async fn a_chunked_file_whose_records_share_a_key_is_refused_before_the_swap() {
+    let rw = filled("shared-key").await;
+    let good = exported(&rw).await;
+    rw.rollback_to(1, OperationOptions::default())
+        .await
+        .unwrap();
+    let before = content(rw.name()).await;
+    // Record 4 a copy of record 1, in another chunk: its put replaces the first.
+    let bad = chunked_with_records(&good, "notebooks", |r| r[3] = r[0].clone());
+    assert!(rewind::backup::inspect(&bad).is_ok(), "the file verifies");
+    let err = rw
+        .restore(
+            RestoreSource::File(bad),
+            RestoreConsent::default(),
+            OperationOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "RestoreFailed", "{err}");
+    assert!(
+        err.to_string()
+            .contains("the record count of store \"notebooks\" (3 instead of 4)"),
+        "{err}"
+    );
+    assert_eq!(content(rw.name()).await, before, "nothing changed");
+    assert_eq!(held_stores(rw.name()).await, 0, "nothing held");
+    assert_eq!(
+        staging_left(rw.name()).await,
+        0,
+        "the staging stores are removed"
+    );
+    idb::delete_database(rw.name()).await.unwrap();
 }

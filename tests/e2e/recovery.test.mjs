@@ -213,6 +213,18 @@ test("restore and delete a listed backup after confirming", async () => {
   await status.getByText("valid: the database matches schema version 1").waitFor();
   assert.match(await status.innerText(), /Pending migrations\s+2, 3, 4, 5/);
 
+  // What the restore replaced is held in place as its automatic backup; restoring it undoes
+  // the restore.
+  const held = backups.getByRole("row").filter({ hasText: "before restoring" });
+  await held.getByText("kept in the database").waitFor();
+  await held.getByRole("button", { name: "Restore" }).click();
+  await dialog.getByRole("checkbox", { name: "I understand what will change" }).check();
+  await dialog.getByRole("button", { name: "Restore", exact: true }).click();
+  const undone = await outcome(page);
+  assert.equal(undone.role, "status", undone.text);
+  await status.getByText("valid: the database matches schema version 5").waitFor();
+  assert.doesNotMatch(await status.innerText(), /Pending migrations\s+\d/);
+
   const manual = backups.getByRole("row").filter({ hasText: "demo: notes with attachments" });
   await manual.getByRole("button", { name: "Delete" }).click();
   const del = page.getByRole("dialog", { name: "Delete backup" });

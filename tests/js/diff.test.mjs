@@ -56,8 +56,16 @@ test("diff from a catalog id and from a File counts adds, removes and changes; n
       const backupsBefore = (await rw.listBackups()).length;
       const fromId = await rw.diff(m.id);
       const fromFile = await rw.diff(file);
-      return { fromId, fromFile, before, after: await snapshotOf("notes"), backupsBefore,
-               backupsAfter: (await rw.listBackups()).length };
+      const after = await snapshotOf("notes");
+      const backupsAfter = (await rw.listBackups()).length;
+      // Restoring the backup holds what it replaces in place; the diff of that held backup,
+      // read from its stores, is the diff of its exported file, and makes no file.
+      const held = (await rw.restore(m.id)).backupId;
+      const fromHeld = await rw.diff(held);
+      const heldListed = (await rw.listBackups()).find((b) => b.id === held);
+      const fromHeldFile = await rw.diff(await rw.exportBackup(held));
+      return { fromId, fromFile, before, after, backupsBefore, backupsAfter, fromHeld, fromHeldFile,
+               heldBytes: heldListed.bytes };
     });
     const byStore = Object.fromEntries(r.fromId.stores.map((s) => [s.store, s]));
     assert.deepEqual(byStore.items, { store: "items", added: 5, removed: 37, changed: 3, unchanged: 42, inBackup: true, inLive: true });
@@ -69,6 +77,11 @@ test("diff from a catalog id and from a File counts adds, removes and changes; n
     assert.deepEqual(r.fromFile, r.fromId, "the same from the exported file");
     assert.deepEqual(r.after, r.before, "a diff writes nothing");
     assert.equal(r.backupsAfter, r.backupsBefore, "and takes no backup");
+    const heldItems = r.fromHeld.stores.find((s) => s.store === "items");
+    assert.deepEqual([heldItems.added, heldItems.removed, heldItems.changed, heldItems.unchanged], [37, 5, 3, 42],
+      "undoing the restore: back come the records it removed, away go those it brought back");
+    assert.deepEqual(r.fromHeld, r.fromHeldFile, "the same from the held backup's stores as from its file");
+    assert.equal(r.heldBytes, 0, "the diff leaves it held in place");
   });
 });
 

@@ -383,6 +383,9 @@ impl Rewind {
         progress: Option<Progress>,
         cancel: Option<CancelFlag>,
     ) -> Result<RestoreDiff, RewindError> {
+        if let Some(kept) = held_source(&self.name, &source).await? {
+            return super::restore_diff::diff_held(&self.name, &kept, progress, cancel).await;
+        }
         let blob = source_blob(&self.name, source).await?;
         super::restore_diff::diff_restore(&self.name, blob, progress, cancel).await
     }
@@ -503,6 +506,21 @@ async fn delete_backup_of(
         (Some(_), _) => catalog::delete(name, id).await,
         (None, true) => Ok(()),
         (None, false) => Err(RewindError::NoSuchBackup { id: id.to_string() }),
+    }
+}
+
+/// The manifest of the backup `source` names when database `name` holds it in place (a
+/// listed backup that is no file), which restores and diffs read from its stores.
+async fn held_source(
+    name: &str,
+    source: &RestoreSource,
+) -> Result<Option<BackupManifest>, RewindError> {
+    let RestoreSource::Backup(id) = source else {
+        return Ok(None);
+    };
+    match catalog::file(name, id).await {
+        Err(RewindError::NoSuchBackup { .. }) => in_place::held(name, id).await,
+        _ => Ok(None),
     }
 }
 
@@ -661,13 +679,9 @@ impl Backups for IdbBackend {
         &mut self,
         source: RestoreSource,
     ) -> Result<(BackupManifest, Self::Verified), RewindError> {
-        if let RestoreSource::Backup(id) = &source {
-            // A backup held in place is copied from its stores, not made into a file first.
-            if let Err(RewindError::NoSuchBackup { .. }) = catalog::file(&self.name, id).await {
-                if let Some(kept) = in_place::held(&self.name, id).await? {
-                    return Ok((kept.clone(), RestoreInput::Held(kept)));
-                }
-            }
+        // A backup held in place is copied from its stores, not made into a file first.
+        if let Some(kept) = held_source(&self.name, &source).await? {
+            return Ok((kept.clone(), RestoreInput::Held(kept)));
         }
         let blob = source_blob(&self.name, source).await?;
         // A chunked file's chunks are checked as the restore stages them, before its swap.

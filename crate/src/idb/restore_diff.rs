@@ -1,6 +1,7 @@
 //! What a restore would change, carried out: the core's walk (`crate::restore_diff`) over the
 //! backup file, a chunk at a time (format 3; formats 1 and 2 are read whole, as a restore reads
-//! them), and the live stores, a key-ordered batch at a time, each batch in a read-only
+//! them) or a backup held in place (its stores, as the live ones are read), and the live
+//! stores, a key-ordered batch at a time, each batch in a read-only
 //! transaction of its own (a file read in between would let one transaction end). Nothing is
 //! written: no backup is taken, no store is made.
 
@@ -34,6 +35,13 @@ enum BackupSide {
         store: usize,
         offset: usize,
     },
+    /// A backup held in place in the database: its stores (in its manifest's order), the one
+    /// being read and the last key read of it, a batch at a time as the live stores are.
+    Held {
+        stores: Vec<String>,
+        store: usize,
+        after: Option<JsValue>,
+    },
 }
 
 struct IdbDiff<'a> {
@@ -55,6 +63,19 @@ struct Watch {
 }
 
 impl Watch {
+    fn new(
+        progress: Option<Progress>,
+        cancel: Option<CancelFlag>,
+        manifest: &BackupManifest,
+    ) -> Watch {
+        Watch {
+            progress,
+            cancel,
+            done: 0,
+            total: manifest.total_records(),
+        }
+    }
+
     fn check_cancel(&self) -> Result<(), RewindError> {
         match &self.cancel {
             Some(flag) if flag.get() => Err(RewindError::Cancelled),
@@ -136,6 +157,28 @@ impl IdbDiff<'_> {
                     .collect::<Result<_, crate::backup::BackupError>>()?;
                 return Ok(Some((name, batch)));
             },
+            BackupSide::Held {
+                stores: held,
+                store,
+                after,
+            } => loop {
+                let (Some(from), Some(db)) = (held.get(*store), &self.db) else {
+                    return Ok(None);
+                };
+                let (keys, values) = live_batch(db, from, after.as_ref())
+                    .await
+                    .map_err(storage)?;
+                let name = stores[*store].schema.name.clone();
+                let Some(last) = keys.length().checked_sub(1).map(|i| keys.get(i)) else {
+                    (*store, *after) = (*store + 1, None);
+                    continue;
+                };
+                *after = Some(last);
+                // A value no file can carry (a CryptoKey…) is compared as different from
+                // whatever the live store holds under its key.
+                let batch = fingerprints(&keys, &values, &name, UNCARRIED_BACKUP)?;
+                return Ok(Some((name, batch)));
+            },
         }
     }
 
@@ -145,30 +188,8 @@ impl IdbDiff<'_> {
         };
         let after = self.after.iter().find(|(s, _)| s == store).map(|(_, k)| k);
         let (keys, values) = live_batch(db, store, after).await.map_err(storage)?;
-        let mut batch = Vec::with_capacity(keys.length() as usize);
-        for (key, value) in keys.iter().zip(values.iter()) {
-            let key_value = js_to_value(&key)
-                .map_err(|e| RewindError::Storage(e.in_record(store, "?").to_string()))?
-                .value()
-                .clone();
-            // A value no backup can carry (a CryptoKey…) cannot be the backup's: changed.
-            let fingerprint = match js_to_value(&value) {
-                Ok(pending) => {
-                    let sizes: Vec<_> = pending
-                        .blobs()
-                        .iter()
-                        .enumerate()
-                        .map(|(i, b)| (i, b.size() as u64))
-                        .collect();
-                    match pending.value_with_bitmaps() {
-                        Ok(v) => value_fingerprint(v, &sizes)?,
-                        Err(_) => vec![0xff],
-                    }
-                }
-                Err(_) => vec![0xff],
-            };
-            batch.push((key_value, fingerprint));
-        }
+        // A value no backup can carry (a CryptoKey…) cannot be the backup's: changed.
+        let batch = fingerprints(&keys, &values, store, UNCARRIED_LIVE)?;
         // The next batch starts after this one's last key (once per batch, not per record).
         if let Some(last) = keys.length().checked_sub(1).map(|i| keys.get(i)) {
             match self.after.iter_mut().find(|(s, _)| s == store) {
@@ -178,6 +199,45 @@ impl IdbDiff<'_> {
         }
         Ok(batch)
     }
+}
+
+/// The fingerprints of records no backup can carry, on either side: never equal to each other
+/// nor to any value's (whose encoding never starts with these bytes).
+const UNCARRIED_LIVE: u8 = 0xff;
+const UNCARRIED_BACKUP: u8 = 0xfe;
+
+/// The keys and value fingerprints of a batch read from `store`; a value no backup can carry
+/// gets the fingerprint `uncarried`.
+fn fingerprints(
+    keys: &js_sys::Array,
+    values: &js_sys::Array,
+    store: &str,
+    uncarried: u8,
+) -> Result<Vec<Keyed>, RewindError> {
+    let mut batch = Vec::with_capacity(keys.length() as usize);
+    for (key, value) in keys.iter().zip(values.iter()) {
+        let key_value = js_to_value(&key)
+            .map_err(|e| RewindError::Storage(e.in_record(store, "?").to_string()))?
+            .value()
+            .clone();
+        let fingerprint = match js_to_value(&value) {
+            Ok(pending) => {
+                let sizes: Vec<_> = pending
+                    .blobs()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| (i, b.size() as u64))
+                    .collect();
+                match pending.value_with_bitmaps() {
+                    Ok(v) => value_fingerprint(v, &sizes)?,
+                    Err(_) => vec![uncarried],
+                }
+            }
+            Err(_) => vec![uncarried],
+        };
+        batch.push((key_value, fingerprint));
+    }
+    Ok(batch)
 }
 
 /// The next `LIVE_BATCH` keys and values of `store` after `after`, in one read-only transaction.
@@ -207,35 +267,7 @@ pub async fn diff_restore(
     progress: Option<Progress>,
     cancel: Option<CancelFlag>,
 ) -> Result<RestoreDiff, RewindError> {
-    let opened = open_file(blob).await?;
-    let db = match open_existing(name).await {
-        Ok(db) => Some(db),
-        Err(IdbError::NoSuchDatabase(_)) => None,
-        Err(e) => return Err(storage(e)),
-    };
-    let watch = Watch {
-        progress,
-        cancel,
-        done: 0,
-        total: opened.manifest().total_records(),
-    };
-    let outcome = diff_opened(opened, db.clone(), watch).await;
-    if let Some(db) = db {
-        db.close();
-    }
-    outcome
-}
-
-async fn diff_opened(
-    opened: OpenedFile,
-    db: Option<web_sys::IdbDatabase>,
-    watch: Watch,
-) -> Result<RestoreDiff, RewindError> {
-    let live = match &db {
-        Some(db) => read_schema(db).await.map_err(storage)?.0,
-        None => DatabaseSchema::default(),
-    };
-    let (manifest, backup) = match opened {
+    let (manifest, backup) = match open_file(blob).await? {
         OpenedFile::Chunked { file, manifest } => (manifest, BackupSide::Chunked(file)),
         OpenedFile::Whole { bytes, verified } => (
             verified.manifest,
@@ -247,18 +279,68 @@ async fn diff_opened(
             },
         ),
     };
-    let backup_schema = manifest
-        .stores
-        .iter()
-        .fold(DatabaseSchema::default(), |s, m| {
-            s.with_store(m.schema.clone())
-        });
-    let mut source = IdbDiff {
-        manifest: &manifest,
+    diff_from(
+        name,
+        &manifest,
         backup,
-        db,
-        after: Vec::new(),
-        watch,
+        Watch::new(progress, cancel, &manifest),
+    )
+    .await
+}
+
+/// What restoring backup `kept`, held in place in database `name`, would change: read from
+/// its stores, no file made. Reads only, as [`diff_restore`].
+pub async fn diff_held(
+    name: &str,
+    kept: &BackupManifest,
+    progress: Option<Progress>,
+    cancel: Option<CancelFlag>,
+) -> Result<RestoreDiff, RewindError> {
+    let backup = BackupSide::Held {
+        stores: (0..kept.stores.len())
+            .map(|i| super::in_place::store_name(&kept.id, i))
+            .collect(),
+        store: 0,
+        after: None,
     };
-    walk_restore(&mut source, &backup_schema, &live, &manifest.skipped).await
+    diff_from(name, kept, backup, Watch::new(progress, cancel, kept)).await
+}
+
+/// The walk of `backup` (of `manifest`) against database `name` as it is.
+async fn diff_from(
+    name: &str,
+    manifest: &BackupManifest,
+    backup: BackupSide,
+    watch: Watch,
+) -> Result<RestoreDiff, RewindError> {
+    let db = match open_existing(name).await {
+        Ok(db) => Some(db),
+        Err(IdbError::NoSuchDatabase(_)) => None,
+        Err(e) => return Err(storage(e)),
+    };
+    let outcome = async {
+        let live = match &db {
+            Some(db) => read_schema(db).await.map_err(storage)?.0,
+            None => DatabaseSchema::default(),
+        };
+        let backup_schema = manifest
+            .stores
+            .iter()
+            .fold(DatabaseSchema::default(), |s, m| {
+                s.with_store(m.schema.clone())
+            });
+        let mut source = IdbDiff {
+            manifest,
+            backup,
+            db: db.clone(),
+            after: Vec::new(),
+            watch,
+        };
+        walk_restore(&mut source, &backup_schema, &live, &manifest.skipped).await
+    }
+    .await;
+    if let Some(db) = db {
+        db.close();
+    }
+    outcome
 }

@@ -150,6 +150,27 @@ export const S = {
     for (const b of await rw.listBackups()) await rw.deleteBackup(b.id);
     return { ms, records: await countRecords(DB) };
   },
+  /** diff(file) against the existing database: what the page's restore dialog reads first.
+   * After rewindBackup (its file). */
+  async rewindDiff() {
+    const rw = await Rewind.open(DB, MIGRATIONS);
+    gc();
+    const t0 = now();
+    await rw.diff(rewindFile);
+    return { ms: now() - t0 };
+  },
+  /** diff(id) of a backup held in place (left by restoring the file, untimed): what the
+   * page's dialog reads before undoing a restore. After rewindBackup (its file). */
+  async rewindDiffHeld() {
+    const rw = await Rewind.open(DB, MIGRATIONS, { keepAutomaticBackups: 2 });
+    const held = (await rw.restore(rewindFile)).backupId;
+    gc();
+    const t0 = now();
+    await rw.diff(held);
+    const ms = now() - t0;
+    for (const b of await rw.listBackups()) await rw.deleteBackup(b.id);
+    return { ms };
+  },
   /** restore(file) into the existing database: its automatic backup included. */
   async rewindRestore() {
     const rw = await Rewind.open(DB, MIGRATIONS, { keepAutomaticBackups: 1 });

@@ -6,7 +6,7 @@
 //! written: no backup is taken, no store is made.
 
 use super::chunked_file::{open_file, OpenedFile, Read};
-use super::clone::js_to_value;
+use super::clone::{encode_batch, js_to_value};
 use super::inspect::read_schema;
 use super::open::open_existing;
 use super::request::RequestEvents;
@@ -207,37 +207,73 @@ const UNCARRIED_LIVE: u8 = 0xff;
 const UNCARRIED_BACKUP: u8 = 0xfe;
 
 /// The keys and value fingerprints of a batch read from `store`; a value no backup can carry
-/// gets the fingerprint `uncarried`.
+/// gets the fingerprint `uncarried`. A record the JavaScript fast path encodes (no Blobs…) is
+/// fingerprinted by its value's encoding as that path gives it (byte-identical to the Rust
+/// codec's: `fastpath_equivalence.rs`), which spares bringing the value into Rust; any other
+/// through the value model.
 fn fingerprints(
     keys: &js_sys::Array,
     values: &js_sys::Array,
     store: &str,
     uncarried: u8,
 ) -> Result<Vec<Keyed>, RewindError> {
-    let mut batch = Vec::with_capacity(keys.length() as usize);
-    for (key, value) in keys.iter().zip(values.iter()) {
-        let key_value = js_to_value(&key)
-            .map_err(|e| RewindError::Storage(e.in_record(store, "?").to_string()))?
-            .value()
-            .clone();
-        let fingerprint = match js_to_value(&value) {
-            Ok(pending) => {
-                let sizes: Vec<_> = pending
-                    .blobs()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| (i, b.size() as u64))
-                    .collect();
-                match pending.value_with_bitmaps() {
-                    Ok(v) => value_fingerprint(v, &sizes)?,
-                    Err(_) => vec![uncarried],
-                }
-            }
-            Err(_) => vec![uncarried],
-        };
-        batch.push((key_value, fingerprint));
+    let count = keys.length();
+    let mut batch = Vec::with_capacity(count as usize);
+    let mut encoded = Vec::new();
+    let mut index = 0u32;
+    while index < count {
+        encoded.clear();
+        let reached = encode_batch(keys, values, index, count, &mut encoded)
+            .map_err(|bytes| RewindError::FileTooLarge { bytes })?;
+        let mut r = Reader::new(&encoded);
+        for _ in index..reached {
+            let key = read_value(&mut r)?;
+            let start = encoded.len() - r.remaining();
+            read_value(&mut r)?;
+            let end = encoded.len() - r.remaining();
+            batch.push((key, encoded[start..end].to_vec()));
+        }
+        index = reached;
+        if index < count {
+            batch.push(fingerprint_of(
+                &keys.get(index),
+                &values.get(index),
+                store,
+                uncarried,
+            )?);
+            index += 1;
+        }
     }
     Ok(batch)
+}
+
+/// One record's key and value fingerprint, through the value model.
+fn fingerprint_of(
+    key: &JsValue,
+    value: &JsValue,
+    store: &str,
+    uncarried: u8,
+) -> Result<Keyed, RewindError> {
+    let key_value = js_to_value(key)
+        .map_err(|e| RewindError::Storage(e.in_record(store, "?").to_string()))?
+        .value()
+        .clone();
+    let fingerprint = match js_to_value(value) {
+        Ok(pending) => {
+            let sizes: Vec<_> = pending
+                .blobs()
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (i, b.size() as u64))
+                .collect();
+            match pending.value_with_bitmaps() {
+                Ok(v) => value_fingerprint(v, &sizes)?,
+                Err(_) => vec![uncarried],
+            }
+        }
+        Err(_) => vec![uncarried],
+    };
+    Ok((key_value, fingerprint))
 }
 
 /// The next `LIVE_BATCH` keys and values of `store` after `after`, in one read-only transaction.

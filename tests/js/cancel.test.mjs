@@ -64,3 +64,39 @@ test("a restore aborted through its signal changes nothing and leaves no staging
     assert.equal(r.backups, 2, "the backup made here and the automatic backup of the restore that ran");
   });
 });
+
+test("undoing a restore from the backup it held in place can be aborted between its transactions", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("cancelled-held", M);
+      await rw.migrateTo();
+      // 25,000 small records: the held backup's copy takes two transactions (20,000 each).
+      await T.put("cancelled-held", "items", Array.from({ length: 25000 }, (_, i) => ({ id: i })));
+      const empty = await Rewind.open("cancelled-held-empty", M);
+      await empty.migrateTo();
+      const nothing = await empty.exportBackup((await empty.backup("none")).id);
+      const held = (await rw.restore(nothing, { allowOtherDatabase: true })).backupId;
+      const storesBefore = await everyStore("cancelled-held");
+      const controller = new AbortController();
+      const seen = [];
+      const midway = await T.failure(rw.restore(held, {
+        signal: controller.signal,
+        onProgress: (done, total) => {
+          seen.push([done, total]);
+          if (done > 0 && done < total) controller.abort();
+        },
+      }));
+      const itemsAfter = (await T.getAll("cancelled-held", "items")).length;
+      const storesAfter = await everyStore("cancelled-held");
+      await rw.restore(held);
+      const restored = (await T.getAll("cancelled-held", "items")).length;
+      return { midway, seen, itemsAfter, storesBefore, storesAfter, restored };
+    });
+    assert.equal(r.midway.code, "Cancelled", JSON.stringify(r.midway));
+    assert.deepEqual(r.seen, [[20000, 25000]], "heard after the first transaction");
+    assert.equal(r.itemsAfter, 0, "the database as it was: empty");
+    assert.deepEqual(r.storesAfter, r.storesBefore, "no staging store is left; the held backup stays");
+    assert.equal(r.restored, 25000, "left alone, the same restore runs");
+  });
+});

@@ -1,4 +1,5 @@
-// Crash mid-operation: migrateTo, rollbackTo and restore are interrupted at many points by
+// Crash mid-operation: migrateTo, rollbackTo, restore and the restore of a backup held in
+// place (undoing a restore) are interrupted at many points by
 // killing the page's renderer (CDP Page.crash) or closing its tab (CDP Target.closeTarget);
 // a new page in the same browser context (same origin storage) then dumps the database, which
 // must equal exactly the dump from before the operation or the one from after an
@@ -16,7 +17,7 @@ import { newContext, openPage, kill, faultReached, outcome, whichOf, describeDif
 // Time-based crash points per operation (on top of the ones at progress callbacks and
 // transform calls), spread evenly over 0–130 % of the uninterrupted run's duration;
 // FAULT_TIME_POINTS=n sets them all to n (FAULT_OPS=migrate,… picks operations).
-const TIME_POINTS = { migrate: 11, rollback: 11, restore: 17 };
+const TIME_POINTS = { migrate: 11, rollback: 11, restore: 17, restoreHeld: 9 };
 if (process.env.FAULT_TIME_POINTS) for (const k in TIME_POINTS) TIME_POINTS[k] = Number(process.env.FAULT_TIME_POINTS);
 /** Fault points inside the page: [kind, count]. Transform calls ("up", "down") run inside
  * the upgrade transaction; progress callbacks during the pre-operation backup (migrate,
@@ -28,6 +29,9 @@ const INNER = {
   rollback: [["progress", 1], ["progress", 2], ["progress", 3], ["progress", 4],
              ["down", 1], ["down", 2], ["down", 500], ["down", 1000], ["down", 1499], ["down", 1500]],
   restore: [["progress", 1], ["progress", 2]],
+  // Undoing a restore from the backup it held in place: its stores copied (one transaction
+  // for 2,000 records), then the swap.
+  restoreHeld: [["progress", 1]],
 };
 for (const op in INNER) INNER[op].push(["done", 0]);
 
@@ -88,7 +92,7 @@ async function crashSeries(op) {
     tally.tried++; tally[how]++;
     page = await openPage(context);
     const seen = await inspectW(page, idsBefore);
-    const stopped = op === "restore" ? asBefore(seen.dump, before) : { dump: seen.dump, staged: 0 };
+    const stopped = op.startsWith("restore") ? asBefore(seen.dump, before) : { dump: seen.dump, staged: 0 };
     const which = whichOf(seen.dump, { after }) ?? whichOf(stopped.dump, { before });
     if (which === "before" && stopped.staged) tally.staged++;
     const newIds = seen.catalog.list.map((m) => m.id).filter((id) => !idsBefore.includes(id));
@@ -147,7 +151,7 @@ async function crashSeries(op) {
       await page.evaluate(({ op }) => F.start(op, "w"), { op });
       const res = await outcome(page);
       const again = (await inspectW(page)).dump;
-      const [seenAgain, expected] = op === "restore" ? [asRetried(again), asRetried(after)] : [again, after];
+      const [seenAgain, expected] = op.startsWith("restore") ? [asRetried(again), asRetried(after)] : [again, after];
       if (!res.ok || whichOf(seenAgain, { after: expected }) !== "after") failures.push(`${label}: the retry ${JSON.stringify(res)} gave ${describeDiff(seenAgain, expected)}`);
       tally.retried++;
     }
@@ -161,7 +165,7 @@ async function crashSeries(op) {
   assert.ok(tally.before > 0 && tally.after > 0, "the crash points cover both sides of the commit");
 }
 
-for (const op of (process.env.FAULT_OPS ?? "migrate,rollback,restore").split(",")) {
+for (const op of (process.env.FAULT_OPS ?? "migrate,rollback,restore,restoreHeld").split(",")) {
   test(`crash or close mid-${op}: the database is exactly before or exactly after, at every point`, async () => {
     await crashSeries(op);
   });

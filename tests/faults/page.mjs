@@ -86,6 +86,13 @@ export const F = {
       const onProgress = () => point("progress");
       if (op === "migrate") return rw.migrateTo(2, { onProgress });
       if (op === "rollback") return rw.rollbackTo(1, { onProgress });
+      if (op === "restoreHeld") {
+        await rw.status(); // lists the backups held in place as the database holds them
+        const list = await rw.listBackups();
+        const source = list.find((m) => m.label === "source");
+        const held = list.find((m) => m.inPlace && m.label === `before restoring ${source.id}`);
+        return rw.restore(held.id, { onProgress });
+      }
       const source = (await rw.listBackups()).find((m) => m.label === "source");
       return rw.restore(source.id, { onProgress });
     };

@@ -173,7 +173,8 @@ export const RESTORE_RECORDS = 2000;
 /** Builds the pristine database "P" for `op` (and, for a restore, the working database "w"
  * whose catalog holds the manual backup "source"); returns P's dump as JSON text. Migrate:
  * 1500 records at version 1 → 2. Rollback: the same at version 2 → 1. Restore: 2000 other
- * records at version 1 ← "source". */
+ * records at version 1 ← "source". RestoreHeld: "source" at version 1 ← the 2000 other records,
+ * held in place by the restore of "source". */
 export async function prepare(page, op) {
   return page.evaluate(async ({ op, m, r }) => {
     if (op === "migrate") await F.seed("P", { n: m, version: 1 });
@@ -187,6 +188,18 @@ export async function prepare(page, op) {
       rw.close();
       await F.put("w", "items", F.records(r, 3));
       await F.put("w", "loose", ["other"], ["only"]);
+      await F.clone("w", "P");
+    }
+    if (op === "restoreHeld") {
+      // The same, restored to "source" once: the other data is held in place (its stores in
+      // "w" itself), and the restore under test undoes that restore from it.
+      await F.seed("w", { n: r, version: 1, salt: 7 });
+      const rw = await F.open("w");
+      const source = await rw.backup("source");
+      await F.put("w", "items", F.records(r, 3));
+      await F.put("w", "loose", ["other"], ["only"]);
+      await rw.restore(source.id);
+      rw.close();
       await F.clone("w", "P");
     }
     return JSON.stringify(await F.dump("P"));

@@ -71,6 +71,21 @@ pub enum RewindError {
         cause: String,
     },
 
+    /// A backup held in place holds a Blob whose data the browser can no longer read: restoring
+    /// it would bring that record back unreadable.
+    #[error(
+        "backup {id} holds a Blob whose data is gone from the browser's storage (store {store:?}, \
+         the record with key {key}; {cause}): the browser lost the file that held it, and \
+         restoring the backup would bring that record back unreadable. Nothing was changed. \
+         Restore another backup (or a file of this one downloaded before the loss)."
+    )]
+    LostBlobInBackup {
+        id: String,
+        store: String,
+        key: String,
+        cause: String,
+    },
+
     #[error(
         "the file is {bytes} bytes, more than this page can hold in memory. Nothing was changed; \
          restore a smaller backup, or use a browser with more memory for this page."
@@ -188,7 +203,7 @@ impl RewindError {
                 "QuotaExceeded"
             }
             RewindError::UnreadableFile(_) => "UnreadableFile",
-            RewindError::LostBlob { .. } => "LostBlob",
+            RewindError::LostBlob { .. } | RewindError::LostBlobInBackup { .. } => "LostBlob",
             RewindError::RestoreMismatch { .. } => "RestoreFailed",
             RewindError::Storage(_) => "Storage",
             RewindError::Cancelled => "Cancelled",
@@ -332,6 +347,12 @@ mod tests {
                 key: s(),
                 cause: s(),
             },
+            R::LostBlobInBackup {
+                id: s(),
+                store: s(),
+                key: s(),
+                cause: s(),
+            },
             R::FileTooLarge { bytes: 1 },
             R::BackupTooLarge { bytes: 1 },
             R::RestoreMismatch { what: s() },
@@ -394,6 +415,7 @@ mod tests {
                 | R::RestoreNoRoom { .. }
                 | R::UnreadableFile(_)
                 | R::LostBlob { .. }
+                | R::LostBlobInBackup { .. }
                 | R::FileTooLarge { .. }
                 | R::BackupTooLarge { .. }
                 | R::RestoreMismatch { .. }

@@ -152,3 +152,60 @@ test("a stored Blob whose file is gone from the profile: backup and migrateTo re
     await rm(profile, { recursive: true, force: true });
   }
 });
+
+test("a backup held in place whose Blob file is gone: restoring it by id refuses with LostBlob naming store and key, nothing changed", chromiumOnly("a persistent profile whose IndexedDB Blob files the test can reach"), async () => {
+  const profile = await mkdtemp(join(tmpdir(), "rewind-profile-"));
+  let context;
+  try {
+    context = await persistentContext(profile);
+    let page = await openPage(context);
+    // A backup without the Blobs, then the Blobs put, then that backup restored: the records
+    // with Blobs are held in place (their files the only ones of their sizes).
+    const held = await page.evaluate(async (db) => {
+      await F.seed(db, { n: 20, version: 1 });
+      const rw = await F.open(db);
+      const without = await rw.backup("without the Blobs");
+      rw.close();
+      return without.id;
+    }, DB);
+    await putBlobs(page, Object.keys(BLOBS));
+    const heldId = await page.evaluate(async ({ db, id }) => {
+      const rw = await F.open(db);
+      const report = await rw.restore(id);
+      rw.close();
+      return report.backupId;
+    }, { db: DB, id: held });
+    await context.close();
+    context = null;
+
+    const stored = join(profile, "Default", "IndexedDB");
+    const blobFiles = (await files(stored)).filter((f) => f.includes(".indexeddb.blob"));
+    const sized = await Promise.all(blobFiles.map(async (f) => [f, (await stat(f)).size]));
+    const lost = sized.filter(([, size]) => size === BLOBS[LOST]).map(([f]) => f);
+    assert.equal(lost.length, 1, `one file holds the Blob of ${LOST}: ${JSON.stringify(sized)}`);
+    await rm(lost[0]);
+
+    context = await persistentContext(profile);
+    page = await openPage(context);
+    const before = await summary(page);
+    const r = await page.evaluate(async ({ db, id }) => {
+      const rw = await F.open(db);
+      const restore = await F.failure(rw.restore(id));
+      const listed = (await rw.listBackups()).map((m) => m.id);
+      rw.close();
+      return { restore, listed };
+    }, { db: DB, id: heldId });
+    const after = await summary(page);
+    assert.equal(r.restore.code, "LostBlob", JSON.stringify(r.restore));
+    assert.match(r.restore.message, /^backup \S+ holds a Blob whose data is gone from the browser's storage \(store "loose", the record with key "blob-b"; .+\)/);
+    assert.match(r.restore.message, /Nothing was changed\. Restore another backup/);
+    assert.ok(r.listed.includes(heldId), "the held backup is still listed");
+    // A staged restore that stopped leaves the IndexedDB version higher, and nothing else.
+    assert.deepEqual({ ...after, journal: null, version: null }, { ...before, journal: null, version: null },
+      "data, schema, metadata and the held backup unchanged");
+    console.log(`lost Blob in a held backup (chromium): restore by id → ${r.restore.code}: "${r.restore.message}"`);
+  } finally {
+    await context?.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+});

@@ -52,3 +52,34 @@ export function rewind_put_all(store, keys, values, inline) {
   }
   return last;
 }
+
+/** The first of `values` (by index) holding a Blob whose data cannot be read, with the reason:
+ * `[index, error]`, or null when every Blob reads (the first chunk of each is read). For a restore
+ * that copies stored values as they are (`restore.rs`), which the browser does without reading
+ * their Blobs: a Blob whose file the browser lost would come back unreadable. */
+export async function rewind_unreadable_blob(values) {
+  const found = [];
+  const seen = new Set();
+  const walk = (v, i) => {
+    if (v === null || typeof v !== "object" || seen.has(v)) return;
+    seen.add(v);
+    if (v instanceof Blob) { if (v.size > 0) found.push([i, v]); return; }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return;
+    if (v instanceof Map) { for (const [k, x] of v) { walk(k, i); walk(x, i); } return; }
+    if (v instanceof Set) { for (const x of v) walk(x, i); return; }
+    for (const k of Object.keys(v)) walk(v[k], i);
+  };
+  for (let i = 0; i < values.length; i++) walk(values[i], i);
+  for (let g = 0; g < found.length; g += 64) {
+    const group = found.slice(g, g + 64);
+    // The Blob itself, its first chunk only: a slice of a lost one can hang Chromium's page
+    // thread (docs/reliability.md), reading it alone fails.
+    const read = await Promise.allSettled(group.map(async ([, b]) => {
+      const reader = b.stream().getReader();
+      try { await reader.read(); } finally { reader.cancel().catch(() => {}); }
+    }));
+    const bad = read.findIndex((r) => r.status === "rejected");
+    if (bad >= 0) return [group[bad][0], read[bad].reason];
+  }
+  return null;
+}

@@ -36,6 +36,7 @@ use crate::schema::{DatabaseSchema, StoreSchema};
 use std::rc::Rc;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::IdbTransactionMode;
 
 #[wasm_bindgen(module = "/src/idb/batch_put.js")]
@@ -47,6 +48,7 @@ extern "C" {
         values: &js_sys::Array,
         inline: bool,
     ) -> Result<JsValue, JsValue>;
+    fn rewind_unreadable_blob(values: &js_sys::Array) -> js_sys::Promise;
 }
 
 /// Records written per batch; after each, the transaction's own request is awaited, which lets
@@ -308,7 +310,11 @@ impl Filling<'_> {
     /// Copies held store `from` into staging store `to` (its keys in-line or not), in key
     /// order, [`RECORDS_PER_TRANSACTION`] records per transaction over both stores: the values
     /// as IndexedDB gives them, each put under its own key.
-    async fn copy_held(&mut self, from: &str, to: &str, inline: bool) -> Result<(), RewindError> {
+    async fn copy_held(
+        &mut self,
+        (id, from, to): (&str, &str, &str),
+        (store, inline): (&str, bool),
+    ) -> Result<(), RewindError> {
         let scope: js_sys::Array = [from, to].iter().map(|n| JsValue::from_str(n)).collect();
         let mut after: Option<JsValue> = None;
         loop {
@@ -317,12 +323,33 @@ impl Filling<'_> {
                 .db
                 .transaction_with_str_sequence_and_mode(&scope, IdbTransactionMode::Readwrite)
                 .map_err(thrown)?;
-            let copied = copy_held_transaction(&tx, (from, to), inline, &mut after).await;
+            let mut copied_batches = Vec::new();
+            let copied =
+                copy_held_transaction(&tx, (from, to), inline, &mut after, &mut copied_batches)
+                    .await;
             let (records, finished) = match copied {
                 Ok(copied) => copied,
                 Err(err) => return Err(failure_of(&tx, err).await),
             };
             await_transaction(&tx).await?;
+            // The browser copies a stored Blob without reading it: one whose data it lost would
+            // come back unreadable. Checked once the transaction is over (a read inside would
+            // end it); the staging store is discarded with the restore.
+            for (keys, values) in copied_batches {
+                let unreadable = JsFuture::from(rewind_unreadable_blob(&values))
+                    .await
+                    .map_err(thrown)?;
+                if let Some(found) = unreadable.dyn_ref::<js_sys::Array>() {
+                    let index = found.get(0).as_f64().unwrap_or(0.0) as u32;
+                    return Err(RewindError::LostBlobInBackup {
+                        id: id.to_string(),
+                        store: store.to_string(),
+                        key: js_to_value(&keys.get(index))
+                            .map_or_else(|_| "?".into(), |k| super::clone::describe_key(k.value())),
+                        cause: super::error::describe(&found.get(1)),
+                    });
+                }
+            }
             self.done += records;
             if let Some(p) = &self.progress {
                 p(self.done, self.total);
@@ -342,6 +369,7 @@ async fn copy_held_transaction(
     (from, to): (&str, &str),
     inline: bool,
     after: &mut Option<JsValue>,
+    copied_batches: &mut Vec<(js_sys::Array, js_sys::Array)>,
 ) -> Result<(u64, bool), RewindError> {
     let source = tx.object_store(from).map_err(thrown)?;
     let target = tx.object_store(to).map_err(thrown)?;
@@ -362,6 +390,7 @@ async fn copy_held_transaction(
         }
         last = request.dyn_into::<web_sys::IdbRequest>().ok();
         *after = Some(keys.get(count as u32 - 1));
+        copied_batches.push((keys, values));
         copied += count;
         if count < BATCH {
             finished = true;
@@ -987,8 +1016,9 @@ pub async fn stage_restore(
             Source::Held(held) => {
                 read_held_generators(&db, &mut manifest, held).await?;
                 for (i, (from, to)) in held.iter().zip(&staged).enumerate() {
-                    let inline = manifest.stores[i].schema.key_path.is_some();
-                    filling.copy_held(from, to, inline).await?;
+                    let schema = &manifest.stores[i].schema;
+                    let store = (schema.name.as_str(), schema.key_path.is_some());
+                    filling.copy_held((&manifest.id, from, to), store).await?;
                 }
                 check_counts(&db, &manifest, &staged).await?;
             }

@@ -29,6 +29,17 @@ async function files(dir) {
   return out;
 }
 
+/** Deletes, in the closed browser's profile, the file that holds the Blob of record LOST
+ * (the only file of its size). */
+async function loseBlobFile(profile) {
+  const stored = join(profile, "Default", "IndexedDB");
+  const blobFiles = (await files(stored)).filter((f) => f.includes(".indexeddb.blob"));
+  const sized = await Promise.all(blobFiles.map(async (f) => [f, (await stat(f)).size]));
+  const lost = sized.filter(([, size]) => size === BLOBS[LOST]).map(([f]) => f);
+  assert.equal(lost.length, 1, `one file holds the Blob of ${LOST}: ${JSON.stringify(sized)}`);
+  await rm(lost[0]);
+}
+
 /** Puts the Blob records `keys` into store "loose" of the database (their bytes depend on the
  * key alone, so a Blob put again is the one lost). */
 function putBlobs(page, keys) {
@@ -89,12 +100,7 @@ test("a stored Blob whose file is gone from the profile: backup and migrateTo re
     context = null;
 
     // The browser is closed; its profile loses the file of one Blob.
-    const stored = join(profile, "Default", "IndexedDB");
-    const blobFiles = (await files(stored)).filter((f) => f.includes(".indexeddb.blob"));
-    const sized = await Promise.all(blobFiles.map(async (f) => [f, (await stat(f)).size]));
-    const lost = sized.filter(([, size]) => size === BLOBS[LOST]).map(([f]) => f);
-    assert.equal(lost.length, 1, `one file holds the Blob of ${LOST}: ${JSON.stringify(sized)}`);
-    await rm(lost[0]);
+    await loseBlobFile(profile);
 
     context = await persistentContext(profile);
     page = await openPage(context);
@@ -178,12 +184,7 @@ test("a backup held in place whose Blob file is gone: restoring it by id refuses
     await context.close();
     context = null;
 
-    const stored = join(profile, "Default", "IndexedDB");
-    const blobFiles = (await files(stored)).filter((f) => f.includes(".indexeddb.blob"));
-    const sized = await Promise.all(blobFiles.map(async (f) => [f, (await stat(f)).size]));
-    const lost = sized.filter(([, size]) => size === BLOBS[LOST]).map(([f]) => f);
-    assert.equal(lost.length, 1, `one file holds the Blob of ${LOST}: ${JSON.stringify(sized)}`);
-    await rm(lost[0]);
+    await loseBlobFile(profile);
 
     context = await persistentContext(profile);
     page = await openPage(context);

@@ -71,7 +71,8 @@ test("undoing a restore from the backup it held in place can be aborted between 
     const r = await page.evaluate(async () => {
       const rw = await Rewind.open("cancelled-held", M);
       await rw.migrateTo();
-      // 25,000 small records: the held backup's copy takes two transactions (20,000 each).
+      // 25,000 small records: the held backup's copy takes several transactions (a chunk's
+      // worth each: about 4,096 records).
       await T.put("cancelled-held", "items", Array.from({ length: 25000 }, (_, i) => ({ id: i })));
       const empty = await Rewind.open("cancelled-held-empty", M);
       await empty.migrateTo();
@@ -94,7 +95,8 @@ test("undoing a restore from the backup it held in place can be aborted between 
       return { midway, seen, itemsAfter, storesBefore, storesAfter, restored };
     });
     assert.equal(r.midway.code, "Cancelled", JSON.stringify(r.midway));
-    assert.deepEqual(r.seen, [[20000, 25000]], "heard after the first transaction");
+    assert.equal(r.seen.length, 1, `heard after the first transaction: ${JSON.stringify(r.seen)}`);
+    assert.ok(r.seen[0][0] > 0 && r.seen[0][0] < 25000 && r.seen[0][1] === 25000, JSON.stringify(r.seen));
     assert.equal(r.itemsAfter, 0, "the database as it was: empty");
     assert.deepEqual(r.storesAfter, r.storesBefore, "no staging store is left; the held backup stays");
     assert.equal(r.restored, 25000, "left alone, the same restore runs");

@@ -53,27 +53,34 @@ export function rewind_put_all(store, keys, values, inline) {
   return last;
 }
 
-/** The first of `values` (by index) holding a Blob whose data cannot be read, with the reason:
- * `[index, error]`, or null when every Blob reads (the first chunk of each is read). For a restore
- * that copies stored values as they are (`restore.rs`), which the browser does without reading
- * their Blobs: a Blob whose file the browser lost would come back unreadable. */
-export async function rewind_unreadable_blob(values) {
-  const found = [];
+/** What a batch of stored `values` (with their `keys`) holds, for a restore that copies them as
+ * they are (`restore.rs`): about how many bytes (strings, binary data), and each non-empty
+ * Blob with its record's key — the browser copies a stored Blob without reading it, so one
+ * whose file it lost would come back unreadable unless it is read. */
+export function rewind_scan_batch(keys, values) {
+  const blobs = [];
+  let bytes = 0;
   const seen = new Set();
-  const walk = (v, i) => {
-    if (v === null || typeof v !== "object" || seen.has(v)) return;
+  const walk = (v, key) => {
+    if (typeof v === "string") { bytes += 2 * v.length; return; }
+    if (v === null || typeof v !== "object" || seen.has(v)) { bytes += 8; return; }
     seen.add(v);
-    if (v instanceof Blob) { if (v.size > 0) found.push([i, v]); return; }
-    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return;
-    if (v instanceof Map) { for (const [k, x] of v) { walk(k, i); walk(x, i); } return; }
-    if (v instanceof Set) { for (const x of v) walk(x, i); return; }
-    for (const k of Object.keys(v)) walk(v[k], i);
+    if (v instanceof Blob) { if (v.size > 0) blobs.push([key, v]); return; }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) { bytes += v.byteLength; return; }
+    if (v instanceof Map) { for (const [k, x] of v) { walk(k, key); walk(x, key); } return; }
+    if (v instanceof Set) { for (const x of v) walk(x, key); return; }
+    for (const k of Object.keys(v)) { bytes += 2 * k.length; walk(v[k], key); }
   };
-  for (let i = 0; i < values.length; i++) walk(values[i], i);
-  for (let g = 0; g < found.length; g += 64) {
-    const group = found.slice(g, g + 64);
-    // The Blob itself, its first chunk only: a slice of a lost one can hang Chromium's page
-    // thread (docs/reliability.md), reading it alone fails.
+  for (let i = 0; i < values.length; i++) walk(values[i], keys[i]);
+  return [bytes, blobs];
+}
+
+/** The first of `blobs` (`[key, Blob]` pairs) whose data cannot be read, with the reason:
+ * `[key, error]`, or null when every one reads. The first chunk of each is read, from the Blob
+ * itself: a slice of a lost one can hang Chromium's page thread (docs/reliability.md). */
+export async function rewind_unreadable_blob(blobs) {
+  for (let g = 0; g < blobs.length; g += 64) {
+    const group = blobs.slice(g, g + 64);
     const read = await Promise.allSettled(group.map(async ([, b]) => {
       const reader = b.stream().getReader();
       try { await reader.read(); } finally { reader.cancel().catch(() => {}); }

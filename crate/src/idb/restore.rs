@@ -27,7 +27,10 @@ use super::{CancelFlag, Progress};
 use crate::backup::codec::{encode_value_with_parts, read_value, read_value_with_parts, Reader};
 use crate::backup::format::encode_record;
 use crate::backup::format::VerifiedFile;
-use crate::backup::{BackupError, BackupManifest, ChunkSpans, OutOfLineBlob, SectionMatch, Value};
+use crate::backup::{
+    BackupError, BackupManifest, ChunkSpans, OutOfLineBlob, SectionMatch, Value,
+    CHUNK_TARGET_BYTES, MAX_CHUNK_RECORDS,
+};
 use crate::diff::diff;
 use crate::engine::JournalEntry;
 use crate::fold::RESERVED_PREFIX;
@@ -48,7 +51,8 @@ extern "C" {
         values: &js_sys::Array,
         inline: bool,
     ) -> Result<JsValue, JsValue>;
-    fn rewind_unreadable_blob(values: &js_sys::Array) -> js_sys::Promise;
+    fn rewind_scan_batch(keys: &js_sys::Array, values: &js_sys::Array) -> js_sys::Array;
+    fn rewind_unreadable_blob(blobs: &js_sys::Array) -> js_sys::Promise;
 }
 
 /// Records written per batch; after each, the transaction's own request is awaited, which lets
@@ -307,9 +311,10 @@ impl Filling<'_> {
 }
 
 impl Filling<'_> {
-    /// Copies held store `from` into staging store `to` (its keys in-line or not), in key
-    /// order, [`RECORDS_PER_TRANSACTION`] records per transaction over both stores: the values
-    /// as IndexedDB gives them, each put under its own key.
+    /// Copies held store `from` (of backup `id`) into staging store `to` (of app store
+    /// `store`, its keys in-line or not), in key order, about a chunk's worth of records per
+    /// transaction over both stores: the values as IndexedDB gives them, each put under its own
+    /// key, their Blobs read once it commits.
     async fn copy_held(
         &mut self,
         (id, from, to): (&str, &str, &str),
@@ -323,32 +328,27 @@ impl Filling<'_> {
                 .db
                 .transaction_with_str_sequence_and_mode(&scope, IdbTransactionMode::Readwrite)
                 .map_err(thrown)?;
-            let mut copied_batches = Vec::new();
-            let copied =
-                copy_held_transaction(&tx, (from, to), inline, &mut after, &mut copied_batches)
-                    .await;
+            let blobs = js_sys::Array::new();
+            let copied = copy_held_transaction(&tx, (from, to), inline, &mut after, &blobs).await;
             let (records, finished) = match copied {
                 Ok(copied) => copied,
                 Err(err) => return Err(failure_of(&tx, err).await),
             };
             await_transaction(&tx).await?;
             // The browser copies a stored Blob without reading it: one whose data it lost would
-            // come back unreadable. Checked once the transaction is over (a read inside would
-            // end it); the staging store is discarded with the restore.
-            for (keys, values) in copied_batches {
-                let unreadable = JsFuture::from(rewind_unreadable_blob(&values))
-                    .await
-                    .map_err(thrown)?;
-                if let Some(found) = unreadable.dyn_ref::<js_sys::Array>() {
-                    let index = found.get(0).as_f64().unwrap_or(0.0) as u32;
-                    return Err(RewindError::LostBlobInBackup {
-                        id: id.to_string(),
-                        store: store.to_string(),
-                        key: js_to_value(&keys.get(index))
-                            .map_or_else(|_| "?".into(), |k| super::clone::describe_key(k.value())),
-                        cause: super::error::describe(&found.get(1)),
-                    });
-                }
+            // come back unreadable. Read once the transaction is over (a read inside would end
+            // it); the staging store is discarded with the restore.
+            let unreadable = JsFuture::from(rewind_unreadable_blob(&blobs))
+                .await
+                .map_err(thrown)?;
+            if let Some(found) = unreadable.dyn_ref::<js_sys::Array>() {
+                return Err(RewindError::LostBlobInBackup {
+                    id: id.to_string(),
+                    store: store.to_string(),
+                    key: js_to_value(&found.get(0))
+                        .map_or_else(|_| "?".into(), |k| super::clone::describe_key(k.value())),
+                    cause: super::error::describe(&found.get(1)),
+                });
             }
             self.done += records;
             if let Some(p) = &self.progress {
@@ -361,27 +361,31 @@ impl Filling<'_> {
     }
 }
 
-/// Copies the records of `from` after key `after` into `to` in transaction `tx`, up to
-/// [`RECORDS_PER_TRANSACTION`] of them, and moves `after` to the last one copied. Returns how
-/// many were copied and whether `from` is read to its end.
+/// Records read per request from a held store: as a backup reads them.
+const HELD_BATCH: u32 = 100;
+
+/// Copies the records of `from` after key `after` into `to` in transaction `tx`, about a
+/// chunk's worth of them (as many records and bytes as a backup file's chunk holds at most),
+/// moves `after` to the last one copied and gathers the Blobs copied into `blobs` (`[key,
+/// Blob]` pairs). Returns how many records were copied and whether `from` is read to its end.
 async fn copy_held_transaction(
     tx: &web_sys::IdbTransaction,
     (from, to): (&str, &str),
     inline: bool,
     after: &mut Option<JsValue>,
-    copied_batches: &mut Vec<(js_sys::Array, js_sys::Array)>,
+    blobs: &js_sys::Array,
 ) -> Result<(u64, bool), RewindError> {
     let source = tx.object_store(from).map_err(thrown)?;
     let target = tx.object_store(to).map_err(thrown)?;
-    let mut reader = BatchReader::starting_after(&source, BATCH as u32, after.as_ref())?;
-    let (mut copied, mut finished, mut last) = (0usize, false, None);
-    while copied < RECORDS_PER_TRANSACTION {
+    let mut reader = BatchReader::starting_after(&source, HELD_BATCH, after.as_ref())?;
+    let (mut copied, mut bytes, mut finished, mut last) = (0u64, 0f64, false, None);
+    while copied < u64::from(MAX_CHUNK_RECORDS) && bytes < CHUNK_TARGET_BYTES as f64 {
         let batch = reader.next().await?;
         let Some((keys, values)) = batch.filter(|(keys, _)| keys.length() > 0) else {
             finished = true;
             break;
         };
-        let count = keys.length() as usize;
+        let count = keys.length();
         let request = rewind_put_all(&target, &keys, &values, inline).map_err(thrown)?;
         if request.as_f64().is_some() {
             return Err(RewindError::RestoreMismatch {
@@ -389,10 +393,14 @@ async fn copy_held_transaction(
             });
         }
         last = request.dyn_into::<web_sys::IdbRequest>().ok();
-        *after = Some(keys.get(count as u32 - 1));
-        copied_batches.push((keys, values));
-        copied += count;
-        if count < BATCH {
+        *after = Some(keys.get(count - 1));
+        let scanned = rewind_scan_batch(&keys, &values);
+        bytes += scanned.get(0).as_f64().unwrap_or(0.0);
+        for blob in js_sys::Array::from(&scanned.get(1)).iter() {
+            blobs.push(&blob);
+        }
+        copied += u64::from(count);
+        if count < HELD_BATCH {
             finished = true;
             break;
         }
@@ -400,7 +408,7 @@ async fn copy_held_transaction(
     if let Some(request) = last {
         RequestEvents::new(request).next().await?;
     }
-    Ok((copied as u64, finished))
+    Ok((copied, finished))
 }
 
 /// Reads the key generators of the held stores `held` into `manifest` (a held backup's

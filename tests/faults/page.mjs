@@ -245,10 +245,6 @@ export const F = {
    * stores hold the same ids. */
   async catalog(name, checked = []) {
     const rw = await F.open(name);
-    // A read of the database lists what it holds in place: the catalog's copy of a held
-    // backup's manifest is written after the swap, and a tab closed in between leaves it to
-    // the next read (`in_place::reconcile`), which a person's page makes first.
-    await rw.status().catch(() => null);
     const list = await rw.listBackups();
     const problems = [];
     // A backup held in place has no file until one is made: its listing lacks the file's

@@ -91,6 +91,10 @@ async function crashSeries(op) {
     await kill(page, how);
     tally.tried++; tally[how]++;
     page = await openPage(context);
+    // A read of the database first, as a person's page makes: it lists what the database holds
+    // in place (the catalog's copy of a held backup's manifest is written after the swap; a tab
+    // closed in between leaves it to the next read, `in_place::reconcile`).
+    await page.evaluate(async () => { const rw = await F.open("w"); await rw.status().catch(() => null); rw.close(); });
     const seen = await inspectW(page, idsBefore);
     const stopped = op.startsWith("restore") ? asBefore(seen.dump, before) : { dump: seen.dump, staged: 0 };
     const which = whichOf(seen.dump, { after }) ?? whichOf(stopped.dump, { before });

@@ -443,4 +443,26 @@ mod tests {
         listed.sort();
         assert_eq!(given, listed);
     }
+
+    #[test]
+    fn no_room_for_a_restore_names_a_size_only_when_one_is_known() {
+        let known = RewindError::RestoreNoRoom {
+            needed: 2_000,
+            detail: String::new(),
+        };
+        assert!(known
+            .to_string()
+            .starts_with("there is not enough storage space to restore this backup: it needs about 2000 bytes. Nothing"));
+        // A backup held in place: its stores' size is not known.
+        let unknown = RewindError::RestoreNoRoom {
+            needed: 0,
+            detail: "QuotaExceededError".into(),
+        };
+        assert_eq!(
+            unknown.to_string(),
+            "there is not enough storage space to restore this backup (QuotaExceededError). \
+             Nothing was changed. Free some space (delete old backups or other sites' data) and \
+             try again."
+        );
+    }
 }

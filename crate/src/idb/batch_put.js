@@ -54,11 +54,10 @@ export function rewind_put_all(store, keys, values, inline) {
 }
 
 /** What a batch of stored `values` (with their `keys`) holds, for a restore that copies them as
- * they are (`restore.rs`): about how many bytes (strings, binary data), and each non-empty
- * Blob with its record's key — the browser copies a stored Blob without reading it, so one
- * whose file it lost would come back unreadable unless it is read. */
-export function rewind_scan_batch(keys, values) {
-  const blobs = [];
+ * they are (`restore.rs`): returns about how many bytes (strings, binary data), and appends
+ * each non-empty Blob with its record's key to `blobs` — the browser copies a stored Blob
+ * without reading it, so one whose file it lost would come back unreadable unless it is read. */
+export function rewind_scan_batch(keys, values, blobs) {
   let bytes = 0;
   const seen = new Set();
   const walk = (v, key) => {
@@ -72,7 +71,7 @@ export function rewind_scan_batch(keys, values) {
     for (const k of Object.keys(v)) { bytes += 2 * k.length; walk(v[k], key); }
   };
   for (let i = 0; i < values.length; i++) walk(values[i], keys[i]);
-  return [bytes, blobs];
+  return bytes;
 }
 
 /** The first of `blobs` (`[key, Blob]` pairs) whose data cannot be read, with the reason:

@@ -51,7 +51,11 @@ extern "C" {
         values: &js_sys::Array,
         inline: bool,
     ) -> Result<JsValue, JsValue>;
-    fn rewind_scan_batch(keys: &js_sys::Array, values: &js_sys::Array) -> js_sys::Array;
+    fn rewind_scan_batch(
+        keys: &js_sys::Array,
+        values: &js_sys::Array,
+        blobs: &js_sys::Array,
+    ) -> f64;
     fn rewind_unreadable_blob(blobs: &js_sys::Array) -> js_sys::Promise;
 }
 
@@ -394,11 +398,7 @@ async fn copy_held_transaction(
         }
         last = request.dyn_into::<web_sys::IdbRequest>().ok();
         *after = Some(keys.get(count - 1));
-        let scanned = rewind_scan_batch(&keys, &values);
-        bytes += scanned.get(0).as_f64().unwrap_or(0.0);
-        for blob in js_sys::Array::from(&scanned.get(1)).iter() {
-            blobs.push(&blob);
-        }
+        bytes += rewind_scan_batch(&keys, &values, blobs);
         copied += u64::from(count);
         if count < HELD_BATCH {
             finished = true;

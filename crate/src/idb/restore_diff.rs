@@ -223,8 +223,8 @@ fn fingerprints(
     let mut index = 0u32;
     while index < count {
         encoded.clear();
-        let reached = encode_batch(keys, values, index, count, &mut encoded)
-            .map_err(|bytes| RewindError::FileTooLarge { bytes })?;
+        // A batch too large to encode at once goes through the value model, a record at a time.
+        let reached = encode_batch(keys, values, index, count, &mut encoded).unwrap_or(index);
         let mut r = Reader::new(&encoded);
         for _ in index..reached {
             let key = read_value(&mut r)?;

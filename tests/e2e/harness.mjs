@@ -102,10 +102,22 @@ export function servedBrowser(dir = DIST, options = {}) {
   return shared;
 }
 
-/** Waits until the Status region says the selected database is valid, and the backups are listed. */
+/** Waits for `locator` of `page`; on a timeout the error says what the page showed. */
+async function waitShowing(page, locator, timeout) {
+  try {
+    await locator.waitFor({ timeout });
+  } catch (e) {
+    const shown = await page.evaluate(() => (document.querySelector("main") ?? document.body)?.innerText?.slice(0, 600) ?? "").catch(() => "?");
+    throw new Error(`${e.message}; the page showed: ${shown}`);
+  }
+}
+
+/** Waits until the Status region says the selected database is valid, and the backups are
+ * listed. WebKit's first load of the page (a fresh profile: the demo database made, five
+ * migrations) took over 60 s once in a CI run (17 s alone): 120 s, as for an outcome. */
 export async function ready(page) {
   const status = page.getByRole("region", { name: "Status" });
-  await status.getByText(/valid: the database matches schema version/).waitFor({ timeout: 60_000 });
+  await waitShowing(page, status.getByText(/valid: the database matches schema version/), 120_000);
   await page.getByRole("table", { name: "Backups" }).waitFor();
   return status;
 }
@@ -115,12 +127,7 @@ export async function ready(page) {
  * on a timeout the error says what the page showed. */
 export async function outcome(page, timeout = 120_000) {
   const done = page.locator(".notice");
-  try {
-    await done.waitFor({ timeout });
-  } catch (e) {
-    const shown = await page.evaluate(() => document.querySelector("main")?.innerText?.slice(0, 600) ?? "").catch(() => "?");
-    throw new Error(`${e.message}; the page showed: ${shown}`);
-  }
+  await waitShowing(page, done, timeout);
   return { role: await done.getAttribute("role"), text: await done.innerText() };
 }
 

@@ -231,6 +231,28 @@ test("another tab that keeps the database open: Blocked after blockTimeoutMs, on
   });
 });
 
+test("another tab that lets go while an upgrade waits: the upgrade runs, and its give-up timer never fires later", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      let blocked = 0;
+      const rw = await Rewind.open("b2", [m1, m2], { blockTimeoutMs: 600, onBlocked: () => { blocked++; } });
+      await rw.migrateTo(1);
+      const other = await new Promise((ok, fail) => { const q = indexedDB.open("b2"); q.onsuccess = () => ok(q.result); q.onerror = () => fail(q.error); });
+      // The other tab closes 150 ms after it was asked to.
+      other.onversionchange = () => setTimeout(() => other.close(), 150);
+      const report = await rw.migrateTo(2);
+      // Past the give-up time: a timer left armed would call into a dropped closure now.
+      await new Promise((ok) => setTimeout(ok, 1_000));
+      return { blocked, to: report.to, version: (await rw.status()).schemaVersion };
+    });
+    assert.ok(r.blocked >= 1, "the upgrade was blocked for a while");
+    assert.equal(r.to, 2);
+    assert.equal(r.version, 2);
+    // withPage fails the test on any page error ("closure invoked … after being dropped").
+  });
+});
+
 // How each engine is given a small quota: Chromium through CDP for the origin; Firefox through
 // its preference for the whole temporary storage, of which one site gets a fifth, at least
 // 10 MB. WebDriver offers no way to set one in WebKit.

@@ -91,8 +91,10 @@ async fn settled(target: &web_sys::EventTarget, transaction: bool) -> Result<JsV
             let _ = reject.call1(&JsValue::UNDEFINED, &error);
         });
         let _ = target.add_event_listener_with_callback(done_event, on_done.unchecked_ref());
-        let _ = target.add_event_listener_with_callback("error", on_failed.unchecked_ref());
-        let _ = target.add_event_listener_with_callback("abort", on_failed.unchecked_ref());
+        // One event each, as the closure runs once: a failed request's `error` reaches its
+        // transaction too, before the transaction's `abort`.
+        let failed_event = if transaction { "abort" } else { "error" };
+        let _ = target.add_event_listener_with_callback(failed_event, on_failed.unchecked_ref());
     });
     JsFuture::from(promise).await
 }

@@ -18,7 +18,8 @@ pub struct Upgrade {
     pub tx: IdbTransaction,
 }
 
-type TimerClosure = Closure<dyn FnMut()>;
+/// A timer's id (for `clearTimeout`) and the closure it calls.
+type Timer = (i32, Closure<dyn FnMut()>);
 type EventClosure = Closure<dyn FnMut(Event)>;
 /// An upgrade's own error, with its type erased so that one copy of [`open_with_upgrade`]'s
 /// body serves every caller (the wasm carried one per error type).
@@ -186,7 +187,7 @@ async fn open_upgraded(
         on_blocked,
         timeout_ms,
     } = blocked;
-    let timer: Rc<RefCell<Option<TimerClosure>>> = Rc::new(RefCell::new(None));
+    let timer: Rc<RefCell<Option<Timer>>> = Rc::new(RefCell::new(None));
     let on_blocked_cb = {
         let (cancelled, started, timer) = (cancelled.clone(), started.clone(), timer.clone());
         let name = name.to_string();
@@ -209,13 +210,17 @@ async fn open_upgraded(
                     settle(Err(IdbError::Blocked { name: name.clone() }));
                 }
             });
-            if let Some(window) = web_sys::window() {
-                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                    give_up.as_ref().unchecked_ref(),
-                    ms as i32,
-                );
-            }
-            *timer.borrow_mut() = Some(give_up);
+            let id = web_sys::window()
+                .and_then(|window| {
+                    window
+                        .set_timeout_with_callback_and_timeout_and_arguments_0(
+                            give_up.as_ref().unchecked_ref(),
+                            ms as i32,
+                        )
+                        .ok()
+                })
+                .unwrap_or(0);
+            *timer.borrow_mut() = Some((id, give_up));
         })
     };
     request.set_onblocked(Some(on_blocked_cb.as_ref().unchecked_ref()));
@@ -226,8 +231,8 @@ async fn open_upgraded(
         // Keep the handlers alive: if the other tabs let go later, the upgrade is aborted.
         on_upgrade.forget();
         on_blocked_cb.forget();
-        if let Some(t) = timer.borrow_mut().take() {
-            t.forget();
+        if let Some((_, give_up)) = timer.borrow_mut().take() {
+            give_up.forget();
         }
         return Err(IdbError::Blocked {
             name: name.to_string(),
@@ -236,6 +241,11 @@ async fn open_upgraded(
     }
     request.set_onupgradeneeded(None);
     request.set_onblocked(None);
+    // The other tabs let go before the give-up timer fired: it must not fire into a dropped
+    // closure.
+    if let (Some((id, _)), Some(window)) = (timer.borrow_mut().take(), web_sys::window()) {
+        window.clear_timeout_with_handle(id);
+    }
     if let Some(err) = failure.borrow_mut().take() {
         if let Ok(db) = &outcome {
             db.unchecked_ref::<IdbDatabase>().close();

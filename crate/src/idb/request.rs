@@ -323,6 +323,12 @@ pub async fn await_transaction(tx: &IdbTransaction) -> Result<(), IdbError> {
     };
     tx.set_oncomplete(Some(on_complete.as_ref().unchecked_ref()));
     tx.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
+    // Taken off again however the wait ends, a caller that drops it included: the browser must
+    // not call a dropped closure when the transaction ends later.
+    let _handlers = TransactionHandlers {
+        tx,
+        _closures: [on_complete, on_abort],
+    };
     let watchdog = Watchdog {
         what: "a transaction's commit",
         tx: Some(tx.clone()),
@@ -333,9 +339,20 @@ pub async fn await_transaction(tx: &IdbTransaction) -> Result<(), IdbError> {
         watchdog: Some(watchdog),
     }
     .await;
-    tx.set_oncomplete(None);
-    tx.set_onabort(None);
     outcome.map(|_| ())
+}
+
+/// A transaction's `oncomplete` and `onabort`, cleared on drop.
+struct TransactionHandlers<'a> {
+    tx: &'a IdbTransaction,
+    _closures: [Closure<dyn FnMut(Event)>; 2],
+}
+
+impl Drop for TransactionHandlers<'_> {
+    fn drop(&mut self) {
+        self.tx.set_oncomplete(None);
+        self.tx.set_onabort(None);
+    }
 }
 
 /// Reads a store's keys and values in key order, `limit` records at a time: a `getAllKeys`

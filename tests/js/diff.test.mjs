@@ -188,6 +188,34 @@ test("a record the backup left out is kept by the restore: the diff counts it un
   });
 });
 
+test("a held backup's CryptoKey cannot be compared: the diff calls it changed, and its restore brings it back working", async () => {
+  await withPage(async (page) => {
+    await page.evaluate(SETUP);
+    const r = await page.evaluate(async () => {
+      const rw = await Rewind.open("vault2", M.slice(0, 1));
+      await rw.migrateTo();
+      const secret = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt"]);
+      await T.put("vault2", "items", [{ id: "a", text: "plain" }, { id: "k", secret }]);
+      const m = await rw.backup("without the key", { skipUnsupported: true });
+      await T.put("vault2", "items", [{ id: "z", text: "since" }]);
+      // The restore holds a, k (the CryptoKey itself) and z in place, and keeps k live.
+      const held = (await rw.restore(m.id)).backupId;
+      const diff = await rw.diff(held);
+      await rw.restore(held);
+      const rows = await T.getAll("vault2", "items");
+      const key = rows.find((x) => x.id === "k")?.secret;
+      const works = key instanceof CryptoKey &&
+        (await crypto.subtle.encrypt({ name: "AES-GCM", iv: new Uint8Array(12) }, key, new Uint8Array(4))).byteLength > 0;
+      return { diff, ids: rows.map((x) => x.id), works };
+    });
+    const items = r.diff.stores.find((s) => s.store === "items");
+    assert.deepEqual([items.added, items.removed, items.changed, items.unchanged], [1, 0, 1, 1],
+      "z comes back, k cannot be compared (changed), a is the same");
+    assert.deepEqual(r.ids, ["a", "k", "z"]);
+    assert.equal(r.works, true, "the held CryptoKey came back and encrypts");
+  });
+});
+
 // Firefox asks the person; its testing preferences answer for them.
 const PERSIST_PREFS = (allow) => ENGINE === "firefox"
   ? { "dom.storageManager.prompt.testing": true, "dom.storageManager.prompt.testing.allow": allow }

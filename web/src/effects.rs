@@ -6,7 +6,7 @@ use crate::labels;
 use crate::messages;
 use crate::state::{
     Action, ChangesSource, Command, FolderAccess, FolderRequest, FolderShown, Health, Interrupted,
-    PendingDownload, PersistAnswer, StorageUse,
+    PendingDownload, PersistAnswer, Secret, StorageUse,
 };
 use rewind::backup::{BackupManifest, Passphrase};
 use rewind::{
@@ -248,7 +248,7 @@ pub async fn load_changes(
     name: String,
     source: ChangesSource,
     file: Option<web_sys::File>,
-    with_passphrase: Option<String>,
+    with_passphrase: Option<Secret>,
     cancel: CancelFlag,
     dispatch: Dispatch,
 ) {
@@ -294,16 +294,16 @@ pub async fn persist(dispatch: Dispatch) {
 }
 
 /// A passphrase a person typed, for the library (which refuses an empty one).
-fn passphrase(typed: Option<String>) -> Result<Option<Passphrase>, String> {
+fn passphrase(typed: Option<Secret>) -> Result<Option<Passphrase>, String> {
     typed
-        .map(|t| Passphrase::new(t).map_err(|e| e.to_string()))
+        .map(|t| Passphrase::new(t.into_string()).map_err(|e| e.to_string()))
         .transpose()
 }
 
 /// Reads and verifies the chosen file, unsealed with `with_passphrase` first if the person gave one.
 pub async fn inspect_file(
     file: web_sys::File,
-    with_passphrase: Option<String>,
+    with_passphrase: Option<Secret>,
     dispatch: Dispatch,
 ) {
     let file_name = file.name();

@@ -1,5 +1,5 @@
 use super::space::space_view;
-use crate::state::{Action, Dialog, DialogKind, Loadable, Space};
+use crate::state::{Action, Dialog, DialogKind, Loadable, Secret, Space};
 use crate::{format, labels, messages};
 use rewind::backup::BackupManifest;
 use rewind::{MigrationPlan, RestoreDiff};
@@ -224,13 +224,13 @@ pub fn dialog_view(props: &DialogViewProps) -> Html {
 fn passphrase_field(
     label: &'static str,
     means: &'static str,
-    value: &str,
+    value: &Secret,
     oninput: Callback<InputEvent>,
 ) -> Html {
     html! {
         <div class="field">
             <label for="passphrase">{ label }</label>
-            <input type="password" id="passphrase" autocomplete="new-password" value={value.to_string()} {oninput} aria-describedby="passphrase-means" />
+            <input type="password" id="passphrase" autocomplete="new-password" value={value.as_str().to_string()} {oninput} aria-describedby="passphrase-means" />
             <p id="passphrase-means" class="muted">{ means }</p>
         </div>
     }

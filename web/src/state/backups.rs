@@ -2,7 +2,7 @@
 //! A backup this app refuses to restore never gets a confirm button; one that left records out
 //! waits until the page knows which of them the restore keeps.
 
-use super::{DialogKind, Loadable, Notice, PageState};
+use super::{DialogKind, Loadable, Notice, PageState, Secret};
 use crate::{messages, policy};
 use rewind::backup::BackupManifest;
 
@@ -54,7 +54,7 @@ impl PageState {
                     manifest,
                     changes: Loadable::loading_if(!sealed),
                     sealed,
-                    passphrase: String::new(),
+                    passphrase: Secret::default(),
                     unlocked_with: None,
                 })
             }
@@ -74,7 +74,7 @@ impl PageState {
             manifest: Loadable::Loading,
             kept: Loadable::Idle,
             changes: Loadable::Idle,
-            passphrase: String::new(),
+            passphrase: Secret::default(),
             unlocked_with: None,
             sealed: false,
         });

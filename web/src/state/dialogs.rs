@@ -2,7 +2,7 @@
 //! confirm only works with a valid preview and the box ticked, and ticking it again is needed
 //! whenever the preview changes.
 
-use super::{Command, Loadable, PageState};
+use super::{Command, Loadable, PageState, Secret};
 use rewind::backup::BackupManifest;
 use rewind::{MigrationPlan, RestoreDiff};
 
@@ -44,9 +44,9 @@ pub enum DialogKind {
         /// The backup is sealed: the dialog asks for its passphrase.
         sealed: bool,
         /// What the person typed in the passphrase field.
-        passphrase: String,
+        passphrase: Secret,
         /// The passphrase the backup is being read with, until it refuses it.
-        unlocked_with: Option<String>,
+        unlocked_with: Option<Secret>,
     },
     DeleteBackup {
         manifest: BackupManifest,
@@ -57,9 +57,9 @@ pub enum DialogKind {
         kept: Loadable<Vec<bool>>,
         changes: Loadable<RestoreDiff>,
         /// What the person typed in the passphrase field (for a sealed file).
-        passphrase: String,
+        passphrase: Secret,
         /// The passphrase the file is being read with, once the person asked to open it.
-        unlocked_with: Option<String>,
+        unlocked_with: Option<Secret>,
         /// The file turned out sealed: the dialog asks for its passphrase.
         sealed: bool,
     },
@@ -67,7 +67,7 @@ pub enum DialogKind {
     /// already needs its own, and is downloaded as it is.
     Download {
         manifest: BackupManifest,
-        passphrase: String,
+        passphrase: Secret,
         sealed: bool,
     },
     /// Re-record the checksums of migrations changed after they were applied.
@@ -155,7 +155,7 @@ impl Dialog {
 
 /// Whether a sealed backup's passphrase is proven: the backup was read with it (its diff came,
 /// or failed for another reason than the passphrase, which ends `unlocked_with`).
-fn proven(unlocked_with: &Option<String>, changes: &Loadable<RestoreDiff>) -> bool {
+fn proven(unlocked_with: &Option<Secret>, changes: &Loadable<RestoreDiff>) -> bool {
     unlocked_with.is_some() && !matches!(changes, Loadable::Idle | Loadable::Loading)
 }
 

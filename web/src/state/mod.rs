@@ -40,7 +40,7 @@ pub use loading::{Health, StorageUse};
 pub use operations::{Command, Interrupted, Notice, RunningOperation};
 pub use persist::PersistAnswer;
 pub use progress::Step;
-pub use sealed::PendingDownload;
+pub use sealed::{PendingDownload, Secret};
 pub use space::Space;
 
 /// Something that is fetched from the browser and may still be on its way.

@@ -3,7 +3,7 @@
 //! left unfinished.
 
 use super::progress::Pace;
-use super::PageState;
+use super::{PageState, Secret};
 use crate::messages;
 
 /// What the page must run in the browser.
@@ -17,13 +17,13 @@ pub enum Command {
     /// A listed backup that is sealed, opened with the passphrase its dialog proved.
     RestoreSealedBackup {
         id: String,
-        passphrase: String,
+        passphrase: Secret,
     },
     DeleteBackup(String),
     /// The file the person chose (the component keeps the `File` itself), opened with the
     /// passphrase the person gave if it is sealed.
     RestoreFile {
-        passphrase: Option<String>,
+        passphrase: Option<Secret>,
     },
     CreateBackup {
         label: String,

@@ -10,21 +10,46 @@
 
 use super::{DialogKind, Loadable, Notice, PageState};
 
-/// A download the person confirmed: which backup, sealed under which passphrase (if any).
-#[derive(Clone, PartialEq)]
-pub struct PendingDownload {
-    pub id: String,
-    pub passphrase: Option<String>,
+/// A passphrase as the person typed it: cloned and compared like text, never written by
+/// `Debug` (the page's state and commands derive it, for the tests and for panics).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(text: String) -> Self {
+        Secret(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
-impl std::fmt::Debug for PendingDownload {
-    /// Never the passphrase itself.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingDownload")
-            .field("id", &self.id)
-            .field("sealed", &self.passphrase.is_some())
-            .finish()
+impl From<&str> for Secret {
+    fn from(text: &str) -> Self {
+        Secret(text.to_string())
     }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// A download the person confirmed: which backup, sealed under which passphrase (if any).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingDownload {
+    pub id: String,
+    pub passphrase: Option<Secret>,
 }
 
 impl PageState {
@@ -43,7 +68,7 @@ impl PageState {
         let sealed = self.is_sealed(id);
         self.open(DialogKind::Download {
             manifest,
-            passphrase: String::new(),
+            passphrase: Secret::default(),
             sealed,
         });
     }
@@ -65,7 +90,7 @@ impl PageState {
         match self.dialog.as_mut().map(|d| &mut d.kind) {
             Some(DialogKind::Download { passphrase, .. })
             | Some(DialogKind::RestoreFile { passphrase, .. })
-            | Some(DialogKind::RestoreBackup { passphrase, .. }) => *passphrase = text,
+            | Some(DialogKind::RestoreBackup { passphrase, .. }) => *passphrase = Secret::new(text),
             _ => {}
         }
     }
@@ -145,7 +170,7 @@ impl PageState {
     }
 
     /// The file to read again with a passphrase: its name and the passphrase.
-    pub fn needs_unlock(&self) -> Option<(String, String)> {
+    pub fn needs_unlock(&self) -> Option<(String, Secret)> {
         match &self.dialog.as_ref()?.kind {
             DialogKind::RestoreFile {
                 file_name,
@@ -159,7 +184,7 @@ impl PageState {
 
     /// The passphrase the open restore dialog's backup (a chosen file or a sealed listed
     /// backup) is read with, if the person gave one.
-    pub fn restore_passphrase(&self) -> Option<String> {
+    pub fn restore_passphrase(&self) -> Option<Secret> {
         match &self.dialog.as_ref()?.kind {
             DialogKind::RestoreFile { unlocked_with, .. }
             | DialogKind::RestoreBackup { unlocked_with, .. } => unlocked_with.clone(),
@@ -206,6 +231,7 @@ mod tests {
     use crate::state::fixtures::*;
     use crate::state::{
         Action, ChangesSource, Command, DialogKind, Loadable, Notice, PageState, PendingDownload,
+        Secret,
     };
     use rewind::RestoreDiff;
 
@@ -264,7 +290,7 @@ mod tests {
             .apply(Action::SetPassphrase("wrong".into()))
             .apply(Action::Unlock);
         assert_eq!(trying.needs_changes(), Some(source.clone()));
-        assert_eq!(trying.restore_passphrase().as_deref(), Some("wrong"));
+        assert_eq!(trying.restore_passphrase(), Some(Secret::from("wrong")));
         assert_eq!(
             trying
                 .clone()
@@ -292,7 +318,7 @@ mod tests {
             .apply(Action::Unlock);
         assert_eq!(right.needs_changes(), Some(source.clone()), "asked again");
         let stale = right.clone().apply(Action::BackupLocked("b1".into()));
-        assert_eq!(stale.restore_passphrase().as_deref(), Some("right"));
+        assert_eq!(stale.restore_passphrase(), Some(Secret::from("right")));
         let shown = right
             .apply(Action::ChangesLoaded {
                 source,
@@ -402,7 +428,7 @@ mod tests {
             sealed
                 .download
                 .as_ref()
-                .and_then(|d| d.passphrase.as_deref()),
+                .and_then(|d| d.passphrase.as_ref().map(Secret::as_str)),
             Some("hunter2")
         );
         assert!(
@@ -471,13 +497,17 @@ mod tests {
                 manifest: Ok(manifest("f")),
             })
             .apply(Action::SetUnderstood(true));
-        assert_eq!(right.restore_passphrase().as_deref(), Some("right"));
+        assert_eq!(right.restore_passphrase(), Some(Secret::from("right")));
         assert_eq!(
             right.confirmed_command(),
             Some(Command::RestoreFile {
                 passphrase: Some("right".into())
             })
         );
+        // Nothing the page's state or commands print shows a passphrase.
+        let shown = format!("{right:?} {:?}", right.confirmed_command());
+        assert!(!shown.contains("right"), "no passphrase in {shown}");
+        assert!(shown.contains("Secret(…)"));
         let typed_again = right.apply(Action::SetPassphrase("other".into()));
         assert_eq!(
             typed_again.confirmed_command(),

@@ -383,11 +383,14 @@ impl Rewind {
         progress: Option<Progress>,
         cancel: Option<CancelFlag>,
     ) -> Result<RestoreDiff, RewindError> {
-        if let Some(kept) = held_source(&self.name, &source).await? {
-            return super::restore_diff::diff_held(&self.name, &kept, progress, cancel).await;
+        match resolve(&self.name, source).await? {
+            Resolved::Held(kept) => {
+                super::restore_diff::diff_held(&self.name, &kept, progress, cancel).await
+            }
+            Resolved::File(blob) => {
+                super::restore_diff::diff_restore(&self.name, blob, progress, cancel).await
+            }
         }
-        let blob = source_blob(&self.name, source).await?;
-        super::restore_diff::diff_restore(&self.name, blob, progress, cancel).await
     }
 
     /// Replaces the database with a backup: verified first, refused without consent when it
@@ -509,18 +512,28 @@ async fn delete_backup_of(
     }
 }
 
-/// The manifest of the backup `source` names when database `name` holds it in place (a
-/// listed backup that is no file), which restores and diffs read from its stores.
-async fn held_source(
-    name: &str,
-    source: &RestoreSource,
-) -> Result<Option<BackupManifest>, RewindError> {
-    let RestoreSource::Backup(id) = source else {
-        return Ok(None);
+/// What a restore or a diff reads `source` from.
+enum Resolved {
+    /// A listed backup that is no file: database `name` holds it in place, and it is read
+    /// from its stores.
+    Held(BackupManifest),
+    /// A backup file, unsealed.
+    File(web_sys::Blob),
+}
+
+/// Where the backup `source` names is, learned with one read of the catalog: a backup id is
+/// a file in the catalog or else held in place.
+async fn resolve(name: &str, source: RestoreSource) -> Result<Resolved, RewindError> {
+    let RestoreSource::Backup(id) = &source else {
+        return source_blob(name, source).await.map(Resolved::File);
     };
     match catalog::file(name, id).await {
-        Err(RewindError::NoSuchBackup { .. }) => in_place::held(name, id).await,
-        _ => Ok(None),
+        Ok(file) => Ok(Resolved::File(sealed::opened(file, None).await?)),
+        Err(RewindError::NoSuchBackup { .. }) => match in_place::held(name, id).await? {
+            Some(kept) => Ok(Resolved::Held(kept)),
+            None => Err(RewindError::NoSuchBackup { id: id.clone() }),
+        },
+        Err(e) => Err(e),
     }
 }
 
@@ -679,14 +692,16 @@ impl Backups for IdbBackend {
         &mut self,
         source: RestoreSource,
     ) -> Result<(BackupManifest, Self::Verified), RewindError> {
-        // A backup held in place is copied from its stores, not made into a file first.
-        if let Some(kept) = held_source(&self.name, &source).await? {
-            return Ok((kept.clone(), RestoreInput::Held(kept)));
+        match resolve(&self.name, source).await? {
+            // A backup held in place is copied from its stores, not made into a file first.
+            Resolved::Held(kept) => Ok((kept.clone(), RestoreInput::Held(kept))),
+            Resolved::File(blob) => {
+                // A chunked file's chunks are checked as the restore stages them, before its
+                // swap.
+                let opened = open_file(blob).await?;
+                Ok((opened.manifest().clone(), RestoreInput::File(opened)))
+            }
         }
-        let blob = source_blob(&self.name, source).await?;
-        // A chunked file's chunks are checked as the restore stages them, before its swap.
-        let opened = open_file(blob).await?;
-        Ok((opened.manifest().clone(), RestoreInput::File(opened)))
     }
 
     async fn stage(
@@ -721,7 +736,16 @@ impl Backups for IdbBackend {
         entry: &JournalEntry,
         keep: Option<&BackupManifest>,
     ) -> Result<(), RewindError> {
-        swap_staged(staged, entry, keep, &self.blocked_policy()).await?;
+        swap_staged(staged, entry, keep, &self.blocked_policy())
+            .await
+            .map_err(|err| match err {
+                // Firefox can run out of room in the swap itself (an upgrade that deletes the
+                // stores it replaces): the restore's own writes, as in `stage`.
+                RewindError::Migration(MigrationError::QuotaExceeded(detail)) => {
+                    RewindError::RestoreNoRoom { needed: 0, detail }
+                }
+                other => other,
+            })?;
         if let Some(kept) = keep {
             // Listed by the catalog, which listing reads; should this fail, the next read of
             // the database lists it (`in_place::reconcile`).

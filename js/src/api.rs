@@ -114,12 +114,12 @@ fn boolean_or(obj: &JsValue, key: &str, default: bool, what: &str) -> Result<boo
     })
 }
 
-fn whole_number(v: &JsValue, what: &str, max: f64) -> Result<Option<f64>, JsValue> {
+fn whole_number(v: &JsValue, what: &str, max: u32) -> Result<Option<f64>, JsValue> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
     match v.as_f64() {
-        Some(n) if n.fract() == 0.0 && (0.0..=max).contains(&n) => Ok(Some(n)),
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(max)).contains(&n) => Ok(Some(n)),
         _ => Err(invalid_argument(format!(
             "{what} must be a whole number from 0 to {max}, not {}",
             js_sys::JSON::stringify(v)
@@ -131,7 +131,7 @@ fn whole_number(v: &JsValue, what: &str, max: f64) -> Result<Option<f64>, JsValu
 }
 
 fn version(v: &JsValue, what: &str) -> Result<Option<u32>, JsValue> {
-    Ok(whole_number(v, what, u32::MAX as f64)?.map(|n| n as u32))
+    Ok(whole_number(v, what, u32::MAX)?.map(|n| n as u32))
 }
 
 /// A target version the method cannot do without.
@@ -319,7 +319,15 @@ fn check_json(v: &JsValue, at: &str, depth: usize) -> Result<(), JsValue> {
     if let Some(n) = v.as_f64() {
         return match n.is_finite() {
             true => Ok(()),
-            false => Err(refuse(format!("the number {n}"))),
+            // Named as JavaScript names them (Rust would write `inf`).
+            false => Err(refuse(format!(
+                "the number {}",
+                match n.is_nan() {
+                    true => "NaN",
+                    false if n > 0.0 => "Infinity",
+                    false => "-Infinity",
+                }
+            ))),
         };
     }
     if let Some(array) = v.dyn_ref::<Array>() {
@@ -493,7 +501,7 @@ impl JsRewind {
         let keep = whole_number(
             &get(&opts, "keepAutomaticBackups"),
             "options.keepAutomaticBackups",
-            1e6,
+            1_000_000,
         )?;
         if keep == Some(0.0) {
             return Err(invalid_argument(
@@ -504,7 +512,7 @@ impl JsRewind {
         let timeout = whole_number(
             &get(&opts, "blockTimeoutMs"),
             "options.blockTimeoutMs",
-            u32::MAX as f64,
+            u32::MAX,
         )?;
         let on_blocked = function(&opts, "onBlocked", "options")?;
         let (set, transforms) =

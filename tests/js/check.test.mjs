@@ -95,8 +95,13 @@ test("a step that fails is reported, the walk stops, and the scratch database is
       const afterDown = C.scratch(await C.names());
       // A sample the store refuses (no in-line key): the whole check rejects.
       const badKey = await T.failure(Rewind.checkMigrations([C.m1, C.m2], { sample: { notes: [{ title: "no id" }] } }));
-      return { down, afterDown, badKey, afterBadKey: C.scratch(await C.names()) };
+      // A sample that is not JSON: refused by name and place, before anything is made.
+      const notJson = await T.failure(Rewind.checkMigrations([C.m1], { sample: { notes: [{ id: 1, n: -Infinity }] } }));
+      return { down, afterDown, badKey, afterBadKey: C.scratch(await C.names()), notJson };
     });
+    assertCode(r.notJson, "InvalidArgument", "a sample value that is not JSON");
+    assert.match(r.notJson.message, /the number -Infinity/);
+    assert.match(r.notJson.message, /options\.sample\.notes\[0\]\.n/);
     assert.equal(r.down.passed, false);
     assert.deepEqual(r.down.migrations.map((m) => m.passed), [true, true, false]);
     assert.match(r.down.migrations[2].error, /^down: .*no way back/);

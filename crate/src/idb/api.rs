@@ -739,8 +739,9 @@ impl Backups for IdbBackend {
         swap_staged(staged, entry, keep, &self.blocked_policy())
             .await
             .map_err(|err| match err {
-                // Firefox can run out of room in the swap itself (an upgrade that deletes the
-                // stores it replaces): the restore's own writes, as in `stage`.
+                // Firefox can run out of room in the swap itself (its upgrade renames stores
+                // and writes the journal and metadata): the restore's own writes, as in
+                // `stage`.
                 RewindError::Migration(MigrationError::QuotaExceeded(detail)) => {
                     RewindError::RestoreNoRoom { needed: 0, detail }
                 }

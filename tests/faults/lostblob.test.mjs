@@ -40,6 +40,20 @@ async function loseBlobFile(profile) {
   await rm(lost[0]);
 }
 
+/** Closes `context`, loses the Blob file in its profile, and opens the profile again:
+ * `{ context, page }` of the browser reopened. */
+async function reopenWithoutBlob(context, profile) {
+  await context.close();
+  await loseBlobFile(profile);
+  const reopened = await persistentContext(profile);
+  try {
+    return { context: reopened, page: await openPage(reopened) };
+  } catch (e) {
+    await reopened.close();
+    throw e;
+  }
+}
+
 /** Puts the Blob records `keys` into store "loose" of the database (their bytes depend on the
  * key alone, so a Blob put again is the one lost). */
 function putBlobs(page, keys) {
@@ -96,14 +110,8 @@ test("a stored Blob whose file is gone from the profile: backup and migrateTo re
       const keys = Array.from({ length: n }, (_, i) => `text-${String(i).padStart(2, "0")}`);
       await F.put(db, "loose", keys.map((k, i) => ({ name: k, text: String.fromCharCode(97 + i).repeat(1 << 20) })), keys);
     }, { db: DB, n: TEXTS });
-    await context.close();
-    context = null;
-
     // The browser is closed; its profile loses the file of one Blob.
-    await loseBlobFile(profile);
-
-    context = await persistentContext(profile);
-    page = await openPage(context);
+    ({ context, page } = await reopenWithoutBlob(context, profile));
     const before = await summary(page);
     const r = await page.evaluate(async (db) => {
       const rw = await F.open(db);
@@ -181,13 +189,7 @@ test("a backup held in place whose Blob file is gone: restoring it by id refuses
       rw.close();
       return report.backupId;
     }, { db: DB, id: held });
-    await context.close();
-    context = null;
-
-    await loseBlobFile(profile);
-
-    context = await persistentContext(profile);
-    page = await openPage(context);
+    ({ context, page } = await reopenWithoutBlob(context, profile));
     const before = await summary(page);
     const r = await page.evaluate(async ({ db, id }) => {
       const rw = await F.open(db);

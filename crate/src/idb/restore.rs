@@ -342,9 +342,12 @@ impl Filling<'_> {
             // The browser copies a stored Blob without reading it: one whose data it lost would
             // come back unreadable. Read once the transaction is over (a read inside would end
             // it); the staging store is discarded with the restore.
-            let unreadable = JsFuture::from(rewind_unreadable_blob(&blobs))
-                .await
-                .map_err(thrown)?;
+            let unreadable = match blobs.length() {
+                0 => JsValue::NULL,
+                _ => JsFuture::from(rewind_unreadable_blob(&blobs))
+                    .await
+                    .map_err(thrown)?,
+            };
             if let Some(found) = unreadable.dyn_ref::<js_sys::Array>() {
                 return Err(RewindError::LostBlobInBackup {
                     id: id.to_string(),

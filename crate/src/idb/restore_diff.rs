@@ -221,10 +221,18 @@ fn fingerprints(
     let mut batch = Vec::with_capacity(count as usize);
     let mut encoded = Vec::new();
     let mut index = 0u32;
+    // Cleared when the batch is too large to encode at once: the rest of it goes through the
+    // value model, a record at a time, rather than being encoded again after each record.
+    let mut fast = true;
     while index < count {
         encoded.clear();
-        // A batch too large to encode at once goes through the value model, a record at a time.
-        let reached = encode_batch(keys, values, index, count, &mut encoded).unwrap_or(index);
+        let reached = match fast {
+            true => encode_batch(keys, values, index, count, &mut encoded).unwrap_or_else(|_| {
+                fast = false;
+                index
+            }),
+            false => index,
+        };
         let mut r = Reader::new(&encoded);
         for _ in index..reached {
             let key = read_value(&mut r)?;

@@ -33,6 +33,7 @@ impl Secret {
     }
 }
 
+#[cfg(test)]
 impl From<&str> for Secret {
     fn from(text: &str) -> Self {
         Secret(text.to_string())
